@@ -1,0 +1,163 @@
+"""The `callbox` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from appliance import __version__
+
+DEFAULT_DATA = Path(os.environ.get("CALLBOX_DATA", "/var/lib/callbox"))
+
+
+def _overrides(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"callbox: --set takes key=value, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def cmd_core(args: argparse.Namespace) -> int:
+    from appliance.core import run_core
+    _logging(args.verbose)
+    overrides = _overrides(args.set)
+    if args.sip_port is not None:
+        overrides["sip.port"] = args.sip_port
+    if args.api_port is not None:
+        overrides["api.port"] = args.api_port
+    if args.bind is not None:
+        overrides["sip.bind"] = args.bind
+    run_core(Path(args.data), overrides)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from appliance.demo import run_demo
+    _logging(args.verbose)
+    return run_demo(Path(args.data), sip_port=args.sip_port, web_port=args.web_port)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from web.server import main as web_main
+    argv = ["--data", str(args.data), "--host", args.host, "--port", str(args.port)]
+    if args.insecure_http:
+        argv.append("--insecure-http")
+    return web_main(argv) or 0
+
+
+def port_free(host: str, port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """What the box found: engine build and limits, ports, serial devices, panel backend."""
+    from appliance.settings import Settings
+    report: dict[str, Any] = {"version": __version__}
+    try:
+        from appliance.engine.probe import probe_pjsua2
+        report["engine"] = probe_pjsua2()
+    except Exception as e:  # the check reports, it does not fail on the first missing part
+        report["engine"] = {"available": False, "error": str(e)}
+    s = Settings()
+    report["ports"] = {
+        f"sip {s['sip.port']}/udp": port_free(s["sip.bind"], s["sip.port"], socket.SOCK_DGRAM),
+        f"sip {s['sip.port']}/tcp": port_free(s["sip.bind"], s["sip.port"], socket.SOCK_STREAM),
+        f"api {s['api.port']}/tcp": port_free(s["api.bind"], s["api.port"], socket.SOCK_STREAM),
+        f"web {s['web.port']}/tcp": port_free("0.0.0.0", s["web.port"], socket.SOCK_STREAM),
+    }
+    try:
+        from appliance.lines.discovery import list_serial_ports
+        report["serial"] = list_serial_ports()
+    except Exception as e:
+        report["serial"] = {"error": str(e)}
+    try:
+        from appliance.hw.backends import select_backend
+        backend = select_backend(s["panel.backend"])
+        report["panel"] = {"backend": backend.name, "reason": backend.reason}
+    except Exception as e:
+        report["panel"] = {"error": str(e)}
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        for key, value in report.items():
+            print(f"{key}: {json.dumps(value, default=str)}")
+    return 0
+
+
+def cmd_settings_doc(args: argparse.Namespace) -> int:
+    from appliance.settings import render_docs
+    sys.stdout.write(render_docs())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="callbox", description="Callbox: a call center in a box.")
+    p.add_argument("--version", action="version", version=f"callbox {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    core = sub.add_parser("core", help="run the core: SIP edge, call logic, control API")
+    core.add_argument("--data", default=DEFAULT_DATA, help="data directory (default %(default)s)")
+    core.add_argument("--sip-port", type=int, help="SIP port (overrides sip.port; 0 = a free port)")
+    core.add_argument("--api-port", type=int, help="control API port (overrides api.port; 0 = a free port)")
+    core.add_argument("--bind", help="SIP address to listen on (overrides sip.bind)")
+    core.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a setting for this run (not stored)")
+    core.add_argument("-v", "--verbose", action="store_true")
+    core.set_defaults(func=cmd_core)
+
+    demo = sub.add_parser("demo", help="run the box on loopback with simulated hardware")
+    demo.add_argument("--data", default=Path("var"), help="data directory (default %(default)s)")
+    demo.add_argument("--sip-port", type=int, default=5060)
+    demo.add_argument("--web-port", type=int, default=8080)
+    demo.add_argument("-v", "--verbose", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    webp = sub.add_parser("web", help="run the admin web page")
+    webp.add_argument("--data", default=DEFAULT_DATA)
+    webp.add_argument("--host", default="0.0.0.0")
+    webp.add_argument("--port", type=int, default=8443)
+    webp.add_argument("--insecure-http", action="store_true", help="plain HTTP (loopback only)")
+    webp.set_defaults(func=cmd_web)
+
+    check = sub.add_parser("check", help="report what the box found: engine, ports, serial devices, panel")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_check)
+
+    doc = sub.add_parser("settings-doc", help="print docs/settings.md from the settings declarations")
+    doc.set_defaults(func=cmd_settings_doc)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

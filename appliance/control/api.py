@@ -1,0 +1,224 @@
+"""The control API: HTTP/JSON on loopback with a bearer token, and an event
+stream (Server-Sent Events). What the web page can do, a CRM can do:
+every route is documented in docs/api.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from aiohttp import web
+
+from appliance.errors import CallboxError, Conflict, NotFound, SettingError, ValidationError
+
+if TYPE_CHECKING:
+    from appliance.core import Core
+
+log = logging.getLogger("callbox.api")
+
+MAX_BODY = 1 << 20
+SSE_HEARTBEAT_S = 15.0
+
+CORE: web.AppKey = web.AppKey("core", object)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+    """Token check and error mapping: bad input is a 4xx with a reason, never a 500."""
+    core: Core = request.app[CORE]  # type: ignore[assignment]
+    auth = request.headers.get("Authorization", "")
+    token = core.api_token()
+    if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].encode(), token.encode())):
+        return _error(401, "missing or wrong bearer token")
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status >= 400:
+            return _error(e.status, e.reason)
+        raise
+    except NotFound as e:
+        return _error(404, str(e))
+    except Conflict as e:
+        return _error(409, str(e))
+    except (ValidationError, SettingError) as e:
+        return _error(400, str(e))
+    except CallboxError as e:
+        return _error(400, str(e))
+
+
+async def _body(request: web.Request) -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ValidationError("body: too large")
+    raw = await request.read()
+    if len(raw) > MAX_BODY:
+        raise ValidationError("body: too large")
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationError(f"body: not valid JSON ({e})") from None
+
+
+def _core(request: web.Request) -> "Core":
+    return request.app[CORE]  # type: ignore[return-value]
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).health())
+
+
+async def list_extensions(request: web.Request) -> web.Response:
+    return web.json_response({"extensions": _core(request).extensions()})
+
+
+async def create_extension(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).create_extension(await _body(request)), status=201)
+
+
+async def get_extension(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).extension(request.match_info["number"]))
+
+
+async def patch_extension(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).update_extension(request.match_info["number"], await _body(request)))
+
+
+async def delete_extension(request: web.Request) -> web.Response:
+    _core(request).delete_extension(request.match_info["number"])
+    return web.Response(status=204)
+
+
+async def registrations(request: web.Request) -> web.Response:
+    return web.json_response({"registrations": _core(request).registrations()})
+
+
+async def bans(request: web.Request) -> web.Response:
+    return web.json_response({"bans": _core(request).bans()})
+
+
+async def unban(request: web.Request) -> web.Response:
+    _core(request).unban(request.match_info["ip"])
+    return web.Response(status=204)
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    return web.json_response({"settings": _core(request).settings.describe()})
+
+
+async def patch_settings(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).change_settings(await _body(request)))
+
+
+async def list_users(request: web.Request) -> web.Response:
+    return web.json_response({"users": _core(request).users()})
+
+
+async def create_user(request: web.Request) -> web.Response:
+    user = _core(request).create_user(await _body(request))
+    return web.json_response({k: v for k, v in user.items() if k != "password_hash"}, status=201)
+
+
+async def get_user(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).user(request.match_info["username"]))
+
+
+async def patch_user(request: web.Request) -> web.Response:
+    user = _core(request).update_user(request.match_info["username"], await _body(request))
+    return web.json_response({k: v for k, v in user.items() if k != "password_hash"})
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    _core(request).delete_user(request.match_info["username"])
+    return web.Response(status=204)
+
+
+async def post_audit(request: web.Request) -> web.Response:
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise ValidationError("action: required")
+    return web.json_response(_core(request).audit(body.get("actor", "api"), body["action"],
+                                                  body.get("detail", "")), status=201)
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    try:
+        limit = max(1, min(1000, int(request.query.get("limit", "100"))))
+    except ValueError:
+        raise ValidationError("limit: must be a number") from None
+    return web.json_response({"audit": _core(request).audit_log(limit)})
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
+    core = _core(request)
+    kinds = set(filter(None, request.query.get("kinds", "").split(","))) or None
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                       "X-Accel-Buffering": "no"})
+    await resp.prepare(request)
+    sub = core.events.subscribe(kinds)
+    try:
+        await resp.write(b": callbox event stream\n\n")
+        last = request.headers.get("Last-Event-ID", "")
+        if last.isdigit():
+            for e in core.events.since(int(last)):
+                if kinds is None or e.kind in kinds:
+                    await resp.write(_sse(e))
+        while True:
+            try:
+                e = await asyncio.wait_for(sub.queue.get(), SSE_HEARTBEAT_S)
+            except asyncio.TimeoutError:
+                await resp.write(b": keep-alive\n\n")
+                continue
+            await resp.write(_sse(e))
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        core.events.unsubscribe(sub)
+    return resp
+
+
+def _sse(e) -> bytes:
+    return f"id: {e.id}\nevent: {e.kind}\ndata: {json.dumps(e.data | {'time': e.time})}\n\n".encode()
+
+
+def create_api(core: "Core") -> web.Application:
+    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
+    app[CORE] = core
+    r = app.router
+    r.add_get("/api/health", health)
+    r.add_get("/api/extensions", list_extensions)
+    r.add_post("/api/extensions", create_extension)
+    r.add_get("/api/extensions/{number}", get_extension)
+    r.add_patch("/api/extensions/{number}", patch_extension)
+    r.add_delete("/api/extensions/{number}", delete_extension)
+    r.add_get("/api/registrations", registrations)
+    r.add_get("/api/bans", bans)
+    r.add_delete("/api/bans/{ip}", unban)
+    r.add_get("/api/settings", get_settings)
+    r.add_patch("/api/settings", patch_settings)
+    r.add_get("/api/users", list_users)
+    r.add_post("/api/users", create_user)
+    r.add_get("/api/users/{username}", get_user)
+    r.add_patch("/api/users/{username}", patch_user)
+    r.add_delete("/api/users/{username}", delete_user)
+    r.add_get("/api/audit", get_audit)
+    r.add_post("/api/audit", post_audit)
+    r.add_get("/api/events", events)
+    return app
+
+
+async def start_api(core: "Core", host: str, port: int) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(create_api(core), access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sock = site._server.sockets[0]  # type: ignore[union-attr]
+    actual = sock.getsockname()[1]
+    return runner, f"http://{host}:{actual}"

@@ -1,0 +1,316 @@
+"""`callbox core`: the brain, and the only writer of the data directory.
+
+It wires the pure parts (registrar, guard, settings, directory) to the
+adapters (store, SIP edge, control API) on one asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from appliance import __version__, directory
+from appliance.errors import Conflict, NotFound, SettingError
+from appliance.events import EventBus
+from appliance.settings import Settings, declaration
+from appliance.sip.digest import DigestAuth
+from appliance.sip.edge import SipEdge
+from appliance.sip.registrar import Registrar
+from appliance.sip.security import Guard, SecurityPolicy
+from appliance.store.atomic import atomic_write_bytes
+from appliance.store.db import Store
+
+log = logging.getLogger("callbox.core")
+
+HOUSEKEEPING_S = 1.0
+REGISTRATION_SAVE_DELAY_S = 0.2
+
+
+def _field(name: str, value: Any):
+    """A store condition: documents whose field equals value."""
+    return lambda doc: doc.get(name) == value
+
+
+def security_policy(s: Settings) -> SecurityPolicy:
+    return SecurityPolicy(
+        ban_failures=s["security.ban_failures"], ban_window_s=float(s["security.ban_window_s"]),
+        ban_time_s=float(s["security.ban_time_s"]), rate_limit_per_s=float(s["security.rate_limit_per_s"]),
+        rate_burst=s["security.rate_burst"], allow_networks=list(s["security.allow_networks"]),
+        scanner_user_agents=tuple(s["security.scanner_user_agents"]))
+
+
+class Core:
+    def __init__(self, data_dir: Path, overrides: dict[str, Any] | None = None, clock=time.time):
+        self.data_dir = Path(data_dir)
+        self.clock = clock
+        self.started = clock()
+        self.store = Store(self.data_dir)
+        stored = self._settings_doc().get("overrides", {})
+        # Command-line overrides (ports for tests and the demo) win but are not stored.
+        self.settings = Settings(stored).with_changes(overrides or {})
+        self.events = EventBus(clock=clock)
+        s = self.settings
+        self.registrar = Registrar(clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
+                                   default_expires=s["sip.default_expires"])
+        self.guard = Guard(security_policy(s), clock)
+        self._secrets: dict[str, str] = {e["number"]: e["secret"] for e in self.store.table("extensions").all()}
+        self.auth = DigestAuth(s["sip.realm"], self._secrets.get, nonce_ttl=float(s["sip.nonce_ttl"]), clock=clock)
+        self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
+                            identity_key=secrets.token_bytes(32), forward_target=self._forward_target,
+                            on_bindings_changed=self._bindings_changed,
+                            advertised_host=self._advertised_host(), clock=clock)
+        self._restore_registrations()
+        self._save_pending = False
+        self.api_runner = None
+        self._token = ""
+        self.api_url = ""
+        self.heartbeat = time.monotonic()
+
+    # --- settings --------------------------------------------------------------------
+
+    def _settings_doc(self) -> dict[str, Any]:
+        docs = self.store.table("settings").all()
+        return dict(docs[0]) if docs else {}
+
+    def change_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        new = self.settings.with_changes(changes)  # raises SettingError, nothing changed
+        stored = Settings(self._settings_doc().get("overrides", {})).with_changes(changes)
+        table = self.store.table("settings")
+        table.truncate()
+        table.insert({"overrides": stored.overrides})
+        self.settings = new
+        self._apply_live_settings()
+        restart = [k for k in changes if declaration(k).restart]
+        self.events.publish("settings", changed=sorted(changes), restart_needed=sorted(restart))
+        return {"changed": sorted(changes), "restart_needed": sorted(restart)}
+
+    def _apply_live_settings(self) -> None:
+        s = self.settings
+        self.guard.update_policy(security_policy(s))
+        self.registrar.min_expires = s["sip.min_expires"]
+        self.registrar.max_expires = s["sip.max_expires"]
+        self.registrar.default_expires = s["sip.default_expires"]
+        self.auth.nonce_ttl = float(s["sip.nonce_ttl"])
+
+    def _advertised_host(self) -> str:
+        bind = self.settings["sip.bind"]
+        return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+
+    def _forward_target(self, request) -> tuple[str, int] | None:
+        target = self.settings["sip.forward_to"]
+        if not target:
+            return None
+        host, _, port = target.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    # --- extensions --------------------------------------------------------------------
+
+    def extensions(self) -> list[dict[str, Any]]:
+        regs = {b.aor for b in self.registrar.all_bindings()}
+        exts = sorted(self.store.table("extensions").all(), key=lambda e: e["number"])
+        return [directory.public_extension(dict(e), e["number"] in regs) for e in exts]
+
+    def extension(self, number: str) -> dict[str, Any]:
+        found = self.store.table("extensions").get(_field('number', number))
+        if found is None:
+            raise NotFound(f"extension {number} does not exist")
+        return dict(found) | {"registered": bool(self.registrar.bindings(number))}
+
+    def create_extension(self, data: Any) -> dict[str, Any]:
+        ext = directory.new_extension(data)
+        if ext["number"] in self._secrets:
+            raise Conflict(f"extension {ext['number']} exists already")
+        self.store.table("extensions").insert(ext)
+        self._secrets[ext["number"]] = ext["secret"]
+        self.events.publish("extension", action="created", number=ext["number"])
+        return ext
+
+    def update_extension(self, number: str, data: Any) -> dict[str, Any]:
+        current = self.extension(number)
+        current.pop("registered", None)
+        new = directory.change_extension(current, data)
+        self.store.table("extensions").update(new, _field('number', number))
+        self._secrets[number] = new["secret"]
+        self.events.publish("extension", action="changed", number=number)
+        return new
+
+    def delete_extension(self, number: str) -> None:
+        self.extension(number)
+        self.store.table("extensions").remove(_field('number', number))
+        self._secrets.pop(number, None)
+        self.registrar.remove_aor(number)
+        self._bindings_changed()
+        self.events.publish("extension", action="deleted", number=number)
+
+    # --- web users and audit --------------------------------------------------------
+
+    def users(self) -> list[dict[str, Any]]:
+        return [{k: u[k] for k in ("username", "role", "created", "language") if k in u}
+                for u in self.store.table("users").all()]
+
+    def user(self, username: str) -> dict[str, Any]:
+        found = self.store.table("users").get(_field('username', username))
+        if found is None:
+            raise NotFound(f"user {username} does not exist")
+        return dict(found)
+
+    def create_user(self, data: Any) -> dict[str, Any]:
+        user = directory.new_user(data, self.clock())
+        if self.store.table("users").get(_field('username', user['username'])) is not None:
+            raise Conflict(f"user {user['username']} exists already")
+        self.store.table("users").insert(user)
+        return user
+
+    def update_user(self, username: str, data: Any) -> dict[str, Any]:
+        new = directory.change_user(self.user(username), data)
+        self.store.table("users").update(new, _field('username', username))
+        return new
+
+    def delete_user(self, username: str) -> None:
+        self.user(username)
+        self.store.table("users").remove(_field('username', username))
+
+    def audit(self, actor: str, action: str, detail: Any = "") -> dict[str, Any]:
+        entry = {"time": self.clock(), "actor": str(actor)[:64], "action": str(action)[:64],
+                 "detail": detail if isinstance(detail, (str, dict, list)) else str(detail)}
+        self.store.table("audit").insert(entry)
+        return entry
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        entries = self.store.table("audit").all()
+        return [dict(e) for e in reversed(entries[-limit:])]
+
+    # --- registrations and bans -------------------------------------------------------
+
+    def registrations(self) -> list[dict[str, Any]]:
+        now = self.registrar.clock()
+        return [{"aor": b.aor, "contact": b.contact,
+                 "source": f"{b.source.transport}:{b.source.ip}:{b.source.port}",
+                 "expires_in": b.expires_in(now), "user_agent": b.user_agent}
+                for b in sorted(self.registrar.all_bindings(), key=lambda b: (b.aor, b.contact))]
+
+    def bans(self) -> list[dict[str, Any]]:
+        return [b.to_dict() for b in self.guard.bans()]
+
+    def unban(self, ip: str) -> None:
+        if not self.guard.unban(ip):
+            raise NotFound(f"{ip} is not banned")
+        self.events.publish("unban", ip=ip, by="api")
+
+    def _registrations_path(self) -> Path:
+        return self.data_dir / "state" / "registrations.json"
+
+    def _restore_registrations(self) -> None:
+        path = self._registrations_path()
+        try:
+            items = json.loads(path.read_text())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as e:
+            log.warning("ignoring unreadable %s: %s", path, e)
+            return
+        self.registrar.restore(items)
+        log.info("restored %d registrations", len(self.registrar.all_bindings()))
+
+    def _bindings_changed(self) -> None:
+        # Coalesce: a burst of registrations costs one fsync'd write, not one each.
+        if self._save_pending:
+            return
+        self._save_pending = True
+        asyncio.get_running_loop().call_later(REGISTRATION_SAVE_DELAY_S, self._save_registrations)
+
+    def _save_registrations(self) -> None:
+        self._save_pending = False
+        data = json.dumps(self.registrar.snapshot()).encode()
+        atomic_write_bytes(self._registrations_path(), data)
+
+    # --- running -------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "uptime_s": round(self.clock() - self.started, 1),
+                "sip_port": self.edge.port, "registrations": len(self.registrar.all_bindings()),
+                "bans": len(self.guard.bans())}
+
+    async def start(self) -> None:
+        from appliance.control.api import start_api
+        s = self.settings
+        await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
+        self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
+        atomic_write_bytes(self.data_dir / "run" / "api.json",
+                           json.dumps({"url": self.api_url, "token": self.api_token(),
+                                       "sip_port": self.edge.port, "pid": os.getpid()}).encode(), mode=0o600)
+        log.info("control API on %s", self.api_url)
+
+    def api_token(self) -> str:
+        """A token made once per box (first boot), kept 0600 in the state directory."""
+        if self._token:
+            return self._token
+        path = self.data_dir / "state" / "api_token"
+        try:
+            self._token = path.read_text().strip()
+        except FileNotFoundError:
+            self._token = secrets.token_urlsafe(32)
+            atomic_write_bytes(path, self._token.encode(), mode=0o600)
+        return self._token
+
+    async def housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_S)
+            self.heartbeat = time.monotonic()
+            expired = self.registrar.expire()
+            for b in expired:
+                self.events.publish("unregistration", aor=b.aor, contact=b.contact, reason="expired")
+            if expired:
+                self._bindings_changed()
+            for ban in self.guard.expire():
+                self.events.publish("unban", ip=ban.ip, by="expiry")
+
+    async def stop(self) -> None:
+        await self.edge.stop()
+        if self.api_runner is not None:
+            await self.api_runner.cleanup()
+        if self._save_pending:
+            self._save_registrations()
+        self.store.close()
+
+    async def run(self) -> None:
+        from appliance.sdnotify import SystemdNotifier, WatchdogFeeder
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        notifier = SystemdNotifier()
+        tasks = [asyncio.create_task(self.housekeeping())]
+        interval = notifier.watchdog_interval()
+        if interval:
+            feeder = WatchdogFeeder(notifier, interval / 2, self.is_healthy)
+            tasks.append(asyncio.create_task(feeder.run()))
+        notifier.ready()
+        notifier.status(f"SIP on {self.edge.port}, API on {self.api_url}")
+        try:
+            await stop.wait()
+        finally:
+            notifier.stopping()
+            for t in tasks:
+                t.cancel()
+            await self.stop()
+
+    def is_healthy(self) -> bool:
+        """False when the loop stopped making progress: systemd's watchdog then restarts us."""
+        return time.monotonic() - self.heartbeat < max(5.0, 3 * HOUSEKEEPING_S)
+
+
+def run_core(data_dir: Path, overrides: dict[str, Any] | None = None) -> None:
+    try:
+        core = Core(data_dir, overrides)
+    except SettingError as e:
+        raise SystemExit(f"callbox core: bad setting {e}") from None
+    asyncio.run(core.run())

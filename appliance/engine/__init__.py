@@ -1,0 +1,1 @@
+"""Engine workers: the only package that imports pjsua2."""

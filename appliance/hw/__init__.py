@@ -1,0 +1,1 @@
+"""Front panel hardware with a real (RPi.GPIO) and a simulated backend."""

@@ -1,0 +1,1 @@
+"""Phone lines: AT command layer, GSM and analog voice modem drivers."""

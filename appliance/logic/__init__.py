@@ -1,0 +1,1 @@
+"""Pure call logic: call flows, ACD, voicemail rules, statistics. No I/O."""

@@ -1,0 +1,300 @@
+"""Every setting of the box, declared once.
+
+A declaration carries the key, type, default, help text, validator and
+whether a change needs a restart. Validation, defaults, `docs/settings.md`
+and the admin forms are all built from this one table (the Pi-hole FTL
+habit), so a setting cannot be documented one way and behave another.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from appliance.errors import SettingError
+
+Validator = Callable[[Any], str | None]  # returns the reason it is invalid, or None
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    help: str
+    validator: Validator | None = None
+    restart: bool = False
+    choices: tuple[str, ...] | None = None
+    secret: bool = False
+
+    @property
+    def group(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def type_name(self) -> str:
+        if self.type is list:
+            return "list"
+        return self.type.__name__
+
+    def coerce(self, value: Any) -> Any:
+        """Turn a value from JSON or a form into this setting's type, or raise."""
+        t = self.type
+        try:
+            if t is bool:
+                if isinstance(value, bool):
+                    return value
+                if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1"):
+                    return True
+                if isinstance(value, str) and value.lower() in ("false", "no", "off", "0", ""):
+                    return False
+                if isinstance(value, int) and value in (0, 1):
+                    return bool(value)
+                raise ValueError
+            if t is int:
+                if isinstance(value, bool):
+                    raise ValueError
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError
+                return int(value)
+            if t is float:
+                if isinstance(value, bool):
+                    raise ValueError
+                return float(value)
+            if t is str:
+                if not isinstance(value, str):
+                    raise ValueError
+                return value
+            if t is list:
+                if isinstance(value, str):
+                    return [v.strip() for v in value.split(",") if v.strip()]
+                if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                    return list(value)
+                raise ValueError
+            if t is dict:
+                if isinstance(value, dict):
+                    return dict(value)
+                raise ValueError
+        except (TypeError, ValueError):
+            pass
+        raise SettingError(self.key, f"must be of type {self.type_name}, got {value!r}")
+
+    def validate(self, value: Any) -> Any:
+        value = self.coerce(value)
+        if self.choices is not None and value not in self.choices:
+            raise SettingError(self.key, f"must be one of {', '.join(self.choices)}")
+        if self.validator is not None:
+            reason = self.validator(value)
+            if reason:
+                raise SettingError(self.key, reason)
+        return value
+
+
+# Validators: each returns None when fine, else the reason in the user's words.
+
+def between(lo: float, hi: float) -> Validator:
+    def check(v: float) -> str | None:
+        return None if lo <= v <= hi else f"must be between {lo} and {hi}"
+    return check
+
+
+def port(v: int) -> str | None:
+    return None if 0 <= v <= 65535 else "must be between 0 and 65535 (0 picks a free port)"
+
+
+def ip_address(v: str) -> str | None:
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        return f"{v!r} is not an IP address"
+    return None
+
+
+def optional_ip(v: str) -> str | None:
+    return None if v == "" else ip_address(v)
+
+
+def networks(v: list[str]) -> str | None:
+    for item in v:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"{item!r} is not a network (use CIDR like 192.168.1.0/24)"
+    return None
+
+
+_HOSTPORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
+
+
+def optional_hostport(v: str) -> str | None:
+    if v == "" or _HOSTPORT.match(v):
+        return None
+    return "must be host:port, or empty"
+
+
+def non_empty(v: str) -> str | None:
+    return None if v.strip() else "must not be empty"
+
+
+def bcm_pin_map(v: dict) -> str | None:
+    seen: dict[int, str] = {}
+    for name, pin in v.items():
+        if not isinstance(pin, int) or isinstance(pin, bool) or not 2 <= pin <= 27:
+            return f"pin of {name!r} must be a BCM number from 2 to 27"
+        if pin in seen:
+            return f"{name!r} and {seen[pin]!r} share pin {pin}"
+        seen[pin] = name
+    return None
+
+
+DEFAULT_PANEL_PINS = {
+    "led_ready": 17, "led_line": 27, "led_waiting": 22, "led_voicemail": 23, "led_fault": 24,
+    "button_night": 5, "button_reset": 6, "button_status": 13,
+}
+
+SCANNER_USER_AGENTS = [
+    "friendly-scanner", "sipcli", "sipvicious", "sip-scan", "sipsak", "VaxSIPUserAgent",
+    "sundayddr", "iWar", "smap", "pplsip", "SIVuS", "Gulp", "cpxvoip", "sipptk",
+]
+
+
+DECLARATIONS: tuple[Setting, ...] = (
+    Setting("box.name", str, "Callbox", "Business name, shown on the web page and in prompts.",
+            non_empty),
+    Setting("box.timezone", str, "UTC", "Time zone of the business (IANA name, e.g. Europe/Warsaw).",
+            lambda v: None if re.match(r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", v) else "is not an IANA time zone name"),
+    Setting("sip.bind", str, "0.0.0.0", "Address the SIP edge listens on.", ip_address, restart=True),
+    Setting("sip.port", int, 5060, "SIP port of the edge (UDP and TCP).", port, restart=True),
+    Setting("sip.tcp", bool, True, "Also accept SIP over TCP.", restart=True),
+    Setting("sip.realm", str, "callbox", "Digest authentication realm presented to phones.", non_empty,
+            restart=True),
+    Setting("sip.min_expires", int, 60, "Shortest registration a phone may ask for, in seconds (shorter gets 423).",
+            between(1, 3600)),
+    Setting("sip.max_expires", int, 3600, "Longest registration granted, in seconds (longer is shortened).",
+            between(60, 86400)),
+    Setting("sip.default_expires", int, 3600, "Registration time when a phone asks for none, in seconds.",
+            between(60, 86400)),
+    Setting("sip.nonce_ttl", int, 300, "How long a digest nonce stays fresh, in seconds (then stale=true).",
+            between(10, 3600)),
+    Setting("sip.forward_to", str, "", "Where requests from registered phones go (host:port of the call engine); "
+            "empty: the engine workers started by the core.", optional_hostport),
+    Setting("sip.external_address", str, "", "Public IP address of the office router, for providers behind NAT "
+            "(empty: not behind NAT, or use STUN).", optional_ip),
+    Setting("security.ban_failures", int, 5, "Failed authentications from one address that lead to a ban.",
+            between(1, 1000)),
+    Setting("security.ban_window_s", int, 60, "Window in which failed authentications are counted, in seconds.",
+            between(1, 86400)),
+    Setting("security.ban_time_s", int, 600, "How long a ban lasts, in seconds.", between(1, 30 * 86400)),
+    Setting("security.rate_limit_per_s", int, 200, "SIP requests per second one address may send (more are dropped).",
+            between(1, 100000)),
+    Setting("security.rate_burst", int, 400, "Burst of requests allowed above the rate limit.", between(1, 1000000)),
+    Setting("security.allow_networks", list, [], "If not empty, only these networks (CIDR) may talk SIP to the box.",
+            networks),
+    Setting("security.scanner_user_agents", list, SCANNER_USER_AGENTS,
+            "User agents of known SIP scanners; their requests are dropped without an answer."),
+    Setting("api.bind", str, "127.0.0.1", "Address of the control API (keep it on loopback).", ip_address,
+            restart=True),
+    Setting("api.port", int, 8089, "Port of the control API (0 picks a free port).", port, restart=True),
+    Setting("web.port", int, 8080, "Port of the admin web page.", port, restart=True),
+    Setting("engine.max_calls", int, 40, "Calls the box should carry at once; engine workers are started to fit.",
+            between(1, 1000), restart=True),
+    Setting("panel.backend", str, "auto", "Front panel backend: auto (GPIO on a Pi, else simulated), gpio, simulated.",
+            choices=("auto", "gpio", "simulated"), restart=True),
+    Setting("panel.pins", dict, DEFAULT_PANEL_PINS, "BCM pin of each front panel LED and button.", bcm_pin_map,
+            restart=True),
+)
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in DECLARATIONS}
+
+
+def declaration(key: str) -> Setting:
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise SettingError(key, "no such setting") from None
+
+
+def defaults() -> dict[str, Any]:
+    return {s.key: s.default for s in DECLARATIONS}
+
+
+@dataclass
+class Settings:
+    """The effective settings: defaults overlaid with the stored changes."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.overrides = validate_changes(self.overrides, base={})
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.overrides:
+            return self.overrides[key]
+        return declaration(key).default
+
+    def as_dict(self) -> dict[str, Any]:
+        values = defaults()
+        values.update(self.overrides)
+        return values
+
+    def with_changes(self, changes: Mapping[str, Any]) -> "Settings":
+        """A new Settings with the changes applied, or SettingError naming the first bad one."""
+        merged = dict(self.overrides)
+        merged.update(validate_changes(changes, base=self.as_dict()))
+        # A value equal to its default is not an override: keeps config.json small and honest.
+        merged = {k: v for k, v in merged.items() if v != declaration(k).default}
+        return Settings(merged)
+
+    def describe(self) -> list[dict[str, Any]]:
+        out = []
+        for s in DECLARATIONS:
+            out.append({
+                "key": s.key, "group": s.group, "type": s.type_name, "default": s.default,
+                "value": self[s.key], "help": s.help, "restart": s.restart,
+                "choices": list(s.choices) if s.choices else None,
+            })
+        return out
+
+
+def validate_changes(changes: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate each change, then the rules that tie settings together."""
+    if not isinstance(changes, Mapping):
+        raise SettingError("settings", "must be an object of key: value")
+    out = {key: declaration(key).validate(value) for key, value in changes.items()}
+    merged = {**defaults(), **base, **out}
+    if merged["sip.min_expires"] > merged["sip.max_expires"]:
+        raise SettingError("sip.min_expires", "must not be larger than sip.max_expires")
+    if not merged["sip.min_expires"] <= merged["sip.default_expires"] <= merged["sip.max_expires"]:
+        raise SettingError("sip.default_expires", "must lie between sip.min_expires and sip.max_expires")
+    return out
+
+
+def render_docs(decls: Iterable[Setting] = DECLARATIONS) -> str:
+    """docs/settings.md, generated: `callbox settings-doc > docs/settings.md`."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `appliance/settings.py` by `callbox settings-doc`; do not edit by hand.",
+        "Change settings on the web page or with `PATCH /api/settings` (see `api.md`).",
+        "Settings marked *restart* take effect when the core restarts; the others at once.",
+        "",
+    ]
+    for group, members in itertools.groupby(decls, key=lambda s: s.group):
+        lines += [f"## {group}", "", "| key | type | default | restart | meaning |", "|---|---|---|---|---|"]
+        for s in members:
+            lines.append(f"| `{s.key}` | {s.type_name} | {_default_text(s.default)} | "
+                         f"{'restart' if s.restart else ''} | {s.help}"
+                         f"{' One of: ' + ', '.join(s.choices) + '.' if s.choices else ''} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _default_text(default: Any) -> str:
+    if isinstance(default, dict):
+        default = ", ".join(f"{k}={v}" for k, v in default.items())
+    elif isinstance(default, list):
+        default = ", ".join(default)
+    return f"`{default}`" if default != "" else "(empty)"

@@ -1,0 +1,1 @@
+"""The SIP edge: parser, digest auth, registrar, security, transports."""

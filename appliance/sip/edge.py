@@ -1,0 +1,425 @@
+"""The SIP edge: sockets, and the glue between the parser, the registrar,
+digest authentication, the guard and stateless forwarding.
+
+It is the only part of the box that a phone (or a scanner) talks to first.
+What it decides lives in the pure modules next to it; this module turns
+datagrams and TCP streams into calls of those and their answers into bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from appliance.errors import SipParseError
+from appliance.events import EventBus
+from appliance.sip import message as sipmsg
+from appliance.sip.digest import DigestAuth
+from appliance.sip.registrar import ContactRequest, RegisterRequest, Registrar, Source
+from appliance.sip.security import Guard, Verdict
+
+log = logging.getLogger("callbox.sip.edge")
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, SUBSCRIBE, INFO, MESSAGE, UPDATE, PRACK"
+# Our Via branches carry this mark so that we recognise responses to what we forwarded.
+BRANCH_MARK = "z9hG4bKcbx"
+# Headers a phone must never be able to set on what reaches the engine.
+TRUSTED_HEADERS = ("X-Callbox-Auth", "P-Asserted-Identity")
+# Methods that cannot be challenged: either trusted by source, or dropped.
+UNCHALLENGEABLE = ("ACK", "CANCEL")
+
+
+@dataclass
+class EdgeStats:
+    received: int = 0
+    malformed: int = 0
+    dropped: int = 0
+    forwarded: int = 0
+    responses_relayed: int = 0
+
+
+def sign_identity(key: bytes, call_id: str, ext: str, now: float) -> str:
+    """A header value that proves to the engine which extension the edge authenticated."""
+    ts = str(int(now))
+    mac = hmac.new(key, f"{call_id}|{ext}|{ts}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{ext};ts={ts};mac={mac}"
+
+
+def verify_identity(key: bytes, call_id: str, value: str, now: float, max_age: float = 300) -> str | None:
+    """The extension named in an X-Callbox-Auth value, or None if it is forged or old."""
+    try:
+        ext, ts_part, mac_part = value.split(";")
+        ts = ts_part.removeprefix("ts=")
+        mac = mac_part.removeprefix("mac=")
+        if abs(now - int(ts)) > max_age:
+            return None
+    except ValueError:
+        return None
+    good = hmac.new(key, f"{call_id}|{ext}|{ts}".encode(), hashlib.sha256).hexdigest()[:32]
+    return ext if hmac.compare_digest(good, mac) else None
+
+
+class SipEdge:
+    def __init__(
+        self,
+        *,
+        registrar: Registrar,
+        guard: Guard,
+        auth: DigestAuth,
+        events: EventBus,
+        identity_key: bytes,
+        forward_target: Callable[[sipmsg.SipMessage], tuple[str, int] | None],
+        on_bindings_changed: Callable[[], None] = lambda: None,
+        advertised_host: str = "127.0.0.1",
+        clock: Callable[[], float] = time.time,
+    ):
+        self.registrar = registrar
+        self.guard = guard
+        self.auth = auth
+        self.events = events
+        self.identity_key = identity_key
+        self.forward_target = forward_target
+        self.on_bindings_changed = on_bindings_changed
+        self.advertised_host = advertised_host
+        self.clock = clock
+        self.stats = EdgeStats()
+        self.udp: asyncio.DatagramTransport | None = None
+        self.tcp_server: asyncio.base_events.Server | None = None
+        self.tcp_conns: dict[tuple[str, int], asyncio.Transport] = {}
+        self.port = 0
+
+    # --- sockets -------------------------------------------------------------
+
+    async def start(self, host: str, port: int, tcp: bool = True) -> int:
+        loop = asyncio.get_running_loop()
+        self.udp, _ = await loop.create_datagram_endpoint(
+            lambda: _UdpProtocol(self), local_addr=(host, port), reuse_port=False)
+        self.port = self.udp.get_extra_info("sockname")[1]
+        if tcp:
+            self.tcp_server = await loop.create_server(lambda: _TcpProtocol(self), host, self.port)
+        log.info("SIP edge listening on %s:%d (udp%s)", host, self.port, "+tcp" if tcp else "")
+        return self.port
+
+    async def stop(self) -> None:
+        if self.udp:
+            self.udp.close()
+        if self.tcp_server:
+            self.tcp_server.close()
+            for t in list(self.tcp_conns.values()):
+                t.close()
+            await self.tcp_server.wait_closed()
+
+    def send(self, data: bytes, transport: str, addr: tuple[str, int]) -> None:
+        if transport == "tcp":
+            conn = self.tcp_conns.get(addr)
+            if conn is not None and not conn.is_closing():
+                conn.write(data)
+                return
+            log.debug("no TCP connection to %s:%d; answering over UDP", *addr)
+        if self.udp is not None:
+            self.udp.sendto(data, addr)
+
+    # --- messages --------------------------------------------------------------
+
+    def handle(self, data: bytes, source: Source) -> None:
+        self.stats.received += 1
+        try:
+            msg = sipmsg.parse(data)
+        except SipParseError as e:
+            self.stats.malformed += 1
+            if self.guard.check(source.ip).verdict is not Verdict.ALLOW:
+                self.stats.dropped += 1
+                return
+            log.info("malformed SIP from %s:%d: %s", source.ip, source.port, e.reason)
+            self._answer_malformed(data, e, source)
+            return
+        if not msg.is_request:
+            # Responses are only relayed when they carry our own Via branch: no guard needed,
+            # and the engine's answers are never rate-limited.
+            self._on_response(msg)
+            return
+        # One check per message: the rate limit counts each message once.
+        if self.guard.check(source.ip, msg.get("User-Agent") or "").verdict is not Verdict.ALLOW:
+            self.stats.dropped += 1
+            return
+        self._on_request(msg, source)
+
+    def _answer_malformed(self, data: bytes, err: SipParseError, source: Source) -> None:
+        # Only answer what is recognisably a request with the headers a response needs;
+        # anything else is dropped (answering junk would make us a reflector).
+        try:
+            head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        lines = head.split("\r\n")
+        if not lines or lines[0].startswith("SIP/2.0") or " SIP/2.0" not in lines[0]:
+            return
+        keep = {"via", "v", "from", "f", "to", "t", "call-id", "i", "cseq"}
+        copied = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if sep and name.strip().lower() in keep:
+                copied.append(f"{name.strip()}: {value.strip()}")
+        if not any(c.lower().startswith(("via", "v:")) for c in copied):
+            return
+        reason = err.reason.replace("\r", " ").replace("\n", " ")[:100]
+        status = err.status if err.status in (400, 413, 414, 505) else 400
+        text = "Bad Request" if status == 400 else "Request Entity Too Large" if status == 413 else "Error"
+        resp = f"SIP/2.0 {status} {text}\r\n" + "\r\n".join(copied) + \
+            f"\r\nWarning: 399 callbox \"{reason}\"\r\nContent-Length: 0\r\n\r\n"
+        self.send(resp.encode(), source.transport, (source.ip, source.port))
+
+    def _reply(self, req: sipmsg.SipMessage, source: Source, status: int, reason: str | None = None,
+               headers: list[tuple[str, str]] | tuple = ()) -> None:
+        resp = sipmsg.make_response(req, status, reason, to_tag=_to_tag(req) if status >= 200 else None,
+                                    headers=list(headers) + [("Server", "Callbox")])
+        self._stamp_received(resp, source)
+        self.send(resp.to_bytes(), source.transport, self._response_address(resp, source))
+
+    def _on_request(self, req: sipmsg.SipMessage, source: Source) -> None:
+        method = req.method
+        if method == "REGISTER":
+            self._on_register(req, source)
+        elif method == "OPTIONS" and _addressed_to_us(req):
+            self._reply(req, source, 200, headers=[("Allow", ALLOW), ("Accept", "application/sdp"),
+                                                   ("Supported", "replaces, timer")])
+        else:
+            self._on_other(req, source)
+
+    def _authenticate(self, req: sipmsg.SipMessage, source: Source, header: str,
+                      challenge_status: int) -> str | None:
+        """The authenticated user, or None after answering with a challenge or a failure."""
+        value = req.get(header)
+        challenge_header = "WWW-Authenticate" if challenge_status == 401 else "Proxy-Authenticate"
+        if value is None:
+            self._reply(req, source, challenge_status,
+                        headers=[(challenge_header, c) for c in self.auth.challenge()])
+            return None
+        result = self.auth.verify(req.method, value)
+        if result.ok:
+            return result.user
+        if result.stale:
+            self._reply(req, source, challenge_status,
+                        headers=[(challenge_header, c) for c in self.auth.challenge(stale=True)])
+            return None
+        ban = self.guard.auth_failed(source.ip)
+        if ban is not None:
+            log.warning("banned %s: %s", source.ip, ban.reason)
+            self.events.publish("ban", **ban.to_dict())
+        # The same answer for a wrong password and an unknown user: no enumeration.
+        self._reply(req, source, 403, "Forbidden")
+        return None
+
+    def _on_register(self, req: sipmsg.SipMessage, source: Source) -> None:
+        try:
+            to = sipmsg.parse_name_addr(req.get("To") or "")
+            aor = to.uri.user or ""
+            contacts = [_contact_request(v) for v in req.get_all("Contact")]
+            expires_header = _int_or_none(req.get("Expires"))
+        except (SipParseError, ValueError) as e:
+            self._reply(req, source, 400, f"Bad Request ({getattr(e, 'reason', e)})"[:80])
+            return
+        user = self._authenticate(req, source, "Authorization", 401)
+        if user is None:
+            return
+        if user != aor:
+            # Authenticated, but for someone else's extension: same failure as a wrong password.
+            self._reply(req, source, 403, "Forbidden")
+            return
+        cseq, _ = req.cseq
+        result = self.registrar.register(RegisterRequest(
+            aor=aor, call_id=req.call_id, cseq=cseq, contacts=contacts, expires_header=expires_header,
+            source=source, user_agent=req.get("User-Agent") or ""))
+        headers: list[tuple[str, str]] = []
+        if result.status == 200:
+            now = self.registrar.clock()
+            for b in result.bindings:
+                headers.append(("Contact", f"<{b.contact}>;expires={b.expires_in(now)}"))
+            headers.append(("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())))
+        elif result.status == 423 and result.min_expires:
+            headers.append(("Min-Expires", str(result.min_expires)))
+        self._reply(req, source, result.status, result.reason, headers)
+        if result.changed:
+            self.on_bindings_changed()
+            if any(c.star or c.expires == 0 for c in contacts) or expires_header == 0:
+                self.events.publish("unregistration", aor=aor, source=_source_text(source))
+            else:
+                self.events.publish("registration", aor=aor, source=_source_text(source),
+                                    contacts=[b.contact for b in result.bindings],
+                                    user_agent=req.get("User-Agent") or "")
+
+    def _on_other(self, req: sipmsg.SipMessage, source: Source) -> None:
+        ext = self.registrar.is_registered_source(source)
+        if ext is None:
+            if req.method in UNCHALLENGEABLE:
+                self.stats.dropped += 1
+                return
+            ext = self._authenticate(req, source, "Proxy-Authorization", 407)
+            if ext is None:
+                return
+        self._forward(req, source, ext)
+
+    # --- stateless forwarding (RFC 3261 §16.11) ---------------------------------
+
+    def _forward(self, req: sipmsg.SipMessage, source: Source, ext: str) -> None:
+        target = self.forward_target(req)
+        if target is None:
+            if req.method != "ACK":
+                self._reply(req, source, 503, "Service Unavailable", [("Retry-After", "5")])
+            return
+        mf = _int_or_none(req.get("Max-Forwards"))
+        if mf is not None and mf <= 0:
+            if req.method != "ACK":
+                self._reply(req, source, 483)
+            return
+        req.set("Max-Forwards", str(70 if mf is None else mf - 1))
+        for name in TRUSTED_HEADERS:
+            req.remove(name)
+        req.remove("Proxy-Authorization")
+        self._stamp_received(req, source)
+        top = req.get_all("Via")[0]
+        # The same branch for retransmissions and the CANCEL/ACK of the same request.
+        key = f"{top}|{req.call_id}|{req.cseq[0]}".encode()
+        branch = BRANCH_MARK + hashlib.blake2s(key, digest_size=10).hexdigest()
+        req.add("Via", f"SIP/2.0/UDP {self.advertised_host}:{self.port};branch={branch};rport", first=True)
+        req.set("X-Callbox-Auth", sign_identity(self.identity_key, req.call_id, ext, self.clock()))
+        self.stats.forwarded += 1
+        self.send(req.to_bytes(), "udp", target)
+
+    def _on_response(self, resp: sipmsg.SipMessage) -> None:
+        vias = resp.get_all("Via")
+        if len(vias) < 2:
+            self.stats.dropped += 1
+            return
+        try:
+            ours = sipmsg.parse_via(vias[0])
+            nxt = sipmsg.parse_via(vias[1])
+        except SipParseError:
+            self.stats.dropped += 1
+            return
+        if not ours.params.get("branch", "").startswith(BRANCH_MARK):
+            self.stats.dropped += 1
+            return
+        resp.remove_first("Via")
+        host = nxt.params.get("received") or nxt.host
+        rport = nxt.params.get("rport")
+        port = int(rport) if rport else (nxt.port or 5060)
+        self.stats.responses_relayed += 1
+        self.send(resp.to_bytes(), nxt.transport.lower(), (host, port))
+
+    def _stamp_received(self, msg: sipmsg.SipMessage, source: Source) -> None:
+        """RFC 3261 §18.2.1 received= and RFC 3581 rport= on the top Via of a request (or its response)."""
+        vias = msg.get_all("Via")
+        if not vias:
+            return
+        try:
+            via = sipmsg.parse_via(vias[0])
+        except SipParseError:
+            return
+        changed = False
+        if via.host != source.ip:
+            via.params["received"] = source.ip
+            changed = True
+        if "rport" in via.params and not via.params["rport"]:
+            via.params["rport"] = str(source.port)
+            via.params["received"] = source.ip
+            changed = True
+        if changed:
+            msg.remove_first("Via")
+            msg.add("Via", str(via), first=True)
+
+    def _response_address(self, resp: sipmsg.SipMessage, source: Source) -> tuple[str, int]:
+        # Answer where the request came from (rport behaviour) — what every phone behind NAT needs.
+        return (source.ip, source.port)
+
+
+def _to_tag(req: sipmsg.SipMessage) -> str:
+    # Deterministic per request so retransmitted requests get identical answers.
+    return hashlib.blake2s(f"{req.call_id}|{req.cseq[0]}".encode(), digest_size=6).hexdigest()
+
+
+def _addressed_to_us(req: sipmsg.SipMessage) -> bool:
+    """OPTIONS for a user goes to that user (forwarded); OPTIONS for the box is answered here."""
+    try:
+        return not sipmsg.parse_uri(req.uri or "").user
+    except SipParseError:
+        return True
+
+
+def _contact_request(value: str) -> ContactRequest:
+    if value.strip() == "*":
+        return ContactRequest(uri="*", expires=None, q=None, raw=value, star=True)
+    na = sipmsg.parse_name_addr(value)
+    expires = na.params.get("expires")
+    q = na.params.get("q")
+    return ContactRequest(uri=str(na.uri), expires=int(expires) if expires not in (None, "") else None,
+                          q=float(q) if q not in (None, "") else None, raw=value)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.isdigit() or len(value) > 10:
+        raise ValueError(f"not a number: {value!r}")
+    return int(value)
+
+
+def _source_text(source: Source) -> str:
+    return f"{source.transport}:{source.ip}:{source.port}"
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, edge: SipEdge):
+        self.edge = edge
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        if data in (b"\r\n\r\n", b"\r\n", b"\x00\x00\x00\x00"):
+            return  # NAT keep-alives
+        try:
+            self.edge.handle(data, Source("udp", addr[0], addr[1]))
+        except Exception:  # a bug must not take the edge down for every other phone
+            log.exception("error handling datagram from %s:%d", addr[0], addr[1])
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class _TcpProtocol(asyncio.Protocol):
+    def __init__(self, edge: SipEdge):
+        self.edge = edge
+        self.framer = sipmsg.StreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.addr: tuple[str, int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.addr = (peer[0], peer[1])
+        if self.edge.guard.check(peer[0]).verdict is not Verdict.ALLOW:
+            transport.close()
+            return
+        self.edge.tcp_conns[self.addr] = self.transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self.framer.feed(data)
+        except SipParseError as e:
+            log.info("closing TCP connection from %s:%d: %s", *self.addr, e.reason)  # type: ignore[misc]
+            self.edge.stats.malformed += 1
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        for m in messages:
+            try:
+                self.edge.handle(m, Source("tcp", self.addr[0], self.addr[1]))  # type: ignore[index]
+            except Exception:
+                log.exception("error handling TCP message from %s:%d", *self.addr)  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.addr and self.edge.tcp_conns.get(self.addr) is self.transport:
+            del self.edge.tcp_conns[self.addr]

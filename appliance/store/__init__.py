@@ -1,0 +1,1 @@
+"""Storage that survives power loss: TinyDB config, sharded call records."""

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages Callbox needs, only those missing.
+#   tools/install-system-deps.sh demo   -> what `make demo` needs
+#   tools/install-system-deps.sh test   -> what `make test` needs (real SIP peers, browser, dtc, ...)
+set -euo pipefail
+
+want=${1:-demo}
+# command-to-package pairs; a command found on PATH means its package is there.
+demo_pkgs=("python3:python3" "espeak-ng:espeak-ng" "sox:sox")
+test_pkgs=("sipp:sip-tester" "baresip:baresip" "linphone-daemon:linphone-cli" "dtc:device-tree-compiler"
+           "fdtoverlay:device-tree-compiler" "shellcheck:shellcheck" "chromium:chromium"
+           "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl")
+
+pairs=("${demo_pkgs[@]}")
+[ "$want" = "test" ] && pairs+=("${test_pkgs[@]}")
+
+missing=()
+for pair in "${pairs[@]}"; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+# venv support is a package of its own on Debian.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=("python3-venv")
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "Installing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
