@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__, directory
-from appliance.errors import Conflict, NotFound, SettingError
+from appliance.errors import Conflict, NotFound, SettingError, ValidationError
 from appliance.events import EventBus
 from appliance.settings import Settings, declaration
 from appliance.sip.digest import DigestAuth
@@ -57,15 +57,19 @@ class Core:
         self.settings = Settings(stored).with_changes(overrides or {})
         self.events = EventBus(clock=clock)
         s = self.settings
-        self.registrar = Registrar(clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
+        # Registrations run on a monotonic clock (a wall clock jump must not expire every phone).
+        self.registrar_clock = time.monotonic
+        self.registrar = Registrar(self.registrar_clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
                                    default_expires=s["sip.default_expires"])
         self.guard = Guard(security_policy(s), clock)
         self._secrets: dict[str, str] = {e["number"]: e["secret"] for e in self.store.table("extensions").all()}
-        self.auth = DigestAuth(s["sip.realm"], self._secrets.get, nonce_ttl=float(s["sip.nonce_ttl"]), clock=clock)
+        self.auth = DigestAuth(s["sip.realm"], self._secrets.get, nonce_ttl=float(s["sip.nonce_ttl"]),
+                               algorithms=tuple(s["sip.digest_algorithms"]), clock=clock)
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
                             identity_key=secrets.token_bytes(32), forward_target=self._forward_target,
                             on_bindings_changed=self._bindings_changed,
-                            advertised_host=self._advertised_host(), clock=clock)
+                            advertised_host=self._advertised_host(), clock=clock,
+                            registrar_clock=self.registrar_clock)
         self._restore_registrations()
         self._save_pending = False
         self.api_runner = None
@@ -98,6 +102,7 @@ class Core:
         self.registrar.max_expires = s["sip.max_expires"]
         self.registrar.default_expires = s["sip.default_expires"]
         self.auth.nonce_ttl = float(s["sip.nonce_ttl"])
+        self.auth.algorithms = tuple(s["sip.digest_algorithms"])
 
     def _advertised_host(self) -> str:
         bind = self.settings["sip.bind"]
@@ -190,7 +195,7 @@ class Core:
     # --- registrations and bans -------------------------------------------------------
 
     def registrations(self) -> list[dict[str, Any]]:
-        now = self.registrar.clock()
+        now = self.registrar_clock()
         return [{"aor": b.aor, "contact": b.contact,
                  "source": f"{b.source.transport}:{b.source.ip}:{b.source.port}",
                  "expires_in": b.expires_in(now), "user_agent": b.user_agent}
@@ -216,7 +221,12 @@ class Core:
         except (OSError, ValueError) as e:
             log.warning("ignoring unreadable %s: %s", path, e)
             return
-        self.registrar.restore(items)
+        try:
+            self.registrar.restore(items)
+        except ValidationError as e:
+            # Phones re-register within minutes; a damaged snapshot must not keep the box down.
+            log.warning("ignoring damaged %s: %s", path, e)
+            return
         log.info("restored %d registrations", len(self.registrar.all_bindings()))
 
     def _bindings_changed(self) -> None:

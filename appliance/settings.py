@@ -179,6 +179,13 @@ DECLARATIONS: tuple[Setting, ...] = (
             between(60, 86400)),
     Setting("sip.nonce_ttl", int, 300, "How long a digest nonce stays fresh, in seconds (then stale=true).",
             between(10, 3600)),
+    Setting("sip.digest_algorithms", list, ["MD5"],
+            "Digest algorithms offered to phones, one challenge each, in this order. MD5 alone by default: "
+            "sipp and many desk phones read only the first challenge and know only MD5, and some "
+            "(baresip 1.0) fail outright when a SHA-256 challenge is present. Add SHA-256 when every "
+            "phone on the box supports RFC 7616.",
+            lambda v: None if v and all(a in ("MD5", "SHA-256") for a in v) and len(set(v)) == len(v)
+            else "must list MD5 and/or SHA-256, each once"),
     Setting("sip.forward_to", str, "", "Where requests from registered phones go (host:port of the call engine); "
             "empty: the engine workers started by the core.", optional_hostport),
     Setting("sip.external_address", str, "", "Public IP address of the office router, for providers behind NAT "

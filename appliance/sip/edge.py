@@ -77,6 +77,7 @@ class SipEdge:
         on_bindings_changed: Callable[[], None] = lambda: None,
         advertised_host: str = "127.0.0.1",
         clock: Callable[[], float] = time.time,
+        registrar_clock: Callable[[], float] = time.monotonic,
     ):
         self.registrar = registrar
         self.guard = guard
@@ -87,6 +88,7 @@ class SipEdge:
         self.on_bindings_changed = on_bindings_changed
         self.advertised_host = advertised_host
         self.clock = clock
+        self.registrar_clock = registrar_clock
         self.stats = EdgeStats()
         self.udp: asyncio.DatagramTransport | None = None
         self.tcp_server: asyncio.base_events.Server | None = None
@@ -96,12 +98,20 @@ class SipEdge:
     # --- sockets -------------------------------------------------------------
 
     async def start(self, host: str, port: int, tcp: bool = True) -> int:
+        """Listen on UDP and TCP at the same port; port 0 picks one free for both."""
         loop = asyncio.get_running_loop()
-        self.udp, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(host, port), reuse_port=False)
-        self.port = self.udp.get_extra_info("sockname")[1]
-        if tcp:
-            self.tcp_server = await loop.create_server(lambda: _TcpProtocol(self), host, self.port)
+        for attempt in range(20 if port == 0 else 1):
+            self.udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), local_addr=(host, port))
+            self.port = self.udp.get_extra_info("sockname")[1]
+            if not tcp:
+                break
+            try:
+                self.tcp_server = await loop.create_server(lambda: _TcpProtocol(self), host, self.port)
+                break
+            except OSError:
+                self.udp.close()
+                if port != 0 or attempt == 19:
+                    raise
         log.info("SIP edge listening on %s:%d (udp%s)", host, self.port, "+tcp" if tcp else "")
         return self.port
 
@@ -202,6 +212,8 @@ class SipEdge:
             return None
         result = self.auth.verify(req.method, value)
         if result.ok:
+            # Phones behind one NAT share an address: a success forgives earlier typos.
+            self.guard.auth_succeeded(source.ip)
             return result.user
         if result.stale:
             self._reply(req, source, challenge_status,
@@ -237,7 +249,7 @@ class SipEdge:
             source=source, user_agent=req.get("User-Agent") or ""))
         headers: list[tuple[str, str]] = []
         if result.status == 200:
-            now = self.registrar.clock()
+            now = self.registrar_clock()
             for b in result.bindings:
                 headers.append(("Contact", f"<{b.contact}>;expires={b.expires_in(now)}"))
             headers.append(("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())))

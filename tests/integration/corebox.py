@@ -1,0 +1,118 @@
+"""A real `callbox core` process for tests, and a small client for its API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import PYTHON, ROOT
+
+
+class CoreProcess:
+    def __init__(self, data_dir: Path, settings: dict[str, Any] | None = None, sip_port: int = 0):
+        self.data_dir = Path(data_dir)
+        self.settings = settings or {}
+        self.sip_port_wanted = sip_port
+        self.proc: subprocess.Popen | None = None
+        self.info: dict[str, Any] = {}
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-core.log"
+
+    def start(self, timeout: float = 20.0) -> "CoreProcess":
+        args = [PYTHON, "-m", "appliance.cli", "core", "--data", str(self.data_dir), "--bind", "127.0.0.1",
+                "--sip-port", str(self.sip_port_wanted), "--api-port", "0"]
+        for k, v in self.settings.items():
+            args += ["--set", f"{k}={json.dumps(v)}"]
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + timeout
+        path = self.data_dir / "run" / "api.json"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"core exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                info = json.loads(path.read_text())
+                if info.get("pid") == self.proc.pid:
+                    self.info = info
+                    return self
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"core did not start:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-5000:]
+        except OSError:
+            return ""
+
+    @property
+    def sip_port(self) -> int:
+        return self.info["sip_port"]
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # --- API ---------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = None,
+            raw: bytes | None = None) -> tuple[int, Any]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.info["url"] + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.info['token'] if token is None else token}",
+            "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = r.read()
+                return r.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            try:
+                return e.code, json.loads(text)
+            except ValueError:
+                return e.code, text.decode(errors="replace")
+
+    def add_extension(self, number: str, secret: str | None = None, **extra: Any) -> dict[str, Any]:
+        body = {"number": number, "name": f"Test {number}", **extra}
+        if secret:
+            body["secret"] = secret
+        status, ext = self.api("POST", "/api/extensions", body)
+        assert status == 201, (status, ext)
+        return ext
+
+    def registrations(self) -> list[dict[str, Any]]:
+        status, body = self.api("GET", "/api/registrations")
+        assert status == 200
+        return body["registrations"]
+
+    def wait_registered(self, aor: str, timeout: float = 10.0, present: bool = True) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            regs = [r for r in self.registrations() if r["aor"] == aor]
+            if bool(regs) == present:
+                return regs
+            time.sleep(0.1)
+        raise AssertionError(f"{aor} {'not ' if present else ''}registered within {timeout}s: {self.registrations()}")
