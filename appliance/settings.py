@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from appliance.errors import SettingError
+from appliance.hw.panel import DEFAULT_PINS, validate_pin_map
 
 Validator = Callable[[Any], str | None]  # returns the reason it is invalid, or None
 
@@ -140,20 +141,12 @@ def non_empty(v: str) -> str | None:
 
 
 def bcm_pin_map(v: dict) -> str | None:
-    seen: dict[int, str] = {}
-    for name, pin in v.items():
-        if not isinstance(pin, int) or isinstance(pin, bool) or not 2 <= pin <= 27:
-            return f"pin of {name!r} must be a BCM number from 2 to 27"
-        if pin in seen:
-            return f"{name!r} and {seen[pin]!r} share pin {pin}"
-        seen[pin] = name
+    try:
+        validate_pin_map(v)
+    except SettingError as e:
+        return f"{e.key.removeprefix('panel.pins.')}: {e.reason}"
     return None
 
-
-DEFAULT_PANEL_PINS = {
-    "led_ready": 17, "led_line": 27, "led_waiting": 22, "led_voicemail": 23, "led_fault": 24,
-    "button_night": 5, "button_reset": 6, "button_status": 13,
-}
 
 SCANNER_USER_AGENTS = [
     "friendly-scanner", "sipcli", "sipvicious", "sip-scan", "sipsak", "VaxSIPUserAgent",
@@ -210,7 +203,7 @@ DECLARATIONS: tuple[Setting, ...] = (
             between(1, 1000), restart=True),
     Setting("panel.backend", str, "auto", "Front panel backend: auto (GPIO on a Pi, else simulated), gpio, simulated.",
             choices=("auto", "gpio", "simulated"), restart=True),
-    Setting("panel.pins", dict, DEFAULT_PANEL_PINS, "BCM pin of each front panel LED and button.", bcm_pin_map,
+    Setting("panel.pins", dict, DEFAULT_PINS, "BCM pin of each front panel LED and button.", bcm_pin_map,
             restart=True),
 )
 
