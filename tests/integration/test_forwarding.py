@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from appliance.sip.digest import client_response
 from tests.conftest import free_port
+from tests.integration.rawphone import register
 from tests.integration.sipp import SCENARIOS, credentials_file, run_sipp, sipp_available
 
 pytestmark = [pytest.mark.peers, pytest.mark.skipif(not sipp_available(), reason="sipp is not installed")]
@@ -69,29 +69,12 @@ def test_unregistered_source_is_challenged_and_never_forwarded(core_factory):
     engine.close()
 
 
-def _register(sock: socket.socket, core_port: int, user: str, secret: str) -> str:
-    port = sock.getsockname()[1]
-    def register(cseq: int, auth: str = "") -> str:
-        msg = (f"REGISTER sip:127.0.0.1:{core_port} SIP/2.0\r\n"
-               f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKr{cseq}\r\n"
-               f"From: <sip:{user}@127.0.0.1>;tag=r\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: reg1\r\n"
-               f"CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\n{auth}"
-               f"Content-Length: 0\r\n\r\n")
-        sock.sendto(msg.encode(), ("127.0.0.1", core_port))
-        return sock.recv(65535).decode()
-    challenge = register(1)
-    value = next(line.split(":", 1)[1].strip() for line in challenge.split("\r\n")
-                 if line.startswith("WWW-Authenticate:"))
-    answer = client_response("REGISTER", f"sip:127.0.0.1:{core_port}", user, secret, value)
-    return register(2, f"Authorization: {answer}\r\n")
-
-
 def test_without_an_engine_a_registered_phone_gets_503(core):
     ext = core.add_extension("1001")
     phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     phone.bind(("127.0.0.1", 0))
     phone.settimeout(3)
-    assert _register(phone, core.sip_port, "1001", ext["secret"]).startswith("SIP/2.0 200 ")
+    assert register(phone, core.sip_port, "1001", ext["secret"]).startswith("SIP/2.0 200 ")
     phone.sendto(_invite(phone.getsockname()[1], "c2"), ("127.0.0.1", core.sip_port))
     answer = phone.recv(65535).decode()
     assert answer.startswith("SIP/2.0 503 ") and "Retry-After:" in answer

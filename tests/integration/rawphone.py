@@ -1,0 +1,26 @@
+"""A few hand-made SIP requests over a plain UDP socket, for tests that need exact bytes."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+from appliance.sip.digest import client_response
+
+
+def register(sock: socket.socket, core_port: int, user: str, secret: str) -> str:
+    port = sock.getsockname()[1]
+    call_id = secrets.token_hex(6)
+    def register(cseq: int, auth: str = "") -> str:
+        msg = (f"REGISTER sip:127.0.0.1:{core_port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKr{cseq}\r\n"
+               f"From: <sip:{user}@127.0.0.1>;tag=r\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: reg-{call_id}\r\n"
+               f"CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\n{auth}"
+               f"Content-Length: 0\r\n\r\n")
+        sock.sendto(msg.encode(), ("127.0.0.1", core_port))
+        return sock.recv(65535).decode()
+    challenge = register(1)
+    value = next(line.split(":", 1)[1].strip() for line in challenge.split("\r\n")
+                 if line.startswith("WWW-Authenticate:"))
+    answer = client_response("REGISTER", f"sip:127.0.0.1:{core_port}", user, secret, value)
+    return register(2, f"Authorization: {answer}\r\n")
