@@ -16,10 +16,12 @@ from tests.conftest import PYTHON, ROOT
 
 
 class CoreProcess:
-    def __init__(self, data_dir: Path, settings: dict[str, Any] | None = None, sip_port: int = 0):
+    def __init__(self, data_dir: Path, settings: dict[str, Any] | None = None, sip_port: int = 0,
+                 env: dict[str, str] | None = None):
         self.data_dir = Path(data_dir)
         self.settings = settings or {}
         self.sip_port_wanted = sip_port
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
         self.info: dict[str, Any] = {}
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-core.log"
@@ -31,7 +33,7 @@ class CoreProcess:
             args += ["--set", f"{k}={json.dumps(v)}"]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=os.environ | {"PYTHONUNBUFFERED": "1"})
+                                     env=os.environ | {"PYTHONUNBUFFERED": "1"} | self.env)
         deadline = time.monotonic() + timeout
         path = self.data_dir / "run" / "api.json"
         while time.monotonic() < deadline:

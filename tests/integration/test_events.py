@@ -32,7 +32,7 @@ class EventReader:
                 elif line == "" and kind:
                     self.events.put((kind, data))
                     kind, data = None, None
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # the socket was shut down under us
             pass
 
     def next(self, kind: str, timeout: float = 10) -> dict:
