@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,13 @@ from appliance.sip.registrar import Registrar
 from appliance.sip.security import Guard, SecurityPolicy
 from appliance.store.atomic import atomic_write_bytes
 from appliance.store.db import Store
+from appliance.store.records import MonthlyLog
 
 log = logging.getLogger("callbox.core")
 
 HOUSEKEEPING_S = 1.0
+# Refreshes that change only the expiry are written this often, so a restart keeps them.
+REGISTRATION_SNAPSHOT_S = 60.0
 REGISTRATION_SAVE_DELAY_S = 0.2
 
 
@@ -56,6 +60,7 @@ class Core:
         # Command-line overrides (ports for tests and the demo) win but are not stored.
         self.settings = Settings(stored).with_changes(overrides or {})
         self.events = EventBus(clock=clock)
+        self.audit_trail = MonthlyLog(self.data_dir / "audit", time_key="time")
         s = self.settings
         # Registrations run on a monotonic clock (a wall clock jump must not expire every phone).
         self.registrar_clock = time.monotonic
@@ -183,14 +188,15 @@ class Core:
         self.store.table("users").remove(_field('username', username))
 
     def audit(self, actor: str, action: str, detail: Any = "") -> dict[str, Any]:
-        entry = {"time": self.clock(), "actor": str(actor)[:64], "action": str(action)[:64],
+        # An append-only monthly log: the audit trail grows forever, config.json must not.
+        entry = {"time": datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(),
+                 "actor": str(actor)[:64], "action": str(action)[:64],
                  "detail": detail if isinstance(detail, (str, dict, list)) else str(detail)}
-        self.store.table("audit").insert(entry)
+        self.audit_trail.append(entry)
         return entry
 
     def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
-        entries = self.store.table("audit").all()
-        return [dict(e) for e in reversed(entries[-limit:])]
+        return self.audit_trail.query(None, None, limit=limit, newest_first=True)
 
     # --- registrations and bans -------------------------------------------------------
 
@@ -271,8 +277,12 @@ class Core:
         return self._token
 
     async def housekeeping(self) -> None:
+        last_snapshot = time.monotonic()
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
+            if time.monotonic() - last_snapshot >= REGISTRATION_SNAPSHOT_S:
+                last_snapshot = time.monotonic()
+                self._bindings_changed()
             self.heartbeat = time.monotonic()
             expired = self.registrar.expire()
             for b in expired:
@@ -286,8 +296,8 @@ class Core:
         await self.edge.stop()
         if self.api_runner is not None:
             await self.api_runner.cleanup()
-        if self._save_pending:
-            self._save_registrations()
+        self._save_registrations()
+        self.audit_trail.close()
         self.store.close()
 
     async def run(self) -> None:

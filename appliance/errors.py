@@ -90,3 +90,26 @@ class ApiError(CallboxError):
 
 class ModemReplyError(ATError, ValueError):
     """A modem line, an SMS PDU or a USSD payload does not parse."""
+
+
+class StateMachineError(CallboxError):
+    """An event arrived that a state machine's table does not allow in its current state."""
+
+    def __init__(self, machine: str, who: str, state: str, event: str):
+        super().__init__(f"{machine} {who}: event {event} is not allowed in state {state}")
+        self.machine = machine
+        self.who = who
+        self.state = state
+        self.event = event
+
+
+class NotAllowed(CallboxError):
+    """The user's roles, or the thing's settings, do not allow the action asked for."""
+
+
+class FlowInvalid(ValidationError):
+    """A call-flow set does not validate; `problems` lists every fault found."""
+
+    def __init__(self, problems: list):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems) or "call flows do not validate")

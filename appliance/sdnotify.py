@@ -98,7 +98,10 @@ class Heartbeat:
 
 
 class WatchdogFeeder:
-    """Feeds systemd's watchdog at half its timeout, but only while ``is_healthy()`` says so.
+    """Feeds systemd's watchdog every ``interval`` seconds, but only while ``is_healthy()`` says so.
+
+    Pass half of ``watchdog_interval()``: one late or lost feed then still
+    lands inside systemd's timeout.
 
     When the check fails the feeding stops, the timeout passes, and systemd
     kills and restarts the unit: a hung core is not left answering nothing.
@@ -109,7 +112,6 @@ class WatchdogFeeder:
             raise ValueError("the watchdog interval must be positive")
         self.notifier = notifier
         self.interval = interval
-        self.feed_every = interval / 2
         self.is_healthy = is_healthy
         self.fed = 0
         self._starving = False
@@ -138,4 +140,4 @@ class WatchdogFeeder:
         """Run until cancelled; start it with ``asyncio.create_task(feeder.run())``."""
         while True:
             self.feed_once()
-            await asyncio.sleep(self.feed_every)
+            await asyncio.sleep(self.interval)

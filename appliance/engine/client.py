@@ -31,10 +31,12 @@ class EngineClient:
         self._ids = itertools.count(1)
         self._pending: dict[Any, asyncio.Future] = {}
         self._events: asyncio.Queue[dict | None] = asyncio.Queue()
+        # Replies nobody waits for (to lines sent raw, or after a timeout).
+        self.unmatched_replies: list[dict] = []
         self.closed = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._read())
 
-    async def command(self, cmd: str, timeout_s: float = 10.0, **args: Any) -> dict:
+    async def command(self, cmd: str, reply_timeout: float = 10.0, **args: Any) -> dict:
         """Send a command and return its reply; EngineError if the worker refused it."""
         if self.closed.is_set():
             raise EngineError("engine connection closed")
@@ -44,11 +46,11 @@ class EngineClient:
         try:
             self._writer.write(encode({"id": cmd_id, "cmd": cmd, **args}))
             await self._writer.drain()
-            reply = await asyncio.wait_for(future, timeout_s)
+            reply = await asyncio.wait_for(future, reply_timeout)
         except (ConnectionError, OSError) as e:
             raise EngineError(f"engine connection failed: {e}") from None
         except asyncio.TimeoutError:
-            raise EngineError(f"engine did not answer {cmd} in {timeout_s} s") from None
+            raise EngineError(f"engine did not answer {cmd} in {reply_timeout} s") from None
         finally:
             self._pending.pop(cmd_id, None)
         if not reply.get("ok"):
@@ -109,6 +111,8 @@ class EngineClient:
                     future = self._pending.get(message["reply"])
                     if future is not None and not future.done():
                         future.set_result(message)
+                    else:
+                        self.unmatched_replies.append(message)
                 elif "event" in message:
                     self._events.put_nowait(message)
         except (ConnectionError, OSError, ValueError):
@@ -171,6 +175,11 @@ class WorkerProcess:
                                   f"(exit {self.process.returncode})")
             self.client = EngineClient(*connected.result())
             self.ready = await self.client.next_event("ready", timeout_s=timeout_s)
+        except EngineError as e:
+            exited.cancel()
+            code = await self.stop()
+            raise EngineError(f"worker {self.worker_id} failed to start (exit {code}): {e}") \
+                from None
         except BaseException:
             exited.cancel()
             await self.stop()

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import pjsua2 as pj
 
 if TYPE_CHECKING:
     from appliance.engine.media import Player
+
+
+log = logging.getLogger("callbox.engine.legs")
+
+
+def guarded(callback: Callable) -> Callable:
+    """An exception escaping a pjsua2 callback would abort the process; log it instead."""
+    @functools.wraps(callback)
+    def wrapper(self, prm):
+        try:
+            callback(self, prm)
+        except Exception:
+            log.exception("%s failed", callback.__name__)
+    return wrapper
 
 
 class LegState(StrEnum):
@@ -30,6 +46,7 @@ class Leg:
     held_here: bool = False
     held_by_remote: bool = False
     deadline: float | None = None
+    hold_pending_until: float | None = None  # a hold/unhold waiting to be sent
     player: "Player | None" = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -59,25 +76,35 @@ class LegCall(pj.Call):
         self.leg_id = leg_id
         self.leg: Leg | None = None
 
+    @guarded
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         if self.leg is not None:
             self.worker.on_state(self.leg, self.getInfo())
 
+    @guarded
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         if self.leg is not None:
             self.worker.on_media(self.leg)
 
+    @guarded
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         if self.leg is not None:
             method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
             self.worker.on_dtmf(self.leg, prm.digit, method)
 
+    @guarded
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
         # pjsua would dial the target itself if accepted, behind the core's back;
         # the core decides and carries out the transfer with its own legs.
         prm.statusCode = 603
         if self.leg is not None:
             self.worker.on_transfer_request(self.leg, prm.dstUri)
+
+    @guarded
+    def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
+        # NOTIFYs about a REFER we sent: the core hangs up once it succeeded.
+        if self.leg is not None:
+            self.worker.on_transfer_status(self.leg, prm.statusCode, prm.finalNotify)
 
 
 class LocalAccount(pj.Account):
@@ -87,5 +114,6 @@ class LocalAccount(pj.Account):
         super().__init__()
         self.worker = worker
 
+    @guarded
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         self.worker.on_incoming(prm)

@@ -160,17 +160,19 @@ def wav_finished(path: str) -> bool:
         and int.from_bytes(head[4:8], "little") == size - 8 and size > 44
 
 
-def await_wav(ep: pj.Endpoint, path: str, timeout_s: float = 2.0) -> bool:
+def await_wav(path: str, timeout_s: float = 2.0) -> bool:
     """Wait for a destroyed recorder's file to be complete.
 
     The conference bridge removes ports on its clock thread, so the recorder
     is closed (and its header written) a frame or two after we let it go.
+    Sleeping rather than running libHandleEvents keeps pjsua callbacks from
+    firing in the middle of a command.
     """
     deadline = time.monotonic() + timeout_s
     while not wav_finished(path):
         if time.monotonic() >= deadline:
             return False
-        ep.libHandleEvents(10)
+        time.sleep(0.005)
     return True
 
 

@@ -41,7 +41,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 EVENTS = (
     "ready", "incoming", "ringing", "answered", "dtmf", "hangup", "play_done",
-    "held", "unheld", "transfer_requested", "capacity", "recording_stopped",
+    "held", "unheld", "transfer_requested", "transfer_status", "capacity",
+    "recording_stopped",
 )
 
 DTMF_DIGITS = set("0123456789*#ABCDabcd")

@@ -40,6 +40,7 @@ _LOST = object()  # queue marker: the control connection is gone
 _GC_EVERY_S = 2.0
 _POLL_MS = 10
 _SHUTDOWN_GRACE_S = 1.0
+_HOLD_RETRY_S = 5.0
 
 
 class Worker:
@@ -59,6 +60,8 @@ class Worker:
         self._incoming_seq = 0
         self._last_free: int | None = None
         self._trash: list[Any] = []
+        self._finish_later: list[str] = []  # recordings whose last leg hung up
+        self._tick = 0
         self.ep, self.account, self.sip_port = media.start_endpoint(
             self, bind, sip_port, log_file, log_level)
         self.max_calls = media.max_calls()
@@ -98,6 +101,11 @@ class Worker:
         self._incoming_seq += 1
         leg_id = f"{self.id}-{self._incoming_seq}"
         call = LegCall(self, leg_id, self.account, prm.callId)
+        if self.stopping:
+            prm_ = pj.CallOpParam(True)
+            prm_.statusCode = 503
+            call.hangup(prm_)
+            return
         leg = Leg(id=leg_id, call=call, direction="in")
         self.legs[leg_id] = leg
         info = call.getInfo()
@@ -135,6 +143,9 @@ class Worker:
     def on_transfer_request(self, leg: Leg, target: str) -> None:
         self.emit("transfer_requested", leg=leg.id, target=target)
 
+    def on_transfer_status(self, leg: Leg, status: int, final: bool) -> None:
+        self.emit("transfer_status", leg=leg.id, status=status, final=final)
+
     def _forget(self, leg: Leg, info: pj.CallInfo) -> None:
         """Drop a finished leg now: pjsua reuses call ids, and a stale Call
         object deleted later would hang up whichever new call took its id."""
@@ -149,8 +160,8 @@ class Worker:
             leg.player = None
         for file, rec in list(self.recordings.items()):
             rec.legs.discard(leg.id)
-            if not rec.legs:
-                self._finish_recording(file, reason="hangup")
+            if not rec.legs and file not in self._finish_later:
+                self._finish_later.append(file)  # not from inside a pjsua callback
         leg.call.leg = None  # break the cycle so the Call goes when this callback returns
         leg.call = None  # type: ignore[assignment]
         self._report_capacity()
@@ -191,7 +202,7 @@ class Worker:
         # The WAV header is written when the recorder is destroyed.
         rec.recorder = None  # type: ignore[assignment]
         del rec
-        if not media.await_wav(self.ep, file):
+        if not media.await_wav(file):
             log.warning("recording %s: header not finalised in time", file)
         if reason != "command":
             self.emit("recording_stopped", file=file, reason=reason)
@@ -208,6 +219,9 @@ class Worker:
             self._reply(cmd.id, ok=False, error=f"{cmd.name}: {e.reason} ({e.status})")
         except (TypeError, ValueError, KeyError) as e:
             self._reply(cmd.id, ok=False, error=f"{cmd.name}: {e}")
+        except Exception as e:  # a bug must cost one command, not every call
+            log.exception("command %s failed", cmd.name)
+            self._reply(cmd.id, ok=False, error=f"{cmd.name}: internal error: {e}")
         else:
             self._reply(cmd.id, **extra)
 
@@ -377,17 +391,40 @@ class Worker:
             else pj.PJSUA_DTMF_METHOD_RFC2833
         target.call.sendDtmf(prm)
 
-    def cmd_hold(self, leg: str) -> None:
-        target = self._leg(leg)
-        target.call.setHold(pj.CallOpParam(True))
-        target.held_here = True
+    def cmd_hold(self, leg: str) -> dict:
+        return self._want_hold(self._leg(leg), True)
 
-    def cmd_unhold(self, leg: str) -> None:
-        target = self._leg(leg)
+    def cmd_unhold(self, leg: str) -> dict:
+        return self._want_hold(self._leg(leg), False)
+
+    def _want_hold(self, leg: Leg, hold: bool) -> dict:
+        """Hold needs a re-INVITE, which SIP allows only when no other INVITE
+        transaction is under way (the phone's own re-INVITE may still wait
+        for its ACK); then it is retried from the loop for a few seconds."""
+        if leg.state != LegState.ANSWERED:
+            raise CommandFailed(f"leg {leg.id} is not answered")
+        leg.held_here = hold
+        leg.hold_pending_until = time.monotonic() + _HOLD_RETRY_S
+        if self._try_hold(leg):
+            return {}
+        return {"pending": True}
+
+    def _try_hold(self, leg: Leg) -> bool:
         prm = pj.CallOpParam(True)
-        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
-        target.call.reinvite(prm)
-        target.held_here = False
+        try:
+            if leg.held_here:
+                leg.call.setHold(prm)
+            else:
+                prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+                leg.call.reinvite(prm)
+        except pj.Error as e:
+            if time.monotonic() >= (leg.hold_pending_until or 0):
+                log.warning("leg %s: %s failed: %s", leg.id,
+                            "hold" if leg.held_here else "unhold", e.reason)
+                leg.hold_pending_until = None
+            return False
+        leg.hold_pending_until = None
+        return True
 
     def cmd_transfer(self, leg: str, uri: str) -> None:
         self._leg(leg).call.xfer(uri, pj.CallOpParam(True))
@@ -428,17 +465,30 @@ class Worker:
                 self.handle(parsed)
 
     def _after_callbacks(self) -> None:
+        """Work that must not run inside a pjsua callback: releases, timers, retries."""
         self._trash.clear()
+        while self._finish_later:
+            self._finish_recording(self._finish_later.pop(0), reason="hangup")
+        self._tick += 1
         for leg in list(self.legs.values()):
-            if leg.player is not None and leg.player.finished.is_set():
-                self._trash.append(leg.player)
-                leg.player = None
-                self.emit("play_done", leg=leg.id)
-            if leg.deadline is not None and time.monotonic() >= leg.deadline \
-                    and leg.call is not None:
-                leg.deadline = None
-                leg.timed_out = True
-                self._hangup(leg, 0)
+            try:
+                self._leg_timers(leg)
+            except Exception:
+                log.exception("leg %s: timer work failed", leg.id)
+
+    def _leg_timers(self, leg: Leg) -> None:
+        if leg.player is not None and leg.player.finished.is_set():
+            self._trash.append(leg.player)
+            leg.player = None
+            self.emit("play_done", leg=leg.id)
+        if leg.hold_pending_until is not None and leg.call is not None \
+                and self._tick % 10 == 0:
+            self._try_hold(leg)
+        if leg.deadline is not None and time.monotonic() >= leg.deadline \
+                and leg.call is not None:
+            leg.deadline = None
+            leg.timed_out = True
+            self._hangup(leg, 0)
 
     def _read_control(self) -> None:
         """Reader thread: lines -> inbox. Never touches pjsua2."""
@@ -469,6 +519,7 @@ class Worker:
         deadline = time.monotonic() + _SHUTDOWN_GRACE_S
         while self.legs and time.monotonic() < deadline:
             self.ep.libHandleEvents(_POLL_MS)
+        self._finish_later.clear()
         for file in list(self.recordings):
             self._finish_recording(file, reason="shutdown")
         for leg in list(self.legs.values()):

@@ -203,7 +203,7 @@ class RPiGpioPins:
 
 # --- the one place that chooses ---------------------------------------------
 
-BACKENDS = ("auto", "rpi-gpio", "simulated")
+BACKENDS = ("auto", "rpi-gpio", "gpio", "simulated")  # "gpio" is another name for "rpi-gpio"
 
 
 def _load_rpi_gpio() -> tuple[object | None, str]:
@@ -230,7 +230,7 @@ def select_backend(name: str = "auto") -> PinBackend:
         except RuntimeError as exc:
             # e.g. no access to /dev/gpiomem: the user is not in group gpio.
             why = f"RPi.GPIO could not set up ({exc})"
-    if name == "rpi-gpio":
+    if name in ("rpi-gpio", "gpio"):
         raise HardwareUnavailable(why)
     log.info("front panel: simulated, because %s", why)
     return SimulatedPins(f"no panel hardware: {why}")

@@ -65,8 +65,17 @@ RESET_HOLD_SECONDS = 10.0
 BUSY_WAITING = 3
 
 
+def _part_name(key: str) -> str:
+    # The setting may spell parts "led_ready" / "button_night"; the panel says "ready" / "night".
+    for prefix in ("led_", "button_"):
+        if key.startswith(prefix) and key[len(prefix):] in (*LEDS, *BUTTONS):
+            return key[len(prefix):]
+    return key
+
+
 def validate_pin_map(pins: Mapping[str, object]) -> dict[str, int]:
     """Check a ``panel.pins`` setting: every part named once, each on its own header pin."""
+    pins = {_part_name(key): bcm for key, bcm in pins.items()}
     names = set(LEDS) | set(BUTTONS)
     unknown = sorted(set(pins) - names)
     if unknown:

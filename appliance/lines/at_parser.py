@@ -17,9 +17,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from appliance.errors import ModemReplyError
-from appliance.lines.pdu import (  # noqa: F401  (re-exported: one place to import from)
+from appliance.lines.pdu import (
     SmsPdu, SubmitPdu, decode_gsm7_packed_hex, decode_pdu_sms, encode_pdu_sms,
 )
+
+__all__ = [
+    "ATParser", "ATEvent", "FinalKind", "FinalResult", "Info", "Unsolicited", "SmsPrompt",
+    "Garbage", "CALL_PROGRESS", "MAX_LINE", "URC_NAMES", "classify_line", "split_args",
+    "CallerId", "parse_clip", "CallInfo", "parse_clcc", "Signal", "parse_csq",
+    "Registration", "parse_creg", "Operator", "parse_cops", "TextSms", "parse_cmgr_text",
+    "cmgr_pdu", "Ussd", "parse_cusd", "VoiceFormat", "parse_vsm_list",
+    # SMS PDUs live in pdu.py; offered here too so that callers have one place to look.
+    "SmsPdu", "SubmitPdu", "decode_pdu_sms", "encode_pdu_sms",
+]
 
 MAX_LINE = 1024
 

@@ -12,7 +12,9 @@ changes (`set_pin`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, replace
@@ -108,11 +110,11 @@ class GsmLine:
 
     def __init__(self, *, profile: VendorProfile | str = "generic", pin: str | None = None,
                  clock: Callable[[], float], poll_interval: float = 15.0,
-                 ring_timeout: float = 8.0, name: str = "gsm"):
+                 ring_timeout: float = 8.0, name: str = "gsm", refused_pin: str | None = None):
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
         self.name = name
         self._pin = pin or None
-        self._rejected_pin: str | None = None
+        self.refused_pin = refused_pin  # pin_digest() of the PIN the SIM refused, kept across restarts
         self._clock = clock
         self._poll_interval = poll_interval
         self._ring_timeout = ring_timeout
@@ -302,17 +304,18 @@ class GsmLine:
             self._set_status(sim="pin_required")
             self._error("sim_pin_missing", "the SIM asks for a PIN and none is set")
             return self._fire_sim_failed()
-        if pin == self._rejected_pin:
+        if pin_digest(pin) == self.refused_pin:
             self._set_status(sim="pin_wrong")
             self._error("sim_pin_wrong", "the PIN was refused before; not trying it again")
             return self._fire_sim_failed()
-        # From here this PIN counts as tried, whatever happens to the answer.
-        self._rejected_pin = pin
+        # From here this PIN counts as tried, whatever happens to the answer: a lost
+        # answer costs a retyped PIN, a wrong guess could cost the SIM.
+        self.refused_pin = pin_digest(pin)
         self._cmd(f'AT+CPIN="{pin}"', 10, done=self._on_pin_answer)
 
     def _on_pin_answer(self, cmd: Command) -> None:
         if cmd.ok:
-            self._rejected_pin = None
+            self.refused_pin = None
             self._set_status(sim="ready")
             self._after(0.5, lambda: self._query_pin(tries_left=10))
             return
@@ -419,7 +422,7 @@ class GsmLine:
             if len(fields) >= 4 and fields[3].isdigit():
                 code = int(fields[3])
                 cause = "remote_hangup" if code == 16 else CEND_CAUSES.get(code, f"cause_{code}")
-        elif name_is(urc, "MISSED_CALL"):
+        if name_is(urc, "MISSED_CALL") or self.state == S.RINGING:
             cause = "missed"
         if self._hanging_up:
             cause = "local_hangup"
@@ -556,14 +559,16 @@ class GsmLine:
         if self.state in (S.GONE, S.STARTING, S.SIM_PROBLEM):
             raise Conflict(f"the line cannot send SMS now (line is {self.state})")
         parts = encode_pdu_sms(number, text)
-        results: list[bool] = []
+        sent: list[Command] = []
 
         def on_part(cmd: Command) -> None:
-            results.append(cmd.ok)
-            if len(results) == len(parts) or not cmd.ok:
-                error = "" if cmd.ok else (cmd.result.text if cmd.result else "timeout")
-                if not cmd.ok or all(results):
-                    self._notices.append(SmsSent(number, cmd.ok and all(results), error))
+            sent.append(cmd)
+            failed = [c for c in sent if not c.ok]
+            if failed and len(failed) == 1 and cmd is failed[0]:
+                error = cmd.result.text if cmd.result else "timeout"
+                self._notices.append(SmsSent(number, False, error))
+            elif not failed and len(sent) == len(parts):
+                self._notices.append(SmsSent(number, True))
         for part in parts:
             self._cmd(f"AT+CMGS={part.tpdu_length}", 60, expect="+CMGS",
                       body=part.hex.encode(), done=on_part)
@@ -580,19 +585,36 @@ class GsmLine:
             self._error("ussd_failed", cmd.result.text if cmd.result else "timeout")
 
 
+def pin_digest(pin: str) -> str:
+    """What is remembered of a refused PIN (never the PIN itself)."""
+    return hashlib.sha256(f"callbox-sim-pin:{pin}".encode()).hexdigest()
+
+
 def name_is(urc: Unsolicited, name: str) -> bool:
     return urc.name.upper() == name
 
 
 class GsmDriver(LineRunner):
-    """A GSM line on a serial port: `GsmDriver("/dev/ttyUSB2", profile="huawei").start()`."""
+    """A GSM line on a serial port: `GsmDriver("/dev/ttyUSB2", profile="huawei").start()`.
+
+    `pin_memory` is a file that remembers a refused PIN across restarts of the box,
+    so that a wrong PIN in the settings costs the SIM one try, not one per boot."""
 
     def __init__(self, port: str, *, profile: VendorProfile | str = "generic",
                  pin: str | None = None, clock: Callable[[], float] = time.monotonic,
-                 poll_interval: float = 15.0, **runner_options: object):
+                 poll_interval: float = 15.0, pin_memory: str | None = None,
+                 **runner_options: object):
+        self._pin_memory = pin_memory
+        self._saved_refusal = _read_text(pin_memory)
         core = GsmLine(profile=profile, pin=pin, clock=clock, poll_interval=poll_interval,
-                       name=port)
+                       name=port, refused_pin=self._saved_refusal)
         super().__init__(core, port, **runner_options)  # type: ignore[arg-type]
+
+    def _flush(self) -> None:
+        super()._flush()
+        if self._pin_memory and self.line.refused_pin != self._saved_refusal:
+            _write_text(self._pin_memory, self.line.refused_pin)
+            self._saved_refusal = self.line.refused_pin
 
     line: GsmLine
 
@@ -616,3 +638,28 @@ class GsmDriver(LineRunner):
 
     def set_pin(self, pin: str | None) -> None:
         self._do(lambda: self.line.set_pin(pin))
+
+
+def _read_text(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_text(path: str, value: str | None) -> None:
+    """Atomically: the power may go at any moment."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write(value or "")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

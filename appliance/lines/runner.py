@@ -35,13 +35,14 @@ class LineRunner:
     def __init__(self, core: LineCore, port: str, *, lock_dir: str | None = None,
                  baudrate: int = 115200, backoff_start: float = 1.0,
                  on_notice: Callable[[Notice], None] | None = None,
-                 tick_interval: float = 0.05):
+                 tick_interval: float = 0.05, wait_for_device: bool = False):
         self.line = core
         self.events: queue.Queue[Notice] = queue.Queue()
         self._on_notice = on_notice
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._tick_interval = tick_interval
+        self._wait_for_device = wait_for_device
         self._thread: threading.Thread | None = None
         self.transport = SerialTransport(port, baudrate, lock_dir=lock_dir,
                                          on_data=self._on_data, on_gone=self._on_gone,
@@ -49,11 +50,14 @@ class LineRunner:
                                          backoff_start=backoff_start)
 
     def start(self):
-        """Open the port (PortBusy if another driver has it) and start the line."""
-        self.transport.open()
+        """Open the port (PortBusy if another driver has it) and start the line.
+        With `wait_for_device` a missing modem is not an error: the line starts
+        when it is plugged in."""
         with self._lock:
-            self.line.connected()
-            self._flush()
+            self.transport.open(wait_for_device=self._wait_for_device)
+            if not self.transport.gone:
+                self.line.connected()
+                self._flush()
         self._thread = threading.Thread(target=self._ticker, name="line tick", daemon=True)
         self._thread.start()
         return self

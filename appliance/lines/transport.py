@@ -81,14 +81,17 @@ class SerialTransport:
         self._thread: threading.Thread | None = None
         self.gone = True
 
-    def open(self) -> None:
-        """Take the port's lock and open it; raises PortBusy, or ModemGone if absent."""
+    def open(self, *, wait_for_device: bool = False) -> None:
+        """Take the port's lock and open it; raises PortBusy, or ModemGone if the
+        device is absent (unless `wait_for_device`: then it is opened when it appears)."""
         self._lock.acquire()
         try:
             self._open_serial()
         except ModemGone:
-            self._lock.release()
-            raise
+            if not wait_for_device:
+                self._lock.release()
+                raise
+            log.info("%s: waiting for the device", self.port)
         self._thread = threading.Thread(target=self._run, name=f"serial {self.port}", daemon=True)
         self._thread.start()
 

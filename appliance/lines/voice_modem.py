@@ -1,0 +1,424 @@
+"""The analog line: a USB voice modem driven with ITU-T V.253 commands.
+
+`VoiceLine` is the pure core; `VoiceModemDriver` runs it on a serial port.
+While a call is up the port carries DLE-shielded audio both ways (AT+VTR),
+so bytes go to the DLE decoder instead of the AT parser until the modem
+ends the stream with DLE ETX.
+
+Analog lines have no answer supervision: an outgoing call counts as
+connected once the modem has dialled (VCON); the end of a call shows up as
+a busy or dial tone the exchange plays after the far end hangs up.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Callable
+
+from appliance.errors import Conflict, ValidationError
+from appliance.lines.at_parser import (
+    CALL_PROGRESS, ATParser, FinalKind, FinalResult, Unsolicited, VoiceFormat, parse_vsm_list,
+)
+from appliance.lines.command_queue import Command, CommandQueue, Completed, Outcome
+from appliance.lines.dle import ABORT, DleDecoder, DleDtmf, DleTone, Tone, dle_encode
+from appliance.lines.notices import (
+    CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineError, LineStatus, Notice,
+    StatusChanged,
+)
+from appliance.lines.runner import LineRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    name: str
+    prefer: tuple[str, ...]          # +VSM names, best first
+    vsm_suffix: str = ""             # extra +VSM parameters the firmware wants
+    init: tuple[str, ...] = ()
+
+
+VOICE_PROFILES: dict[str, VoiceProfile] = {
+    # Conexant CX93001/CX93010 (most cheap USB "voice" modems): 8-bit unsigned PCM
+    # everywhere, 16-bit linear on some firmwares.
+    "conexant": VoiceProfile("conexant", ("16-BIT LINEAR", "UNSIGNED PCM", "G711U", "SIGNED PCM"),
+                             vsm_suffix=",0,0"),
+    # USRobotics 5637: the short +VSM=? form; 16-bit linear works, mu-law as a fallback.
+    "usr": VoiceProfile("usr", ("16-BIT LINEAR", "8-BIT LINEAR", "8-BIT ULAW")),
+}
+
+
+def choose_format(formats: list[VoiceFormat], profile: VoiceProfile) -> VoiceFormat | None:
+    """The profile's best format that can run at 8 kHz."""
+    for wanted in profile.prefer:
+        for fmt in formats:
+            if fmt.name.upper() == wanted and (not fmt.rates or 8000 in fmt.rates
+                                               or min(fmt.rates) <= 8000 <= max(fmt.rates)):
+                return fmt
+    return None
+
+
+def frame_bytes(fmt: VoiceFormat | None) -> int:
+    """Bytes in 20 ms of audio at 8 kHz."""
+    return 320 if fmt is not None and fmt.bits == 16 else 160
+
+
+class VoiceState(StrEnum):
+    GONE = "gone"
+    STARTING = "starting"
+    READY = "ready"
+    RINGING = "ringing"
+    CONNECTING = "connecting"     # off-hook or dialling, voice data not yet flowing
+    TALKING = "talking"           # in voice data mode
+    HANGING_UP = "hanging_up"     # DLE ! sent, waiting for the modem's DLE ETX
+
+
+class VoiceEvent(StrEnum):
+    CONNECTED = "connected"
+    INIT_DONE = "init_done"
+    RING = "ring"
+    ANSWER = "answer"
+    DIAL = "dial"
+    STREAMING = "streaming"
+    HANGUP = "hangup"
+    STREAM_ENDED = "stream_ended"
+    CALL_ENDED = "call_ended"
+    LOST = "lost"
+
+
+V, VE = VoiceState, VoiceEvent
+TRANSITIONS: dict[VoiceState, dict[VoiceEvent, VoiceState]] = {
+    V.GONE: {VE.CONNECTED: V.STARTING, VE.LOST: V.GONE},
+    V.STARTING: {VE.INIT_DONE: V.READY, VE.LOST: V.GONE, VE.CONNECTED: V.STARTING},
+    V.READY: {VE.RING: V.RINGING, VE.DIAL: V.CONNECTING, VE.LOST: V.GONE,
+              VE.CONNECTED: V.STARTING},
+    V.RINGING: {VE.RING: V.RINGING, VE.ANSWER: V.CONNECTING, VE.CALL_ENDED: V.READY,
+                VE.LOST: V.GONE},
+    V.CONNECTING: {VE.STREAMING: V.TALKING, VE.CALL_ENDED: V.READY, VE.LOST: V.GONE},
+    V.TALKING: {VE.HANGUP: V.HANGING_UP, VE.STREAM_ENDED: V.HANGING_UP, VE.LOST: V.GONE},
+    V.HANGING_UP: {VE.STREAM_ENDED: V.HANGING_UP, VE.CALL_ENDED: V.READY, VE.LOST: V.GONE},
+}
+IN_CALL = {V.RINGING, V.CONNECTING, V.TALKING, V.HANGING_UP}
+_NUMBER = re.compile(r"^[0-9*#,WP]{1,40}$")
+
+
+class VoiceLine:
+    """Pure core of the voice modem driver."""
+
+    def __init__(self, *, profile: VoiceProfile | str = "conexant",
+                 clock: Callable[[], float], ring_timeout: float = 8.0,
+                 stream_end_timeout: float = 2.0, name: str = "voice"):
+        self.profile = VOICE_PROFILES[profile] if isinstance(profile, str) else profile
+        self.name = name
+        self._clock = clock
+        self._ring_timeout = ring_timeout
+        self._stream_end_timeout = stream_end_timeout
+        self._parser = ATParser()
+        self._queue = CommandQueue(clock)
+        self._decoder = DleDecoder(stop_at_end=True)
+        self._raw_out: list[bytes] = []
+        self._audio_in = bytearray()
+        self._notices: list[Notice] = []
+        self._timers: list[tuple[float, Callable[[], None]]] = []
+        self._generation = 0
+        self.state = VoiceState.GONE
+        self._status = LineStatus(sim="none")
+        self.format: VoiceFormat | None = None
+        self._caller: dict[str, str] = {}
+        self._announced = False
+        self._last_ring = 0.0
+        self._end_cause = ""
+        self._skip_lf = False
+
+    # --- state --------------------------------------------------------------------
+
+    def _fire(self, event: VoiceEvent) -> bool:
+        new = TRANSITIONS[self.state].get(event)
+        if new is None:
+            log.debug("%s: ignoring %s in %s", self.name, event, self.state)
+            return False
+        if new != self.state:
+            log.info("%s: %s -> %s", self.name, self.state, new)
+        self.state = new
+        # An analog line is "registered" when the modem is ready: there is no network to join.
+        self._set_status(state=new.value, in_call=new in IN_CALL,
+                         registered=new not in (V.GONE, V.STARTING))
+        return True
+
+    def _set_status(self, **changes: object) -> None:
+        new = replace(self._status, **changes)
+        if new != self._status:
+            self._status = new
+            self._notices.append(StatusChanged(new))
+
+    @property
+    def status(self) -> LineStatus:
+        return self._status
+
+    def _error(self, kind: str, text: str = "") -> None:
+        err = LineError(kind, text)
+        self._notices.append(err)
+        self._set_status(last_error=err)
+
+    # --- inputs ------------------------------------------------------------------------
+
+    def connected(self) -> None:
+        self._reset_io()
+        self._fire(VE.CONNECTED)
+        self._start_init()
+
+    def gone(self) -> None:
+        if self.state in IN_CALL:
+            self._notices.append(CallEnded("modem_gone"))
+        self._reset_io()
+        self._fire(VE.LOST)
+
+    def _reset_io(self) -> None:
+        self._generation += 1
+        self._queue.cancel_all()
+        self._parser.reset()
+        self._decoder = DleDecoder(stop_at_end=True)
+        self._raw_out.clear()
+        self._timers.clear()
+
+    def receive(self, data: bytes) -> None:
+        if self.state in (V.TALKING, V.HANGING_UP) and not self._decoder.ended:
+            audio, events = self._decoder.feed(data)
+            if self.state == V.TALKING:
+                self._audio_in += audio
+            for ev in events:
+                self._on_in_band(ev)
+            if not self._decoder.ended:
+                return
+            data = self._decoder.remainder
+            self._stream_over()
+        # Byte by byte so that the audio right after CONNECT never reaches the AT parser.
+        for i in range(len(data)):
+            self._command_byte(data[i:i + 1])
+            if self.state == V.TALKING and not self._decoder.ended:
+                rest = data[i + 1:]
+                if self._skip_lf and rest[:1] == b"\n":
+                    rest = rest[1:]
+                self._skip_lf = False
+                if rest:
+                    self.receive(rest)
+                return
+
+    def _command_byte(self, byte: bytes) -> None:
+        for item in self._queue.feed(self._parser.feed(byte)):
+            if isinstance(item, Unsolicited):
+                self._on_urc(item)
+            elif (isinstance(item, FinalResult) and item.kind in CALL_PROGRESS
+                  and self.state in (V.RINGING, V.CONNECTING)):
+                self._end_call({FinalKind.BUSY: "busy"}.get(item.kind, "remote_hangup"))
+            elif not isinstance(item, Completed):
+                log.debug("%s: unclaimed %r", self.name, item)
+        if byte == b"\r":
+            self._skip_lf = True
+        elif byte != b"\n":
+            self._skip_lf = False
+
+    def tick(self) -> None:
+        now = self._clock()
+        self._queue.due_timeouts(now)
+        due = [t for t in self._timers if t[0] <= now]
+        self._timers = [t for t in self._timers if t[0] > now]
+        for _, callback in due:
+            callback()
+        if self.state == V.RINGING and now - self._last_ring > self._ring_timeout:
+            self._end_call("missed")
+
+    def writes(self) -> list[bytes]:
+        out = self._raw_out + self._queue.due_writes()
+        self._raw_out = []
+        return out
+
+    def notices(self) -> list[Notice]:
+        out, self._notices = self._notices, []
+        return out
+
+    def audio_received(self) -> bytes:
+        """Audio from the line since the last call (in the chosen +VSM format)."""
+        out = bytes(self._audio_in)
+        self._audio_in.clear()
+        return out
+
+    def send_audio(self, audio: bytes) -> None:
+        if self.state == V.TALKING:
+            self._raw_out.append(dle_encode(audio))
+
+    # --- commands ---------------------------------------------------------------------
+
+    def _cmd(self, text: str, timeout: float = 5.0, *, expect: object = None,
+             done: Callable[[Command], None] | None = None,
+             call_progress: bool = False) -> Command:
+        generation = self._generation
+
+        def on_done(cmd: Command) -> None:
+            if generation != self._generation or cmd.outcome == Outcome.CANCELLED:
+                return
+            if cmd.outcome == Outcome.TIMEOUT:
+                self._error("no_response", f"no answer to {cmd.text}")
+            if done is not None:
+                done(cmd)
+        return self._queue.submit(text, timeout=timeout, expect=expect, on_done=on_done,
+                                  call_progress=call_progress)
+
+    def _after(self, delay: float, callback: Callable[[], None]) -> None:
+        generation = self._generation
+
+        def guarded() -> None:
+            if generation == self._generation:
+                callback()
+        self._timers.append((self._clock() + delay, guarded))
+
+    def _start_init(self) -> None:
+        for text in ("ATZ", "ATE0", "AT+FCLASS=8", "AT+VCID=1", *self.profile.init):
+            self._cmd(text, 5)
+        self._cmd("AT+VSM=?", 5, done=self._on_vsm_list)
+
+    def _on_vsm_list(self, cmd: Command) -> None:
+        self.format = choose_format(parse_vsm_list(cmd.lines), self.profile)
+        if self.format is None:
+            self._error("no_voice_format", f"no usable format in {cmd.lines!r}")
+            self._fire(VE.INIT_DONE)
+            return
+        self._cmd(f"AT+VSM={self.format.code},8000{self.profile.vsm_suffix}", 5,
+                  done=lambda c: self._fire(VE.INIT_DONE))
+
+    # --- notifications ---------------------------------------------------------------
+
+    def _on_urc(self, urc: Unsolicited) -> None:
+        name = urc.name.upper()
+        if name == "RING":
+            if self.state == V.READY:
+                self._caller = {}
+                self._announced = False
+                self._fire(VE.RING)
+            elif self.state == V.RINGING and not self._announced:
+                self._announce()
+            self._last_ring = self._clock()
+        elif name in ("DATE", "TIME", "NMBR", "NAME", "DDN_NMBR") and self.state == V.RINGING:
+            self._caller[name] = urc.args
+            if not self._announced and "NMBR" in self._caller and "NAME" in self._caller:
+                self._announce()
+
+    def _announce(self) -> None:
+        self._announced = True
+        number = self._caller.get("NMBR", "")
+        if number in ("P", "O"):  # private / out of area
+            number = ""
+        self._notices.append(IncomingCall(number, self._caller.get("NAME", "")))
+
+    def _on_in_band(self, ev: DleDtmf | DleTone) -> None:
+        if isinstance(ev, DleDtmf):
+            if self.state == V.TALKING:
+                self._notices.append(DtmfReceived(ev.digit))
+            return
+        if self.state != V.TALKING:
+            return
+        if ev.tone == Tone.BUSY:
+            self._hang_up("busy_tone")
+        elif ev.tone == Tone.DIAL_TONE:
+            self._hang_up("dial_tone")
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def answer(self) -> None:
+        if self.state != V.RINGING:
+            raise Conflict(f"no call is ringing (line is {self.state})")
+        self._fire(VE.ANSWER)
+        self._cmd("AT+VLS=1", 5, done=self._start_voice)
+        self._notices.append(CallAnswered("in"))
+
+    def dial(self, number: str) -> None:
+        if not _NUMBER.match(number):
+            raise ValidationError(f"not a phone number: {number!r}")
+        if self.state != V.READY:
+            raise Conflict(f"the line cannot dial now (line is {self.state})")
+        self._fire(VE.DIAL)
+        self._cmd(f"ATDT{number};", 60, call_progress=True, done=self._on_dialled)
+
+    def _on_dialled(self, cmd: Command) -> None:
+        if cmd.ok:
+            self._notices.append(CallAnswered("out"))
+            return self._start_voice(cmd)
+        kind = cmd.result.kind if cmd.result else None
+        self._end_call({FinalKind.BUSY: "busy", FinalKind.NO_DIALTONE: "no_dialtone",
+                        FinalKind.NO_ANSWER: "no_answer"}.get(kind, "dial_failed"))
+
+    def _start_voice(self, cmd: Command) -> None:
+        if not cmd.ok:
+            return self._end_call("off_hook_failed")
+        self._cmd("AT+VTR", 5, done=self._on_vtr)
+
+    def _on_vtr(self, cmd: Command) -> None:
+        if cmd.ok and cmd.result is not None and cmd.result.kind == FinalKind.CONNECT:
+            self._decoder = DleDecoder(stop_at_end=True)
+            self._fire(VE.STREAMING)
+        else:
+            self._hang_up_command_mode("voice_mode_failed")
+
+    def hangup(self) -> None:
+        if self.state == V.TALKING:
+            self._hang_up("local_hangup")
+        elif self.state in (V.RINGING, V.CONNECTING):
+            self._hang_up_command_mode("local_hangup")
+
+    def _hang_up(self, cause: str) -> None:
+        """Leave voice data mode (DLE !), wait for the modem's DLE ETX, then go on-hook."""
+        self._end_cause = cause
+        self._fire(VE.HANGUP)
+        self._raw_out.append(ABORT)
+        generation = self._generation
+        self._after(self._stream_end_timeout,
+                    lambda: self._stream_over() if generation == self._generation
+                    and self.state == V.HANGING_UP and not self._decoder.ended else None)
+
+    def _stream_over(self) -> None:
+        """The modem is back in command mode."""
+        self._decoder.ended = True
+        if self.state == V.TALKING:
+            self._end_cause = "line_dropped"
+            self._fire(VE.STREAM_ENDED)
+        if self.state == V.HANGING_UP:
+            self._hang_up_command_mode(self._end_cause or "local_hangup")
+
+    def _hang_up_command_mode(self, cause: str) -> None:
+        self._cmd("ATH", 5, done=lambda c: self._end_call(cause))
+
+    def _end_call(self, cause: str) -> None:
+        if self._fire(VE.CALL_ENDED):
+            self._end_cause = ""
+            self._notices.append(CallEnded(cause))
+
+
+class VoiceModemDriver(LineRunner):
+    """An analog line on a USB voice modem: `VoiceModemDriver("/dev/ttyACM0").start()`."""
+
+    def __init__(self, port: str, *, profile: VoiceProfile | str = "conexant",
+                 clock: Callable[[], float] = time.monotonic, **runner_options: object):
+        super().__init__(VoiceLine(profile=profile, clock=clock, name=port), port,
+                         **runner_options)  # type: ignore[arg-type]
+
+    line: VoiceLine
+
+    def answer(self) -> None:
+        self._do(self.line.answer)
+
+    def dial(self, number: str) -> None:
+        self._do(lambda: self.line.dial(number))
+
+    def hangup(self) -> None:
+        self._do(self.line.hangup)
+
+    def send_audio(self, audio: bytes) -> None:
+        self._do(lambda: self.line.send_audio(audio))
+
+    def audio_received(self) -> bytes:
+        with self._lock:
+            return self.line.audio_received()

@@ -1,0 +1,308 @@
+"""A small working fake of the core's control API, served over real HTTP on loopback.
+
+It keeps everything in memory, validates like the real API is specified to,
+and records every request, so tests can check what the web page asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SETTINGS = [
+    {"key": "sip.port", "type": "int", "default": 5060, "help": "UDP and TCP port phones register to.",
+     "restart": True, "group": "sip", "choices": None, "min": 1, "max": 65535},
+    {"key": "sip.ban_failures", "type": "int", "default": 5,
+     "help": "Failed authentications before an address is banned.", "restart": False,
+     "group": "sip", "choices": None, "min": 1, "max": 100},
+    {"key": "voicemail.enabled", "type": "bool", "default": True, "help": "Take voicemail.",
+     "restart": False, "group": "voicemail", "choices": None},
+    {"key": "recording.mode", "type": "str", "default": "off", "help": "Which calls to record.",
+     "restart": False, "group": "recording", "choices": ["off", "queues", "all"]},
+    {"key": "box.name", "type": "str", "default": "Callbox", "help": "Shown on the wallboard.",
+     "restart": False, "group": "box", "choices": None},
+]
+CLASSES = {"internal", "local", "national", "international"}
+ROLES = {"admin", "supervisor", "agent"}
+
+
+class FakeControlApi:
+    """The control API in memory: start(), use .url and .token, stop()."""
+
+    def __init__(self, token: str | None = None):
+        self.token = token or secrets.token_urlsafe(16)
+        self.extensions: dict[str, dict] = {}
+        self.users: dict[str, dict] = {}
+        self.audit: list[dict] = []
+        self.bans: list[dict] = []
+        self.registrations: list[dict] = []
+        self.settings = {d["key"]: d["default"] for d in SETTINGS}
+        self.requests: list[tuple[str, str]] = []
+        self._subscribers: list[queue.Queue] = []
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.started = time.monotonic()
+
+    # -- life -----------------------------------------------------------
+
+    def start(self) -> "FakeControlApi":
+        fake = self
+
+        class Handler(_Handler):
+            api = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def write_discovery(self, data_dir) -> None:
+        run = data_dir / "run"
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "api.json").write_text(json.dumps({"url": self.url, "token": self.token}))
+
+    # -- what the core would do on its own ----------------------------------
+
+    def emit(self, event: str, data: dict) -> None:
+        with self._lock:
+            for q in self._subscribers:
+                q.put((event, data))
+
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def ban(self, ip: str) -> None:
+        now = time.time()
+        self.bans.append({"ip": ip, "since": now, "until": now + 600,
+                          "reason": "5 failed authentications in 60 s"})
+
+    def register(self, aor: str) -> None:
+        self.registrations.append({"aor": aor, "contact": f"sip:{aor}@127.0.0.1:5062",
+                                   "source": "udp:127.0.0.1:5062", "expires_in": 3599,
+                                   "user_agent": "Fake Phone 1.0"})
+
+    # -- the endpoints ------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:1] != ["api"]:
+            return 404, {"error": "no such endpoint"}
+        parts = parts[1:]
+        route = (method, parts[0] if parts else "", len(parts))
+        with self._lock:
+            return self._route(route, parts, query, body)
+
+    def _route(self, route, parts, query, body):  # noqa: C901 - one table of endpoints
+        method, what, n = route
+        if route == ("GET", "health", 1):
+            return 200, {"status": "ok", "version": "0.1.0",
+                         "uptime_s": round(time.monotonic() - self.started, 1)}
+        if what == "extensions":
+            if route == ("GET", "extensions", 1):
+                return 200, {"extensions": [
+                    {k: v for k, v in e.items() if k != "secret"}
+                    | {"registered": any(r["aor"] == e["number"] for r in self.registrations)}
+                    for e in sorted(self.extensions.values(), key=lambda e: e["number"])]}
+            if route == ("POST", "extensions", 1):
+                return self._add_extension(body)
+            ext = self.extensions.get(parts[1]) if n == 2 else None
+            if ext is None:
+                return 404, {"error": "no such extension"}
+            if method == "GET":
+                return 200, dict(ext)
+            if method == "PATCH":
+                return self._change_extension(ext, body)
+            if method == "DELETE":
+                del self.extensions[ext["number"]]
+                return 204, None
+        if route == ("GET", "registrations", 1):
+            return 200, {"registrations": list(self.registrations)}
+        if route == ("GET", "bans", 1):
+            return 200, {"bans": list(self.bans)}
+        if route[:2] == ("DELETE", "bans") and n == 2:
+            before = len(self.bans)
+            self.bans = [b for b in self.bans if b["ip"] != parts[1]]
+            return (204, None) if len(self.bans) < before else (404, {"error": "not banned"})
+        if route == ("GET", "settings", 1):
+            return 200, {"settings": [
+                {k: v for k, v in d.items() if k not in ("min", "max")} | {"value": self.settings[d["key"]]}
+                for d in SETTINGS]}
+        if route == ("PATCH", "settings", 1):
+            return self._change_settings(body)
+        if what == "users":
+            return self._users(method, parts, body)
+        if route == ("POST", "audit", 1):
+            if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
+                                                     for k in ("actor", "action", "detail")):
+                return 400, {"error": "actor, action and detail are required"}
+            self.audit.insert(0, {"time": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                  "actor": body["actor"], "action": body["action"],
+                                  "detail": body["detail"]})
+            return 201, {"ok": True}
+        if route == ("GET", "audit", 1):
+            limit = int(query.get("limit", ["100"])[0])
+            return 200, {"audit": self.audit[:limit]}
+        return 404, {"error": "no such endpoint"}
+
+    def _add_extension(self, body):
+        if not isinstance(body, dict):
+            return 400, {"error": "expected a JSON object"}
+        number, name = str(body.get("number", "")), body.get("name")
+        if not re.fullmatch(r"[1-9][0-9]{1,5}", number):
+            return 400, {"error": "number: must be 2 to 6 digits, not starting with 0"}
+        if not isinstance(name, str) or not name.strip():
+            return 400, {"error": "name: must not be empty"}
+        if number in self.extensions:
+            return 409, {"error": f"extension {number} exists already"}
+        cos = body.get("class_of_service", "national")
+        if cos not in CLASSES:
+            return 400, {"error": f"class_of_service: must be one of {sorted(CLASSES)}"}
+        ext = {"number": number, "name": name, "class_of_service": cos,
+               "voicemail": bool(body.get("voicemail", True)),
+               "secret": body.get("secret") or secrets.token_urlsafe(12)}
+        self.extensions[number] = ext
+        self.emit("extension", {"number": number, "change": "added"})
+        return 201, dict(ext)
+
+    def _change_extension(self, ext, body):
+        if not isinstance(body, dict) or set(body) - {"name", "secret", "class_of_service", "voicemail"}:
+            return 400, {"error": "only name, secret, class_of_service and voicemail can change"}
+        if "class_of_service" in body and body["class_of_service"] not in CLASSES:
+            return 400, {"error": "class_of_service: unknown class"}
+        ext.update(body)
+        return 200, dict(ext)
+
+    def _change_settings(self, body):
+        if not isinstance(body, dict):
+            return 400, {"error": "expected a JSON object"}
+        decls = {d["key"]: d for d in SETTINGS}
+        for key, value in body.items():
+            d = decls.get(key)
+            if d is None:
+                return 400, {"error": f"{key}: no such setting"}
+            kind = {"int": int, "bool": bool, "str": str}[d["type"]]
+            if type(value) is not kind:
+                return 400, {"error": f"{key}: must be of type {d['type']}"}
+            if "min" in d and not d["min"] <= value <= d["max"]:
+                return 400, {"error": f"{key}: must be between {d['min']} and {d['max']}"}
+            if d["choices"] and value not in d["choices"]:
+                return 400, {"error": f"{key}: must be one of {', '.join(d['choices'])}"}
+        self.settings.update(body)
+        return 200, {"changed": sorted(body), "restart_needed": sorted(k for k in body
+                                                                        if decls[k]["restart"])}
+
+    def _users(self, method, parts, body):
+        if len(parts) == 1:
+            if method == "GET":
+                return 200, {"users": [{k: u[k] for k in ("username", "role", "created")}
+                                       for u in self.users.values()]}
+            if method == "POST":
+                if not isinstance(body, dict) or body.get("role") not in ROLES \
+                        or not str(body.get("password_hash", "")).startswith("scrypt$") \
+                        or not body.get("username"):
+                    return 400, {"error": "username, role and password_hash are required"}
+                if body["username"] in self.users:
+                    return 409, {"error": f"user {body['username']} exists already"}
+                self.users[body["username"]] = {"username": body["username"], "role": body["role"],
+                                                "password_hash": body["password_hash"],
+                                                "created": time.strftime("%Y-%m-%d")}
+                return 201, {"username": body["username"], "role": body["role"]}
+        user = self.users.get(parts[1]) if len(parts) == 2 else None
+        if user is None:
+            return 404, {"error": "no such user"}
+        if method == "GET":
+            return 200, dict(user)
+        if method == "PATCH":
+            if body.get("role", "admin") not in ROLES:
+                return 400, {"error": "role: unknown"}
+            user.update({k: v for k, v in body.items() if k in ("role", "password_hash")})
+            return 200, {k: user[k] for k in ("username", "role", "created")}
+        if method == "DELETE":
+            del self.users[user["username"]]
+            return 204, None
+        return 404, {"error": "no such endpoint"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeControlApi
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def _reply(self, status: int, payload) -> None:
+        raw = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        if raw:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        self.api.requests.append((self.command, url.path))
+        if self.headers.get("Authorization") != f"Bearer {self.api.token}":
+            return self._reply(401, {"error": "missing or wrong token"})
+        length = int(self.headers.get("Content-Length") or 0)
+        body = None
+        if length:
+            try:
+                body = json.loads(self.rfile.read(length))
+            except ValueError:
+                return self._reply(400, {"error": "body is not JSON"})
+        if self.command == "GET" and url.path == "/api/events":
+            return self._stream()
+        status, payload = self.api.handle(self.command, url.path, parse_qs(url.query), body)
+        self._reply(status, payload)
+
+    def _stream(self) -> None:
+        q: queue.Queue = queue.Queue()
+        with self.api._lock:
+            self.api._subscribers.append(q)
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.flush()
+            while not self.api._stopping.is_set():
+                try:
+                    event, data = q.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+                self.wfile.flush()
+        except OSError:
+            pass
+        finally:
+            with self.api._lock:
+                self.api._subscribers.remove(q)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _serve

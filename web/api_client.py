@@ -1,0 +1,242 @@
+"""A client for the core's control API (HTTP/JSON on loopback, bearer token).
+
+The web process reads and changes everything through this client; it never
+opens the data store itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from appliance.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+# The core runs on the same box; going through a proxy would leak the token.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event from the core: its name and its decoded data."""
+
+    name: str
+    data: Any
+
+
+def _quote(part: str) -> str:
+    return urllib.parse.quote(str(part), safe="")
+
+
+class ApiClient:
+    """Talks to the control API at base_url with the given bearer token."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 5):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._discovery: Path | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_data_dir(cls, data_dir: str | Path, timeout: float = 5) -> "ApiClient":
+        """A client for the core that owns data_dir, found through run/api.json.
+
+        The client re-reads the discovery file when the core stops answering
+        or refuses the token, so a restarted core (new port, new token) is
+        picked up without restarting the web process.
+        """
+        path = Path(data_dir) / "run" / "api.json"
+        url, token = _read_discovery(path)
+        client = cls(url, token, timeout)
+        client._discovery = path
+        return client
+
+    # -- plumbing -------------------------------------------------------
+
+    def _rediscover(self) -> bool:
+        if self._discovery is None:
+            return False
+        try:
+            url, token = _read_discovery(self._discovery)
+        except ApiError:
+            return False
+        with self._lock:
+            changed = (url.rstrip("/"), token) != (self.base_url, self.token)
+            self.base_url, self.token = url.rstrip("/"), token
+        return changed
+
+    def _open(self, method: str, path: str, body: Any = None, timeout: float | None = None):
+        data = None
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
+        return _OPENER.open(req, timeout=self.timeout if timeout is None else timeout)
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        for attempt in (1, 2):
+            try:
+                with self._open(method, path, body) as resp:
+                    raw = resp.read()
+                    return json.loads(raw) if raw else None
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(exc.code, _error_message(exc)) from None
+            except (urllib.error.URLError, OSError) as exc:
+                if attempt == 1 and self._rediscover():
+                    continue
+                reason = getattr(exc, "reason", exc)
+                raise ApiError(0, f"the core's control API is not reachable: {reason}") from None
+            except ValueError:
+                raise ApiError(0, "the control API answered something that is not JSON") from None
+        raise AssertionError("unreachable")
+
+    # -- health ---------------------------------------------------------
+
+    def health(self) -> dict:
+        return self._request("GET", "/api/health")
+
+    # -- extensions -----------------------------------------------------
+
+    def extensions(self) -> list[dict]:
+        return self._request("GET", "/api/extensions")["extensions"]
+
+    def extension(self, number: str) -> dict:
+        return self._request("GET", f"/api/extensions/{_quote(number)}")
+
+    def add_extension(self, number: str, name: str, secret: str | None = None,
+                      class_of_service: str | None = None, voicemail: bool | None = None) -> dict:
+        body: dict[str, Any] = {"number": number, "name": name}
+        for key, value in (("secret", secret), ("class_of_service", class_of_service),
+                           ("voicemail", voicemail)):
+            if value is not None:
+                body[key] = value
+        return self._request("POST", "/api/extensions", body)
+
+    def update_extension(self, number: str, **changes: Any) -> dict:
+        return self._request("PATCH", f"/api/extensions/{_quote(number)}", changes)
+
+    def delete_extension(self, number: str) -> None:
+        self._request("DELETE", f"/api/extensions/{_quote(number)}")
+
+    # -- registrations and bans -----------------------------------------
+
+    def registrations(self) -> list[dict]:
+        return self._request("GET", "/api/registrations")["registrations"]
+
+    def bans(self) -> list[dict]:
+        return self._request("GET", "/api/bans")["bans"]
+
+    def unban(self, ip: str) -> None:
+        self._request("DELETE", f"/api/bans/{_quote(ip)}")
+
+    # -- settings -------------------------------------------------------
+
+    def settings(self) -> list[dict]:
+        return self._request("GET", "/api/settings")["settings"]
+
+    def update_settings(self, changes: dict[str, Any]) -> dict:
+        return self._request("PATCH", "/api/settings", changes)
+
+    # -- web users and audit --------------------------------------------
+
+    def users(self) -> list[dict]:
+        return self._request("GET", "/api/users")["users"]
+
+    def user(self, username: str) -> dict:
+        return self._request("GET", f"/api/users/{_quote(username)}")
+
+    def add_user(self, username: str, role: str, password_hash: str) -> dict:
+        return self._request("POST", "/api/users",
+                             {"username": username, "role": role, "password_hash": password_hash})
+
+    def update_user(self, username: str, **changes: Any) -> dict:
+        return self._request("PATCH", f"/api/users/{_quote(username)}", changes)
+
+    def delete_user(self, username: str) -> None:
+        self._request("DELETE", f"/api/users/{_quote(username)}")
+
+    def add_audit(self, actor: str, action: str, detail: str) -> None:
+        self._request("POST", "/api/audit", {"actor": actor, "action": action, "detail": detail})
+
+    def audit(self, limit: int = 100) -> list[dict]:
+        return self._request("GET", f"/api/audit?limit={int(limit)}")["audit"]
+
+    # -- live events ----------------------------------------------------
+
+    def events(self, idle_timeout: float = 30) -> Iterator[Event]:
+        """Yield the core's events until the stream ends or stays silent for idle_timeout.
+
+        Ending on silence (rather than blocking forever) lets a relay notice
+        that its browser went away or its session expired; callers reconnect.
+        """
+        try:
+            resp = self._open("GET", "/api/events", timeout=idle_timeout)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                self._rediscover()
+            raise ApiError(exc.code, _error_message(exc)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            self._rediscover()
+            raise ApiError(0, f"the core's event stream is not reachable: "
+                              f"{getattr(exc, 'reason', exc)}") from None
+        try:
+            yield from parse_sse(resp)
+        except (TimeoutError, OSError):
+            return
+        finally:
+            resp.close()
+
+
+def parse_sse(lines) -> Iterator[Event]:
+    """Decode a Server-Sent Events stream (an iterable of byte lines) into Events."""
+    name, data = "message", []
+    for raw in lines:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if data:
+                text = "\n".join(data)
+                try:
+                    payload = json.loads(text)
+                except ValueError:
+                    payload = text
+                yield Event(name, payload)
+            name, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
+
+
+def _read_discovery(path: Path) -> tuple[str, str]:
+    try:
+        info = json.loads(path.read_text())
+        return str(info["url"]), str(info["token"])
+    except FileNotFoundError:
+        raise ApiError(0, f"{path} does not exist: is the core running?") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ApiError(0, f"{path} cannot be read: {exc}") from None
+
+
+def _error_message(exc: urllib.error.HTTPError) -> str:
+    try:
+        body = json.loads(exc.read() or b"{}")
+        return str(body.get("error") or exc.reason)
+    except (ValueError, AttributeError, OSError):
+        return str(exc.reason)

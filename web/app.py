@@ -1,0 +1,401 @@
+"""The admin web page: an explicit Bottle app built by create_app(settings, api).
+
+Everything the page shows or changes goes through the core's control API.
+This module holds the app object, its plugin (sessions, CSRF, first run,
+injection of `api` and `user`), the role decorator, and the pages about
+logging in; the admin pages live in web/pages.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+import bottle
+from bottle import HTTPError, HTTPResponse, request, response
+
+from appliance.errors import ApiError, ValidationError
+from web.api_client import ApiClient
+from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
+                          check_new_password, check_username, csrf_ok, hash_password,
+                          role_allows, verify_password)
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = [str(HERE / "templates")]
+STATIC = HERE / "static"
+COOKIE = "callbox_session"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How the web process behaves; the defaults are the ones documented in docs/web.md."""
+
+    secure_cookie: bool = True
+    session_idle_s: float = 30 * 60
+    session_absolute_s: float = 12 * 3600
+    login_max_failures: int = 5
+    login_window_s: float = 5 * 60
+    min_password_length: int = 10
+    event_idle_s: float = 15
+    event_relay_max_s: float = 10 * 60
+    clock: Callable[[], float] = time.time
+
+
+@dataclass
+class WebState:
+    """What the running app shares between requests."""
+
+    settings: WebSettings
+    api: ApiClient
+    sessions: SessionStore
+    throttle: LoginThrottle
+    has_users: bool = False
+    setup_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def audit(self, actor: str, action: str, detail: str) -> None:
+        """Write an audit entry; a failing write is logged, never shown as a failed change."""
+        try:
+            self.api.add_audit(actor, action, detail)
+        except ApiError as exc:
+            log.error("audit entry %s/%s not written: %s", actor, action, exc)
+
+    def users_exist(self) -> bool:
+        if not self.has_users:
+            self.has_users = bool(self.api.users())
+        return self.has_users
+
+
+# -- rendering -------------------------------------------------------------
+
+def render(name: str, **values: Any) -> str:
+    """Render a page template with the session's user, CSRF token and notices."""
+    session: Session | None = request.environ.get("callbox.session")
+    values.setdefault("title", "Callbox")
+    values.setdefault("error", None)
+    values.setdefault("user", session if session and session.logged_in else None)
+    values["csrf"] = session.csrf_token if session else ""
+    values["notices"] = session.notices[:] if session else []
+    if session:
+        session.notices.clear()
+    values["path"] = request.path
+    return bottle.template(name, template_lookup=TEMPLATES, **values)
+
+
+def notice(text: str) -> None:
+    """A one-time message shown at the top of the next page this browser sees."""
+    session: Session | None = request.environ.get("callbox.session")
+    if session is not None:
+        session.notices.append(text)
+
+
+def client_ip() -> str:
+    # Not request.remote_addr: it trusts X-Forwarded-For, which any client can send.
+    return request.environ.get("REMOTE_ADDR", "")
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths, so a crafted login link cannot send the user elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def see_other(location: str) -> HTTPResponse:
+    res = response.copy(cls=HTTPResponse)
+    res.status = 303
+    res.set_header("Location", location)
+    return res
+
+
+# -- roles -----------------------------------------------------------------
+
+def require(role: str | Role) -> Callable:
+    """Let a page be used only by users with at least this role; others get 403."""
+    need = Role(role)
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            session: Session | None = request.environ.get("callbox.session")
+            if session is None or not session.logged_in:
+                raise HTTPError(403, "You must be logged in.")
+            if not role_allows(session.role or "", need):
+                raise HTTPError(403, f"This page needs the {need} role.")
+            return handler(*args, **kwargs)
+
+        guarded.required_role = need
+        return guarded
+
+    return decorate
+
+
+# -- the plugin ------------------------------------------------------------
+
+class CallboxPlugin:
+    """Finds the session, enforces first run, login and CSRF, injects `api`, `user`, `state`.
+
+    Routes are private unless declared with `public=True`. A handler gets
+    the control API client when it has a parameter named `api`, the
+    logged-in session as `user`, and the shared state as `state`.
+    """
+
+    name = "callbox"
+    api = 2
+
+    def __init__(self, state: WebState):
+        self.state = state
+
+    def apply(self, callback: Callable, route: bottle.Route) -> Callable:
+        wanted = set(inspect.signature(route.callback).parameters)
+        public = bool(route.config.get("public"))
+        state = self.state
+
+        @functools.wraps(callback)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            session = state.sessions.get(request.get_cookie(COOKIE))
+            if session is None and public and request.method == "GET":
+                session = state.sessions.new()
+                set_session_cookie(state.settings, session)
+            request.environ["callbox.session"] = session
+            if not public:
+                try:
+                    first_run = not state.users_exist()
+                except ApiError as exc:
+                    raise HTTPError(503, f"The core is not reachable: {exc.message}")
+                if first_run:
+                    if request.method == "GET":
+                        raise see_other("/setup")
+                    raise HTTPError(403, "Create the first admin at /setup.")
+                if session is None or not session.logged_in:
+                    if request.method == "GET" and route.config.get("login_redirect", True):
+                        raise see_other("/login?next=" + quote(request.fullpath))
+                    raise HTTPError(403, "You must be logged in.")
+            if request.method in UNSAFE_METHODS:
+                supplied = request.headers.get("X-CSRF-Token") or request.forms.get("csrf_token")
+                if not csrf_ok(session, supplied):
+                    raise HTTPError(403, "The form was out of date or did not come from "
+                                         "this page. Reload the page and try again.")
+            if "api" in wanted:
+                kwargs["api"] = state.api
+            if "user" in wanted:
+                kwargs["user"] = session
+            if "state" in wanted:
+                kwargs["state"] = state
+            return callback(*args, **kwargs)
+
+        return wrapper
+
+
+def set_session_cookie(settings: WebSettings, session: Session) -> None:
+    # No max_age: the cookie dies with the browser; the server enforces expiry.
+    response.set_cookie(COOKIE, session.id, path="/", httponly=True, samesite="Strict",
+                        secure=settings.secure_cookie)
+
+
+def _security_headers() -> None:
+    response.set_header("X-Content-Type-Options", "nosniff")
+    response.set_header("X-Frame-Options", "DENY")
+    response.set_header("Referrer-Policy", "same-origin")
+    response.set_header("Content-Security-Policy",
+                        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                        "base-uri 'none'; object-src 'none'")
+    if not request.path.startswith("/static/"):
+        response.set_header("Cache-Control", "no-store")
+
+
+def _static_app() -> bottle.Bottle:
+    static = bottle.Bottle()
+
+    @static.get("/<name:path>")
+    def asset(name: str):
+        return bottle.static_file(name, root=str(STATIC))
+
+    return static
+
+
+# -- the app ---------------------------------------------------------------
+
+def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
+    """The admin web page as a WSGI app talking to the core through `api`."""
+    from web import pages  # the admin pages register themselves on the app
+
+    state = WebState(
+        settings=settings, api=api,
+        sessions=SessionStore(settings.clock, settings.session_idle_s, settings.session_absolute_s),
+        throttle=LoginThrottle(settings.clock, settings.login_max_failures, settings.login_window_s),
+    )
+    app = bottle.Bottle()
+    app.config["callbox.state"] = state
+    app.install(CallboxPlugin(state))
+    app.add_hook("after_request", _security_headers)
+    app.mount("/static/", _static_app())
+
+    for code in (400, 403, 404, 405, 409, 429, 500, 503):
+        app.error(code)(_error_page)
+
+    _auth_routes(app, state)
+    pages.register(app, state)
+    return app
+
+
+def _error_page(error: HTTPError) -> str:
+    if request.path == "/healthz" or request.path.startswith("/static/"):
+        return str(error.body)
+    body = error.body if isinstance(error.body, str) and error.status_code != 500 else None
+    if error.status_code == 500:
+        log.error("internal error: %s", error.traceback)
+    try:
+        return render("error.tpl", title=f"Error {error.status_code}",
+                      status=error.status_line, message=body or "Something went wrong.")
+    except Exception:  # the error page must never raise in turn
+        return f"{error.status_line}\n"
+
+
+def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
+    settings = state.settings
+
+    @app.get("/healthz", public=True)
+    def healthz():
+        response.content_type = "text/plain; charset=utf-8"
+        return "ok"
+
+    @app.get("/setup", public=True)
+    def setup_form(api):
+        if _users_exist_or_503(state):
+            raise see_other("/login")
+        return render("setup.tpl", title="First run", username="",
+                      min_length=settings.min_password_length)
+
+    @app.post("/setup", public=True)
+    def setup(api):
+        username = request.forms.getunicode("username", "")
+        password = request.forms.getunicode("password", "")
+        repeated = request.forms.getunicode("password2", "")
+        with state.setup_lock:
+            state.has_users = False
+            if _users_exist_or_503(state):
+                raise HTTPError(403, "Callbox already has an admin; log in instead.")
+            try:
+                name = check_username(username)
+            except ValidationError as exc:
+                return _setup_again(username, str(exc))
+            reason = check_new_password(name, password, repeated, settings.min_password_length)
+            if reason:
+                return _setup_again(username, reason)
+            try:
+                api.add_user(name, Role.ADMIN.value, hash_password(password))
+            except ApiError as exc:
+                return _setup_again(username, exc.message)
+            state.has_users = True
+        state.audit(name, "setup", f"created the first admin {name}")
+        notice("The admin was created. Log in with the new password.")
+        raise see_other("/login")
+
+    def _setup_again(username: str, error: str) -> str:
+        response.status = 400
+        return render("setup.tpl", title="First run", username=username, error=error,
+                      min_length=settings.min_password_length)
+
+    @app.get("/login", public=True)
+    def login_form():
+        if not _users_exist_or_503(state):
+            raise see_other("/setup")
+        return render("login.tpl", title="Log in", username="",
+                      next=safe_next(request.query.getunicode("next")))
+
+    @app.post("/login", public=True)
+    def login(api, user):
+        username = request.forms.getunicode("username", "").strip().lower()
+        password = request.forms.getunicode("password", "")
+        target = safe_next(request.forms.getunicode("next"))
+        ip = client_ip()
+        wait = state.throttle.retry_after(ip, username)
+        if wait:
+            response.status = 429
+            response.set_header("Retry-After", str(wait))
+            return render("login.tpl", title="Log in", username=username, next=target,
+                          error=f"Too many failed logins. Try again in {wait} seconds.")
+        try:
+            record = api.user(username) if username else None
+        except ApiError as exc:
+            if exc.status != 404:
+                raise HTTPError(503, f"The core is not reachable: {exc.message}")
+            record = None
+        stored = record.get("password_hash", "") if record else DUMMY_HASH
+        if not (verify_password(password[:1024], stored) and record):
+            state.throttle.failed(ip, username)
+            state.audit(username or "-", "login_failed", f"from {ip}")
+            response.status = 400
+            return render("login.tpl", title="Log in", username=username, next=target,
+                          error="Wrong username or password.")
+        state.throttle.succeeded(ip, username)
+        # A new id at login, so an id planted before login is worthless after it.
+        if user is not None:
+            state.sessions.drop(user.id)
+        session = state.sessions.new(record["username"], record["role"])
+        set_session_cookie(settings, session)
+        request.environ["callbox.session"] = session
+        state.audit(session.username, "login", f"from {ip}")
+        raise see_other(target)
+
+    @app.post("/logout")
+    def logout(user):
+        state.sessions.drop(user.id)
+        state.audit(user.username, "logout", f"from {client_ip()}")
+        response.delete_cookie(COOKIE, path="/")
+        raise see_other("/login")
+
+    @app.get("/events", login_redirect=False)
+    @require(Role.SUPERVISOR)
+    def events(api, user):
+        response.content_type = "text/event-stream; charset=utf-8"
+        response.set_header("X-Accel-Buffering", "no")
+        return relay_events(state, user)
+
+
+def _users_exist_or_503(state: WebState) -> bool:
+    try:
+        return state.users_exist()
+    except ApiError as exc:
+        raise HTTPError(503, f"The core is not reachable: {exc.message}")
+
+
+def relay_events(state: WebState, user: Session):
+    """Pass the core's events to a logged-in browser until its session ends.
+
+    The upstream stream is reopened after each quiet spell so that a
+    logged-out or expired session stops receiving within event_idle_s, and
+    the relay ends after event_relay_max_s (EventSource reconnects) so that
+    no server thread is held forever.
+    """
+    settings = state.settings
+    deadline = settings.clock() + settings.event_relay_max_s
+    yield "retry: 3000\n\n"
+    while settings.clock() < deadline and state.sessions.alive(user.id):
+        try:
+            for event in state.api.events(idle_timeout=settings.event_idle_s):
+                if not state.sessions.alive(user.id):
+                    return
+                yield format_event(event.name, event.data)
+            yield ": keepalive\n\n"
+        except ApiError as exc:
+            yield format_event("core", {"status": "unreachable", "detail": exc.message})
+            time.sleep(min(3.0, settings.event_idle_s))
+
+
+def format_event(name: str, data: Any) -> str:
+    if isinstance(data, dict):
+        # A phone's secret never travels to a browser through the live panel.
+        data = {k: v for k, v in data.items() if k not in ("secret", "password_hash")}
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"

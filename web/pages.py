@@ -1,0 +1,311 @@
+"""The pages behind the login: dashboard, extensions, registrations, bans, settings, users, audit."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+import bottle
+from bottle import HTTPError, request, response
+
+from appliance.errors import ApiError, ValidationError
+from web import forms
+from web.app import WebState, notice, render, require, see_other
+from web.security import (Role, check_new_password, check_username, hash_password,
+                          verify_password)
+
+CLASSES_OF_SERVICE = ["internal", "local", "national", "international"]
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_secret(length: int = 16) -> str:
+    """A phone secret that is easy to type on a phone's keypad (letters and digits, ~95 bits)."""
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
+
+
+def _api(call, *args: Any, **kwargs: Any) -> Any:
+    """Call the API for a page; an unreachable core becomes a 503 page, a 404 a 404 page."""
+    try:
+        return call(*args, **kwargs)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise HTTPError(404, exc.message)
+        if exc.status == 0 or exc.status >= 500:
+            raise HTTPError(503, f"The core is not reachable: {exc.message}")
+        raise
+
+
+def _checkbox(name: str) -> bool:
+    return request.forms.get(name) is not None
+
+
+def register(app: bottle.Bottle, state: WebState) -> None:
+    """Add the admin pages to the app."""
+
+    # -- dashboard and own panel ------------------------------------------
+
+    @app.get("/")
+    def dashboard(api, user):
+        if not (user.role in (Role.ADMIN, Role.SUPERVISOR)):
+            return render("panel.tpl", title="My panel")
+        health = _api(api.health)
+        registrations = _api(api.registrations)
+        bans = _api(api.bans) if user.role == Role.ADMIN else []
+        return render("dashboard.tpl", title="Dashboard", health=health,
+                      registrations=registrations, bans=bans)
+
+    @app.post("/account/password")
+    def change_own_password(api, user):
+        current = request.forms.getunicode("current", "")
+        password = request.forms.getunicode("password", "")
+        repeated = request.forms.getunicode("password2", "")
+        record = _api(api.user, user.username)
+        if not verify_password(current[:1024], record.get("password_hash", "")):
+            response.status = 400
+            return render("panel.tpl", title="My panel", error="The current password is wrong.")
+        reason = check_new_password(user.username, password, repeated,
+                                    state.settings.min_password_length)
+        if reason:
+            response.status = 400
+            return render("panel.tpl", title="My panel", error=reason)
+        _api(api.update_user, user.username, password_hash=hash_password(password))
+        state.sessions.drop_user(user.username, keep=user.id)
+        state.audit(user.username, "password_changed", "own password")
+        notice("Your password was changed; your other sessions were logged out.")
+        raise see_other("/")
+
+    # -- extensions -------------------------------------------------------
+
+    @app.get("/extensions")
+    @require(Role.ADMIN)
+    def extensions(api):
+        return render("extensions.tpl", title="Extensions", extensions=_api(api.extensions),
+                      form={}, classes=CLASSES_OF_SERVICE)
+
+    @app.post("/extensions")
+    @require(Role.ADMIN)
+    def add_extension(api, user):
+        form = {k: request.forms.getunicode(k, "").strip()
+                for k in ("number", "name", "secret", "class_of_service")}
+        form["voicemail"] = _checkbox("voicemail")
+        secret = form["secret"] or new_secret()
+        try:
+            created = _api(api.add_extension, form["number"], form["name"], secret=secret,
+                           class_of_service=form["class_of_service"] or None,
+                           voicemail=form["voicemail"])
+        except ApiError as exc:
+            response.status = 400 if exc.status != 409 else 409
+            return render("extensions.tpl", title="Extensions", extensions=_api(api.extensions),
+                          form=form, classes=CLASSES_OF_SERVICE, error=exc.message)
+        state.audit(user.username, "extension_added",
+                    f"{created['number']} ({created.get('name', '')})")
+        return render("extension_secret.tpl", title=f"Extension {created['number']}",
+                      extension=created, what="created")
+
+    @app.get("/extensions/<number>/sheet")
+    @require(Role.ADMIN)
+    def phone_sheet(api, number):
+        extension = _api(api.extension, number)
+        port = 5060
+        try:
+            port = next(int(s["value"]) for s in api.settings() if s["key"] == "sip.port")
+        except (ApiError, StopIteration, ValueError, TypeError, KeyError):
+            pass
+        return render("sheet.tpl", title=f"Phone sheet {number}", extension=extension,
+                      server=request.urlparts.hostname or "", port=port)
+
+    @app.get("/extensions/<number>/edit")
+    @require(Role.ADMIN)
+    def edit_extension_form(api, number):
+        return render("extension_edit.tpl", title=f"Edit {number}",
+                      extension=_api(api.extension, number), classes=CLASSES_OF_SERVICE)
+
+    @app.post("/extensions/<number>/edit")
+    @require(Role.ADMIN)
+    def edit_extension(api, user, number):
+        current = _api(api.extension, number)
+        changes: dict[str, Any] = {}
+        name = request.forms.getunicode("name", "").strip()
+        cos = request.forms.getunicode("class_of_service", "").strip()
+        voicemail = _checkbox("voicemail")
+        if name != current.get("name"):
+            changes["name"] = name
+        if cos and cos != current.get("class_of_service"):
+            changes["class_of_service"] = cos
+        if voicemail != bool(current.get("voicemail")):
+            changes["voicemail"] = voicemail
+        if _checkbox("new_secret"):
+            changes["secret"] = new_secret()
+        if not changes:
+            notice(f"Extension {number}: nothing to change.")
+            raise see_other("/extensions")
+        try:
+            updated = _api(api.update_extension, number, **changes)
+        except ApiError as exc:
+            response.status = 400
+            current.update({k: v for k, v in changes.items() if k != "secret"})
+            return render("extension_edit.tpl", title=f"Edit {number}", extension=current,
+                          classes=CLASSES_OF_SERVICE, error=exc.message)
+        state.audit(user.username, "extension_changed",
+                    f"{number}: {', '.join(sorted(changes))}")
+        if "secret" in changes:
+            shown = dict(updated or current)
+            shown["secret"] = changes["secret"]
+            return render("extension_secret.tpl", title=f"Extension {number}",
+                          extension=shown, what="given a new secret")
+        notice(f"Extension {number} was changed.")
+        raise see_other("/extensions")
+
+    @app.post("/extensions/<number>/delete")
+    @require(Role.ADMIN)
+    def delete_extension(api, user, number):
+        _api(api.delete_extension, number)
+        state.audit(user.username, "extension_deleted", number)
+        notice(f"Extension {number} was deleted.")
+        raise see_other("/extensions")
+
+    # -- registrations and bans -------------------------------------------
+
+    @app.get("/registrations")
+    @require(Role.ADMIN)
+    def registrations(api):
+        return render("registrations.tpl", title="Registrations",
+                      registrations=_api(api.registrations))
+
+    @app.get("/bans")
+    @require(Role.ADMIN)
+    def bans(api):
+        return render("bans.tpl", title="Bans", bans=_api(api.bans))
+
+    @app.post("/bans/<ip>/unban")
+    @require(Role.ADMIN)
+    def unban(api, user, ip):
+        _api(api.unban, ip)
+        state.audit(user.username, "unbanned", ip)
+        notice(f"{ip} may register again.")
+        raise see_other("/bans")
+
+    # -- settings ---------------------------------------------------------
+
+    @app.get("/settings")
+    @require(Role.ADMIN)
+    def settings_form(api):
+        declarations = _api(api.settings)
+        return render("settings.tpl", title="Settings",
+                      groups=forms.grouped(forms.build_fields(declarations)), errors={})
+
+    @app.post("/settings")
+    @require(Role.ADMIN)
+    def save_settings(api, user):
+        declarations = _api(api.settings)
+        shown = set(request.forms.getall("shown"))
+        form = {k: request.forms.getunicode(k) for k in request.forms.keys()}
+        changes, errors, submitted = forms.parse_submission(declarations, form, shown)
+        if not errors and changes:
+            try:
+                result = _api(api.update_settings, changes)
+            except ApiError as exc:
+                key, reason = forms.error_field(exc.message, {str(d["key"]) for d in declarations})
+                errors[key or ""] = reason
+            else:
+                state.audit(user.username, "settings_changed",
+                            ", ".join(f"{k}={changes[k]!r}" for k in sorted(changes)
+                                      if forms.field_kind(_decl(declarations, k)) != "password"))
+                restart = result.get("restart_needed") or []
+                notice("Saved." + (f" A restart is needed for: {', '.join(restart)}."
+                                   if restart else ""))
+                raise see_other("/settings")
+        if not errors:
+            notice("Nothing was changed.")
+            raise see_other("/settings")
+        response.status = 400
+        return render("settings.tpl", title="Settings", errors=errors,
+                      groups=forms.grouped(forms.build_fields(declarations, submitted)),
+                      error="Nothing was saved: fix the fields marked below.")
+
+    # -- users ------------------------------------------------------------
+
+    @app.get("/users")
+    @require(Role.ADMIN)
+    def users(api):
+        return render("users.tpl", title="Users", users=_api(api.users), roles=list(Role),
+                      form={})
+
+    @app.post("/users")
+    @require(Role.ADMIN)
+    def add_user(api, user):
+        form = {k: request.forms.getunicode(k, "") for k in ("username", "role")}
+        password = request.forms.getunicode("password", "")
+        try:
+            name = check_username(form["username"])
+            role = Role(form["role"])
+            reason = check_new_password(name, password, request.forms.getunicode("password2", ""),
+                                        state.settings.min_password_length)
+            if reason:
+                raise ValidationError(reason)
+            _api(api.add_user, name, role.value, hash_password(password))
+        except (ValidationError, ApiError, ValueError) as exc:
+            response.status = 409 if getattr(exc, "status", 0) == 409 else 400
+            message = getattr(exc, "message", None) or str(exc)
+            return render("users.tpl", title="Users", users=_api(api.users), roles=list(Role),
+                          form=form, error=message)
+        state.audit(user.username, "user_added", f"{name} as {role}")
+        notice(f"User {name} was added.")
+        raise see_other("/users")
+
+    @app.post("/users/<username>/edit")
+    @require(Role.ADMIN)
+    def edit_user(api, user, username):
+        if username == user.username:
+            raise HTTPError(403, "Change your own password on your panel; "
+                                 "another admin changes your role.")
+        changes: dict[str, Any] = {}
+        role = request.forms.getunicode("role", "")
+        password = request.forms.getunicode("password", "")
+        if role:
+            try:
+                changes["role"] = Role(role).value
+            except ValueError:
+                raise HTTPError(400, f"Unknown role {role!r}.")
+        if password:
+            reason = check_new_password(username, password,
+                                        request.forms.getunicode("password2", ""),
+                                        state.settings.min_password_length)
+            if reason:
+                raise HTTPError(400, reason)
+            changes["password_hash"] = hash_password(password)
+        if changes:
+            _api(api.update_user, username, **changes)
+            state.sessions.drop_user(username)
+            state.audit(user.username, "user_changed",
+                        f"{username}: " + ", ".join("password" if k == "password_hash"
+                                                    else f"role={changes[k]}" for k in changes))
+            notice(f"User {username} was changed and logged out everywhere.")
+        raise see_other("/users")
+
+    @app.post("/users/<username>/delete")
+    @require(Role.ADMIN)
+    def delete_user(api, user, username):
+        if username == user.username:
+            raise HTTPError(403, "You cannot delete yourself.")
+        _api(api.delete_user, username)
+        state.sessions.drop_user(username)
+        state.audit(user.username, "user_deleted", username)
+        notice(f"User {username} was deleted.")
+        raise see_other("/users")
+
+    # -- audit ------------------------------------------------------------
+
+    @app.get("/audit")
+    @require(Role.ADMIN)
+    def audit(api):
+        try:
+            limit = max(1, min(1000, int(request.query.get("limit", "100"))))
+        except ValueError:
+            limit = 100
+        return render("audit.tpl", title="Audit log", entries=_api(api.audit, limit))
+
+
+def _decl(declarations: list[dict], key: str) -> dict:
+    return next((d for d in declarations if d["key"] == key), {})

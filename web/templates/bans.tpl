@@ -1,0 +1,29 @@
+% rebase('base.tpl')
+<%
+import time
+def when(t):
+    try:
+        return time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(float(t)))
+    except (TypeError, ValueError):
+        return str(t)
+    end
+end
+%>
+<h1>Banned addresses</h1>
+<p>Addresses that failed to authenticate too often. Unban one to let it register again at once.</p>
+<div class="scroll">
+<table>
+  <thead><tr><th scope="col">Address</th><th scope="col">Since</th><th scope="col">Until</th><th scope="col">Reason</th><th scope="col">Action</th></tr></thead>
+  <tbody>
+  % for b in bans:
+  <tr><td>{{b['ip']}}</td><td>{{when(b.get('since'))}}</td><td>{{when(b.get('until'))}}</td><td>{{b.get('reason', '')}}</td>
+    <td><form method="post" action="/bans/{{b['ip']}}/unban">
+      <input type="hidden" name="csrf_token" value="{{csrf}}">
+      <button type="submit">Unban<span class="sr-only"> {{b['ip']}}</span></button></form></td></tr>
+  % end
+  % if not bans:
+  <tr><td colspan="5">No address is banned.</td></tr>
+  % end
+  </tbody>
+</table>
+</div>

@@ -1,0 +1,11 @@
+% rebase('base.tpl')
+<h1>Log in</h1>
+<form method="post" action="/login" class="card narrow">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <input type="hidden" name="next" value="{{next}}">
+  <label for="username">Username</label>
+  <input id="username" name="username" value="{{username}}" required autocomplete="username" autocapitalize="none" autofocus>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" required autocomplete="current-password">
+  <button type="submit">Log in</button>
+</form>

@@ -1,0 +1,38 @@
+% rebase('base.tpl')
+<h1>Settings</h1>
+<form method="post" action="/settings" class="settings">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  % if errors.get(''):
+  <p class="error" role="alert">{{errors['']}}</p>
+  % end
+  % for group, fields in groups:
+  <fieldset>
+    <legend>{{group}}</legend>
+    % for f in fields:
+    <div class="field{{' invalid' if f.key in errors else ''}}">
+      <input type="hidden" name="shown" value="{{f.key}}">
+      % described = f.id + '-help' + ((' ' + f.id + '-error') if f.key in errors else '')
+      % invalid = 'aria-invalid="true"' if f.key in errors else ''
+      % if f.kind == 'checkbox':
+      <div class="check"><input type="checkbox" id="{{f.id}}" name="{{f.name}}" {{!'checked' if f.value else ''}} aria-describedby="{{described}}" {{!invalid}}><label for="{{f.id}}">{{f.key}}</label></div>
+      % elif f.kind == 'select':
+      <label for="{{f.id}}">{{f.key}}</label>
+      <select id="{{f.id}}" name="{{f.name}}" aria-describedby="{{described}}" {{!invalid}}>
+        % for c in f.choices:
+        <option value="{{c}}" {{!'selected' if str(c) == f.shown_value else ''}}>{{c}}</option>
+        % end
+      </select>
+      % else:
+      <label for="{{f.id}}">{{f.key}}</label>
+      <input id="{{f.id}}" name="{{f.name}}" type="{{f.kind}}" value="{{'' if f.kind == 'password' else f.shown_value}}" {{!'step="any"' if f.kind == 'number' else ''}} aria-describedby="{{described}}" {{!invalid}}>
+      % end
+      <p class="help" id="{{f.id}}-help">{{f.help}} <span class="default">Default: {{f.default}}.</span>{{' Takes effect after a restart.' if f.restart else ''}}</p>
+      % if f.key in errors:
+      <p class="field-error" id="{{f.id}}-error" role="alert">{{errors[f.key]}}</p>
+      % end
+    </div>
+    % end
+  </fieldset>
+  % end
+  <button type="submit">Save settings</button>
+</form>
