@@ -88,8 +88,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"web {s['web.port']}/tcp": port_free("0.0.0.0", s["web.port"], socket.SOCK_STREAM),
     }
     try:
-        from appliance.lines.discovery import list_serial_ports
-        report["serial"] = list_serial_ports()
+        from dataclasses import asdict
+
+        from serial.tools import list_ports
+
+        from appliance.lines.discovery import list_usb_modems
+        report["serial"] = {"ports": [p.device for p in list_ports.comports()],
+                            "modems": [asdict(m) for m in list_usb_modems()]}
     except Exception as e:
         report["serial"] = {"error": str(e)}
     try:
