@@ -113,3 +113,7 @@ class FlowInvalid(ValidationError):
     def __init__(self, problems: list):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems) or "call flows do not validate")
+
+
+class FlowStepError(CallboxError):
+    """A call-flow run was asked for a step its transition table does not allow."""

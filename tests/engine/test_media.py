@@ -61,12 +61,17 @@ def test_recording_stops_with_the_call_and_the_file_is_complete(engine, make_pho
     leg = call_in(engine, phone)
     phone.play_tone(400)
     engine.command("record_start", leg=leg, file=str(tmp_path / "call.wav"))
+    engine.command("play", leg=leg, file=str(write_sine(tmp_path / "moh.wav", 800, 0.5)),
+                   loop=True)
     time.sleep(1.5)
     phone.hangup()
     assert engine.wait_event("hangup", leg=leg)["by"] == "remote"
     assert engine.wait_event("recording_stopped")["file"] == str(tmp_path / "call.wav")
     assert duration_s(tmp_path / "call.wav") > 0.5
     assert tone_present(tmp_path / "call.wav", 400, start_s=0.3)
+    # The prompt and recorder of the gone leg are released; the worker goes on.
+    status = engine.command("status")
+    assert (status["legs"], status["recordings"]) == ([], [])
 
 
 def test_bridge_lets_two_callers_hear_each_other(engine, make_phone, tmp_path):

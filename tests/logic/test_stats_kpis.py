@@ -174,6 +174,6 @@ def test_csv_has_a_stable_header_and_one_row_per_line():
     assert sales["queue"] == "sales"
     assert sales["service_level"] == f"{3 / 7:.4f}"
     assert sales["aht_s"] == "115.0"
-    # The refused-free queue has no avg abandon wait: the cell is empty, not 0.
+    # Nobody abandoned the support queue: the average abandon wait is empty, not 0.
     support = dict(zip(QUEUE_COLUMNS, lines[3].split(",")))
     assert support["avg_abandon_wait_s"] == ""

@@ -155,7 +155,7 @@ S = TypeVar("S", bound=StrEnum)
 E = TypeVar("E", bound=StrEnum)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each machine is one of a kind: hashed by identity
 class Machine(Generic[S, E]):
     """One table and the single place where the attribute it governs changes."""
 

@@ -175,7 +175,7 @@ class _Parser:
         before = len(self.problems)
         for key in raw:
             if key != "kind" and key not in specs:
-                self.problem("node", node_id, str(key)[:40], f"is not a field of a {kind} node")
+                self.problem("node", node_id, str(key)[:40], f"is not a field of {kind} nodes")
         values = {}
         for spec in specs.values():
             value = self.value("node", node_id, spec, raw.get(spec.name))

@@ -1,0 +1,295 @@
+"""One conversation through the box (a B2BUA call), as a pure state machine.
+
+The inbound leg is the caller's phone talking to an engine worker. The call
+rings one or more outbound legs (a phone's contacts, a ring group's members,
+at once or in order), bridges the first that answers and ends them all when
+one side hangs up. It returns commands for the engine and a call record at
+the end; the core carries them out. Time comes in as events (timers).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Callable
+
+log = logging.getLogger("callbox.calls")
+
+
+class CallState(StrEnum):
+    ROUTING = "ROUTING"
+    RINGING = "RINGING"
+    ANSWERED = "ANSWERED"
+    ENDED = "ENDED"
+
+
+class Disposition(StrEnum):
+    """How a call ended, as call records say it (the words CDR readers expect)."""
+
+    ANSWERED = "ANSWERED"
+    NO_ANSWER = "NO ANSWER"
+    BUSY = "BUSY"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class Ev(StrEnum):
+    DIAL = "dial"              # routing found targets
+    REFUSE = "refuse"          # routing refused the call
+    ANSWERED = "answered"      # an outbound leg answered
+    ALL_FAILED = "all_failed"  # every target failed or timed out
+    CALLER_GONE = "caller_gone"
+    CALLEE_GONE = "callee_gone"
+    WORKER_LOST = "worker_lost"  # the engine worker holding every leg died
+
+
+TRANSITIONS: dict[CallState, dict[Ev, CallState]] = {
+    CallState.ROUTING: {Ev.DIAL: CallState.RINGING, Ev.REFUSE: CallState.ENDED,
+                        Ev.CALLER_GONE: CallState.ENDED, Ev.WORKER_LOST: CallState.ENDED},
+    CallState.RINGING: {Ev.ANSWERED: CallState.ANSWERED, Ev.ALL_FAILED: CallState.ENDED,
+                        Ev.CALLER_GONE: CallState.ENDED, Ev.WORKER_LOST: CallState.ENDED},
+    CallState.ANSWERED: {Ev.CALLER_GONE: CallState.ENDED, Ev.CALLEE_GONE: CallState.ENDED,
+                         Ev.WORKER_LOST: CallState.ENDED},
+    CallState.ENDED: {},
+}
+
+
+class TransitionError(Exception):
+    def __init__(self, state: CallState, event: Ev):
+        super().__init__(f"call: no transition from {state} on {event}")
+
+
+# --- commands ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ringing:
+    leg: str
+
+
+@dataclass(frozen=True)
+class Dial:
+    leg: str
+    uri: str
+    caller_id: dict[str, str]
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    leg: str
+
+
+@dataclass(frozen=True)
+class Bridge:
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    leg: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    leg: str
+    status: int
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    record: dict[str, Any]
+
+
+Command = Ringing | Dial | Answer | Bridge | Hangup | Reject | WriteRecord
+
+
+@dataclass(frozen=True)
+class Target:
+    """Somewhere to ring: a contact URI of a phone, and whose it is."""
+
+    uri: str
+    extension: str | None = None
+
+
+@dataclass
+class _Leg:
+    id: str
+    target: Target
+    state: str = "dialling"  # dialling, ringing, answered, gone
+    cause: int | None = None
+
+
+@dataclass
+class Call:
+    call_id: str
+    inbound: str
+    caller: dict[str, str]          # {"number", "name"} as the callee should see them
+    dialled: str
+    clock: Callable[[], float]
+    worker: str = ""
+    direction: str = "internal"
+    trunk: str | None = None
+    state: CallState = CallState.ROUTING
+    legs: dict[str, _Leg] = field(default_factory=dict)
+    answered_leg: str | None = None
+    start: float = 0.0
+    answer_time: float | None = None
+    hangup_by: str | None = None
+    refused_status: int | None = None
+    _waves: list[list[Target]] = field(default_factory=list)
+    _ring_timeout: float = 30.0
+    _leg_seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.start = self.clock()
+
+    # --- the one place state changes ---------------------------------------------
+
+    def _go(self, event: Ev) -> None:
+        try:
+            new = TRANSITIONS[self.state][event]
+        except KeyError:
+            raise TransitionError(self.state, event) from None
+        log.info("call %s: %s -> %s", self.call_id, self.state, new)
+        self.state = new
+
+    # --- routing results -----------------------------------------------------------
+
+    def refuse(self, status: int) -> list[Command]:
+        self._go(Ev.REFUSE)
+        self.refused_status = status
+        return [Reject(self.inbound, status), self._record()]
+
+    def ring(self, waves: list[list[Target]], ring_timeout_s: float) -> list[Command]:
+        """Ring the targets: each wave at once, the next wave when the previous one failed."""
+        waves = [w for w in waves if w]
+        if not waves:
+            return self.refuse(480)
+        self._go(Ev.DIAL)
+        self._waves = waves
+        self._ring_timeout = ring_timeout_s
+        return [Ringing(self.inbound)] + self._next_wave()
+
+    def _next_wave(self) -> list[Command]:
+        wave = self._waves.pop(0)
+        out: list[Command] = []
+        for target in wave:
+            self._leg_seq += 1
+            leg = f"{self.inbound}.{self._leg_seq}"
+            self.legs[leg] = _Leg(leg, target)
+            out.append(Dial(leg, target.uri, dict(self.caller), self._ring_timeout))
+        return out
+
+    # --- engine events ---------------------------------------------------------------
+
+    def on_ringing(self, leg: str) -> list[Command]:
+        if leg in self.legs and self.legs[leg].state == "dialling":
+            self.legs[leg].state = "ringing"
+        return []
+
+    def on_answered(self, leg: str) -> list[Command]:
+        if leg == self.inbound:
+            return []
+        if leg not in self.legs:
+            return []
+        if self.state is not CallState.RINGING:
+            # A second phone picked up a fork that lost the race: send it away.
+            return [Hangup(leg)]
+        self._go(Ev.ANSWERED)
+        self.legs[leg].state = "answered"
+        self.answered_leg = leg
+        self.answer_time = self.clock()
+        out: list[Command] = [Answer(self.inbound), Bridge(self.inbound, leg)]
+        out += [Hangup(other.id) for other in self.legs.values()
+                if other.id != leg and other.state in ("dialling", "ringing")]
+        return out
+
+    def on_hangup(self, leg: str, cause: int, by: str) -> list[Command]:
+        if leg == self.inbound:
+            return self._caller_gone(by)
+        if leg not in self.legs:
+            return []
+        lg = self.legs[leg]
+        was = lg.state
+        lg.state, lg.cause = "gone", cause
+        if self.state is CallState.ANSWERED and leg == self.answered_leg:
+            self._go(Ev.CALLEE_GONE)
+            self.hangup_by = "callee"
+            return [Hangup(self.inbound), self._record()]
+        if self.state is CallState.RINGING and was in ("dialling", "ringing"):
+            if any(other.state in ("dialling", "ringing") for other in self.legs.values()):
+                return []
+            if self._waves:
+                return self._next_wave()
+            self._go(Ev.ALL_FAILED)
+            status = self._failure_status()
+            self.refused_status = status
+            return [Reject(self.inbound, status), self._record()]
+        return []
+
+    def _caller_gone(self, by: str) -> list[Command]:
+        if self.state is CallState.ENDED:
+            return []
+        self._go(Ev.CALLER_GONE)
+        self.hangup_by = "caller" if by == "remote" else "box"
+        out: list[Command] = [Hangup(lg.id) for lg in self.legs.values() if lg.state != "gone"]
+        return out + [self._record()]
+
+    def on_worker_lost(self) -> list[Command]:
+        """The worker died: its legs are gone with it; only the record is left to write."""
+        if self.state is CallState.ENDED:
+            return []
+        self._go(Ev.WORKER_LOST)
+        self.hangup_by = "box"
+        self.refused_status = 500
+        return [self._record()]
+
+    def _failure_status(self) -> int:
+        causes = [lg.cause for lg in self.legs.values() if lg.cause]
+        if causes and all(c in (486, 600) for c in causes):
+            return 486
+        if any(c == 408 for c in causes) or any(c in (480, 487) for c in causes):
+            return 480
+        return 480 if not causes else max(set(causes), key=causes.count)
+
+    # --- the call record -------------------------------------------------------------
+
+    def disposition(self) -> Disposition:
+        if self.answer_time is not None:
+            return Disposition.ANSWERED
+        if self.refused_status == 486:
+            return Disposition.BUSY
+        if self.hangup_by == "caller":
+            return Disposition.CANCELLED
+        if self.hangup_by == "box" and self.refused_status == 500:
+            return Disposition.FAILED
+        if self.refused_status in (408, 480) or any(lg.cause == 408 for lg in self.legs.values()):
+            return Disposition.NO_ANSWER
+        return Disposition.FAILED
+
+    def _record(self) -> WriteRecord:
+        end = self.clock()
+        answered = self.legs.get(self.answered_leg) if self.answered_leg else None
+        return WriteRecord({
+            "call_id": self.call_id,
+            "start": self.start,
+            "answer": self.answer_time,
+            "end": end,
+            "duration_s": round(end - self.start, 3),
+            "talk_s": round(end - self.answer_time, 3) if self.answer_time is not None else 0.0,
+            "disposition": self.disposition().value,
+            "direction": self.direction,
+            "caller": self.caller.get("number", ""),
+            "caller_name": self.caller.get("name", ""),
+            "callee": self.dialled,
+            "answered_by": answered.target.extension if answered else None,
+            "hangup_by": self.hangup_by,
+            "status": self.refused_status,
+            "trunk": self.trunk,
+            "worker": self.worker,
+            "legs": [{"leg": self.inbound, "role": "caller"}] +
+                    [{"leg": lg.id, "role": "callee", "uri": lg.target.uri, "extension": lg.target.extension,
+                      "cause": lg.cause} for lg in self.legs.values()],
+        })
