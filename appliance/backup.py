@@ -21,6 +21,7 @@ import errno
 import fcntl
 import gzip
 import hashlib
+import io
 import json
 import logging
 import os
@@ -35,7 +36,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, TextIO
 
 from tinydb import TinyDB
@@ -68,8 +69,9 @@ TOP_LEVEL_SKIPPED = frozenset({"run", BACKUPS_DIR})
 # Where phones are now cannot be known from a backup; phones re-register.
 SKIPPED_FILES = frozenset({"state/registrations.json", RESET_MARK})
 BULKY_AUDIO = ("voicemail", "recordings")
-# What a factory reset empties; state/ keeps only the box id.
-RESET_DIRS = ("cdr", "voicemail", "recordings", "prompts")
+# What a factory reset leaves at the top of the data dir; state/ keeps
+# only the box id (and a new token).
+RESET_KEEPS = frozenset({"run", BACKUPS_DIR, "state", CONFIG_FILE})
 AUTO_PREFIX = "callbox-auto-"
 MANUAL_PREFIX = "callbox-backup-"
 RESET_PREFIX = "callbox-before-reset-"
@@ -140,25 +142,16 @@ def _iso(clock: Clock) -> str:
     return datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="seconds")
 
 
-def _unique(path: Path) -> Path:
-    # Two restores or resets in the same second must not collide.
-    if not path.exists():
-        return path
-    n = 2
-    while True:
-        candidate = path.with_name(f"{path.name}-{n}")
-        if not candidate.exists():
-            return candidate
-        n += 1
+def _unique(path: Path, suffix: str = "") -> Path:
+    # Two restores, resets or backups in the same second must not collide.
+    candidate, n = path.with_name(path.name + suffix), 2
+    while candidate.exists():
+        candidate, n = path.with_name(f"{path.name}-{n}{suffix}"), n + 1
+    return candidate
 
 
 def _unique_file(directory: Path, prefix: str, stamp: str) -> Path:
-    path = directory / f"{prefix}{stamp}{SUFFIX}"
-    n = 2
-    while path.exists():
-        path = directory / f"{prefix}{stamp}-{n}{SUFFIX}"
-        n += 1
-    return path
+    return _unique(directory / f"{prefix}{stamp}", SUFFIX)
 
 
 def _err(e: OSError) -> str:
@@ -219,7 +212,7 @@ def _hold_core_lock(data_dir: Path, doing: str) -> int | None:
     except OSError as e:
         raise BackupError(f"cannot open {lock_path}: {_err(e)}") from e
     try:
-        pass
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
         holder = ""
         try:
@@ -330,20 +323,8 @@ def _tarinfo(name: str, size: int, mode: int, mtime: float) -> tarfile.TarInfo:
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int, mtime: float) -> str:
-    reader = _HashingReader(_BytesFile(data), len(data), name)
-    tar.addfile(_tarinfo(name, len(data), mode, mtime), reader)
-    return reader.sha.hexdigest()
-
-
-class _BytesFile:
-    def __init__(self, data: bytes):
-        self.data = memoryview(data)
-        self.pos = 0
-
-    def read(self, n: int) -> bytes:
-        chunk = self.data[self.pos:self.pos + n].tobytes()
-        self.pos += len(chunk)
-        return chunk
+    tar.addfile(_tarinfo(name, len(data), mode, mtime), io.BytesIO(data))
+    return hashlib.sha256(data).hexdigest()
 
 
 def _add_file(tar: tarfile.TarFile, rel: str, path: Path) -> BackupFile | None:
@@ -434,8 +415,10 @@ def _safe_name(name: str) -> str:
     """The member's path inside the data dir, or BackupError if it could escape."""
     if not name or "\x00" in name or "\\" in name or name.startswith("/"):
         raise BackupError(f"refusing member {name!r}: not a plain relative path")
-    parts = PurePosixPath(name).parts
-    if any(p in ("..", ".", "") for p in parts) or name.endswith("/"):
+    # Split by hand: PurePosixPath would fold "data//x" into "data/x", and
+    # the "/x" left after the prefix would then join as an absolute path.
+    parts = name.split("/")
+    if any(p in ("..", ".", "") for p in parts):
         raise BackupError(f"refusing member {name!r}: its path leaves the archive")
     if name == MANIFEST:
         return name
@@ -814,9 +797,14 @@ def _finish_reset(data_dir: Path, clock: Clock) -> None:
     atomic_write_bytes(data_dir / TOKEN_FILE, secrets.token_urlsafe(32).encode(), mode=0o600)
     trash = data_dir / ".reset-trash"
     trash.mkdir(exist_ok=True)
-    for sub in RESET_DIRS:
-        if (data_dir / sub).exists():
-            os.rename(data_dir / sub, _unique(trash / sub))
+    keeps = set(RESET_KEEPS) | {trash.name}
+    if backup.is_relative_to(data_dir):
+        keeps.add(backup.relative_to(data_dir).parts[0])
+    # Renames first (quick, each atomic), the slow deletion after.
+    for entry in data_dir.iterdir():
+        if entry.name not in keeps:
+            os.rename(entry, _unique(trash / entry.name))
+    for sub in SUBDIRS:
         (data_dir / sub).mkdir(exist_ok=True)
     keep = {BOX_ID_FILE, TOKEN_FILE, RESET_MARK}
     for entry in (data_dir / "state").iterdir():
@@ -845,7 +833,7 @@ def factory_reset(
     right after (it still holds the old settings and token in memory).
     """
     data_dir = Path(data_dir).resolve()
-    backups_dir = Path(backups_dir) if backups_dir is not None else default_backups_dir(data_dir)
+    backups_dir = Path(backups_dir).resolve() if backups_dir is not None else default_backups_dir(data_dir)
     if not (data_dir / CONFIG_FILE).is_file():
         raise BackupError(f"no Callbox data in {data_dir}; nothing to reset")
     lock = None if core_holds_lock else _hold_core_lock(data_dir, "reset")

@@ -28,6 +28,7 @@ from appliance.sip.security import Guard, SecurityPolicy
 from appliance.store.atomic import atomic_write_bytes
 from appliance.store.db import Store
 from appliance.store.records import MonthlyLog
+from appliance.switchboard import Switchboard
 
 log = logging.getLogger("callbox.core")
 
@@ -61,6 +62,8 @@ class Core:
         self.settings = Settings(stored).with_changes(overrides or {})
         self.events = EventBus(clock=clock)
         self.audit_trail = MonthlyLog(self.data_dir / "audit", time_key="time")
+        self.call_records = self.store.call_records
+        self.switchboard: Switchboard | None = None
         s = self.settings
         # Registrations run on a monotonic clock (a wall clock jump must not expire every phone).
         self.registrar_clock = time.monotonic
@@ -113,12 +116,14 @@ class Core:
         bind = self.settings["sip.bind"]
         return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
 
-    def _forward_target(self, request) -> tuple[str, int] | None:
+    def _forward_target(self, request, ext: str) -> tuple[str, int] | None:
         target = self.settings["sip.forward_to"]
-        if not target:
+        if target:
+            host, _, port = target.rpartition(":")
+            return host.strip("[]"), int(port)
+        if self.switchboard is None:
             return None
-        host, _, port = target.rpartition(":")
-        return host.strip("[]"), int(port)
+        return self.switchboard.forward_target(request, ext)
 
     # --- extensions --------------------------------------------------------------------
 
@@ -126,6 +131,10 @@ class Core:
         regs = {b.aor for b in self.registrar.all_bindings()}
         exts = sorted(self.store.table("extensions").all(), key=lambda e: e["number"])
         return [directory.public_extension(dict(e), e["number"] in regs) for e in exts]
+
+    def extension_or_none(self, number: str) -> dict[str, Any] | None:
+        found = self.store.table("extensions").get(_field("number", number))
+        return dict(found) if found is not None else None
 
     def extension(self, number: str) -> dict[str, Any]:
         found = self.store.table("extensions").get(_field('number', number))
@@ -259,6 +268,9 @@ class Core:
         s = self.settings
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
         self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
+        if not s["sip.forward_to"] and s["engine.enabled"]:
+            self.switchboard = Switchboard(self, bind=s["engine.bind"] or self._advertised_host())
+            await self.switchboard.start(s["engine.max_calls"])
         atomic_write_bytes(self.data_dir / "run" / "api.json",
                            json.dumps({"url": self.api_url, "token": self.api_token(),
                                        "sip_port": self.edge.port, "pid": os.getpid()}).encode(), mode=0o600)
@@ -293,6 +305,8 @@ class Core:
                 self.events.publish("unban", ip=ban.ip, by="expiry")
 
     async def stop(self) -> None:
+        if self.switchboard is not None:
+            await self.switchboard.stop()
         await self.edge.stop()
         if self.api_runner is not None:
             await self.api_runner.cleanup()

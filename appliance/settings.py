@@ -199,7 +199,12 @@ DECLARATIONS: tuple[Setting, ...] = (
             restart=True),
     Setting("api.port", int, 8089, "Port of the control API (0 picks a free port).", port, restart=True),
     Setting("web.port", int, 8080, "Port of the admin web page.", port, restart=True),
-    Setting("engine.max_calls", int, 40, "Calls the box should carry at once; engine workers are started to fit.",
+    Setting("engine.enabled", bool, True, "Start the engine workers (off: calls are refused with 503, "
+            "or go to sip.forward_to).", restart=True),
+    Setting("engine.bind", str, "", "Address the engine workers use for SIP and RTP; phones must reach it "
+            "(empty: the SIP edge's address).", optional_ip, restart=True),
+    Setting("engine.max_calls", int, 10, "Conversations the box should carry at once; engine workers are started to "
+            "fit (two legs each; the x86 engine holds 4 legs per worker, the Pi image's 128).",
             between(1, 1000), restart=True),
     Setting("panel.backend", str, "auto", "Front panel backend: auto (GPIO on a Pi, else simulated), gpio, simulated.",
             choices=("auto", "gpio", "simulated"), restart=True),

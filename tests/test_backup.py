@@ -25,7 +25,7 @@ from appliance.backup import (
     restore_backup,
     verify_backup,
 )
-from appliance.store.db import Store
+from appliance.store.db import SUBDIRS, Store
 from appliance.store.migrations import latest_version
 
 START = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc).timestamp()
@@ -299,9 +299,10 @@ def test_a_foreign_tar_gz_is_refused(box, made, tmp_path, clock):
 
 
 def traversal_member(kind: str) -> tuple[tarfile.TarInfo, bytes]:
-    if kind in ("dotdot", "absolute", "deep"):
+    if kind in ("dotdot", "absolute", "deep", "double-slash"):
         name = {"dotdot": "data/../../escaped", "absolute": "/tmp/escaped-callbox",
-                "deep": "data/voicemail/../../../escaped"}[kind]
+                "deep": "data/voicemail/../../../escaped",
+                "double-slash": "data//tmp/escaped-callbox"}[kind]
         return file_member(name, b"gotcha")
     info = tarfile.TarInfo("data/voicemail/link")
     if kind == "symlink":
@@ -317,7 +318,7 @@ def traversal_member(kind: str) -> tuple[tarfile.TarInfo, bytes]:
     return info, b""
 
 
-@pytest.mark.parametrize("kind", ["dotdot", "absolute", "deep", "symlink", "hardlink",
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "deep", "double-slash", "symlink", "hardlink",
                                   "device", "fifo", "run"])
 def test_members_escaping_the_archive_are_refused(box, made, tmp_path, clock, kind):
     items = members(made)
@@ -407,6 +408,8 @@ def test_a_running_core_blocks_restore(box, made, clock):
 def test_factory_reset_keeps_a_backup_and_returns_to_first_run(box, tmp_path, clock):
     own_id = box_id(box)
     old = store_contents(box)
+    (box / "queuelog").mkdir()
+    (box / "queuelog" / "2026-11.jsonl").write_text('{"id": "q1"}\n')
     old_tree = tree(box, skip=("run", "backups"))
 
     kept = factory_reset(box, tmp_path / "backups", clock=clock)
@@ -426,6 +429,7 @@ def test_factory_reset_keeps_a_backup_and_returns_to_first_run(box, tmp_path, cl
     assert token and token != "old-token"
     assert (box / "state" / "api_token").stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in (box / "state").iterdir()) == ["api_token", "box_id"]
+    assert sorted(p.name for p in box.iterdir()) == sorted([*SUBDIRS, "config.json"])
 
     restore_backup(kept, box, clock=clock)
     assert store_contents(box) == old

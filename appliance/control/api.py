@@ -6,8 +6,11 @@ every route is documented in docs/api.md.
 from __future__ import annotations
 
 import asyncio
+import csv
 import hmac
+import io
 import json
+from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
@@ -155,6 +158,48 @@ async def get_audit(request: web.Request) -> web.Response:
     return web.json_response({"audit": _core(request).audit_log(limit)})
 
 
+CDR_COLUMNS = ("id", "start", "answer", "end", "duration_s", "talk_s", "disposition", "direction", "caller",
+               "caller_name", "callee", "answered_by", "hangup_by", "status", "trunk", "worker", "call_id")
+
+
+def _cdr_query(request: web.Request) -> list[dict[str, Any]]:
+    q = request.query
+    try:
+        start = datetime.fromisoformat(q["from"]) if "from" in q else None
+        end = datetime.fromisoformat(q["to"]) if "to" in q else None
+    except ValueError:
+        raise ValidationError("from/to: must be ISO-8601 dates, e.g. 2026-11-01 or 2026-11-01T08:00+01:00") from None
+    try:
+        offset = int(q.get("offset", "0"))
+        limit = int(q.get("limit", "100"))
+    except ValueError:
+        raise ValidationError("offset/limit: must be numbers") from None
+    if not 0 <= offset and 1 <= limit <= 10000:
+        raise ValidationError("limit: must be between 1 and 10000")
+    number = q.get("number", "")
+    match = (lambda r: number in (r.get("caller") or "") or number in (r.get("callee") or "")) if number else None
+    return _core(request).call_records.query(start, end, match, offset=offset, limit=limit)
+
+
+async def list_cdr(request: web.Request) -> web.Response:
+    return web.json_response({"records": _cdr_query(request)})
+
+
+async def cdr_csv(request: web.Request) -> web.Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CDR_COLUMNS)
+    for rec in _cdr_query(request):
+        writer.writerow(["" if rec.get(c) is None else rec.get(c) for c in CDR_COLUMNS])
+    return web.Response(text=out.getvalue(), content_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+
+
+async def engine_status(request: web.Request) -> web.Response:
+    sb = _core(request).switchboard
+    return web.json_response({"workers": sb.status() if sb else [], "calls": sb.active_calls() if sb else []})
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -210,6 +255,9 @@ def create_api(core: "Core") -> web.Application:
     r.add_delete("/api/users/{username}", delete_user)
     r.add_get("/api/audit", get_audit)
     r.add_post("/api/audit", post_audit)
+    r.add_get("/api/cdr", list_cdr)
+    r.add_get("/api/cdr.csv", cdr_csv)
+    r.add_get("/api/engine", engine_status)
     r.add_get("/api/events", events)
     return app
 

@@ -73,7 +73,7 @@ class SipEdge:
         auth: DigestAuth,
         events: EventBus,
         identity_key: bytes,
-        forward_target: Callable[[sipmsg.SipMessage], tuple[str, int] | None],
+        forward_target: Callable[[sipmsg.SipMessage, str], tuple[str, int] | None],
         on_bindings_changed: Callable[[], None] = lambda: None,
         advertised_host: str = "127.0.0.1",
         clock: Callable[[], float] = time.time,
@@ -279,7 +279,7 @@ class SipEdge:
     # --- stateless forwarding (RFC 3261 §16.11) ---------------------------------
 
     def _forward(self, req: sipmsg.SipMessage, source: Source, ext: str) -> None:
-        target = self.forward_target(req)
+        target = self.forward_target(req, ext)
         if target is None:
             if req.method != "ACK":
                 self._reply(req, source, 503, "Service Unavailable", [("Retry-After", "5")])

@@ -19,7 +19,8 @@ class CoreProcess:
     def __init__(self, data_dir: Path, settings: dict[str, Any] | None = None, sip_port: int = 0,
                  env: dict[str, str] | None = None):
         self.data_dir = Path(data_dir)
-        self.settings = settings or {}
+        # Engine workers cost half a second and 30 MB each: only the call tests ask for them.
+        self.settings = {"engine.enabled": False} | (settings or {})
         self.sip_port_wanted = sip_port
         self.env = env or {}
         self.proc: subprocess.Popen | None = None

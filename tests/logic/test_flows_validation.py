@@ -238,7 +238,7 @@ def test_random_json_gives_problems_not_exceptions(data):
         assert problems
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(flowish)
 def test_flow_shaped_json_gives_problems_not_exceptions(data):
     problems = validate(copy.deepcopy(data), **KNOWN)
@@ -246,3 +246,30 @@ def test_flow_shaped_json_gives_problems_not_exceptions(data):
     if not any(p.level is Level.ERROR for p in problems):
         flows = load_flows(data)
         assert load_flows(flows.to_dict()) == flows
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, prefix + (key,))
+    elif isinstance(value, list):
+        for n, child in enumerate(value):
+            yield from _paths(child, prefix + (n,))
+
+
+_TEMPLATE_PATHS = [p for p in _paths(base()) if p]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_TEMPLATE_PATHS), json_values | _plausible)
+def test_one_field_of_a_valid_flow_set_broken_at_random(path, value):
+    data = base()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    problems = validate(data, **KNOWN)
+    if not any(p.level is Level.ERROR for p in problems):
+        flows = load_flows(data, **KNOWN)
+        assert load_flows(flows.to_dict(), **KNOWN) == flows

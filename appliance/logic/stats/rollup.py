@@ -234,5 +234,5 @@ def merge(rollups: Iterable[Rollup]) -> Rollup:
                 else:
                     have[0] += v[0]
                     have[1] += v[1]
-                    pass
+                    have[2] += v[2]
     return out

@@ -1,0 +1,331 @@
+"""The switchboard: engine workers, call placement, and the call machines.
+
+It starts the pool of engine workers, tells the SIP edge which worker an
+INVITE goes to (all legs of one conversation in one worker, placed where
+there is room for them), turns worker events into events of the pure call
+machines (`appliance.logic.calls`) and carries out the commands they return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+from appliance.engine.client import EngineClient, WorkerProcess
+from appliance.errors import EngineError, SipParseError
+from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Reject, Ringing,
+                                   Target, WriteRecord)
+from appliance.sip import message as sipmsg
+
+if TYPE_CHECKING:
+    from appliance.core import Core
+
+log = logging.getLogger("callbox.switchboard")
+
+# An INVITE placed on a worker that does not show up there within this time frees its room.
+RESERVATION_S = 32.0
+RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+RING_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Worker:
+    id: str
+    process: WorkerProcess
+    client: EngineClient | None = None
+    max_calls: int = 0
+    free: int = 0                 # what the worker says it has free
+    reserved: dict[str, int] = field(default_factory=dict)   # call_id -> legs promised
+    reserved_at: dict[str, float] = field(default_factory=dict)
+    sip_port: int = 0
+    alive: bool = False
+    restarts: int = 0
+
+    @property
+    def room(self) -> int:
+        return self.free - sum(self.reserved.values()) if self.alive else 0
+
+
+@dataclass
+class Placement:
+    worker: str
+    legs: int
+    caller_ext: str
+
+
+class Switchboard:
+    def __init__(self, core: "Core", *, bind: str, ring_timeout_s: float = RING_TIMEOUT_S,
+                 clock: Callable[[], float] = time.time):
+        self.core = core
+        self.wanted = 1
+        self.bind = bind
+        self.ring_timeout_s = ring_timeout_s
+        self.clock = clock
+        self.workers: dict[str, Worker] = {}
+        self.placements: dict[str, Placement] = {}       # SIP Call-ID -> where it went
+        self.calls: dict[tuple[str, str], Call] = {}     # (worker, inbound leg) -> call
+        self.leg_owner: dict[tuple[str, str], Call] = {}  # (worker, any leg) -> call
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False
+
+    # --- the pool ------------------------------------------------------------------------
+
+    async def start(self, max_conversations: int) -> None:
+        """Start one worker to learn the build's call limit, then as many more as the capacity wants."""
+        await self._start_worker("w0")
+        per_worker = self.workers["w0"].max_calls or 4
+        self.wanted = workers_needed(max_conversations, per_worker)
+        await asyncio.gather(*(self._start_worker(f"w{i}") for i in range(1, self.wanted)))
+
+    async def _start_worker(self, wid: str) -> None:
+        log_file = str(self.core.data_dir / "run" / f"engine-{wid}.log")
+        w = self.workers.get(wid) or Worker(wid, WorkerProcess(wid, bind=self.bind, log_file=log_file))
+        w.process = WorkerProcess(wid, bind=self.bind, log_file=log_file)
+        self.workers[wid] = w
+        try:
+            w.client = await w.process.start()
+        except EngineError as e:
+            log.error("%s", e)
+            self._schedule_restart(w)
+            return
+        ready = w.process.ready
+        w.max_calls = w.free = int(ready.get("max_calls", 0))
+        w.sip_port = int(ready.get("sip_port", 0))
+        w.alive = True
+        w.reserved.clear()
+        w.reserved_at.clear()
+        log.info("engine worker %s ready on %s:%d (%d calls)", wid, self.bind, w.sip_port, w.max_calls)
+        self.core.events.publish("engine", worker=wid, state="ready", max_calls=w.max_calls)
+        self._tasks.append(asyncio.create_task(self._pump(w, w.client)))
+
+    def _schedule_restart(self, w: Worker) -> None:
+        if self._stopping:
+            return
+        delay = RESTART_BACKOFF_S[min(w.restarts, len(RESTART_BACKOFF_S) - 1)]
+        w.restarts += 1
+        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self._start_worker(w.id)))
+
+    async def _pump(self, w: Worker, client: EngineClient) -> None:
+        try:
+            async for event in client.events():
+                try:
+                    await self._on_event(w, event)
+                except Exception:  # one bad event must not stop a worker's calls
+                    log.exception("error handling %s from %s", event, w.id)
+        finally:
+            if not self._stopping:
+                await self._worker_lost(w)
+
+    async def _worker_lost(self, w: Worker) -> None:
+        w.alive = False
+        code = await w.process.stop(timeout_s=2)
+        log.error("engine worker %s died (exit %s); its calls are dropped", w.id, code)
+        self.core.events.publish("engine", worker=w.id, state="died", exit=code)
+        for key, call in list(self.calls.items()):
+            if key[0] == w.id:
+                self._run(w, call, call.on_worker_lost())
+        for key in [k for k in self.leg_owner if k[0] == w.id]:
+            del self.leg_owner[key]
+        for key in [k for k in self.calls if k[0] == w.id]:
+            del self.calls[key]
+        for cid in [c for c, p in self.placements.items() if p.worker == w.id]:
+            del self.placements[cid]
+        self._schedule_restart(w)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for w in self.workers.values():
+            await w.process.stop(timeout_s=5)
+        for t in self._tasks:
+            t.cancel()
+
+    def status(self) -> list[dict[str, Any]]:
+        return [{"id": w.id, "alive": w.alive, "sip_port": w.sip_port, "max_calls": w.max_calls,
+                 "pid": w.process.process.pid if w.process.process else None,
+                 "free": w.free, "room": w.room, "restarts": w.restarts} for w in self.workers.values()]
+
+    def active_calls(self) -> list[dict[str, Any]]:
+        return [{"call_id": c.call_id, "worker": wid, "state": c.state.value, "caller": c.caller.get("number"),
+                 "callee": c.dialled, "start": c.start, "answer": c.answer_time}
+                for (wid, _), c in self.calls.items() if c.state is not CallState.ENDED]
+
+    # --- placement (called by the SIP edge for every request it forwards) ----------------------
+
+    def forward_target(self, request: sipmsg.SipMessage, ext: str) -> tuple[str, int] | None:
+        call_id = request.call_id or ""
+        placed = self.placements.get(call_id)
+        if placed is not None:
+            w = self.workers.get(placed.worker)
+            return (self.bind, w.sip_port) if w and w.alive else None
+        if request.method != "INVITE":
+            return None
+        self._expire_reservations()
+        legs = 1 + self._legs_wanted(request)
+        best = max(self.workers.values(), key=lambda w: w.room, default=None)
+        if best is None or best.room < 2:
+            log.warning("no engine worker has room for call %s", call_id)
+            return None
+        legs = min(legs, best.room)
+        best.reserved[call_id] = legs
+        best.reserved_at[call_id] = time.monotonic()
+        self.placements[call_id] = Placement(best.id, legs, ext)
+        return (self.bind, best.sip_port)
+
+    def _legs_wanted(self, request: sipmsg.SipMessage) -> int:
+        try:
+            dialled = sipmsg.parse_uri(request.uri or "").user or ""
+        except SipParseError:
+            return 1
+        return max(1, len(self.core.registrar.lookup(dialled)))
+
+    def _expire_reservations(self) -> None:
+        now = time.monotonic()
+        for w in self.workers.values():
+            for cid, at in list(w.reserved_at.items()):
+                if now - at > RESERVATION_S:
+                    w.reserved.pop(cid, None)
+                    w.reserved_at.pop(cid, None)
+                    self.placements.pop(cid, None)
+
+    # --- worker events -----------------------------------------------------------------
+
+    async def _on_event(self, w: Worker, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "capacity":
+            w.free = int(event.get("free", w.free))
+            return
+        if kind == "incoming":
+            await self._on_incoming(w, event)
+            return
+        leg = event.get("leg")
+        call = self.leg_owner.get((w.id, leg)) if leg else None
+        if call is None:
+            return
+        if kind == "ringing":
+            self._run(w, call, call.on_ringing(leg))
+        elif kind == "answered":
+            self._run(w, call, call.on_answered(leg))
+        elif kind == "hangup":
+            self._run(w, call, call.on_hangup(leg, int(event.get("cause") or 0), event.get("by", "remote")))
+            self.leg_owner.pop((w.id, leg), None)
+        if call.state is CallState.ENDED and not any(c is call for c in self.leg_owner.values()):
+            self._forget(w, call)
+
+    async def _on_incoming(self, w: Worker, event: dict[str, Any]) -> None:
+        leg, call_id = event["leg"], event.get("call_id", "")
+        placed = self.placements.get(call_id)
+        w.reserved.pop(call_id, None)
+        w.reserved_at.pop(call_id, None)
+        caller_id = event.get("caller_id") or {}
+        call = Call(call_id, leg, {"number": placed.caller_ext if placed else "", "name": caller_id.get("name", "")},
+                    _user_of(event.get("to", "")), self.clock, worker=w.id)
+        self.calls[(w.id, leg)] = call
+        self.leg_owner[(w.id, leg)] = call
+        if placed is None or placed.worker != w.id or not self._came_from_edge(event.get("source", "")):
+            # Only the edge may bring calls to a worker: it authenticated the caller.
+            log.warning("refusing call %s that did not come through the edge (%s)", call_id, event.get("source"))
+            self._run(w, call, call.refuse(403))
+            return
+        caller = self.core.extension_or_none(placed.caller_ext)
+        if caller is not None:
+            call.caller["name"] = caller.get("name", "")
+        self._run(w, call, self._route(call, placed))
+
+    def _came_from_edge(self, source: str) -> bool:
+        host, _, port = source.rpartition(":")
+        return port.isdigit() and int(port) == self.core.edge.port
+
+    def _route(self, call: Call, placed: Placement) -> list[Command]:
+        """Where a call goes: for now, extensions (every registered contact at once)."""
+        dialled = call.dialled
+        ext = self.core.extension_or_none(dialled)
+        if ext is None:
+            return call.refuse(404)
+        bindings = self.core.registrar.lookup(dialled)
+        if not bindings:
+            return call.refuse(480)
+        if not ext.get("call_waiting", True) and self._in_call(dialled):
+            return call.refuse(486)
+        targets = [Target(b.contact, dialled) for b in bindings]
+        per_wave = max(1, placed.legs - 1)
+        waves = [targets[i:i + per_wave] for i in range(0, len(targets), per_wave)]
+        return call.ring(waves, self.ring_timeout_s)
+
+    def _in_call(self, extension: str) -> bool:
+        for call in self.calls.values():
+            if call.state is CallState.ENDED:
+                continue
+            if call.caller.get("number") == extension:
+                return True
+            if call.answered_leg and call.legs[call.answered_leg].target.extension == extension:
+                return True
+        return False
+
+    def _forget(self, w: Worker, call: Call) -> None:
+        self.calls.pop((w.id, call.inbound), None)
+        self.placements.pop(call.call_id, None)
+
+    # --- carrying out commands ------------------------------------------------------------
+
+    def _run(self, w: Worker, call: Call, commands: list[Command]) -> None:
+        for cmd in commands:
+            if isinstance(cmd, WriteRecord):
+                self._write_record(cmd.record)
+                continue
+            if isinstance(cmd, Dial):
+                self.leg_owner[(w.id, cmd.leg)] = call
+            asyncio.ensure_future(self._send(w, cmd))
+
+    async def _send(self, w: Worker, cmd: Command) -> None:
+        if w.client is None or not w.alive:
+            return
+        try:
+            if isinstance(cmd, Ringing):
+                await w.client.command("ringing", leg=cmd.leg)
+            elif isinstance(cmd, Answer):
+                await w.client.command("answer", leg=cmd.leg)
+            elif isinstance(cmd, Bridge):
+                await w.client.command("bridge", a=cmd.a, b=cmd.b)
+            elif isinstance(cmd, Hangup):
+                await w.client.command("hangup", leg=cmd.leg)
+            elif isinstance(cmd, Reject):
+                await w.client.command("reject", leg=cmd.leg, status=cmd.status)
+            elif isinstance(cmd, Dial):
+                try:
+                    await w.client.command("call", leg=cmd.leg, uri=cmd.uri, caller_id=cmd.caller_id,
+                                           timeout_s=cmd.timeout_s)
+                except EngineError as e:
+                    # The worker could not place the leg (full, bad URI): the call sees it as failed.
+                    log.warning("could not dial %s: %s", cmd.uri, e)
+                    await self._on_event(w, {"event": "hangup", "leg": cmd.leg, "cause": 503, "by": "local"})
+        except EngineError as e:
+            log.info("%s refused %s: %s", w.id, cmd, e)
+
+    def _write_record(self, record: dict[str, Any]) -> None:
+        record = dict(record)
+        for key in ("start", "answer", "end"):
+            if record.get(key) is not None:
+                record[key] = datetime.fromtimestamp(record[key], timezone.utc).astimezone().isoformat()
+        self.core.call_records.append(record)
+        self.core.events.publish("call_record", **{k: record[k] for k in
+                                                   ("call_id", "disposition", "caller", "callee", "duration_s")})
+
+
+def _user_of(uri_text: str) -> str:
+    try:
+        return sipmsg.parse_name_addr(uri_text).uri.user or ""
+    except SipParseError:
+        try:
+            return sipmsg.parse_uri(uri_text).user or ""
+        except SipParseError:
+            return ""
+
+
+def workers_needed(max_conversations: int, calls_per_worker: int) -> int:
+    """Two legs per conversation; a worker holds calls_per_worker legs."""
+    return max(1, math.ceil(2 * max_conversations / max(2, calls_per_worker)))

@@ -1,0 +1,139 @@
+"""Calls through the box: pjsua2 phones register to the core's edge and call each other;
+the engine workers carry the audio (checked by FFT both ways) and every call leaves a record."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.peers.audio import tone_present
+from tests.peers.phones import Phone
+
+pjsua2 = pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
+pytestmark = pytest.mark.peers
+
+
+@pytest.fixture
+def box(core_factory):
+    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
+
+
+@pytest.fixture
+def phones():
+    made: list[Phone] = []
+
+    def make(name: str) -> Phone:
+        p = Phone(name)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def registered_phone(box, phones, number: str) -> Phone:
+    ext = box.add_extension(number)
+    phone = phones(f"ext{number}")
+    phone.register(f"sip:127.0.0.1:{box.sip_port}", number, ext["secret"])
+    phone.wait_for("reg_state", code=200, timeout=15)
+    box.wait_registered(number)
+    return phone
+
+
+def call_records(box, timeout: float = 10.0, count: int = 1) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = box.api("GET", "/api/cdr")
+        if status == 200 and len(body["records"]) >= count:
+            return body["records"]
+        time.sleep(0.2)
+    raise AssertionError(f"no call record: {box.api('GET', '/api/cdr')}")
+
+
+def test_extension_calls_extension_with_audio_both_ways(box, phones, tmp_path):
+    anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+    incoming = piotr.wait_for("incoming", timeout=15)
+    assert "1001" in incoming["from"]
+    piotr.answer()
+    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+    anna.play_tone(1000)
+    piotr.play_tone(400)
+    anna.record(tmp_path / "anna-heard.wav")
+    piotr.record(tmp_path / "piotr-heard.wav")
+    time.sleep(2.0)
+    anna.stop_record()
+    piotr.stop_record()
+    assert tone_present(tmp_path / "anna-heard.wav", 400, start_s=0.5)
+    assert tone_present(tmp_path / "piotr-heard.wav", 1000, start_s=0.5)
+    anna.hangup()
+    piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    record = call_records(box)[0]
+    assert record["disposition"] == "ANSWERED"
+    assert (record["caller"], record["callee"], record["answered_by"]) == ("1001", "1002", "1002")
+    assert record["hangup_by"] == "caller" and record["talk_s"] >= 2
+
+
+def test_busy_and_unregistered_extensions(box, phones):
+    anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    box.add_extension("1003")  # exists, but no phone registered
+    anna.call(f"sip:1003@127.0.0.1:{box.sip_port}")
+    state = anna.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    assert state["last_status"] == 480
+    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+    piotr.wait_for("incoming", timeout=15)
+    piotr.answer(486)
+    state = anna.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    assert state["last_status"] == 486
+    anna.call(f"sip:4242@127.0.0.1:{box.sip_port}")
+    assert anna.wait_for("call_state", state="DISCONNECTED", timeout=15)["last_status"] == 404
+    dispositions = sorted(r["disposition"] for r in call_records(box, count=3))
+    assert dispositions == ["BUSY", "FAILED", "NO ANSWER"]
+
+
+def connect(box, caller: Phone, callee: Phone, number: str) -> None:
+    caller.call(f"sip:{number}@127.0.0.1:{box.sip_port}")
+    callee.wait_for("incoming", timeout=15)
+    callee.answer()
+    caller.wait_for("call_state", state="CONFIRMED", timeout=15)
+
+
+def test_a_worker_killed_mid_call_drops_only_its_call_and_the_box_recovers(core_factory, phones, tmp_path):
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 4})  # two workers of 4 legs
+    a1, a2 = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    b1, b2 = registered_phone(box, phones, "1003"), registered_phone(box, phones, "1004")
+    connect(box, a1, a2, "1002")
+    connect(box, b1, b2, "1004")
+    workers = box.api("GET", "/api/engine")[1]["workers"]
+    assert len(workers) == 2
+    calls = box.api("GET", "/api/engine")[1]["calls"]
+    by_caller = {c["caller"]: c["worker"] for c in calls}
+    assert by_caller["1001"] != by_caller["1003"]  # placed on different workers
+    doomed = next(w for w in workers if w["id"] == by_caller["1001"])
+    os.kill(doomed["pid"], signal.SIGKILL)
+    record = call_records(box)[0]
+    assert record["disposition"] == "ANSWERED" and record["hangup_by"] == "box" and record["caller"] == "1001"
+    # The other conversation goes on, with audio.
+    b1.play_tone(1000)
+    b2.record(tmp_path / "b2-heard.wav")
+    time.sleep(1.5)
+    b2.stop_record()
+    assert tone_present(tmp_path / "b2-heard.wav", 1000, start_s=0.3)
+    assert [c["caller"] for c in box.api("GET", "/api/engine")[1]["calls"]] == ["1003"]
+    # The dead worker comes back; the dropped phones hang up and can call again.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        workers = box.api("GET", "/api/engine")[1]["workers"]
+        if all(w["alive"] for w in workers) and any(w["restarts"] for w in workers):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"worker not restarted: {workers}")
+    a1.hangup()
+    a2.hangup()
+    connect(box, a1, a2, "1002")
