@@ -609,27 +609,38 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def _swap_in(staging: Path, data_dir: Path, aside: Path) -> None:
-    """Make `staging` the data directory; the old one ends up at `aside`."""
+def _swap_in(staging: Path, data_dir: Path, aside: Path) -> Path | None:
+    """Make `staging` the data directory; returns where the old one went
+    (`aside`, normally). Raises only while nothing has changed yet."""
     parent = data_dir.parent
     if not data_dir.exists():
         (staging / STAGING_MARK).unlink()
         os.rename(staging, data_dir)
         fsync_dir(parent)
-        return
+        return None
     if _exchange(staging, data_dir):
         # From here the box runs on the restored data whatever happens; the
-        # rest only tidies up.
-        fsync_dir(parent)
-        (data_dir / STAGING_MARK).unlink()
-        os.rename(staging, aside)
-    else:
-        # Two renames: a power cut between them leaves no data directory,
-        # only `aside`; docs/backup.md says how to finish by hand.
-        (staging / STAGING_MARK).unlink()
-        os.rename(data_dir, aside)
+        # rest only tidies up, and the next restore finishes it if need be.
+        try:
+            fsync_dir(parent)
+            (data_dir / STAGING_MARK).unlink()
+            os.rename(staging, aside)
+            fsync_dir(parent)
+        except OSError as e:
+            log.warning("restored; the previous data stays at %s (%s)", staging, _err(e))
+            return staging
+        return aside
+    # Two renames: a power cut between them leaves no data directory, only
+    # `aside`; docs/backup.md says how to finish by hand.
+    (staging / STAGING_MARK).unlink()
+    os.rename(data_dir, aside)
+    try:
         os.rename(staging, data_dir)
+    except OSError:
+        os.rename(aside, data_dir)
+        raise
     fsync_dir(parent)
+    return aside
 
 
 def _fsync_tree(root: Path) -> None:
@@ -719,7 +730,7 @@ def restore_backup(file: Path, data_dir: Path, *, clock: Clock = time.time) -> R
                 os.chmod(staging, 0o750)
             _fsync_tree(staging)
             aside = _unique(data_dir.with_name(f"{data_dir.name}.before-restore-{_stamp(clock)}"))
-            _swap_in(staging, data_dir, aside)
+            previous = _swap_in(staging, data_dir, aside)
             swapped = True
         except OSError as e:
             raise BackupError(f"cannot restore into {data_dir}: {_err(e)}; nothing was changed") from e
@@ -732,7 +743,6 @@ def restore_backup(file: Path, data_dir: Path, *, clock: Clock = time.time) -> R
                 shutil.rmtree(staging, ignore_errors=True)
     finally:
         _release(lock)
-    previous = aside if aside.exists() else None
     log.info("restored %s into %s (previous data kept at %s)", file, data_dir, previous)
     return RestoreReport(data_dir=data_dir, info=info, previous=previous, box_id=report[0],
                          from_other_box=report[1], kept_current_audio=report[2])

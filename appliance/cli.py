@@ -111,6 +111,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from appliance import backup
+    if args.verify:
+        return backup.verify_command(Path(args.verify))
+    return backup.backup_command(Path(args.data), Path(args.file) if args.file else None,
+                                 include_audio=not args.no_audio, auto=args.auto, keep_backups=args.keep)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from appliance import backup
+    return backup.restore_command(Path(args.file), Path(args.data))
+
+
+def cmd_factory_reset(args: argparse.Namespace) -> int:
+    from appliance import backup
+    if not args.yes:
+        answer = input("Factory reset: every setting, extension, user and recording is removed "
+                       "(a backup is kept first). Type RESET to go on: ") if sys.stdin.isatty() else ""
+        if answer.strip() != "RESET":
+            print("callbox: factory reset not confirmed; nothing changed", file=sys.stderr)
+            return 1
+    return backup.factory_reset_command(Path(args.data))
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from appliance import backup
+    return backup.cleanup_command(Path(args.data), keep_backups=args.keep)
+
+
 def cmd_settings_doc(args: argparse.Namespace) -> int:
     from appliance.settings import render_docs
     sys.stdout.write(render_docs())
@@ -149,6 +178,30 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="report what the box found: engine, ports, serial devices, panel")
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=cmd_check)
+
+    bk = sub.add_parser("backup", help="write a backup of the data directory as one file")
+    bk.add_argument("file", nargs="?", help="backup file or directory (default DATA/backups/)")
+    bk.add_argument("--data", default=DEFAULT_DATA)
+    bk.add_argument("--no-audio", action="store_true", help="leave out voicemail and recordings")
+    bk.add_argument("--auto", action="store_true", help="the daily automatic backup (rotated)")
+    bk.add_argument("--keep", type=int, default=7, help="automatic backups to keep (default %(default)s)")
+    bk.add_argument("--verify", metavar="FILE", help="only check a backup file; change nothing")
+    bk.set_defaults(func=cmd_backup)
+
+    rs = sub.add_parser("restore", help="restore a backup file (stop the core first); all or nothing")
+    rs.add_argument("file")
+    rs.add_argument("--data", default=DEFAULT_DATA)
+    rs.set_defaults(func=cmd_restore)
+
+    fr = sub.add_parser("factory-reset", help="back up, then return the box to first run")
+    fr.add_argument("--data", default=DEFAULT_DATA)
+    fr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    fr.set_defaults(func=cmd_factory_reset)
+
+    cl = sub.add_parser("cleanup", help="rotate automatic backups")
+    cl.add_argument("--data", default=DEFAULT_DATA)
+    cl.add_argument("--keep", type=int, default=7)
+    cl.set_defaults(func=cmd_cleanup)
 
     doc = sub.add_parser("settings-doc", help="print docs/settings.md from the settings declarations")
     doc.set_defaults(func=cmd_settings_doc)

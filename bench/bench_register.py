@@ -295,7 +295,8 @@ def _show_unexpected(step_dir: Path, limit: int = 3) -> None:
     for path in step_dir.glob("*_errors.log"):
         for line in path.read_text(errors="replace").splitlines():
             if "unexpected message" in line and shown < limit:
-                print(f"  {step_dir.name}: {line.strip()[:240]}")
+                text = line.strip().lstrip("'")
+                print(f"  {step_dir.name}: {text[:240]}")
                 shown += 1
 
 

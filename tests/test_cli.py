@@ -49,3 +49,40 @@ def test_core_refuses_a_bad_setting_with_its_name(tmp_path):
     out = callbox("core", "--data", str(tmp_path / "d"), "--set", "sip.port=99999")
     assert out.returncode != 0
     assert "sip.port" in out.stderr and "between" in out.stderr
+
+
+def test_backup_and_restore_from_the_command_line(tmp_path):
+    from appliance.store.db import Store
+    data = tmp_path / "data"
+    with Store(data) as store:
+        store.table("extensions").insert({"number": "1001", "name": "Anna", "secret": "Str0ng-secret-123"})
+    out = callbox("backup", str(tmp_path / "b.tar.gz"), "--data", str(data))
+    assert out.returncode == 0, out.stderr
+    assert callbox("backup", "--verify", str(tmp_path / "b.tar.gz")).returncode == 0
+    with Store(data) as store:
+        store.table("extensions").truncate()
+    out = callbox("restore", str(tmp_path / "b.tar.gz"), "--data", str(data))
+    assert out.returncode == 0, out.stderr
+    with Store(data, read_only=True) as store:
+        assert [e["number"] for e in store.table("extensions").all()] == ["1001"]
+    # A corrupt file is refused with a clear error and changes nothing.
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes((tmp_path / "b.tar.gz").read_bytes()[:200])
+    out = callbox("restore", str(bad), "--data", str(data))
+    assert out.returncode != 0 and out.stderr.startswith("callbox: ")
+    with Store(data, read_only=True) as store:
+        assert [e["number"] for e in store.table("extensions").all()] == ["1001"]
+
+
+def test_factory_reset_needs_confirmation(tmp_path):
+    from appliance.store.db import Store
+    data = tmp_path / "data"
+    with Store(data) as store:
+        store.table("users").insert({"username": "owner", "role": "admin", "password_hash": "scrypt$x"})
+    out = callbox("factory-reset", "--data", str(data))
+    assert out.returncode == 1 and "not confirmed" in out.stderr
+    out = callbox("factory-reset", "--data", str(data), "--yes")
+    assert out.returncode == 0, out.stderr
+    with Store(data, read_only=True) as store:
+        assert store.table("users").all() == []
+    assert list((data / "backups").glob("callbox-before-reset-*.tar.gz"))

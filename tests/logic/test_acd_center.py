@@ -350,3 +350,17 @@ def test_mistakes_get_clear_errors():
         box.request_callback("c1")
     with pytest.raises(StateMachineError, match="caller c1: event CUSTOMER_ANSWERED .* OFFERING"):
         box.center.customer_answered("c1")  # a live call is no callback
+
+
+def test_agents_freed_together_go_to_the_callers_waiting_together():
+    rules = {"join_empty": "never", "leave_when_empty": "never"}
+    box = Box(QueueConfig("a", strategy="ringall", **rules),
+              QueueConfig("b", strategy="linear", **rules))
+    box.agents("1001", "1002")
+    box.caller_joins("a", "c1", "+1")
+    assert sorted(rung(box)) == ["1001", "1002"]
+    box.caller_joins("b", "b1", "+2")
+    box.caller_joins("b", "b2", "+3")
+    box.caller_hangs_up("c1")
+    assert [(r.agent_id, r.call_id) for r in of(box.last, Ring)] == [
+        ("1001", "b1"), ("1002", "b2")]

@@ -211,6 +211,6 @@ class ContactCenterRules(RuleBasedStateMachine):
 
 
 ContactCenterRules.TestCase.settings = settings(
-    max_examples=120, stateful_step_count=40, deadline=None,
+    max_examples=200, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_contact_center_rules = ContactCenterRules.TestCase

@@ -486,7 +486,7 @@ class ContactCenter:
     def _set_status(self, agent: Agent, event: StatusEvent, reason: str) -> list[Command]:
         new = AGENT_STATUS.next_state(agent.id, agent.status, event)
         cmds: list[Command] = []
-        if False:
+        if new is not AgentStatus.AVAILABLE:
             cmds += self._withdraw_agent(agent)
         AGENT_STATUS.fire(agent, event)
         agent.break_reason = reason if new is AgentStatus.ON_BREAK else ""
