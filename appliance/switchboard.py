@@ -12,14 +12,16 @@ import asyncio
 import logging
 import math
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.engine.client import EngineClient, WorkerProcess
 from appliance.errors import EngineError, SipParseError
-from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Reject, Ringing,
-                                   Target, WriteRecord)
+from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
+                                   ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
+from appliance.tones import ensure_system_sounds
 from appliance.sip import message as sipmsg
 
 if TYPE_CHECKING:
@@ -72,6 +74,7 @@ class Switchboard:
         self.leg_owner: dict[tuple[str, str], Call] = {}  # (worker, any leg) -> call
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        self.sounds = ensure_system_sounds(core.data_dir / "prompts" / "system")
 
     # --- the pool ------------------------------------------------------------------------
 
@@ -166,7 +169,11 @@ class Switchboard:
             return None
         self._expire_reservations()
         legs = 1 + self._legs_wanted(request)
-        best = max(self.workers.values(), key=lambda w: w.room, default=None)
+        # A phone's second call goes where its first is, so that an attended transfer can join them.
+        busy_in = {wid for (wid, _), c in self.calls.items()
+                   if c.state is not CallState.ENDED and c.caller.get("number") == ext}
+        near = [w for w in self.workers.values() if w.id in busy_in and w.room >= 2]
+        best = near[0] if near else max(self.workers.values(), key=lambda w: w.room, default=None)
         if best is None or best.room < 2:
             log.warning("no engine worker has room for call %s", call_id)
             return None
@@ -208,6 +215,14 @@ class Switchboard:
             return
         if kind == "ringing":
             self._run(w, call, call.on_ringing(leg))
+        elif kind == "dtmf":
+            self._run(w, call, call.on_dtmf(leg, str(event.get("digit", "")), event.get("method", "rfc2833")))
+        elif kind == "held":
+            self._run(w, call, call.on_held(leg))
+        elif kind == "unheld":
+            self._run(w, call, call.on_unheld(leg))
+        elif kind == "transfer_requested":
+            self._run(w, call, call.on_transfer_requested(leg, str(event.get("target", ""))))
         elif kind == "answered":
             self._run(w, call, call.on_answered(leg))
         elif kind == "hangup":
@@ -277,9 +292,39 @@ class Switchboard:
             if isinstance(cmd, WriteRecord):
                 self._write_record(cmd.record)
                 continue
+            if isinstance(cmd, ResolveTransfer):
+                self._resolve_transfer(w, call, cmd.target)
+                continue
             if isinstance(cmd, Dial):
                 self.leg_owner[(w.id, cmd.leg)] = call
             asyncio.ensure_future(self._send(w, cmd))
+
+    def _resolve_transfer(self, w: Worker, call: Call, target: str) -> None:
+        """Where a REFER points: another call of this worker (attended), or an extension (blind)."""
+        try:
+            uri = sipmsg.parse_name_addr(target).uri if "<" in target else sipmsg.parse_uri(target)
+        except SipParseError:
+            self._run(w, call, call.transfer_to([]))
+            return
+        replaces = uri.headers.get("Replaces") or uri.headers.get("replaces")
+        if replaces:
+            consult_id = urllib.parse.unquote(replaces).split(";", 1)[0]
+            other = next((c for (wid, _), c in self.calls.items()
+                          if wid == w.id and c.call_id == consult_id and c is not call), None)
+            handed = other.hand_over() if other else None
+            if handed is None:
+                log.warning("attended transfer to %s: no such call in %s", consult_id, w.id)
+                self._run(w, call, call.transfer_to([]))
+                return
+            leg, out = handed
+            self._run(w, other, out)
+            self.leg_owner[(w.id, leg)] = call
+            target_ext = other.legs[leg].target.extension
+            self._run(w, call, call.adopt(leg, target_ext))
+            return
+        number = uri.user or ""
+        bindings = self.core.registrar.lookup(number) if self.core.extension_or_none(number) else []
+        self._run(w, call, call.transfer_to([Target(b.contact, number) for b in bindings]))
 
     async def _send(self, w: Worker, cmd: Command) -> None:
         if w.client is None or not w.alive:
@@ -291,6 +336,16 @@ class Switchboard:
                 await w.client.command("answer", leg=cmd.leg)
             elif isinstance(cmd, Bridge):
                 await w.client.command("bridge", a=cmd.a, b=cmd.b)
+            elif isinstance(cmd, Unbridge):
+                await w.client.command("unbridge", a=cmd.a, b=cmd.b)
+            elif isinstance(cmd, Play):
+                await w.client.command("play", leg=cmd.leg, file=str(self.sounds.get(cmd.prompt, cmd.prompt)),
+                                       loop=cmd.loop)
+            elif isinstance(cmd, StopPlay):
+                await w.client.command("stop_play", leg=cmd.leg)
+            elif isinstance(cmd, SendDtmf):
+                await w.client.command("send_dtmf", leg=cmd.leg, digits=cmd.digits,
+                                       method="info" if cmd.method == "info" else "rfc2833")
             elif isinstance(cmd, Hangup):
                 await w.client.command("hangup", leg=cmd.leg)
             elif isinstance(cmd, Reject):

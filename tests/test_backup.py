@@ -166,7 +166,7 @@ def test_round_trip_brings_everything_back(box, made, clock):
 @pytest.mark.parametrize("swap", ["exchange", "two renames"])
 def test_restore_over_a_box_keeps_the_previous_data_beside_it(box, made, clock, monkeypatch, swap):
     if swap == "two renames":  # a file system without RENAME_EXCHANGE
-        monkeypatch.setattr(backup, "_exchange", lambda a, b: False)
+        monkeypatch.setattr("appliance.backup.restore._exchange", lambda a, b: False)
     with Store(box) as store:
         store.table("extensions").truncate()
         store.table("users").insert({"username": "intruder", "role": "admin"})

@@ -173,6 +173,45 @@ class ApiClient:
     def audit(self, limit: int = 100) -> list[dict]:
         return self._request("GET", f"/api/audit?limit={int(limit)}")["audit"]
 
+    # -- calls, engine and front panel ------------------------------------
+
+    def call_records(self, start: str | None = None, end: str | None = None, number: str = "",
+                     offset: int = 0, limit: int = 100) -> list[dict]:
+        """Call records newest first; start/end are ISO times (end exclusive)."""
+        query = _cdr_query(start, end, number, offset, limit)
+        return self._request("GET", f"/api/cdr?{query}")["records"]
+
+    def call_records_csv(self, start: str | None = None, end: str | None = None,
+                         number: str = "", limit: int = 10000) -> Iterator[bytes]:
+        """The same records as CSV, yielded in chunks so a big export is never held whole."""
+        query = _cdr_query(start, end, number, 0, limit)
+        for attempt in (1, 2):
+            try:
+                resp = self._open("GET", f"/api/cdr.csv?{query}")
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(exc.code, _error_message(exc)) from None
+            except (urllib.error.URLError, OSError) as exc:
+                if attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(0, f"the core's control API is not reachable: "
+                                  f"{getattr(exc, 'reason', exc)}") from None
+        return _chunks(resp)
+
+    def engine(self) -> dict:
+        """Engine workers and the calls in progress: {"workers": [...], "calls": [...]}."""
+        return self._request("GET", "/api/engine")
+
+    def panel(self) -> dict:
+        """What the front panel shows now (LEDs, buttons, night mode, backend)."""
+        return self._request("GET", "/api/panel")
+
+    def press_panel(self, button: str, action: str) -> dict:
+        """Work a button of the simulated panel: action is press, release or toggle."""
+        return self._request("POST", "/api/panel/press", {"button": button, "action": action})
+
     # -- live events ----------------------------------------------------
 
     def events(self, idle_timeout: float = 30) -> Iterator[Event]:
@@ -222,6 +261,26 @@ def parse_sse(lines) -> Iterator[Event]:
                 name = value
             elif field == "data":
                 data.append(value)
+
+
+def _cdr_query(start: str | None, end: str | None, number: str, offset: int, limit: int) -> str:
+    params: dict[str, str] = {}
+    if start:
+        params["from"] = start
+    if end:
+        params["to"] = end
+    if number:
+        params["number"] = number
+    params["offset"], params["limit"] = str(int(offset)), str(int(limit))
+    return urllib.parse.urlencode(params)
+
+
+def _chunks(resp, size: int = 64 * 1024) -> Iterator[bytes]:
+    try:
+        while chunk := resp.read(size):
+            yield chunk
+    finally:
+        resp.close()
 
 
 def _read_discovery(path: Path) -> tuple[str, str]:

@@ -21,6 +21,7 @@ class CallState(StrEnum):
     ROUTING = "ROUTING"
     RINGING = "RINGING"
     ANSWERED = "ANSWERED"
+    TRANSFERRING = "TRANSFERRING"  # one party left by blind transfer; the other waits for the target
     ENDED = "ENDED"
 
 
@@ -42,6 +43,8 @@ class Ev(StrEnum):
     CALLER_GONE = "caller_gone"
     CALLEE_GONE = "callee_gone"
     WORKER_LOST = "worker_lost"  # the engine worker holding every leg died
+    TRANSFER = "transfer"        # a party asked to hand the other party on (REFER)
+    HANDED_OVER = "handed_over"  # attended transfer: this call's callee joins another call
 
 
 TRANSITIONS: dict[CallState, dict[Ev, CallState]] = {
@@ -50,7 +53,10 @@ TRANSITIONS: dict[CallState, dict[Ev, CallState]] = {
     CallState.RINGING: {Ev.ANSWERED: CallState.ANSWERED, Ev.ALL_FAILED: CallState.ENDED,
                         Ev.CALLER_GONE: CallState.ENDED, Ev.WORKER_LOST: CallState.ENDED},
     CallState.ANSWERED: {Ev.CALLER_GONE: CallState.ENDED, Ev.CALLEE_GONE: CallState.ENDED,
-                         Ev.WORKER_LOST: CallState.ENDED},
+                         Ev.WORKER_LOST: CallState.ENDED, Ev.TRANSFER: CallState.TRANSFERRING,
+                         Ev.HANDED_OVER: CallState.ENDED},
+    CallState.TRANSFERRING: {Ev.ANSWERED: CallState.ANSWERED, Ev.ALL_FAILED: CallState.ENDED,
+                             Ev.CALLER_GONE: CallState.ENDED, Ev.WORKER_LOST: CallState.ENDED},
     CallState.ENDED: {},
 }
 
@@ -98,11 +104,47 @@ class Reject:
 
 
 @dataclass(frozen=True)
+class Unbridge:
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class Play:
+    leg: str
+    prompt: str
+    loop: bool = False
+
+
+@dataclass(frozen=True)
+class StopPlay:
+    leg: str
+
+
+@dataclass(frozen=True)
+class SendDtmf:
+    leg: str
+    digits: str
+    method: str
+
+
+@dataclass(frozen=True)
+class ResolveTransfer:
+    """Ask the switchboard where a transfer target rings (it answers with call.transfer_to())."""
+
+    target: str
+
+
+@dataclass(frozen=True)
 class WriteRecord:
     record: dict[str, Any]
 
 
-Command = Ringing | Dial | Answer | Bridge | Hangup | Reject | WriteRecord
+Command = (Ringing | Dial | Answer | Bridge | Unbridge | Hangup | Reject | Play | StopPlay | SendDtmf
+           | ResolveTransfer | WriteRecord)
+
+MUSIC_ON_HOLD = "music-on-hold"
+RINGBACK = "ringback"
 
 
 @dataclass(frozen=True)
@@ -138,6 +180,9 @@ class Call:
     answer_time: float | None = None
     hangup_by: str | None = None
     refused_status: int | None = None
+    kept_leg: str | None = None       # the party that stays when the other transfers it away
+    transferred_by: str | None = None
+    held_by: set[str] = field(default_factory=set)
     _waves: list[list[Target]] = field(default_factory=list)
     _ring_timeout: float = 30.0
     _leg_seq: int = 0
@@ -194,20 +239,27 @@ class Call:
             return []
         if leg not in self.legs:
             return []
-        if self.state is not CallState.RINGING:
+        if self.state not in (CallState.RINGING, CallState.TRANSFERRING):
             # A second phone picked up a fork that lost the race: send it away.
             return [Hangup(leg)]
+        transferring = self.state is CallState.TRANSFERRING
         self._go(Ev.ANSWERED)
         self.legs[leg].state = "answered"
         self.answered_leg = leg
-        self.answer_time = self.clock()
-        out: list[Command] = [Answer(self.inbound), Bridge(self.inbound, leg)]
+        if transferring:
+            kept = self.kept_leg or self.inbound
+            out: list[Command] = [StopPlay(kept), Bridge(kept, leg)]
+        else:
+            self.answer_time = self.clock()
+            out = [Answer(self.inbound), Bridge(self.inbound, leg)]
         out += [Hangup(other.id) for other in self.legs.values()
                 if other.id != leg and other.state in ("dialling", "ringing")]
         return out
 
     def on_hangup(self, leg: str, cause: int, by: str) -> list[Command]:
-        if leg == self.inbound:
+        if leg == self.transferred_by:
+            return []  # the transferring party leaving is part of the transfer
+        if leg == (self.kept_leg or self.inbound):
             return self._caller_gone(by)
         if leg not in self.legs:
             return []
@@ -217,7 +269,13 @@ class Call:
         if self.state is CallState.ANSWERED and leg == self.answered_leg:
             self._go(Ev.CALLEE_GONE)
             self.hangup_by = "callee"
-            return [Hangup(self.inbound), self._record()]
+            return [Hangup(self.kept_leg or self.inbound), self._record()]
+        if self.state is CallState.TRANSFERRING and was in ("dialling", "ringing"):
+            if any(other.state in ("dialling", "ringing") for other in self.legs.values()):
+                return []
+            self._go(Ev.ALL_FAILED)
+            self.refused_status = cause
+            return [Hangup(self.kept_leg or self.inbound), self._record()]
         if self.state is CallState.RINGING and was in ("dialling", "ringing"):
             if any(other.state in ("dialling", "ringing") for other in self.legs.values()):
                 return []
@@ -228,6 +286,77 @@ class Call:
             self.refused_status = status
             return [Reject(self.inbound, status), self._record()]
         return []
+
+    def other_party(self, leg: str) -> str | None:
+        """In an answered call, the leg that hears `leg`."""
+        if self.state is not CallState.ANSWERED:
+            return None
+        a, b = self.talkers()
+        return b if leg == a else a if leg == b else None
+
+    def talkers(self) -> tuple[str, str]:
+        return (self.kept_leg or self.inbound, self.answered_leg or "")
+
+    def on_dtmf(self, leg: str, digit: str, method: str) -> list[Command]:
+        """Digits are not audio: the bridge does not carry them, so they are relayed."""
+        other = self.other_party(leg)
+        return [SendDtmf(other, digit, method)] if other else []
+
+    def on_held(self, leg: str) -> list[Command]:
+        other = self.other_party(leg)
+        if other is None or leg in self.held_by:
+            return []
+        self.held_by.add(leg)
+        return [Unbridge(leg, other), Play(other, MUSIC_ON_HOLD, loop=True)]
+
+    def on_unheld(self, leg: str) -> list[Command]:
+        other = self.other_party(leg)
+        if other is None or leg not in self.held_by:
+            return []
+        self.held_by.discard(leg)
+        return [StopPlay(other), Bridge(leg, other)]
+
+    def on_transfer_requested(self, leg: str, target: str) -> list[Command]:
+        """Blind transfer: `leg` hands the other party to `target` and leaves."""
+        other = self.other_party(leg)
+        if other is None:
+            return []
+        self._go(Ev.TRANSFER)
+        self.transferred_by = leg
+        self.kept_leg = other
+        self.held_by.clear()
+        if leg == self.answered_leg:
+            self.answered_leg = None
+        return [Hangup(leg), Play(other, RINGBACK, loop=True), ResolveTransfer(target)]
+
+    def transfer_to(self, targets: list[Target]) -> list[Command]:
+        """The switchboard's answer to ResolveTransfer: ring the target's contacts."""
+        if self.state is not CallState.TRANSFERRING:
+            return []
+        if not targets:
+            self._go(Ev.ALL_FAILED)
+            self.refused_status = 404
+            return [Hangup(self.kept_leg), self._record()] if self.kept_leg else [self._record()]
+        self._waves = [targets]
+        return self._next_wave()
+
+    def adopt(self, leg: str, extension: str | None) -> list[Command]:
+        """Attended transfer: the kept party is joined with `leg`, taken over from another call."""
+        if self.state is not CallState.TRANSFERRING:
+            return []
+        self.legs[leg] = _Leg(leg, Target("", extension), state="dialling")
+        return self.on_answered(leg)
+
+    def hand_over(self) -> tuple[str, list[Command]] | None:
+        """Attended transfer, the consultation call's side: give up the callee, end the rest."""
+        if self.state is not CallState.ANSWERED or not self.answered_leg:
+            return None
+        leg = self.answered_leg
+        self._go(Ev.HANDED_OVER)
+        self.transferred_by = self.inbound
+        self.legs[leg].state = "gone"
+        self.hangup_by = "transfer"
+        return leg, [Hangup(self.inbound), self._record()]
 
     def _caller_gone(self, by: str) -> list[Command]:
         if self.state is CallState.ENDED:
@@ -289,6 +418,7 @@ class Call:
             "status": self.refused_status,
             "trunk": self.trunk,
             "worker": self.worker,
+            "transferred": self.transferred_by is not None,
             "legs": [{"leg": self.inbound, "role": "caller"}] +
                     [{"leg": lg.id, "role": "callee", "uri": lg.target.uri, "extension": lg.target.extension,
                       "cause": lg.cause} for lg in self.legs.values()],

@@ -11,15 +11,17 @@ from appliance.logic.acd import (
     AgentState, AgentStatus, CallerKind, CallerState, QueueConfig, Strategy)
 from tests.logic.test_acd_support import Box
 
-AGENTS = ["a1", "a2", "a3", "a4"]
-QUEUES = ["sales", "support"]
+AGENTS = ["a1", "a2", "a3", "a4", "a5"]
+QUEUES = ["sales", "support", "billing"]
 agent_ids = st.sampled_from(AGENTS)
 
 
 class ContactCenterRules(RuleBasedStateMachine):
     @initialize(
-        strategies=st.tuples(st.sampled_from(list(Strategy)), st.sampled_from(list(Strategy))),
-        memberships=st.lists(st.dictionaries(st.sampled_from(QUEUES), st.integers(0, 2)),
+        # ringall weighs more: it is the one strategy that frees several agents at once.
+        strategies=st.tuples(*[st.sampled_from([Strategy.RINGALL, *Strategy])] * 3),
+        memberships=st.lists(st.fixed_dictionaries({q: st.integers(0, 1) for q in QUEUES})
+                             | st.dictionaries(st.sampled_from(QUEUES), st.integers(0, 2)),
                              min_size=len(AGENTS), max_size=len(AGENTS)),
         skills=st.lists(st.integers(0, 3), min_size=len(AGENTS), max_size=len(AGENTS)),
         wrap_up=st.sampled_from([0, 5]), backoff=st.sampled_from([0, 3]),
@@ -40,6 +42,9 @@ class ContactCenterRules(RuleBasedStateMachine):
                                    skills_required={"french": 2}, **common),
                        QueueConfig("support", strategy=strategies[1], skills_required=(
                            {"french": 1} if strategies[1] is Strategy.SKILLS else {}),
+                           **common),
+                       QueueConfig("billing", strategy=strategies[2], skills_required=(
+                           {"french": 1} if strategies[2] is Strategy.SKILLS else {}),
                            **common), seed=seed)
         for agent_id, queues, level in zip(AGENTS, memberships, skills):
             self.box.center.add_agent(agent_id, agent_id, {"french": level}, queues)

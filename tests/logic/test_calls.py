@@ -167,3 +167,91 @@ def test_an_ended_call_ignores_late_events():
     assert call.on_hangup("w0-1", 200, "remote") == []
     assert call.on_worker_lost() == []
     assert Disposition(call.disposition())
+
+
+def answered_call(clock=None) -> tuple[Call, str]:
+    call, out = ringing_call(clock=clock)
+    leg = out[1].leg
+    call.on_answered(leg)
+    return call, leg
+
+
+def test_answered_transfer_hands_the_other_party_on():
+    from appliance.logic.calls import RINGBACK, Play, ResolveTransfer
+    call, callee = answered_call()
+    out = call.on_transfer_requested(callee, "sip:1003@box")
+    assert call.state is CallState.TRANSFERRING
+    assert out == [Hangup(callee), Play("w0-1", RINGBACK, loop=True), ResolveTransfer("sip:1003@box")]
+    assert call.on_hangup(callee, 200, "local") == []  # the transferor leaving ends nothing
+
+
+def test_transferring_answered_bridges_the_kept_party_with_the_target():
+    from appliance.logic.calls import StopPlay
+    call, callee = answered_call()
+    call.on_transfer_requested(callee, "sip:1003@box")
+    dials = call.transfer_to([Target("sip:1003@h", "1003")])
+    new = dials[0].leg
+    out = call.on_answered(new)
+    assert call.state is CallState.ANSWERED
+    assert out == [StopPlay("w0-1"), Bridge("w0-1", new)]
+    out = call.on_hangup("w0-1", 200, "remote")
+    rec = record_of(out)
+    assert rec["transferred"] is True and rec["answered_by"] == "1003"
+
+
+def test_transferring_all_failed_hangs_up_the_kept_party():
+    call, callee = answered_call()
+    call.on_transfer_requested(callee, "sip:1003@box")
+    new = call.transfer_to([Target("sip:1003@h", "1003")])[0].leg
+    out = call.on_hangup(new, 486, "remote")
+    assert call.state is CallState.ENDED and out[0] == Hangup("w0-1")
+    # A target nobody can ring fails at once.
+    call2, callee2 = answered_call()
+    call2.on_transfer_requested(callee2, "sip:9999@box")
+    assert call2.transfer_to([])[0] == Hangup("w0-1")
+
+
+def test_transferring_caller_gone_cancels_the_target():
+    call, callee = answered_call()
+    call.on_transfer_requested(callee, "sip:1003@box")
+    new = call.transfer_to([Target("sip:1003@h", "1003")])[0].leg
+    out = call.on_hangup("w0-1", 200, "remote")
+    assert Hangup(new) in out and call.state is CallState.ENDED
+
+
+def test_transferring_worker_lost():
+    call, callee = answered_call()
+    call.on_transfer_requested(callee, "sip:1003@box")
+    assert record_of(call.on_worker_lost())["hangup_by"] == "box"
+
+
+def test_dtmf_is_relayed_to_the_other_party():
+    from appliance.logic.calls import SendDtmf
+    call, callee = answered_call()
+    assert call.on_dtmf("w0-1", "5", "rfc2833") == [SendDtmf(callee, "5", "rfc2833")]
+    assert call.on_dtmf(callee, "#", "info") == [SendDtmf("w0-1", "#", "info")]
+    ringing, _ = ringing_call()
+    assert ringing.on_dtmf("w0-1", "1", "rfc2833") == []  # nobody to hear it yet
+
+
+def test_hold_plays_music_to_the_other_party_and_resume_bridges_again():
+    from appliance.logic.calls import MUSIC_ON_HOLD, Play, StopPlay, Unbridge
+    call, callee = answered_call()
+    assert call.on_held("w0-1") == [Unbridge("w0-1", callee), Play(callee, MUSIC_ON_HOLD, loop=True)]
+    assert call.on_held("w0-1") == []  # a repeated re-INVITE changes nothing
+    assert call.on_unheld("w0-1") == [StopPlay(callee), Bridge("w0-1", callee)]
+
+
+def test_answered_handed_over_gives_the_callee_to_the_other_call():
+    from appliance.logic.calls import StopPlay
+    # x: 1001 talks to 1002; y: 1001 consults 1003. 1001 transfers 1002 to 1003 (REFER with Replaces).
+    x, b = answered_call()
+    y = Call("c2", "w0-2", {"number": "1001", "name": "Anna"}, "1003", Clock(), worker="w0")
+    c = y.ring([[Target("sip:1003@h", "1003")]], 20)[1].leg
+    y.on_answered(c)
+    x.on_transfer_requested("w0-1", "sip:1003@box?Replaces=c2")
+    leg, out = y.hand_over()
+    assert leg == c and y.state is CallState.ENDED
+    assert out[0] == Hangup("w0-2") and record_of(out)["transferred"] is True
+    assert x.adopt(c, "1003") == [StopPlay(b), Bridge(b, c)]
+    assert x.state is CallState.ANSWERED and x.other_party(b) == c

@@ -431,8 +431,7 @@ class ContactCenter:
             for _, agent in chosen:
                 del free[agent.id]
             cmds += self._offer(caller, chosen)
-            if not free:
-                break
+            break
         return cmds
 
     # --- inner workings ---------------------------------------------------------------
