@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ class Core:
                             registrar_clock=self.registrar_clock)
         self._restore_registrations()
         self._save_pending = False
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
         self.api_runner = None
         self._token = ""
         self.api_url = ""
@@ -253,10 +255,16 @@ class Core:
         self._save_pending = True
         asyncio.get_running_loop().call_later(REGISTRATION_SAVE_DELAY_S, self._save_registrations)
 
-    def _save_registrations(self) -> None:
+    def _save_registrations(self, in_background: bool = True) -> None:
         self._save_pending = False
         data = json.dumps(self.registrar.snapshot()).encode()
-        atomic_write_bytes(self._registrations_path(), data)
+        if in_background:
+            # fsync can take tens of ms on an SD card: not on the loop that answers phones.
+            # One writer thread keeps the snapshots in order.
+            asyncio.get_running_loop().run_in_executor(self._writer, atomic_write_bytes,
+                                                       self._registrations_path(), data)
+        else:
+            atomic_write_bytes(self._registrations_path(), data)
 
     # --- running -------------------------------------------------------------------------
 
@@ -312,7 +320,8 @@ class Core:
         await self.edge.stop()
         if self.api_runner is not None:
             await self.api_runner.cleanup()
-        self._save_registrations()
+        self._writer.shutdown(wait=True)
+        self._save_registrations(in_background=False)
         self.audit_trail.close()
         self.store.close()
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +35,35 @@ TRUSTED_HEADERS = ("X-Callbox-Auth", "P-Asserted-Identity")
 UNCHALLENGEABLE = ("ACK", "CANCEL")
 
 
+# RFC 3261 Timer J (64*T1): how long a server transaction's final answer is kept for retransmissions.
+ANSWER_CACHE_S = 32.0
+ANSWER_CACHE_MAX = 20000
+
+
+class AnswerCache:
+    """Final answers the edge sent itself, so a retransmitted request gets the same bytes again
+    (RFC 3261 §17.2) instead of being handled twice (a repeated REGISTER would look out of order)."""
+
+    def __init__(self, clock: Callable[[], float], ttl: float = ANSWER_CACHE_S, size: int = ANSWER_CACHE_MAX):
+        self.clock, self.ttl, self.size = clock, ttl, size
+        self._items: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+
+    def get(self, key: tuple) -> bytes | None:
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        if hit[0] < self.clock():
+            del self._items[key]
+            return None
+        return hit[1]
+
+    def put(self, key: tuple, data: bytes) -> None:
+        self._items[key] = (self.clock() + self.ttl, data)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
 @dataclass
 class EdgeStats:
     received: int = 0
@@ -41,6 +71,7 @@ class EdgeStats:
     dropped: int = 0
     forwarded: int = 0
     responses_relayed: int = 0
+    retransmissions_answered: int = 0
 
 
 def sign_identity(key: bytes, call_id: str, ext: str, now: float) -> str:
@@ -90,6 +121,7 @@ class SipEdge:
         self.clock = clock
         self.registrar_clock = registrar_clock
         self.stats = EdgeStats()
+        self.answers = AnswerCache(time.monotonic)
         self.udp: asyncio.DatagramTransport | None = None
         self.tcp_server: asyncio.base_events.Server | None = None
         self.tcp_conns: dict[tuple[str, int], asyncio.Transport] = {}
@@ -189,10 +221,22 @@ class SipEdge:
         resp = sipmsg.make_response(req, status, reason, to_tag=_to_tag(req) if status >= 200 else None,
                                     headers=list(headers) + [("Server", "Callbox")])
         self._stamp_received(resp, source)
-        self.send(resp.to_bytes(), source.transport, self._response_address(resp, source))
+        data = resp.to_bytes()
+        if status >= 200:
+            key = _transaction_key(req, source)
+            if key is not None:
+                self.answers.put(key, data)
+        self.send(data, source.transport, self._response_address(resp, source))
 
     def _on_request(self, req: sipmsg.SipMessage, source: Source) -> None:
         method = req.method
+        key = _transaction_key(req, source)
+        if key is not None:
+            again = self.answers.get(key)
+            if again is not None:
+                self.stats.retransmissions_answered += 1
+                self.send(again, source.transport, (source.ip, source.port))
+                return
         if method == "REGISTER":
             self._on_register(req, source)
         elif method == "OPTIONS" and _addressed_to_us(req):
@@ -348,6 +392,19 @@ class SipEdge:
     def _response_address(self, resp: sipmsg.SipMessage, source: Source) -> tuple[str, int]:
         # Answer where the request came from (rport behaviour) — what every phone behind NAT needs.
         return (source.ip, source.port)
+
+
+def _transaction_key(req: sipmsg.SipMessage, source: Source) -> tuple | None:
+    """RFC 3261 §17.2.3: the top Via's branch (with the method and where it came from)."""
+    vias = req.get_all("Via")
+    if not vias:
+        return None
+    top = vias[0]
+    i = top.find("branch=")
+    if i < 0:
+        return None
+    branch = top[i + 7:].split(";", 1)[0].split(",", 1)[0].strip()
+    return (source.transport, source.ip, source.port, branch, req.method)
 
 
 def _to_tag(req: sipmsg.SipMessage) -> str:

@@ -84,3 +84,28 @@ def test_tcp_stream_with_bad_framing_is_closed(core, payload):
         except (socket.timeout, ConnectionResetError):
             pytest.fail("the box kept a connection open after a framing error")
     assert core.alive()
+
+
+def test_a_retransmitted_register_gets_the_same_answer_not_an_error(core):
+    """A lost 200 makes the phone send the same REGISTER again: it must get the 200 again (RFC 3261 §17.2)."""
+    from appliance.sip.digest import client_response
+    ext = core.add_extension("1001")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(3)
+    port = sock.getsockname()[1]
+
+    def register(cseq: int, branch: str, auth: str = "") -> bytes:
+        return (f"REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch={branch}\r\n"
+                f"From: <sip:1001@127.0.0.1>;tag=1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: rx1\r\n"
+                f"CSeq: {cseq} REGISTER\r\nContact: <sip:1001@127.0.0.1:{port}>\r\n{auth}"
+                f"Content-Length: 0\r\n\r\n").encode()
+
+    first = _exchange(sock, register(1, "z9hG4bKa"), core.sip_port).decode()
+    challenge = next(line.split(":", 1)[1].strip() for line in first.split("\r\n")
+                     if line.startswith("WWW-Authenticate:"))
+    authed = register(2, "z9hG4bKb", f"Authorization: {client_response('REGISTER', 'sip:127.0.0.1', '1001', ext['secret'], challenge)}\r\n")
+    answers = [_exchange(sock, authed, core.sip_port) for _ in range(3)]
+    assert all(a.startswith(b"SIP/2.0 200 ") for a in answers), answers
+    assert answers[0] == answers[1] == answers[2]
+    sock.close()
