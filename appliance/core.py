@@ -358,4 +358,9 @@ def run_core(data_dir: Path, overrides: dict[str, Any] | None = None) -> None:
         core = Core(data_dir, overrides)
     except SettingError as e:
         raise SystemExit(f"callbox core: bad setting {e}") from None
-    asyncio.run(core.run())
+    try:
+        import uvloop  # libuv's loop: the SIP edge answers noticeably more requests per core with it
+    except ImportError:
+        asyncio.run(core.run())
+    else:
+        uvloop.run(core.run())

@@ -49,6 +49,11 @@ class WebSettings:
     min_password_length: int = 10
     event_idle_s: float = 15
     event_relay_max_s: float = 10 * 60
+    # The live pages refetch on events; this poll catches what has no event (a call starting).
+    # 0 turns it off.
+    live_poll_s: float = 10
+    # The core's data directory, for the disk space the system page shows.
+    data_dir: str | None = None
     clock: Callable[[], float] = time.time
 
 
@@ -145,7 +150,8 @@ def require(role: str | Role) -> Callable:
 class CallboxPlugin:
     """Finds the session, enforces first run, login and CSRF, injects `api`, `user`, `state`.
 
-    Routes are private unless declared with `public=True`. A handler gets
+    Routes are private unless declared with `public=True`; a route declared
+    with `touch=False` (a page's own polling) does not count as activity. A handler gets
     the control API client when it has a parameter named `api`, the
     logged-in session as `user`, and the shared state as `state`.
     """
@@ -163,7 +169,8 @@ class CallboxPlugin:
 
         @functools.wraps(callback)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            session = state.sessions.get(request.get_cookie(COOKIE))
+            session = state.sessions.get(request.get_cookie(COOKIE),
+                                         touch=route.config.get("touch", True))
             if session is None and public and request.method == "GET":
                 session = state.sessions.new()
                 set_session_cookie(state.settings, session)
@@ -228,7 +235,7 @@ def _static_app() -> bottle.Bottle:
 
 def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     """The admin web page as a WSGI app talking to the core through `api`."""
-    from web import pages  # the admin pages register themselves on the app
+    from web import monitor, pages  # the admin pages register themselves on the app
 
     state = WebState(
         settings=settings, api=api,
@@ -246,6 +253,7 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
 
     _auth_routes(app, state)
     pages.register(app, state)
+    monitor.register(app, state)
     return app
 
 
@@ -356,7 +364,7 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         response.delete_cookie(COOKIE, path="/")
         raise see_other("/login")
 
-    @app.get("/events", login_redirect=False)
+    @app.get("/events", login_redirect=False, touch=False)
     @require(Role.SUPERVISOR)
     def events(api, user):
         response.content_type = "text/event-stream; charset=utf-8"

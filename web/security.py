@@ -168,8 +168,12 @@ class SessionStore:
             for s in oldest[:overflow]:
                 del self._sessions[s.id]
 
-    def get(self, session_id: str | None) -> Session | None:
-        """The live session with this id (touching it), or None when unknown or expired."""
+    def get(self, session_id: str | None, touch: bool = True) -> Session | None:
+        """The live session with this id, or None when unknown or expired.
+
+        Getting it counts as activity unless touch is False (a page's own
+        polling or event stream is not a person using the page).
+        """
         if not session_id:
             return None
         now = self.clock()
@@ -180,7 +184,8 @@ class SessionStore:
             if self._expired(s, now):
                 del self._sessions[session_id]
                 return None
-            s.last_seen = now
+            if touch:
+                s.last_seen = now
             return s
 
     def alive(self, session_id: str) -> bool:

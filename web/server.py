@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             cert, key = ensure_self_signed_cert(Path(args.data) / "tls")
             certfile, keyfile = str(cert), str(key)
         api = ApiClient.from_data_dir(args.data)
-        app = create_app(WebSettings(secure_cookie=not args.insecure_http), api)
+        app = create_app(WebSettings(secure_cookie=not args.insecure_http, data_dir=args.data), api)
         serve(app, host, port, certfile, keyfile)
     except (ApiError, CallboxError) as exc:
         print(f"callbox web: {exc}", file=sys.stderr)

@@ -273,7 +273,8 @@ def led_view(name: str, led: Any) -> LedView:
         else:
             css, says = "led-slow", "blinking slowly"
     elif mode == "blink":
-        css, says = "led-slow", "blinking"
+        fast = "fast" in str(pattern or "").lower()
+        css, says = ("led-fast", "blinking fast") if fast else ("led-slow", "blinking")
     return LedView(name, LED_COLOURS.get(name, "white"), lit, css, says, LED_MEANING.get(name, ""))
 
 

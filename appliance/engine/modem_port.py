@@ -24,7 +24,6 @@ import logging
 import math
 import os
 import threading
-import time
 from typing import Any, Callable
 
 import numpy as np
@@ -374,7 +373,3 @@ def cpu_seconds(pid: int | None = None) -> float:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def monotonic_ms() -> float:
-    return time.monotonic() * 1000.0

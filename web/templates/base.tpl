@@ -15,8 +15,13 @@
   <nav aria-label="Main">
     <ul>
       <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{'Dashboard' if user.role in ('admin', 'supervisor') else 'My panel'}}</a></li>
+      % if user.role in ('admin', 'supervisor'):
+      % for href, label in (('/now', 'Now'), ('/calls', 'Calls')):
+      <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
+      % end
+      % end
       % if user.role == 'admin':
-      % for href, label in (('/extensions', 'Extensions'), ('/registrations', 'Registrations'), ('/bans', 'Bans'), ('/settings', 'Settings'), ('/users', 'Users'), ('/audit', 'Audit log')):
+      % for href, label in (('/extensions', 'Extensions'), ('/registrations', 'Registrations'), ('/bans', 'Bans'), ('/settings', 'Settings'), ('/users', 'Users'), ('/system', 'System'), ('/audit', 'Audit log')):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % end

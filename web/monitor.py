@@ -1,0 +1,186 @@
+"""The pages that watch the box: call records, the live Now page, and the system page
+with its virtual front panel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import bottle
+from bottle import HTTPError, HTTPResponse, request, response
+
+from appliance.errors import ApiError, ValidationError
+from web.app import WebState, notice, render, require, see_other
+from web.machine import fmt_bytes, fmt_uptime, read_machine
+from web.security import Role
+from web.views import (BUTTON_ACTIONS, CSV_LIMIT, NOW_COLUMNS, PAGE_SIZE, CallFilter,
+                       now_blocks, panel_json, panel_view, parse_call_filter, record_row,
+                       worker_row)
+
+log = logging.getLogger(__name__)
+
+RECENT_ON_NOW = 10
+FILTER_KEYS = ("from", "to", "number", "page")
+NOT_YET = "This core does not offer {what} yet; update the core to see it here."
+
+
+class _Missing:
+    """What an endpoint the core does not have (404) gives back: shown as 'not available yet'."""
+
+
+MISSING = _Missing()
+
+
+def _optional(call: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call the API; MISSING when the core answers 404, a 503 page when it is unreachable."""
+    try:
+        return call(*args, **kwargs)
+    except ApiError as exc:
+        if exc.status == 404:
+            return MISSING
+        if exc.status == 0 or exc.status >= 500:
+            raise HTTPError(503, f"The core is not reachable: {exc.message}")
+        raise
+
+
+def _json_error(status: int, message: str) -> HTTPResponse:
+    return HTTPResponse({"error": message}, status=status)
+
+
+def _form_values() -> dict[str, str]:
+    return {k: request.query.getunicode(k, "") or "" for k in FILTER_KEYS}
+
+
+def register(app: bottle.Bottle, state: WebState) -> None:
+    """Add the calls, Now and system pages to the app."""
+
+    # -- call records -----------------------------------------------------
+
+    @app.get("/calls")
+    @require(Role.SUPERVISOR)
+    def calls(api):
+        form = _form_values()
+        try:
+            wanted = parse_call_filter(form)
+        except ValidationError as exc:
+            response.status = 400
+            return _calls_page(form, CallFilter(), [], False, error=str(exc))
+        start, end = wanted.api_range()
+        try:
+            # One more than a page tells whether there is a next page without counting them all.
+            records = _optional(api.call_records, start, end, wanted.number, wanted.offset,
+                                PAGE_SIZE + 1)
+        except ApiError as exc:
+            response.status = 400
+            return _calls_page(form, wanted, [], False, error=exc.message)
+        if records is MISSING:
+            return _calls_page(form, wanted, [], False,
+                               unavailable=NOT_YET.format(what="call records"))
+        rows = [record_row(r) for r in records[:PAGE_SIZE]]
+        return _calls_page(form, wanted, rows, len(records) > PAGE_SIZE)
+
+    def _calls_page(form: dict, wanted: CallFilter, rows: list, has_next: bool,
+                    error: str | None = None, unavailable: str | None = None) -> str:
+        return render("calls.tpl", title="Calls", form=form, wanted=wanted, rows=rows,
+                      has_next=has_next, error=error, unavailable=unavailable,
+                      page_size=PAGE_SIZE, csv_limit=CSV_LIMIT)
+
+    @app.get("/calls.csv")
+    @require(Role.SUPERVISOR)
+    def calls_csv(api, user):
+        try:
+            wanted = parse_call_filter(_form_values())
+        except ValidationError as exc:
+            raise HTTPError(400, str(exc))
+        start, end = wanted.api_range()
+        try:
+            chunks = api.call_records_csv(start, end, wanted.number, CSV_LIMIT)
+        except ApiError as exc:
+            if exc.status == 404:
+                raise HTTPError(404, NOT_YET.format(what="call records"))
+            if exc.status == 0 or exc.status >= 500:
+                raise HTTPError(503, f"The core is not reachable: {exc.message}")
+            raise HTTPError(400, exc.message)
+        # Call records name people's numbers: who took them home is worth knowing.
+        state.audit(user.username, "calls_exported", wanted.describe())
+        days = "-".join(d.isoformat() for d in (wanted.day_from, wanted.day_to) if d)
+        response.content_type = "text/csv; charset=utf-8"
+        response.set_header("Content-Disposition",
+                            f'attachment; filename="calls{"-" + days if days else ""}.csv"')
+        return chunks
+
+    # -- the Now page ----------------------------------------------------------
+
+    def _now(api) -> dict[str, Any]:
+        engine = _optional(api.engine)
+        records = _optional(api.call_records, limit=RECENT_ON_NOW)
+        return now_blocks(None if engine is MISSING else engine,
+                          None if records is MISSING else records, state.settings.clock())
+
+    @app.get("/now")
+    @require(Role.SUPERVISOR)
+    def now_page(api):
+        return render("now.tpl", title="Now", blocks=_now(api), columns=NOW_COLUMNS,
+                      poll_s=state.settings.live_poll_s, not_yet=NOT_YET)
+
+    # Polled and refetched by the open page: not a sign that someone is there.
+    @app.get("/now.json", login_redirect=False, touch=False)
+    @require(Role.SUPERVISOR)
+    def now_json(api):
+        try:
+            return _now(api)
+        except HTTPError as exc:
+            return _json_error(exc.status_code, str(exc.body))
+        except ApiError as exc:
+            return _json_error(502, exc.message)
+
+    # -- the system page and the virtual front panel -------------------------------
+
+    @app.get("/system")
+    @require(Role.ADMIN)
+    def system(api):
+        health = _optional(api.health)
+        engine = _optional(api.engine)
+        snapshot = _optional(api.panel)
+        machine = read_machine(state.settings.data_dir)
+        return render(
+            "system.tpl", title="System",
+            health={} if health is MISSING else health,
+            workers=None if engine is MISSING else [worker_row(w) for w in engine.get("workers", [])],
+            panel=None if snapshot is MISSING else panel_view(snapshot),
+            machine=machine, fmt_bytes=fmt_bytes, fmt_uptime=fmt_uptime, not_yet=NOT_YET)
+
+    @app.post("/system/panel")
+    @require(Role.ADMIN)
+    def press_panel(api, user):
+        button = request.forms.getunicode("button", "") or ""
+        action = request.forms.getunicode("action", "") or ""
+        if action not in BUTTON_ACTIONS.get(button, ()):
+            raise HTTPError(400, f"The panel has no {button!r} button that can {action!r}.")
+        steps = ["press", "release"] if action == "click" else [action]
+        try:
+            for step in steps:
+                api.press_panel(button, step)
+        except ApiError as exc:
+            if exc.status == 0 or exc.status >= 500:
+                raise HTTPError(503, f"The core is not reachable: {exc.message}")
+            notice(NOT_YET.format(what="the front panel") if exc.status == 404
+                   else f"The panel did not take it: {exc.message}")
+        else:
+            state.audit(user.username, "panel_button", f"{button}: {action}")
+            notice(f"Front panel: {button} — {_done(action)}.")
+        raise see_other("/system#panel")
+
+    @app.get("/system/panel.json", login_redirect=False, touch=False)
+    @require(Role.ADMIN)
+    def panel_state(api):
+        try:
+            snapshot = api.panel()
+        except ApiError as exc:
+            return _json_error(404 if exc.status == 404 else 502, exc.message)
+        return panel_json(panel_view(snapshot))
+
+
+def _done(action: str) -> str:
+    return {"click": "pressed and released", "press": "held down", "release": "let go",
+            "toggle": "switched"}.get(action, action)
