@@ -67,6 +67,10 @@ class Core:
         self.audit_trail = MonthlyLog(self.data_dir / "audit", time_key="time")
         self.call_records = self.store.call_records
         self.switchboard: Switchboard | None = None
+        self.panel = None
+        self.night_mode = False
+        self.exit_code = 0
+        self._stop_event: asyncio.Event | None = None
         s = self.settings
         # Registrations run on a monotonic clock (a wall clock jump must not expire every phone).
         self.registrar_clock = time.monotonic
@@ -298,6 +302,59 @@ class Core:
             atomic_write_bytes(path, self._token.encode(), mode=0o600)
         return self._token
 
+    # --- front panel -----------------------------------------------------------------------
+
+    def _start_panel(self) -> None:
+        from appliance.hw.backends import select_backend
+        from appliance.hw.panel import Panel
+        backend = select_backend(self.settings["panel.backend"])
+        # RPi.GPIO calls back on its own thread: hand the events to the loop.
+        backend.dispatch = asyncio.get_running_loop().call_soon_threadsafe
+        self.panel = Panel(backend, self.settings["panel.pins"])
+        self.night_mode = self.panel.night_mode
+        self.panel.when_night_changed = self._night_changed
+        self.panel.when_reset_held = self._reset_held
+        self.panel.when_status_pressed = lambda: self.events.publish("panel", button="status")
+        log.info("front panel: %s (%s)", backend.name, backend.reason)
+
+    def _night_changed(self, on: bool) -> None:
+        self.night_mode = on
+        self.events.publish("night_mode", on=on, by="panel")
+
+    def _reset_held(self) -> None:
+        from appliance.backup import factory_reset
+        log.warning("reset button held for 10 s: factory reset")
+        self.events.publish("panel", button="reset", action="factory_reset")
+        factory_reset(self.data_dir, core_holds_lock=True)
+        # Everything in memory is stale now: exit non-zero so systemd starts us afresh.
+        self.exit_code = 3
+        if self._stop_event is not None:
+            self._stop_event.set()
+
+    def panel_state(self):
+        from appliance.hw.panel import Fault, PanelState
+        faults = []
+        if self.switchboard is not None and any(not w["alive"] for w in self.switchboard.status()):
+            faults.append(Fault.ENGINE_RESTARTING.value)
+        return PanelState(ready=True, lines_ok=True, callers_waiting=0, voicemail_waiting=False, faults=faults)
+
+    def panel_press(self, data: Any) -> dict[str, Any]:
+        if self.panel is None:
+            raise NotFound("the front panel is not running")
+        if not isinstance(data, dict) or data.get("button") not in ("night", "reset", "status") \
+                or data.get("action", "press") not in ("press", "release", "toggle"):
+            raise ValidationError("button: one of night, reset, status; action: press, release or toggle")
+        button, action = data["button"], data.get("action", "press")
+        if action == "toggle" or button == "night":
+            self.panel.toggle_night()
+        elif action == "press":
+            self.panel.press(button)
+            if button == "status":
+                self.panel.release(button)
+        else:
+            self.panel.release(button)
+        return self.panel.snapshot()
+
     async def housekeeping(self) -> None:
         last_snapshot = time.monotonic()
         while True:
@@ -313,6 +370,9 @@ class Core:
                 self._bindings_changed()
             for ban in self.guard.expire():
                 self.events.publish("unban", ip=ban.ip, by="expiry")
+            if self.panel is not None:
+                self.panel.show(self.panel_state())
+                self.panel.tick()
 
     async def stop(self) -> None:
         if self.switchboard is not None:
@@ -328,7 +388,8 @@ class Core:
     async def run(self) -> None:
         from appliance.sdnotify import SystemdNotifier, WatchdogFeeder
         await self.start()
-        stop = asyncio.Event()
+        self._start_panel()
+        stop = self._stop_event = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
@@ -346,6 +407,8 @@ class Core:
             notifier.stopping()
             for t in tasks:
                 t.cancel()
+            if self.panel is not None:
+                self.panel.close()
             await self.stop()
 
     def is_healthy(self) -> bool:
@@ -364,3 +427,5 @@ def run_core(data_dir: Path, overrides: dict[str, Any] | None = None) -> None:
         asyncio.run(core.run())
     else:
         uvloop.run(core.run())
+    if core.exit_code:
+        raise SystemExit(core.exit_code)

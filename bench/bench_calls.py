@@ -52,10 +52,10 @@ CALLER = "1001"
 FIRST_AGENT = 2001
 RECV_TIMEOUT_MS = 10000    # a call that gets no answer this long is failed by sipp
 CPU_TICK = os.sysconf("SC_CLK_TCK")
-# sipp's RTP sockets stay below the kernel's ephemeral range, where the
-# workers' RTP ports come from, so the two never compete for a port.
-CALLER_RTP_PORTS = (16000, 23998)
-AGENT_RTP_PORTS = (24000, 31998)
+# sipp takes its RTP ports upwards from -mp; both stay below the kernel's
+# ephemeral range, where the workers' RTP ports come from, and apart.
+CALLER_MEDIA_PORT = 16000
+AGENT_MEDIA_PORT = 24000
 
 
 # --------------------------------------------------------------------------
@@ -348,8 +348,7 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
     ramp_s = calls / calls_per_s
     budget = ramp_s + hold_s + RECV_TIMEOUT_MS / 1000 + 20
     agents = Sipp(f"{name}-agents", work, "answer.xml",
-                  ["-p", str(agent_port), "-m", str(calls), "-mp", str(free_udp_port()),
-                   "-min_rtp_port", str(AGENT_RTP_PORTS[0]), "-max_rtp_port", str(AGENT_RTP_PORTS[1]),
+                  ["-p", str(agent_port), "-m", str(calls), "-mi", "127.0.0.1", "-mp", str(AGENT_MEDIA_PORT),
                    "-timeout", f"{int(budget + 10)}s"])
     shutil.copy(work / "talk.wav", agents.dir / "talk.wav")
     caller_dir = work / f"{name}-callers"
@@ -359,8 +358,7 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
     drops_before = udp_rcvbuf_errors()
     callers = Sipp(f"{name}-callers", work, "caller.xml",
                    ["-inf", str(inf), "-p", str(caller_port), "-m", str(calls), "-l", str(calls),
-                    "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)), "-mp", str(free_udp_port()),
-                    "-min_rtp_port", str(CALLER_RTP_PORTS[0]), "-max_rtp_port", str(CALLER_RTP_PORTS[1]),
+                    "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)), "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA_PORT),
                     "-recv_timeout", str(RECV_TIMEOUT_MS), "-timeout", f"{int(budget)}s",
                     "-trace_rtt", "-rtt_freq", "1"],
                    target=f"127.0.0.1:{box.sip_port}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
 
-from appliance.errors import CallboxError, Conflict, NotFound, SettingError, ValidationError
+from appliance.errors import CallboxError, Conflict, HardwareUnavailable, NotFound, SettingError, ValidationError
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -200,6 +200,20 @@ async def engine_status(request: web.Request) -> web.Response:
     return web.json_response({"workers": sb.status() if sb else [], "calls": sb.active_calls() if sb else []})
 
 
+async def panel(request: web.Request) -> web.Response:
+    core = _core(request)
+    if core.panel is None:
+        raise NotFound("the front panel is not running")
+    return web.json_response(core.panel.snapshot())
+
+
+async def panel_press(request: web.Request) -> web.Response:
+    try:
+        return web.json_response(_core(request).panel_press(await _body(request)))
+    except HardwareUnavailable as e:
+        return _error(409, str(e))
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -258,6 +272,8 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/panel", panel)
+    r.add_post("/api/panel/press", panel_press)
     r.add_get("/api/events", events)
     return app
 
