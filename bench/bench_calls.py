@@ -16,7 +16,7 @@ call held long enough to overlap all others. While all calls are up, the CPU
 time of the core and of every engine worker (utime + stime of the whole
 process, all threads) is read over a steady window, and the resident memory of
 each worker. Call set-up time is sipp's response time from sending the INVITE
-to the 200 OK (and to the 180 Ringing).
+to the 200 OK (the agents' phones answer at once).
 
     .venv/bin/python -m bench calls
     .venv/bin/python bench/bench_calls.py
@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,8 @@ SETTLE_S = 2.0             # after the last call is up, before the CPU window op
 CALLER = "1001"
 FIRST_AGENT = 2001
 RECV_TIMEOUT_MS = 10000    # a call that gets no answer this long is failed by sipp
+PACKETS_PER_S = 50         # G.711 in 20 ms packets, each way, per call
+MIN_AUDIO_SHARE = 0.95     # of those, what must arrive for a level to count
 CPU_TICK = os.sysconf("SC_CLK_TCK")
 # sipp takes its RTP ports upwards from -mp; both stay below the kernel's
 # ephemeral range, where the workers' RTP ports come from, and apart.
@@ -87,13 +88,36 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def udp_rcvbuf_errors() -> int:
-    """The kernel's count of UDP datagrams dropped on full receive buffers (whole machine)."""
-    try:
-        lines = [ln.split() for ln in Path("/proc/net/snmp").read_text().splitlines() if ln.startswith("Udp:")]
-        return int(lines[1][lines[0].index("RcvbufErrors")])
-    except (OSError, ValueError, IndexError):
-        return 0
+@dataclass(frozen=True)
+class UdpSocket:
+    port: int
+    rx_queue: int   # bytes waiting to be read
+    drops: int      # datagrams dropped because the receive buffer was full
+
+
+def udp_sockets(pids: list[int]) -> list[UdpSocket]:
+    """The IPv4 UDP sockets that these processes hold, from /proc/net/udp."""
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found: list[UdpSocket] = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 13 and parts[9] in inodes:
+            port = int(parts[1].rsplit(":", 1)[1], 16)
+            rx = int(parts[4].split(":")[1], 16)
+            found.append(UdpSocket(port, rx, int(parts[12])))
+    return found
 
 
 def free_udp_port() -> int:
@@ -123,8 +147,8 @@ class Box:
                                      env=os.environ | {"PYTHONUNBUFFERED": "1"}, start_new_session=True)
         self.info: dict[str, Any] = {}
 
-    def wait_ready(self, workers: int, timeout: float = 90.0) -> None:
-        """Until the API answers and `workers` engine workers are alive."""
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until the API answers and every engine worker is alive (the core starts them all first)."""
         path = self.data_dir / "run" / "api.json"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -138,11 +162,11 @@ class Box:
                 except (OSError, ValueError):
                     pass
             if self.info:
-                alive = [w for w in self.engine()["workers"] if w["alive"]]
-                if len(alive) >= workers:
+                workers = self.engine()["workers"]
+                if workers and all(w["alive"] for w in workers):
                     return
             time.sleep(0.2)
-        raise RuntimeError(f"core not ready with {workers} workers within {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"core not ready with its engine workers within {timeout:.0f} s:\n{self.log_tail()}")
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -294,14 +318,16 @@ class Level:
     agent_failed: int = 0
     answered_records: int = 0
     up_seen: int = 0                 # calls the box reported talking when the window opened
-    setup_ms: list[float] = field(default_factory=list)     # INVITE -> 200
-    ring_ms: list[float] = field(default_factory=list)      # INVITE -> 180
+    setup_ms: list[float] = field(default_factory=list)     # INVITE sent -> 200 OK received
     window_s: float = 0.0
     cpu_core_s: float = 0.0
     cpu_workers_s: float = 0.0
     worker_rss_mb: list[float] = field(default_factory=list)
     core_rss_mb: float = 0.0
-    udp_drops: int = 0
+    load: float = 0.0                # the machine's 1-minute load average at the end of the window
+    worker_drops: int = 0            # datagrams the workers' sockets dropped in the window (box too slow)
+    rtp_to_callers_pps: float = 0.0  # RTP packets per second the box delivered to the callers' phones
+    rtp_to_agents_pps: float = 0.0   # ... and to the agents' phones
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -310,8 +336,15 @@ class Level:
         return max(self.failed + self.agent_failed, self.calls - min(self.ok, self.answered_records))
 
     @property
+    def audio_ok(self) -> bool:
+        """Each leg got (nearly) its 50 packets a second from the box, both ways, and the box dropped none."""
+        wanted = PACKETS_PER_S * self.calls * MIN_AUDIO_SHARE
+        return (self.rtp_to_callers_pps >= wanted and self.rtp_to_agents_pps >= wanted
+                and self.worker_drops == 0)
+
+    @property
     def clean(self) -> bool:
-        return self.all_failed == 0 and self.ok == self.calls
+        return self.all_failed == 0 and self.ok == self.calls and self.audio_ok
 
     @property
     def cpu_pct(self) -> float:
@@ -335,6 +368,10 @@ def percentile(ordered: list[float], pct: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
+def _drops(pids: list[int]) -> int:
+    return sum(s.drops for s in udp_sockets(pids))
+
+
 def talking(box: Box) -> int:
     return sum(1 for c in box.engine()["calls"] if c["state"] == "ANSWERED")
 
@@ -347,27 +384,28 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
     inf.write_text("\n".join(["SEQUENTIAL"] + [str(FIRST_AGENT + i) for i in range(calls)]) + "\n")
     ramp_s = calls / calls_per_s
     budget = ramp_s + hold_s + RECV_TIMEOUT_MS / 1000 + 20
+    # sipp reads the audio file when it loads the scenario, from its working directory.
+    for side in ("agents", "callers"):
+        (work / f"{name}-{side}").mkdir()
+        shutil.copy(work / "talk.wav", work / f"{name}-{side}" / "talk.wav")
     agents = Sipp(f"{name}-agents", work, "answer.xml",
                   ["-p", str(agent_port), "-m", str(calls), "-mi", "127.0.0.1", "-mp", str(AGENT_MEDIA_PORT),
                    "-timeout", f"{int(budget + 10)}s"])
-    shutil.copy(work / "talk.wav", agents.dir / "talk.wav")
-    caller_dir = work / f"{name}-callers"
-    caller_dir.mkdir()
-    shutil.copy(work / "talk.wav", caller_dir / "talk.wav")
     time.sleep(0.5)  # the agents' socket is bound before the first INVITE comes
-    drops_before = udp_rcvbuf_errors()
     callers = Sipp(f"{name}-callers", work, "caller.xml",
                    ["-inf", str(inf), "-p", str(caller_port), "-m", str(calls), "-l", str(calls),
-                    "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)), "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA_PORT),
-                    "-recv_timeout", str(RECV_TIMEOUT_MS), "-timeout", f"{int(budget)}s",
-                    "-trace_rtt", "-rtt_freq", "1"],
+                    "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)),
+                    "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA_PORT), "-recv_timeout", str(RECV_TIMEOUT_MS),
+                    "-timeout", f"{int(budget)}s", "-trace_rtt", "-rtt_freq", "1"],
                    target=f"127.0.0.1:{box.sip_port}")
     began = time.monotonic()
     try:
-        # Steady state: every call talking (or the ramp plus a margin gone by, if some failed).
+        # Steady state: every call talking (or the ramp plus a margin gone by, if some failed), and
+        # the phones' RTP sockets full. sipp never reads them, so from then on every packet the box
+        # delivers is counted by the kernel as dropped: the count of packets that arrived.
         deadline = began + ramp_s + RECV_TIMEOUT_MS / 1000
         while time.monotonic() < deadline and callers.proc.poll() is None:
-            if talking(box) >= calls:
+            if talking(box) >= calls and all(_drops([p]) > 0 for p in (callers.proc.pid, agents.proc.pid)):
                 break
             time.sleep(0.2)
         time.sleep(SETTLE_S)
@@ -375,11 +413,19 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
         # The window closes before the first call hangs up.
         window = max(1.0, began + hold_s - 1.0 - time.monotonic())
         pids = [box.proc.pid] + box.worker_pids()
+        phones = (callers.proc.pid, agents.proc.pid)
         before = [cpu_seconds(p) for p in pids]
+        rtp_before = [_drops([p]) for p in phones]
+        box_drops_before = _drops(pids[1:])
         t0 = time.monotonic()
         time.sleep(window)
         after = [cpu_seconds(p) for p in pids]
+        rtp_after = [_drops([p]) for p in phones]
         level.window_s = time.monotonic() - t0
+        level.load = os.getloadavg()[0]
+        level.worker_drops = _drops(pids[1:]) - box_drops_before
+        level.rtp_to_callers_pps = (rtp_after[0] - rtp_before[0]) / level.window_s
+        level.rtp_to_agents_pps = (rtp_after[1] - rtp_before[1]) / level.window_s
         level.cpu_core_s = after[0] - before[0]
         level.cpu_workers_s = sum(after[1:]) - sum(before[1:])
         level.worker_rss_mb = [r for r in (rss_mb(p) for p in pids[1:]) if r is not None]
@@ -391,13 +437,12 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
     finally:
         callers.kill()
         agents.kill()
-    level.udp_drops = udp_rcvbuf_errors() - drops_before
     cs, ag = callers.stats(), agents.stats()
     level.ok = int(cs.get("SuccessfulCall(C)", 0) or 0)
     level.failed = int(cs.get("FailedCall(C)", 0) or 0)
     level.agent_failed = int(ag.get("FailedCall(C)", 0) or 0)
     rtd = callers.response_times()
-    level.ring_ms, level.setup_ms = rtd.get("1", []), rtd.get("2", [])
+    level.setup_ms = rtd.get("1", [])
     # The box's own word: a call record answered for every call this sipp made.
     tag = f"-{callers.proc.pid}@"
     deadline = time.monotonic() + 5
@@ -413,6 +458,10 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
         others = sorted({r.get("disposition", "?") for r in records if r.get("disposition") != "ANSWERED"})
         if others:
             level.notes.append(f"call records not answered: {others}")
+    if not level.audio_ok:
+        level.notes.append(f"audio short: {level.rtp_to_callers_pps:.0f} and {level.rtp_to_agents_pps:.0f} "
+                           f"packets/s to callers and agents (want {PACKETS_PER_S * calls}), "
+                           f"{level.worker_drops} dropped at the workers")
     return level
 
 
@@ -424,21 +473,27 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.0f}"
 
 
-def print_table(levels: list[Level], workers: int, idle_pct: float) -> None:
+def print_table(levels: list[Level], workers: int, idle_pct: float, hold_s: float) -> None:
     print(f"bridged calls through callbox core ({workers} engine workers), loopback, G.711 A-law RTP both "
-          f"ways, each call held {HOLD_S:.0f} s; idle box (core + workers): {idle_pct:.1f} % of one core")
-    print(f"{'calls':>5} {'ok':>4} {'failed':>6} {'up':>4} {'ring p95':>8} {'setup p50':>9} {'p95':>5} "
-          f"{'CPU %':>6} {'CPU %/call':>10} {'-idle/call':>10} {'RSS/worker':>10} {'core RSS':>8} {'drops':>5}")
+          f"ways, each call held {hold_s:.0f} s; idle box (core + workers): {idle_pct:.1f} % of one core")
+    print(f"{'calls':>5} {'ok':>4} {'failed':>6} {'up':>4} {'setup p50':>9} {'p95':>5} "
+          f"{'CPU %':>6} {'CPU %/call':>10} {'-idle/call':>10} {'RSS/worker':>10} {'core RSS':>8} "
+          f"{'RTP a->b %':>10} {'b->a %':>6} {'drops':>5} {'load':>5}")
     for lv in levels:
         marginal = (lv.cpu_pct - idle_pct) / lv.calls
-        print(f"{lv.calls:>5} {lv.ok:>4} {lv.all_failed:>6} {lv.up_seen:>4} {_ms(percentile(lv.ring_ms, 95)):>8} "
+        wanted = PACKETS_PER_S * lv.calls
+        print(f"{lv.calls:>5} {lv.ok:>4} {lv.all_failed:>6} {lv.up_seen:>4} "
               f"{_ms(lv.setup(50)):>9} {_ms(lv.setup(95)):>5} {lv.cpu_pct:>6.1f} {lv.cpu_pct_per_call:>10.2f} "
-              f"{marginal:>10.2f} {lv.rss_per_worker:>8.1f}MB {lv.core_rss_mb:>6.1f}MB {lv.udp_drops:>5}")
+              f"{marginal:>10.2f} {lv.rss_per_worker:>8.1f}MB {lv.core_rss_mb:>6.1f}MB "
+              f"{lv.rtp_to_agents_pps / wanted * 100:>10.0f} {lv.rtp_to_callers_pps / wanted * 100:>6.0f} "
+              f"{lv.worker_drops:>5} {lv.load:>5.1f}")
         for note in lv.notes:
             print(f"      {note}")
     print("up: calls the box reported talking in the CPU window; setup: INVITE sent -> 200 OK (ms, sipp "
-          "resolution 1 ms); ring: INVITE -> 180;\nCPU: core + all workers over the window, % of one core; "
-          "-idle/call: the same less the idle box, per call; drops: UDP datagrams dropped on full buffers")
+          "resolution 1 ms);\nCPU: core + all workers over the window, % of one core; -idle/call: the same "
+          "less the idle box, per call;\nRTP a->b, b->a: packets the box delivered to the agents' and to the "
+          f"callers' phones, % of {PACKETS_PER_S}/s per call; drops: datagrams the workers' sockets dropped;\n"
+          f"load: the machine's load average (it runs sipp too; {os.cpu_count()} cores)")
 
 
 def run(levels: tuple[int, ...] = LEVELS, hold_s: float = HOLD_S,
@@ -450,15 +505,17 @@ def run(levels: tuple[int, ...] = LEVELS, hold_s: float = HOLD_S,
         raise RuntimeError("sox is not installed (it makes the audio the phones send)")
     agents_needed = max(levels)
     done: list[Level] = []
+    keep = bool(os.environ.get("CALLBOX_BENCH_KEEP"))
     with tempfile.TemporaryDirectory(prefix="callbox-bench-calls-") as tmp:
-        work = Path(tmp)
+        work = Path(tempfile.mkdtemp(prefix="callbox-bench-calls-")) if keep else Path(tmp)
+        if keep:
+            print(f"logs, sipp traces and the data directory are kept in {work}")
         subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", str(work / "talk.wav"),
                         "synth", "4", "sine", "440"], check=True, timeout=30)
         box = Box(work, max_conversations)
         try:
             began = time.monotonic()
-            expected_workers = max(1, -(-2 * max_conversations // 4))
-            box.wait_ready(expected_workers)
+            box.wait_ready()
             workers = len(box.worker_pids())
             print(f"core with {workers} engine workers ready in {time.monotonic() - began:.1f} s")
             caller_port, agent_port = free_udp_port(), free_udp_port()
@@ -481,11 +538,11 @@ def run(levels: tuple[int, ...] = LEVELS, hold_s: float = HOLD_S,
                       f"{_ms(level.setup(95))} ms, CPU {level.cpu_pct:.1f} %", flush=True)
                 time.sleep(1)  # the last BYEs and call records settle
         except Exception:
-            print(f"core log (end):\n{box.log_tail()}", file=sys.stderr)
+            print(f"core (exit {box.proc.poll()}) log, end:\n{box.log_tail()}", file=sys.stderr)
             raise
         finally:
             box.stop()
-        print_table(done, workers, idle_pct)
+        print_table(done, workers, idle_pct, hold_s)
 
     clean = [lv for lv in done if lv.clean]
     best = max(clean, key=lambda lv: lv.calls) if clean else None

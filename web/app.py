@@ -3,7 +3,8 @@
 Everything the page shows or changes goes through the core's control API.
 This module holds the app object, its plugin (sessions, CSRF, first run,
 injection of `api` and `user`), the role decorator, and the pages about
-logging in; the admin pages live in web/pages.py.
+logging in; the admin pages live in web/pages.py, the calls, Now and
+system pages in web/monitor.py.
 """
 
 from __future__ import annotations

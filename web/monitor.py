@@ -3,7 +3,6 @@ with its virtual front panel."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Callable
 
 import bottle
@@ -16,8 +15,6 @@ from web.security import Role
 from web.views import (BUTTON_ACTIONS, CSV_LIMIT, NOW_COLUMNS, PAGE_SIZE, CallFilter,
                        now_blocks, panel_json, panel_view, parse_call_filter, record_row,
                        worker_row)
-
-log = logging.getLogger(__name__)
 
 RECENT_ON_NOW = 10
 FILTER_KEYS = ("from", "to", "number", "page")

@@ -21,8 +21,6 @@ MAX_PAGE = 100_000
 CSV_LIMIT = 10_000
 NUMBER_RE = re.compile(r"^[\w+*#.@-]{1,64}$")
 
-DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CANCELLED")
-
 
 # -- call records ------------------------------------------------------------
 

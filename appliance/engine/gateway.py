@@ -34,7 +34,6 @@ import re
 import signal
 import socket
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -528,7 +527,16 @@ class Gateway:
                 self.audio.play_to_line(dtmf_pcm(cmd.digit))
         elif isinstance(cmd, DtmfToBox):
             if self.box_call is not None:
-                self.box_call.dialDtmf(cmd.digit)
+                self._dtmf_to_box(self.box_call, cmd.digit)
+
+    def _dtmf_to_box(self, call: BoxCall, digit: str) -> None:
+        try:
+            call.dialDtmf(digit)  # RFC 4733, when the box offered telephone-event
+        except pj.Error:
+            prm = pj.CallSendDtmfParam()
+            prm.digits = digit
+            prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO
+            call.sendDtmf(prm)
 
     def _invite_box(self, cmd: InviteBox) -> None:
         ref = self.calls.ref or 0

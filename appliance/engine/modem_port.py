@@ -294,16 +294,22 @@ class AudioTtyBridge(_Bridge):
                 self._stop.wait(0.2)
                 continue
             try:
-                data = self.port.read(4096)
-                if self.active:
-                    if data:
-                        self.from_line.put(data)
-                        self.frames_from_line += len(data) / FRAME_BYTES
-                    for frame in self._outgoing():
-                        self.port.write(frame)
-                        self.frames_to_line += 1
-                else:
+                if not self.active:
+                    # Between calls there is nothing to carry: sleep, and keep the
+                    # modem's buffer from holding stale audio for the next call.
+                    self._active.wait(0.25)
+                    self.port.reset_input_buffer()
                     self.to_line.clear()
+                    continue
+                # Returns with a whole frame or after the timeout (see _open), so
+                # the loop wakes about once per frame.
+                data = self.port.read(max(FRAME_BYTES, self.port.in_waiting))
+                if data:
+                    self.from_line.put(data)
+                    self.frames_from_line += len(data) / FRAME_BYTES
+                for frame in self._outgoing():
+                    self.port.write(frame)
+                    self.frames_to_line += 1
             except (serial.SerialException, OSError) as e:
                 log.info("audio tty %s lost: %s", self.path, e)
                 self._close()
@@ -312,9 +318,9 @@ class AudioTtyBridge(_Bridge):
         if not os.path.exists(self.path):
             return False
         try:
-            # The short timeout paces this loop: reads return every 10 ms at most,
-            # so SIP audio waits no longer than that for the modem.
-            self.port = self._opener(self.path, baudrate=115200, timeout=0.01,
+            # The timeout bounds how long SIP audio can wait for the modem's next
+            # frame: one frame time.
+            self.port = self._opener(self.path, baudrate=115200, timeout=FRAME_MS / 1000,
                                      write_timeout=0.5, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as e:
             log.debug("audio tty %s not ready: %s", self.path, e)

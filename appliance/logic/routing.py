@@ -26,7 +26,7 @@ import dataclasses
 import ipaddress
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -439,7 +439,7 @@ def validate_outbound_route(data: Any, trunk_names: Collection[str] | None = Non
     if not _is_int(strip) or not 0 <= strip <= 20:
         problems.append("strip: must be a whole number of digits from 0 to 20")
     prefix = data.get("prefix", "")
-    if not isinstance(prefix, str) or (prefix and not re.fullmatch(r"\+?[0-9*#]{1,20}", prefix)):
+    if not isinstance(prefix, str) or (prefix and not re.fullmatch(r"\+?[0-9*#]{0,20}", prefix)):
         problems.append("prefix: must be digits (optionally a leading +)")
     cos = data.get("cos_required")
     if cos is not None:
@@ -624,7 +624,8 @@ def _verdict(caller: Caller, number_class: NumberClass | None, route: OutboundRo
     if caller.kind is CallerKind.TRUNK:
         if route is None or caller.name not in route.from_trunks:
             return DialVerdict.TRUNK_TO_TRUNK
-        return DialVerdict.ALLOWED
+        # Even a permitted forward never reaches premium numbers: that is the fraud's payday.
+        return DialVerdict.COS_TOO_LOW if number_class is NumberClass.PREMIUM else DialVerdict.ALLOWED
     cos = ClassOfService(caller.cos)
     if number_class is None:
         # Asked without a number: may this extension reach a trunk at all?
@@ -643,7 +644,8 @@ def may_dial_out(caller: Caller, number_class: NumberClass | str | None = None,
 
     Only authenticated extensions whose class of service permits the number
     (emergency always), and calls from a trunk only on a route that names
-    that trunk in `from_trunks`. Unauthenticated callers never do.
+    that trunk in `from_trunks` (and never to premium numbers). Unauthenticated
+    callers never do.
     """
     return _verdict(caller, NumberClass(number_class) if number_class else None, route) is DialVerdict.ALLOWED
 

@@ -13,7 +13,7 @@ def register(sock: socket.socket, core_port: int, user: str, secret: str) -> str
     call_id = secrets.token_hex(6)
     def register(cseq: int, auth: str = "") -> str:
         msg = (f"REGISTER sip:127.0.0.1:{core_port} SIP/2.0\r\n"
-               f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKr{cseq}\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKr{call_id}{cseq}\r\n"
                f"From: <sip:{user}@127.0.0.1>;tag=r\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: reg-{call_id}\r\n"
                f"CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\n{auth}"
                f"Content-Length: 0\r\n\r\n")

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.errors import Conflict, NotAllowed, NotFound, StateMachineError
 from appliance.logic.acd import (
-    MISSED_CALLS, Bridge, Hangup, Monitor, Overflow, Play, QueueConfig, QueueResult, Ring,
+    MISSED_CALLS, Bridge, Hangup, Monitor, Overflow, Play, QueueConfig, Ring,
     StopRinging)
 from tests.logic.test_acd_support import Box, of
 
@@ -75,8 +75,7 @@ def test_n_missed_offers_put_the_agent_on_break():
     box.advance(1 + 10)
     agent = box.center.agent("1001")
     assert (agent.status, agent.break_reason) == ("ON_BREAK", MISSED_CALLS)
-    status = box.entries("AGENT_STATUS")[-1]
-    assert (status.status, status.reason) == ("ON_BREAK", "missed calls")
+    assert box.entries("AGENT_BREAK")[-1].reason == "missed calls"
     box.advance(60)
     assert agent.state == "IDLE" and box.center.caller("c1").state == "WAITING"
     box.agent_available("1001")
@@ -319,17 +318,17 @@ def test_supervision_depends_on_roles(roles, mode, allowed):
     box.caller_joins("sales", "c1", "+1")
     box.offer_answered("c1", "1001")
     if allowed:
-        assert box.supervise("boss", roles, "1001", mode) == [Monitor("boss", "1001", "c1", mode)]
+        assert box.supervise("boss", "1001", mode, roles) == [Monitor("boss", "1001", "c1", mode)]
     else:
         with pytest.raises(NotAllowed):
-            box.supervise("boss", roles, "1001", mode)
+            box.supervise("boss", "1001", mode, roles)
 
 
 def test_supervising_an_agent_not_on_a_call_is_refused():
     box = Box(QueueConfig("sales"))
     box.agents("1001")
     with pytest.raises(Conflict):
-        box.supervise("boss", {"admin"}, "1001", "listen")
+        box.supervise("boss", "1001", "listen", {"admin"})
 
 
 def test_mistakes_get_clear_errors():

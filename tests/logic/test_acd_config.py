@@ -66,5 +66,6 @@ def test_queue_log_entries_are_plain_json():
     entry = QueueLogEntry(12.5, QueueLogKind.ABANDONED, queue="sales", call_id="c1",
                           position=2, wait_s=30.0, result="ABANDONED")
     back = json.loads(json.dumps(entry.to_dict()))
-    assert back == {"time": 12.5, "kind": "ABANDONED", "queue": "sales", "call_id": "c1",
-                    "position": 2, "wait_s": 30.0, "result": "ABANDONED"}
+    assert back == {"time": "1970-01-01T00:00:12.500000+00:00", "event": "ABANDONED",
+                    "queue": "sales", "call_id": "c1", "position": 2, "wait_s": 30.0,
+                    "result": "ABANDONED"}

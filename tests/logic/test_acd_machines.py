@@ -103,7 +103,8 @@ def test_pair(machine, state, event, caplog):
 
 def test_log_line_names_the_agent():
     thing = SimpleNamespace(id="1001", state=A.IDLE)
-    with pytest.raises(StateMachineError, match="agent 1001: event ANSWER is not allowed in state IDLE"):
+    message = "agent 1001: event ANSWER is not allowed in state IDLE"
+    with pytest.raises(StateMachineError, match=message):
         AGENT_STATE.fire(thing, Ae.ANSWER)
 
 

@@ -6,14 +6,21 @@ and records every request, so tests can check what the web page asked for.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import queue
 import re
 import secrets
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from appliance.control.api import CDR_COLUMNS
+from appliance.hw.backends import select_backend
+from appliance.hw.panel import Panel, PanelState
 
 SETTINGS = [
     {"key": "sip.port", "type": "int", "default": 5060, "help": "UDP and TCP port phones register to.",
@@ -44,6 +51,18 @@ class FakeControlApi:
         self.registrations: list[dict] = []
         self.settings = {d["key"]: d["default"] for d in SETTINGS}
         self.requests: list[tuple[str, str]] = []
+        self.queries: list[tuple[str, dict]] = []
+        self.call_records: list[dict] = []
+        self.workers: list[dict] = [
+            {"id": "w1", "alive": True, "sip_port": 40001, "max_calls": 4, "pid": 4242,
+             "free": 4, "room": 4, "restarts": 0}]
+        self.active_calls: list[dict] = []
+        # The real panel on simulated pins, so the fake answers what the core's panel says.
+        self.panel: Panel | None = Panel(select_backend("simulated"), clock=time.monotonic)
+        self.panel.show(PanelState(ready=True, lines_ok=True))
+        self.panel_presses: list[tuple[str, str]] = []
+        self.has_cdr = True
+        self.has_engine = True
         self._subscribers: list[queue.Queue] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -106,6 +125,40 @@ class FakeControlApi:
                                    "source": "udp:127.0.0.1:5062", "expires_in": 3599,
                                    "user_agent": "Fake Phone 1.0"})
 
+    def add_call_record(self, **fields) -> dict:
+        """A finished call as the core's switchboard writes it (times ISO with the box's offset)."""
+        n = len(self.call_records) + 1
+        start = fields.pop("start", None) or datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc) \
+            + timedelta(minutes=n)
+        if isinstance(start, datetime):
+            start = start.isoformat()
+        duration = fields.pop("duration_s", 30.0)
+        rec = {"id": f"rec{n}", "call_id": f"call-{n}@fake", "start": start, "answer": None,
+               "end": None, "duration_s": duration, "talk_s": fields.pop("talk_s", duration - 5),
+               "disposition": "ANSWERED", "direction": "internal", "caller": "1001",
+               "caller_name": "", "callee": "1002", "answered_by": "1002", "hangup_by": "caller",
+               "status": "", "trunk": None, "worker": "w1", "legs": 2} | fields
+        self.call_records.append(rec)
+        return rec
+
+    def start_call(self, caller: str, callee: str, state: str = "RINGING") -> dict:
+        call = {"call_id": f"live-{len(self.active_calls) + 1}@fake", "worker": "w1", "state": state,
+                "caller": caller, "callee": callee, "start": time.time() - 5,
+                "answer": time.time() if state == "ANSWERED" else None}
+        self.active_calls.append(call)
+        return call
+
+    def end_call(self, call: dict, disposition: str = "ANSWERED") -> dict:
+        """The call hangs up: it leaves the engine, its record is written, call_record is sent."""
+        with self._lock:
+            self.active_calls.remove(call)
+            rec = self.add_call_record(call_id=call["call_id"], caller=call["caller"],
+                                       callee=call["callee"], disposition=disposition,
+                                       start=datetime.now(timezone.utc).astimezone().isoformat())
+        self.emit("call_record", {k: rec[k] for k in ("call_id", "disposition", "caller", "callee",
+                                                      "duration_s")})
+        return rec
+
     # -- the endpoints ------------------------------------------------------
 
     def handle(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
@@ -121,7 +174,8 @@ class FakeControlApi:
         method, what, n = route
         if route == ("GET", "health", 1):
             return 200, {"status": "ok", "version": "0.1.0",
-                         "uptime_s": round(time.monotonic() - self.started, 1)}
+                         "uptime_s": round(time.monotonic() - self.started, 1), "sip_port": 5060,
+                         "registrations": len(self.registrations), "bans": len(self.bans)}
         if what == "extensions":
             if route == ("GET", "extensions", 1):
                 return 200, {"extensions": [
@@ -167,6 +221,83 @@ class FakeControlApi:
         if route == ("GET", "audit", 1):
             limit = int(query.get("limit", ["100"])[0])
             return 200, {"audit": self.audit[:limit]}
+        if route == ("GET", "cdr", 1) and self.has_cdr:
+            self.queries.append(("cdr", query))
+            found = self._cdr(query)
+            return (200, {"records": found}) if isinstance(found, list) else found
+        if route == ("GET", "engine", 1) and self.has_engine:
+            return 200, {"workers": [dict(w) for w in self.workers],
+                         "calls": [dict(c) for c in self.active_calls]}
+        if what == "panel" and self.panel is not None:
+            return self._panel(route, body)
+        return 404, {"error": "no such endpoint"}
+
+    def _cdr(self, query):
+        """Like the core: start <= time < end, number in caller or callee, newest first, a page."""
+        q = {k: v[0] for k, v in query.items()}
+        try:
+            start = datetime.fromisoformat(q["from"]) if "from" in q else None
+            end = datetime.fromisoformat(q["to"]) if "to" in q else None
+            offset, limit = int(q.get("offset", "0")), int(q.get("limit", "100"))
+        except ValueError:
+            return 400, {"error": "from/to: must be ISO-8601 dates, e.g. 2026-11-01"}
+        if offset < 0 or not 1 <= limit <= 10000:
+            return 400, {"error": "limit: must be between 1 and 10000"}
+        number = q.get("number", "")
+
+        def aware(t):
+            return t if t.tzinfo else t.astimezone()
+
+        found = []
+        for rec in self.call_records:
+            at = aware(datetime.fromisoformat(rec["start"]))
+            if (start and at < aware(start)) or (end and at >= aware(end)):
+                continue
+            if number and number not in (rec.get("caller") or "") + "\0" + (rec.get("callee") or ""):
+                continue
+            found.append(rec)
+        found.sort(key=lambda r: aware(datetime.fromisoformat(r["start"])), reverse=True)
+        return found[offset:offset + limit]
+
+    def cdr_csv(self, query) -> tuple[int, object]:
+        found = self._cdr(query)
+        if not isinstance(found, list):
+            return found
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CDR_COLUMNS)
+        for rec in found:
+            writer.writerow(["" if rec.get(c) is None else rec.get(c) for c in CDR_COLUMNS])
+        return 200, out.getvalue()
+
+    def _panel(self, route, body):
+        panel = self.panel
+        if route == ("GET", "panel", 1):
+            panel.tick()
+            return 200, panel.snapshot()
+        if route == ("POST", "panel", 2):
+            if not panel.backend.simulated:
+                return 409, {"error": "the panel is real hardware: press its buttons on the box"}
+            button = body.get("button") if isinstance(body, dict) else None
+            action = body.get("action") if isinstance(body, dict) else None
+            if button not in ("night", "reset", "status"):
+                return 400, {"error": "button: must be night, reset or status"}
+            if action == "press":
+                panel.press(button)
+            elif action == "release":
+                panel.release(button)
+            elif action == "toggle":
+                if button == "night":
+                    panel.toggle_night()
+                elif panel.is_pressed(button):
+                    panel.release(button)
+                else:
+                    panel.press(button)
+            else:
+                return 400, {"error": "action: must be press, release or toggle"}
+            self.panel_presses.append((button, action))
+            panel.tick()
+            return 200, panel.snapshot()
         return 404, {"error": "no such endpoint"}
 
     def _add_extension(self, body):
@@ -278,6 +409,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(400, {"error": "body is not JSON"})
         if self.command == "GET" and url.path == "/api/events":
             return self._stream()
+        if self.command == "GET" and url.path == "/api/cdr.csv" and self.api.has_cdr:
+            with self.api._lock:
+                self.api.queries.append(("cdr.csv", parse_qs(url.query)))
+                status, payload = self.api.cdr_csv(parse_qs(url.query))
+            if status != 200:
+                return self._reply(status, payload)
+            raw = payload.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv; charset=utf-8")
+            self.send_header("Content-Disposition", 'attachment; filename="calls.csv"')
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return
         status, payload = self.api.handle(self.command, url.path, parse_qs(url.query), body)
         self._reply(status, payload)
 

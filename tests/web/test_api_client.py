@@ -119,3 +119,33 @@ def test_sse_parser_handles_comments_multiline_and_plain_data():
     events = list(parse_sse(raw))
     assert [(e.name, e.data) for e in events] == [("ban", json.loads('{"ip":\n "1"}')),
                                                   ("message", "plain")]
+
+
+def test_call_records_send_times_with_their_offset_intact(client, fake_api):
+    fake_api.add_call_record(caller="early", start="2026-11-03T07:30:00+01:00")
+    fake_api.add_call_record(caller="late", start="2026-11-03T08:30:00+01:00")
+    found = client.call_records("2026-11-03T08:00:00+01:00", "2026-11-04T00:00:00+01:00",
+                                number="", offset=0, limit=10)
+    assert [r["caller"] for r in found] == ["late"]
+    assert fake_api.queries[-1][1]["from"] == ["2026-11-03T08:00:00+01:00"]
+
+
+def test_call_records_csv_streams_what_the_core_sends(client, fake_api):
+    for n in range(3):
+        fake_api.add_call_record(caller=f"10{n}")
+    body = b"".join(client.call_records_csv(number="101"))
+    lines = body.decode().splitlines()
+    assert lines[0].startswith("id,start,") and len(lines) == 2 and ",101," in lines[1]
+    fake_api.has_cdr = False
+    with pytest.raises(ApiError) as exc:
+        client.call_records_csv()
+    assert exc.value.status == 404
+
+
+def test_engine_and_panel(client, fake_api):
+    assert client.engine()["workers"][0]["id"] == "w1"
+    assert client.panel()["leds"]["ready"]["lit"] is True
+    assert client.press_panel("night", "toggle")["night_mode"] is True
+    with pytest.raises(ApiError) as exc:
+        client.press_panel("night", "smash")
+    assert exc.value.status == 400

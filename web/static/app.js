@@ -1,4 +1,5 @@
-// A little plain JS: confirmations, the print button and the live event panel.
+// A little plain JS: confirmations, the print button, the live event panel, the Now page
+// and the virtual front panel.
 // The pages work without it; the Content-Security-Policy forbids inline scripts.
 "use strict";
 
@@ -36,7 +37,150 @@ function startLivePanel(list) {
   });
 }
 
+function clockText(seconds) {
+  var s = Math.max(0, Math.round(seconds));
+  var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  return h ? h + ":" + pad(m) + ":" + pad(r) : m + ":" + pad(r);
+}
+
+// The Now page: each table with data-block="name" is redrawn from the block of
+// that name in the JSON, column by column, so new blocks need no new script.
+function startBoard(board) {
+  var status = document.getElementById("now-status");
+  var announce = document.getElementById("now-announce");
+  var url = board.getAttribute("data-data");
+  var refreshOn = (board.getAttribute("data-refresh-on") || "").split(" ").filter(Boolean);
+  var pollS = parseFloat(board.getAttribute("data-poll")) || 0;
+  // Durations count on the box's clock, whatever the browser's clock says.
+  var skew = parseFloat(board.getAttribute("data-now")) * 1000 - Date.now();
+  var pending = null, busy = false, again = false;
+
+  function cell(row, key, label) {
+    var td = document.createElement("td");
+    td.setAttribute("data-label", label);
+    if (key === "since") {
+      td.setAttribute("data-since", String(row.since));
+      td.textContent = row.since_text || "";
+    } else if (row[key + "_class"] !== undefined) {
+      var badge = document.createElement("span");
+      badge.className = "badge " + row[key + "_class"];
+      badge.textContent = row[key];
+      td.appendChild(badge);
+    } else {
+      td.textContent = row[key] === undefined ? "" : String(row[key]);
+    }
+    return td;
+  }
+
+  function draw(data) {
+    skew = data.now * 1000 - Date.now();
+    Object.keys(data.summary || {}).forEach(function (key) {
+      var el = board.querySelector('[data-summary="' + key + '"]');
+      if (el) { el.textContent = data.summary[key]; }
+    });
+    board.querySelectorAll("table[data-block]").forEach(function (table) {
+      var name = table.getAttribute("data-block");
+      var rows = data[name];
+      if (!Array.isArray(rows)) { return; }
+      var columns = table.getAttribute("data-columns").split(" ");
+      var labels = Array.prototype.map.call(table.querySelectorAll("thead th"),
+                                            function (th) { return th.textContent; });
+      var body = document.createElement("tbody");
+      rows.forEach(function (row) {
+        var tr = document.createElement("tr");
+        columns.forEach(function (key, i) { tr.appendChild(cell(row, key, labels[i] || key)); });
+        body.appendChild(tr);
+      });
+      table.replaceChild(body, table.tBodies[0]);
+      var empty = board.querySelector('[data-empty="' + name + '"]');
+      if (empty) { empty.hidden = rows.length > 0; }
+    });
+    status.textContent = "Live: updated " + new Date().toLocaleTimeString() + ".";
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (res) {
+        if (res.status === 403) { throw new Error("Your session has ended: reload the page to log in."); }
+        return res.json().then(function (data) {
+          if (!res.ok) { throw new Error(data.error || ("error " + res.status)); }
+          return data;
+        });
+      })
+      .then(draw)
+      .catch(function (err) { status.textContent = "Not updated: " + err.message; })
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  function soon() {
+    // Several events in a burst cost one refetch.
+    if (pending) { clearTimeout(pending); }
+    pending = setTimeout(function () { pending = null; refresh(); }, 200);
+  }
+
+  if (window.EventSource) {
+    var source = new EventSource(board.getAttribute("data-events"));
+    source.onopen = function () { status.textContent = "Live: connected."; };
+    source.onerror = function () { status.textContent = "Disconnected; retrying…"; };
+    refreshOn.forEach(function (name) {
+      source.addEventListener(name, function (e) {
+        var data = {};
+        try { data = JSON.parse(e.data); } catch (err) { data = {}; }
+        if (name === "call_record" && announce) {
+          announce.textContent = "Call ended: " + (data.caller || "") + " to " + (data.callee || "") +
+            ", " + (data.disposition || "") + ".";
+        }
+        soon();
+      });
+    });
+  }
+  if (pollS > 0) {
+    setInterval(function () { if (!document.hidden) { refresh(); } }, pollS * 1000);
+  }
+  setInterval(function () {
+    var now = (Date.now() + skew) / 1000;
+    board.querySelectorAll("[data-since]").forEach(function (td) {
+      td.textContent = clockText(now - parseFloat(td.getAttribute("data-since")));
+    });
+  }, 1000);
+}
+
+// The virtual front panel follows the real LEDs every few seconds while visible.
+function startPanel(panel) {
+  var url = panel.getAttribute("data-panel");
+  setInterval(function () {
+    if (document.hidden) { return; }
+    fetch(url, { credentials: "same-origin" })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        Object.keys(data.leds || {}).forEach(function (name) {
+          var led = panel.querySelector('[data-led="' + name + '"]');
+          var says = panel.querySelector('[data-led-says="' + name + '"]');
+          if (led) {
+            led.className = led.className.replace(/\bled-(on|off|slow|fast|code-\d+)\b/g, "").trim() +
+              " " + data.leds[name].css;
+          }
+          if (says) { says.textContent = data.leds[name].says; }
+        });
+        var night = panel.querySelector("[data-night]");
+        if (night) { night.textContent = data.night_mode ? "on" : "off"; }
+      })
+      .catch(function () { /* the next round tries again */ });
+  }, 3000);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   var list = document.getElementById("live-events");
   if (list && window.EventSource) { startLivePanel(list); }
+  var board = document.getElementById("board");
+  if (board && window.fetch) { startBoard(board); }
+  var panel = document.querySelector("[data-panel]");
+  if (panel && window.fetch) { startPanel(panel); }
 });

@@ -72,8 +72,9 @@
     <ul class="leds" aria-label="LEDs">
       % for led in panel.leds:
       <li><span class="led led-{{led.colour}} {{led.css}}" data-led="{{led.name}}" aria-hidden="true"></span>
-        <span class="led-name">{{led.name}}</span>: <span data-led-says="{{led.name}}">{{led.says}}</span>
-        <span class="help led-meaning">{{led.meaning}}</span></li>
+        <div><span class="led-name">{{led.name}}</span> <span class="led-colour">({{led.colour}})</span>:
+        <strong data-led-says="{{led.name}}">{{led.says}}</strong>
+        <p class="help">{{led.meaning}}</p></div></li>
       % end
     </ul>
     <p>Night mode: <strong data-night>{{'on' if panel.night_mode else 'off'}}</strong></p>

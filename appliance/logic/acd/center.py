@@ -163,14 +163,14 @@ class ContactCenter:
                 if agent_id not in self._queues[name].members or isinstance(queues, Mapping):
                     self.add_member(name, agent_id, level)
             names = set(levels)
-        cmds = self._set_status(agent, StatusEvent.LOG_IN, "login")
+        cmds = self._set_status(agent, StatusEvent.LOG_IN)
         agent.queues = names
         agent.missed_in_row = 0
         return cmds + self.dispatch()
 
     def agent_logout(self, agent_id: str) -> list[Command]:
         agent = self._agent(agent_id)
-        return self._set_status(agent, StatusEvent.LOG_OUT, "logout") + self.dispatch()
+        return self._set_status(agent, StatusEvent.LOG_OUT) + self.dispatch()
 
     def agent_go_on_break(self, agent_id: str, reason: str = "break") -> list[Command]:
         agent = self._agent(agent_id)
@@ -178,7 +178,7 @@ class ContactCenter:
 
     def agent_available(self, agent_id: str) -> list[Command]:
         agent = self._agent(agent_id)
-        cmds = self._set_status(agent, StatusEvent.BECOME_AVAILABLE, "")
+        cmds = self._set_status(agent, StatusEvent.BECOME_AVAILABLE)
         agent.missed_in_row = 0
         return cmds + self.dispatch()
 
@@ -200,7 +200,8 @@ class ContactCenter:
         cmds += self._withdraw_offers(caller)
         caller.agent_id = agent_id
         self._leave_line(caller)
-        cmds += self._cancel_timer(f"max-wait:{call_id}") + self._cancel_timer(f"announce:{call_id}")
+        cmds += self._cancel_timer(f"max-wait:{call_id}")
+        cmds += self._cancel_timer(f"announce:{call_id}")
         cfg = self._queues[caller.queue].config
         if caller.kind is CallerKind.CALL:
             CALLER.fire(caller, CallerEvent.AGENT_ANSWERED)
@@ -231,8 +232,8 @@ class ContactCenter:
             return self.caller_hangs_up(call_id)
         return self._end_call(caller) + self.dispatch()
 
-    def supervise(self, supervisor_id: str, roles: Iterable[str], agent_id: str,
-                  mode: MonitorMode | str) -> list[Command]:
+    def supervise(self, supervisor_id: str, agent_id: str, mode: MonitorMode | str,
+                  roles: Iterable[str]) -> list[Command]:
         """Listen to, whisper to or barge into an agent's call, if the roles allow it."""
         try:
             mode = MonitorMode(mode)
@@ -324,9 +325,8 @@ class ContactCenter:
     def customer_answered(self, callback_id: str) -> list[Command]:
         """The callback's customer picked up: connect them with the agent waiting on the line."""
         caller = self._caller(callback_id)
-        agent = self._agents[caller.agent_id] if caller.agent_id else None
         CALLER.fire(caller, CallerEvent.CUSTOMER_ANSWERED)
-        assert agent is not None
+        agent = self._agents[caller.agent_id]  # set whenever a customer is being dialled
         now = self._clock()
         self._settle(caller, QueueResult.CALLBACK_COMPLETED)
         self._start_talking(agent, caller, now)
@@ -431,7 +431,8 @@ class ContactCenter:
             for _, agent in chosen:
                 del free[agent.id]
             cmds += self._offer(caller, chosen)
-            break
+            if not free:
+                break
         return cmds
 
     # --- inner workings ---------------------------------------------------------------
@@ -482,7 +483,7 @@ class ContactCenter:
             AGENT_STATE.fire(agent, StateEvent.BACKOFF_DONE)
         return cmds
 
-    def _set_status(self, agent: Agent, event: StatusEvent, reason: str) -> list[Command]:
+    def _set_status(self, agent: Agent, event: StatusEvent, reason: str = "") -> list[Command]:
         new = AGENT_STATUS.next_state(agent.id, agent.status, event)
         cmds: list[Command] = []
         if new is not AgentStatus.AVAILABLE:
@@ -492,8 +493,12 @@ class ContactCenter:
         served = set(agent.queues)
         if new is AgentStatus.LOGGED_OUT:
             agent.queues = set()
-        cmds.append(LogEvent(QueueLogEntry(self._clock(), QueueLogKind.AGENT_STATUS,
-                                           agent_id=agent.id, status=new.value, reason=reason)))
+        kind = {StatusEvent.LOG_IN: QueueLogKind.AGENT_LOGIN,
+                StatusEvent.LOG_OUT: QueueLogKind.AGENT_LOGOUT,
+                StatusEvent.TAKE_BREAK: QueueLogKind.AGENT_BREAK,
+                StatusEvent.BECOME_AVAILABLE: QueueLogKind.AGENT_AVAILABLE}[event]
+        cmds.append(LogEvent(QueueLogEntry(self._clock(), kind, agent_id=agent.id,
+                                           reason=agent.break_reason)))
         if new is not AgentStatus.AVAILABLE:
             for name in sorted(served):
                 cmds += self._leave_if_empty(self._queues[name])
