@@ -3,6 +3,7 @@ with its virtual front panel."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import bottle
@@ -21,20 +22,20 @@ FILTER_KEYS = ("from", "to", "number", "page")
 NOT_YET = "This core does not offer {what} yet; update the core to see it here."
 
 
-class _Missing:
-    """What an endpoint the core does not have (404) gives back: shown as 'not available yet'."""
+@dataclass(frozen=True)
+class Missing:
+    """What the core answered 404 for (an older core, or a part that is not running)."""
 
-
-MISSING = _Missing()
+    reason: str
 
 
 def _optional(call: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call the API; MISSING when the core answers 404, a 503 page when it is unreachable."""
+    """Call the API; Missing when the core answers 404, a 503 page when it is unreachable."""
     try:
         return call(*args, **kwargs)
     except ApiError as exc:
         if exc.status == 404:
-            return MISSING
+            return Missing(exc.message)
         if exc.status == 0 or exc.status >= 500:
             raise HTTPError(503, f"The core is not reachable: {exc.message}")
         raise
@@ -70,7 +71,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         except ApiError as exc:
             response.status = 400
             return _calls_page(form, wanted, [], False, error=exc.message)
-        if records is MISSING:
+        if isinstance(records, Missing):
             return _calls_page(form, wanted, [], False,
                                unavailable=NOT_YET.format(what="call records"))
         rows = [record_row(r) for r in records[:PAGE_SIZE]]
@@ -111,8 +112,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def _now(api) -> dict[str, Any]:
         engine = _optional(api.engine)
         records = _optional(api.call_records, limit=RECENT_ON_NOW)
-        return now_blocks(None if engine is MISSING else engine,
-                          None if records is MISSING else records, state.settings.clock())
+        return now_blocks(None if isinstance(engine, Missing) else engine,
+                          None if isinstance(records, Missing) else records, state.settings.clock())
 
     @app.get("/now")
     @require(Role.SUPERVISOR)
@@ -142,10 +143,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         machine = read_machine(state.settings.data_dir)
         return render(
             "system.tpl", title="System",
-            health={} if health is MISSING else health,
-            workers=None if engine is MISSING else [worker_row(w) for w in engine.get("workers", [])],
-            panel=None if snapshot is MISSING else panel_view(snapshot),
-            machine=machine, fmt_bytes=fmt_bytes, fmt_uptime=fmt_uptime, not_yet=NOT_YET)
+            health={} if isinstance(health, Missing) else health,
+            workers=None if isinstance(engine, Missing) else
+            [worker_row(w) for w in engine.get("workers", [])],
+            panel=None if isinstance(snapshot, Missing) else panel_view(snapshot),
+            panel_missing=snapshot.reason if isinstance(snapshot, Missing) else "",
+            machine=machine, fmt_bytes=fmt_bytes, fmt_uptime=fmt_uptime, not_yet=NOT_YET,
+            panel_unavailable=_panel_unavailable)
 
     @app.post("/system/panel")
     @require(Role.ADMIN)
@@ -161,7 +165,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         except ApiError as exc:
             if exc.status == 0 or exc.status >= 500:
                 raise HTTPError(503, f"The core is not reachable: {exc.message}")
-            notice(NOT_YET.format(what="the front panel") if exc.status == 404
+            notice(_panel_unavailable(exc.message) if exc.status == 404
                    else f"The panel did not take it: {exc.message}")
         else:
             state.audit(user.username, "panel_button", f"{button}: {action}")
@@ -176,6 +180,10 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         except ApiError as exc:
             return _json_error(404 if exc.status == 404 else 502, exc.message)
         return panel_json(panel_view(snapshot))
+
+
+def _panel_unavailable(reason: str) -> str:
+    return f"The front panel is not available (yet): the core says “{reason}”."
 
 
 def _done(action: str) -> str:

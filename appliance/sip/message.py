@@ -71,6 +71,9 @@ Supported Timestamp To Unsupported User-Agent Via Warning WWW-Authenticate
 """.split()
 _CANONICAL = {n.lower(): n for n in _KNOWN_NAMES}
 _CANONICAL.update(COMPACT_FORMS)
+# Lowercase spelling (compact forms included) -> the lowercase canonical name,
+# the key under which a message indexes its headers.
+_CANONICAL_KEY = {low: name.lower() for low, name in _CANONICAL.items()}
 
 # Headers whose grammar is a comma-separated list (RFC 3261 §7.3.1); the
 # others may carry commas inside one value (dates, credentials, free text).
@@ -83,7 +86,7 @@ p-asserted-identity p-preferred-identity accept-contact reject-contact request-d
 
 # Headers that must not repeat: two of them make a message ambiguous.
 _SINGLE = frozenset(("From", "To", "Call-ID", "CSeq", "Content-Length", "Max-Forwards"))
-_REQUIRED = ("Via", "From", "To", "Call-ID", "CSeq")
+_REQUIRED_KEYS = ("via", "from", "to", "call-id", "cseq")
 
 REASONS = {
     100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
@@ -114,14 +117,34 @@ def canonical_name(name: str) -> str:
     return _CANONICAL.get(name.lower(), name)
 
 
+# Callers ask for the same few names over and over: remember their index keys.
+_KEYS: dict[str, str] = {}
+_KEYS_MAX = 1024
+
+
+def _key(name: str) -> str:
+    key = _KEYS.get(name)
+    if key is None:
+        key = canonical_name(name).lower()
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        _KEYS[name] = key
+    return key
+
+
 # --------------------------------------------------------------------------
 # Messages
 
 
 class SipMessage:
-    """A request (method, uri) or a response (status, reason) with headers and body."""
+    """A request (method, uri) or a response (status, reason) with headers and body.
 
-    __slots__ = ("method", "uri", "status", "reason", "headers", "body")
+    Lookups go through an index of the headers by lowercase name, built once
+    and dropped by set/add/remove/remove_first and by assigning `headers`:
+    change the headers through those, not by editing the list in place.
+    """
+
+    __slots__ = ("method", "uri", "status", "reason", "_headers", "body", "_index", "_via")
 
     def __init__(
         self,
@@ -136,8 +159,37 @@ class SipMessage:
         self.uri = uri
         self.status = status
         self.reason = reason
-        self.headers = headers if headers is not None else []
+        self._headers = headers if headers is not None else []
         self.body = body
+        self._index: dict[str, list[str]] | None = None
+        self._via: Via | None = None  # the top Via, parsed once
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: list[tuple[str, str]]) -> None:
+        self._headers = value
+        self._changed()
+
+    def _changed(self) -> None:
+        self._index = None
+        self._via = None
+
+    def _lookup(self) -> dict[str, list[str]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for n, v in self._headers:
+                key = n.lower()
+                values = index.get(key)
+                if values is None:
+                    index[key] = [v]
+                else:
+                    values.append(v)
+            self._index = index
+        return index
 
     @classmethod
     def request(cls, method: str, uri: str, headers=(), body: bytes = b"") -> SipMessage:
@@ -159,18 +211,17 @@ class SipMessage:
     # -- headers
 
     def get(self, name: str) -> str | None:
-        key = canonical_name(name).lower()
-        for n, v in self.headers:
-            if n.lower() == key:
-                return v
-        return None
+        values = (self._index or self._lookup()).get(_KEYS.get(name) or _key(name))
+        return values[0] if values else None
 
     def get_all(self, name: str) -> list[str]:
-        key = canonical_name(name).lower()
-        values = [v for n, v in self.headers if n.lower() == key]
+        key = _KEYS.get(name) or _key(name)
+        values = (self._index or self._lookup()).get(key)
+        if not values:
+            return []
         if key in LIST_HEADERS:
             return [item for v in values for item in split_header_list(v)]
-        return values
+        return list(values)
 
     def set(self, name: str, value: str) -> None:
         _check_value(value)
@@ -195,11 +246,12 @@ class SipMessage:
         _check_value(value)
         cname = canonical_name(name)
         key = cname.lower()
-        idx = [i for i, (n, _) in enumerate(self.headers) if n.lower() == key]
+        idx = [i for i, (n, _) in enumerate(self._headers) if n.lower() == key]
         if first:
-            self.headers.insert(idx[0] if idx else 0, (cname, value))
+            self._headers.insert(idx[0] if idx else 0, (cname, value))
         else:
-            self.headers.insert(idx[-1] + 1 if idx else len(self.headers), (cname, value))
+            self._headers.insert(idx[-1] + 1 if idx else len(self._headers), (cname, value))
+        self._changed()
 
     def remove(self, name: str) -> None:
         key = canonical_name(name).lower()
@@ -209,14 +261,15 @@ class SipMessage:
         """Remove the first value of a header, also from a comma-joined line;
         returns it (None when absent)."""
         key = canonical_name(name).lower()
-        for i, (n, v) in enumerate(self.headers):
+        for i, (n, v) in enumerate(self._headers):
             if n.lower() != key:
                 continue
             items = split_header_list(v) if key in LIST_HEADERS else [v]
+            self._changed()
             if len(items) <= 1:
-                del self.headers[i]
+                del self._headers[i]
                 return items[0] if items else v
-            self.headers[i] = (n, ", ".join(items[1:]))
+            self._headers[i] = (n, ", ".join(items[1:]))
             return items[0]
         return None
 
@@ -233,8 +286,8 @@ class SipMessage:
             raise _fail("missing CSeq")
         return _parse_cseq(value)
 
-    # Parsed fresh on every call: the results are mutable and the headers
-    # may change, so a cache would go stale.
+    # A fresh object on every call: the results are mutable. Only the top Via
+    # is kept parsed (parse() needs it anyway); callers get a copy of it.
 
     @property
     def request_uri(self) -> SipUri:
@@ -244,10 +297,15 @@ class SipMessage:
 
     @property
     def top_via(self) -> Via:
+        via = self._via or self._parse_top_via()
+        return Via(via.transport, via.host, via.port, dict(via.params), via.protocol)
+
+    def _parse_top_via(self) -> Via:
         items = split_header_list(self._required("Via"))
         if not items:
             raise _fail("empty Via")
-        return parse_via(items[0])
+        self._via = via = parse_via(items[0])
+        return via
 
     @property
     def from_addr(self) -> NameAddr:
@@ -369,8 +427,11 @@ def parse(data: bytes) -> SipMessage:
     method, uri, status, reason = _parse_start_line(lines[0])
 
     headers: list[tuple[str, str]] = []
-    single: dict[str, str] = {}
+    # lowercase canonical name -> values, handed to the message as its index
+    index: dict[str, list[str]] = {}
     canon = _CANONICAL
+    canon_key = _CANONICAL_KEY
+    key = ""
     for line in lines[1:]:
         if len(line) > MAX_LINE:
             raise _fail("header line too long", 413)
@@ -384,42 +445,50 @@ def parse(data: bytes) -> SipMessage:
             if len(v) > MAX_LINE:
                 raise _fail("header line too long", 413)
             headers[-1] = (n, v)
+            index[key][-1] = v
             continue
         name, colon, value = line.partition(":")
         if not colon:
             raise _fail("header line without a colon")
         name = name.rstrip(" \t")
-        cname = canon.get(name.lower())
+        low = name.lower()
+        cname = canon.get(low)
         if cname is None:
             if not is_token(name):
                 raise _fail("bad header name")
             cname = name
-        if cname in _SINGLE:
-            if cname in single:
-                raise _fail(f"{cname} appears twice")
-            single[cname] = ""
-        headers.append((cname, value.strip(" \t")))
+            key = low
+        else:
+            key = canon_key[low]
+        value = value.strip(" \t")
+        headers.append((cname, value))
+        values = index.get(key)
+        if values is None:
+            index[key] = [value]
+        elif cname in _SINGLE:
+            raise _fail(f"{cname} appears twice")
+        else:
+            values.append(value)
         if len(headers) > MAX_HEADERS:
             raise _fail("too many headers", 413)
-    for n, v in headers:
-        if n in single:
-            single[n] = v
 
-    for name in _REQUIRED:
-        if name not in single and not any(n == name for n, _ in headers):
-            raise _fail(f"missing {name}")
-    if not single["Call-ID"] or not _NO_SPACE_RE.fullmatch(single["Call-ID"]):
+    for name in _REQUIRED_KEYS:
+        if name not in index:
+            raise _fail(f"missing {canon[name]}")
+    call_id = index["call-id"][0]
+    if not call_id or not _NO_SPACE_RE.fullmatch(call_id):
         raise _fail("bad Call-ID")
-    seq_method = _parse_cseq(single["CSeq"])[1]
+    seq_method = _parse_cseq(index["cseq"][0])[1]
     if method is not None and seq_method != method:
         raise _fail("CSeq method does not match the request method")
-    mf = single.get("Max-Forwards")
-    if mf is not None and (not (mf.isascii() and mf.isdigit()) or len(mf) > 3):
+    mf = index.get("max-forwards")
+    if mf is not None and (not (mf[0].isascii() and mf[0].isdigit()) or len(mf[0]) > 3):
         raise _fail("bad Max-Forwards")
 
     body = data[end + 4:]
-    cl = single.get("Content-Length")
+    cl = index.get("content-length")
     if cl is not None:
+        cl = cl[0]
         if not (cl.isascii() and cl.isdigit()):
             raise _fail("bad Content-Length")
         if len(cl) > 9 or int(cl) > MAX_BODY:
@@ -433,12 +502,15 @@ def parse(data: bytes) -> SipMessage:
         raise _fail("body too large", 413)
 
     msg = SipMessage(method, uri, status, reason, headers, body)
+    msg._index = index
     # The top Via is where any answer goes; without a usable one there is none.
-    msg.top_via  # noqa: B018 - parsed to validate it
+    msg._parse_top_via()
     return msg
 
 
 def _has_tag(to: str) -> bool:
+    if "tag" not in to.lower():
+        return False  # neither the parser nor the guess below could find one
     try:
         return parse_name_addr(to).tag is not None
     except SipParseError:

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from appliance.control.api import CDR_COLUMNS
+from appliance.errors import HardwareUnavailable
 from appliance.hw.backends import select_backend
 from appliance.hw.panel import Panel, PanelState
 
@@ -276,25 +277,23 @@ class FakeControlApi:
             panel.tick()
             return 200, panel.snapshot()
         if route == ("POST", "panel", 2):
-            if not panel.backend.simulated:
-                return 409, {"error": "the panel is real hardware: press its buttons on the box"}
-            button = body.get("button") if isinstance(body, dict) else None
-            action = body.get("action") if isinstance(body, dict) else None
-            if button not in ("night", "reset", "status"):
-                return 400, {"error": "button: must be night, reset or status"}
-            if action == "press":
-                panel.press(button)
-            elif action == "release":
-                panel.release(button)
-            elif action == "toggle":
-                if button == "night":
+            # As the core's Core.panel_press: night (or any toggle) flips the night switch,
+            # pressing status is a press and a release, real pins refuse with 409.
+            data = body if isinstance(body, dict) else {}
+            button, action = data.get("button"), data.get("action", "press")
+            if button not in ("night", "reset", "status") or action not in ("press", "release", "toggle"):
+                return 400, {"error": "button: one of night, reset, status; action: press, release or toggle"}
+            try:
+                if action == "toggle" or button == "night":
                     panel.toggle_night()
-                elif panel.is_pressed(button):
-                    panel.release(button)
-                else:
+                elif action == "press":
                     panel.press(button)
-            else:
-                return 400, {"error": "action: must be press, release or toggle"}
+                    if button == "status":
+                        panel.release(button)
+                else:
+                    panel.release(button)
+            except HardwareUnavailable as exc:
+                return 409, {"error": str(exc)}
             self.panel_presses.append((button, action))
             panel.tick()
             return 200, panel.snapshot()

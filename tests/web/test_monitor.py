@@ -254,8 +254,9 @@ def test_panel_json_follows_the_leds(admin, fake_api):
 def test_a_core_without_a_panel_says_not_available_yet(admin, fake_api):
     fake_api.panel = None
     page = admin.get("/system")
-    assert page.status == 200 and "does not offer the front panel yet" in page.text
+    assert page.status == 200
+    assert "The front panel is not available (yet): the core says “no such endpoint”" in page.text
     token = page.csrf()
     reply = admin.post("/system/panel", {"csrf_token": token, "button": "night", "action": "toggle"})
     assert reply.status == 303
-    assert "does not offer the front panel yet" in admin.get("/system").text
+    assert "is not available (yet)" in admin.get("/system").text

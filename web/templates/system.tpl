@@ -64,7 +64,7 @@
 <section id="panel" class="card" aria-labelledby="h-panel">
   <h2 id="h-panel">Front panel</h2>
   % if panel is None:
-  <p class="notice">{{not_yet.format(what='the front panel')}}</p>
+  <p class="notice">{{panel_unavailable(panel_missing)}}</p>
   % else:
   <p class="help">Backend: {{panel.backend or 'unknown'}}{{(' — ' + panel.reason) if panel.reason else ''}}.
   {{'A simulated panel: its buttons can be worked from here.' if panel.simulated else 'Real hardware: the buttons are on the box.'}}</p>
