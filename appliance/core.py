@@ -30,6 +30,9 @@ from appliance.store.atomic import atomic_write_bytes
 from appliance.store.db import Store
 from appliance.store.records import MonthlyLog
 from appliance.switchboard import Switchboard
+from appliance.center_admin import CenterAdmin
+from appliance.logic.acd import ContactCenter
+from appliance.logic.flows import FlowSet
 
 log = logging.getLogger("callbox.core")
 
@@ -67,6 +70,11 @@ class Core:
         self.audit_trail = MonthlyLog(self.data_dir / "audit", time_key="time")
         self.call_records = self.store.call_records
         self.switchboard: Switchboard | None = None
+        self.queue_log = MonthlyLog(self.data_dir / "queue_log", time_key="time")
+        self.contact_center = ContactCenter(time.time)
+        self.flows: FlowSet | None = None
+        self.center_admin = CenterAdmin(self)
+        self.center_admin.load()
         self.panel = None
         self.night_mode = False
         self.exit_code = 0
@@ -139,6 +147,9 @@ class Core:
         regs = {b.aor for b in self.registrar.all_bindings()}
         exts = sorted(self.store.table("extensions").all(), key=lambda e: e["number"])
         return [directory.public_extension(dict(e), e["number"] in regs) for e in exts]
+
+    def extension_numbers(self) -> list[str]:
+        return list(self._secrets)
 
     def extension_or_none(self, number: str) -> dict[str, Any] | None:
         found = self.store.table("extensions").get(_field("number", number))
@@ -345,7 +356,9 @@ class Core:
                 or data.get("action", "press") not in ("press", "release", "toggle"):
             raise ValidationError("button: one of night, reset, status; action: press, release or toggle")
         button, action = data["button"], data.get("action", "press")
-        if action == "toggle" or button == "night":
+        if (button == "night") != (action == "toggle"):
+            raise ValidationError("the night switch is toggled; reset and status are pressed and released")
+        if button == "night":
             self.panel.toggle_night()
         elif action == "press":
             self.panel.press(button)
@@ -383,6 +396,7 @@ class Core:
         self._writer.shutdown(wait=True)
         self._save_registrations(in_background=False)
         self.audit_trail.close()
+        self.queue_log.close()
         self.store.close()
 
     async def run(self) -> None:

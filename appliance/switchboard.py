@@ -21,6 +21,10 @@ from appliance.engine.client import EngineClient, WorkerProcess
 from appliance.errors import EngineError, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
+from appliance.flowcalls import FlowCall
+from appliance.logic.acd import ContactCenter
+from appliance.logic.acd import commands as acd
+from appliance.logic.flows import match_route
 from appliance.tones import ensure_system_sounds
 from appliance.sip import message as sipmsg
 
@@ -75,6 +79,9 @@ class Switchboard:
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
         self.sounds = ensure_system_sounds(core.data_dir / "prompts" / "system")
+        self.center: ContactCenter = core.contact_center
+        self.flow_calls: dict[str, FlowCall] = {}          # SIP Call-ID -> the call the box answered
+        self._acd_timers: dict[str, asyncio.TimerHandle] = {}
 
     # --- the pool ------------------------------------------------------------------------
 
@@ -213,6 +220,11 @@ class Switchboard:
         call = self.leg_owner.get((w.id, leg)) if leg else None
         if call is None:
             return
+        if isinstance(call, FlowCall):
+            call.on_event(kind, event)
+            if kind == "hangup":
+                self.leg_owner.pop((w.id, leg), None)
+            return
         if kind == "ringing":
             self._run(w, call, call.on_ringing(leg))
         elif kind == "dtmf":
@@ -249,6 +261,16 @@ class Switchboard:
         caller = self.core.extension_or_none(placed.caller_ext)
         if caller is not None:
             call.caller["name"] = caller.get("name", "")
+        flows = self.core.flows
+        if (self.core.extension_or_none(call.dialled) is None and flows is not None
+                and match_route(flows.routes, call.dialled, placed.caller_ext) is not None):
+            fc = FlowCall(self, w, leg, call_id, call.dialled, placed.caller_ext, call.caller.get("name", ""),
+                          flows, caller_is_extension=True)
+            del self.calls[(w.id, leg)]
+            self.leg_owner[(w.id, leg)] = fc
+            self.flow_calls[call_id] = fc
+            await fc.begin()
+            return
         self._run(w, call, self._route(call, placed))
 
     def _came_from_edge(self, source: str) -> bool:
@@ -360,6 +382,111 @@ class Switchboard:
                     await self._on_event(w, {"event": "hangup", "leg": cmd.leg, "cause": 503, "by": "local"})
         except EngineError as e:
             log.info("%s refused %s: %s", w.id, cmd, e)
+
+    # --- calls the box answers (flows, queues) ------------------------------------------------
+
+    async def send(self, w: Worker, cmd: str, **fields: Any) -> None:
+        if w.client is None or not w.alive:
+            return
+        try:
+            await w.client.command(cmd, **fields)
+        except EngineError as e:
+            log.info("%s refused %s %s: %s", w.id, cmd, fields.get("leg", ""), e)
+
+    def own_leg(self, w: Worker, leg: str, owner: Any) -> None:
+        self.leg_owner[(w.id, leg)] = owner
+
+    def prompt_file(self, name: str, language: str) -> str | None:
+        base = self.core.data_dir / "prompts"
+        for lang in (language, "en"):
+            path = base / lang / f"{name}.wav"
+            if path.exists():
+                return str(path)
+        log.warning("prompt %s (%s) is missing", name, language)
+        return None
+
+    def announcement(self, cmd: acd.Play) -> list[str]:
+        """Prompt names that say an ACD announcement (position, wait, agent number)."""
+        try:
+            from appliance import prompts
+        except ImportError:
+            return [cmd.prompt]
+        language = "en"
+        if "position" in cmd.args:
+            return prompts.announce_position(int(cmd.args["position"]), language)
+        if "minutes" in cmd.args:
+            return prompts.announce_wait(int(cmd.args["minutes"]), language)
+        if "agent" in cmd.args:
+            return prompts.announce_agent(str(cmd.args["agent"]), language)
+        return [cmd.prompt]
+
+    def run_acd(self, commands: list[acd.Command], answered_leg: str | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        for cmd in commands:
+            fc = self.flow_calls.get(getattr(cmd, "call_id", "") or "")
+            if isinstance(cmd, acd.LogEvent):
+                entry = cmd.entry.to_dict()
+                self.core.queue_log.append(entry)
+                self.core.events.publish("queue", **entry)
+                target = self.flow_calls.get(cmd.entry.call_id)
+                if target is not None and cmd.entry.result:
+                    target.outcome = cmd.entry.result
+            elif isinstance(cmd, acd.StartTimer):
+                old = self._acd_timers.pop(cmd.name, None)
+                if old:
+                    old.cancel()
+                self._acd_timers[cmd.name] = loop.call_later(
+                    max(0.0, cmd.at - time.time()), self._acd_timer, cmd.name)
+            elif isinstance(cmd, acd.CancelTimer):
+                old = self._acd_timers.pop(cmd.name, None)
+                if old:
+                    old.cancel()
+            elif fc is None:
+                log.debug("ACD command for a call that is gone: %s", cmd)
+            elif isinstance(cmd, acd.Ring):
+                fc.ring_agent(cmd)
+            elif isinstance(cmd, acd.StopRinging):
+                fc.stop_ringing(cmd.agent_id)
+            elif isinstance(cmd, acd.Bridge):
+                fc.bridge_agent(cmd.agent_id, answered_leg)
+            elif isinstance(cmd, acd.Play):
+                fc.play_announcement(cmd)
+            elif isinstance(cmd, acd.Overflow):
+                number = cmd.destination.removeprefix("extension:")
+                if number.isdigit() and self.core.extension_or_none(number):
+                    fc.outcome = fc.outcome or "TIMEOUT"
+                    fc._to_extension(number)
+                else:
+                    fc._finish(hangup_caller=True, by="box")
+            elif isinstance(cmd, acd.Hangup):
+                fc.outcome = fc.outcome or cmd.reason.upper()
+                fc._finish(hangup_caller=True, by="box")
+            else:
+                log.info("ACD command not carried out yet: %s", cmd)
+
+    def _acd_timer(self, name: str) -> None:
+        self._acd_timers.pop(name, None)
+        self.run_acd(self.center.timer_fired(name))
+
+    def take_over_for_extension(self, fc: FlowCall, number: str) -> None:
+        """A flow sent its caller to an extension: the ordinary call machine rings it."""
+        self.flow_calls.pop(fc.call_id, None)
+        call = Call(fc.call_id, fc.inbound, {"number": fc.caller, "name": fc.caller_name}, number, self.clock,
+                    worker=fc.w.id, direction=fc.direction)
+        call.answer_time = None
+        self.calls[(fc.w.id, fc.inbound)] = call
+        self.leg_owner[(fc.w.id, fc.inbound)] = call
+        asyncio.ensure_future(self.send(fc.w, "stop_play", leg=fc.inbound))
+        placed = Placement(fc.w.id, 1 + max(1, fc.w.room), fc.caller)
+        call.dialled = number
+        self._run(fc.w, call, self._route(call, placed))
+
+    def finish_flow_call(self, fc: FlowCall, record: dict[str, Any]) -> None:
+        self.flow_calls.pop(fc.call_id, None)
+        self.placements.pop(fc.call_id, None)
+        for key in [k for k, v in self.leg_owner.items() if v is fc]:
+            del self.leg_owner[key]
+        self._write_record(record)
 
     def _write_record(self, record: dict[str, Any]) -> None:
         record = dict(record)

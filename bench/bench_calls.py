@@ -46,6 +46,7 @@ LEVELS = (10, 20, 40)
 MAX_CONVERSATIONS = 44     # engine.max_calls: 22 workers of 4 legs with the pjsua2 wheel
 HOLD_S = 20.0              # how long each call talks
 CALLS_PER_S = 10           # how fast the calls of one level are placed
+IDLE_S = 10.0              # how long the idle box is measured, before the first level
 SETTLE_S = 2.0             # after the last call is up, before the CPU window opens
 CALLER = "1001"
 FIRST_AGENT = 2001
@@ -529,7 +530,7 @@ def run(levels: tuple[int, ...] = LEVELS, hold_s: float = HOLD_S,
             pids = [box.proc.pid] + box.worker_pids()
             before = [cpu_seconds(p) for p in pids]
             t0 = time.monotonic()
-            time.sleep(5)
+            time.sleep(IDLE_S)
             idle_pct = (sum(cpu_seconds(p) for p in pids) - sum(before)) / (time.monotonic() - t0) * 100
             for calls in levels:
                 level = run_level(box, work, calls, caller_port, agent_port, hold_s)

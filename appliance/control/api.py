@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
 
-from appliance.errors import CallboxError, Conflict, HardwareUnavailable, NotFound, SettingError, ValidationError
+from appliance.errors import CallboxError, Conflict, FlowInvalid, HardwareUnavailable, NotFound, SettingError, ValidationError
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -174,8 +174,8 @@ def _cdr_query(request: web.Request) -> list[dict[str, Any]]:
         limit = int(q.get("limit", "100"))
     except ValueError:
         raise ValidationError("offset/limit: must be numbers") from None
-    if not 0 <= offset and 1 <= limit <= 10000:
-        raise ValidationError("limit: must be between 1 and 10000")
+    if offset < 0 or not 1 <= limit <= 10000:
+        raise ValidationError("offset must not be negative and limit must be between 1 and 10000")
     number = q.get("number", "")
     match = (lambda r: number in (r.get("caller") or "") or number in (r.get("callee") or "")) if number else None
     return _core(request).call_records.query(start, end, match, offset=offset, limit=limit)
@@ -212,6 +212,46 @@ async def panel_press(request: web.Request) -> web.Response:
         return web.json_response(_core(request).panel_press(await _body(request)))
     except HardwareUnavailable as e:
         return _error(409, str(e))
+
+
+async def list_queues(request: web.Request) -> web.Response:
+    return web.json_response({"queues": _core(request).center_admin.queues()})
+
+
+async def create_queue(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).center_admin.create_queue(await _body(request)), status=201)
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    return web.json_response({"agents": _core(request).center_admin.agents()})
+
+
+async def create_agent(request: web.Request) -> web.Response:
+    admin = _core(request).center_admin
+    return web.json_response(admin.create_agent(request.match_info["ext"], await _body(request)), status=201)
+
+
+async def agent_action(request: web.Request) -> web.Response:
+    admin = _core(request).center_admin
+    body = await _body(request) if request.can_read_body else {}
+    return web.json_response(admin.agent_action(request.match_info["ext"], request.match_info["action"], body))
+
+
+async def get_flows(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).center_admin.get_flows())
+
+
+async def put_flows(request: web.Request) -> web.Response:
+    try:
+        return web.json_response(_core(request).center_admin.put_flows(await _body(request)))
+    except FlowInvalid as e:
+        return web.json_response({"error": str(e), "problems": [
+            {"where": p.where, "id": p.id, "field": p.field, "reason": p.reason, "message": str(p)}
+            for p in e.problems]}, status=400)
+
+
+async def queue_log(request: web.Request) -> web.Response:
+    return web.json_response({"events": _core(request).queue_log.query(None, None, limit=200)})
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -272,6 +312,14 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/queues", list_queues)
+    r.add_post("/api/queues", create_queue)
+    r.add_get("/api/agents", list_agents)
+    r.add_post("/api/agents/{ext}", create_agent)
+    r.add_post("/api/agents/{ext}/{action}", agent_action)
+    r.add_get("/api/flows", get_flows)
+    r.add_put("/api/flows", put_flows)
+    r.add_get("/api/queue-log", queue_log)
     r.add_get("/api/panel", panel)
     r.add_post("/api/panel/press", panel_press)
     r.add_get("/api/events", events)

@@ -122,7 +122,7 @@ class DigestAuth:
     def new_nonce(self) -> str:
         stamp = struct.pack(">Q", int(self.clock() * 1000))
         body = stamp + secrets.token_bytes(8)
-        mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        mac = hmac.digest(self._key, body, "sha256")[:16]
         return base64.urlsafe_b64encode(body + mac).decode("ascii").rstrip("=")
 
     def _nonce_age(self, nonce: str) -> float | None:
@@ -138,7 +138,7 @@ class DigestAuth:
         if len(raw) != _NONCE_RAW_LEN or base64.urlsafe_b64encode(raw)[:43] != nonce.encode():
             return None
         body, mac = raw[:16], raw[16:]
-        want = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        want = hmac.digest(self._key, body, "sha256")[:16]
         if not hmac.compare_digest(mac, want):
             return None
         (millis,) = struct.unpack(">Q", body[:8])

@@ -220,7 +220,8 @@ class SipEdge:
                headers: list[tuple[str, str]] | tuple = ()) -> None:
         resp = sipmsg.make_response(req, status, reason, to_tag=_to_tag(req) if status >= 200 else None,
                                     headers=list(headers) + [("Server", "Callbox")])
-        self._stamp_received(resp, source)
+        if not _stamp_response(resp, req, source):
+            self._stamp_received(resp, source)
         data = resp.to_bytes()
         if status >= 200:
             key = _transaction_key(req, source)
@@ -296,7 +297,7 @@ class SipEdge:
             now = self.registrar_clock()
             for b in result.bindings:
                 headers.append(("Contact", f"<{b.contact}>;expires={b.expires_in(now)}"))
-            headers.append(("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())))
+            headers.append(("Date", _http_date()))
         elif result.status == 423 and result.min_expires:
             headers.append(("Min-Expires", str(result.min_expires)))
         self._reply(req, source, result.status, result.reason, headers)
@@ -377,15 +378,7 @@ class SipEdge:
             via = sipmsg.parse_via(vias[0])
         except SipParseError:
             return
-        changed = False
-        if via.host != source.ip:
-            via.params["received"] = source.ip
-            changed = True
-        if "rport" in via.params and not via.params["rport"]:
-            via.params["rport"] = str(source.port)
-            via.params["received"] = source.ip
-            changed = True
-        if changed:
+        if _stamp_via(via, source):
             msg.remove_first("Via")
             msg.add("Via", str(via), first=True)
 
@@ -394,12 +387,71 @@ class SipEdge:
         return (source.ip, source.port)
 
 
+def _stamp_via(via: sipmsg.Via, source: Source) -> bool:
+    """Add received= and fill in an empty rport= for where the message came from; whether anything changed."""
+    changed = False
+    if via.host != source.ip:
+        via.params["received"] = source.ip
+        changed = True
+    if "rport" in via.params and not via.params["rport"]:
+        via.params["rport"] = str(source.port)
+        via.params["received"] = source.ip
+        changed = True
+    return changed
+
+
+def _stamp_response(resp: sipmsg.SipMessage, req: sipmsg.SipMessage, source: Source) -> bool:
+    """_stamp_received for a response of make_response(req), without parsing its Via again: the
+    request's top Via was parsed with the request. False when the response is not of that shape."""
+    headers = resp.headers
+    top = req.get("Via")
+    if not headers or headers[0] != ("Via", top):
+        return False
+    vias = 1
+    while vias < len(headers) and headers[vias][0] == "Via":
+        vias += 1
+    if any(n.lower() == "via" for n, _ in headers[vias:]):
+        return False
+    try:
+        via = req.top_via
+    except SipParseError:
+        return False
+    if _stamp_via(via, source):
+        # As remove_first("Via") and add("Via", ..., first=True) would: the rest of a comma-joined line stays.
+        items = sipmsg.split_header_list(top) if "," in top else ()
+        rest = [("Via", ", ".join(items[1:]))] if len(items) > 1 else []
+        resp.headers = [("Via", str(via)), *rest, *headers[1:]]
+    return True
+
+
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def _http_date() -> str:
+    """The Date header value for now (RFC 3261 §20.17), made once a second."""
+    global _date_cache
+    now = time.time()
+    second = int(now)
+    if _date_cache[0] != second:
+        _date_cache = (second, time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now)))
+    return _date_cache[1]
+
+
 def _transaction_key(req: sipmsg.SipMessage, source: Source) -> tuple | None:
     """RFC 3261 §17.2.3: the top Via's branch (with the method and where it came from)."""
-    vias = req.get_all("Via")
-    if not vias:
+    lines = req.get_lines("Via")
+    if not lines:
         return None
-    top = vias[0]
+    top = lines[0]
+    if any("," in line for line in lines) or not top.strip():
+        # Comma-joined lists (split as get_all does, refusing what it refuses), or an empty
+        # first line that the first item of the next one stands for.
+        vias = req.get_all("Via")
+        if not vias:
+            return None
+        top = vias[0]
+    else:
+        top = top.strip()
     i = top.find("branch=")
     if i < 0:
         return None

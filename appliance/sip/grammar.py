@@ -32,6 +32,16 @@ _HEADERCHARS_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$@]|%[0-9A-Fa-f]{2
 _TEL_RE = re.compile(r"[0-9A-Fa-f*#+\-.()pPwW]+")
 _DISPLAY_TOKENS_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~ \t]*")
 _GENVALUE_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~\[\]:]+")
+# The usual shape, sip:user@host:port;params, in one match. Its parts are the
+# patterns above, so whatever it accepts parse_uri's general path accepts the
+# same way; anything else (and a port out of range) takes the general path.
+_SIMPLE_URI_RE = re.compile(
+    r"([sS][iI][pP][sS]?):"
+    r"(?:((?:[A-Za-z0-9\-_.!~*'()&=+$,;?/#]|%[0-9A-Fa-f]{2})+)@)?"
+    r"([A-Za-z0-9_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_])?\.?)"
+    r"(?::([0-9]{1,5}))?"
+    r"(?:;([^?@]*))?"
+)
 
 
 def _fail(reason: str, status: int = 400) -> SipParseError:
@@ -229,6 +239,12 @@ def _parse_uri_params(s: str) -> dict[str, str]:
 
 def parse_uri(s: str) -> SipUri:
     """Parse a sip:, sips: or tel: URI (RFC 3261 §19.1, RFC 3966)."""
+    m = _SIMPLE_URI_RE.fullmatch(s)
+    if m is not None:
+        scheme, user, host, port, params = m.groups()
+        if port is None or 0 < int(port) < 65536:
+            return SipUri(scheme.lower(), user, None, host, None if port is None else int(port),
+                          _parse_uri_params(params) if params is not None else {}, {})
     scheme, colon, rest = s.partition(":")
     scheme = scheme.lower()
     if not colon or scheme not in ("sip", "sips", "tel") or not rest:
@@ -382,11 +398,15 @@ def parse_via(s: str) -> Via:
 # --------------------------------------------------------------------------
 # Credentials and challenges
 
-_AUTH_PARAM_RE = re.compile(
-    r"[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
-    r"(?:\"((?:[^\"\\]|\\.)*)\"|([A-Za-z0-9\-.!%*_+`'~/:@=]+))[ \t]*(?:,|$)",
-    re.S,
-)
+_AUTH_PARAM = (r"[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
+               r"(?:\"((?:[^\"\\]|\\.)*)\"|([A-Za-z0-9\-.!%*_+`'~/:@=]+))[ \t]*")
+_AUTH_PARAM_RE = re.compile(_AUTH_PARAM + r"(?:,|$)", re.S)
+# Each parameter can end in one place only (a name has no '=', a token no
+# blank or comma, a quoted string ends at its first unescaped quote), so a
+# list that matches as a whole splits into the parameters the step-by-step
+# loop below would find: one match to check it, one findall to take it apart.
+_AUTH_LIST_RE = re.compile(f"(?:{_AUTH_PARAM},)*{_AUTH_PARAM}", re.S)
+_AUTH_ITEM_RE = re.compile(_AUTH_PARAM + r"(?:,|\Z)", re.S)
 
 
 def parse_auth(value: str) -> tuple[str, dict[str, str]]:
@@ -396,6 +416,15 @@ def parse_auth(value: str) -> tuple[str, dict[str, str]]:
     if not scheme or not is_token(scheme):
         raise _fail("bad authentication scheme")
     params: dict[str, str] = {}
+    if rest and _AUTH_LIST_RE.fullmatch(rest) is not None:
+        for name, quoted, token in _AUTH_ITEM_RE.findall(rest):
+            name = name.lower()
+            if name in params:
+                raise _fail(f"authentication parameter {name} appears twice")
+            # A token is never empty, so an empty one means the value was quoted.
+            params[name] = token or _unescape(quoted)
+        return scheme, params
+    # Malformed (or empty): the step-by-step parse, which names what is wrong.
     pos, n = 0, len(rest)
     match = _AUTH_PARAM_RE.match
     while pos < n:

@@ -223,6 +223,10 @@ class SipMessage:
             return [item for v in values for item in split_header_list(v)]
         return list(values)
 
+    def get_lines(self, name: str) -> list[str]:
+        """The value of each line of a header as it was sent: comma-joined lists are not split."""
+        return list((self._index or self._lookup()).get(_KEYS.get(name) or _key(name), ()))
+
     def set(self, name: str, value: str) -> None:
         _check_value(value)
         cname = canonical_name(name)

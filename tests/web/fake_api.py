@@ -277,14 +277,16 @@ class FakeControlApi:
             panel.tick()
             return 200, panel.snapshot()
         if route == ("POST", "panel", 2):
-            # As the core's Core.panel_press: night (or any toggle) flips the night switch,
-            # pressing status is a press and a release, real pins refuse with 409.
+            # As the core's Core.panel_press: the night switch is toggled, reset and status are
+            # pressed and released (a status press releases itself); real pins refuse with 409.
             data = body if isinstance(body, dict) else {}
             button, action = data.get("button"), data.get("action", "press")
             if button not in ("night", "reset", "status") or action not in ("press", "release", "toggle"):
                 return 400, {"error": "button: one of night, reset, status; action: press, release or toggle"}
+            if (button == "night") != (action == "toggle"):
+                return 400, {"error": "the night switch is toggled; reset and status are pressed and released"}
             try:
-                if action == "toggle" or button == "night":
+                if button == "night":
                     panel.toggle_night()
                 elif action == "press":
                     panel.press(button)

@@ -260,3 +260,10 @@ def test_a_core_without_a_panel_says_not_available_yet(admin, fake_api):
     reply = admin.post("/system/panel", {"csrf_token": token, "button": "night", "action": "toggle"})
     assert reply.status == 303
     assert "is not available (yet)" in admin.get("/system").text
+
+
+def test_a_real_hardware_panel_shows_its_leds_but_no_buttons(admin, fake_api):
+    fake_api.panel.backend.simulated = False
+    page = admin.get("/system")
+    assert 'data-led="ready"' in page.text and "Real hardware" in page.text
+    assert 'name="button"' not in page.text

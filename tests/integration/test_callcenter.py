@@ -1,0 +1,92 @@
+"""The heart of the box, end to end with real phones: a caller dials the service number, hears the
+menu, presses 1, waits in the queue with music, and the logged-in agent's phone rings and talks."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration.test_calls import call_records, registered_phone
+from tests.peers.audio import tone_present, write_sine
+from tests.peers.phones import Phone
+
+pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
+pytestmark = pytest.mark.peers
+
+FLOWS = {
+    "schema": 1, "version": 1, "language": "en",
+    "routes": [{"name": "service", "did": "500", "destination": "menu"}],
+    "nodes": {
+        "menu": {"kind": "ivr_menu", "prompt": "menu", "choices": {"1": "sales"}, "timeout_s": 5,
+                 "retries": 1, "invalid_destination": "bye"},
+        "sales": {"kind": "queue", "queue": "sales"},
+        "bye": {"kind": "hangup"},
+    },
+}
+
+
+@pytest.fixture
+def box(core_factory):
+    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
+
+
+@pytest.fixture
+def phones():
+    made: list[Phone] = []
+
+    def make(name: str) -> Phone:
+        p = Phone(name)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def test_flows_with_a_dangling_node_are_refused_with_the_node_named(box):
+    bad = dict(FLOWS, nodes=dict(FLOWS["nodes"], menu=dict(FLOWS["nodes"]["menu"], choices={"1": "nowhere"})))
+    status, body = box.api("PUT", "/api/flows", bad)
+    assert status == 400
+    assert any(p["id"] == "menu" for p in body["problems"]) and "nowhere" in body["error"]
+    assert box.api("GET", "/api/flows")[0] == 404  # nothing was stored
+
+
+def test_ivr_queue_agent_with_audio(box, phones, tmp_path):
+    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
+    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 1.0)  # the menu prompt, as a tone
+    customer = registered_phone(box, phones, "1001")
+    agent = registered_phone(box, phones, "1010")
+    assert box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 15})[0] == 201
+    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
+    status, body = box.api("PUT", "/api/flows", FLOWS)
+    assert status == 200, body
+    assert box.api("POST", "/api/agents/1010/login", {})[1]["status"] == "AVAILABLE"
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)  # the box answered: the IVR
+    customer.record(tmp_path / "customer-menu.wav")
+    time.sleep(1.2)
+    customer.stop_record()
+    assert tone_present(tmp_path / "customer-menu.wav", 600, start_s=0.2)  # heard the menu
+    customer.dtmf("1")
+    incoming = agent.wait_for("incoming", timeout=15)  # the queue rings the agent
+    assert "1001" in incoming["from"]
+    agent.answer()
+    time.sleep(0.5)
+    customer.play_tone(1000)
+    agent.play_tone(400)
+    customer.record(tmp_path / "customer-heard.wav")
+    agent.record(tmp_path / "agent-heard.wav")
+    time.sleep(1.5)
+    customer.stop_record()
+    agent.stop_record()
+    assert tone_present(tmp_path / "agent-heard.wav", 1000, start_s=0.3)
+    assert tone_present(tmp_path / "customer-heard.wav", 400, start_s=0.3)
+    customer.hangup()
+    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    record = call_records(box)[0]
+    assert (record["queue"], record["agent"], record["outcome"]) == ("sales", "1010", "ANSWERED")
+    assert record["flow"][:2] == ["menu", "sales"]
+    kinds = [e["event"] for e in box.api("GET", "/api/queue-log")[1]["events"]]
+    assert "ENTERED" in kinds and "ANSWERED" in kinds
