@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__, directory
-from appliance.errors import Conflict, NotFound, SettingError, ValidationError
+from appliance.errors import Conflict, NotFound, SettingError, SipParseError, ValidationError
+from appliance.sip.message import parse_uri
+from appliance.trunks import Trunks
 from appliance.events import EventBus
 from appliance.settings import Settings, declaration
 from appliance.sip.digest import DigestAuth
@@ -40,6 +42,13 @@ HOUSEKEEPING_S = 1.0
 # Refreshes that change only the expiry are written this often, so a restart keeps them.
 REGISTRATION_SNAPSHOT_S = 60.0
 REGISTRATION_SAVE_DELAY_S = 0.2
+
+
+def _request_user(req) -> str:
+    try:
+        return parse_uri(req.uri or "").user or ""
+    except SipParseError:
+        return ""
 
 
 def _field(name: str, value: Any):
@@ -92,7 +101,10 @@ class Core:
                             identity_key=secrets.token_bytes(32), forward_target=self._forward_target,
                             on_bindings_changed=self._bindings_changed,
                             advertised_host=self._advertised_host(), clock=clock,
-                            registrar_clock=self.registrar_clock)
+                            registrar_clock=self.registrar_clock,
+                            trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, _request_user(req)),
+                            response_hook=lambda msg: self.trunks.on_response(msg))
+        self.trunks = Trunks(self)
         self._restore_registrations()
         self._save_pending = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
@@ -293,6 +305,7 @@ class Core:
         s = self.settings
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
         self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
+        await self.trunks.start()
         if not s["sip.forward_to"] and s["engine.enabled"]:
             self.switchboard = Switchboard(self, bind=s["engine.bind"] or self._advertised_host())
             await self.switchboard.start(s["engine.max_calls"])
@@ -388,6 +401,7 @@ class Core:
                 self.panel.tick()
 
     async def stop(self) -> None:
+        await self.trunks.stop()
         if self.switchboard is not None:
             await self.switchboard.stop()
         await self.edge.stop()

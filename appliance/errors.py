@@ -117,3 +117,15 @@ class FlowInvalid(ValidationError):
 
 class FlowStepError(CallboxError):
     """A call-flow run was asked for a step its transition table does not allow."""
+
+
+class AudioToolError(CallboxError):
+    """espeak-ng or sox is missing, failed or hung; no prompt was written."""
+
+
+class FlowRejected(ApiError):
+    """The core refused a call-flow set; `problems` names each fault and the node it is on."""
+
+    def __init__(self, message: str, problems: list[dict]):
+        super().__init__(400, message)
+        self.problems = problems

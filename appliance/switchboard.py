@@ -258,18 +258,35 @@ class Switchboard:
             log.warning("refusing call %s that did not come through the edge (%s)", call_id, event.get("source"))
             self._run(w, call, call.refuse(403))
             return
-        caller = self.core.extension_or_none(placed.caller_ext)
-        if caller is not None:
-            call.caller["name"] = caller.get("name", "")
+        from_trunk = placed.caller_ext.startswith("trunk:")
+        if from_trunk:
+            # An outside caller: the number is theirs, the dialled number is our DID.
+            call.trunk = placed.caller_ext.removeprefix("trunk:")
+            call.direction = "inbound"
+            call.caller = {"number": str(caller_id.get("number") or "anonymous"),
+                           "name": str(caller_id.get("name") or "")}
+            destination = self.core.trunks.inbound_destination(call.dialled, call.caller["number"])
+            if destination and destination.startswith("extension:"):
+                call.dialled = destination.removeprefix("extension:")
+                self._run(w, call, self._route(call, placed))
+                return
+        else:
+            caller = self.core.extension_or_none(placed.caller_ext)
+            if caller is not None:
+                call.caller["name"] = caller.get("name", "")
         flows = self.core.flows
         if (self.core.extension_or_none(call.dialled) is None and flows is not None
-                and match_route(flows.routes, call.dialled, placed.caller_ext) is not None):
-            fc = FlowCall(self, w, leg, call_id, call.dialled, placed.caller_ext, call.caller.get("name", ""),
-                          flows, caller_is_extension=True)
+                and match_route(flows.routes, call.dialled, call.caller["number"]) is not None):
+            fc = FlowCall(self, w, leg, call_id, call.dialled, call.caller["number"], call.caller.get("name", ""),
+                          flows, caller_is_extension=not from_trunk)
             del self.calls[(w.id, leg)]
             self.leg_owner[(w.id, leg)] = fc
             self.flow_calls[call_id] = fc
             await fc.begin()
+            return
+        if from_trunk and self.core.extension_or_none(call.dialled) is None:
+            # Nothing routes this DID: and a trunk call never goes back out (toll fraud).
+            self._run(w, call, call.refuse(404))
             return
         self._run(w, call, self._route(call, placed))
 
@@ -282,7 +299,7 @@ class Switchboard:
         dialled = call.dialled
         ext = self.core.extension_or_none(dialled)
         if ext is None:
-            return call.refuse(404)
+            return self._route_out(call, placed)
         bindings = self.core.registrar.lookup(dialled)
         if not bindings:
             return call.refuse(480)
@@ -292,6 +309,25 @@ class Switchboard:
         per_wave = max(1, placed.legs - 1)
         waves = [targets[i:i + per_wave] for i in range(0, len(targets), per_wave)]
         return call.ring(waves, self.ring_timeout_s)
+
+    def _route_out(self, call: Call, placed: Placement) -> list[Command]:
+        """An outside number: class of service, the outbound route, its trunks in failover order."""
+        from appliance.errors import ValidationError
+        from appliance.logic.routing import fails_over
+        try:
+            decision, attempts = self.core.trunks.plan(placed.caller_ext, call.dialled)
+        except ValidationError:
+            return call.refuse(404)
+        call.direction = "outbound"
+        if not decision.allowed:
+            log.info("call %s from %s to %s refused: %s", call.call_id, placed.caller_ext, call.dialled,
+                     decision.verdict)
+            return call.refuse(404 if str(decision.verdict) in ("NO_ROUTE", "INTERNAL") else 403)
+        if not attempts:
+            return call.refuse(503)
+        call.advance_on = fails_over
+        waves = [[Target(a["uri"], None, trunk=a["trunk"], auth=a.get("auth"))] for a in attempts]
+        return call.ring(waves, self.ring_timeout_s * 2)
 
     def _in_call(self, extension: str) -> bool:
         for call in self.calls.values():
@@ -374,8 +410,9 @@ class Switchboard:
                 await w.client.command("reject", leg=cmd.leg, status=cmd.status)
             elif isinstance(cmd, Dial):
                 try:
+                    extra = {"auth": cmd.auth} if cmd.auth else {}
                     await w.client.command("call", leg=cmd.leg, uri=cmd.uri, caller_id=cmd.caller_id,
-                                           timeout_s=cmd.timeout_s)
+                                           timeout_s=cmd.timeout_s, **extra)
                 except EngineError as e:
                     # The worker could not place the leg (full, bad URI): the call sees it as failed.
                     log.warning("could not dial %s: %s", cmd.uri, e)

@@ -16,10 +16,16 @@ call held long enough to overlap all others. While all calls are up, the CPU
 time of the core and of every engine worker (utime + stime of the whole
 process, all threads) is read over a steady window, and the resident memory of
 each worker. Call set-up time is sipp's response time from sending the INVITE
-to the 200 OK (the agents' phones answer at once).
+to the 200 OK (the agents' phones answer at once). A level counts only if no
+call failed, the box wrote an ANSWERED record for each, and its RTP reached
+both phones at (nearly) 50 packets a second per call. Results and how to read
+them: docs/capacity.md, "Measured".
 
     .venv/bin/python -m bench calls
     .venv/bin/python bench/bench_calls.py
+
+CALLBOX_BENCH_KEEP=1 keeps the core's log, the data directory (engine logs in
+run/) and every sipp trace, and prints where.
 """
 
 from __future__ import annotations
@@ -340,7 +346,7 @@ class Level:
     def audio_ok(self) -> bool:
         """Each leg got (nearly) its 50 packets a second from the box, both ways, and the box dropped none."""
         wanted = PACKETS_PER_S * self.calls * MIN_AUDIO_SHARE
-        return (self.rtp_to_callers_pps >= wanted and self.rtp_to_agents_pps >= wanted
+        return (self.up_seen == self.calls and self.rtp_to_callers_pps >= wanted and self.rtp_to_agents_pps >= wanted
                 and self.worker_drops == 0)
 
     @property
@@ -392,21 +398,29 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
     agents = Sipp(f"{name}-agents", work, "answer.xml",
                   ["-p", str(agent_port), "-m", str(calls), "-mi", "127.0.0.1", "-mp", str(AGENT_MEDIA_PORT),
                    "-timeout", f"{int(budget + 10)}s"])
-    time.sleep(0.5)  # the agents' socket is bound before the first INVITE comes
-    callers = Sipp(f"{name}-callers", work, "caller.xml",
-                   ["-inf", str(inf), "-p", str(caller_port), "-m", str(calls), "-l", str(calls),
-                    "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)),
-                    "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA_PORT), "-recv_timeout", str(RECV_TIMEOUT_MS),
-                    "-timeout", f"{int(budget)}s", "-trace_rtt", "-rtt_freq", "1"],
-                   target=f"127.0.0.1:{box.sip_port}")
-    began = time.monotonic()
+    callers: Sipp | None = None
     try:
+        time.sleep(0.5)  # the agents' socket is bound before the first INVITE comes
+        callers = Sipp(f"{name}-callers", work, "caller.xml",
+                       ["-inf", str(inf), "-p", str(caller_port), "-m", str(calls), "-l", str(calls),
+                        "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)),
+                        "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA_PORT), "-recv_timeout", str(RECV_TIMEOUT_MS),
+                        "-timeout", f"{int(budget)}s", "-trace_rtt", "-rtt_freq", "1"],
+                       target=f"127.0.0.1:{box.sip_port}")
+        began = time.monotonic()
         # Steady state: every call talking (or the ramp plus a margin gone by, if some failed), and
         # the phones' RTP sockets full. sipp never reads them, so from then on every packet the box
         # delivers is counted by the kernel as dropped: the count of packets that arrived.
+        # A level the box cannot fully carry is measured once the calls it took stop growing.
         deadline = began + ramp_s + RECV_TIMEOUT_MS / 1000
+        seen, changed = -1, began
         while time.monotonic() < deadline and callers.proc.poll() is None:
-            if talking(box) >= calls and all(_drops([p]) > 0 for p in (callers.proc.pid, agents.proc.pid)):
+            now_up = talking(box)
+            if now_up >= calls and all(_drops([p]) > 0 for p in (callers.proc.pid, agents.proc.pid)):
+                break
+            if now_up != seen:
+                seen, changed = now_up, time.monotonic()
+            elif time.monotonic() > began + ramp_s + 1 and time.monotonic() - changed > 3:
                 break
             time.sleep(0.2)
         time.sleep(SETTLE_S)
@@ -436,8 +450,10 @@ def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: in
         callers.wait(budget + 15)
         agents.wait(15)
     finally:
-        callers.kill()
+        if callers is not None:
+            callers.kill()
         agents.kill()
+    assert callers is not None
     cs, ag = callers.stats(), agents.stats()
     level.ok = int(cs.get("SuccessfulCall(C)", 0) or 0)
     level.failed = int(cs.get("FailedCall(C)", 0) or 0)
@@ -482,7 +498,7 @@ def print_table(levels: list[Level], workers: int, idle_pct: float, hold_s: floa
           f"{'RTP a->b %':>10} {'b->a %':>6} {'drops':>5} {'load':>5}")
     for lv in levels:
         marginal = (lv.cpu_pct - idle_pct) / lv.calls
-        wanted = PACKETS_PER_S * lv.calls
+        wanted = PACKETS_PER_S * max(1, lv.up_seen)
         print(f"{lv.calls:>5} {lv.ok:>4} {lv.all_failed:>6} {lv.up_seen:>4} "
               f"{_ms(lv.setup(50)):>9} {_ms(lv.setup(95)):>5} {lv.cpu_pct:>6.1f} {lv.cpu_pct_per_call:>10.2f} "
               f"{marginal:>10.2f} {lv.rss_per_worker:>8.1f}MB {lv.core_rss_mb:>6.1f}MB "
@@ -493,7 +509,7 @@ def print_table(levels: list[Level], workers: int, idle_pct: float, hold_s: floa
     print("up: calls the box reported talking in the CPU window; setup: INVITE sent -> 200 OK (ms, sipp "
           "resolution 1 ms);\nCPU: core + all workers over the window, % of one core; -idle/call: the same "
           "less the idle box, per call;\nRTP a->b, b->a: packets the box delivered to the agents' and to the "
-          f"callers' phones, % of {PACKETS_PER_S}/s per call; drops: datagrams the workers' sockets dropped;\n"
+          f"callers' phones, % of {PACKETS_PER_S}/s per call up; drops: datagrams the workers' sockets dropped;\n"
           f"load: the machine's load average (it runs sipp too; {os.cpu_count()} cores)")
 
 

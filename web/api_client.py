@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from appliance.errors import ApiError
+from appliance.errors import ApiError, FlowRejected
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,11 @@ class ApiClient:
             except urllib.error.HTTPError as exc:
                 if exc.code == 401 and attempt == 1 and self._rediscover():
                     continue
-                raise ApiError(exc.code, _error_message(exc)) from None
+                body = _error_body(exc)
+                message = str(body.get("error") or exc.reason)
+                if isinstance(body.get("problems"), list):
+                    raise FlowRejected(message, body["problems"]) from None
+                raise ApiError(exc.code, message) from None
             except (urllib.error.URLError, OSError) as exc:
                 if attempt == 1 and self._rediscover():
                     continue
@@ -212,6 +216,44 @@ class ApiClient:
         """Work a button of the simulated panel: action is press, release or toggle."""
         return self._request("POST", "/api/panel/press", {"button": button, "action": action})
 
+    # -- contact center: queues, agents, call flows ---------------------------
+
+    def queues(self) -> list[dict]:
+        """[{name, strategy, waiting, longest_wait_s, members}]."""
+        return self._request("GET", "/api/queues")["queues"]
+
+    def add_queue(self, config: dict[str, Any]) -> dict:
+        """Create a queue from QueueConfig fields ({name, strategy?, ...})."""
+        return self._request("POST", "/api/queues", config)
+
+    def agents(self) -> list[dict]:
+        """[{extension, name, status, state, break_reason, queues}]."""
+        return self._request("GET", "/api/agents")["agents"]
+
+    def add_agent(self, extension: str, queues: list[str] | dict[str, int],
+                  skills: dict[str, int] | None = None) -> dict:
+        body: dict[str, Any] = {"queues": queues}
+        if skills:
+            body["skills"] = skills
+        return self._request("POST", f"/api/agents/{_quote(extension)}", body)
+
+    def agent_action(self, extension: str, action: str, reason: str | None = None) -> dict:
+        """login, logout, available or break (with a reason): {extension, status, state}."""
+        body = {"reason": reason} if action == "break" else {}
+        return self._request("POST", f"/api/agents/{_quote(extension)}/{_quote(action)}", body)
+
+    def flows(self) -> dict:
+        """The active call-flow set; ApiError 404 when none was saved yet."""
+        return self._request("GET", "/api/flows")
+
+    def put_flows(self, flows: dict[str, Any]) -> dict:
+        """Save a whole flow set: {version, warnings}; FlowRejected lists the problems."""
+        return self._request("PUT", "/api/flows", flows)
+
+    def queue_log(self) -> list[dict]:
+        """Queue-log lines, newest first."""
+        return self._request("GET", "/api/queue-log")["events"]
+
     # -- live events ----------------------------------------------------
 
     def events(self, idle_timeout: float = 30) -> Iterator[Event]:
@@ -291,6 +333,14 @@ def _read_discovery(path: Path) -> tuple[str, str]:
         raise ApiError(0, f"{path} does not exist: is the core running?") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ApiError(0, f"{path} cannot be read: {exc}") from None
+
+
+def _error_body(exc: urllib.error.HTTPError) -> dict:
+    try:
+        body = json.loads(exc.read() or b"{}")
+        return body if isinstance(body, dict) else {}
+    except (ValueError, AttributeError, OSError):
+        return {}
 
 
 def _error_message(exc: urllib.error.HTTPError) -> str:

@@ -236,7 +236,7 @@ def _static_app() -> bottle.Bottle:
 
 def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     """The admin web page as a WSGI app talking to the core through `api`."""
-    from web import monitor, pages  # the admin pages register themselves on the app
+    from web import center, ivr, monitor, pages, wizard  # the pages register themselves
 
     state = WebState(
         settings=settings, api=api,
@@ -255,6 +255,9 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     _auth_routes(app, state)
     pages.register(app, state)
     monitor.register(app, state)
+    center.register(app, state)
+    ivr.register(app, state)
+    wizard.register(app, state)
     return app
 
 
@@ -356,6 +359,10 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         set_session_cookie(settings, session)
         request.environ["callbox.session"] = session
         state.audit(session.username, "login", f"from {ip}")
+        if target == "/" and session.role == Role.ADMIN:
+            from web.wizard import wizard_never_opened
+            if wizard_never_opened(api):
+                raise see_other("/wizard")
         raise see_other(target)
 
     @app.post("/logout")
@@ -380,13 +387,14 @@ def _users_exist_or_503(state: WebState) -> bool:
         raise HTTPError(503, f"The core is not reachable: {exc.message}")
 
 
-def relay_events(state: WebState, user: Session):
+def relay_events(state: WebState, user: Session,
+                 keep: Callable[[Any], bool] | None = None):
     """Pass the core's events to a logged-in browser until its session ends.
 
     The upstream stream is reopened after each quiet spell so that a
     logged-out or expired session stops receiving within event_idle_s, and
     the relay ends after event_relay_max_s (EventSource reconnects) so that
-    no server thread is held forever.
+    no server thread is held forever. `keep` picks the events this user may see.
     """
     settings = state.settings
     deadline = settings.clock() + settings.event_relay_max_s
@@ -396,7 +404,8 @@ def relay_events(state: WebState, user: Session):
             for event in state.api.events(idle_timeout=settings.event_idle_s):
                 if not state.sessions.alive(user.id):
                     return
-                yield format_event(event.name, event.data)
+                if keep is None or keep(event):
+                    yield format_event(event.name, event.data)
             yield ": keepalive\n\n"
         except ApiError as exc:
             yield format_event("core", {"status": "unreachable", "detail": exc.message})

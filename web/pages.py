@@ -48,7 +48,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/")
     def dashboard(api, user):
         if not (user.role in (Role.ADMIN, Role.SUPERVISOR)):
-            return render("panel.tpl", title="My panel")
+            from web.center import agent_panel
+            return agent_panel(api, user)
         health = _api(api.health)
         registrations = _api(api.registrations)
         bans = _api(api.bans) if user.role == Role.ADMIN else []
@@ -61,14 +62,15 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         password = request.forms.getunicode("password", "")
         repeated = request.forms.getunicode("password2", "")
         record = _api(api.user, user.username)
+        from web.center import agent_panel
         if not verify_password(current[:1024], record.get("password_hash", "")):
             response.status = 400
-            return render("panel.tpl", title="My panel", error="The current password is wrong.")
+            return agent_panel(api, user, error="The current password is wrong.")
         reason = check_new_password(user.username, password, repeated,
                                     state.settings.min_password_length)
         if reason:
             response.status = 400
-            return render("panel.tpl", title="My panel", error=reason)
+            return agent_panel(api, user, error=reason)
         _api(api.update_user, user.username, password_hash=hash_password(password))
         state.sessions.drop_user(user.username, keep=user.id)
         state.audit(user.username, "password_changed", "own password")

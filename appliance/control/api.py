@@ -254,6 +254,27 @@ async def queue_log(request: web.Request) -> web.Response:
     return web.json_response({"events": _core(request).queue_log.query(None, None, limit=200)})
 
 
+async def list_trunks(request: web.Request) -> web.Response:
+    return web.json_response({"trunks": _core(request).trunks.list()})
+
+
+async def create_trunk(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).trunks.create(await _body(request)), status=201)
+
+
+async def delete_trunk(request: web.Request) -> web.Response:
+    _core(request).trunks.delete(request.match_info["name"])
+    return web.Response(status=204)
+
+
+async def get_routes(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).trunks.routes())
+
+
+async def put_routes(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).trunks.put_routes(await _body(request)))
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -312,6 +333,11 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/trunks", list_trunks)
+    r.add_post("/api/trunks", create_trunk)
+    r.add_delete("/api/trunks/{name}", delete_trunk)
+    r.add_get("/api/routes", get_routes)
+    r.add_put("/api/routes", put_routes)
     r.add_get("/api/queues", list_queues)
     r.add_post("/api/queues", create_queue)
     r.add_get("/api/agents", list_agents)

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ringing": (("leg",), ()),
     "reject": (("leg",), ("status",)),
     "hangup": (("leg",), ()),
-    "call": (("leg", "uri"), ("caller_id", "headers", "timeout_s")),
+    "call": (("leg", "uri"), ("caller_id", "headers", "timeout_s", "auth")),
     "bridge": (("a", "b"), ()),
     "unbridge": (("a", "b"), ()),
     "connect": (("src", "dst"), ()),
@@ -111,6 +111,11 @@ def parse_command(message: dict[str, Any]) -> Command:
     if name in ("call", "transfer") and not _is_sip_uri(args["uri"]):
         raise ProtocolError(f"{name}: uri must be a sip: or sips: URI")
     if name == "call":
+        auth = args.get("auth")
+        if auth is not None and not (isinstance(auth, dict) and isinstance(auth.get("username"), str)
+                                     and isinstance(auth.get("password"), str)
+                                     and set(auth) <= {"username", "password", "realm", "domain"}):
+            raise ProtocolError("call: auth must be {username, password, realm?, domain?}")
         timeout = args.get("timeout_s")
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
             raise ProtocolError("call: timeout_s must be a positive number")

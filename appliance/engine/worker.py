@@ -30,7 +30,7 @@ from typing import Any
 import pjsua2 as pj
 
 from appliance.engine import media
-from appliance.engine.legs import Leg, LegCall, LegState
+from appliance.engine.legs import Leg, LegCall, LegState, LocalAccount
 from appliance.engine.protocol import (
     Command, ProtocolError, decode_line, encode, parse_command, parse_name_addr)
 
@@ -65,6 +65,7 @@ class Worker:
         self.ep, self.account, self.sip_port = media.start_endpoint(
             self, bind, sip_port, log_file, log_level)
         self.max_calls = media.max_calls()
+        self.trunk_accounts: dict[tuple, LocalAccount] = {}
 
     # ---- events out ---------------------------------------------------
 
@@ -259,8 +260,30 @@ class Worker:
         prm.statusCode = status
         leg.call.hangup(prm)
 
+    def _account_for(self, auth: dict | None):
+        """The local account, or one per set of trunk credentials (to answer a provider's challenge)."""
+        if not auth:
+            return self.account
+        key = (auth["username"], auth.get("realm") or "*", auth.get("domain") or "")
+        account = self.trunk_accounts.get(key)
+        if account is None:
+            if len(self.trunk_accounts) >= 7:  # the wheel allows 8 accounts per process, one is ours
+                raise CommandFailed("call: too many trunk credentials in this worker")
+            acfg = pj.AccountConfig()
+            acfg.idUri = f"sip:{auth['username']}@{auth.get('domain') or self.bind}"
+            acfg.mediaConfig.transportConfig.boundAddress = self.bind
+            # A provider answering with several codecs must not get a re-INVITE to pick one:
+            # many do not expect it, and the first codec is fine.
+            acfg.mediaConfig.lockCodecEnabled = False
+            acfg.sipConfig.authCreds.append(
+                pj.AuthCredInfo("digest", auth.get("realm") or "*", auth["username"], 0, auth["password"]))
+            account = LocalAccount(self)
+            account.create(acfg, False)
+            self.trunk_accounts[key] = account
+        return account
+
     def cmd_call(self, leg: str, uri: str, caller_id: dict | None = None,
-                 headers: dict | None = None, timeout_s: float | None = None) -> dict:
+                 headers: dict | None = None, timeout_s: float | None = None, auth: dict | None = None) -> dict:
         if leg in self.legs:
             raise CommandFailed(f"leg id already in use: {leg}")
         if len(self.legs) >= self.max_calls:
@@ -276,7 +299,7 @@ class Worker:
             h = pj.SipHeader()
             h.hName, h.hValue = name_, value
             prm.txOption.headers.append(h)
-        call = LegCall(self, leg, self.account)
+        call = LegCall(self, leg, self._account_for(auth))
         entry = Leg(id=leg, call=call, direction="out")
         if timeout_s:
             entry.deadline = time.monotonic() + float(timeout_s)
@@ -529,6 +552,12 @@ class Worker:
         self.legs.clear()
         self._trash.clear()
         gc.collect()
+        for account in self.trunk_accounts.values():
+            try:
+                account.shutdown()
+            except pj.Error:
+                pass
+        self.trunk_accounts.clear()
         media.stop_endpoint(self.ep, self.account)
         self.account = None
         try:

@@ -79,6 +79,7 @@ class Dial:
     uri: str
     caller_id: dict[str, str]
     timeout_s: float
+    auth: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,8 @@ class Target:
 
     uri: str
     extension: str | None = None
+    trunk: str | None = None
+    auth: dict[str, str] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass
@@ -184,6 +187,9 @@ class Call:
     transferred_by: str | None = None
     held_by: set[str] = field(default_factory=set)
     _waves: list[list[Target]] = field(default_factory=list)
+    # Whether a failed wave moves on to the next one: always for ring groups; for trunks only
+    # on failures another trunk could cure (the routing rules decide).
+    advance_on: Callable[[int], bool] = lambda cause: True
     _ring_timeout: float = 30.0
     _leg_seq: int = 0
 
@@ -224,7 +230,7 @@ class Call:
             self._leg_seq += 1
             leg = f"{self.inbound}.{self._leg_seq}"
             self.legs[leg] = _Leg(leg, target)
-            out.append(Dial(leg, target.uri, dict(self.caller), self._ring_timeout))
+            out.append(Dial(leg, target.uri, dict(self.caller), self._ring_timeout, target.auth))
         return out
 
     # --- engine events ---------------------------------------------------------------
@@ -279,7 +285,7 @@ class Call:
         if self.state is CallState.RINGING and was in ("dialling", "ringing"):
             if any(other.state in ("dialling", "ringing") for other in self.legs.values()):
                 return []
-            if self._waves:
+            if self._waves and self.advance_on(cause):
                 return self._next_wave()
             self._go(Ev.ALL_FAILED)
             status = self._failure_status()
@@ -401,6 +407,8 @@ class Call:
     def _record(self) -> WriteRecord:
         end = self.clock()
         answered = self.legs.get(self.answered_leg) if self.answered_leg else None
+        if answered is not None and answered.target.trunk:
+            self.trunk = answered.target.trunk
         return WriteRecord({
             "call_id": self.call_id,
             "start": self.start,

@@ -113,6 +113,8 @@ class DigestAuth:
         self.algorithms = tuple(a.upper() for a in algorithms)
         self.clock = clock
         self._key = key if key is not None else secrets.token_bytes(32)
+        # Keyed once: copying it is cheaper than keying an HMAC for every nonce.
+        self._keyed_mac = hmac.new(self._key, digestmod=hashlib.sha256)
         # Unknown users are checked against this, so they cost the same.
         self._dummy_secret = secrets.token_urlsafe(16)
         self._quoted_realm = quote(realm)
@@ -122,8 +124,14 @@ class DigestAuth:
     def new_nonce(self) -> str:
         stamp = struct.pack(">Q", int(self.clock() * 1000))
         body = stamp + secrets.token_bytes(8)
-        mac = hmac.digest(self._key, body, "sha256")[:16]
+        mac = self._mac(body)
         return base64.urlsafe_b64encode(body + mac).decode("ascii").rstrip("=")
+
+    def _mac(self, body: bytes) -> bytes:
+        """HMAC-SHA256 of a nonce's body under our key, truncated."""
+        mac = self._keyed_mac.copy()
+        mac.update(body)
+        return mac.digest()[:16]
 
     def _nonce_age(self, nonce: str) -> float | None:
         """Seconds since the nonce was issued, or None when it is not ours."""
@@ -138,7 +146,7 @@ class DigestAuth:
         if len(raw) != _NONCE_RAW_LEN or base64.urlsafe_b64encode(raw)[:43] != nonce.encode():
             return None
         body, mac = raw[:16], raw[16:]
-        want = hmac.digest(self._key, body, "sha256")[:16]
+        want = self._mac(body)
         if not hmac.compare_digest(mac, want):
             return None
         (millis,) = struct.unpack(">Q", body[:8])

@@ -109,6 +109,8 @@ class SipEdge:
         advertised_host: str = "127.0.0.1",
         clock: Callable[[], float] = time.time,
         registrar_clock: Callable[[], float] = time.monotonic,
+        trunk_of: Callable[[Source, sipmsg.SipMessage], str | None] = lambda source, req: None,
+        response_hook: Callable[[sipmsg.SipMessage], bool] = lambda msg: False,
     ):
         self.registrar = registrar
         self.guard = guard
@@ -120,6 +122,8 @@ class SipEdge:
         self.advertised_host = advertised_host
         self.clock = clock
         self.registrar_clock = registrar_clock
+        self.trunk_of = trunk_of
+        self.response_hook = response_hook
         self.stats = EdgeStats()
         self.answers = AnswerCache(time.monotonic)
         self.udp: asyncio.DatagramTransport | None = None
@@ -313,6 +317,11 @@ class SipEdge:
     def _on_other(self, req: sipmsg.SipMessage, source: Source) -> None:
         ext = self.registrar.is_registered_source(source)
         if ext is None:
+            trunk = self.trunk_of(source, req)
+            if trunk is not None:
+                # A configured provider or gateway: trusted by its address, never challenged.
+                self._forward(req, source, f"trunk:{trunk}")
+                return
             if req.method in UNCHALLENGEABLE:
                 self.stats.dropped += 1
                 return
@@ -349,6 +358,8 @@ class SipEdge:
         self.send(req.to_bytes(), "udp", target)
 
     def _on_response(self, resp: sipmsg.SipMessage) -> None:
+        if self.response_hook(resp):
+            return  # an answer to our own request (a registration to a provider)
         vias = resp.get_all("Via")
         if len(vias) < 2:
             self.stats.dropped += 1

@@ -367,9 +367,28 @@ class Via:
         return f"{self.protocol}/{self.transport} {self.sent_by}{_render_params(self.params)}"
 
 
+_SIMPLE_VIA_RE = re.compile(
+    r"[Ss][Ii][Pp]/2\.0/([A-Za-z0-9\-.!%*_+`'~]+)[ \t]+"
+    r"([A-Za-z0-9_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_])?\.?)"
+    r"(?::([0-9]{1,5}))?[ \t]*"
+    r"(?:;(.*))?"
+)
+
+
 def parse_via(s: str) -> Via:
     """Parse one Via value (RFC 3261 §20.42); whitespace around '/' is allowed."""
     s = s.strip(" \t")
+    # The usual shape, SIP/2.0/UDP host:port;params, read in one match; the
+    # general path below reads it the same way, and reads everything else.
+    m = _SIMPLE_VIA_RE.fullmatch(s)
+    if m is not None:
+        transport, host, port, params = m.groups()
+        if port is None or 0 < int(port) < 65536:
+            p = parse_params(params) if params is not None else {}
+            rport = p.get("rport")
+            if rport and (not rport.isdigit() or not rport.isascii()):
+                raise _fail("bad Via rport")
+            return Via(transport.upper(), host, None if port is None else int(port), p, VERSION)
     parts = s.split("/", 2)
     if len(parts) != 3:
         raise _fail("bad Via protocol")
@@ -401,12 +420,14 @@ def parse_via(s: str) -> Via:
 _AUTH_PARAM = (r"[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
                r"(?:\"((?:[^\"\\]|\\.)*)\"|([A-Za-z0-9\-.!%*_+`'~/:@=]+))[ \t]*")
 _AUTH_PARAM_RE = re.compile(_AUTH_PARAM + r"(?:,|$)", re.S)
-# Each parameter can end in one place only (a name has no '=', a token no
-# blank or comma, a quoted string ends at its first unescaped quote), so a
-# list that matches as a whole splits into the parameters the step-by-step
-# loop below would find: one match to check it, one findall to take it apart.
-_AUTH_LIST_RE = re.compile(f"(?:{_AUTH_PARAM},)*{_AUTH_PARAM}", re.S)
-_AUTH_ITEM_RE = re.compile(_AUTH_PARAM + r"(?:,|\Z)", re.S)
+# The usual list, with no backslash in its quoted values, in one match to check
+# it and one findall to take it apart. Each parameter can end in one place only
+# (a name has no '=', a token no blank or comma, a quoted string ends at its
+# first quote), so the parts are the ones the step-by-step loop below finds.
+_AUTH_SIMPLE_PARAM = (r"[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
+                      r"(?:\"([^\"\\]*)\"|([A-Za-z0-9\-.!%*_+`'~/:@=]+))[ \t]*")
+_AUTH_LIST_RE = re.compile(f"(?:{_AUTH_SIMPLE_PARAM},)*{_AUTH_SIMPLE_PARAM}")
+_AUTH_ITEM_RE = re.compile(_AUTH_SIMPLE_PARAM + r"(?:,|\Z)")
 
 
 def parse_auth(value: str) -> tuple[str, dict[str, str]]:
@@ -422,9 +443,9 @@ def parse_auth(value: str) -> tuple[str, dict[str, str]]:
             if name in params:
                 raise _fail(f"authentication parameter {name} appears twice")
             # A token is never empty, so an empty one means the value was quoted.
-            params[name] = token or _unescape(quoted)
+            params[name] = token or quoted
         return scheme, params
-    # Malformed (or empty): the step-by-step parse, which names what is wrong.
+    # Escapes, or malformed, or empty: the step-by-step parse, which also names what is wrong.
     pos, n = 0, len(rest)
     match = _AUTH_PARAM_RE.match
     while pos < n:

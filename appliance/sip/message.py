@@ -393,12 +393,22 @@ def _parse_start_line(line: str) -> tuple[str | None, str | None, int | None, st
         raise _fail("unsupported SIP version")
     if not is_token(method):
         raise _fail("bad method")
-    scheme, colon, rest = uri.partition(":")
-    if not colon or not rest or not _SCHEME_RE.fullmatch(scheme) or not _NO_SPACE_RE.fullmatch(rest):
-        raise _fail("bad Request-URI")
-    if scheme.lower() in ("sip", "sips", "tel"):
-        parse_uri(uri)
+    if uri not in _GOOD_REQUEST_URIS:
+        scheme, colon, rest = uri.partition(":")
+        if not colon or not rest or not _SCHEME_RE.fullmatch(scheme) or not _NO_SPACE_RE.fullmatch(rest):
+            raise _fail("bad Request-URI")
+        if scheme.lower() in ("sip", "sips", "tel"):
+            parse_uri(uri)
+        if len(_GOOD_REQUEST_URIS) >= _GOOD_REQUEST_URIS_MAX:
+            _GOOD_REQUEST_URIS.clear()
+        _GOOD_REQUEST_URIS[uri] = None
     return method, uri, None, None
+
+
+# Phones send their requests to a handful of Request-URIs (the box's address,
+# the extensions): the ones found good need no second look.
+_GOOD_REQUEST_URIS: dict[str, None] = {}
+_GOOD_REQUEST_URIS_MAX = 512
 
 
 def parse(data: bytes) -> SipMessage:
@@ -429,6 +439,8 @@ def parse(data: bytes) -> SipMessage:
     if len(lines) > MAX_HEADERS * 4:
         raise _fail("too many header lines", 413)
     method, uri, status, reason = _parse_start_line(lines[0])
+    # No line (nor a folded value, made of several) can be longer than all of them.
+    long_lines = len(head) > MAX_LINE
 
     headers: list[tuple[str, str]] = []
     # lowercase canonical name -> values, handed to the message as its index
@@ -437,7 +449,7 @@ def parse(data: bytes) -> SipMessage:
     canon_key = _CANONICAL_KEY
     key = ""
     for line in lines[1:]:
-        if len(line) > MAX_LINE:
+        if long_lines and len(line) > MAX_LINE:
             raise _fail("header line too long", 413)
         if line[:1] in (" ", "\t"):
             # A folded continuation line (RFC 3261 §7.3.1).
@@ -446,7 +458,7 @@ def parse(data: bytes) -> SipMessage:
             n, v = headers[-1]
             more = line.strip(" \t")
             v = f"{v} {more}" if v else more
-            if len(v) > MAX_LINE:
+            if long_lines and len(v) > MAX_LINE:
                 raise _fail("header line too long", 413)
             headers[-1] = (n, v)
             index[key][-1] = v

@@ -19,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from appliance.control.api import CDR_COLUMNS
-from appliance.errors import HardwareUnavailable
+from appliance.errors import HardwareUnavailable, ValidationError
+from appliance.logic.acd import QueueConfig
+from appliance.logic.flows import load_flows, validate
 from appliance.hw.backends import select_backend
 from appliance.hw.panel import Panel, PanelState
 
@@ -35,7 +37,16 @@ SETTINGS = [
      "restart": False, "group": "recording", "choices": ["off", "queues", "all"]},
     {"key": "box.name", "type": "str", "default": "Callbox", "help": "Shown on the wallboard.",
      "restart": False, "group": "box", "choices": None},
+    {"key": "box.timezone", "type": "str", "default": "UTC",
+     "help": "Time zone of the business (IANA name, e.g. Europe/Warsaw).",
+     "restart": False, "group": "box", "choices": None},
+    # Asked of the core for the set-up wizard: where it stands and what it was told so far.
+    {"key": "setup.wizard", "type": "dict", "default": {},
+     "help": "Progress of the set-up wizard (step reached, business hours).",
+     "restart": False, "group": "setup", "choices": None},
 ]
+AGENT_STATUSES = {"login": "AVAILABLE", "available": "AVAILABLE", "logout": "LOGGED_OUT",
+                  "break": "ON_BREAK"}
 CLASSES = {"internal", "local", "national", "international"}
 ROLES = {"admin", "supervisor", "agent"}
 
@@ -64,6 +75,12 @@ class FakeControlApi:
         self.panel_presses: list[tuple[str, str]] = []
         self.has_cdr = True
         self.has_engine = True
+        # The contact center, as center_admin.py answers for it.
+        self.queues: dict[str, dict] = {}
+        self.waiting: dict[str, list[dict]] = {}
+        self.agents: dict[str, dict] = {}
+        self.flow_versions: list[dict] = []
+        self.queue_log: list[dict] = []  # newest first
         self._subscribers: list[queue.Queue] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -160,6 +177,65 @@ class FakeControlApi:
                                                       "duration_s")})
         return rec
 
+    # -- callers and agents, as the ACD would report them ------------------------------
+
+    def _log(self, event: str, **fields) -> dict:
+        line = {"time": datetime.now(timezone.utc).isoformat(), "event": event} | {
+            k: v for k, v in fields.items() if v not in ("", None)}
+        self.queue_log.insert(0, line)
+        self.emit("queue", line)
+        return line
+
+    def _agent_event(self, agent: dict) -> None:
+        self.emit("agent", {"extension": agent["extension"], "status": agent["status"],
+                            "state": agent["state"], "time": time.time()})
+
+    def caller_waits(self, queue_name: str, number: str, waited_s: float = 0.0) -> str:
+        """A caller enters a queue (ENTERED on the queue log and the event stream)."""
+        with self._lock:
+            waiting = self.waiting.setdefault(queue_name, [])
+            call_id = f"q{len(self.queue_log) + 1}@fake"
+            waiting.append({"call_id": call_id, "number": number,
+                            "joined_at": time.time() - waited_s})
+            self._log("ENTERED", queue=queue_name, call_id=call_id, number=number,
+                      position=len(waiting))
+        return call_id
+
+    def offer(self, call_id: str, extension: str) -> None:
+        """The ACD rings an agent with a waiting caller."""
+        with self._lock:
+            queue_name, caller = self._find_waiting(call_id)
+            agent = self.agents[extension]
+            agent["state"] = "OFFERED"
+            self._log("OFFERED", queue=queue_name, call_id=call_id, agent=extension,
+                      number=caller["number"])
+            self._agent_event(agent)
+
+    def answer(self, call_id: str, extension: str) -> None:
+        """The agent picks up: the caller leaves the queue."""
+        with self._lock:
+            queue_name, caller = self._find_waiting(call_id)
+            self.waiting[queue_name].remove(caller)
+            agent = self.agents[extension]
+            agent["state"] = "TALKING"
+            self._log("ANSWERED", queue=queue_name, call_id=call_id, agent=extension,
+                      number=caller["number"],
+                      wait_s=round(time.time() - caller["joined_at"], 1), result="ANSWERED")
+            self._agent_event(agent)
+
+    def hang_up_agent(self, extension: str) -> None:
+        with self._lock:
+            agent = self.agents[extension]
+            agent["state"] = "IDLE"
+            self._agent_event(agent)
+
+    def _find_waiting(self, call_id: str) -> tuple[str, dict]:
+        for name, callers in self.waiting.items():
+            for caller in callers:
+                if caller["call_id"] == call_id:
+                    return name, caller
+        raise KeyError(call_id)
+
     # -- the endpoints ------------------------------------------------------
 
     def handle(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
@@ -231,6 +307,8 @@ class FakeControlApi:
                          "calls": [dict(c) for c in self.active_calls]}
         if what == "panel" and self.panel is not None:
             return self._panel(route, body)
+        if what in ("queues", "agents", "flows", "queue-log"):
+            return self._center(route, parts, body)
         return 404, {"error": "no such endpoint"}
 
     def _cdr(self, query):
@@ -301,6 +379,84 @@ class FakeControlApi:
             return 200, panel.snapshot()
         return 404, {"error": "no such endpoint"}
 
+    def _center(self, route, parts, body):  # noqa: C901 - as center_admin.py, one place
+        method, what, n = route
+        if route == ("GET", "queues", 1):
+            now = time.time()
+            return 200, {"queues": [
+                {"name": name, "strategy": str(cfg.get("strategy", "leastrecent")),
+                 "waiting": len(self.waiting.get(name, [])),
+                 "longest_wait_s": max((now - c["joined_at"] for c in self.waiting.get(name, [])),
+                                       default=0.0),
+                 "members": sorted(a["extension"] for a in self.agents.values()
+                                   if name in a["queues"])}
+                for name, cfg in self.queues.items()]}
+        if route == ("POST", "queues", 1):
+            if not isinstance(body, dict):
+                return 400, {"error": "body: must be a JSON object"}
+            try:
+                cfg = QueueConfig.from_dict(body)
+            except ValidationError as exc:
+                return 400, {"error": str(exc)}
+            if cfg.name in self.queues:
+                return 409, {"error": f"queue {cfg.name} exists already"}
+            self.queues[cfg.name] = dict(body)
+            self.emit("queue_config", {"action": "created", "queue": cfg.name})
+            return 201, {"name": cfg.name}
+        if route == ("GET", "agents", 1):
+            return 200, {"agents": [dict(a, queues=sorted(a["queues"]))
+                                    for a in sorted(self.agents.values(),
+                                                    key=lambda a: a["extension"])]}
+        if method == "POST" and what == "agents" and n == 2:
+            ext = parts[1]
+            if not isinstance(body, dict) or set(body) - {"queues", "skills"}:
+                return 400, {"error": "body: an object with queues, skills"}
+            if ext not in self.extensions:
+                return 404, {"error": f"extension {ext} does not exist"}
+            queues = body.get("queues") or {}
+            if isinstance(queues, list):
+                queues = {q: 1 for q in queues}
+            unknown = [q for q in queues if q not in self.queues]
+            if unknown:
+                return 400, {"error": f"queues: no queue {unknown[0]!r}"}
+            if ext in self.agents:
+                return 409, {"error": f"extension {ext} is an agent already"}
+            self.agents[ext] = {"extension": ext, "name": self.extensions[ext]["name"],
+                                "status": "LOGGED_OUT", "state": "IDLE", "break_reason": "",
+                                "queues": dict(queues)}
+            return 201, {"extension": ext, "queues": queues, "skills": body.get("skills") or {}}
+        if method == "POST" and what == "agents" and n == 3:
+            agent = self.agents.get(parts[1])
+            if agent is None:
+                return 404, {"error": f"extension {parts[1]} is not an agent"}
+            if parts[2] not in AGENT_STATUSES:
+                return 404, {"error": f"no agent action {parts[2]!r}; use login, logout, break "
+                                      "or available"}
+            agent["status"] = AGENT_STATUSES[parts[2]]
+            agent["break_reason"] = str((body or {}).get("reason") or "break")[:40] \
+                if parts[2] == "break" else ""
+            self._agent_event(agent)
+            return 200, {k: agent[k] for k in ("extension", "status", "state")}
+        if route == ("GET", "flows", 1):
+            if not self.flow_versions:
+                return 404, {"error": "no call flows yet"}
+            return 200, self.flow_versions[-1]
+        if route == ("PUT", "flows", 1):
+            known = {"queues": set(self.queues), "extensions": set(self.extensions)}
+            problems = [p for p in validate(body, **known) if str(p.level).lower() == "error"]
+            if problems:
+                return 400, {"error": "; ".join(str(p) for p in problems), "problems": [
+                    {"where": p.where, "id": p.id, "field": p.field, "reason": p.reason,
+                     "message": str(p)} for p in problems]}
+            version = len(self.flow_versions) + 1
+            self.flow_versions.append(load_flows(body, **known).to_dict() | {"version": version})
+            self.emit("flows", {"version": version})
+            return 200, {"version": version, "warnings": [
+                str(p) for p in validate(body, **known) if str(p.level).lower() != "error"]}
+        if route == ("GET", "queue-log", 1):
+            return 200, {"events": self.queue_log[:200]}
+        return 404, {"error": "no such endpoint"}
+
     def _add_extension(self, body):
         if not isinstance(body, dict):
             return 400, {"error": "expected a JSON object"}
@@ -337,7 +493,7 @@ class FakeControlApi:
             d = decls.get(key)
             if d is None:
                 return 400, {"error": f"{key}: no such setting"}
-            kind = {"int": int, "bool": bool, "str": str}[d["type"]]
+            kind = {"int": int, "bool": bool, "str": str, "dict": dict}[d["type"]]
             if type(value) is not kind:
                 return 400, {"error": f"{key}: must be of type {d['type']}"}
             if "min" in d and not d["min"] <= value <= d["max"]:
@@ -451,4 +607,4 @@ class _Handler(BaseHTTPRequestHandler):
             with self.api._lock:
                 self.api._subscribers.remove(q)
 
-    do_GET = do_POST = do_PATCH = do_DELETE = _serve
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve

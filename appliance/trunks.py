@@ -1,0 +1,179 @@
+"""Trunks at run time: stored config, registrations to SIP providers, and the routing decisions.
+
+The pure rules live in `appliance.logic.routing` and
+`appliance.sip.trunk_registration`; this module stores trunks and routes,
+drives the registration state machines over the edge's socket, and answers
+the switchboard's two questions: which trunk did this request come from, and
+where may this extension's call to an outside number go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.logic import routing as rt
+from appliance.sip import message as sipmsg
+from appliance.sip.trunk_registration import PublicAddressChanged, Send, StatusChanged, TrunkRegistration
+
+if TYPE_CHECKING:
+    from appliance.core import Core
+
+log = logging.getLogger("callbox.trunks")
+
+TICK_S = 1.0
+
+
+class Trunks:
+    def __init__(self, core: "Core"):
+        self.core = core
+        self.trunks: dict[str, rt.Trunk] = {}
+        self.outbound: list[rt.OutboundRoute] = []
+        self.inbound: list[rt.InboundRoute] = []
+        self.registrations: dict[str, TrunkRegistration] = {}
+        self.status: dict[str, dict[str, Any]] = {}
+        self._task: asyncio.Task | None = None
+        self.load()
+
+    # --- config -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        store = self.core.store
+        for doc in store.table("trunks").all():
+            try:
+                t = rt.validate_trunk(dict(doc))
+                self.trunks[t.name] = t
+            except ValidationError as e:
+                log.error("skipping a stored trunk: %s", e)
+        routes = store.table("routes").all()
+        doc = dict(routes[0]) if routes else {}
+        self.outbound = [rt.validate_outbound_route(r, set(self.trunks)) for r in doc.get("outbound", [])]
+        self.inbound = [rt.validate_inbound_route(r) for r in doc.get("inbound", [])]
+
+    def list(self) -> list[dict[str, Any]]:
+        out = []
+        for t in self.trunks.values():
+            out.append({"name": t.name, "kind": str(t.kind), "host": t.host, "port": t.port,
+                        "register": t.register, "enabled": t.enabled, "dids": list(t.dids),
+                        "status": self.status.get(t.name, {"state": "unregistered" if t.register else "peer"})})
+        return out
+
+    def create(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise ValidationError("body: must be a JSON object")
+        t = rt.validate_trunk(data)
+        if t.name in self.trunks:
+            raise Conflict(f"trunk {t.name} exists already")
+        self.core.store.table("trunks").insert(dict(data))
+        self.trunks[t.name] = t
+        if t.register and t.enabled:
+            self._start_registration(t)
+        self.core.events.publish("trunk", name=t.name, action="created")
+        return {"name": t.name}
+
+    def delete(self, name: str) -> None:
+        if name not in self.trunks:
+            raise NotFound(f"trunk {name} does not exist")
+        if any(name in r.trunks for r in self.outbound):
+            raise Conflict(f"trunk {name} is used by an outbound route; change the route first")
+        self.core.store.table("trunks").remove(lambda d: d.get("name") == name)
+        del self.trunks[name]
+        self.registrations.pop(name, None)
+        self.status.pop(name, None)
+
+    def routes(self) -> dict[str, Any]:
+        docs = self.core.store.table("routes").all()
+        return dict(docs[0]) if docs else {"outbound": [], "inbound": []}
+
+    def put_routes(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict) or set(data) - {"outbound", "inbound"}:
+            raise ValidationError("body: {\"outbound\": [...], \"inbound\": [...]}")
+        outbound = [rt.validate_outbound_route(r, set(self.trunks)) for r in data.get("outbound", [])]
+        inbound = [rt.validate_inbound_route(r) for r in data.get("inbound", [])]
+        table = self.core.store.table("routes")
+        table.truncate()
+        table.insert({"outbound": data.get("outbound", []), "inbound": data.get("inbound", [])})
+        self.outbound, self.inbound = outbound, inbound
+        return {"outbound": len(outbound), "inbound": len(inbound)}
+
+    # --- registrations ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for t in self.trunks.values():
+            if t.register and t.enabled:
+                self._start_registration(t)
+        self._task = asyncio.create_task(self._tick())
+
+    def _start_registration(self, t: rt.Trunk) -> None:
+        edge = self.core.edge
+        reg = TrunkRegistration(t, time.monotonic, f"{edge.advertised_host}:{edge.port}",
+                                self.core.settings["sip.external_address"] or None)
+        self.registrations[t.name] = reg
+        self._act(reg.start())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            for reg in list(self.registrations.values()):
+                self._act(reg.on_timer(now))
+
+    def on_response(self, msg: sipmsg.SipMessage) -> bool:
+        """The edge offers every response it cannot place; True when it was a registration's."""
+        for reg in self.registrations.values():
+            if reg.matches(msg):
+                self._act(reg.on_response(msg))
+                return True
+        return False
+
+    def _act(self, actions: list) -> None:
+        for a in actions:
+            if isinstance(a, Send):
+                self.core.edge.send(a.to_bytes(), a.transport, (a.host, a.port))
+            elif isinstance(a, StatusChanged):
+                state = str(a.state)
+                self.status[a.trunk] = {"state": state, "reason": a.reason}
+                log.info("trunk %s: %s%s", a.trunk, state, f" ({a.reason})" if a.reason else "")
+                self.core.events.publish("trunk", name=a.trunk, state=state, reason=a.reason)
+            elif isinstance(a, PublicAddressChanged):
+                self.status.setdefault(a.trunk, {})["public_address"] = f"{a.address[0]}:{a.address[1]}"
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        for reg in self.registrations.values():
+            self._act(reg.stop())
+
+    # --- decisions for the edge and the switchboard ---------------------------------------------
+
+    def identify(self, ip: str, port: int, request_user: str) -> str | None:
+        t = rt.identify_trunk([t for t in self.trunks.values() if t.enabled], ip, port, request_user)
+        return t.name if t else None
+
+    def inbound_destination(self, did: str, caller: str) -> str | None:
+        return rt.select_inbound(self.inbound, did, caller) if self.inbound else None
+
+    def plan(self, caller_ext: str, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
+        """May this extension call this number, and the trunks to try in order (uri and credentials)."""
+        ext = self.core.extension_or_none(caller_ext)
+        caller = rt.Caller(rt.CallerKind.EXTENSION if ext else rt.CallerKind.UNKNOWN, caller_ext,
+                           authenticated=ext is not None,
+                           cos=rt.ClassOfService(ext.get("class_of_service", "internal")) if ext
+                           else rt.ClassOfService.INTERNAL)
+        decision = rt.plan_outbound(caller, number, self.outbound, extensions=set(self.core.extension_numbers()))
+        attempts = []
+        if decision.allowed and decision.match is not None:
+            for name in decision.match.trunks:
+                t = self.trunks.get(name)
+                if t is None or not t.enabled:
+                    continue
+                attempt: dict[str, Any] = {"trunk": t.name,
+                                           "uri": f"sip:{decision.match.dial_number}@{t.host}:{t.port}"}
+                if t.secret:
+                    attempt["auth"] = {"username": t.auth_user or t.username, "password": t.secret,
+                                       "realm": t.realm or "*", "domain": t.domain}
+                attempts.append(attempt)
+        return decision, attempts

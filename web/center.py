@@ -1,0 +1,222 @@
+"""The contact-center pages: queues and agents, the wallboard, and the agent's own panel.
+
+Agents are extensions. A web user with the role `agent` is the agent whose
+extension number is the username (user 1001 is agent 1001): the core keeps
+no other link between the two, so the panel acts only for that number.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import bottle
+from bottle import HTTPError, HTTPResponse, request, response
+
+from appliance.errors import ApiError
+from web.app import WebState, notice, relay_events, render, require, see_other
+from web.center_views import (ACTIONS, BREAK_REASONS, WALLBOARD_COLUMNS, agent_row,
+                              current_call, event_is_for_agent, parse_queue_form, queue_fields,
+                              queue_row, wallboard_blocks)
+from web.monitor import NOT_YET, Missing, _optional
+from web.pages import _api
+from web.security import Role, Session
+from web.views import _midnight
+
+# A day's call records fetched for the provisional service level; more is not a small box.
+RECORDS_FOR_SERVICE_LEVEL = 10_000
+
+
+def _list(value: Any) -> list:
+    return [] if isinstance(value, Missing) else value
+
+
+def agent_panel(api, user: Session, error: str | None = None) -> str:
+    """The agent's panel: status buttons, the current call with its screen pop, own password."""
+    agents = _optional(api.agents)
+    me = None
+    if not isinstance(agents, Missing):
+        me = next((a for a in agents if str(a.get("extension")) == user.username), None)
+    call = None
+    if me is not None:
+        log = _optional(api.queue_log)
+        call = current_call(user.username, me, _list(log))
+    return render("panel.tpl", title="My panel", error=error, agent=agent_row(me) if me else None,
+                  center_missing=isinstance(agents, Missing), call=call, actions=ACTIONS,
+                  reasons=BREAK_REASONS)
+
+
+def register(app: bottle.Bottle, state: WebState) -> None:
+    """Add the queues, wallboard and agent pages to the app."""
+
+    # -- queues and agents ------------------------------------------------------------
+
+    def _queues_page(api, user, error: str | None = None, form: dict | None = None,
+                     errors: dict | None = None) -> str:
+        queues, agents = _optional(api.queues), _optional(api.agents)
+        extensions = _api(api.extensions) if user.role == Role.ADMIN else []
+        agent_exts = {a["extension"] for a in _list(agents)}
+        now = state.settings.clock()
+        return render(
+            "queues.tpl", title="Queues and agents", error=error,
+            missing=NOT_YET.format(what="queues and agents")
+            if isinstance(queues, Missing) or isinstance(agents, Missing) else None,
+            queues=[queue_row(q, _list(agents), now) for q in _list(queues)],
+            agents=[agent_row(a) for a in _list(agents)], actions=ACTIONS, reasons=BREAK_REASONS,
+            fields=queue_fields(form), errors=errors or {},
+            candidates=[e for e in extensions if e["number"] not in agent_exts])
+
+    @app.get("/queues")
+    @require(Role.SUPERVISOR)
+    def queues_page(api, user):
+        return _queues_page(api, user)
+
+    @app.post("/queues")
+    @require(Role.ADMIN)
+    def add_queue(api, user):
+        form = {k: request.forms.getunicode(k) for k in request.forms.keys() if k != "csrf_token"}
+        config, errors = parse_queue_form(form)
+        if not errors:
+            try:
+                _api(api.add_queue, config)
+            except ApiError as exc:
+                errors[""] = exc.message
+            else:
+                state.audit(user.username, "queue_added", config["name"])
+                notice(f"Queue {config['name']} was added.")
+                raise see_other("/queues")
+        response.status = 400
+        return _queues_page(api, user, error="The queue was not added: "
+                            + (errors.get("") or "fix the fields marked below."),
+                            form=form, errors=errors)
+
+    @app.post("/agents")
+    @require(Role.ADMIN)
+    def add_agent(api, user):
+        extension = (request.forms.getunicode("extension") or "").strip()
+        queues = request.forms.getall("queues")
+        try:
+            _api(api.add_agent, extension, queues)
+        except ApiError as exc:
+            response.status = 409 if exc.status == 409 else 400
+            return _queues_page(api, user, error=f"{extension} did not become an agent: "
+                                                 f"{exc.message}")
+        state.audit(user.username, "agent_added", f"{extension} in {', '.join(queues) or '-'}")
+        notice(f"Extension {extension} is an agent now.")
+        raise see_other("/queues")
+
+    @app.post("/agents/<extension>/<action>")
+    @require(Role.SUPERVISOR)
+    def supervise_agent(api, user, extension, action):
+        if action not in ACTIONS:
+            raise HTTPError(404, f"No agent action {action!r}.")
+        reason = (request.forms.getunicode("reason") or "break").strip()[:40]
+        try:
+            result = _api(api.agent_action, extension, action, reason)
+        except ApiError as exc:
+            notice(f"Agent {extension}: {exc.message}")
+        else:
+            state.audit(user.username, "agent_" + action, f"{extension}"
+                        + (f" ({reason})" if action == "break" else ""))
+            notice(f"Agent {extension} is {result.get('status', '?').replace('_', ' ').lower()}.")
+        raise see_other("/queues")
+
+    # -- the wallboard ----------------------------------------------------------------
+
+    def _wallboard(api) -> dict[str, Any]:
+        queues, agents = _optional(api.queues), _optional(api.agents)
+        engine, bans = _optional(api.engine), _optional(api.bans)
+        today = date.today()
+        records = _optional(api.call_records, _midnight(today, None),
+                            _midnight(today + timedelta(days=1), None), "", 0,
+                            RECORDS_FOR_SERVICE_LEVEL)
+        name = ""
+        try:
+            name = next((str(s.get("value")) for s in api.settings() if s["key"] == "box.name"), "")
+        except (ApiError, KeyError, TypeError):
+            pass
+        blocks = wallboard_blocks(_list(queues), _list(agents),
+                                  None if isinstance(engine, Missing) else engine, _list(bans),
+                                  None if isinstance(records, Missing) else records,
+                                  state.settings.clock(), name)
+        blocks["available"] = {"center": not isinstance(queues, Missing),
+                               "records": not isinstance(records, Missing)}
+        return blocks
+
+    def _wallboard_page(api, kiosk: bool) -> str:
+        return render("wallboard.tpl", title="Wallboard", blocks=_wallboard(api),
+                      columns=WALLBOARD_COLUMNS, kiosk=kiosk, not_yet=NOT_YET,
+                      data_url="/wallboard/kiosk.json" if kiosk else "/wallboard.json",
+                      poll_s=state.settings.live_poll_s)
+
+    def _wallboard_json(api):
+        try:
+            return _wallboard(api)
+        except HTTPError as exc:
+            return HTTPResponse({"error": str(exc.body)}, status=exc.status_code)
+        except ApiError as exc:
+            return HTTPResponse({"error": exc.message}, status=502)
+
+    @app.get("/wallboard")
+    @require(Role.SUPERVISOR)
+    def wallboard(api):
+        return _wallboard_page(api, kiosk=False)
+
+    @app.get("/wallboard.json", login_redirect=False, touch=False)
+    @require(Role.SUPERVISOR)
+    def wallboard_json(api):
+        return _wallboard_json(api)
+
+    # The TV on the wall: no menus, big type. Its refreshes keep its session alive (up
+    # to the absolute limit), unlike a page left open on a desk.
+    @app.get("/wallboard/kiosk")
+    @require(Role.SUPERVISOR)
+    def wallboard_kiosk(api):
+        return _wallboard_page(api, kiosk=True)
+
+    @app.get("/wallboard/kiosk.json", login_redirect=False)
+    @require(Role.SUPERVISOR)
+    def wallboard_kiosk_json(api):
+        return _wallboard_json(api)
+
+    # -- the agent's panel ------------------------------------------------------------
+
+    @app.get("/agent")
+    @require(Role.AGENT)
+    def my_panel(api, user):
+        return agent_panel(api, user)
+
+    @app.post("/agent/status")
+    @require(Role.AGENT)
+    def my_status(api, user):
+        action = request.forms.getunicode("action") or ""
+        if action not in ACTIONS:
+            raise HTTPError(400, f"No such status change {action!r}.")
+        reason = (request.forms.getunicode("reason") or "break").strip()[:40]
+        try:
+            result = _api(api.agent_action, user.username, action, reason)
+        except ApiError as exc:
+            response.status = 404 if exc.status == 404 else 400
+            return agent_panel(api, user, error=_not_an_agent(user.username)
+                               if exc.status == 404 else exc.message)
+        state.audit(user.username, "agent_" + action, user.username
+                    + (f" ({reason})" if action == "break" else ""))
+        notice(f"You are {result.get('status', '?').replace('_', ' ').lower()}.")
+        raise see_other("/agent")
+
+    @app.get("/agent/events", login_redirect=False, touch=False)
+    @require(Role.AGENT)
+    def my_events(api, user):
+        response.content_type = "text/event-stream; charset=utf-8"
+        response.set_header("X-Accel-Buffering", "no")
+        extension = user.username
+        # An agent hears only about themselves: their status and the calls offered to them.
+        return relay_events(state, user,
+                            keep=lambda event: event_is_for_agent(event.name, event.data,
+                                                                  extension))
+
+
+def _not_an_agent(username: str) -> str:
+    return (f"Extension {username} is not an agent. An agent's username is their extension "
+            "number; ask an admin to make it an agent on the Queues page.")
+

@@ -1,0 +1,607 @@
+"""Shaping the contact center for the queues, wallboard, agent, wizard and IVR pages.
+
+No I/O here: every function takes what the control API answered (or what a
+form sent) and returns what a template or the browser's script shows. The
+queue form follows QueueConfig and the IVR node form follows NODE_FIELDS, so
+a setting or a node field declared in the core appears here with no change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import datetime
+from enum import Enum
+from typing import Any, Mapping
+
+from appliance.logic.acd.config import QueueConfig
+from appliance.logic.flows.model import DIGITS, LANGUAGES, NODE_FIELDS, FieldType, NodeKind
+
+from web.views import fmt_duration
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                            "Saturday", "Sunday")))
+# An answer within this many seconds counts towards the service level (the usual 80/20 rule).
+SERVICE_LEVEL_S = 20
+AGENT_STATES = ("IDLE", "OFFERED", "TALKING", "WRAP_UP", "NO_ANSWER_BACKOFF")
+BREAK_REASONS = ("break", "lunch", "meeting", "training", "admin")
+ACTIONS = {"login": "Log in", "available": "Available", "break": "Break", "logout": "Log out"}
+
+
+# -- the queue form, from QueueConfig -------------------------------------------------------
+
+QUEUE_HELP = {
+    "name": "Letters, digits, '_', '.' or '-'; flows name the queue by it.",
+    "strategy": "How the queue picks among free agents.",
+    "ring_timeout_s": "Seconds an agent's phone rings before the next try.",
+    "wrap_up_s": "Seconds after a call before the agent gets the next one.",
+    "max_callers": "Callers allowed to wait at once; 0 for no limit.",
+    "max_wait_s": "Longest wait before the caller goes to the overflow; 0 for no limit.",
+    "overflow_to": "Where callers go on timeout, full or empty queue (a queue or extension).",
+    "announce_position_every_s": "Tell callers their place in line this often; 0 for never.",
+    "vip_numbers": "Numbers served first, separated by commas.",
+    "skills_required": "skill:level pairs separated by commas, for the skills strategy.",
+}
+# Shown on the page; the rest keep their defaults unless the admin opens "More settings".
+QUEUE_MAIN = ("name", "strategy", "ring_timeout_s", "wrap_up_s", "max_callers", "max_wait_s",
+              "overflow_to", "announce_position_every_s")
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a generated form."""
+
+    name: str
+    kind: str           # an <input type>, "select" or "textarea"
+    label: str
+    help: str
+    value: str | bool
+    choices: list[str] | None = None
+    required: bool = False
+    main: bool = True
+
+
+def queue_fields(submitted: Mapping[str, Any] | None = None) -> list[FormField]:
+    """The fields of the add-queue form, in QueueConfig's order."""
+    out = []
+    for f in fields(QueueConfig):
+        default = None if f.default is MISSING else f.default
+        if f.default_factory is not MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        if isinstance(default, Enum):
+            kind, choices = "select", [e.value for e in type(default)]
+        elif isinstance(default, bool):
+            kind, choices = "checkbox", None
+        elif isinstance(default, (int, float)):
+            kind, choices = "number", None
+        else:
+            kind, choices = "text", None
+        shown: Any = (submitted or {}).get(f.name, _text_of(default))
+        out.append(FormField(f.name, kind, f.name.replace("_", " ").replace(" s", " (s)"),
+                             QUEUE_HELP.get(f.name, ""), shown, choices,
+                             required=default is None, main=f.name in QUEUE_MAIN))
+    return out
+
+
+def _text_of(value: Any) -> str | bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (frozenset, set, list, tuple)):
+        return ", ".join(sorted(map(str, value)))
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}:{v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def parse_queue_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(config, errors): only values that differ from QueueConfig's defaults go into config."""
+    config: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in queue_fields():
+        raw = form.get(f.name)
+        if f.kind == "checkbox":
+            value: Any = raw is not None
+        elif raw is None or (raw.strip() == "" and not f.required):
+            continue
+        else:
+            raw = raw.strip()
+            try:
+                value = _parse_queue_value(f.name, raw, f.value)
+            except ValueError as exc:
+                errors[f.name] = str(exc)
+                continue
+        if f.required or value != _parse_default(f):
+            config[f.name] = value
+    return config, errors
+
+
+def _parse_default(f: FormField) -> Any:
+    try:
+        return f.value if f.kind == "checkbox" else _parse_queue_value(f.name, str(f.value), f.value)
+    except ValueError:
+        return None
+
+
+def _parse_queue_value(name: str, raw: str, default: Any) -> Any:
+    if name == "vip_numbers":
+        return sorted({n.strip() for n in raw.split(",") if n.strip()})
+    if name == "skills_required":
+        skills = {}
+        for pair in filter(None, (p.strip() for p in raw.split(","))):
+            skill, sep, level = pair.partition(":")
+            if not sep or not level.strip().isdigit():
+                raise ValueError(f"write skill:level, e.g. polish:2 (got {pair!r})")
+            skills[skill.strip()] = int(level)
+        return skills
+    text = str(default)
+    if re.fullmatch(r"-?\d+", text) and name not in ("overflow_to", "name", "music_on_hold"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if re.fullmatch(r"-?\d+\.\d*", text):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    return raw
+
+
+# -- the wallboard ----------------------------------------------------------------------------
+
+WALLBOARD_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "queues": [("name", "Queue"), ("waiting", "Waiting"), ("since", "Longest wait"),
+               ("ready", "Agents free"), ("members", "Agents")],
+    "agents": [("extension", "Ext."), ("name", "Name"), ("says", "Now"), ("queues", "Queues")],
+}
+
+
+def agent_says(agent: Mapping[str, Any]) -> str:
+    """What an agent is doing, in a word or two: what they chose, then what the box saw."""
+    status, state = str(agent.get("status") or ""), str(agent.get("state") or "")
+    if status == "LOGGED_OUT":
+        return "logged out"
+    if state == "OFFERED":
+        return "ringing"
+    if state == "TALKING":
+        return "talking"
+    if state == "WRAP_UP":
+        return "wrap-up"
+    if state == "NO_ANSWER_BACKOFF":
+        return "missed a call"
+    if status == "ON_BREAK":
+        reason = str(agent.get("break_reason") or "")
+        return f"on break ({reason})" if reason and reason != "break" else "on break"
+    return "available"
+
+
+def agent_row(agent: Mapping[str, Any]) -> dict[str, str]:
+    says = agent_says(agent)
+    return {"extension": str(agent.get("extension") or ""), "name": str(agent.get("name") or ""),
+            "status": str(agent.get("status") or ""), "state": str(agent.get("state") or ""),
+            "says": says, "says_class": "agent-" + says.split(" ")[0].replace("-", ""),
+            "break_reason": str(agent.get("break_reason") or ""),
+            "queues": ", ".join(agent.get("queues") or [])}
+
+
+def queue_row(queue: Mapping[str, Any], agents: list[Mapping[str, Any]], now: float) -> dict:
+    name = str(queue.get("name") or "")
+    waiting = int(queue.get("waiting") or 0)
+    longest = float(queue.get("longest_wait_s") or 0)
+    members = [a for a in agents if name in (a.get("queues") or [])]
+    ready = sum(1 for a in members if agent_says(a) == "available")
+    return {"name": name, "strategy": str(queue.get("strategy") or ""), "waiting": str(waiting),
+            # The page ticks a clock from `since`; an empty queue has nothing to tick.
+            "since": now - longest if waiting else None,
+            "since_text": fmt_duration(longest) if waiting else "–",
+            "ready": str(ready), "members": str(len(queue.get("members") or members)),
+            "waiting_class": "waiting-some" if waiting else "waiting-none"}
+
+
+def service_level(records: list[Mapping[str, Any]], within_s: float = SERVICE_LEVEL_S
+                  ) -> dict[str, Any]:
+    """Today's service level from call records: calls answered within `within_s` of arriving
+    out of the calls that came in.
+
+    Provisional: the reports API will compute it from the queue log (time in queue, not time
+    since the call began, and abandoned-in-the-first-seconds rules). Until then the web
+    process works it out from the call records of today; outbound calls do not count.
+    """
+    offered = in_time = 0
+    for rec in records:
+        if str(rec.get("direction") or "") == "outbound":
+            continue
+        offered += 1
+        start, answer = _instant(rec.get("start")), _instant(rec.get("answer"))
+        if start is not None and answer is not None and answer - start <= within_s:
+            in_time += 1
+    percent = round(100 * in_time / offered) if offered else None
+    return {"offered": offered, "in_time": in_time, "percent": percent, "within_s": within_s,
+            "text": f"{percent} %" if percent is not None else "–"}
+
+
+def _instant(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return None
+
+
+def alarms(engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | None) -> list[str]:
+    """What needs someone's attention: dead engine workers, banned addresses."""
+    out = []
+    for worker in (engine or {}).get("workers", []):
+        if not worker.get("alive"):
+            out.append(f"Engine worker {worker.get('id')} is down "
+                       f"(restarted {worker.get('restarts') or 0} times).")
+    if engine is None:
+        out.append("The core does not report its engine workers.")
+    for ban in bans or []:
+        out.append(f"{ban.get('ip')} is banned: {ban.get('reason') or 'failed logins'}.")
+    return out
+
+
+def wallboard_blocks(queues: list[Mapping[str, Any]], agents: list[Mapping[str, Any]],
+                     engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | None,
+                     records_today: list[Mapping[str, Any]] | None, now: float,
+                     box_name: str = "") -> dict[str, Any]:
+    """Everything the wallboard shows, as /wallboard.json serves it and the template renders it."""
+    agent_rows = [agent_row(a) for a in agents]
+    counts = Counter(r["says"].split(" (")[0] for r in agent_rows)
+    level = service_level(records_today or [])
+    waiting = sum(int(q.get("waiting") or 0) for q in queues)
+    longest = max((float(q.get("longest_wait_s") or 0) for q in queues
+                   if int(q.get("waiting") or 0)), default=None)
+    return {
+        "now": now, "box_name": box_name,
+        "summary": {"waiting": str(waiting),
+                    "longest": fmt_duration(longest) if longest is not None else "–",
+                    "available": str(counts["available"]), "talking": str(counts["talking"]),
+                    "ringing": str(counts["ringing"]), "wrap_up": str(counts["wrap-up"]),
+                    "on_break": str(counts["on break"]),
+                    "logged_out": str(counts["logged out"]),
+                    "service_level": level["text"],
+                    "offered": str(level["offered"])},
+        "longest_since": (now - longest) if longest is not None else None,
+        "queues": [queue_row(q, agents, now) for q in queues],
+        "agents": agent_rows,
+        "alarms": alarms(engine, bans),
+        "service_level": level,
+    }
+
+
+# -- the agent panel --------------------------------------------------------------------------
+
+def current_call(extension: str, agent: Mapping[str, Any] | None,
+                 queue_log: list[Mapping[str, Any]]) -> dict[str, str] | None:
+    """The call an agent is being offered or talking on, from the newest queue-log line naming
+    them; None when the agent is not on a call."""
+    if not agent or str(agent.get("state")) not in ("OFFERED", "TALKING"):
+        return None
+    for line in queue_log:  # newest first
+        if str(line.get("agent") or "") == extension and line.get("event") in (
+                "OFFERED", "ANSWERED", "CONNECTED"):
+            return {"call_id": str(line.get("call_id") or ""),
+                    "number": str(line.get("number") or "unknown"),
+                    "queue": str(line.get("queue") or ""), "state": str(agent.get("state"))}
+    return {"call_id": "", "number": "unknown", "queue": "", "state": str(agent.get("state"))}
+
+
+def event_is_for_agent(name: str, data: Any, extension: str) -> bool:
+    """Whether a core event belongs on this agent's panel (their own status and calls only)."""
+    if not isinstance(data, Mapping):
+        return False
+    if name == "agent":
+        return str(data.get("extension") or "") == extension
+    if name == "queue":
+        return str(data.get("agent") or "") == extension
+    return False
+
+
+# -- the set-up wizard --------------------------------------------------------------------------
+
+WIZARD_STEPS = (("business", "Business"), ("hours", "Opening hours"), ("staff", "Staff"),
+                ("flows", "Menu and queues"), ("lines", "Lines"), ("test", "Test call"))
+STEP_NAMES = tuple(s for s, _ in WIZARD_STEPS)
+DEFAULT_HOURS = {day: [["09:00", "17:00"]] for day in DAYS[:5]}
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+STAFF_RE = re.compile(r"^([1-9]\d{1,7})\s+(.+)$")
+
+
+def next_step(step: str) -> str:
+    """The step after `step`; "done" after the last."""
+    if step not in STEP_NAMES:
+        return STEP_NAMES[0]
+    i = STEP_NAMES.index(step)
+    return STEP_NAMES[i + 1] if i + 1 < len(STEP_NAMES) else "done"
+
+
+def parse_hours(form: Mapping[str, str]) -> tuple[dict[str, list[list[str]]], dict[str, str]]:
+    """Opening hours per day from the hours form: {day: [[start, end]]}; a day not open is left out."""
+    hours: dict[str, list[list[str]]] = {}
+    errors: dict[str, str] = {}
+    for day in DAYS:
+        if form.get(f"{day}-open") is None:
+            continue
+        start, end = (form.get(f"{day}-start") or "").strip(), (form.get(f"{day}-end") or "").strip()
+        if not TIME_RE.match(start) or not TIME_RE.match(end):
+            errors[day] = "write the times as HH:MM, e.g. 09:00"
+        elif end <= start:
+            errors[day] = "closing time must be after opening time"
+        else:
+            hours[day] = [[start, end]]
+    if not hours and not errors:
+        errors[""] = "open at least one day"
+    return hours, errors
+
+
+def parse_staff(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """Lines like "1001 Anna" as (number, name) pairs, and a message for each line that is not."""
+    staff: list[tuple[str, str]] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        match = STAFF_RE.match(line)
+        if not match:
+            errors.append(f"line {n}: write the extension number, a space and the name "
+                          f"(“1001 Anna”), not “{line}”")
+        elif match.group(1) in seen:
+            errors.append(f"line {n}: {match.group(1)} is listed twice")
+        else:
+            seen.add(match.group(1))
+            staff.append((match.group(1), match.group(2).strip()[:64]))
+    if not staff and not errors:
+        errors.append("list at least one person")
+    return staff, errors
+
+
+# -- the IVR editor ----------------------------------------------------------------------------
+
+@dataclass
+class TreeNode:
+    """A node as the editor draws it, with the edges to the nodes it sends calls to."""
+
+    id: str
+    kind: str
+    label: str
+    summary: str
+    problems: list[str] = field(default_factory=list)
+    edges: list[tuple[str, "TreeNode | str"]] = field(default_factory=list)  # str: shown above
+    missing: bool = False
+
+
+def problems_by_node(problems: list[Mapping[str, Any]]) -> tuple[dict[str, list[str]], list[str]]:
+    """({node id: [messages]}, other messages) from the API's problem list."""
+    nodes: dict[str, list[str]] = {}
+    other: list[str] = []
+    for p in problems:
+        message = str(p.get("message") or f"{p.get('field', '')} {p.get('reason', '')}".strip())
+        if p.get("where") == "node" and p.get("id"):
+            nodes.setdefault(str(p["id"]), []).append(message)
+        else:
+            other.append(message)
+    return nodes, other
+
+
+def _edges(node: Mapping[str, Any]) -> list[tuple[str, str]]:
+    kind = node.get("kind")
+    try:
+        specs = NODE_FIELDS[NodeKind(kind)]
+    except ValueError:
+        return []
+    out = []
+    for spec in specs:
+        value = node.get(spec.name)
+        if spec.type is FieldType.DESTINATION and value:
+            out.append((spec.name.replace("_", " "), str(value)))
+        elif spec.type is FieldType.CHOICES and isinstance(value, Mapping):
+            out.extend((f"press {digit}", str(dest)) for digit, dest in sorted(value.items()))
+    return out
+
+
+def _summary(node: Mapping[str, Any]) -> str:
+    kind = str(node.get("kind") or "")
+    if kind == "queue":
+        return f"queue {node.get('queue')}"
+    if kind in ("extension", "external"):
+        return f"rings {node.get('number')}"
+    if kind == "voicemail":
+        return f"voicemail box {node.get('box')}"
+    if kind == "ring_group":
+        return f"ring group {node.get('group')}"
+    if kind in ("play", "ivr_menu"):
+        return f"prompt {node.get('prompt')}"
+    if kind == "time_condition":
+        return f"{week_text(node.get('week') or {}).replace(chr(10), '; ')} ({node.get('timezone')})"
+    if kind == "language":
+        return f"language {node.get('language')}"
+    return ""
+
+
+def flow_tree(flows: Mapping[str, Any], problems: dict[str, list[str]] | None = None
+              ) -> tuple[list[tuple[Mapping[str, Any], TreeNode]], list[TreeNode]]:
+    """(routes with the tree each leads into, nodes that no route reaches).
+
+    A node is drawn in full the first time the walk meets it; later meetings (a menu
+    choice back to the menu, two routes to one node) refer to it by id instead.
+    """
+    nodes = flows.get("nodes") or {}
+    problems = problems or {}
+    drawn: set[str] = set()
+
+    def build(node_id: str) -> TreeNode | str:
+        if node_id in drawn:
+            return node_id
+        node = nodes.get(node_id)
+        if not isinstance(node, Mapping):
+            return TreeNode(node_id, "?", node_id, "no such node",
+                            problems.get(node_id, []), missing=True)
+        drawn.add(node_id)
+        tree = TreeNode(node_id, str(node.get("kind") or "?"), str(node.get("label") or node_id),
+                        _summary(node), problems.get(node_id, []))
+        tree.edges = [(label, build(dest)) for label, dest in _edges(node)]
+        return tree
+
+    routes = [(route, build(str(route.get("destination") or "")))
+              for route in flows.get("routes") or [] if isinstance(route, Mapping)]
+    routes = [(r, t if isinstance(t, TreeNode) else TreeNode(t, "", t, "shown above"))
+              for r, t in routes]
+    orphans = [t for t in (build(n) for n in sorted(nodes)) if isinstance(t, TreeNode)]
+    return routes, orphans
+
+
+@dataclass(frozen=True)
+class NodeField:
+    """One input of the node form."""
+
+    name: str
+    type: str
+    kind: str            # "text", "number", "checkbox", "select", "textarea"
+    help: str
+    required: bool
+    value: Any
+    choices: list[str] | None = None
+
+
+def node_form(kind: str, node: Mapping[str, Any], node_ids: list[str],
+              submitted: Mapping[str, Any] | None = None) -> list[NodeField]:
+    """The fields of one node kind, filled from the node (or from a refused submission)."""
+    out = []
+    for spec in NODE_FIELDS[NodeKind(kind)]:
+        t = spec.type
+        value = (submitted or {}).get(spec.name, field_text(t, node.get(spec.name, spec.default)))
+        choices = None
+        input_kind = "text"
+        if t is FieldType.DESTINATION:
+            input_kind, choices = "select", ([] if spec.required else [""]) + node_ids
+        elif t is FieldType.BOOL:
+            input_kind = "checkbox"
+        elif t in (FieldType.NUMBER, FieldType.INTEGER):
+            input_kind = "number"
+        elif t is FieldType.DIGIT:
+            input_kind, choices = "select", [""] + list(DIGITS)
+        elif t is FieldType.LANGUAGE:
+            input_kind, choices = "select", list(LANGUAGES)
+        elif t is FieldType.OVERRIDE:
+            input_kind, choices = "select", ["auto", "force_open", "force_closed"]
+        elif t in (FieldType.CHOICES, FieldType.WEEK, FieldType.HOLIDAY_RANGES):
+            input_kind = "textarea"
+        help_text = spec.help + {
+            FieldType.CHOICES: " One per line: the digit, a space, the node (“1 sales”).",
+            FieldType.WEEK: " One per line: day and hours (“mon 09:00-17:00”, "
+                            "“fri 22:00-06:00 overnight”).",
+            FieldType.HOLIDAY_RANGES: " One per line: first and last day (“2025-12-24 2026-01-01”).",
+            FieldType.HOLIDAYS: " Separated by commas.",
+        }.get(t, "")
+        out.append(NodeField(spec.name, str(t), input_kind, help_text, spec.required, value,
+                             choices))
+    return out
+
+
+def field_text(t: FieldType, value: Any) -> Any:
+    """A node field's value as its input shows it."""
+    if t is FieldType.BOOL:
+        return bool(value)
+    if value is None:
+        return ""
+    if t is FieldType.CHOICES and isinstance(value, Mapping):
+        return "\n".join(f"{k} {v}" for k, v in sorted(value.items()))
+    if t is FieldType.WEEK and isinstance(value, Mapping):
+        return week_text(value)
+    if t is FieldType.HOLIDAYS and isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if t is FieldType.HOLIDAY_RANGES and isinstance(value, (list, tuple)):
+        return "\n".join(f"{r.get('from')} {r.get('to')}" for r in value if isinstance(r, Mapping))
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
+
+
+def week_text(week: Mapping[str, Any]) -> str:
+    lines = []
+    for day in DAYS:
+        for iv in week.get(day) or []:
+            if isinstance(iv, Mapping):
+                lines.append(f"{day} {iv.get('start')}-{iv.get('end')}"
+                             + (" overnight" if iv.get("overnight") else ""))
+    return "\n".join(lines)
+
+
+def parse_node_form(kind: str, form: Mapping[str, str]
+                    ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """(node, errors, submitted) from the node form. Only the shape is checked here;
+    what the values mean (a queue that exists, a loop) is the core's to judge."""
+    node: dict[str, Any] = {"kind": kind}
+    errors: dict[str, str] = {}
+    submitted: dict[str, Any] = {}
+    for spec in NODE_FIELDS[NodeKind(kind)]:
+        t = spec.type
+        raw = form.get(spec.name)
+        if t is FieldType.BOOL:
+            node[spec.name] = submitted[spec.name] = raw is not None
+            continue
+        raw = (raw or "").strip()
+        submitted[spec.name] = raw
+        if raw == "":
+            continue  # left out: the default, or a missing required field the core names
+        try:
+            node[spec.name] = _parse_field(t, raw)
+        except ValueError as exc:
+            errors[spec.name] = str(exc)
+    return node, errors, submitted
+
+
+def _parse_field(t: FieldType, raw: str) -> Any:
+    if t is FieldType.NUMBER:
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+        return int(number) if number.is_integer() else number
+    if t is FieldType.INTEGER:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if t is FieldType.CHOICES:
+        choices = {}
+        for line in filter(None, (x.strip() for x in raw.splitlines())):
+            digit, _, dest = line.partition(" ")
+            if not dest.strip():
+                raise ValueError(f"write the digit, a space and the node: “{line}”")
+            choices[digit] = dest.strip()
+        return choices
+    if t is FieldType.WEEK:
+        week: dict[str, list[dict[str, Any]]] = {}
+        for line in filter(None, (x.strip() for x in raw.splitlines())):
+            parts = line.split()
+            span = parts[1].split("-") if len(parts) >= 2 else []
+            if len(span) != 2 or len(parts) > 3 or (len(parts) == 3 and parts[2] != "overnight"):
+                raise ValueError(f"write a day and hours, e.g. “mon 09:00-17:00”: “{line}”")
+            interval: dict[str, Any] = {"start": span[0], "end": span[1]}
+            if len(parts) == 3:
+                interval["overnight"] = True
+            week.setdefault(parts[0].lower(), []).append(interval)
+        return week
+    if t is FieldType.HOLIDAYS:
+        return [h.strip() for h in raw.split(",") if h.strip()]
+    if t is FieldType.HOLIDAY_RANGES:
+        ranges = []
+        for line in filter(None, (x.strip() for x in raw.splitlines())):
+            parts = line.split()
+            if len(parts) != 2:
+                raise ValueError(f"write the first and the last day: “{line}”")
+            ranges.append({"from": parts[0], "to": parts[1]})
+        return ranges
+    return raw
