@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -306,6 +307,13 @@ class Core:
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
         self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
         await self.trunks.start()
+        # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, on a
+        # thread that a stopping core does not wait for (each file is written atomically).
+        languages = tuple(s["prompts.builtin_languages"])
+        if languages:
+            from appliance.prompts import ensure_builtin_prompts
+            threading.Thread(target=ensure_builtin_prompts, args=(self.data_dir / "prompts", languages),
+                             name="callbox-prompts", daemon=True).start()
         if not s["sip.forward_to"] and s["engine.enabled"]:
             self.switchboard = Switchboard(self, bind=s["engine.bind"] or self._advertised_host())
             await self.switchboard.start(s["engine.max_calls"])

@@ -34,8 +34,10 @@ import csv
 import io
 import json
 import logging
+import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -79,7 +81,10 @@ CARRY_LOOKBACK = timedelta(days=31)
 # A call ending just before midnight finishes its wrap-up after it.
 WRAP_UP_SLACK = timedelta(hours=1)
 # Longest span per table: a year of quarter hours would be 35,000 rows per queue.
-MAX_DAYS = {Interval.QUARTER_HOUR: 93, Interval.HOUR: 400, Interval.DAY: 3700, Interval.MONTH: 3700}
+MAX_DAYS = {Interval.QUARTER_HOUR: 93, Interval.HOUR: 93, Interval.DAY: 3700, Interval.MONTH: 3700}
+# Parsed roll-ups kept in memory (a year of them is a few MB): a repeated year
+# report then costs a stat per day instead of reading and parsing 365 files.
+CACHED_DAYS = 800
 
 _STATUS_EVENTS = frozenset({
     QueueLogEvent.AGENT_LOGIN, QueueLogEvent.AGENT_LOGOUT,
@@ -166,6 +171,8 @@ class Reports:
         self.directory = self.data_dir / STATS_DIR
         # Report requests may come from several threads; one computes a day at a time.
         self._lock = threading.Lock()
+        self._cache: OrderedDict[date, tuple[tuple[int, int, int], StoredDay]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # -- time -----------------------------------------------------------------
 
@@ -180,7 +187,8 @@ class Reports:
     def rollup(self, day: date | str) -> Rollup:
         """The roll-up of one local day: stored for past days, fresh for today, empty ahead."""
         day = as_date(day)
-        return self._load(day, day)[0].rollup
+        # A copy: the stored one is shared by every report that reads the day.
+        return Rollup.from_dict(self._load(day, day)[0].rollup.to_dict())
 
     def rebuild(self, start: date | str, end: date | str) -> int:
         """Recompute and store every finished day in [start, end]; returns how many were stored."""
@@ -188,9 +196,11 @@ class Reports:
         last = min(end, self.today_date() - timedelta(days=1))
         if last < start:
             return 0
+        stored = 0
         with self._lock:
-            computed = self._compute(start, last)
-        return sum(1 for d in computed if self._is_final(d.day))
+            for first, run_end in _runs(_days(start, last)):
+                stored += sum(1 for d in self._compute(first, run_end) if self._is_final(d.day))
+        return stored
 
     def _load(self, start: date, end: date, quarters: bool = False) -> list[StoredDay]:
         """Every day of [start, end] up to today, read where stored, computed where not."""
@@ -232,6 +242,27 @@ class Reports:
         return data if isinstance(data, dict) else None
 
     def _read(self, day: date, quarters: bool) -> StoredDay | None:
+        try:
+            st = os.stat(self._path(day))
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if not quarters:
+            with self._cache_lock:
+                hit = self._cache.get(day)
+                if hit is not None and hit[0] == stamp:
+                    self._cache.move_to_end(day)
+                    return hit[1]
+        stored = self._parse(day, quarters)
+        if stored is not None:
+            with self._cache_lock:
+                self._cache[day] = (stamp, StoredDay(day, stored.rollup, carry=stored.carry))
+                self._cache.move_to_end(day)
+                while len(self._cache) > CACHED_DAYS:
+                    self._cache.popitem(last=False)
+        return stored
+
+    def _parse(self, day: date, quarters: bool) -> StoredDay | None:
         data = self._read_json(self._path(day))
         if data is None:
             return None
@@ -366,7 +397,12 @@ class Reports:
                 for (q, at), tally in (d.quarters or {}).items():
                     key = (q, interval_start(at, interval, self.tz).astimezone(timezone.utc)
                            if interval is Interval.HOUR else at)
-                    tallies.setdefault(key, Tally()).merge(tally)
+                    # Quarter tallies are read for this report alone: the first of an hour can take the rest.
+                    have = tallies.get(key)
+                    if have is None:
+                        tallies[key] = tally
+                    else:
+                        have.merge(tally)
         else:
             for d in days:
                 first = d.day if interval is Interval.DAY else d.day.replace(day=1)
@@ -404,11 +440,11 @@ class Reports:
                 "target_s": self.settings.target_s,
                 "target_service_level": self.settings.target_service_level,
                 "short_abandon_s": self.settings.short_abandon_s,
-                "rows": [r.to_dict() for r in rows], "summary": [r.to_dict() for r in summary]}
+                "rows": [_row_dict(r) for r in rows], "summary": [_row_dict(r) for r in summary]}
 
     def queue_report_csv(self, start: date | str, end: date | str, interval: Interval | str = Interval.DAY,
                          queue: str | None = None) -> str:
-        return queue_kpis_csv(self.queue_rows(start, end, interval, queue)[0])
+        return queue_kpis_csv(_Row(r) for r in self.queue_rows(start, end, interval, queue)[0])
 
     def agent_report(self, start: date | str, end: date | str) -> dict[str, Any]:
         """Per agent: calls, talk, wrap-up, logged-in and break time, utilisation, occupancy."""
@@ -483,10 +519,28 @@ class Reports:
         return {**self._header(today, today), "day": today.isoformat(),
                 "target_s": self.settings.target_s,
                 "target_service_level": self.settings.target_service_level,
-                "queues": [r.to_dict() for r in rows]}
+                "queues": [_row_dict(r) for r in rows]}
 
     def today_csv(self) -> str:
-        return queue_kpis_csv(self.today_rows())
+        return queue_kpis_csv(_Row(r) for r in self.today_rows())
+
+
+def _row_dict(row: QueueKpis) -> dict[str, Any]:
+    # Every field is a number or a string: a shallow copy is the same as asdict,
+    # which deep-copies field by field and costs more than the report itself.
+    return dict(vars(row))
+
+
+class _Row:
+    """A queue row whose to_dict is the shallow copy (for to_csv over thousands of rows)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: QueueKpis):
+        self.row = row
+
+    def to_dict(self) -> dict[str, Any]:
+        return _row_dict(self.row)
 
 
 def _carry_on(carry: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
@@ -502,10 +556,14 @@ def _carry_on(carry: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:
-    """Consecutive days grouped into (first, last) runs, so each run reads the logs once."""
+    """Consecutive days of one month grouped into (first, last) runs.
+
+    Each run reads the logs once; a month at most, so that a year computed
+    cold never holds more than a month of calls in memory.
+    """
     runs: list[tuple[date, date]] = []
     for day in days:
-        if runs and runs[-1][1] + timedelta(days=1) == day:
+        if runs and runs[-1][1] + timedelta(days=1) == day and runs[-1][0].month == day.month:
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))

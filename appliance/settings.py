@@ -206,6 +206,10 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("engine.max_calls", int, 10, "Conversations the box should carry at once; engine workers are started to "
             "fit (two legs each; the x86 engine holds 4 legs per worker, the Pi image's 128).",
             between(1, 1000), restart=True),
+    Setting("prompts.builtin_languages", list, ["en", "pl", "zh"],
+            "Languages of the built-in prompt set (digits, queue announcements, menus) made at first start.",
+            lambda v: None if all(x in ("en", "pl", "zh") for x in v) else "languages are en, pl and zh",
+            restart=True),
     Setting("panel.backend", str, "auto", "Front panel backend: auto (GPIO on a Pi, else simulated), gpio, simulated.",
             choices=("auto", "gpio", "simulated"), restart=True),
     Setting("panel.pins", dict, DEFAULT_PINS, "BCM pin of each front panel LED and button.", bcm_pin_map,

@@ -19,6 +19,10 @@ for pair in "${pairs[@]}"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# Packages without a command of their own: asked of dpkg.
+for pkg in libsox-fmt-mp3; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 # venv support is a package of its own on Debian.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=("python3-venv")
 

@@ -63,7 +63,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             if isinstance(queues, Missing) or isinstance(agents, Missing) else None,
             queues=[queue_row(q, _list(agents), now) for q in _list(queues)],
             agents=[agent_row(a) for a in _list(agents)], actions=ACTIONS, reasons=BREAK_REASONS,
-            fields=queue_fields(form), errors=errors or {},
+            fields=queue_fields(form), errors=errors or {}, now=now,
             candidates=[e for e in extensions if e["number"] not in agent_exts])
 
     @app.get("/queues")

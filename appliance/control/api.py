@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("callbox.api")
 
 MAX_BODY = 1 << 20
+MAX_UPLOAD = 32 << 20  # a 10-minute prompt as 44.1 kHz stereo WAV is ~100 MB; compressed is less
 SSE_HEARTBEAT_S = 15.0
 
 CORE: web.AppKey = web.AppKey("core", object)
@@ -275,6 +276,30 @@ async def put_routes(request: web.Request) -> web.Response:
     return web.json_response(_core(request).trunks.put_routes(await _body(request)))
 
 
+async def list_prompts(request: web.Request) -> web.Response:
+    from appliance import prompts
+    core = _core(request)
+    return web.json_response({"prompts": [p.to_dict() for p in prompts.list_prompts(core.data_dir / "prompts")]})
+
+
+async def put_prompt(request: web.Request) -> web.Response:
+    """JSON {"text": ...} is spoken with espeak-ng; any other body is an uploaded recording."""
+    from appliance import prompts
+    core = _core(request)
+    dest = prompts.prompt_dest(core.data_dir / "prompts", request.match_info["name"], request.match_info["lang"])
+    loop = asyncio.get_running_loop()
+    if request.content_type == "application/json":
+        body = await _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            raise ValidationError("text: required")
+        info = await loop.run_in_executor(None, prompts.synthesize, body["text"], request.match_info["lang"], dest)
+    else:
+        data = await request.read()
+        info = await loop.run_in_executor(None, prompts.convert_upload, data, dest)
+    core.events.publish("prompt", name=info.name, language=info.language, source=info.source)
+    return web.json_response(info.to_dict(), status=201)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -309,7 +334,7 @@ def _sse(e) -> bytes:
 
 
 def create_api(core: "Core") -> web.Application:
-    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[guard], client_max_size=MAX_UPLOAD)
     app[CORE] = core
     r = app.router
     r.add_get("/api/health", health)
@@ -333,6 +358,8 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/prompts", list_prompts)
+    r.add_put("/api/prompts/{lang}/{name}", put_prompt)
     r.add_get("/api/trunks", list_trunks)
     r.add_post("/api/trunks", create_trunk)
     r.add_delete("/api/trunks/{name}", delete_trunk)

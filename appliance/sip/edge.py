@@ -278,8 +278,7 @@ class SipEdge:
 
     def _on_register(self, req: sipmsg.SipMessage, source: Source) -> None:
         try:
-            to = sipmsg.parse_name_addr(req.get("To") or "")
-            aor = to.uri.user or ""
+            aor = _aor_of(req.get("To") or "")
             contacts = [_contact_request(v) for v in req.get_all("Contact")]
             expires_header = _int_or_none(req.get("Expires"))
         except (SipParseError, ValueError) as e:
@@ -483,14 +482,40 @@ def _addressed_to_us(req: sipmsg.SipMessage) -> bool:
         return True
 
 
+# A phone sends the same To and Contact with every REGISTER: what they came to is remembered
+# (only what parsed; a bad one is refused afresh each time).
+_REMEMBERED_MAX = 4096
+_aors: dict[str, str] = {}
+_contacts: dict[str, tuple[str, int | None, float | None]] = {}
+
+
+def _remember(cache: dict, key: str, value) -> None:
+    if len(cache) >= _REMEMBERED_MAX:
+        cache.clear()
+    cache[key] = value
+
+
+def _aor_of(to: str) -> str:
+    """The extension a REGISTER's To names."""
+    aor = _aors.get(to)
+    if aor is None:
+        aor = sipmsg.parse_name_addr(to).uri.user or ""
+        _remember(_aors, to, aor)
+    return aor
+
+
 def _contact_request(value: str) -> ContactRequest:
     if value.strip() == "*":
         return ContactRequest(uri="*", expires=None, q=None, raw=value, star=True)
-    na = sipmsg.parse_name_addr(value)
-    expires = na.params.get("expires")
-    q = na.params.get("q")
-    return ContactRequest(uri=str(na.uri), expires=int(expires) if expires not in (None, "") else None,
-                          q=float(q) if q not in (None, "") else None, raw=value)
+    known = _contacts.get(value)
+    if known is None:
+        na = sipmsg.parse_name_addr(value)
+        expires = na.params.get("expires")
+        q = na.params.get("q")
+        known = (str(na.uri), int(expires) if expires not in (None, "") else None,
+                 float(q) if q not in (None, "") else None)
+        _remember(_contacts, value, known)
+    return ContactRequest(uri=known[0], expires=known[1], q=known[2], raw=value)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -509,12 +534,17 @@ def _source_text(source: Source) -> str:
 class _UdpProtocol(asyncio.DatagramProtocol):
     def __init__(self, edge: SipEdge):
         self.edge = edge
+        self.sources: dict[tuple, Source] = {}  # a phone sends from one address again and again
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
         if data in (b"\r\n\r\n", b"\r\n", b"\x00\x00\x00\x00"):
             return  # NAT keep-alives
         try:
-            self.edge.handle(data, Source("udp", addr[0], addr[1]))
+            source = self.sources.get(addr)
+            if source is None:
+                source = Source("udp", addr[0], addr[1])
+                _remember(self.sources, addr, source)
+            self.edge.handle(data, source)
         except Exception:  # a bug must not take the edge down for every other phone
             log.exception("error handling datagram from %s:%d", addr[0], addr[1])
 

@@ -49,8 +49,20 @@ def _fail(reason: str, status: int = 400) -> SipParseError:
 
 
 
+# Messages name the same methods, parameters and schemes over and over.
+_TOKENS: set[str] = set()
+_TOKENS_MAX = 1024
+
+
 def is_token(s: str) -> bool:
-    return _TOKEN_RE.fullmatch(s) is not None
+    if s in _TOKENS:
+        return True
+    if _TOKEN_RE.fullmatch(s) is None:
+        return False
+    if len(_TOKENS) >= _TOKENS_MAX:
+        _TOKENS.clear()
+    _TOKENS.add(s)
+    return True
 
 
 # --------------------------------------------------------------------------

@@ -71,9 +71,10 @@ Supported Timestamp To Unsupported User-Agent Via Warning WWW-Authenticate
 """.split()
 _CANONICAL = {n.lower(): n for n in _KNOWN_NAMES}
 _CANONICAL.update(COMPACT_FORMS)
-# Lowercase spelling (compact forms included) -> the lowercase canonical name,
-# the key under which a message indexes its headers.
-_CANONICAL_KEY = {low: name.lower() for low, name in _CANONICAL.items()}
+# What the parser needs to know of a known header name, under its lowercase
+# spelling, its compact form and its canonical spelling: the canonical name,
+# the key under which a message indexes it (lowercase), whether it may repeat.
+_KNOWN: dict[str, tuple[str, str, bool]] = {}
 
 # Headers whose grammar is a comma-separated list (RFC 3261 §7.3.1); the
 # others may carry commas inside one value (dates, credentials, free text).
@@ -86,6 +87,8 @@ p-asserted-identity p-preferred-identity accept-contact reject-contact request-d
 
 # Headers that must not repeat: two of them make a message ambiguous.
 _SINGLE = frozenset(("From", "To", "Call-ID", "CSeq", "Content-Length", "Max-Forwards"))
+for _low, _name in _CANONICAL.items():
+    _KNOWN[_low] = _KNOWN[_name] = (_name, _name.lower(), _name in _SINGLE)
 _REQUIRED_KEYS = ("via", "from", "to", "call-id", "cseq")
 
 REASONS = {
@@ -109,6 +112,8 @@ REASONS = {
 # Control characters are never legal in the header section; lone CR or LF
 # would let a value smuggle a line break past the CRLF split.
 _BAD_CTL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Every byte but those: what deleting them leaves of a header section is its control characters.
+_NOT_CTL = bytes(b for b in range(256) if not _BAD_CTL_RE.match(bytes((b,))))
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 
 
@@ -357,7 +362,22 @@ def _check_value(value: str) -> None:
         raise _fail("header value contains a line break")
 
 
+# CSeq values repeat ("1 REGISTER", "2 REGISTER" ...), and each message is asked for its CSeq several times.
+_CSEQS: dict[str, tuple[int, str]] = {}
+_CSEQS_MAX = 1024
+
+
 def _parse_cseq(value: str) -> tuple[int, str]:
+    known = _CSEQS.get(value)
+    if known is None:
+        known = _read_cseq(value)
+        if len(_CSEQS) >= _CSEQS_MAX:
+            _CSEQS.clear()
+        _CSEQS[value] = known
+    return known
+
+
+def _read_cseq(value: str) -> tuple[int, str]:
     parts = value.split()
     if len(parts) != 2:
         raise _fail("CSeq must be a number and a method")
@@ -429,7 +449,7 @@ def parse(data: bytes) -> SipMessage:
         raise _fail("header section is not terminated by an empty line")
     raw = data[start:end]
     crlf = raw.count(b"\r\n")
-    if _BAD_CTL_RE.search(raw) or raw.count(b"\r") != crlf or raw.count(b"\n") != crlf:
+    if raw.translate(None, _NOT_CTL) or raw.count(b"\r") != crlf or raw.count(b"\n") != crlf:
         raise _fail("control character in header section")
     try:
         head = raw.decode("utf-8")
@@ -445,8 +465,7 @@ def parse(data: bytes) -> SipMessage:
     headers: list[tuple[str, str]] = []
     # lowercase canonical name -> values, handed to the message as its index
     index: dict[str, list[str]] = {}
-    canon = _CANONICAL
-    canon_key = _CANONICAL_KEY
+    known = _KNOWN
     key = ""
     for line in lines[1:]:
         if long_lines and len(line) > MAX_LINE:
@@ -466,22 +485,22 @@ def parse(data: bytes) -> SipMessage:
         name, colon, value = line.partition(":")
         if not colon:
             raise _fail("header line without a colon")
-        name = name.rstrip(" \t")
-        low = name.lower()
-        cname = canon.get(low)
-        if cname is None:
-            if not is_token(name):
-                raise _fail("bad header name")
-            cname = name
-            key = low
-        else:
-            key = canon_key[low]
+        info = known.get(name)
+        if info is None:
+            name = name.rstrip(" \t")
+            low = name.lower()
+            info = known.get(low)
+            if info is None:
+                if not is_token(name):
+                    raise _fail("bad header name")
+                info = (name, low, False)
+        cname, key, single = info
         value = value.strip(" \t")
         headers.append((cname, value))
         values = index.get(key)
         if values is None:
             index[key] = [value]
-        elif cname in _SINGLE:
+        elif single:
             raise _fail(f"{cname} appears twice")
         else:
             values.append(value)
@@ -490,7 +509,7 @@ def parse(data: bytes) -> SipMessage:
 
     for name in _REQUIRED_KEYS:
         if name not in index:
-            raise _fail(f"missing {canon[name]}")
+            raise _fail(f"missing {_CANONICAL[name]}")
     call_id = index["call-id"][0]
     if not call_id or not _NO_SPACE_RE.fullmatch(call_id):
         raise _fail("bad Call-ID")
@@ -553,7 +572,8 @@ def make_response(
         if name == "To" and to_tag and not _has_tag(value):
             value = f"{value};tag={to_tag}"
         out.append((name, value))
-    out.extend((canonical_name(n), v) for n, v in headers)
+    known = _KNOWN
+    out.extend(((known[n][0] if n in known else canonical_name(n)), v) for n, v in headers)
     if content_type is not None:
         out.append(("Content-Type", content_type))
     return SipMessage(None, None, status, reason if reason is not None else REASONS.get(status, ""), out, body)

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
 DEFAULT_MAX_TRACKED = 65_536
+_SCANNER_CACHE_MAX = 1024
 
 # Tools and botnets seen knocking on SIP ports; each name is matched as a
 # case-insensitive substring.
@@ -207,6 +208,8 @@ class Guard:
         self._peers: OrderedDict[str, _Peer] = OrderedDict()
         self._bans: dict[str, Ban] = {}
         self._allowed_cache: dict[str, bool] = {}
+        # User agents already looked at: phones send the same one with every packet.
+        self._scanner_cache: dict[str, bool] = {}
         self.update_policy(policy)
 
     # ---- policy -----------------------------------------------------------
@@ -231,6 +234,7 @@ class Guard:
         self._networks = _parse_networks(self._policy.allow_networks)
         self._scanners = _compile_agents(self._policy.scanner_user_agents)
         self._allowed_cache.clear()
+        self._scanner_cache.clear()
 
     # ---- per packet -------------------------------------------------------
 
@@ -256,9 +260,15 @@ class Guard:
 
     def is_scanner(self, user_agent: str | None) -> bool:
         """Whether a User-Agent (or display name) names a known scanner."""
-        return bool(user_agent) and self._scanners is not None and (
-            self._scanners.search(user_agent.lower()) is not None
-        )
+        if not user_agent or self._scanners is None:
+            return False
+        verdict = self._scanner_cache.get(user_agent)
+        if verdict is None:
+            verdict = self._scanners.search(user_agent.lower()) is not None
+            if len(self._scanner_cache) >= _SCANNER_CACHE_MAX:
+                self._scanner_cache.clear()
+            self._scanner_cache[user_agent] = verdict
+        return verdict
 
     def is_banned(self, ip: str) -> bool:
         ban = self._bans.get(ip)

@@ -20,7 +20,8 @@ class CoreProcess:
                  env: dict[str, str] | None = None):
         self.data_dir = Path(data_dir)
         # Engine workers cost half a second and 30 MB each: only the call tests ask for them.
-        self.settings = {"engine.enabled": False} | (settings or {})
+        # The built-in prompts (espeak-ng) likewise; tests that need prompts make their own.
+        self.settings = {"engine.enabled": False, "prompts.builtin_languages": []} | (settings or {})
         self.sip_port_wanted = sip_port
         self.env = env or {}
         self.proc: subprocess.Popen | None = None
@@ -86,7 +87,7 @@ class CoreProcess:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(self.info["url"] + path, data=data, method=method, headers={
             "Authorization": f"Bearer {self.info['token'] if token is None else token}",
-            "Content-Type": "application/json"})
+            "Content-Type": "application/json" if raw is None else "application/octet-stream"})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 text = r.read()

@@ -90,3 +90,17 @@ def test_ivr_queue_agent_with_audio(box, phones, tmp_path):
     assert record["flow"][:2] == ["menu", "sales"]
     kinds = [e["event"] for e in box.api("GET", "/api/queue-log")[1]["events"]]
     assert "ENTERED" in kinds and "ANSWERED" in kinds
+
+
+def test_prompts_from_text_and_upload_and_a_broken_upload_changes_nothing(box, tmp_path):
+    status, info = box.api("PUT", "/api/prompts/pl/welcome", {"text": "Dzień dobry, witamy w firmie."})
+    assert status == 201 and info["rate"] == 8000 and info["seconds"] > 0.5
+    wav = write_sine(tmp_path / "hold.wav", 440, 1.0)
+    status, info = box.api("PUT", "/api/prompts/en/hold", raw=wav.read_bytes())
+    assert status == 201 and info["source"] == "upload"
+    before = (box.data_dir / "prompts" / "en" / "hold.wav").read_bytes()
+    status, body = box.api("PUT", "/api/prompts/en/hold", raw=b"RIFF\x00\x00garbage")
+    assert status == 400 and body["error"]
+    assert (box.data_dir / "prompts" / "en" / "hold.wav").read_bytes() == before
+    names = {(p["language"], p["name"]) for p in box.api("GET", "/api/prompts")[1]["prompts"]}
+    assert {("pl", "welcome"), ("en", "hold")} <= names

@@ -16,7 +16,8 @@ function startLivePanel(list) {
   var status = document.getElementById("live-status");
   var count = document.getElementById("registration-count");
   var source = new EventSource(list.getAttribute("data-source"));
-  var names = ["registration", "unregistration", "ban", "unban", "extension", "core"];
+  var names = ["registration", "unregistration", "ban", "unban", "extension", "core", "queue",
+               "call_record", "agent", "flows"];
   source.onopen = function () { status.textContent = "Connected: new events appear below."; };
   source.onerror = function () { status.textContent = "Disconnected; retrying…"; };
   names.forEach(function (name) {
@@ -26,6 +27,9 @@ function startLivePanel(list) {
       var item = document.createElement("li");
       var time = new Date().toLocaleTimeString();
       var what = data.aor || data.ip || data.number || data.status || "";
+      if (name === "queue") { what = (data.event || "") + " " + (data.queue || "") + " " + (data.number || ""); }
+      if (name === "call_record") { what = (data.caller || "") + " to " + (data.callee || "") + " " + (data.disposition || ""); }
+      if (name === "agent") { what = (data.extension || "") + " " + (data.status || "") + " " + (data.state || ""); }
       item.textContent = time + "  " + name + "  " + what;
       list.insertBefore(item, list.firstChild);
       while (list.children.length > 50) { list.removeChild(list.lastChild); }
@@ -47,7 +51,7 @@ function clockText(seconds) {
 // The Now page: each table with data-block="name" is redrawn from the block of
 // that name in the JSON, column by column, so new blocks need no new script.
 function startBoard(board) {
-  var status = document.getElementById("now-status");
+  var status = document.getElementById("now-status") || document.createElement("p");
   var announce = document.getElementById("now-announce");
   var url = board.getAttribute("data-data");
   var refreshOn = (board.getAttribute("data-refresh-on") || "").split(" ").filter(Boolean);
@@ -60,7 +64,8 @@ function startBoard(board) {
     var td = document.createElement("td");
     td.setAttribute("data-label", label);
     if (key === "since") {
-      td.setAttribute("data-since", String(row.since));
+      // An empty queue has no longest wait: nothing ticks.
+      td.setAttribute("data-since", row.since === null || row.since === undefined ? "" : String(row.since));
       td.textContent = row.since_text || "";
     } else if (row[key + "_class"] !== undefined) {
       var badge = document.createElement("span");
@@ -78,6 +83,23 @@ function startBoard(board) {
     Object.keys(data.summary || {}).forEach(function (key) {
       var el = board.querySelector('[data-summary="' + key + '"]');
       if (el) { el.textContent = data.summary[key]; }
+    });
+    var longest = board.querySelector("[data-since-summary]");
+    if (longest) {
+      longest.setAttribute("data-since-summary",
+                           data.longest_since === null || data.longest_since === undefined ? "" : String(data.longest_since));
+    }
+    board.querySelectorAll("ul[data-list]").forEach(function (list) {
+      var items = data[list.getAttribute("data-list")];
+      if (!Array.isArray(items)) { return; }
+      list.textContent = "";
+      items.forEach(function (text) {
+        var li = document.createElement("li");
+        li.textContent = text;
+        list.appendChild(li);
+      });
+      var none = board.querySelector('[data-empty="' + list.getAttribute("data-list") + '"]');
+      if (none) { none.hidden = items.length > 0; }
     });
     board.querySelectorAll("table[data-block]").forEach(function (table) {
       var name = table.getAttribute("data-block");
@@ -146,8 +168,13 @@ function startBoard(board) {
   setInterval(function () {
     var now = (Date.now() + skew) / 1000;
     board.querySelectorAll("[data-since]").forEach(function (td) {
-      td.textContent = clockText(now - parseFloat(td.getAttribute("data-since")));
+      var since = td.getAttribute("data-since");
+      if (since) { td.textContent = clockText(now - parseFloat(since)); }
     });
+    var longest = board.querySelector("[data-since-summary]");
+    if (longest && longest.getAttribute("data-since-summary")) {
+      longest.textContent = clockText(now - parseFloat(longest.getAttribute("data-since-summary")));
+    }
   }, 1000);
 }
 
@@ -176,7 +203,70 @@ function startPanel(panel) {
   }, 3000);
 }
 
+// The agent's panel: their status, and a screen pop with the caller's number when a queue
+// call is offered to them or they are talking. Only this agent's events reach this stream.
+function startAgentPanel(panel) {
+  var me = panel.getAttribute("data-extension");
+  var says = document.getElementById("agent-says");
+  var status = document.getElementById("agent-status");
+  var pop = document.getElementById("screen-pop");
+  var announce = document.getElementById("pop-announce");
+  var lastCall = null;
+
+  function set(id, text) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = text; }
+  }
+
+  function showPop(state) {
+    if (!lastCall) { lastCall = { number: "unknown", queue: "", call_id: "" }; }
+    var ringing = state === "OFFERED";
+    set("pop-state", ringing ? "Ringing" : "On a call");
+    set("pop-number", lastCall.number || "unknown");
+    set("pop-queue", lastCall.queue || "");
+    set("pop-call", lastCall.call_id || "");
+    if (pop.hidden && announce) {
+      announce.textContent = (ringing ? "Call from " : "Talking to ") + (lastCall.number || "unknown");
+    }
+    pop.hidden = false;
+  }
+
+  function word(data) {
+    if (data.status === "LOGGED_OUT") { return "logged out"; }
+    var byState = { OFFERED: "ringing", TALKING: "talking", WRAP_UP: "wrap-up", NO_ANSWER_BACKOFF: "missed a call" };
+    if (byState[data.state]) { return byState[data.state]; }
+    return data.status === "ON_BREAK" ? "on break" : "available";
+  }
+
+  var source = new EventSource(panel.getAttribute("data-agent-events"));
+  source.onopen = function () { status.textContent = "Live: connected."; };
+  source.onerror = function () { status.textContent = "Disconnected; retrying…"; };
+  source.addEventListener("queue", function (e) {
+    var data = {};
+    try { data = JSON.parse(e.data); } catch (err) { return; }
+    if (data.agent !== me) { return; }
+    if (data.event === "OFFERED" || data.event === "ANSWERED" || data.event === "CONNECTED") {
+      lastCall = { number: data.number, queue: data.queue, call_id: data.call_id };
+      showPop(data.event === "OFFERED" ? "OFFERED" : "TALKING");
+    }
+  });
+  source.addEventListener("agent", function (e) {
+    var data = {};
+    try { data = JSON.parse(e.data); } catch (err) { return; }
+    if (data.extension !== me) { return; }
+    says.textContent = word(data);
+    says.className = "badge agent-" + word(data).split(" ")[0].replace("-", "");
+    if (data.state === "OFFERED" || data.state === "TALKING") {
+      showPop(data.state);
+    } else {
+      pop.hidden = true;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  var agent = document.querySelector("[data-agent-events]");
+  if (agent && window.EventSource) { startAgentPanel(agent); }
   var list = document.getElementById("live-events");
   if (list && window.EventSource) { startLivePanel(list); }
   var board = document.getElementById("board");

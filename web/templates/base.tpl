@@ -7,21 +7,21 @@
 <link rel="stylesheet" href="/static/style.css">
 <script src="/static/app.js" defer></script>
 </head>
-<body>
+<body{{!' class="kiosk"' if get('kiosk') else ''}}>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
   <a class="brand" href="/">Callbox</a>
-  % if user:
+  % if user and not get('kiosk'):
   <nav aria-label="Main">
     <ul>
       <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{'Dashboard' if user.role in ('admin', 'supervisor') else 'My panel'}}</a></li>
       % if user.role in ('admin', 'supervisor'):
-      % for href, label in (('/now', 'Now'), ('/calls', 'Calls')):
+      % for href, label in (('/now', 'Now'), ('/wallboard', 'Wallboard'), ('/queues', 'Queues'), ('/calls', 'Calls')):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % end
       % if user.role == 'admin':
-      % for href, label in (('/extensions', 'Extensions'), ('/registrations', 'Registrations'), ('/bans', 'Bans'), ('/settings', 'Settings'), ('/users', 'Users'), ('/system', 'System'), ('/audit', 'Audit log')):
+      % for href, label in (('/ivr', 'IVR'), ('/wizard', 'Set-up wizard'), ('/extensions', 'Extensions'), ('/registrations', 'Registrations'), ('/bans', 'Bans'), ('/settings', 'Settings'), ('/users', 'Users'), ('/system', 'System'), ('/audit', 'Audit log')):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % end

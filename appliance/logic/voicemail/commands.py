@@ -1,0 +1,215 @@
+"""What the voicemail machines ask the core to do, the events they take, and their base."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from appliance.errors import StateMachineError
+from appliance.logic.voicemail.boxes import GreetingKind
+
+log = logging.getLogger("callbox.voicemail")
+
+
+# --- commands ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Prompt:
+    """A system prompt by name (vm-goodbye, ...); args fill in numbers."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GreetingAudio:
+    box: str
+    kind: GreetingKind
+
+
+@dataclass(frozen=True)
+class MessageAudio:
+    box: str
+    message_id: str
+    number: int  # announced before it: "message 3"
+
+
+@dataclass(frozen=True)
+class TakeAudio:
+    """The recording just made on this call (a greeting under review)."""
+
+
+Audio = Prompt | GreetingAudio | MessageAudio | TakeAudio
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play the items one after another; a new Play replaces what is playing."""
+
+    items: tuple[Audio, ...]
+    turn: int
+
+
+class RecordAction(StrEnum):
+    START = "start"
+    STOP = "stop"
+
+
+@dataclass(frozen=True)
+class Record:
+    action: RecordAction
+    max_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    """Send `timeout(turn)` at clock time `at`, unless another StartTimer replaces it."""
+
+    at: float
+    turn: int
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+@dataclass(frozen=True)
+class SaveRecording:
+    """Keep the take as a new message in the box."""
+
+    box: str
+    caller: str
+    caller_name: str
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class DiscardRecording:
+    pass
+
+
+@dataclass(frozen=True)
+class StartLogin:
+    """Hand the call to the access menu of `box` (the caller pressed * during the greeting)."""
+
+    box: str
+
+
+@dataclass(frozen=True)
+class MarkHeard:
+    box: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class SaveMessage:
+    box: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class DeleteMessage:
+    box: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class CallBack:
+    """Connect the owner to the person who left the message."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class SaveGreeting:
+    box: str
+    kind: GreetingKind
+
+
+@dataclass(frozen=True)
+class DeleteGreeting:
+    box: str
+    kind: GreetingKind
+
+
+@dataclass(frozen=True)
+class ChangePin:
+    box: str
+    pin_hash: str
+
+
+Command = (Play | Record | StartTimer | Hangup | SaveRecording | DiscardRecording | StartLogin
+           | MarkHeard | SaveMessage | DeleteMessage | CallBack | SaveGreeting | DeleteGreeting
+           | ChangePin)
+
+
+class Event(StrEnum):
+    """What the core reports; internal decisions use the same words where they fit."""
+
+    START = "start"
+    BOX_FULL = "box_full"
+    PLAY_DONE = "play_done"
+    DIGIT = "digit"
+    HANGUP = "hangup"
+    TIMEOUT = "timeout"
+    # decisions a machine takes on a digit or a timeout
+    SKIP = "skip"
+    LOGIN = "login"
+    KEEP = "keep"
+    TOO_SHORT = "too_short"
+    LOCKED = "locked"
+    NO_BOX = "no_box"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    GIVE_UP = "give_up"
+    BOX_ENTERED = "box_entered"
+    NEW_MESSAGES = "new_messages"
+    OLD_MESSAGES = "old_messages"
+    MAIN_MENU = "main_menu"
+    OPTIONS = "options"
+    ADVANCED = "advanced"
+    BACK = "back"
+    CALL_BACK = "call_back"
+    RECORD_GREETING = "record_greeting"
+    TEMP_OPTIONS = "temp_options"
+    REVIEW = "review"
+    REDO = "redo"
+    DONE = "done"
+    CHANGE_PIN = "change_pin"
+    PIN_ENTERED = "pin_entered"
+    EXIT = "exit"
+
+
+class _Machine:
+    """One table and the one place `state` changes."""
+
+    name = "voicemail"
+    table: dict[Any, dict[Event, Any]] = {}
+
+    def __init__(self, who: str, clock: Callable[[], float], initial: Any):
+        self.who = who
+        self.clock = clock
+        self.state = initial
+        self.turn = 0
+
+    def _go(self, event: Event) -> None:
+        new = self.table.get(self.state, {}).get(event)
+        if new is None:
+            raise StateMachineError(self.name, self.who, self.state.value, event.value)
+        log.info("%s %s: %s -> %s", self.name, self.who, self.state.value, new.value)
+        self.state = new
+
+    def _play(self, *items: Audio) -> Play:
+        self.turn += 1
+        return Play(tuple(items), self.turn)
+
+    def _timer(self, after_s: float) -> StartTimer:
+        self.turn += 1
+        return StartTimer(self.clock() + after_s, self.turn)
+
+    def _stale(self, turn: int | None) -> bool:
+        return turn is not None and turn != self.turn

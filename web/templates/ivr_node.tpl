@@ -1,0 +1,50 @@
+% rebase('base.tpl')
+<h1>{{'New' if is_new else 'Edit'}} {{kind.replace('_', ' ')}} node <code>{{node_id}}</code></h1>
+% if node_problems:
+<ul class="problems" role="alert" aria-label="Problems with this node">
+  % for message in node_problems:
+  <li>{{message}}</li>
+  % end
+</ul>
+% end
+<form method="post" action="/ivr/nodes/{{node_id}}" class="card node-form">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <input type="hidden" name="kind" value="{{kind}}">
+  % for f in fields:
+  % fid = 'n-' + f.name.replace('_', '-')
+  % bad = f.name in errors
+  % described = fid + '-help' + ((' ' + fid + '-error') if bad else '')
+  % invalid = 'aria-invalid="true"' if bad else ''
+  <div class="field{{' invalid' if bad else ''}}">
+    % if f.kind == 'checkbox':
+    <div class="check"><input type="checkbox" id="{{fid}}" name="{{f.name}}" {{!'checked' if f.value else ''}} aria-describedby="{{described}}" {{!invalid}}><label for="{{fid}}">{{f.name.replace('_', ' ')}}</label></div>
+    % else:
+    <label for="{{fid}}">{{f.name.replace('_', ' ')}}{{'' if f.required else ' (optional)'}}</label>
+    % if f.kind == 'select':
+    <select id="{{fid}}" name="{{f.name}}" aria-describedby="{{described}}" {{!invalid}}>
+      % for c in f.choices:
+      <option value="{{c}}" {{!'selected' if str(c) == str(f.value) else ''}}>{{c or '(none)'}}</option>
+      % end
+    </select>
+    % elif f.kind == 'textarea':
+    <textarea id="{{fid}}" name="{{f.name}}" rows="5" aria-describedby="{{described}}" {{!invalid}}>{{f.value}}</textarea>
+    % else:
+    <input id="{{fid}}" name="{{f.name}}" type="{{f.kind}}" value="{{f.value}}" {{!'step="any"' if f.kind == 'number' else ''}} aria-describedby="{{described}}" {{!invalid}}>
+    % end
+    % end
+    <p class="help" id="{{fid}}-help">{{f.help}}</p>
+    % if bad:
+    <p class="field-error" id="{{fid}}-error" role="alert">{{errors[f.name]}}</p>
+    % end
+  </div>
+  % end
+  <button type="submit">Save</button> <a href="/ivr">Cancel</a>
+</form>
+% if not is_new:
+<form method="post" action="/ivr/nodes/{{node_id}}/delete" data-confirm="Delete node {{node_id}}?">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <button type="submit" class="danger">Delete node</button>
+</form>
+% end
+<h2>The flow set{{' as it would be' if node_problems or other_problems else ''}}</h2>
+% include('ivr_tree.tpl')
