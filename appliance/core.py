@@ -22,6 +22,7 @@ from typing import Any
 from appliance import __version__, directory
 from appliance.errors import Conflict, NotFound, SettingError, SipParseError, ValidationError
 from appliance.sip.message import parse_uri
+from appliance.lines_runtime import Lines
 from appliance.trunks import Trunks
 from appliance.events import EventBus
 from appliance.settings import Settings, declaration
@@ -106,9 +107,11 @@ class Core:
                             trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, _request_user(req)),
                             response_hook=lambda msg: self.trunks.on_response(msg))
         self.trunks = Trunks(self)
+        self.lines = Lines(self)
         self._restore_registrations()
         self._save_pending = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
+        self._closing = False
         self.api_runner = None
         self._token = ""
         self.api_url = ""
@@ -286,7 +289,7 @@ class Core:
     def _save_registrations(self, in_background: bool = True) -> None:
         self._save_pending = False
         data = json.dumps(self.registrar.snapshot()).encode()
-        if in_background:
+        if in_background and not self._closing:
             # fsync can take tens of ms on an SD card: not on the loop that answers phones.
             # One writer thread keeps the snapshots in order.
             asyncio.get_running_loop().run_in_executor(self._writer, atomic_write_bytes,
@@ -307,6 +310,7 @@ class Core:
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
         self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
         await self.trunks.start()
+        await self.lines.start()
         # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, on a
         # thread that a stopping core does not wait for (each file is written atomically).
         languages = tuple(s["prompts.builtin_languages"])
@@ -409,12 +413,14 @@ class Core:
                 self.panel.tick()
 
     async def stop(self) -> None:
+        await self.lines.stop()
         await self.trunks.stop()
         if self.switchboard is not None:
             await self.switchboard.stop()
         await self.edge.stop()
         if self.api_runner is not None:
             await self.api_runner.cleanup()
+        self._closing = True
         self._writer.shutdown(wait=True)
         self._save_registrations(in_background=False)
         self.audit_trail.close()

@@ -25,6 +25,7 @@ stops the retries at once; the message stays listed as failed until
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import mimetypes
@@ -192,7 +193,7 @@ class Mailer:
                 smtp.starttls(context=self._tls_context())
                 smtp.ehlo()
             if s.username:
-                smtp.login(s.username, s.password)
+                _log_in(smtp, s.username, s.password)
             try:
                 smtp.sendmail(s.sender, [to], raw)
             except smtplib.SMTPRecipientsRefused as e:
@@ -318,6 +319,17 @@ class Mailer:
                 if not eml.with_suffix(".json").exists():
                     log.info("mail spool: removing %s, queued when the power went", eml.name)
                     eml.unlink(missing_ok=True)
+
+
+def _log_in(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH PLAIN in UTF-8 (RFC 4616) where offered; smtplib's own login sends ASCII only."""
+    if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+        smtp.login(username, password)
+        return
+    token = base64.b64encode(b"\0" + username.encode() + b"\0" + password.encode()).decode("ascii")
+    code, reply = smtp.docmd("AUTH", "PLAIN " + token)
+    if code not in (235, 503):  # 503: already authenticated
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _text(raw: bytes | str) -> str:

@@ -214,12 +214,33 @@ class Reports:
                 missing.append(day)
             else:
                 found[day] = stored
+        earliest = self._earliest_data()
+        for day in [d for d in missing if earliest is None or d < earliest]:
+            # Before the first month of records there is nothing to roll up, and nothing to store.
+            found[day] = StoredDay(day, self._empty(day, day))
+        missing = [d for d in missing if d not in found]
         if missing:
             with self._lock:
                 for first, last in _runs(missing):
                     for computed in self._compute(first, last):
                         found[computed.day] = computed
         return [found[d] for d in wanted]
+
+    def _earliest_data(self) -> date | None:
+        """The first day that may hold a record or queue-log line (a day early, for UTC offsets)."""
+        months = self.records.months() + self.queue_log.months()
+        if not months:
+            return None
+        return date.fromisoformat(f"{min(months)}-01") - timedelta(days=1)
+
+    def _empty(self, start: date, end: date) -> Rollup:
+        s = self.settings
+        rollup = Rollup(first_day=start.isoformat(), last_day=end.isoformat(), days=0, tz=self.tz_name,
+                        target_s=s.target_s, short_abandon_s=s.short_abandon_s)
+        if start == end:
+            rollup.days = 1
+            rollup.weekday_days[start.weekday()] = 1
+        return rollup
 
     def _path(self, day: date) -> Path:
         return self.directory / f"{day.isoformat()}.json"
@@ -250,7 +271,7 @@ class Reports:
         if not quarters:
             with self._cache_lock:
                 hit = self._cache.get(day)
-                if hit is not None and hit[0] == stamp:
+                if hit is not None:
                     self._cache.move_to_end(day)
                     return hit[1]
         stored = self._parse(day, quarters)
@@ -377,9 +398,9 @@ class Reports:
     def _merged(self, days: list[StoredDay], start: date, end: date) -> Rollup:
         if days:
             return merge(d.rollup for d in days)
-        s = self.settings
-        return Rollup(first_day=start.isoformat(), last_day=end.isoformat(), days=0, tz=self.tz_name,
-                      target_s=s.target_s, short_abandon_s=s.short_abandon_s)
+        empty = self._empty(start, end)
+        empty.days, empty.weekday_days = 0, [0] * 7
+        return empty
 
     def queue_rows(self, start: date | str, end: date | str, interval: Interval | str = Interval.DAY,
                    queue: str | None = None) -> tuple[list[QueueKpis], list[QueueKpis]]:
@@ -459,7 +480,7 @@ class Reports:
     def _staffing_days(self, start: date, end: date) -> list[StoredDay]:
         # Today is only partly over: counted as a whole day it would thin out every hour.
         yesterday = self.today_date() - timedelta(days=1)
-        return self._load(start, min(end, yesterday)) if start <= yesterday else []
+        return _from_first_call(self._load(start, min(end, yesterday))) if start <= yesterday else []
 
     def _staffing(self, start: date | str, end: date | str, target_sl: float, target_s: float,
                   max_occupancy: float | None, queue: str | None) -> tuple[list[StaffingHour], int]:
@@ -486,7 +507,7 @@ class Reports:
     def heatmap(self, start: date | str, end: date | str, queue: str | None = None) -> dict[str, Any]:
         """Calls offered per hour of the week (local time): totals and the average per such day."""
         start, end = self._span(start, end, None)
-        merged = self._merged(self._load(start, end), start, end)
+        merged = self._merged(_from_first_call(self._load(start, end)), start, end)
         calls = [[0] * 24 for _ in WEEKDAYS]
         for q, slots in merged.hours.items():
             if queue is not None and q != queue:
@@ -523,6 +544,14 @@ class Reports:
 
     def today_csv(self) -> str:
         return queue_kpis_csv(_Row(r) for r in self.today_rows())
+
+
+def _from_first_call(days: list[StoredDay]) -> list[StoredDay]:
+    """The days from the first with a queue call on: days before the box took calls are no quiet days."""
+    for n, d in enumerate(days):
+        if d.rollup.queues:
+            return days[n:]
+    return []
 
 
 def _row_dict(row: QueueKpis) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Trunks:
                 log.error("skipping a stored trunk: %s", e)
         routes = store.table("routes").all()
         doc = dict(routes[0]) if routes else {}
-        self.outbound = [rt.validate_outbound_route(r, set(self.trunks)) for r in doc.get("outbound", [])]
+        self.outbound = [rt.validate_outbound_route(r) for r in doc.get("outbound", [])]
         self.inbound = [rt.validate_inbound_route(r) for r in doc.get("inbound", [])]
 
     def list(self) -> list[dict[str, Any]]:
@@ -91,7 +91,8 @@ class Trunks:
     def put_routes(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or set(data) - {"outbound", "inbound"}:
             raise ValidationError("body: {\"outbound\": [...], \"inbound\": [...]}")
-        outbound = [rt.validate_outbound_route(r, set(self.trunks)) for r in data.get("outbound", [])]
+        names = set(self.trunks) | {f"line-{c['name']}" for c in self.core.lines.configs()}
+        outbound = [rt.validate_outbound_route(r, names) for r in data.get("outbound", [])]
         inbound = [rt.validate_inbound_route(r) for r in data.get("inbound", [])]
         table = self.core.store.table("routes")
         table.truncate()
@@ -149,8 +150,13 @@ class Trunks:
 
     # --- decisions for the edge and the switchboard ---------------------------------------------
 
+    def all_trunks(self) -> dict[str, rt.Trunk]:
+        """Configured trunks and the phone lines (each line's gateway is a trunk too)."""
+        lines = self.core.lines.trunks() if getattr(self.core, "lines", None) else []
+        return {**self.trunks, **{t.name: t for t in lines}}
+
     def identify(self, ip: str, port: int, request_user: str) -> str | None:
-        t = rt.identify_trunk([t for t in self.trunks.values() if t.enabled], ip, port, request_user)
+        t = rt.identify_trunk([t for t in self.all_trunks().values() if t.enabled], ip, port, request_user)
         return t.name if t else None
 
     def inbound_destination(self, did: str, caller: str) -> str | None:
@@ -166,8 +172,9 @@ class Trunks:
         decision = rt.plan_outbound(caller, number, self.outbound, extensions=set(self.core.extension_numbers()))
         attempts = []
         if decision.allowed and decision.match is not None:
+            trunks = self.all_trunks()
             for name in decision.match.trunks:
-                t = self.trunks.get(name)
+                t = trunks.get(name)
                 if t is None or not t.enabled:
                     continue
                 attempt: dict[str, Any] = {"trunk": t.name,

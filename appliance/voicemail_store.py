@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BOX_FILE = "box.json"
 GREETINGS = "greetings"
+INCOMING = ".incoming"  # recordings in progress, each with a note of whose message it is
 
 
 # --- WAV headers ---------------------------------------------------------------------------
@@ -283,8 +284,62 @@ class VoicemailStore:
             except OSError as e:
                 raise StoreError(f"cannot store a message in box {box}: {e.strerror or e}") from e
             self._write(msg)
+            if wav_path.parent == self.root / INCOMING:
+                wav_path.with_suffix(".json").unlink(missing_ok=True)
             log.info("voicemail %s: new message %s from %s (%.1f s)", box, msg_id, caller, msg.duration_s)
             return msg
+
+    # -- recordings in progress -------------------------------------------------------
+
+    def incoming_path(self, box: str, call_id: str, caller: str = "", caller_name: str = "") -> Path:
+        """Where the engine records a message for `box`.
+
+        A note of the box and the caller is written beside it first, so a
+        recording that a crash interrupted can still be delivered by
+        `recover_incoming()` when the core starts again.
+        """
+        self._existing(box)
+        safe_call = "".join(c if c.isalnum() or c in "-_." else "_" for c in call_id)[:80]
+        d = self.root / INCOMING
+        d.mkdir(exist_ok=True)
+        stem = f"{box}--{safe_call}"
+        note = {"box": box, "caller": caller, "caller_name": caller_name, "started": self.clock()}
+        atomic_write_bytes(d / f"{stem}.json", encode_json(note), 0o600)
+        return d / f"{stem}.wav"
+
+    def discard_incoming(self, wav_path: Path) -> None:
+        wav_path = Path(wav_path)
+        if wav_path.parent != self.root / INCOMING:
+            raise ValidationError(f"{wav_path} is not a recording in progress")
+        wav_path.unlink(missing_ok=True)
+        wav_path.with_suffix(".json").unlink(missing_ok=True)
+
+    def recover_incoming(self, min_s: float = 1.0) -> list[StoredMessage]:
+        """Deliver the recordings a crash interrupted; call it when the core starts, before any call."""
+        d = self.root / INCOMING
+        if not d.is_dir():
+            return []
+        recovered = []
+        with self._lock:
+            for note_path in sorted(d.glob("*.json")):
+                wav = note_path.with_suffix(".wav")
+                try:
+                    note = self._read_json(note_path)
+                    if not wav.exists():
+                        raise NotFound("the recording never started")
+                    repair_wav(wav)
+                    if wav_info(wav).duration_s < min_s:
+                        raise ValidationError("shorter than a message")
+                    recovered.append(self.deposit(str(note["box"]), wav, str(note.get("caller", "")),
+                                                  str(note.get("caller_name", "")),
+                                                  received=float(note.get("started", self.clock()))))
+                except (NotFound, ValidationError, StoreCorrupt, KeyError, ValueError) as e:
+                    log.info("voicemail: dropping interrupted recording %s: %s", wav.name, e)
+                    self.discard_incoming(wav)
+            for wav in d.glob("*.wav"):
+                if not wav.with_suffix(".json").exists():
+                    wav.unlink()
+        return recovered
 
     def messages(self, box: str, folder: Folder | str | None = None) -> list[StoredMessage]:
         d = self._existing(box)

@@ -95,6 +95,10 @@ def settings(port: int, **kw) -> SmtpSettings:
                            "timeout_s": 10, **kw})
 
 
+def text(part) -> str:
+    return part.get_content().replace("\r\n", "\n")  # the wire's line ends
+
+
 SUBJECT = "Nowa wiadomość głosowa od +48 601 234 567"
 BODY = "Zażółć gęślą jaźń — a message of 12 s in box 1001.\n"
 
@@ -106,14 +110,13 @@ def test_a_message_with_its_recording_is_delivered(smtp_server, tmp_path, clock,
     assert inbox.received == []  # queueing never sends
     assert mailer.deliver_due() == 1
     [(mail_from, rcpt, _raw)] = inbox.received
-    assert mail_from == "box@office.example" and rcpt == ["Ann <ann@office.example>"] or \
-        rcpt == ["ann@office.example"]
+    assert (mail_from, rcpt) == ("box@office.example", ["ann@office.example"])
     [msg] = inbox.messages()
     assert msg["Subject"] == SUBJECT and msg["From"] == "box@office.example"
-    assert msg.get_body(("plain",)).get_content() == BODY
+    assert text(msg.get_body(("plain",))) == BODY
     [attachment] = list(msg.iter_attachments())
     assert attachment.get_filename() == "voicemail-1001.wav"
-    assert attachment.get_content_type() == "audio/x-wav" or attachment.get_content_type() == "audio/wav"
+    assert attachment.get_content_type() in ("audio/x-wav", "audio/wav")
     assert attachment.get_content() == voicemail_wav.read_bytes()
     [status] = mailer.status()
     assert status["id"] == mail_id and status["status"] == "sent" and status["attempts"] == 1
@@ -128,7 +131,7 @@ def test_a_message_without_attachment_is_plain_text(smtp_server, tmp_path, clock
     mailer.queue("bob@office.example", "No audio", "Just text.\n")
     mailer.deliver_due()
     [msg] = inbox.messages()
-    assert msg.get_content_type() == "text/plain" and msg.get_content() == "Just text.\n"
+    assert msg.get_content_type() == "text/plain" and text(msg) == "Just text.\n"
 
 
 def test_server_down_then_retried_on_schedule_and_delivered_when_back(smtp_server, tmp_path, clock):
@@ -286,7 +289,7 @@ def tls_server(smtp_server, certificate) -> tuple[Inbox, int, list]:
     def authenticator(server, session, envelope, mechanism, auth_data):
         login = (auth_data.login.decode(), auth_data.password.decode())
         logins.append(login)
-        return AuthResult(success=login == ("box", "s3cret pässword"))
+        return AuthResult(success=login == ("box", "s3cret pässword"), handled=False)
 
     inbox, port = smtp_server(tls_context=ctx, require_starttls=True, authenticator=authenticator,
                               auth_required=True)

@@ -298,7 +298,8 @@ def test_autumn_dst_hour_is_two_intervals(box):
 def test_heatmap_counts_calls_per_hour_of_week(box, tuesday):
     box.call(at(9, 30, day=DAY + timedelta(days=7)), "support", "ABANDONED", wait=8)
     heat = box.reports().heatmap(date(2026, 11, 9), date(2026, 11, 17))
-    assert heat["weekdays"][1] == "Tue" and heat["days"] == [2, 2, 1, 1, 1, 1, 1]
+    # Monday the 9th comes before the first call: not a quiet Monday but no data.
+    assert heat["weekdays"][1] == "Tue" and heat["days"] == [1, 2, 1, 1, 1, 1, 1]
     assert heat["calls"][1][9] == 4 and heat["calls"][1][10] == 2 and heat["calls"][1][11] == 1
     assert sum(map(sum, heat["calls"])) == 7
     assert heat["average"][1][9] == 2.0 and heat["average"][0][9] == 0.0
@@ -307,7 +308,7 @@ def test_heatmap_counts_calls_per_hour_of_week(box, tuesday):
 
 
 def test_staffing_uses_the_hour_of_week_profile(box, tuesday):
-    report = box.reports().staffing(DAY, DAY, target_sl=0.8, target_s=20)
+    report = box.reports().staffing(DAY - timedelta(days=30), DAY, target_sl=0.8, target_s=20)
     assert len(report["rows"]) == 168 and report["days"] == 1
     tue9 = report["rows"][24 + 9]
     assert tue9["label"] == "Tue 09:00" and tue9["calls_per_hour"] == 3
@@ -357,6 +358,15 @@ def test_bad_requests(box):
         reports.queue_report(DAY, DAY + timedelta(days=200), "15min")
     with pytest.raises(ValidationError):
         reports.agent_report("yesterday", DAY)
+
+
+def test_days_before_any_data_are_empty_and_not_stored(box, tuesday):
+    report = box.reports().queue_report(date(2026, 8, 1), date(2026, 9, 30))
+    assert report["rows"] == [] and report["summary"][0]["offered"] == 0
+    assert not (box.data_dir / "stats").exists()
+    box.reports().queue_report(date(2026, 10, 30), DAY)
+    assert sorted(p.name for p in (box.data_dir / "stats").glob("*.intervals.json"))[0] == (
+        "2026-10-31.intervals.json")  # the month of the first record, with a day of slack
 
 
 def test_days_ahead_are_empty_and_not_stored(box):

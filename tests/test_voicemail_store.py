@@ -316,3 +316,47 @@ def test_the_phone_menu_reads_the_store_through_snapshots(store, incoming, clock
     assert menu.state is AccessState.MAIN_MENU
     assert out[0].items[0].args == {"new": 1, "old": 1}
     assert menu.digit("1")[0].items == (MessageAudio("1001", second.id, 1),)
+
+
+# --- recordings a crash interrupted ---------------------------------------------------------
+
+def test_a_recording_interrupted_by_a_crash_is_delivered_at_the_next_start(store, tmp_path, clock):
+    rec = store.incoming_path("1001", "call/7f3", "+48601234567", "Ann")
+    started = clock.now
+    make_wav(rec, 4.0)
+    unfinalise(rec)  # the engine worker died before closing the recorder
+    clock.advance(3600)
+    [msg] = VoicemailStore(tmp_path / "data", clock).recover_incoming()
+    assert (msg.caller, msg.caller_name, msg.received, msg.duration_s) == ("+48601234567", "Ann", started, 4.0)
+    assert frames_of(store.audio_path("1001", msg.id))[0] == 4 * RATE
+    assert not list((store.root / ".incoming").iterdir())
+
+
+def test_interrupted_recordings_too_short_or_for_a_deleted_box_are_dropped(store, clock):
+    store.save_box(BoxConfig("sales"))
+    short = store.incoming_path("1001", "c1", "+1")
+    make_wav(short, 0.4)
+    gone = store.incoming_path("sales", "c2", "+2")
+    make_wav(gone, 5)
+    store.incoming_path("1001", "c3", "+3")  # the recorder never started
+    store.delete_box("sales")
+    assert store.recover_incoming() == []
+    assert not list((store.root / ".incoming").iterdir())
+    assert store.messages("1001") == []
+
+
+def test_a_finished_recording_is_deposited_from_incoming_without_its_note(store):
+    rec = store.incoming_path("1001", "c1", "+1")
+    make_wav(rec, 2)
+    store.deposit("1001", rec, "+1")
+    assert not list((store.root / ".incoming").iterdir())
+    assert store.recover_incoming() == [] and store.counts("1001").new == 1
+
+
+def test_a_discarded_recording_leaves_nothing(store, tmp_path):
+    rec = store.incoming_path("1001", "c1", "+1")
+    make_wav(rec, 0.5)
+    store.discard_incoming(rec)
+    assert not list((store.root / ".incoming").iterdir())
+    with pytest.raises(ValidationError):
+        store.discard_incoming(tmp_path / "elsewhere.wav")

@@ -300,6 +300,18 @@ async def put_prompt(request: web.Request) -> web.Response:
     return web.json_response(info.to_dict(), status=201)
 
 
+async def list_lines(request: web.Request) -> web.Response:
+    return web.json_response({"lines": _core(request).lines.status()})
+
+
+async def add_line(request: web.Request) -> web.Response:
+    return web.json_response(await _core(request).lines.add(await _body(request)), status=201)
+
+
+async def simulate_line(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).lines.simulate(request.match_info["name"], await _body(request)))
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -358,6 +370,9 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/lines", list_lines)
+    r.add_post("/api/lines", add_line)
+    r.add_post("/api/lines/{name}/simulate", simulate_line)
     r.add_get("/api/prompts", list_prompts)
     r.add_put("/api/prompts/{lang}/{name}", put_prompt)
     r.add_get("/api/trunks", list_trunks)

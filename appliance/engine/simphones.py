@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from appliance.errors import StateMachineError, ValidationError
+from appliance.tones import RATE, write_wav
 
 log = logging.getLogger("callbox.simphones")
 
@@ -330,7 +331,6 @@ def step(call: SimCall, event: CallEvent, now: float) -> list[Command]:
 
 # --- a voice to talk with -------------------------------------------------------------
 
-RATE = 8000
 # (first, second formant) of a few vowels, in Hz: enough for a mumble that
 # sounds like speech through a telephone.
 _VOWELS = [(730, 1090), (530, 1840), (270, 2290), (570, 840), (300, 870), (660, 1720)]
@@ -382,13 +382,8 @@ def synthetic_voice(path: Path, role: str, seconds: float = 8.0, seed: int = 0) 
                     samples.append(env * table[int(phase)])
             samples.extend([0.0] * int(RATE * rng.uniform(0.06, 0.15)))
         samples.extend([0.0] * int(RATE * rng.uniform(0.35, 0.7)))
-    frames = b"".join(struct.pack("<h", int(0.45 * 32767 * max(-1.0, min(1.0, v))))
-                      for v in samples[:total])
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(frames)
+    write_wav(path, b"".join(struct.pack("<h", int(0.45 * 32767 * max(-1.0, min(1.0, v))))
+                             for v in samples[:total]))
     return path
 
 
@@ -970,7 +965,7 @@ def main(argv: list[str] | None = None) -> int:
                     max_concurrent=args.max_concurrent, habits=CallerHabits(
                         args.digits, args.digits_after, args.hangup_after, args.abandon_share,
                         args.abandon_after), **common)
-        except Exception as e:  # pj.Error (e.g. address not available) has no common base
+        except Exception as e:  # pj.Error (e.g. the address is not available) and the like
             reason = getattr(e, "reason", None) or str(e)
             print(f"simphones: cannot start: {reason}", file=sys.stderr)
             shutil.rmtree(workdir, ignore_errors=True)

@@ -323,12 +323,14 @@ def config_files(vendor: Vendor | str, mac: str, account: PhoneAccount, site: Ph
     return {name.lower(): body for name, body in files.items()}
 
 
-_MAC_IN_NAME = re.compile(r"(?<![0-9a-f])([0-9a-f]{12})(?![0-9a-f])")
+# Only the names the generators write: a model's shared file (Yealink's
+# y000000000044.cfg) must not pass for a phone.
+_MAC_IN_NAME = re.compile(r"^(?:cfg)?([0-9a-f]{12})(?:-callbox)?(?:\.xml|\.cfg)?$")
 
 
 def mac_in_filename(filename: str) -> str | None:
     """The phone a file name belongs to, or None (Poly's shared master names no phone)."""
-    m = _MAC_IN_NAME.search(filename.lower())
+    m = _MAC_IN_NAME.match(filename.lower())
     if m is None or m.group(1) == "000000000000":
         return None
     try:

@@ -24,12 +24,13 @@ from appliance.engine.simphones import (
 from appliance.errors import StateMachineError, ValidationError
 from tests.conftest import PYTHON, ROOT, free_port
 from tests.integration.corebox import CoreProcess
-from tests.peers.audio import dominant_frequency, read_samples
+from tests.peers.audio import dominant_frequency, read_samples, write_sine
 
 # --- options ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, low, high", [("2-6", 2, 6), ("3", 3, 3), ("0.5-1.5", 0.5, 1.5), (" 0-0 ", 0, 0)])
+@pytest.mark.parametrize("text, low, high", [
+    ("2-6", 2, 6), ("3", 3, 3), ("0.5-1.5", 0.5, 1.5), (" 0-0 ", 0, 0)])
 def test_ranges_parse(text, low, high):
     assert parse_range(text) == Range(low, high)
 
@@ -307,7 +308,6 @@ needs_pjsua2 = pytest.mark.skipif(importlib.util.find_spec("pjsua2") is None,
 @pytest.mark.peers
 @needs_pjsua2
 def test_simulated_callers_reach_simulated_agents_through_ivr_and_queue(box, simphones):
-    from tests.peers.audio import write_sine
     (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
     write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 1.0)
     secrets = {n: box.add_extension(n)["secret"] for n in ("1001", "1010", "1011")}
@@ -320,7 +320,8 @@ def test_simulated_callers_reach_simulated_agents_through_ivr_and_queue(box, sim
         assert box.api("POST", f"/api/agents/{agent}/login", {})[1]["status"] == "AVAILABLE"
     where = f"127.0.0.1:{box.sip_port}"
 
-    agents = simphones("agents", "--box", where, "--accounts", f"1010:{secrets['1010']},1011:{secrets['1011']}",
+    accounts = f"1010:{secrets['1010']},1011:{secrets['1011']}"
+    agents = simphones("agents", "--box", where, "--accounts", accounts,
                        "--answer-after", "0.3-0.8", "--talk", "1.5-2.5", "--seed", "11")
     for agent in ("1010", "1011"):
         agents.wait_for("registered", account=agent)
@@ -388,7 +389,6 @@ def test_a_busy_agent_talks_refuses_a_second_call_and_sigterm_hangs_up_the_first
 @needs_pjsua2
 def test_impatient_callers_abandon_the_queue(box, simphones):
     (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
-    from tests.peers.audio import write_sine
     write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 1.0)
     secret = box.add_extension("1001")["secret"]
     box.add_extension("1010")

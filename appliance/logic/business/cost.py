@@ -158,8 +158,11 @@ class OutsourcingOffer:
     currency: str = "PLN"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "model", PricingModel(self.model))
-        object.__setattr__(self, "hours_basis", HoursBasis(self.hours_basis))
+        try:
+            object.__setattr__(self, "model", PricingModel(self.model))
+            object.__setattr__(self, "hours_basis", HoursBasis(self.hours_basis))
+        except ValueError as e:
+            raise ValidationError(f"offer {self.name}: {e}") from None
         for name in ("price_per_hour", "price_per_call", "base_per_month", "commission_per_call",
                      "minimum_per_month", "minimum_calls", "minimum_hours"):
             if getattr(self, name) < 0:

@@ -65,8 +65,12 @@ class RetentionPolicy:
 
     def __post_init__(self) -> None:
         fixed = {}
-        for kind, days in self.days.items():
-            kind = DataKind(kind)
+        for name, days in self.days.items():
+            try:
+                kind = DataKind(name)
+            except ValueError:
+                raise ValidationError(f"{name!r} is not a kind of data "
+                                      f"({', '.join(k.value for k in DataKind)})") from None
             if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
                 raise ValidationError(f"retention of {kind.value}: a whole number of days, 0 or more")
             fixed[kind] = days

@@ -1,0 +1,78 @@
+"""A phone line in the box: a simulated GSM modem rings, its gateway brings the call in as a trunk,
+the flow queues it, the agent's phone answers, and each side hears the other (FFT)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration.test_calls import call_records, registered_phone
+from tests.peers.audio import tone_present
+from tests.peers.phones import Phone
+
+pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
+pytestmark = pytest.mark.peers
+
+FLOWS = {
+    "schema": 1, "version": 1, "language": "en",
+    "routes": [{"name": "mobile", "did": "48601000000", "destination": "sales"}],
+    "nodes": {"sales": {"kind": "queue", "queue": "sales"}},
+}
+
+
+@pytest.fixture
+def phones():
+    made: list[Phone] = []
+
+    def make(name: str) -> Phone:
+        p = Phone(name)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def wait_line_ready(box, name: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = {ln["name"]: ln for ln in box.api("GET", "/api/lines")[1]["lines"]}
+        line = lines.get(name, {})
+        if line.get("sip_port") and line.get("state") == "ready":
+            return line
+        time.sleep(0.3)
+    raise AssertionError(f"line {name} never got ready: {box.api('GET', '/api/lines')[1]}")
+
+
+def test_gsm_caller_reaches_an_agent_through_the_queue(core_factory, phones, tmp_path):
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2})
+    agent = registered_phone(box, phones, "1010")
+    assert box.api("POST", "/api/queues", {"name": "sales"})[0] == 201
+    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
+    assert box.api("PUT", "/api/flows", FLOWS)[0] == 200
+    box.api("POST", "/api/agents/1010/login", {})
+    status, body = box.api("POST", "/api/lines", {"name": "gsm1", "kind": "gsm", "device": "sim:gsm",
+                                                  "number": "48601000000"})
+    assert status == 201, body
+    line = wait_line_ready(box, "gsm1")
+    assert line["operator"] and line["signal"] is not None
+    box.api("POST", "/api/lines/gsm1/simulate", {"action": "ring", "caller": "+48602111222"})
+    incoming = agent.wait_for("incoming", timeout=20)
+    assert "48602111222" in incoming["from"]
+    agent.answer()
+    time.sleep(0.5)
+    box.api("POST", "/api/lines/gsm1/simulate", {"action": "tone", "hz": 1000})
+    agent.play_tone(400)
+    agent.record(tmp_path / "agent-heard.wav")
+    time.sleep(2.0)
+    agent.stop_record()
+    saved = box.api("POST", "/api/lines/gsm1/simulate", {"action": "save_audio"})[1]["file"]
+    assert tone_present(tmp_path / "agent-heard.wav", 1000, start_s=0.3)
+    assert tone_present(saved, 400, start_s=0.5)
+    box.api("POST", "/api/lines/gsm1/simulate", {"action": "hangup"})
+    agent.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    record = call_records(box)[0]
+    assert (record["direction"], record["queue"], record["agent"]) == ("inbound", "sales", "1010")
+    assert record["caller"].endswith("48602111222")
