@@ -51,7 +51,8 @@ def cmd_core(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from appliance.demo import run_demo
     _logging(args.verbose)
-    return run_demo(Path(args.data), sip_port=args.sip_port, web_port=args.web_port)
+    return run_demo(Path(args.data), sip_port=args.sip_port, web_port=args.web_port,
+                    callers_per_min=args.callers_per_min)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -165,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", default=Path("var"), help="data directory (default %(default)s)")
     demo.add_argument("--sip-port", type=int, default=5060)
     demo.add_argument("--web-port", type=int, default=8080)
+    demo.add_argument("--callers-per-min", type=float, default=4.0, help="simulated callers (default %(default)s)")
     demo.add_argument("-v", "--verbose", action="store_true")
     demo.set_defaults(func=cmd_demo)
 

@@ -114,8 +114,12 @@ class Mailer:
     # -- queueing ---------------------------------------------------------------------
 
     def queue(self, to: str, subject: str, body: str, attachment_path: Path | None = None,
-              attachment_name: str | None = None) -> str:
-        """Put a message in the spool; returns its id. Delivery happens in deliver_due()."""
+              attachment_name: str | None = None, ref: str = "") -> str:
+        """Put a message in the spool; returns its id. Delivery happens in deliver_due().
+
+        `ref` is the caller's own label (e.g. "voicemail/1001/<message id>"),
+        handed back with the message when it is sent.
+        """
         to = _one_address(to)
         if any(c in subject for c in "\r\n"):
             raise ValidationError("a subject is one line")
@@ -139,7 +143,7 @@ class Mailer:
             msg.add_attachment(data, maintype=maintype, subtype=subtype,
                                filename=attachment_name or path.name)
         mail_id = f"{int(now * 1000):013d}-{uuid.uuid4().hex[:8]}"
-        meta = {"id": mail_id, "to": to, "subject": subject, "status": MailStatus.QUEUED.value,
+        meta = {"id": mail_id, "ref": ref, "to": to, "subject": subject, "status": MailStatus.QUEUED.value,
                 "created": now, "attempts": 0, "next_try": now, "last_error": "",
                 "sent_at": None, "failed_at": None, "permanent": False}
         with self._lock:
@@ -150,8 +154,8 @@ class Mailer:
 
     # -- delivering -------------------------------------------------------------------
 
-    def deliver_due(self) -> int:
-        """Send every message whose time has come; returns how many were sent.
+    def deliver_due(self) -> list[dict[str, Any]]:
+        """Send every message whose time has come; returns the status of each one sent.
 
         Blocking (smtplib): the core runs it in a thread, never on its loop.
         """
@@ -161,9 +165,7 @@ class Mailer:
                    and m["status"] != MailStatus.SENT]
             due.sort(key=lambda m: m["next_try"])
             self._prune_sent(now)
-            if not due:
-                return 0
-            sent = 0
+            sent: list[dict[str, Any]] = []
             for i, meta in enumerate(due):
                 try:
                     raw = self._eml(meta["id"]).read_bytes()
@@ -180,7 +182,7 @@ class Mailer:
                     self._failed(meta, _describe(e))
                 else:
                     self._sent(meta)
-                    sent += 1
+                    sent.append(_public(meta))
             return sent
 
     def _send(self, to: str, raw: bytes) -> None:
@@ -242,9 +244,7 @@ class Mailer:
 
     def status(self) -> list[dict[str, Any]]:
         """Every message in the spool, oldest first: queued, sent (for a week) and failed."""
-        keys = ("id", "to", "subject", "status", "created", "attempts", "next_try", "last_error",
-                "sent_at", "failed_at")
-        return [{k: m.get(k) for k in keys} for m in self._all()]
+        return [_public(m) for m in self._all()]
 
     def next_due(self) -> float | None:
         """When deliver_due() has work next (for the core's timer); None when nothing waits."""
@@ -330,6 +330,12 @@ def _log_in(smtp: smtplib.SMTP, username: str, password: str) -> None:
     code, reply = smtp.docmd("AUTH", "PLAIN " + token)
     if code not in (235, 503):  # 503: already authenticated
         raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _public(meta: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "ref", "to", "subject", "status", "created", "attempts", "next_try", "last_error",
+            "sent_at", "failed_at")
+    return {k: meta.get(k) for k in keys}
 
 
 def _text(raw: bytes | str) -> str:

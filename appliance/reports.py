@@ -271,7 +271,7 @@ class Reports:
         if not quarters:
             with self._cache_lock:
                 hit = self._cache.get(day)
-                if hit is not None:
+                if hit is not None and hit[0] == stamp:
                     self._cache.move_to_end(day)
                     return hit[1]
         stored = self._parse(day, quarters)

@@ -275,8 +275,11 @@ class Switchboard:
             if caller is not None:
                 call.caller["name"] = caller.get("name", "")
         flows = self.core.flows
+        # A phone of ours reaches a flow only through a route with a number (e.g. the service number):
+        # a catch-all route is for calls from outside, or every outbound call would land in the IVR.
+        routes = (flows.routes if from_trunk else tuple(r for r in flows.routes if r.did)) if flows else ()
         if (self.core.extension_or_none(call.dialled) is None and flows is not None
-                and match_route(flows.routes, call.dialled, call.caller["number"]) is not None):
+                and match_route(routes, call.dialled, call.caller["number"]) is not None):
             fc = FlowCall(self, w, leg, call_id, call.dialled, call.caller["number"], call.caller.get("name", ""),
                           flows, caller_is_extension=not from_trunk)
             del self.calls[(w.id, leg)]

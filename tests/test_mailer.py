@@ -106,9 +106,11 @@ BODY = "Zażółć gęślą jaźń — a message of 12 s in box 1001.\n"
 def test_a_message_with_its_recording_is_delivered(smtp_server, tmp_path, clock, voicemail_wav):
     inbox, port = smtp_server()
     mailer = Mailer(settings(port), tmp_path / "spool", clock)
-    mail_id = mailer.queue("Ann <ann@office.example>", SUBJECT, BODY, voicemail_wav, "voicemail-1001.wav")
+    mail_id = mailer.queue("Ann <ann@office.example>", SUBJECT, BODY, voicemail_wav, "voicemail-1001.wav",
+                           ref="voicemail/1001/m1")
     assert inbox.received == []  # queueing never sends
-    assert mailer.deliver_due() == 1
+    [sent] = mailer.deliver_due()
+    assert (sent["id"], sent["ref"], sent["status"]) == (mail_id, "voicemail/1001/m1", "sent")
     [(mail_from, rcpt, _raw)] = inbox.received
     assert (mail_from, rcpt) == ("box@office.example", ["ann@office.example"])
     [msg] = inbox.messages()
@@ -121,7 +123,7 @@ def test_a_message_with_its_recording_is_delivered(smtp_server, tmp_path, clock,
     [status] = mailer.status()
     assert status["id"] == mail_id and status["status"] == "sent" and status["attempts"] == 1
     assert status["sent_at"] == clock.now
-    assert mailer.deliver_due() == 0 and len(inbox.received) == 1  # sent once only
+    assert len(mailer.deliver_due()) == 0 and len(inbox.received) == 1  # sent once only
     assert not list((tmp_path / "spool").glob("*.eml"))
 
 
@@ -140,17 +142,17 @@ def test_server_down_then_retried_on_schedule_and_delivered_when_back(smtp_serve
     first = mailer.queue("ann@office.example", "one", "1")
     second = mailer.queue("bob@office.example", "two", "2")
     created = clock.now
-    assert mailer.deliver_due() == 0
+    assert len(mailer.deliver_due()) == 0
     for s in mailer.status():
         assert s["status"] == "queued" and s["attempts"] == 1
         assert s["next_try"] == created + RETRY_AFTER_S[0] and s["last_error"]
     assert mailer.next_due() == created + RETRY_AFTER_S[0]
     clock.advance(RETRY_AFTER_S[0] - 1)
-    assert mailer.deliver_due() == 0
+    assert len(mailer.deliver_due()) == 0
     assert {s["attempts"] for s in mailer.status()} == {1}  # not due yet: not tried
     inbox, _ = smtp_server(port)
     clock.advance(1)
-    assert mailer.deliver_due() == 2
+    assert len(mailer.deliver_due()) == 2
     assert sorted(m["Subject"] for m in inbox.messages()) == ["one", "two"]
     assert {s["id"]: s["status"] for s in mailer.status()} == {first: "sent", second: "sent"}
 
@@ -175,7 +177,7 @@ def test_backoff_is_1_5_15_60_minutes_then_hourly_and_failed_after_a_day(smtp_se
     assert s["next_try"] == clock.now + EVERY_HOUR_S  # still tried: never dropped
     inbox, _ = smtp_server(port)
     clock.advance(EVERY_HOUR_S)
-    assert mailer.deliver_due() == 1 and inbox.messages()[0]["Subject"] == "late"
+    assert len(mailer.deliver_due()) == 1 and inbox.messages()[0]["Subject"] == "late"
     assert mailer.status()[0]["status"] == "sent"
 
 
@@ -185,11 +187,11 @@ def test_a_temporary_refusal_is_retried(smtp_server, tmp_path, clock):
     _, port = smtp_server(inbox=inbox)
     mailer = Mailer(settings(port), tmp_path / "spool", clock)
     mailer.queue("ann@office.example", "s", "b")
-    assert mailer.deliver_due() == 0
+    assert len(mailer.deliver_due()) == 0
     [s] = mailer.status()
     assert s["status"] == "queued" and s["last_error"].startswith("451")
     clock.advance(RETRY_AFTER_S[0])
-    assert mailer.deliver_due() == 1 and len(inbox.received) == 1
+    assert len(mailer.deliver_due()) == 1 and len(inbox.received) == 1
 
 
 def test_a_permanent_refusal_stops_retries_but_stays_visible(smtp_server, tmp_path, clock):
@@ -202,10 +204,10 @@ def test_a_permanent_refusal_stops_retries_but_stays_visible(smtp_server, tmp_pa
     [s] = mailer.status()
     assert s["status"] == "failed" and s["last_error"].startswith("550") and s["next_try"] is None
     clock.advance(10 * EVERY_HOUR_S)
-    assert mailer.deliver_due() == 0 and mailer.status()[0]["attempts"] == 1
+    assert len(mailer.deliver_due()) == 0 and mailer.status()[0]["attempts"] == 1
     inbox.refuse_rcpt = None  # the admin created the mailbox and asks for a retry
     mailer.retry(mail_id)
-    assert mailer.deliver_due() == 1 and mailer.status()[0]["status"] == "sent"
+    assert len(mailer.deliver_due()) == 1 and mailer.status()[0]["status"] == "sent"
     with pytest.raises(ValidationError):
         mailer.retry(mail_id)
 
@@ -219,7 +221,7 @@ def test_the_spool_survives_a_new_mailer(smtp_server, tmp_path, clock, voicemail
     restarted = Mailer(settings(port), spool, clock)
     assert not (spool / "0000000000001-deadbeef.eml").exists()
     assert [s["status"] for s in restarted.status()] == ["queued"]
-    assert restarted.deliver_due() == 1
+    assert len(restarted.deliver_due()) == 1
     [msg] = inbox.messages()
     assert msg["Subject"] == SUBJECT
     assert next(msg.iter_attachments()).get_content() == voicemail_wav.read_bytes()
@@ -260,7 +262,7 @@ def test_bad_addresses_and_subjects_are_refused_and_nothing_is_queued(tmp_path, 
 def test_a_missing_server_setting_keeps_the_message_queued(tmp_path, clock):
     mailer = Mailer(SmtpSettings(host="", sender="box@office.example"), tmp_path / "spool", clock)
     mailer.queue("ann@office.example", "s", "b")
-    assert mailer.deliver_due() == 0
+    assert len(mailer.deliver_due()) == 0
     [s] = mailer.status()
     assert s["status"] == "queued" and "no SMTP server" in s["last_error"]
 
@@ -302,7 +304,7 @@ def test_starttls_and_login(smtp_server, certificate, tmp_path, clock, voicemail
                    ca_file=str(certificate[0]))
     mailer = Mailer(cfg, tmp_path / "spool", clock)
     mailer.queue("ann@office.example", SUBJECT, BODY, voicemail_wav)
-    assert mailer.deliver_due() == 1, mailer.status()
+    assert len(mailer.deliver_due()) == 1, mailer.status()
     assert logins == [("box", "s3cret pässword")]
     assert next(inbox.messages()[0].iter_attachments()).get_content() == voicemail_wav.read_bytes()
 
@@ -312,7 +314,7 @@ def test_an_untrusted_certificate_is_not_sent_to(smtp_server, certificate, tmp_p
     cfg = settings(port, starttls=True, username="box", password="s3cret pässword")
     mailer = Mailer(cfg, tmp_path / "spool", clock)
     mailer.queue("ann@office.example", "s", "b")
-    assert mailer.deliver_due() == 0
+    assert len(mailer.deliver_due()) == 0
     [s] = mailer.status()
     assert s["status"] == "queued" and "CERTIFICATE" in s["last_error"].upper()
     assert logins == [] and inbox.received == []
@@ -320,7 +322,7 @@ def test_an_untrusted_certificate_is_not_sent_to(smtp_server, certificate, tmp_p
     relaxed = Mailer(settings(port, starttls=True, username="box", password="s3cret pässword",
                               verify_tls=False), tmp_path / "spool", clock)
     clock.advance(RETRY_AFTER_S[0])
-    assert relaxed.deliver_due() == 1
+    assert len(relaxed.deliver_due()) == 1
 
 
 def test_a_wrong_password_is_retried_not_dropped(smtp_server, certificate, tmp_path, clock):
@@ -328,6 +330,6 @@ def test_a_wrong_password_is_retried_not_dropped(smtp_server, certificate, tmp_p
     cfg = settings(port, starttls=True, username="box", password="wrong", ca_file=str(certificate[0]))
     mailer = Mailer(cfg, tmp_path / "spool", clock)
     mailer.queue("ann@office.example", "s", "b")
-    assert mailer.deliver_due() == 0
+    assert len(mailer.deliver_due()) == 0
     [s] = mailer.status()
     assert s["status"] == "queued" and s["last_error"].startswith("535")

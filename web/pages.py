@@ -53,8 +53,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         health = _api(api.health)
         registrations = _api(api.registrations)
         bans = _api(api.bans) if user.role == Role.ADMIN else []
+        wizard_open = False
+        if user.role == Role.ADMIN:
+            from web.wizard import wizard_unfinished
+            wizard_open = wizard_unfinished(api)
         return render("dashboard.tpl", title="Dashboard", health=health,
-                      registrations=registrations, bans=bans)
+                      registrations=registrations, bans=bans, wizard_open=wizard_open)
 
     @app.post("/account/password")
     def change_own_password(api, user):

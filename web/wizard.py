@@ -40,6 +40,15 @@ def wizard_never_opened(api) -> bool:
     return PROGRESS_KEY in values and not (values[PROGRESS_KEY] or {}).get("step")
 
 
+def wizard_unfinished(api) -> bool:
+    """True while the core says the wizard was started and not finished."""
+    try:
+        values = _settings(api)
+    except ApiError:
+        return False
+    return (values.get(PROGRESS_KEY) or {}).get("step") not in (None, "", "done")
+
+
 def _timezones() -> list[str]:
     return sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc"))
 

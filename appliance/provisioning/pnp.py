@@ -21,6 +21,12 @@ without anyone typing, and it is sent only to the phone with that MAC.
 Only bound phones are answered. A phone the box does not know is remembered
 as pending and gets no answer: another provisioning server on the LAN may
 answer it, and once the admin approves it, its next boot finds the box.
+
+A SUBSCRIBE is easy to forge and MACs are no secret on a LAN, so the
+password goes out only while it is fresh: within `password_window_s` of
+the binding (or of a new password) and only until the phone has fetched a
+file with it. After that the phone knows it and nobody else needs it; a
+factory-reset phone is re-armed by giving it a new password.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ PNP_GROUP = "224.0.1.75"
 PNP_PORT = 5060
 T1 = 0.5
 MAX_NOTIFY_SENDS = 5
+# How long after a phone is bound (or given a new password) plug and play may send it.
+PASSWORD_WINDOW_S = 3600.0
 _REMEMBERED = 256
 
 Address = tuple[str, int]
@@ -204,8 +212,10 @@ class PnpResponder:
     """Answers ua-profile SUBSCRIBEs for bound phones and resends NOTIFYs until answered."""
 
     def __init__(self, registry: PhoneRegistry, base_url: str, local: Address,
-                 clock: Callable[[], float], *, url_for: Callable[[str, PhoneBinding], str] = provisioning_url):
+                 clock: Callable[[], float], *, url_for: Callable[[str, PhoneBinding], str] = provisioning_url,
+                 password_window_s: float = PASSWORD_WINDOW_S):
         self.registry = registry
+        self.password_window_s = password_window_s
         self.base_url = base_url
         self.local = local
         self.clock = clock
@@ -239,6 +249,10 @@ class PnpResponder:
             self.registry.saw_unbound(profile.mac, ip=source[0], now=self.clock(), vendor=profile.vendor,
                                       user_agent=profile.user_agent, filename="(plug and play)")
             log.info("ua-profile SUBSCRIBE from unbound phone %s at %s: pending", profile.mac, source[0])
+            return []
+        if not binding.may_be_told_password(self.clock(), self.password_window_s):
+            log.info("ua-profile SUBSCRIBE from phone %s at %s: already provisioned or its password "
+                     "is too old to hand out; not answered", binding.mac, source[0])
             return []
         tag = new_tag()
         self._answered[key] = tag

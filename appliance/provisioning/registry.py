@@ -39,11 +39,18 @@ class PhoneBinding:
     model: str = ""
     password: str = ""
     created: float = 0.0
+    armed_at: float = 0.0          # when the password was made: plug and play may hand it out from then
+    fetched: float | None = None   # the phone's first successful fetch with this password
 
     def public(self) -> dict[str, Any]:
         """What lists show: everything but the password."""
         return {"mac": self.mac, "extension": self.extension, "vendor": self.vendor.value,
-                "model": self.model, "created": self.created}
+                "model": self.model, "created": self.created, "fetched": self.fetched}
+
+    def may_be_told_password(self, now: float, window_s: float) -> bool:
+        """Whether plug and play may send this phone its password: only before the phone
+        has used it, and only for a while after it was made (see pnp)."""
+        return self.fetched is None and 0 <= now - self.armed_at <= window_s
 
     def __repr__(self) -> str:
         return (f"PhoneBinding(mac={self.mac!r}, extension={self.extension!r}, "
@@ -110,8 +117,11 @@ class PhoneRegistry:
             password = old.password if old else generate_password()
         elif not password.isalnum() or not 12 <= len(password) <= 64:
             raise ValidationError("password: 12 to 64 letters and digits")
-        binding = PhoneBinding(mac, extension, vendor, model, password,
-                               old.created if old else now)
+        if old is not None and old.password == password:
+            binding = replace(old, extension=extension, vendor=vendor, model=model)
+        else:
+            binding = PhoneBinding(mac, extension, vendor, model, password,
+                                   old.created if old else now, armed_at=now)
         self._bindings[mac] = binding
         self._pending.pop(mac, None)
         self.version += 1
@@ -137,15 +147,22 @@ class PhoneRegistry:
         self.version += 1
         return binding
 
-    def new_password(self, mac: str) -> PhoneBinding:
+    def new_password(self, mac: str, now: float = 0.0) -> PhoneBinding:
         """Make a new provisioning password (the old one stops working at once)."""
         binding = self.binding(mac)
         if binding is None:
             raise NotFound(f"no phone {mac}")
-        binding = replace(binding, password=generate_password())
+        binding = replace(binding, password=generate_password(), armed_at=now, fetched=None)
         self._bindings[binding.mac] = binding
         self.version += 1
         return binding
+
+    def mark_fetched(self, mac: str, now: float) -> None:
+        """The phone fetched a file with its password: plug and play stops handing it out."""
+        binding = self.binding(mac)
+        if binding is not None and binding.fetched is None:
+            self._bindings[binding.mac] = replace(binding, fetched=now)
+            self.version += 1
 
     def binding(self, mac: str) -> PhoneBinding | None:
         try:
@@ -224,8 +241,12 @@ class PhoneRegistry:
             for b in data.get("bindings", []):
                 if b["mac"] in registry._bindings:
                     raise Conflict(f"phone {b['mac']} is bound twice")
-                registry.bind(b["mac"], b["extension"], b["vendor"], model=b.get("model", ""),
-                              now=float(b.get("created", 0.0)), password=b["password"])
+                binding = registry.bind(b["mac"], b["extension"], b["vendor"], model=b.get("model", ""),
+                                        now=float(b.get("created", 0.0)), password=b["password"])
+                fetched = b.get("fetched")
+                registry._bindings[binding.mac] = replace(
+                    binding, armed_at=float(b.get("armed_at", binding.created)),
+                    fetched=None if fetched is None else float(fetched))
             for p in data.get("pending", []):
                 mac = normalise_mac(p["mac"])
                 registry._pending[mac] = PendingPhone(

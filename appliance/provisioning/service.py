@@ -54,6 +54,7 @@ ExtensionLookup = Callable[[str], Mapping[str, Any] | None]
 LAN_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
                 "fc00::/7", "fe80::/10"]
 
+_COLON_MAC = re.compile(r"^(?:[0-9A-Fa-f]{2}:){6}")
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -237,6 +238,7 @@ class ProvisioningService:
             self._record(ip, mac, filename, FetchOutcome.NOT_FOUND, user_agent)
             return _EMPTY_404
         self._record(ip, mac, filename, FetchOutcome.SENT, user_agent)
+        self.registry.mark_fetched(mac, self.clock())
         return Reply(200, (("Content-Type", _content_type(filename.lower())),
                            ("Cache-Control", "no-store")), body)
 
@@ -300,9 +302,15 @@ class ProvisioningService:
 
     def _basic(self, token: str) -> str | None:
         try:
-            user, colon, password = base64.b64decode(token, validate=True).decode("utf-8").partition(":")
+            decoded = base64.b64decode(token, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
+        if _COLON_MAC.match(decoded):
+            # A MAC typed with colons: Basic's user name ends at the first colon,
+            # but the phone meant all six bytes.
+            user, colon, password = decoded[:17], ":", decoded[18:]
+        else:
+            user, colon, password = decoded.partition(":")
         if not colon:
             return None
         expected = self._password_of(user)

@@ -186,3 +186,9 @@ def test_bad_input():
         OutsourcingOffer("X", "per_minute")
     with pytest.raises(ValidationError):
         cost_report(TRAFFIC, COSTS, [OutsourcingOffer("Y", "per_hour", price_per_hour=1, currency="EUR")])
+
+
+def test_offer_figures_are_named_in_the_language(report):
+    page = cost_to_html(report, "pl")
+    assert "Acme: koszt" in page and "Beta: różnica" in page
+    assert "Acme: cost" in cost_to_html(report, "en")

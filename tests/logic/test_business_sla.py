@@ -235,6 +235,17 @@ def test_logged_in_spans_add_up_to_the_agent_reports_logged_in_time(raw):
         assert seconds_in(spans.get(agent, [])) == tally.logged_in_s
 
 
+def test_a_break_after_a_logout_means_the_login_was_not_logged():
+    # As in the agent report: logged out 10:00, break 11:00 -> logged in again from 11:00.
+    events = [ev("10-01T08:00:00", "a1", "AGENT_LOGIN"), ev("10-01T10:00:00", "a1", "AGENT_LOGOUT"),
+              ev("10-01T11:00:00", "a1", "AGENT_BREAK", "lunch"),
+              ev("10-01T11:30:00", "a1", "AGENT_AVAILABLE"), ev("10-01T12:00:00", "a1", "AGENT_LOGOUT")]
+    start = datetime(2026, 10, 1, tzinfo=WARSAW)
+    spans = logged_in_spans(events, start, start + timedelta(days=1), WARSAW)
+    assert seconds_in(spans["a1"]) == 3 * 3600
+    assert seconds_in(spans["a1"]) == agent_tallies([], events, start, start + timedelta(days=1), TZ)["a1"].logged_in_s
+
+
 # ---------------------------------------------------------------- CSV and HTML
 
 def test_csv_columns_and_values(month):

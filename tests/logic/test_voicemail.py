@@ -547,6 +547,25 @@ def test_delete_and_save_then_the_next_message():
     assert out[0].items[-1] == Prompt("vm-main-menu", {"new": 0, "old": 2})
 
 
+def test_a_key_during_the_deleted_notice_only_skips_it():
+    m = Menu(trusted=True, messages=MESSAGES[:1])
+    m.keys("17")
+    out = m.keys("7")  # pressed twice: the second must not delete anything
+    assert not any(isinstance(c, DeleteMessage) for c in out)
+    assert m.state is A.MAIN_MENU and prompts(out) == ["vm-no-more", "vm-main-menu"]
+
+
+def test_each_digit_of_a_pin_restarts_the_pause():
+    m = Menu(own=True)
+    m.done()
+    [timer] = m.keys("12")
+    assert isinstance(timer, StartTimer) and timer.at == m.clock.now + m.access.digit_timeout_s
+    assert m.access.timeout(timer.turn - 1) == [] and m.state is A.ASK_PIN
+    m.keys("34")
+    m.access.timeout(m.access.turn)
+    assert m.state is A.MAIN_MENU
+
+
 def test_old_messages_are_on_2():
     m = Menu(trusted=True)
     assert m.keys("2")[0].items == (MessageAudio("1001", "m3", 1),)

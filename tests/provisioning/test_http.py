@@ -46,8 +46,8 @@ def serve(tmp_path, **settings) -> tuple[Server, callable]:
     registry.bind(YEALINK, "1001", Vendor.YEALINK)
     registry.bind(SNOM, "1002", Vendor.SNOM)
     store.save(registry)
-    prov = ProvisioningSettings(box_address="192.0.2.10", allow_networks=["127.0.0.0/8"], ban_failures=3,
-                                **settings)
+    prov = ProvisioningSettings(**({"box_address": "192.0.2.10", "allow_networks": ["127.0.0.0/8"],
+                                    "ban_failures": 3} | settings))
     app = create_provisioning_app(registry, prov, extensions=EXTENSIONS.get, store=store)
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -119,10 +119,14 @@ def test_a_bound_phone_fetches_its_file_with_digest(server):
     assert outcomes[:2] == [FetchOutcome.SENT, FetchOutcome.CHALLENGED]
     last = server.service.fetch_log(1)[0]
     assert (last.ip, last.file, last.ok) == ("127.0.0.1", f"{YEALINK}.cfg", True)
+    # From now on plug and play will not hand this password out again; that is saved.
+    assert server.registry.binding(YEALINK).fetched is not None
+    assert RegistryStore(server.store.path).load().binding(YEALINK).fetched is not None
 
 
-def test_basic_credentials_work_too_and_the_mac_may_be_written_any_way(server):
-    token = base64.b64encode(f"00:04:13:BB:BB:BB:{server.password(SNOM)}".encode()).decode()
+@pytest.mark.parametrize("user", ["00:04:13:BB:BB:BB", "00-04-13-bb-bb-bb", SNOM])
+def test_basic_credentials_work_too_and_the_mac_may_be_written_any_way(server, user):
+    token = base64.b64encode(f"{user}:{server.password(SNOM)}".encode()).decode()
     status, headers, body = get(server.url(f"{SNOM.upper()}.xml"), {"Authorization": f"Basic {token}"})
     assert status == 200
     assert headers["content-type"].startswith("application/xml")
@@ -204,10 +208,8 @@ def test_the_log_never_holds_a_password(server, caplog):
 
 
 def test_a_client_outside_the_allowed_networks_is_refused(tmp_path):
-    srv, stop = serve(tmp_path, allow_basic=True)
+    srv, stop = serve(tmp_path, allow_networks=["192.168.0.0/16", "10.0.0.0/8"])
     try:
-        srv.service.guard.update_policy(
-            type(srv.service.guard.policy)(allow_networks=["192.168.0.0/16"], scanner_user_agents=()))
         with pytest.raises(urllib.error.HTTPError) as refused:
             fetch_with_digest(srv.url(f"{YEALINK}.cfg"), YEALINK, srv.password(YEALINK))
         assert refused.value.code == 403 and refused.value.read() == b""

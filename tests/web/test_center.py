@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timedelta
-
-import pytest
 
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
@@ -49,6 +48,8 @@ def test_supervisors_watch_and_change_agents_but_do_not_add_queues(app, fake_api
     sue = _as(app, fake_api, "sue", "supervisor")
     for path in SUPERVISOR_PAGES:
         assert sue.get(path).status == 200, path
+    for path in ("/ivr", "/ivr/nodes/sales", "/wizard"):
+        assert sue.get(path).status == 403, path
     page = sue.get("/queues")
     assert "Add a queue" not in page.text and "Make an extension an agent" not in page.text
     reply = sue.post("/agents/1002/break", {"csrf_token": page.csrf(), "reason": "lunch"})
@@ -140,9 +141,7 @@ def test_wallboard_json_counts_callers_agents_and_alarms(admin, fake_api, clock)
     fake_api.workers.append({"id": "w2", "alive": False, "sip_port": 40002, "max_calls": 4,
                              "free": 4, "room": 4, "restarts": 3})
     fake_api.ban("192.0.2.9")
-    board = admin.get("/wallboard.json")
-    import json
-    data = json.loads(board.text)
+    data = json.loads(admin.get("/wallboard.json").text)
     assert data["summary"]["waiting"] == "2"
     assert data["summary"]["available"] == "1" and data["summary"]["talking"] == "1"
     assert data["summary"]["on_break"] == "1"
@@ -164,7 +163,6 @@ def test_service_level_today_counts_calls_answered_within_20_seconds(admin, fake
                                  answer=(start + timedelta(seconds=answer_after)).isoformat()
                                  if answer_after is not None else None)
     fake_api.add_call_record(start=(now - timedelta(days=2)).isoformat(), direction="inbound")
-    import json
     data = json.loads(admin.get("/wallboard.json").text)
     assert data["service_level"]["offered"] == 4
     assert data["summary"]["service_level"] == "50 %"

@@ -28,6 +28,7 @@ def test_the_wizard_walks_from_business_to_test_call_and_resumes_after_a_reload(
     assert fake_api.settings["box.timezone"] == "Europe/Warsaw"
     # A reload (or another browser) resumes where the core says the wizard stands.
     assert admin.get("/wizard").location == "/wizard/hours"
+    assert "continue the set-up wizard" in admin.get("/").text
 
     hours = {"mon-open": "on", "mon-start": "08:00", "mon-end": "16:00",
              "sat-open": "on", "sat-start": "10:00", "sat-end": "14:00"}
@@ -71,6 +72,7 @@ def test_the_wizard_walks_from_business_to_test_call_and_resumes_after_a_reload(
     reply = admin.post("/wizard/test", {"csrf_token": page.csrf()})
     assert reply.location == "/"
     assert fake_api.settings["setup.wizard"]["step"] == "done"
+    assert "continue the set-up wizard" not in admin.get("/").text
     assert [a["action"] for a in fake_api.audit if a["action"].startswith("wizard")] == [
         "wizard_finished", "wizard_flows", "wizard_hours", "wizard_business"]
 

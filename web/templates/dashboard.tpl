@@ -1,5 +1,8 @@
 % rebase('base.tpl')
 <h1>Dashboard</h1>
+% if get('wizard_open'):
+<p class="notice">Set-up is not finished: <a href="/wizard">continue the set-up wizard</a>.</p>
+% end
 <div class="tiles">
   <section class="tile" aria-labelledby="t-core"><h2 id="t-core">Core</h2>
     <p class="big">{{health.get('status', '?')}}</p>

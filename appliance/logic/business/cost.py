@@ -319,7 +319,8 @@ LABELS: dict[Language, dict[str, str]] = {
         "minimum hours": "minimum godzin", "minimum calls": "minimum połączeń",
         "price per hour": "cena za godzinę", "price per call": "cena za połączenie",
         "commission per call": "prowizja za połączenie", "base per month": "opłata stała",
-        "monthly minimum": "minimum miesięczne",
+        "monthly minimum": "minimum miesięczne", "cost": "koszt",
+        "per handled call": "na obsłużone połączenie", "difference": "różnica",
     },
     Language.CHINESE: {
         "agents' logged-in time": "坐席登录时长", "staffed hours": "值守工时", "wage per hour": "每小时人工成本",
@@ -330,6 +331,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "handled calls": "已处理来电", "talk hours": "通话工时", "minimum hours": "最低工时",
         "minimum calls": "最低来电数", "price per hour": "每小时价格", "price per call": "每通价格",
         "commission per call": "每通佣金", "base per month": "每月基本费", "monthly minimum": "每月最低消费",
+        "cost": "成本", "per handled call": "每通已处理来电", "difference": "差额",
     },
 }
 

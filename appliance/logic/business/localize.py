@@ -8,6 +8,10 @@ conventions that Babel also gives for them (checked against Babel 2.18):
   wraps across lines, and a comma decimals; 85,3% — no space before the
   percent sign.
 
+Money is the amount, then the currency's name in the language or its code
+("12 480,00 zł", "12,480.00 PLN"), in every language; Babel's English puts
+the code first, which reads badly in a column of figures.
+
 Dates use the long forms: "October 31, 2026", "31 października 2026"
 (the genitive month after a day), "2026年10月31日"; a month on its own is
 "October 2026", "październik 2026", "2026年10月".

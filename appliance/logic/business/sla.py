@@ -115,11 +115,6 @@ class SlaCalendar:
             end = max(start, min(end, parse_time(self.until, tz)))
         return start, end
 
-    @property
-    def year_month(self) -> tuple[int, int]:
-        year, month = self.month.split("-")
-        return int(year), int(month)
-
 
 @dataclass(frozen=True)
 class Clause:

@@ -192,7 +192,8 @@ class Access(_Machine):
             self.entry += d
             if len(self.entry) > 20:  # a stuck key, not a PIN
                 self.entry = self.entry[-20:]
-            return []
+            # Each key gives the caller the full pause again for the next one.
+            return [self._timer(self.digit_timeout_s)]
         if d == "*":
             self.entry = ""
             if self.state in (A.NEW_PIN, A.CONFIRM_PIN):
@@ -270,6 +271,10 @@ class Access(_Machine):
         return []
 
     def _message_key(self, d: str) -> list[Command]:
+        if self.message_phase == "after":
+            # A key during "deleted"/"saved" skips the notice; it does not act on
+            # the next message, which the caller has not heard yet.
+            return self._show(self.index)
         msg = self.messages[self.index]
         if d == "5":
             return self._show(self.index)
