@@ -31,12 +31,17 @@ from appliance.provisioning.timezones import DstRule, snom_zone_code, yealink_zo
 POLY_MASTER = "000000000000.cfg"
 POLY_SETTINGS_SUFFIX = "-callbox.cfg"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters (C0 and C1) and the two non-characters XML 1.0 forbids.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def clean(value: object) -> str:
-    """A value safe for any of the formats: no line breaks, no control characters."""
-    return _CONTROL.sub("", str(value)).strip()
+    """A value safe for any of the formats: no line breaks, no control characters.
+
+    Spaces stay: a SIP secret may begin or end with one, and the phone must
+    send exactly what the edge expects.
+    """
+    return _CONTROL.sub("", str(value))
 
 
 def _key_value_file(header: list[str], pairs: list[tuple[str, object]], sep: str) -> bytes:

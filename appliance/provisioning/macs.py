@@ -13,6 +13,7 @@ from appliance.errors import ValidationError
 
 _SEPARATORS = re.compile(r"[\s:.\-]")
 _HEX12 = re.compile(r"^[0-9a-f]{12}$")
+_GRANDSTREAM_FILE = re.compile(r"^cfg[0-9a-f]{12}(\.xml)?$")
 
 
 class Vendor(StrEnum):
@@ -83,8 +84,7 @@ def guess_vendor(mac: str | None = None, user_agent: str | None = None,
         if word in agent:
             return vendor
     name = (filename or "").lower()
-    if name.startswith("cfg") and name.removeprefix("cfg")[:12] and (
-            name.endswith(".xml") or _HEX12.match(name[3:15] or "")):
+    if _GRANDSTREAM_FILE.match(name):
         return Vendor.GRANDSTREAM
     if name.endswith(".xml"):
         return Vendor.SNOM

@@ -19,7 +19,7 @@ def baresip_available() -> bool:
 
 
 class Baresip:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, heard: Path | None = None):
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_port()
@@ -29,7 +29,7 @@ class Baresip:
         config = [
             f"sip_listen 127.0.0.1:{self.sip_port}",
             "sip_trans_def udp",
-            "audio_player aufile,/dev/null",
+            f"audio_player aufile,{heard or '/dev/null'}",
             "audio_source ausine,1000",
             "audio_alert aufile,/dev/null",
             "module_path /usr/lib/baresip/modules",

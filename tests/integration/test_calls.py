@@ -137,3 +137,31 @@ def test_a_worker_killed_mid_call_drops_only_its_call_and_the_box_recovers(core_
     a1.hangup()
     a2.hangup()
     connect(box, a1, a2, "1002")
+
+
+def test_baresip_and_a_pjsua2_phone_call_each_other_through_the_box(box, phones, tmp_path):
+    from tests.integration.baresip_peer import Baresip, baresip_available
+    if not baresip_available():
+        pytest.skip("baresip is not installed")
+    anna = registered_phone(box, phones, "1001")
+    ext = box.add_extension("1002")
+    heard = tmp_path / "baresip-heard.wav"
+    bare = Baresip(tmp_path / "baresip", heard=heard)  # its microphone is a 1 kHz sine
+    try:
+        bare.register("1002", ext["secret"], box.sip_port)
+        bare.wait_event("REGISTER_OK", timeout=15)
+        anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+        bare.wait_event("CALL_INCOMING", timeout=15)
+        bare.command("accept")
+        anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+        anna.play_tone(400)
+        anna.record(tmp_path / "anna-heard.wav")
+        time.sleep(2.0)
+        anna.stop_record()
+        anna.hangup()
+        bare.wait_event("CALL_CLOSED", timeout=10)
+    finally:
+        bare.close()
+    assert tone_present(tmp_path / "anna-heard.wav", 1000, start_s=0.5)
+    assert tone_present(heard, 400, start_s=0.5)
+    assert call_records(box)[0]["answered_by"] == "1002"

@@ -15,7 +15,7 @@ from appliance.logic.voicemail import (
     MessageInfo, PinGuard, Play, Prompt, Record, RecordAction, SaveGreeting, SaveMessage,
     SaveRecording, STATE_PROMPT, StartLogin, StartTimer, TakeAudio, check_pin, choose_greeting, hash_pin,
     message_summary, validate_pin)
-from appliance.logic.voicemail.commands import _Machine
+from appliance.logic.voicemail.commands import Machine
 
 
 class FakeClock:
@@ -41,12 +41,12 @@ def prompts(commands) -> list[str]:
 def fired(monkeypatch) -> set[tuple[str, object, object]]:
     """Every (machine, state, event) that went through a table, for the coverage checks."""
     seen: set[tuple[str, object, object]] = set()
-    real = _Machine._go
+    real = Machine._go
 
     def spy(self, event):
         seen.add((self.name, self.state, event))
         real(self, event)
-    monkeypatch.setattr(_Machine, "_go", spy)
+    monkeypatch.setattr(Machine, "_go", spy)
     return seen
 
 
@@ -648,3 +648,12 @@ def test_pins_that_differ_change_nothing():
     out = m.keys("058642#8643#")
     assert not any(isinstance(c, ChangePin) for c in out)
     assert m.state is A.OPTIONS and prompts(out)[-2:] == ["vm-pin-mismatch", "vm-options"]
+
+
+def test_guessing_many_box_numbers_keeps_the_guard_small_and_locks_in_place():
+    guard = PinGuard(FakeClock(), max_failures=2)
+    guard.failed("1001")
+    guard.failed("1001")
+    for n in range(20_000):
+        guard.failed(f"9{n}")
+    assert guard.is_locked("1001") and len(guard._failures) <= 10_001

@@ -5,8 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from appliance.provisioning.generators import config_files, mac_in_filename
+from appliance.provisioning.generators import clean, config_files, mac_in_filename
 from appliance.provisioning.macs import Vendor
 from appliance.provisioning.site import AGENT_KEYS, PhoneAccount, PhoneSite
 from appliance.provisioning.timezones import load_timezone, parse_posix_tz, read_tzif_footer
@@ -197,3 +199,17 @@ def test_zone_file_footer_is_read_when_the_table_does_not_know_the_zone(tmp_path
     assert zone.offset_minutes == 180 and zone.dst_start.month == 4
     assert read_tzif_footer(b"not a zone file") is None
     assert load_timezone("Nowhere/Else", tmp_path).name == "UTC"
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.text(min_size=1, max_size=40), secret=st.text(min_size=1, max_size=30))
+def test_any_name_and_secret_give_well_formed_xml_holding_them(name, secret):
+    account = PhoneAccount("1001", name, secret)
+    site = PhoneSite("192.0.2.10")
+    snom = ET.fromstring(config_files(Vendor.SNOM, MAC, account, site)[f"{LOW}.xml"])
+    assert (snom.find("phone-settings/user_realname").text or "") == clean(name)
+    assert (snom.find("phone-settings/user_pass").text or "") == clean(secret)
+    gs = ET.fromstring(config_files(Vendor.GRANDSTREAM, MAC, account, site)[f"cfg{LOW}.xml"])
+    assert (gs.find("config/P3").text or "") == clean(name)
+    poly = ET.fromstring(config_files(Vendor.POLY, MAC, account, site)[f"{LOW}-callbox.cfg"])
+    assert poly.find("reg").get("reg.1.displayName") == clean(name)

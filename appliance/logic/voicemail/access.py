@@ -12,8 +12,8 @@ from appliance.logic.voicemail.boxes import (
     hash_pin, validate_pin)
 from appliance.logic.voicemail.commands import (
     CallBack, ChangePin, Command, DeleteGreeting, DeleteMessage, DiscardRecording, Event, Hangup,
-    MarkHeard, MessageAudio, Play, Prompt, Record, RecordAction, SaveGreeting, SaveMessage,
-    TakeAudio, _Machine)
+    Machine, MarkHeard, MessageAudio, Play, Prompt, Record, RecordAction, SaveGreeting, SaveMessage,
+    TakeAudio)
 
 PIN_ATTEMPTS_PER_CALL = 3
 MAX_SILENCES = 3  # unanswered menu prompts before the box says goodbye
@@ -70,7 +70,7 @@ STATE_PROMPT: dict[AccessState, str] = {
 _ENTRY_STATES = (A.ASK_BOX, A.ASK_PIN, A.NEW_PIN, A.CONFIRM_PIN)  # digits collected until '#'
 
 
-class Access(_Machine):
+class Access(Machine):
     """A caller at the voicemail menu: of their own box (`box` given) or any box.
 
     `lookup(number)` returns the box's snapshot or None. `trusted` skips the

@@ -166,6 +166,10 @@ class PinGuard:
         return True
 
     def failed(self, box: str) -> None:
+        if len(self._failures) >= 10_000:
+            # Someone is trying box numbers at random; keep memory bounded,
+            # the boxes that are locked stay locked.
+            self._failures = {b: n for b, n in self._failures.items() if b in self._locked_until}
         self._failures[box] = self._failures.get(box, 0) + 1
         if self._failures[box] >= self.max_failures:
             self._locked_until[box] = self.clock() + self.lockout_s

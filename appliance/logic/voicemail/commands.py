@@ -184,7 +184,7 @@ class Event(StrEnum):
     EXIT = "exit"
 
 
-class _Machine:
+class Machine:
     """One table and the one place `state` changes."""
 
     name = "voicemail"

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from appliance.logic.voicemail.boxes import BoxConfig, choose_greeting
 from appliance.logic.voicemail.commands import (
-    Audio, Command, DiscardRecording, Event, GreetingAudio, Hangup, Prompt, Record, RecordAction,
-    SaveRecording, StartLogin, _Machine)
+    Audio, Command, DiscardRecording, Event, GreetingAudio, Hangup, Machine, Prompt, Record,
+    RecordAction, SaveRecording, StartLogin)
 
 MIN_MESSAGE_S = 1.0  # shorter is a caller who hung up at the beep
 
@@ -37,7 +37,7 @@ DEPOSIT_TRANSITIONS: dict[DepositState, dict[Event, DepositState]] = {
 }
 
 
-class Deposit(_Machine):
+class Deposit(Machine):
     """One caller leaving a message in one box.
 
     `reason` is why the call came here (busy or unavailable); `recorded` the
