@@ -9,6 +9,7 @@ instead (lost when the web page restarts).
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import Any
 
@@ -25,6 +26,10 @@ from web.pages import _api, new_secret
 from web.security import Role
 
 PROGRESS_KEY = "setup.wizard"
+# What staff dial to reach the menu from their desk phones; the core lets a phone into the
+# flows only through a route with a number (a catch-all route is for outside callers).
+SERVICE_NUMBER = "500"
+SERVICE_RE = re.compile(r"^[0-9*#+]{1,16}$")
 
 
 def _settings(api) -> dict[str, Any]:
@@ -100,13 +105,15 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             flows = _optional(api.flows)
             values.setdefault("form", {"queue": "sales", "support": "support",
                                        "operator": staff[0] if staff else "",
-                                       "box": staff[0] if staff else "general"})
+                                       "box": staff[0] if staff else "general",
+                                       "service": done.get("service_number") or SERVICE_NUMBER})
             values.update(staff=staff, has_flows=not isinstance(flows, Missing))
         elif step == "lines":
             engine = _optional(api.engine)
             values["workers"] = None if isinstance(engine, Missing) else engine.get("workers", [])
         elif step == "test":
             values["registered"] = _api(api.registrations)
+            values["service_number"] = done.get("service_number") or SERVICE_NUMBER
         return page(step, **values)
 
     @app.get("/wizard")
@@ -218,7 +225,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def save_flows(api, user):
         form = {k: (request.forms.getunicode(k) or "").strip()
-                for k in ("queue", "support", "operator", "box")}
+                for k in ("queue", "support", "operator", "box", "service")}
         agents = request.forms.getall("agents")
         done = progress(api)
         settings = _api(_settings, api)
@@ -228,6 +235,10 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             errors["queue"] = "The menu's option 1 needs a queue."
         if not form["box"]:
             errors["box"] = "After hours, callers leave voicemail in this box."
+        if not SERVICE_RE.match(form["service"]):
+            errors["service"] = "Digits only (and * # +), e.g. 500."
+        elif any(e["number"] == form["service"] for e in _api(api.extensions)):
+            errors["service"] = f"{form['service']} is an extension; pick a number that is not."
         for name in queues:
             if errors:
                 break
@@ -248,7 +259,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                       form["box"], support_queue=form["support"] or None,
                                       operator=form["operator"] or None,
                                       timezone=str(settings.get("box.timezone") or "UTC"))
-                result = api.put_flows(flows.to_dict())
+                data = flows.to_dict()
+                data["routes"].insert(0, {"name": "Service number", "did": form["service"],
+                                          "caller": "", "priority": 5,
+                                          "destination": "business_hours"})
+                result = api.put_flows(data)
             except ValidationError as exc:
                 errors[""] = str(exc)
             except FlowRejected as exc:
@@ -260,6 +275,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             response.status = 400
             return show(api, "flows", form=form, errors=errors,
                         error=errors.get("") or "Nothing was saved: fix the fields marked below.")
+        save(api, {"service_number": form["service"]})
         state.audit(user.username, "wizard_flows",
                     f"queues {', '.join(queues)}; agents {', '.join(agents) or '-'}; "
                     f"flows version {result.get('version')}")

@@ -9,11 +9,13 @@ request changed it: a new pending phone.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from aiohttp import web
 
+from appliance.errors import StoreError
 from appliance.provisioning.registry import PhoneRegistry
 from appliance.provisioning.service import (
     ExtensionLookup,
@@ -23,6 +25,8 @@ from appliance.provisioning.service import (
 )
 from appliance.provisioning.store import RegistryStore
 from appliance.provisioning.timezones import TimeZone
+
+log = logging.getLogger(__name__)
 
 PROVISIONING = web.AppKey("provisioning", ProvisioningService)
 
@@ -56,7 +60,12 @@ def create_provisioning_app(
         reply = service.fetch(ip, request.method, request.match_info["file"], request.headers,
                               path=request.path_qs)
         if store is not None:
-            store.save_if_changed(registry)
+            try:
+                store.save_if_changed(registry)
+            except StoreError as e:
+                # A full or failing card must not stop phones getting their files;
+                # the change is kept in memory and saved with the next one.
+                log.warning("cannot save the phone registry: %s", e)
         return _to_response(reply)
 
     async def nothing(request: web.Request) -> web.StreamResponse:

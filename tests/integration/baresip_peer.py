@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tests.conftest import free_port
 
-MODULES = ["g711.so", "g722.so", "aufile.so", "ausine.so", "ctrl_tcp.so", "menu.so", "account.so"]
+MODULES = ["g711.so", "g722.so", "aufile.so", "ausine.so", "aubridge.so", "sndfile.so", "ctrl_tcp.so", "menu.so",
+           "account.so"]
 
 
 def baresip_available() -> bool:
@@ -20,6 +21,7 @@ def baresip_available() -> bool:
 
 class Baresip:
     def __init__(self, workdir: Path, heard: Path | None = None):
+        """`heard`: a directory that receives the WAV of what this phone heard."""
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_port()
@@ -29,8 +31,13 @@ class Baresip:
         config = [
             f"sip_listen 127.0.0.1:{self.sip_port}",
             "sip_trans_def udp",
-            f"audio_player aufile,{heard or '/dev/null'}",
+            # No sound card: play into aubridge; the sndfile module writes what the phone hears
+            # (dump-*-dec.wav) into snd_path.
+            "audio_player aubridge,nil",
+            f"snd_path {heard or self.dir}",
             "audio_source ausine,1000",
+            "ausrc_srate 48000",  # ausine makes only 48 kHz stereo
+            "ausrc_channels 2",
             "audio_alert aufile,/dev/null",
             "module_path /usr/lib/baresip/modules",
             *(f"module {m}" for m in MODULES),

@@ -51,7 +51,8 @@ def test_the_wizard_walks_from_business_to_test_call_and_resumes_after_a_reload(
     assert admin.get("/wizard").location == "/wizard/flows"
 
     reply = _step(admin, "flows", {"queue": "sales", "support": "support", "operator": "1001",
-                                   "box": "1001", "agents": ["1002", "1003"]})
+                                   "box": "1001", "service": "700",
+                                   "agents": ["1002", "1003"]})
     assert reply.location == "/wizard/lines", reply.text
     assert set(fake_api.queues) == {"sales", "support"}
     assert {a: sorted(v["queues"]) for a, v in fake_api.agents.items()} == {
@@ -63,12 +64,16 @@ def test_the_wizard_walks_from_business_to_test_call_and_resumes_after_a_reload(
     assert "tue" not in business["week"]
     assert flows["nodes"]["operator"]["number"] == "1001"
     assert flows["nodes"]["main_menu"]["choices"] == {"0": "operator", "1": "sales", "2": "support"}
+    # Desk phones reach the menu only through a route with a number: the service number.
+    assert {(r["did"], r["destination"]) for r in flows["routes"]} == {
+        ("700", "business_hours"), ("", "business_hours")}
 
     page = admin.get("/wizard/lines")
     assert "none yet" in page.text and "w1" in page.text
     assert admin.post("/wizard/lines", {"csrf_token": page.csrf()}).location == "/wizard/test"
     page = admin.get("/wizard/test")
-    assert 'data-source="/events"' in page.text and "500" in page.text
+    assert 'data-source="/events"' in page.text
+    assert '<strong id="service-number">700</strong>' in page.text
     reply = admin.post("/wizard/test", {"csrf_token": page.csrf()})
     assert reply.location == "/"
     assert fake_api.settings["setup.wizard"]["step"] == "done"
@@ -97,6 +102,15 @@ def test_rerunning_the_staff_step_keeps_existing_phones(admin, fake_api):
     assert fake_api.extensions["1001"]["secret"] == "OldSecret1234"
     assert "1004" in fake_api.extensions
     assert "kept as it is" in reply.text
+
+
+def test_the_service_number_must_not_be_an_extension(admin, fake_api):
+    fake_api.extensions["500"] = {"number": "500", "name": "Desk", "secret": "x" * 16,
+                                  "class_of_service": "national", "voicemail": True}
+    reply = _step(admin, "flows", {"queue": "sales", "support": "", "operator": "",
+                                   "box": "500", "service": "500"})
+    assert reply.status == 400 and "500 is an extension" in reply.text
+    assert fake_api.flow_versions == [] and fake_api.queues == {}
 
 
 def test_the_flows_step_shows_the_cores_refusal(admin, fake_api):

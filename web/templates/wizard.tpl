@@ -122,6 +122,14 @@
     % end
   </div>
   % end
+  <div class="field{{' invalid' if 'service' in errors else ''}}">
+    <label for="w-service">Service number</label>
+    <input id="w-service" name="service" value="{{form['service']}}" inputmode="tel" aria-describedby="w-service-help">
+    <p class="help" id="w-service-help">What staff dial on a desk phone to reach the menu, as a customer would; not an extension number. Calls from outside lines reach the menu whatever number they called.</p>
+    % if 'service' in errors:
+    <p class="field-error" role="alert">{{errors['service']}}</p>
+    % end
+  </div>
   <label for="w-operator">Operator for option 0</label>
   <select id="w-operator" name="operator">
     <option value="">(none)</option>
@@ -173,7 +181,7 @@
   <h2>Test call</h2>
   <ol>
     <li>Take a phone that is registered ({{len(registered)}} registered now{{': ' + ', '.join(r['aor'] for r in registered) if registered else ''}}).</li>
-    <li>Dial a number that is not an extension, e.g. <strong>500</strong>: the route “All calls” takes every number, so the call goes through the menu like a customer's would.</li>
+    <li>Dial the service number <strong id="service-number">{{service_number}}</strong>: the call goes through the menu like a customer's would (outside the opening hours you hear the closed greeting).</li>
     <li>Press 1 to reach the first queue; a logged-in agent's phone rings.</li>
   </ol>
   <p class="help" id="live-status">Connecting…</p>
