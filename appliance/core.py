@@ -84,6 +84,9 @@ class Core:
         self.queue_log = MonthlyLog(self.data_dir / "queue_log", time_key="time")
         self.contact_center = ContactCenter(time.time)
         self.flows: FlowSet | None = None
+        from appliance.reports import Reports
+        self.reports = Reports(self.data_dir, tz=self.settings["box.timezone"], clock=clock,
+                               records=self.call_records, queue_log=self.queue_log)
         self.center_admin = CenterAdmin(self)
         self.center_admin.load()
         self.panel = None

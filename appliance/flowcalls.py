@@ -106,6 +106,8 @@ class FlowCall:
             elif isinstance(c, fl.ToQueue):
                 self.queue = c.name
                 self.joined_at = time.time()
+                # A call into a queue is an inbound contact-center call, whoever's phone it came from.
+                self.direction = "inbound"
                 self.acd(self.sb.center.caller_joins(c.name, self.call_id, self.caller))
             elif isinstance(c, fl.ToExtension):
                 self._to_extension(c.number)

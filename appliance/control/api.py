@@ -312,6 +312,41 @@ async def simulate_line(request: web.Request) -> web.Response:
     return web.json_response(_core(request).lines.simulate(request.match_info["name"], await _body(request)))
 
 
+REPORTS = ("queues", "agents", "staffing", "heatmap", "today")
+
+
+async def report(request: web.Request) -> web.Response:
+    """GET /api/reports/<kind>[.csv]: the reports of docs/reports.md, computed off the loop."""
+    core = _core(request)
+    kind, _, fmt = request.match_info["kind"].partition(".")
+    if kind not in REPORTS or fmt not in ("", "csv"):
+        raise NotFound(f"no report {request.match_info['kind']!r}; there are {', '.join(REPORTS)} (and .csv)")
+    q = request.query
+    args: dict[str, Any] = {}
+    if kind != "today":
+        today = datetime.now().date().isoformat()
+        args = {"start": q.get("from", today), "end": q.get("to", today)}
+    if kind == "queues":
+        args |= {"interval": q.get("interval", "day"), "queue": q.get("queue") or None}
+    elif kind in ("heatmap", "staffing") and q.get("queue"):
+        args["queue"] = q["queue"]
+    if kind == "staffing":
+        try:
+            args["target_sl"] = float(q.get("target_sl", "0.8"))
+            args["target_s"] = float(q.get("target_s", "20"))
+        except ValueError:
+            raise ValidationError("target_sl/target_s: must be numbers") from None
+    method = {"queues": "queue_report", "agents": "agent_report", "staffing": "staffing",
+              "heatmap": "heatmap", "today": "today"}[kind] + ("_csv" if fmt else "")
+    fn = getattr(core.reports, method)
+    positional = [args.pop("start"), args.pop("end")] if "start" in args else []
+    result = await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*positional, **args))
+    if fmt:
+        return web.Response(text=result, content_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
+    return web.json_response(result)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -370,6 +405,7 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/reports/{kind}", report)
     r.add_get("/api/lines", list_lines)
     r.add_post("/api/lines", add_line)
     r.add_post("/api/lines/{name}/simulate", simulate_line)

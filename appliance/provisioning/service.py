@@ -153,6 +153,10 @@ _EMPTY_404 = Reply(404)
 _EMPTY_403 = Reply(403)
 
 
+def _printable(text: str) -> str:
+    return "".join(c for c in text[:200] if c.isprintable())
+
+
 def _content_type(filename: str) -> str:
     return "application/xml; charset=utf-8" if filename.endswith(".xml") or filename.startswith("cfg") \
         else "text/plain; charset=utf-8"
@@ -199,12 +203,14 @@ class ProvisioningService:
     def fetch(self, ip: str, method: str, filename: str, headers: Mapping[str, str],
               path: str | None = None) -> Reply:
         """Answer GET /p/<filename>. `headers` must look names up case-insensitively."""
-        user_agent = headers.get("User-Agent", "") or ""
+        user_agent = _printable(headers.get("User-Agent", "") or "")
+        safe = bool(_SAFE_FILENAME.match(filename))
         if not self.guard.check(ip).allowed:
-            self._record(ip, None, filename[:100], FetchOutcome.REFUSED, user_agent)
+            self._record(ip, None, filename if safe else "(bad name)", FetchOutcome.REFUSED, user_agent)
             return _EMPTY_403
-        if not _SAFE_FILENAME.match(filename):
-            self._record(ip, None, filename[:100], FetchOutcome.NOT_FOUND, user_agent)
+        if not safe:
+            # Not echoed anywhere: a name with line breaks could forge log lines.
+            self._record(ip, None, "(bad name)", FetchOutcome.NOT_FOUND, user_agent)
             return _EMPTY_404
         mac = mac_in_filename(filename)
         if mac is None and filename.lower() != POLY_MASTER:

@@ -91,6 +91,8 @@ class CoreProcess:
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 text = r.read()
+                if r.headers.get_content_type() != "application/json":
+                    return r.status, text.decode(errors="replace")
                 return r.status, json.loads(text) if text else None
         except urllib.error.HTTPError as e:
             text = e.read()

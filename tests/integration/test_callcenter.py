@@ -90,6 +90,13 @@ def test_ivr_queue_agent_with_audio(box, phones, tmp_path):
     assert record["flow"][:2] == ["menu", "sales"]
     kinds = [e["event"] for e in box.api("GET", "/api/queue-log")[1]["events"]]
     assert "ENTERED" in kinds and "ANSWERED" in kinds
+    # The manager's numbers come from the same records.
+    status, today = box.api("GET", "/api/reports/today")
+    assert status == 200, today
+    sales = next(q for q in today["queues"] if q["queue"] == "sales")
+    assert (sales["offered"], sales["answered"]) == (1, 1)
+    status, csv_text = box.api("GET", "/api/reports/queues.csv")
+    assert status == 200 and "sales" in csv_text
 
 
 def test_prompts_from_text_and_upload_and_a_broken_upload_changes_nothing(box, tmp_path):

@@ -192,10 +192,12 @@ def test_an_answer_for_one_file_does_not_open_another(server):
 def test_files_and_paths_that_name_no_phone_learn_nothing(server):
     token = base64.b64encode(f"{YEALINK}:{server.password(YEALINK)}".encode()).decode()
     auth = {"Authorization": f"Basic {token}"}
-    for path in ("/p/y000000000044.cfg", f"/p/{YEALINK}-local.cfg", "/p/..%2Fphones.json", "/", "/admin"):
+    for path in ("/p/y000000000044.cfg", f"/p/{YEALINK}-local.cfg", "/p/..%2Fphones.json", "/", "/admin",
+                 f"/p/{YEALINK}.cfg%0aforged", "/p/%2e%2e"):
         status, _, body = get(f"http://127.0.0.1:{server.port}{path}", auth)
         assert (status, body) == (404, b""), path
     assert server.registry.pending() == []
+    assert all("\n" not in r.file for r in server.service.fetch_log())
 
 
 def test_the_log_never_holds_a_password(server, caplog):

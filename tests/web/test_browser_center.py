@@ -91,6 +91,7 @@ def test_the_set_up_wizard_in_chromium(served):
             assert page.get_by_text("none yet").is_visible()
             page.get_by_role("button", name="Continue").click()
             page.wait_for_url(base + "/wizard/test")
+            assert page.locator("#service-number").inner_text() == "500"
             status = page.locator("#live-status")
             _wait(page, lambda: "Connected" in status.inner_text(), "no live connection")
             events = page.locator("#live-events")

@@ -118,7 +118,7 @@ def test_the_flows_step_shows_the_cores_refusal(admin, fake_api):
                                    "class_of_service": "national", "voicemail": True}
     # An operator that is not an extension: the core's validator refuses the flows.
     reply = _step(admin, "flows", {"queue": "sales", "support": "", "operator": "1999",
-                                   "box": "1001"})
+                                   "box": "1001", "service": "500"})
     assert reply.status == 400
     assert "operator" in reply.text and "1999" in reply.text
     assert fake_api.flow_versions == []
