@@ -250,6 +250,10 @@ class ApiClient:
         """Save a whole flow set: {version, warnings}; FlowRejected lists the problems."""
         return self._request("PUT", "/api/flows", flows)
 
+    def lines(self) -> list[dict]:
+        """Phone lines (modems presented as trunks): [{name, kind, number, simulated, ...}]."""
+        return self._request("GET", "/api/lines")["lines"]
+
     def queue_log(self) -> list[dict]:
         """Queue-log lines, newest first."""
         return self._request("GET", "/api/queue-log")["events"]

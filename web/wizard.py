@@ -111,6 +111,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         elif step == "lines":
             engine = _optional(api.engine)
             values["workers"] = None if isinstance(engine, Missing) else engine.get("workers", [])
+            lines = _optional(api.lines)
+            values["lines"] = [] if isinstance(lines, Missing) else lines
         elif step == "test":
             values["registered"] = _api(api.registrations)
             values["service_number"] = done.get("service_number") or SERVICE_NUMBER

@@ -81,6 +81,7 @@ class FakeControlApi:
         self.agents: dict[str, dict] = {}
         self.flow_versions: list[dict] = []
         self.queue_log: list[dict] = []  # newest first
+        self.lines: list[dict] = []
         self._subscribers: list[queue.Queue] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -307,6 +308,8 @@ class FakeControlApi:
                          "calls": [dict(c) for c in self.active_calls]}
         if what == "panel" and self.panel is not None:
             return self._panel(route, body)
+        if route == ("GET", "lines", 1):
+            return 200, {"lines": [dict(ln) for ln in self.lines]}
         if what in ("queues", "agents", "flows", "queue-log"):
             return self._center(route, parts, body)
         return 404, {"error": "no such endpoint"}

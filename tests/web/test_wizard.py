@@ -104,6 +104,16 @@ def test_rerunning_the_staff_step_keeps_existing_phones(admin, fake_api):
     assert "kept as it is" in reply.text
 
 
+def test_the_lines_step_lists_the_lines_the_core_found(admin, fake_api):
+    page = admin.get("/wizard/lines")
+    assert "none yet" in page.text
+    fake_api.lines.append({"name": "gsm1", "kind": "gsm", "number": "+48601000000",
+                           "simulated": True, "sip_port": 40100, "restarts": 0})
+    page = admin.get("/wizard/lines")
+    assert "none yet" not in page.text
+    assert "gsm1" in page.text and "+48601000000" in page.text and "simulated" in page.text
+
+
 def test_the_service_number_must_not_be_an_extension(admin, fake_api):
     fake_api.extensions["500"] = {"number": "500", "name": "Desk", "secret": "x" * 16,
                                   "class_of_service": "national", "voicemail": True}

@@ -162,7 +162,16 @@
 <form method="post" action="/wizard/lines" class="card">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   <h2>Lines</h2>
-  <p>Lines and trunks found: <strong>none yet</strong>. GSM and landline modems and SIP providers are set up on their own page when the box finds them.</p>
+  % if lines:
+  <p>Lines found:</p>
+  <ul class="lines">
+    % for ln in lines:
+    <li><strong>{{ln.get('name')}}</strong>: {{ln.get('kind')}}{{', number ' + str(ln['number']) if ln.get('number') else ''}}{{' (simulated)' if ln.get('simulated') else ''}}</li>
+    % end
+  </ul>
+  % else:
+  <p>Lines and trunks found: <strong>none yet</strong>. Plug in a GSM or landline USB modem; SIP providers are added as trunks.</p>
+  % end
   <h3>Engine workers</h3>
   % if workers is None:
   <p class="help">This core does not report its engine workers yet.</p>
