@@ -111,6 +111,7 @@ class Core:
                             response_hook=lambda msg: self.trunks.on_response(msg))
         self.trunks = Trunks(self)
         self.lines = Lines(self)
+        self._start_voicemail()
         self._restore_registrations()
         self._save_pending = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
@@ -341,6 +342,74 @@ class Core:
             atomic_write_bytes(path, self._token.encode(), mode=0o600)
         return self._token
 
+    # --- voicemail ------------------------------------------------------------------------------
+
+    def _start_voicemail(self) -> None:
+        from appliance.logic import voicemail as vm
+        from appliance.sip.mwi import MwiService
+        from appliance.voicemail_store import VoicemailStore
+        self.voicemail = VoicemailStore(self.data_dir, self.clock)
+        recovered = self.voicemail.recover_incoming()  # messages cut off by a crash or power loss
+        if recovered:
+            log.warning("recovered %d voicemail message(s) recorded before a restart", len(recovered))
+        self.pin_guard = vm.PinGuard(self.clock, max_failures=self.settings["voicemail.pin_lockout_failures"],
+                                     lockout_s=self.settings["voicemail.pin_lockout_s"])
+        self.edge.mwi = MwiService(self.clock, self._voicemail_counts, self._advertised_host())
+        self.mailer = None
+        if self.settings["smtp.host"]:
+            from appliance.mailer import Mailer, SmtpSettings
+            s = self.settings
+            self.mailer = Mailer(SmtpSettings(host=s["smtp.host"], port=s["smtp.port"], starttls=s["smtp.starttls"],
+                                              username=s["smtp.username"], password=s["smtp.password"],
+                                              sender=s["smtp.sender"] or f"callbox@{s['sip.realm']}"),
+                                 self.data_dir / "state" / "mail", self.clock)
+
+    def _voicemail_counts(self, box: str) -> tuple[int, int]:
+        try:
+            c = self.voicemail.counts(box)
+        except (NotFound, ValidationError, OSError):
+            return 0, 0
+        return c.new, c.old
+
+    def voicemail_box(self, number: str):
+        """The box of an extension, queue or shared number; made on first use."""
+        from appliance.logic import voicemail as vm
+        try:
+            return self.voicemail.box(number)
+        except NotFound:
+            ext = self.extension_or_none(number)
+            config = vm.BoxConfig(number=number, owner=ext["name"] if ext else number)
+            self.voicemail.save_box(config)
+            return config
+
+    def voicemail_deposited(self, box: str, message) -> None:
+        config = self.voicemail_box(box)
+        info = message.to_dict()
+        self.events.publish("voicemail", box=box, action="new", id=info.get("id"), caller=info.get("caller"),
+                            duration_s=info.get("duration_s"))
+        self.edge.notify_mwi(box, unsolicited=config.notify_unsolicited)
+        if config.email and self.mailer is not None:
+            path = self.voicemail.audio_path(box, info["id"]) if config.attach_audio else None
+            self.mailer.queue(config.email, f"Voicemail from {info.get('caller') or 'unknown'} for {box}",
+                              f"A new voicemail message for box {box} from {info.get('caller')} "
+                              f"({info.get('duration_s')} s).", path, ref=f"{box}/{info['id']}")
+
+    def voicemail_changed(self, box: str) -> None:
+        self.events.publish("voicemail", box=box, action="changed")
+        self.edge.notify_mwi(box, unsolicited=self.voicemail_box(box).notify_unsolicited)
+
+    async def deliver_mail(self) -> None:
+        """Voicemail emails: sent off the loop, retried by the mailer's own schedule, never dropped."""
+        while self.mailer is not None:
+            await asyncio.sleep(5)
+            sent = await asyncio.get_running_loop().run_in_executor(None, self.mailer.deliver_due)
+            for status in sent or []:
+                ref = getattr(status, "ref", "") or (status.get("ref") if isinstance(status, dict) else "")
+                state = getattr(status, "state", None) or (status.get("state") if isinstance(status, dict) else None)
+                if ref and str(state).lower() == "sent":
+                    box, _, mid = ref.partition("/")
+                    self.voicemail.mark_emailed(box, mid)
+
     # --- front panel -----------------------------------------------------------------------
 
     def _start_panel(self) -> None:
@@ -439,7 +508,7 @@ class Core:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         notifier = SystemdNotifier()
-        tasks = [asyncio.create_task(self.housekeeping())]
+        tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.deliver_mail())]
         interval = notifier.watchdog_interval()
         if interval:
             feeder = WatchdogFeeder(notifier, interval / 2, self.is_healthy)

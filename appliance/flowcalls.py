@@ -111,7 +111,13 @@ class FlowCall:
                 self.acd(self.sb.center.caller_joins(c.name, self.call_id, self.caller))
             elif isinstance(c, fl.ToExtension):
                 self._to_extension(c.number)
-            elif isinstance(c, (fl.ToVoicemail, fl.ToRingGroup, fl.Dial)):
+            elif isinstance(c, fl.ToVoicemail):
+                self.ended = True
+                self.sb.flow_calls.pop(self.call_id, None)
+                self.send("stop_play", leg=self.inbound)
+                self.sb._to_voicemail(self.w, self.inbound, self.call_id, self.caller, self.caller_name, c.box,
+                                      "unavailable", answered=True)
+            elif isinstance(c, (fl.ToRingGroup, fl.Dial)):
                 # Not in this box yet: end politely rather than leave the caller in silence.
                 log.warning("call %s: %s is not available yet", self.call_id, c)
                 self.outcome = "FAILED"

@@ -24,6 +24,7 @@ from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dia
 from appliance.flowcalls import FlowCall
 from appliance.logic.acd import ContactCenter
 from appliance.logic.acd import commands as acd
+from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
 from appliance.logic.flows import match_route
 from appliance.tones import ensure_system_sounds
 from appliance.sip import message as sipmsg
@@ -37,6 +38,8 @@ log = logging.getLogger("callbox.switchboard")
 RESERVATION_S = 32.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 RING_TIMEOUT_S = 30.0
+# Feature codes: *97 the caller's own voicemail, *98 any box (box number, then PIN).
+VOICEMAIL_CODES = {"*97": True, "*98": False}
 
 
 @dataclass
@@ -220,7 +223,7 @@ class Switchboard:
         call = self.leg_owner.get((w.id, leg)) if leg else None
         if call is None:
             return
-        if isinstance(call, FlowCall):
+        if not isinstance(call, Call):
             call.on_event(kind, event)
             if kind == "hangup":
                 self.leg_owner.pop((w.id, leg), None)
@@ -274,6 +277,9 @@ class Switchboard:
             caller = self.core.extension_or_none(placed.caller_ext)
             if caller is not None:
                 call.caller["name"] = caller.get("name", "")
+        if not from_trunk and call.dialled in VOICEMAIL_CODES:
+            self._voicemail_access(w, call, own=VOICEMAIL_CODES[call.dialled])
+            return
         flows = self.core.flows
         # A phone of ours reaches a flow only through a route with a number (e.g. the service number):
         # a catch-all route is for calls from outside, or every outbound call would land in the IVR.
@@ -349,6 +355,13 @@ class Switchboard:
     # --- carrying out commands ------------------------------------------------------------
 
     def _run(self, w: Worker, call: Call, commands: list[Command]) -> None:
+        box = self._voicemail_for(call, commands)
+        if box is not None:
+            # Nobody answered (or busy): the caller leaves a message instead of hearing a refusal.
+            commands = [c for c in commands if not isinstance(c, (Reject, WriteRecord))]
+            reason = "busy" if call.refused_status == 486 else "unavailable"
+            self._to_voicemail(w, call.inbound, call.call_id, call.caller.get("number", ""),
+                               call.caller.get("name", ""), box, reason, answered=False)
         for cmd in commands:
             if isinstance(cmd, WriteRecord):
                 self._write_record(cmd.record)
@@ -359,6 +372,44 @@ class Switchboard:
             if isinstance(cmd, Dial):
                 self.leg_owner[(w.id, cmd.leg)] = call
             asyncio.ensure_future(self._send(w, cmd))
+
+    def _voicemail_for(self, call: Call, commands: list[Command]) -> str | None:
+        rejects = [c for c in commands if isinstance(c, Reject) and c.leg == call.inbound]
+        if not rejects or rejects[0].status not in (408, 480, 486) or call.direction == "outbound":
+            return None
+        ext = self.core.extension_or_none(call.dialled)
+        return call.dialled if ext is not None and ext.get("voicemail", True) else None
+
+    def _to_voicemail(self, w: Worker, leg: str, call_id: str, caller: str, caller_name: str, box: str,
+                      reason: str, answered: bool) -> None:
+        from appliance.logic import voicemail as vm
+        from appliance.voicemail_runtime import VoicemailCall
+        config = self.core.voicemail_box(box)
+        store = self.core.voicemail
+        machine = vm.Deposit(call_id, config, caller, time.time, caller_name=caller_name, reason=reason,
+                             recorded=store.greetings(box), message_count=store.counts(box).new
+                             + store.counts(box).old)
+        vc = VoicemailCall(self, w, leg, call_id, caller, caller_name, machine, answered=answered,
+                           record_base={"callee": box})
+        self.calls.pop((w.id, leg), None)
+        self.leg_owner[(w.id, leg)] = vc
+        self.flow_calls[call_id] = vc  # type: ignore[assignment]
+        asyncio.ensure_future(vc.begin())
+
+    def _voicemail_access(self, w: Worker, call: Call, own: bool) -> None:
+        from appliance.logic import voicemail as vm
+        from appliance.voicemail_runtime import VoicemailCall
+        ext = call.caller.get("number", "")
+        if own:
+            self.core.voicemail_box(ext)
+        machine = vm.Access(call.call_id, self.core.voicemail.snapshot, self.core.pin_guard, time.time,
+                            box=ext if own else None)
+        vc = VoicemailCall(self, w, call.inbound, call.call_id, ext, call.caller.get("name", ""), machine)
+        vc.outcome = "VOICEMAIL_ACCESS"
+        self.calls.pop((w.id, call.inbound), None)
+        self.leg_owner[(w.id, call.inbound)] = vc
+        self.flow_calls[call.call_id] = vc  # type: ignore[assignment]
+        asyncio.ensure_future(vc.begin())
 
     def _resolve_transfer(self, w: Worker, call: Call, target: str) -> None:
         """Where a REFER points: another call of this worker (attended), or an extension (blind)."""
@@ -438,7 +489,7 @@ class Switchboard:
 
     def prompt_file(self, name: str, language: str) -> str | None:
         base = self.core.data_dir / "prompts"
-        for lang in (language, "en"):
+        for lang in (language, "en", "system"):
             path = base / lang / f"{name}.wav"
             if path.exists():
                 return str(path)
@@ -471,6 +522,16 @@ class Switchboard:
                 target = self.flow_calls.get(cmd.entry.call_id)
                 if target is not None and cmd.entry.result:
                     target.outcome = cmd.entry.result
+                if cmd.entry.agent_id:
+                    # The wallboard and the agent's own panel follow agents' states as they change.
+                    try:
+                        agent = self.center.agent(cmd.entry.agent_id)
+                    except Exception:
+                        agent = None
+                    if agent is not None:
+                        self.core.events.publish("agent", extension=agent.id, status=str(agent.status),
+                                                 state=str(agent.state), call_id=cmd.entry.call_id,
+                                                 number=cmd.entry.number, queue=cmd.entry.queue)
             elif isinstance(cmd, acd.StartTimer):
                 old = self._acd_timers.pop(cmd.name, None)
                 if old:
@@ -491,6 +552,9 @@ class Switchboard:
                 fc.bridge_agent(cmd.agent_id, answered_leg)
             elif isinstance(cmd, acd.Play):
                 fc.play_announcement(cmd)
+            elif isinstance(cmd, acd.Overflow) and cmd.destination.startswith("voicemail:"):
+                fc.outcome = fc.outcome or "TIMEOUT"
+                fc.flow([fl_ToVoicemail(cmd.destination.removeprefix("voicemail:"))])
             elif isinstance(cmd, acd.Overflow):
                 number = cmd.destination.removeprefix("extension:")
                 if number.isdigit() and self.core.extension_or_none(number):

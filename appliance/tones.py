@@ -39,7 +39,12 @@ def music_on_hold() -> bytes:
     return _samples([(hz, 0.45) for hz in notes], volume=0.2)
 
 
-SOUNDS = {"ringback": ringback, "music-on-hold": music_on_hold}
+def beep() -> bytes:
+    """The voicemail beep: 1 kHz for a third of a second."""
+    return _samples([(1000, 0.35)], volume=0.4)
+
+
+SOUNDS = {"ringback": ringback, "music-on-hold": music_on_hold, "beep": beep}
 
 
 def write_wav(path: Path, pcm: bytes) -> None:

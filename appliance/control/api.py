@@ -347,6 +347,53 @@ async def report(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
+async def list_voicemail(request: web.Request) -> web.Response:
+    core = _core(request)
+    boxes = []
+    for config in core.voicemail.boxes():
+        new, old = core._voicemail_counts(config.number)
+        d = config.to_dict()
+        d.pop("pin_hash", None)
+        boxes.append(d | {"new": new, "old": old})
+    return web.json_response({"boxes": boxes})
+
+
+async def box_messages(request: web.Request) -> web.Response:
+    core = _core(request)
+    box = request.match_info["box"]
+    core.voicemail.box(box)
+    return web.json_response({"messages": [m.to_dict() for m in core.voicemail.messages(box)]})
+
+
+async def patch_box(request: web.Request) -> web.Response:
+    """Change a box: pin (hashed on the way in), email, limits, notify_unsolicited ..."""
+    from appliance.logic import voicemail as vm
+    core = _core(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or "pin_hash" in body or "number" in body:
+        raise ValidationError("body: an object of box settings (pin, email, max_message_s, ...)")
+    config = core.voicemail_box(request.match_info["box"]).to_dict()
+    new = vm.BoxConfig.from_dict(config | body)
+    core.voicemail.save_box(new)
+    d = new.to_dict()
+    d.pop("pin_hash", None)
+    return web.json_response(d)
+
+
+async def message_audio(request: web.Request) -> web.StreamResponse:
+    core = _core(request)
+    path = core.voicemail.audio_path(request.match_info["box"], request.match_info["id"])
+    core.audit("api", "voicemail_listened", f"{request.match_info['box']}/{request.match_info['id']}")
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
+
+
+async def delete_message(request: web.Request) -> web.Response:
+    core = _core(request)
+    core.voicemail.delete(request.match_info["box"], request.match_info["id"])
+    core.voicemail_changed(request.match_info["box"])
+    return web.Response(status=204)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -405,6 +452,11 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/voicemail", list_voicemail)
+    r.add_get("/api/voicemail/{box}", box_messages)
+    r.add_patch("/api/voicemail/{box}", patch_box)
+    r.add_get("/api/voicemail/{box}/{id}.wav", message_audio)
+    r.add_delete("/api/voicemail/{box}/{id}", delete_message)
     r.add_get("/api/reports/{kind}", report)
     r.add_get("/api/lines", list_lines)
     r.add_post("/api/lines", add_line)

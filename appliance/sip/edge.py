@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import socket
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ UNCHALLENGEABLE = ("ACK", "CANCEL")
 # RFC 3261 Timer J (64*T1): how long a server transaction's final answer is kept for retransmissions.
 ANSWER_CACHE_S = 32.0
 ANSWER_CACHE_MAX = 20000
+# Bytes of UDP receive buffer asked for (see _widen_receive_buffer).
+UDP_RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 class AnswerCache:
@@ -123,6 +126,7 @@ class SipEdge:
         self.clock = clock
         self.registrar_clock = registrar_clock
         self.trunk_of = trunk_of
+        self.mwi = None  # an MwiService when voicemail runs
         self.response_hook = response_hook
         self.stats = EdgeStats()
         self.answers = AnswerCache(time.monotonic)
@@ -139,6 +143,7 @@ class SipEdge:
         for attempt in range(20 if port == 0 else 1):
             self.udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), local_addr=(host, port))
             self.port = self.udp.get_extra_info("sockname")[1]
+            _widen_receive_buffer(self.udp)
             if not tcp:
                 break
             try:
@@ -327,7 +332,34 @@ class SipEdge:
             ext = self._authenticate(req, source, "Proxy-Authorization", 407)
             if ext is None:
                 return
+        if req.method == "SUBSCRIBE" and self.mwi is not None and \
+                (req.get("Event") or "").split(";")[0].strip().lower() == "message-summary":
+            self._subscribe_mwi(req, source, ext)
+            return
         self._forward(req, source, ext)
+
+    def _subscribe_mwi(self, req: sipmsg.SipMessage, source: Source, ext: str) -> None:
+        resp, notify = self.mwi.subscribe(req, ext, (source.ip, source.port), f"{self.advertised_host}:{self.port}")
+        self._stamp_received(resp, source)
+        self.send(resp.to_bytes(), source.transport, (source.ip, source.port))
+        if notify is not None:
+            self.send(notify, source.transport, (source.ip, source.port))
+
+    def notify_mwi(self, aor: str, unsolicited: bool = False) -> int:
+        """Tell the phones of `aor` about their voicemail; the number of NOTIFYs sent."""
+        if self.mwi is None:
+            return 0
+        local = f"{self.advertised_host}:{self.port}"
+        sent = 0
+        for data, target in self.mwi.changed(aor, local):
+            self.send(data, "udp", target)
+            sent += 1
+        if unsolicited and not sent:
+            for b in self.registrar.lookup(aor):
+                self.send(self.mwi.unsolicited(aor, b.contact, (b.source.ip, b.source.port), local),
+                          b.source.transport, (b.source.ip, b.source.port))
+                sent += 1
+        return sent
 
     # --- stateless forwarding (RFC 3261 §16.11) ---------------------------------
 
@@ -395,6 +427,19 @@ class SipEdge:
     def _response_address(self, resp: sipmsg.SipMessage, source: Source) -> tuple[str, int]:
         # Answer where the request came from (rport behaviour) — what every phone behind NAT needs.
         return (source.ip, source.port)
+
+
+def _widen_receive_buffer(udp: asyncio.DatagramTransport) -> None:
+    """Room for a burst of requests while the loop is busy or the CPU is taken by another process:
+    the kernel's default (~200 kB, a few hundred datagrams) overflows within milliseconds at a few
+    thousand requests a second, and every datagram lost costs a retransmission half a second later.
+    The kernel caps the size at net.core.rmem_max."""
+    sock = udp.get_extra_info("socket")
+    try:
+        if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < UDP_RECEIVE_BUFFER:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+    except OSError as e:
+        log.debug("could not widen the UDP receive buffer: %s", e)
 
 
 def _stamp_via(via: sipmsg.Via, source: Source) -> bool:

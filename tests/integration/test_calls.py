@@ -81,7 +81,8 @@ def test_extension_calls_extension_with_audio_both_ways(box, phones, tmp_path):
 
 def test_busy_and_unregistered_extensions(box, phones):
     anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
-    box.add_extension("1003")  # exists, but no phone registered
+    box.api("PATCH", "/api/extensions/1002", {"voicemail": False})  # no voicemail: callers hear busy
+    box.add_extension("1003", voicemail=False)  # exists, but no phone registered
     anna.call(f"sip:1003@127.0.0.1:{box.sip_port}")
     state = anna.wait_for("call_state", state="DISCONNECTED", timeout=15)
     assert state["last_status"] == 480

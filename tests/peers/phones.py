@@ -76,8 +76,8 @@ class Phone:
             raise PhoneError(f"{self.name}: {cmd} failed: {reply.get('error')}")
         return reply
 
-    def register(self, registrar: str, user: str, password: str) -> dict:
-        return self.command("register", registrar=registrar, user=user, password=password)
+    def register(self, registrar: str, user: str, password: str, mwi: bool = False) -> dict:
+        return self.command("register", registrar=registrar, user=user, password=password, mwi=mwi)
 
     def call(self, uri: str) -> dict:
         return self.command("call", uri=uri)

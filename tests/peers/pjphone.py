@@ -138,7 +138,7 @@ class Phone:
         self.direct = self._account(f"sip:{name}@127.0.0.1:{self.port}")
 
     def _account(self, id_uri: str, registrar: str = "", user: str = "",
-                 password: str = "") -> PhoneAccount:
+                 password: str = "", mwi: bool = False) -> PhoneAccount:
         acfg = pj.AccountConfig()
         acfg.idUri = id_uri
         acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
@@ -147,6 +147,10 @@ class Phone:
             acfg.regConfig.registrarUri = registrar
             acfg.regConfig.timeoutSec = 300
             acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+            if mwi:
+                # Subscribe to message-summary through the registrar (RFC 3842).
+                acfg.mwiConfig.enabled = True
+                acfg.sipConfig.proxies.append(registrar + ";lr")
         acc = PhoneAccount(self)
         acc.create(acfg, not registrar)
         self.accounts.append(acc)
@@ -184,9 +188,10 @@ class Phone:
         return self.call
 
     # -- commands --
-    def cmd_register(self, registrar: str, user: str, password: str, port: int | None = None):
+    def cmd_register(self, registrar: str, user: str, password: str, port: int | None = None,
+                     mwi: bool = False):
         host = registrar.split(":", 1)[1] if registrar.startswith("sip:") else registrar
-        self._account(f"sip:{user}@{host.split(':')[0]}", registrar, user, password)
+        self._account(f"sip:{user}@{host.split(':')[0]}", registrar, user, password, mwi)
 
     def cmd_call(self, uri: str):
         if self.call is not None:

@@ -214,5 +214,14 @@ def test_an_agent_gets_a_screen_pop_in_chromium(served):
             _wait(page, lambda: state.inner_text() == "On a call", "the pop never said On a call")
             fake.hang_up_agent("1001")
             pop.wait_for(state="hidden")
+            # A core that reports only the queue log: the call's end there hides the pop too.
+            second = fake.caller_waits("sales", "+48607654321")
+            fake.emit("queue", {"event": "OFFERED", "queue": "sales", "call_id": second,
+                                "agent": "1001", "number": "+48607654321"})
+            pop.wait_for(state="visible")
+            assert page.locator("#pop-number").inner_text() == "+48607654321"
+            fake.emit("queue", {"event": "CALL_ENDED", "queue": "sales", "call_id": second,
+                                "agent": "1001"})
+            pop.wait_for(state="hidden")
         finally:
             browser.close()

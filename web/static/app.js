@@ -248,6 +248,10 @@ function startAgentPanel(panel) {
     if (data.event === "OFFERED" || data.event === "ANSWERED" || data.event === "CONNECTED") {
       lastCall = { number: data.number, queue: data.queue, call_id: data.call_id };
       showPop(data.event === "OFFERED" ? "OFFERED" : "TALKING");
+    } else if (lastCall && data.call_id === lastCall.call_id &&
+               ["CALL_ENDED", "ABANDONED", "TRANSFERRED"].indexOf(data.event) >= 0) {
+      // The core reports a call's end on the queue log even where it sends no agent event.
+      pop.hidden = true;
     }
   });
   source.addEventListener("agent", function (e) {
