@@ -112,6 +112,9 @@ class Core:
         self.trunks = Trunks(self)
         self.lines = Lines(self)
         self._start_voicemail()
+        from appliance.recording import Recordings
+        self.recordings = Recordings(self)
+        self.recordings.repair_all()
         self._restore_registrations()
         self._save_pending = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
@@ -444,6 +447,8 @@ class Core:
         faults = []
         if self.switchboard is not None and any(not w["alive"] for w in self.switchboard.status()):
             faults.append(Fault.ENGINE_RESTARTING.value)
+        if self.recordings.disk_full:
+            faults.append(Fault.DISK_FULL.value)
         return PanelState(ready=True, lines_ok=True, callers_waiting=0, voicemail_waiting=False, faults=faults)
 
     def panel_press(self, data: Any) -> dict[str, Any]:
@@ -472,6 +477,7 @@ class Core:
             if time.monotonic() - last_snapshot >= REGISTRATION_SNAPSHOT_S:
                 last_snapshot = time.monotonic()
                 self._bindings_changed()
+                await asyncio.get_running_loop().run_in_executor(None, self.recordings.expire)
             self.heartbeat = time.monotonic()
             expired = self.registrar.expire()
             for b in expired:

@@ -58,7 +58,8 @@ def _check_name(name: Any) -> str:
     return name.strip()
 
 
-EXTENSION_FIELDS = {"number", "name", "secret", "class_of_service", "voicemail", "call_waiting"}
+EXTENSION_FIELDS = {"number", "name", "secret", "class_of_service", "voicemail", "call_waiting", "record"}
+RECORD_POLICIES = ("default", "always", "never")
 
 
 def new_extension(data: Any) -> dict[str, Any]:
@@ -109,6 +110,10 @@ def _changes(data: dict[str, Any], skip: set[str]) -> dict[str, Any]:
             except ValueError:
                 raise ValidationError(
                     f"class_of_service: must be one of {', '.join(c.value for c in ClassOfService)}") from None
+        elif key == "record":
+            if value not in RECORD_POLICIES:
+                raise ValidationError(f"record: must be one of {', '.join(RECORD_POLICIES)}")
+            out[key] = value
         elif key in ("voicemail", "call_waiting"):
             if not isinstance(value, bool):
                 raise ValidationError(f"{key}: must be true or false")

@@ -43,6 +43,7 @@ class FlowCall:
         self.agent_answer: float | None = None
         self.ringing: dict[str, str] = {}   # agent leg -> agent id
         self.outcome: str | None = None
+        self.recording: str | None = None
         self.ended = False
         self.digit_timer: asyncio.TimerHandle | None = None
         self.playlist: list[str] = []
@@ -207,6 +208,7 @@ class FlowCall:
         self.moh = False
         self.send("stop_play", leg=self.inbound)
         self.send("bridge", a=self.inbound, b=leg)
+        self.sb.start_recording(self.w, self, [self.inbound, leg], [agent_id], self.queue)
 
     def play_announcement(self, cmd: acd.Play) -> None:
         if cmd.prompt == "music_on_hold":

@@ -220,6 +220,12 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("smtp.username", str, "", "Login name at the mail server (empty: no login)."),
     Setting("smtp.password", str, "", "Password at the mail server.", secret=True),
     Setting("smtp.sender", str, "", "From address of the box's emails."),
+    Setting("recording.policy", str, "never", "Which calls are recorded: never, always, or queue calls only "
+            "(an extension's own setting wins over this).", choices=("never", "always", "queues")),
+    Setting("recording.max_disk_pct", int, 90, "Stop starting new recordings when the data disk is this full, "
+            "with an alarm; calls go on.", between(10, 99)),
+    Setting("recording.retention_days", int, 90, "Recordings older than this are deleted (0: kept for ever).",
+            between(0, 3650)),
     Setting("setup.wizard", dict, {}, "Where the web page's set-up wizard stands (kept by the web page)."),
     Setting("reports.target_s", int, 20, "Service level target: seconds within which calls should be answered.",
             between(1, 600)),

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 import urllib.parse
+from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
@@ -139,8 +140,12 @@ class Switchboard:
         code = await w.process.stop(timeout_s=2)
         log.error("engine worker %s died (exit %s); its calls are dropped", w.id, code)
         self.core.events.publish("engine", worker=w.id, state="died", exit=code)
+        from appliance.voicemail_store import repair_wav
         for key, call in list(self.calls.items()):
             if key[0] == w.id:
+                if call.recording:
+                    # The worker died before closing the WAV: write its sizes so it plays.
+                    repair_wav(Path(call.recording))
                 self._run(w, call, call.on_worker_lost())
         for key in [k for k in self.leg_owner if k[0] == w.id]:
             del self.leg_owner[key]
@@ -364,7 +369,7 @@ class Switchboard:
                                call.caller.get("name", ""), box, reason, answered=False)
         for cmd in commands:
             if isinstance(cmd, WriteRecord):
-                self._write_record(cmd.record)
+                self._write_record(cmd.record, call.recording)
                 continue
             if isinstance(cmd, ResolveTransfer):
                 self._resolve_transfer(w, call, cmd.target)
@@ -372,6 +377,22 @@ class Switchboard:
             if isinstance(cmd, Dial):
                 self.leg_owner[(w.id, cmd.leg)] = call
             asyncio.ensure_future(self._send(w, cmd))
+            if isinstance(cmd, Bridge) and call.recording is None:
+                parties = [call.caller.get("number", "")] + [lg.target.extension or "" for lg in call.legs.values()
+                                                              if lg.id == cmd.b]
+                self.start_recording(w, call, [cmd.a, cmd.b], parties, None)
+
+    def start_recording(self, w: Worker, owner: Any, legs: list[str], extensions: list[str],
+                        queue: str | None) -> None:
+        """Record a conversation when the policy asks for it and the disk has room."""
+        recordings = self.core.recordings
+        if not recordings.wanted(extensions, queue):
+            return
+        path = recordings.path_for(owner.call_id)
+        if path is None:
+            return
+        owner.recording = str(path)
+        asyncio.ensure_future(self.send(w, "record_start", legs=legs, file=str(path)))
 
     def _voicemail_for(self, call: Call, commands: list[Command]) -> str | None:
         rejects = [c for c in commands if isinstance(c, Reject) and c.leg == call.inbound]
@@ -590,10 +611,12 @@ class Switchboard:
         self.placements.pop(fc.call_id, None)
         for key in [k for k, v in self.leg_owner.items() if v is fc]:
             del self.leg_owner[key]
-        self._write_record(record)
+        self._write_record(record, getattr(fc, "recording", None))
 
-    def _write_record(self, record: dict[str, Any]) -> None:
+    def _write_record(self, record: dict[str, Any], recording: str | None = None) -> None:
         record = dict(record)
+        if recording:
+            record["recording"] = str(Path(recording).relative_to(self.core.data_dir))
         for key in ("start", "answer", "end"):
             if record.get(key) is not None:
                 record[key] = datetime.fromtimestamp(record[key], timezone.utc).astimezone().isoformat()

@@ -186,6 +186,7 @@ class Call:
     kept_leg: str | None = None       # the party that stays when the other transfers it away
     transferred_by: str | None = None
     held_by: set[str] = field(default_factory=set)
+    recording: str | None = None   # the file of this conversation's recording, when it is recorded
     _waves: list[list[Target]] = field(default_factory=list)
     # Whether a failed wave moves on to the next one: always for ring groups; for trunks only
     # on failures another trunk could cure (the routing rules decide).

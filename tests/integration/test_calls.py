@@ -169,3 +169,23 @@ def test_baresip_and_a_pjsua2_phone_call_each_other_through_the_box(box, phones,
     assert decoded, list(heard.iterdir())
     assert tone_present(decoded[0], 400, start_s=0.5)
     assert call_records(box)[0]["answered_by"] == "1002"
+
+
+def test_a_recorded_call_holds_both_parties_and_survives_a_killed_worker(box, phones, tmp_path):
+    from tests.peers.audio import tone_share
+    anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    box.api("PATCH", "/api/extensions/1002", {"record": "always"})
+    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+    piotr.wait_for("incoming", timeout=15)
+    piotr.answer()
+    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+    anna.play_tone(1000)
+    piotr.play_tone(400)
+    time.sleep(2.5)
+    # Pull the plug on the worker mid-recording: the file must still be a valid, playable WAV.
+    worker = next(w for w in box.api("GET", "/api/engine")[1]["workers"] if w["free"] < w["max_calls"])
+    os.kill(worker["pid"], signal.SIGKILL)
+    record = call_records(box)[0]
+    path = box.data_dir / record["recording"]
+    assert path.exists()
+    assert tone_share(path, 1000) > 0.1 and tone_share(path, 400) > 0.1
