@@ -41,6 +41,8 @@ RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 RING_TIMEOUT_S = 30.0
 # Feature codes: *97 the caller's own voicemail, *98 any box (box number, then PIN).
 VOICEMAIL_CODES = {"*97": True, "*98": False}
+# Agents at their desk phones: *45 log in or out, *46 break, *47 available again.
+AGENT_CODES = {"*45": "toggle", "*46": "break", "*47": "available"}
 
 
 @dataclass
@@ -282,6 +284,9 @@ class Switchboard:
             caller = self.core.extension_or_none(placed.caller_ext)
             if caller is not None:
                 call.caller["name"] = caller.get("name", "")
+        if not from_trunk and call.dialled in AGENT_CODES:
+            await self._agent_code(w, call, AGENT_CODES[call.dialled])
+            return
         if not from_trunk and call.dialled in VOICEMAIL_CODES:
             self._voicemail_access(w, call, own=VOICEMAIL_CODES[call.dialled])
             return
@@ -416,6 +421,25 @@ class Switchboard:
         self.leg_owner[(w.id, leg)] = vc
         self.flow_calls[call_id] = vc  # type: ignore[assignment]
         asyncio.ensure_future(vc.begin())
+
+    async def _agent_code(self, w: Worker, call: Call, action: str) -> None:
+        """A feature code: change the agent's status, confirm with a beep (two on failure), hang up."""
+        ext = call.caller.get("number", "")
+        try:
+            if action == "toggle":
+                status = str(self.center.agent(ext).status)
+                action = "logout" if status != "LOGGED_OUT" else "login"
+            self.core.center_admin.agent_action(ext, action, {"reason": "phone"})
+            ok = True
+        except Exception as e:  # not an agent, or the change is not allowed now
+            log.info("feature code from %s refused: %s", ext, e)
+            ok = False
+        self.calls.pop((w.id, call.inbound), None)
+        self.leg_owner.pop((w.id, call.inbound), None)
+        await self.send(w, "answer", leg=call.inbound)
+        await self.send(w, "play", leg=call.inbound, file=str(self.sounds["beep"]))
+        await asyncio.sleep(0.6 if ok else 1.2)
+        await self.send(w, "hangup", leg=call.inbound)
 
     def _voicemail_access(self, w: Worker, call: Call, own: bool) -> None:
         from appliance.logic import voicemail as vm

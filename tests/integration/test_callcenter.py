@@ -111,3 +111,17 @@ def test_prompts_from_text_and_upload_and_a_broken_upload_changes_nothing(box, t
     assert (box.data_dir / "prompts" / "en" / "hold.wav").read_bytes() == before
     names = {(p["language"], p["name"]) for p in box.api("GET", "/api/prompts")[1]["prompts"]}
     assert {("pl", "welcome"), ("en", "hold")} <= names
+
+
+def test_agents_log_in_and_take_a_break_from_their_desk_phone(box, phones):
+    agent = registered_phone(box, phones, "1010")
+    assert box.api("POST", "/api/queues", {"name": "sales"})[0] == 201
+    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
+
+    def status() -> str:
+        return next(a for a in box.api("GET", "/api/agents")[1]["agents"] if a["extension"] == "1010")["status"]
+
+    for code, expected in (("*45", "AVAILABLE"), ("*46", "ON_BREAK"), ("*47", "AVAILABLE"), ("*45", "LOGGED_OUT")):
+        agent.call(f"sip:{code}@127.0.0.1:{box.sip_port}")
+        agent.wait_for("call_state", state="DISCONNECTED", timeout=15)
+        assert status() == expected, code
