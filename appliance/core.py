@@ -90,6 +90,7 @@ class Core:
         self.center_admin = CenterAdmin(self)
         self.center_admin.load()
         self.panel = None
+        self.phones = None
         self.night_mode = False
         self.exit_code = 0
         self._stop_event: asyncio.Event | None = None
@@ -207,6 +208,9 @@ class Core:
         self.store.table("extensions").remove(_field('number', number))
         self._secrets.pop(number, None)
         self.registrar.remove_aor(number)
+        if self.phones is not None:
+            self.phones.registry.forget_extension(number)
+            self.phones.store.save(self.phones.registry)
         self._bindings_changed()
         self.events.publish("extension", action="deleted", number=number)
 
@@ -318,6 +322,10 @@ class Core:
         self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
         await self.trunks.start()
         await self.lines.start()
+        if s["provisioning.enabled"]:
+            from appliance.phones_runtime import Phones
+            self.phones = Phones(self)
+            await self.phones.start(self._advertised_host())
         # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, on a
         # thread that a stopping core does not wait for (each file is written atomically).
         languages = tuple(s["prompts.builtin_languages"])
@@ -491,6 +499,8 @@ class Core:
                 self.panel.tick()
 
     async def stop(self) -> None:
+        if self.phones is not None:
+            await self.phones.stop()
         await self.lines.stop()
         await self.trunks.stop()
         if self.switchboard is not None:

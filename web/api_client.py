@@ -74,19 +74,24 @@ class ApiClient:
             self.base_url, self.token = url.rstrip("/"), token
         return changed
 
-    def _open(self, method: str, path: str, body: Any = None, timeout: float | None = None):
+    def _open(self, method: str, path: str, body: Any = None, timeout: float | None = None,
+              raw: bytes | None = None, content_type: str = ""):
         data = None
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        if body is not None:
+        if raw is not None:
+            data = raw
+            headers["Content-Type"] = content_type or "application/octet-stream"
+        elif body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
         return _OPENER.open(req, timeout=self.timeout if timeout is None else timeout)
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
+    def _request(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
+                 content_type: str = "") -> Any:
         for attempt in (1, 2):
             try:
-                with self._open(method, path, body) as resp:
+                with self._open(method, path, body, raw=raw, content_type=content_type) as resp:
                     raw = resp.read()
                     return json.loads(raw) if raw else None
             except urllib.error.HTTPError as exc:
@@ -257,6 +262,87 @@ class ApiClient:
     def queue_log(self) -> list[dict]:
         """Queue-log lines, newest first."""
         return self._request("GET", "/api/queue-log")["events"]
+
+    def add_line(self, line: dict[str, Any]) -> dict:
+        """Add a modem line: {name, kind: gsm|analog, device, audio_device?, profile?, pin?, number?}."""
+        return self._request("POST", "/api/lines", line)
+
+    # -- trunks and routes ------------------------------------------------
+
+    def trunks(self) -> list[dict]:
+        return self._request("GET", "/api/trunks")["trunks"]
+
+    def add_trunk(self, trunk: dict[str, Any]) -> dict:
+        return self._request("POST", "/api/trunks", trunk)
+
+    def delete_trunk(self, name: str) -> None:
+        self._request("DELETE", f"/api/trunks/{_quote(name)}")
+
+    def routes(self) -> dict:
+        """{"outbound": [{name, patterns, trunks, strip?, prefix?}], "inbound": [{did, caller?, destination, priority?}]}."""
+        return self._request("GET", "/api/routes")
+
+    def put_routes(self, routes: dict[str, Any]) -> dict:
+        return self._request("PUT", "/api/routes", routes)
+
+    # -- voicemail --------------------------------------------------------
+
+    def voicemail_boxes(self) -> list[dict]:
+        """[{number, email, max_message_s, max_messages, attach_audio, notify_unsolicited, new, old, ...}]."""
+        return self._request("GET", "/api/voicemail")["boxes"]
+
+    def voicemail_messages(self, box: str) -> list[dict]:
+        return self._request("GET", f"/api/voicemail/{_quote(box)}")["messages"]
+
+    def update_voicemail_box(self, box: str, **changes: Any) -> dict:
+        return self._request("PATCH", f"/api/voicemail/{_quote(box)}", changes)
+
+    def delete_voicemail(self, box: str, message_id: str) -> None:
+        self._request("DELETE", f"/api/voicemail/{_quote(box)}/{_quote(message_id)}")
+
+    def voicemail_audio(self, box: str, message_id: str) -> Iterator[bytes]:
+        """The message's WAV in chunks."""
+        return self.download(f"/api/voicemail/{_quote(box)}/{_quote(message_id)}.wav")
+
+    # -- reports and prompts ------------------------------------------------
+
+    def report(self, kind: str, **query: Any) -> dict:
+        """GET /api/reports/<kind> (queues, agents, staffing, heatmap, today) with its query."""
+        params = urllib.parse.urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        return self._request("GET", f"/api/reports/{_quote(kind)}" + (f"?{params}" if params else ""))
+
+    def report_csv(self, kind: str, **query: Any) -> Iterator[bytes]:
+        params = urllib.parse.urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        return self.download(f"/api/reports/{_quote(kind)}.csv" + (f"?{params}" if params else ""))
+
+    def prompts(self) -> list[dict]:
+        return self._request("GET", "/api/prompts")["prompts"]
+
+    def speak_prompt(self, language: str, name: str, text: str) -> dict:
+        """Make a prompt from text (the core speaks it with espeak-ng)."""
+        return self._request("PUT", f"/api/prompts/{_quote(language)}/{_quote(name)}", {"text": text})
+
+    def upload_prompt(self, language: str, name: str, audio: bytes) -> dict:
+        """Replace a prompt with an uploaded recording (the core converts or refuses it)."""
+        return self._request("PUT", f"/api/prompts/{_quote(language)}/{_quote(name)}",
+                             raw=audio, content_type="application/octet-stream")
+
+    def download(self, path: str) -> Iterator[bytes]:
+        """A file from the API (CSV, WAV), yielded in chunks; ApiError before the first one."""
+        for attempt in (1, 2):
+            try:
+                resp = self._open("GET", path)
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(exc.code, _error_message(exc)) from None
+            except (urllib.error.URLError, OSError) as exc:
+                if attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(0, f"the core's control API is not reachable: "
+                                  f"{getattr(exc, 'reason', exc)}") from None
+        return _chunks(resp)
 
     # -- live events ----------------------------------------------------
 

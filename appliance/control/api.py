@@ -394,6 +394,34 @@ async def delete_message(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def _phones(request: web.Request):
+    phones = _core(request).phones
+    if phones is None:
+        raise NotFound("phone provisioning is off (provisioning.enabled)")
+    return phones
+
+
+async def list_phones(request: web.Request) -> web.Response:
+    return web.json_response(_phones(request).list())
+
+
+async def bind_phone(request: web.Request) -> web.Response:
+    return web.json_response(_phones(request).bind(await _body(request)), status=201)
+
+
+async def unbind_phone(request: web.Request) -> web.Response:
+    _phones(request).unbind(request.match_info["mac"])
+    return web.Response(status=204)
+
+
+async def phone_log(request: web.Request) -> web.Response:
+    return web.json_response({"fetches": _phones(request).fetch_log()})
+
+
+async def phone_files(request: web.Request) -> web.Response:
+    return web.json_response({"files": _phones(request).files(request.match_info["mac"])})
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -452,6 +480,11 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_get("/api/phones", list_phones)
+    r.add_post("/api/phones", bind_phone)
+    r.add_get("/api/phones/log", phone_log)
+    r.add_get("/api/phones/{mac}/files", phone_files)
+    r.add_delete("/api/phones/{mac}", unbind_phone)
     r.add_get("/api/voicemail", list_voicemail)
     r.add_get("/api/voicemail/{box}", box_messages)
     r.add_patch("/api/voicemail/{box}", patch_box)

@@ -464,6 +464,8 @@ def _stamp_response(resp: sipmsg.SipMessage, req: sipmsg.SipMessage, source: Sou
         return False
     vias = 1
     while vias < len(headers) and headers[vias][0] == "Via":
+        if "," in headers[vias][1]:
+            return False  # get_all would split it, and may refuse it
         vias += 1
     if any(n.lower() == "via" for n, _ in headers[vias:]):
         return False
@@ -498,9 +500,9 @@ def _transaction_key(req: sipmsg.SipMessage, source: Source) -> tuple | None:
     if not lines:
         return None
     top = lines[0]
-    if any("," in line for line in lines) or not top.strip():
-        # Comma-joined lists (split as get_all does, refusing what it refuses), or an empty
-        # first line that the first item of the next one stands for.
+    if len(lines) > 1 or "," in top or not top.strip():
+        # Several lines or comma-joined ones: split as get_all does, refusing what it refuses
+        # (an empty first line stands for the first item of the next one).
         vias = req.get_all("Via")
         if not vias:
             return None

@@ -1,0 +1,93 @@
+"""Desk-phone provisioning at run time: the HTTP service on its own port, and the admin's bindings.
+
+The generators, the registry and the service are in `appliance.provisioning`;
+this module runs the service inside the core and answers the control API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from appliance.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from appliance.core import Core
+
+log = logging.getLogger("callbox.phones")
+
+
+class Phones:
+    def __init__(self, core: "Core"):
+        from appliance.provisioning.store import RegistryStore
+        self.core = core
+        self.store = RegistryStore(core.data_dir / "state" / "phones.json")
+        self.registry = self.store.load()
+        self.app = None
+        self.runner = None
+        self.port = 0
+
+    @property
+    def service(self):
+        from appliance.provisioning.http import PROVISIONING
+        return self.app[PROVISIONING] if self.app is not None else None
+
+    async def start(self, box_address: str) -> None:
+        from appliance.provisioning.http import create_provisioning_app, start_provisioning_server
+        from appliance.provisioning.service import ProvisioningSettings
+        s = self.core.settings
+        settings = ProvisioningSettings.from_settings(s, box_address, allow_networks=list(s["provisioning.allow_networks"]))
+        self.app = create_provisioning_app(self.registry, settings, extensions=self.core.extension_or_none,
+                                           store=self.store)
+        self.runner, self.port = await start_provisioning_server(self.app, s["provisioning.bind"],
+                                                                  s["provisioning.port"])
+        log.info("phone provisioning on http://%s:%d/p/", box_address, self.port)
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def list(self) -> dict[str, Any]:
+        return {"phones": [b.public() for b in self.registry.bindings()],
+                "pending": [_plain(p) for p in self.registry.pending()],
+                "url": f"http://{self.core._advertised_host()}:{self.port}/p/"}
+
+    def bind(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict) or not {"mac", "extension"} <= set(data):
+            raise ValidationError("body: {mac, extension, vendor?, model?}")
+        if self.core.extension_or_none(str(data["extension"])) is None:
+            raise NotFound(f"extension {data['extension']} does not exist")
+        pending = {p.mac for p in self.registry.pending()}
+        from appliance.provisioning.macs import normalise_mac
+        mac = normalise_mac(str(data["mac"]))
+        if mac in pending and not data.get("vendor"):
+            binding = self.registry.approve(mac, str(data["extension"]), now=time.time())
+        else:
+            if not data.get("vendor"):
+                raise ValidationError("vendor: yealink, grandstream, snom, poly or fanvil")
+            binding = self.registry.bind(mac, str(data["extension"]), str(data["vendor"]),
+                                         model=str(data.get("model", "")), now=time.time())
+        self.store.save(self.registry)
+        self.core.events.publish("phone", action="bound", mac=binding.mac, extension=binding.extension)
+        # The password is shown once, for phones set up by hand with the URL.
+        return binding.public() | {"password": binding.password}
+
+    def unbind(self, mac: str) -> None:
+        self.registry.unbind(mac)
+        self.store.save(self.registry)
+
+    def fetch_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        return [_plain(r) for r in self.service.fetch_log(limit)] if self.service else []
+
+    def files(self, mac: str) -> dict[str, str]:
+        files = self.service.files_for(mac) if self.service else {}
+        if not files:
+            raise NotFound(f"phone {mac} is not bound")
+        return {name: data.decode("utf-8", "replace") for name, data in files.items()}
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    d = dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else dict(obj)
+    return {k: (str(v) if hasattr(v, "value") else v) for k, v in d.items()}
