@@ -28,6 +28,7 @@ class Phones:
         self.app = None
         self.runner = None
         self.port = 0
+        self.pnp = None
 
     @property
     def service(self):
@@ -44,8 +45,19 @@ class Phones:
         self.runner, self.port = await start_provisioning_server(self.app, s["provisioning.bind"],
                                                                   s["provisioning.port"])
         log.info("phone provisioning on http://%s:%d/p/", box_address, self.port)
+        if s["provisioning.pnp"]:
+            from appliance.provisioning.pnp import PnpResponder
+            from appliance.provisioning.pnp_socket import start_pnp_listener
+            responder = PnpResponder(self.registry, f"http://{box_address}:{self.port}/p/", (box_address, 0),
+                                     time.time)
+            try:
+                self.pnp = await start_pnp_listener(responder, box_address, port=s["provisioning.pnp_port"])
+            except OSError as e:  # no multicast on this interface: DHCP option 66 still works
+                log.warning("plug and play is off: %s", e)
 
     async def stop(self) -> None:
+        if self.pnp is not None:
+            self.pnp.close()
         if self.runner is not None:
             await self.runner.cleanup()
 

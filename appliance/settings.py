@@ -234,6 +234,9 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("provisioning.allow_networks", list,
             ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10"],
             "Networks (CIDR) whose phones may fetch configuration files: the office LAN only.", networks),
+    Setting("provisioning.pnp", bool, True, "Answer desk phones' plug-and-play requests (multicast SUBSCRIBE "
+            "ua-profile to 224.0.1.75) with the provisioning address.", restart=True),
+    Setting("provisioning.pnp_port", int, 5060, "Port of the plug-and-play multicast group.", port, restart=True),
     Setting("setup.wizard", dict, {}, "Where the web page's set-up wizard stands (kept by the web page)."),
     Setting("reports.target_s", int, 20, "Service level target: seconds within which calls should be answered.",
             between(1, 600)),

@@ -9,7 +9,8 @@ want=${1:-demo}
 demo_pkgs=("python3:python3" "espeak-ng:espeak-ng" "sox:sox")
 test_pkgs=("sipp:sip-tester" "baresip:baresip" "linphone-daemon:linphone-cli" "dtc:device-tree-compiler"
            "fdtoverlay:device-tree-compiler" "shellcheck:shellcheck" "chromium:chromium"
-           "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl")
+           "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl"
+           "debootstrap:debootstrap")
 
 pairs=("${demo_pkgs[@]}")
 [ "$want" = "test" ] && pairs+=("${test_pkgs[@]}")
@@ -20,7 +21,8 @@ for pair in "${pairs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # Packages without a command of their own: asked of dpkg.
-for pkg in libsox-fmt-mp3; do
+nocmd_pkgs=(libsox-fmt-mp3)
+for pkg in "${nocmd_pkgs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # venv support is a package of its own on Debian.

@@ -25,6 +25,7 @@ from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
 from web.api_client import ApiClient
+from web.i18n import LANGUAGES, _, current, negotiate, ngettext, script_messages
 from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
                           check_new_password, check_username, csrf_ok, hash_password,
                           role_allows, verify_password)
@@ -88,6 +89,9 @@ def render(name: str, **values: Any) -> str:
     """Render a page template with the session's user, CSRF token and notices."""
     session: Session | None = request.environ.get("callbox.session")
     values.setdefault("title", "Callbox")
+    t = current()
+    values.update(_=t.gettext, ngettext=t.ngettext, t=t, lang=t.lang, languages=LANGUAGES)
+    values["messages_json"] = script_messages(t)
     values.setdefault("error", None)
     values.setdefault("user", session if session and session.logged_in else None)
     values["csrf"] = session.csrf_token if session else ""
@@ -95,6 +99,7 @@ def render(name: str, **values: Any) -> str:
     if session:
         session.notices.clear()
     values["path"] = request.path
+    values["fullpath"] = request.fullpath + (f"?{request.query_string}" if request.query_string else "")
     return bottle.template(name, template_lookup=TEMPLATES, **values)
 
 
@@ -135,9 +140,9 @@ def require(role: str | Role) -> Callable:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             session: Session | None = request.environ.get("callbox.session")
             if session is None or not session.logged_in:
-                raise HTTPError(403, "You must be logged in.")
+                raise HTTPError(403, _("You must be logged in."))
             if not role_allows(session.role or "", need):
-                raise HTTPError(403, f"This page needs the {need} role.")
+                raise HTTPError(403, _("This page needs the {role} role.", role=_(str(need))))
             return handler(*args, **kwargs)
 
         guarded.required_role = need
@@ -180,20 +185,20 @@ class CallboxPlugin:
                 try:
                     first_run = not state.users_exist()
                 except ApiError as exc:
-                    raise HTTPError(503, f"The core is not reachable: {exc.message}")
+                    raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
                 if first_run:
                     if request.method == "GET":
                         raise see_other("/setup")
-                    raise HTTPError(403, "Create the first admin at /setup.")
+                    raise HTTPError(403, _("Create the first admin at /setup."))
                 if session is None or not session.logged_in:
                     if request.method == "GET" and route.config.get("login_redirect", True):
                         raise see_other("/login?next=" + quote(request.fullpath))
-                    raise HTTPError(403, "You must be logged in.")
+                    raise HTTPError(403, _("You must be logged in."))
             if request.method in UNSAFE_METHODS:
                 supplied = request.headers.get("X-CSRF-Token") or request.forms.get("csrf_token")
                 if not csrf_ok(session, supplied):
-                    raise HTTPError(403, "The form was out of date or did not come from "
-                                         "this page. Reload the page and try again.")
+                    raise HTTPError(403, _("The form was out of date or did not come from "
+                                       "this page. Reload the page and try again."))
             if "api" in wanted:
                 kwargs["api"] = state.api
             if "user" in wanted:
@@ -246,6 +251,7 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     app = bottle.Bottle()
     app.config["callbox.state"] = state
     app.install(CallboxPlugin(state))
+    app.add_hook("before_request", functools.partial(_pick_language, state))
     app.add_hook("after_request", _security_headers)
     app.mount("/static/", _static_app())
 
@@ -261,6 +267,13 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     return app
 
 
+def _pick_language(state: WebState) -> None:
+    """The language of this request: the logged-in user's choice, else the browser's."""
+    session = state.sessions.get(request.get_cookie(COOKIE), touch=False)
+    chosen = session.language if session is not None else None
+    request.environ["callbox.lang"] = chosen or negotiate(request.headers.get("Accept-Language"))
+
+
 def _error_page(error: HTTPError) -> str:
     if request.path == "/healthz" or request.path.startswith("/static/"):
         return str(error.body)
@@ -268,8 +281,8 @@ def _error_page(error: HTTPError) -> str:
     if error.status_code == 500:
         log.error("internal error: %s", error.traceback)
     try:
-        return render("error.tpl", title=f"Error {error.status_code}",
-                      status=error.status_line, message=body or "Something went wrong.")
+        return render("error.tpl", title=_("Error {code}", code=error.status_code),
+                      status=error.status_code, message=body or _("Something went wrong."))
     except Exception:  # the error page must never raise in turn
         return f"{error.status_line}\n"
 
@@ -286,7 +299,7 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
     def setup_form(api):
         if _users_exist_or_503(state):
             raise see_other("/login")
-        return render("setup.tpl", title="First run", username="",
+        return render("setup.tpl", title=_("First run"), username="",
                       min_length=settings.min_password_length)
 
     @app.post("/setup", public=True)
@@ -297,7 +310,7 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         with state.setup_lock:
             state.has_users = False
             if _users_exist_or_503(state):
-                raise HTTPError(403, "Callbox already has an admin; log in instead.")
+                raise HTTPError(403, _("Callbox already has an admin; log in instead."))
             try:
                 name = check_username(username)
             except ValidationError as exc:
@@ -311,19 +324,19 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
                 return _setup_again(username, exc.message)
             state.has_users = True
         state.audit(name, "setup", f"created the first admin {name}")
-        notice("The admin was created. Log in with the new password.")
+        notice(_("The admin was created. Log in with the new password."))
         raise see_other("/login")
 
     def _setup_again(username: str, error: str) -> str:
         response.status = 400
-        return render("setup.tpl", title="First run", username=username, error=error,
+        return render("setup.tpl", title=_("First run"), username=username, error=error,
                       min_length=settings.min_password_length)
 
     @app.get("/login", public=True)
     def login_form():
         if not _users_exist_or_503(state):
             raise see_other("/setup")
-        return render("login.tpl", title="Log in", username="",
+        return render("login.tpl", title=_("Log in"), username="",
                       next=safe_next(request.query.getunicode("next")))
 
     @app.post("/login", public=True)
@@ -336,26 +349,30 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         if wait:
             response.status = 429
             response.set_header("Retry-After", str(wait))
-            return render("login.tpl", title="Log in", username=username, next=target,
-                          error=f"Too many failed logins. Try again in {wait} seconds.")
+            return render("login.tpl", title=_("Log in"), username=username, next=target,
+                          error=ngettext("Too many failed logins. Try again in {n} second.",
+                                         "Too many failed logins. Try again in {n} seconds.",
+                                         int(wait)))
         try:
             record = api.user(username) if username else None
         except ApiError as exc:
             if exc.status != 404:
-                raise HTTPError(503, f"The core is not reachable: {exc.message}")
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
             record = None
         stored = record.get("password_hash", "") if record else DUMMY_HASH
         if not (verify_password(password[:1024], stored) and record):
             state.throttle.failed(ip, username)
             state.audit(username or "-", "login_failed", f"from {ip}")
             response.status = 400
-            return render("login.tpl", title="Log in", username=username, next=target,
-                          error="Wrong username or password.")
+            return render("login.tpl", title=_("Log in"), username=username, next=target,
+                          error=_("Wrong username or password."))
         state.throttle.succeeded(ip, username)
         # A new id at login, so an id planted before login is worthless after it.
         if user is not None:
             state.sessions.drop(user.id)
         session = state.sessions.new(record["username"], record["role"])
+        session.language = record.get("language") if record.get("language") in LANGUAGES else None
+        request.environ["callbox.lang"] = session.language or request.environ.get("callbox.lang")
         set_session_cookie(settings, session)
         request.environ["callbox.session"] = session
         state.audit(session.username, "login", f"from {ip}")
@@ -372,6 +389,22 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         response.delete_cookie(COOKIE, path="/")
         raise see_other("/login")
 
+    @app.post("/language")
+    def choose_language(api, user):
+        lang = request.forms.getunicode("language", "")
+        if lang not in LANGUAGES:
+            raise HTTPError(400, _("Unknown language {code}.", code=lang))
+        try:
+            api.update_user(user.username, language=lang)
+        except ApiError as exc:
+            if exc.status != 400:
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
+            raise HTTPError(400, exc.message)
+        user.language = lang
+        request.environ["callbox.lang"] = lang
+        state.audit(user.username, "language_changed", lang)
+        raise see_other(safe_next(request.forms.getunicode("next")))
+
     @app.get("/events", login_redirect=False, touch=False)
     @require(Role.SUPERVISOR)
     def events(api, user):
@@ -384,7 +417,7 @@ def _users_exist_or_503(state: WebState) -> bool:
     try:
         return state.users_exist()
     except ApiError as exc:
-        raise HTTPError(503, f"The core is not reachable: {exc.message}")
+        raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
 
 
 def relay_events(state: WebState, user: Session,

@@ -175,3 +175,19 @@ def _(text: str, **values: Any) -> str:
 
 def ngettext(one: str, other: str, n: int, **values: Any) -> str:
     return current().ngettext(one, other, n, **values)
+
+
+# What static/app.js writes by itself; the page hands it these in its own language.
+SCRIPT_MESSAGES = (
+    "Connected: new events appear below.", "Disconnected; retrying…", "Live: updated {time}.",
+    "Not updated: {reason}", "Live: connected.", "Call ended: {caller} to {callee}, {disposition}.",
+    "on", "off", "Call from {number}", "Talking to {number}", "unknown",
+    "Your session has ended: reload the page to log in.", "Ringing", "On a call",
+    "logged out", "ringing", "talking", "wrap-up", "missed a call", "on break", "available",
+)
+
+
+def script_messages(t: Translator) -> str:
+    """The script's messages as JSON for a <script type="application/json"> block."""
+    return json.dumps({m: t.gettext(m) for m in SCRIPT_MESSAGES},
+                      ensure_ascii=False).replace("</", "<\\/")

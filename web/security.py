@@ -127,6 +127,8 @@ class Session:
     username: str | None = None
     role: str | None = None
     notices: list[str] = field(default_factory=list)
+    # The user's own choice of language; None follows the browser's Accept-Language.
+    language: str | None = None
 
     @property
     def logged_in(self) -> bool:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import socket
+import socket
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -141,7 +142,15 @@ class SipEdge:
         """Listen on UDP and TCP at the same port; port 0 picks one free for both."""
         loop = asyncio.get_running_loop()
         for attempt in range(20 if port == 0 else 1):
-            self.udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), local_addr=(host, port))
+            # SO_REUSEADDR lets the plug-and-play listener bind the multicast group on the same port.
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                sock.close()
+                raise
+            self.udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
             self.port = self.udp.get_extra_info("sockname")[1]
             _widen_receive_buffer(self.udp)
             if not tcp:

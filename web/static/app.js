@@ -3,6 +3,18 @@
 // The pages work without it; the Content-Security-Policy forbids inline scripts.
 "use strict";
 
+// The page's own language: base.tpl hands over the messages this script writes.
+var MESSAGES = (function () {
+  var el = document.getElementById("messages");
+  try { return el ? JSON.parse(el.textContent) : {}; } catch (err) { return {}; }
+}());
+
+function T(text, values) {
+  var out = MESSAGES[text] || text;
+  Object.keys(values || {}).forEach(function (k) { out = out.split("{" + k + "}").join(values[k]); });
+  return out;
+}
+
 document.addEventListener("submit", function (e) {
   var message = e.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) { e.preventDefault(); }
@@ -18,8 +30,8 @@ function startLivePanel(list) {
   var source = new EventSource(list.getAttribute("data-source"));
   var names = ["registration", "unregistration", "ban", "unban", "extension", "core", "queue",
                "call_record", "agent", "flows"];
-  source.onopen = function () { status.textContent = "Connected: new events appear below."; };
-  source.onerror = function () { status.textContent = "Disconnected; retrying…"; };
+  source.onopen = function () { status.textContent = T("Connected: new events appear below."); };
+  source.onerror = function () { status.textContent = T("Disconnected; retrying…"); };
   names.forEach(function (name) {
     source.addEventListener(name, function (e) {
       var data = {};
@@ -118,7 +130,7 @@ function startBoard(board) {
       var empty = board.querySelector('[data-empty="' + name + '"]');
       if (empty) { empty.hidden = rows.length > 0; }
     });
-    status.textContent = "Live: updated " + new Date().toLocaleTimeString() + ".";
+    status.textContent = T("Live: updated {time}.", { time: new Date().toLocaleTimeString() });
   }
 
   function refresh() {
@@ -126,14 +138,14 @@ function startBoard(board) {
     busy = true;
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (res) {
-        if (res.status === 403) { throw new Error("Your session has ended: reload the page to log in."); }
+        if (res.status === 403) { throw new Error(T("Your session has ended: reload the page to log in.")); }
         return res.json().then(function (data) {
           if (!res.ok) { throw new Error(data.error || ("error " + res.status)); }
           return data;
         });
       })
       .then(draw)
-      .catch(function (err) { status.textContent = "Not updated: " + err.message; })
+      .catch(function (err) { status.textContent = T("Not updated: {reason}", { reason: err.message }); })
       .then(function () {
         busy = false;
         if (again) { again = false; refresh(); }
@@ -148,15 +160,15 @@ function startBoard(board) {
 
   if (window.EventSource) {
     var source = new EventSource(board.getAttribute("data-events"));
-    source.onopen = function () { status.textContent = "Live: connected."; };
-    source.onerror = function () { status.textContent = "Disconnected; retrying…"; };
+    source.onopen = function () { status.textContent = T("Live: connected."); };
+    source.onerror = function () { status.textContent = T("Disconnected; retrying…"); };
     refreshOn.forEach(function (name) {
       source.addEventListener(name, function (e) {
         var data = {};
         try { data = JSON.parse(e.data); } catch (err) { data = {}; }
         if (name === "call_record" && announce) {
-          announce.textContent = "Call ended: " + (data.caller || "") + " to " + (data.callee || "") +
-            ", " + (data.disposition || "") + ".";
+          announce.textContent = T("Call ended: {caller} to {callee}, {disposition}.",
+            { caller: data.caller || "", callee: data.callee || "", disposition: data.disposition || "" });
         }
         soon();
       });
@@ -197,7 +209,7 @@ function startPanel(panel) {
           if (says) { says.textContent = data.leds[name].says; }
         });
         var night = panel.querySelector("[data-night]");
-        if (night) { night.textContent = data.night_mode ? "on" : "off"; }
+        if (night) { night.textContent = data.night_mode ? T("on") : T("off"); }
       })
       .catch(function () { /* the next round tries again */ });
   }, 3000);
@@ -221,12 +233,13 @@ function startAgentPanel(panel) {
   function showPop(state) {
     if (!lastCall) { lastCall = { number: "unknown", queue: "", call_id: "" }; }
     var ringing = state === "OFFERED";
-    set("pop-state", ringing ? "Ringing" : "On a call");
-    set("pop-number", lastCall.number || "unknown");
+    set("pop-state", ringing ? T("Ringing") : T("On a call"));
+    set("pop-number", lastCall.number || T("unknown"));
     set("pop-queue", lastCall.queue || "");
     set("pop-call", lastCall.call_id || "");
     if (pop.hidden && announce) {
-      announce.textContent = (ringing ? "Call from " : "Talking to ") + (lastCall.number || "unknown");
+      announce.textContent = T(ringing ? "Call from {number}" : "Talking to {number}",
+                               { number: lastCall.number || T("unknown") });
     }
     pop.hidden = false;
   }
@@ -239,8 +252,8 @@ function startAgentPanel(panel) {
   }
 
   var source = new EventSource(panel.getAttribute("data-agent-events"));
-  source.onopen = function () { status.textContent = "Live: connected."; };
-  source.onerror = function () { status.textContent = "Disconnected; retrying…"; };
+  source.onopen = function () { status.textContent = T("Live: connected."); };
+  source.onerror = function () { status.textContent = T("Disconnected; retrying…"); };
   source.addEventListener("queue", function (e) {
     var data = {};
     try { data = JSON.parse(e.data); } catch (err) { return; }
@@ -258,7 +271,7 @@ function startAgentPanel(panel) {
     var data = {};
     try { data = JSON.parse(e.data); } catch (err) { return; }
     if (data.extension !== me) { return; }
-    says.textContent = word(data);
+    says.textContent = T(word(data));
     says.className = "badge agent-" + word(data).split(" ")[0].replace("-", "");
     if (data.state === "OFFERED" || data.state === "TALKING") {
       showPop(data.state);

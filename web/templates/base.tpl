@@ -1,5 +1,5 @@
 <!DOCTYPE html>
-<html lang="en">
+<html lang="{{'zh-Hans' if lang == 'zh' else lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -8,29 +8,42 @@
 <script src="/static/app.js" defer></script>
 </head>
 <body{{!' class="kiosk"' if get('kiosk') else ''}}>
-<a class="skip" href="#main">Skip to content</a>
+<a class="skip" href="#main">{{_("Skip to content")}}</a>
 <header class="top">
   <a class="brand" href="/">Callbox</a>
   % if user and not get('kiosk'):
-  <nav aria-label="Main">
+  <nav aria-label="{{_('Main')}}">
     <ul>
-      <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{'Dashboard' if user.role in ('admin', 'supervisor') else 'My panel'}}</a></li>
+      <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{_('Dashboard') if user.role in ('admin', 'supervisor') else _('My panel')}}</a></li>
       % if user.role in ('admin', 'supervisor'):
-      % for href, label in (('/now', 'Now'), ('/wallboard', 'Wallboard'), ('/queues', 'Queues'), ('/calls', 'Calls')):
+      % for href, label in (('/now', _('Now')), ('/wallboard', _('Wallboard')), ('/queues', _('Queues')), ('/calls', _('Calls')), ('/reports', _('Reports'))):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % end
       % if user.role == 'admin':
-      % for href, label in (('/ivr', 'IVR'), ('/wizard', 'Set-up wizard'), ('/extensions', 'Extensions'), ('/registrations', 'Registrations'), ('/bans', 'Bans'), ('/settings', 'Settings'), ('/users', 'Users'), ('/system', 'System'), ('/audit', 'Audit log')):
+      % for href, label in (('/voicemail', _('Voicemail')), ('/ivr', 'IVR'), ('/prompts', _('Prompts')), ('/trunks', _('Trunks and lines')), ('/wizard', _('Set-up wizard')), ('/extensions', _('Extensions')), ('/registrations', _('Registrations')), ('/bans', _('Bans')), ('/settings', _('Settings')), ('/users', _('Users')), ('/system', _('System')), ('/audit', _('Audit log'))):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
+      % elif user.role == 'agent':
+      <li><a href="/voicemail" {{!'aria-current="page"' if path.startswith('/voicemail') else ''}}>{{_('Voicemail')}}</a></li>
       % end
     </ul>
   </nav>
+  <form class="language" method="post" action="/language">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <input type="hidden" name="next" value="{{get('fullpath', path)}}">
+    <label for="language-choice">{{_('Language')}}</label>
+    <select id="language-choice" name="language">
+      % for code, name in languages.items():
+      <option value="{{code}}" lang="{{code}}" {{!'selected' if code == lang else ''}}>{{name}}</option>
+      % end
+    </select>
+    <button type="submit">{{_('Change')}}</button>
+  </form>
   <form class="logout" method="post" action="/logout">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <span class="who">{{user.username}} ({{user.role}})</span>
-    <button type="submit">Log out</button>
+    <span class="who">{{user.username}} ({{_(user.role)}})</span>
+    <button type="submit">{{_('Log out')}}</button>
   </form>
   % end
 </header>
@@ -43,5 +56,6 @@
 % end
 {{!base}}
 </main>
+<script type="application/json" id="messages">{{!messages_json}}</script>
 </body>
 </html>

@@ -1,4 +1,4 @@
 % rebase('base.tpl')
-<h1>{{status}}</h1>
+<h1>{{_("Error {code}", code=status)}}</h1>
 <p>{{message}}</p>
-<p><a href="/">Back to the start page</a></p>
+<p><a href="/">{{_("Back to the start page")}}</a></p>

@@ -1,15 +1,15 @@
 % rebase('base.tpl')
-<h1>Welcome to Callbox</h1>
-<p>Create the administrator account. There is no default password: the password you choose here is the only way in.</p>
+<h1>{{_("Welcome to Callbox")}}</h1>
+<p>{{_("Create the administrator account. There is no default password: the password you choose here is the only way in.")}}</p>
 <form method="post" action="/setup" class="card narrow">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <label for="username">Username</label>
+  <label for="username">{{_("Username")}}</label>
   <input id="username" name="username" value="{{username}}" required autocomplete="username" autocapitalize="none" pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,31}" aria-describedby="username-help">
-  <p class="help" id="username-help">Letters, digits, dot, dash and underscore; up to 32 characters.</p>
-  <label for="password">Password</label>
+  <p class="help" id="username-help">{{_("Letters, digits, dot, dash and underscore; up to 32 characters.")}}</p>
+  <label for="password">{{_("Password")}}</label>
   <input id="password" name="password" type="password" required minlength="{{min_length}}" autocomplete="new-password" aria-describedby="password-help">
-  <p class="help" id="password-help">At least {{min_length}} characters.</p>
-  <label for="password2">Password again</label>
+  <p class="help" id="password-help">{{_("At least {n} characters.", n=min_length)}}</p>
+  <label for="password2">{{_("Password again")}}</label>
   <input id="password2" name="password2" type="password" required minlength="{{min_length}}" autocomplete="new-password">
-  <button type="submit">Create admin</button>
+  <button type="submit">{{_("Create admin")}}</button>
 </form>
