@@ -58,7 +58,8 @@ def _check_name(name: Any) -> str:
     return name.strip()
 
 
-EXTENSION_FIELDS = {"number", "name", "secret", "class_of_service", "voicemail", "call_waiting", "record"}
+EXTENSION_FIELDS = {"number", "name", "secret", "class_of_service", "voicemail", "call_waiting", "record",
+                    "supervisor"}
 RECORD_POLICIES = ("default", "always", "never")
 
 
@@ -114,7 +115,7 @@ def _changes(data: dict[str, Any], skip: set[str]) -> dict[str, Any]:
             if value not in RECORD_POLICIES:
                 raise ValidationError(f"record: must be one of {', '.join(RECORD_POLICIES)}")
             out[key] = value
-        elif key in ("voicemail", "call_waiting"):
+        elif key in ("voicemail", "call_waiting", "supervisor"):
             if not isinstance(value, bool):
                 raise ValidationError(f"{key}: must be true or false")
             out[key] = value

@@ -44,6 +44,8 @@ class FlowCall:
         self.ringing: dict[str, str] = {}   # agent leg -> agent id
         self.outcome: str | None = None
         self.recording: str | None = None
+        self.supervisors: dict[str, str] = {}          # supervisor leg -> listen / whisper / barge
+        self.pending_supervisors: dict[str, str] = {}  # legs still ringing
         self.ended = False
         self.digit_timer: asyncio.TimerHandle | None = None
         self.playlist: list[str] = []
@@ -87,10 +89,20 @@ class FlowCall:
                     out = self.sb.center.offer_timeout(agent) if cause == 408 else self.sb.center.offer_rejected(agent)
                     self.acd(out)
             return
+        if leg in self.pending_supervisors and kind == "answered":
+            self.supervisors[leg] = self.pending_supervisors.pop(leg)
+            self._conference()
+            return
+        if (leg in self.supervisors or leg in self.pending_supervisors) and kind == "hangup":
+            self.supervisors.pop(leg, None)
+            self.pending_supervisors.pop(leg, None)
+            return
         if leg == self.agent_leg and kind == "hangup":
             self.agent_leg = None
             self.acd(self.sb.center.call_ended(self.call_id))
             self.outcome = self.outcome or "ANSWERED"
+            for sup in [*self.supervisors, *self.pending_supervisors]:
+                self.send("hangup", leg=sup)
             self._finish(hangup_caller=True, by="agent")
         elif leg == self.agent_leg and kind == "dtmf":
             self.send("send_dtmf", leg=self.inbound, digits=str(event.get("digit", "")))
@@ -210,6 +222,35 @@ class FlowCall:
         self.send("bridge", a=self.inbound, b=leg)
         self.sb.start_recording(self.w, self, [self.inbound, leg], [agent_id], self.queue)
 
+    # --- supervisors ------------------------------------------------------------------------
+
+    def monitor(self, supervisor: str, mode: str, leg: str | None = None) -> None:
+        """Listen, whisper or barge: the supervisor's leg (theirs if they dialled in, else we ring them)."""
+        if self.agent_leg is None:
+            return
+        if leg is not None:
+            self.supervisors[leg] = mode
+            self.send("answer", leg=leg)
+            self._conference()
+            return
+        for binding in self.sb.core.registrar.lookup(supervisor)[:1]:
+            self._seq += 1
+            new = f"{self.inbound}.s{self._seq}"
+            self.pending_supervisors[new] = mode
+            self.sb.own_leg(self.w, new, self)
+            self.send("call", leg=new, uri=binding.contact, timeout_s=30,
+                      caller_id={"number": self.agent or "", "name": f"{mode}: {self.agent}"})
+
+    def _conference(self) -> None:
+        listen = [leg for leg, mode in self.supervisors.items() if mode in ("listen", "whisper")]
+        barge = [leg for leg, mode in self.supervisors.items() if mode == "barge"]
+        whisper = next(({"to": self.agent_leg, "from": leg} for leg, mode in self.supervisors.items()
+                        if mode == "whisper"), None)
+        fields: dict[str, Any] = {"legs": [self.inbound, self.agent_leg, *barge], "listen_only": listen}
+        if whisper:
+            fields["whisper"] = whisper
+        self.send("conference", **fields)
+
     def play_announcement(self, cmd: acd.Play) -> None:
         if cmd.prompt == "music_on_hold":
             if self.agent_leg is None:
@@ -232,7 +273,7 @@ class FlowCall:
             self.acd(self.sb.center.call_ended(self.call_id))
             self.outcome = self.outcome or "ANSWERED"
             self.send("hangup", leg=self.agent_leg)
-        for leg in list(self.ringing):
+        for leg in [*self.ringing, *self.supervisors, *self.pending_supervisors]:
             self.send("hangup", leg=leg)
         self._finish(hangup_caller=False, by="caller")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 import urllib.parse
 from pathlib import Path
@@ -19,7 +20,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.engine.client import EngineClient, WorkerProcess
-from appliance.errors import EngineError, SipParseError
+from appliance.errors import EngineError, NotFound, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
 from appliance.flowcalls import FlowCall
@@ -43,6 +44,9 @@ RING_TIMEOUT_S = 30.0
 VOICEMAIL_CODES = {"*97": True, "*98": False}
 # Agents at their desk phones: *45 log in or out, *46 break, *47 available again.
 AGENT_CODES = {"*45": "toggle", "*46": "break", "*47": "available"}
+# Supervisors: *30<agent> listen, *31<agent> whisper (coach), *32<agent> barge.
+SUPERVISE_CODE = re.compile(r"^\*3([012])(\d{2,8})$")
+SUPERVISE_MODES = {"0": "listen", "1": "whisper", "2": "barge"}
 
 
 @dataclass
@@ -185,6 +189,17 @@ class Switchboard:
         if request.method != "INVITE":
             return None
         self._expire_reservations()
+        code = SUPERVISE_CODE.match(self._dialled(request))
+        if code:
+            # A supervisor joins the agent's conversation: only in the worker that holds it.
+            fc = self.call_of_agent(code.group(2))
+            w = self.workers.get(fc.w.id) if fc else None
+            if w is None or w.room < 1:
+                return None
+            w.reserved[call_id] = 1
+            w.reserved_at[call_id] = time.monotonic()
+            self.placements[call_id] = Placement(w.id, 1, ext)
+            return (self.bind, w.sip_port)
         legs = 1 + self._legs_wanted(request)
         # A phone's second call goes where its first is, so that an attended transfer can join them.
         busy_in = {wid for (wid, _), c in self.calls.items()
@@ -199,6 +214,26 @@ class Switchboard:
         best.reserved_at[call_id] = time.monotonic()
         self.placements[call_id] = Placement(best.id, legs, ext)
         return (self.bind, best.sip_port)
+
+    def _dialled(self, request: sipmsg.SipMessage) -> str:
+        try:
+            return sipmsg.parse_uri(request.uri or "").user or ""
+        except SipParseError:
+            return ""
+
+    def call_of_agent(self, agent: str) -> FlowCall | None:
+        return next((fc for fc in self.flow_calls.values()
+                     if isinstance(fc, FlowCall) and fc.agent == agent and fc.agent_leg), None)
+
+    def supervise(self, supervisor: str, agent: str, mode: str, leg: str | None = None) -> None:
+        """Permission from the ACD (the supervisor's roles), then the engine joins them."""
+        ext = self.core.extension_or_none(supervisor) or {}
+        roles = ["supervisor"] if ext.get("supervisor") else ["agent"]
+        self.center.supervise(supervisor, agent, mode, roles)  # raises NotAllowed / Conflict
+        fc = self.call_of_agent(agent)
+        if fc is None:
+            raise NotFound(f"agent {agent} is not on a call")
+        fc.monitor(supervisor, mode, leg)
 
     def _legs_wanted(self, request: sipmsg.SipMessage) -> int:
         try:
@@ -284,6 +319,17 @@ class Switchboard:
             caller = self.core.extension_or_none(placed.caller_ext)
             if caller is not None:
                 call.caller["name"] = caller.get("name", "")
+        code = SUPERVISE_CODE.match(call.dialled) if not from_trunk else None
+        if code:
+            try:
+                self.calls.pop((w.id, leg), None)
+                self.supervise(placed.caller_ext, code.group(2), SUPERVISE_MODES[code.group(1)], leg)
+                self.leg_owner[(w.id, leg)] = self.call_of_agent(code.group(2))
+            except Exception as e:  # not allowed, or the agent is not talking
+                log.info("supervision refused for %s: %s", placed.caller_ext, e)
+                self.calls[(w.id, leg)] = call
+                self._run(w, call, call.refuse(403))
+            return
         if not from_trunk and call.dialled in AGENT_CODES:
             await self._agent_code(w, call, AGENT_CODES[call.dialled])
             return

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
 
-from appliance.errors import CallboxError, Conflict, FlowInvalid, HardwareUnavailable, NotFound, SettingError, ValidationError
+from appliance.errors import CallboxError, Conflict, FlowInvalid, HardwareUnavailable, NotAllowed, NotFound, SettingError, ValidationError
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -422,6 +422,21 @@ async def phone_files(request: web.Request) -> web.Response:
     return web.json_response({"files": _phones(request).files(request.match_info["mac"])})
 
 
+async def supervise(request: web.Request) -> web.Response:
+    """Listen, whisper or barge: the box rings the supervisor's phone and joins them to the agent's call."""
+    core = _core(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not {"supervisor", "agent", "mode"} <= set(body):
+        raise ValidationError("body: {supervisor, agent, mode: listen|whisper|barge}")
+    if core.switchboard is None:
+        raise NotFound("the engine is not running")
+    try:
+        core.switchboard.supervise(str(body["supervisor"]), str(body["agent"]), str(body["mode"]))
+    except NotAllowed as e:
+        return _error(403, str(e))
+    return web.json_response({"supervisor": body["supervisor"], "agent": body["agent"], "mode": body["mode"]})
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -480,6 +495,7 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr", list_cdr)
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
+    r.add_post("/api/supervise", supervise)
     r.add_get("/api/phones", list_phones)
     r.add_post("/api/phones", bind_phone)
     r.add_get("/api/phones/log", phone_log)

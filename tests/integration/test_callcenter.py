@@ -125,3 +125,48 @@ def test_agents_log_in_and_take_a_break_from_their_desk_phone(box, phones):
         agent.call(f"sip:{code}@127.0.0.1:{box.sip_port}")
         agent.wait_for("call_state", state="DISCONNECTED", timeout=15)
         assert status() == expected, code
+
+
+def _queue_call(box, phones, customer_number="1001", agent_number="1010"):
+    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
+    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 0.5)
+    customer = registered_phone(box, phones, customer_number)
+    agent = registered_phone(box, phones, agent_number)
+    box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 15})
+    box.api("POST", f"/api/agents/{agent_number}", {"queues": ["sales"]})
+    box.api("PUT", "/api/flows", FLOWS)
+    box.api("POST", f"/api/agents/{agent_number}/login", {})
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+    time.sleep(0.8)
+    customer.dtmf("1")
+    agent.wait_for("incoming", timeout=15)
+    agent.answer()
+    agent.wait_for("call_state", state="CONFIRMED", timeout=15)
+    return customer, agent
+
+
+def test_a_supervisors_whisper_reaches_the_agent_and_not_the_caller(box, phones, tmp_path):
+    from tests.peers.audio import tone_share
+    customer, agent = _queue_call(box, phones)
+    sup_ext = box.add_extension("1020", supervisor=True)
+    supervisor = phones("supervisor")
+    supervisor.register(f"sip:127.0.0.1:{box.sip_port}", "1020", sup_ext["secret"])
+    supervisor.wait_for("reg_state", code=200, timeout=15)
+    supervisor.call(f"sip:*311010@127.0.0.1:{box.sip_port}")  # whisper to agent 1010
+    supervisor.wait_for("call_state", state="CONFIRMED", timeout=15)
+    time.sleep(0.5)
+    supervisor.play_tone(1500)
+    customer.play_tone(1000)
+    agent.record(tmp_path / "agent.wav")
+    customer.record(tmp_path / "customer.wav")
+    supervisor.record(tmp_path / "supervisor.wav")
+    time.sleep(2.0)
+    for p in (agent, customer, supervisor):
+        p.stop_record()
+    assert tone_share(tmp_path / "agent.wav", 1500, start_s=0.3) > 0.1       # the coach is heard by the agent
+    assert tone_share(tmp_path / "customer.wav", 1500, start_s=0.3) < 0.02   # and not by the customer
+    assert tone_share(tmp_path / "supervisor.wav", 1000, start_s=0.3) > 0.1  # who the supervisor hears
+    # An extension that is not a supervisor may not listen in.
+    status, body = box.api("POST", "/api/supervise", {"supervisor": "1001", "agent": "1010", "mode": "listen"})
+    assert status == 403
