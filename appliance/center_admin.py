@@ -78,7 +78,22 @@ class CenterAdmin:
         self.center.add_queue(cfg)
         self.core.store.table("queues").insert(dict(data))
         self.core.events.publish("queue_config", action="created", queue=cfg.name)
+        self._make_whisper(cfg.name)
         return {"name": cfg.name}
+
+    def _make_whisper(self, queue: str) -> None:
+        """The whisper agents hear on answer names the queue: spoken once, in the background."""
+        import threading
+
+        def speak() -> None:
+            from appliance.prompts import prompt_dest, synthesize
+            try:
+                synthesize(queue.replace("-", " ").replace("_", " "), "en",
+                           prompt_dest(self.core.data_dir / "prompts", f"queue-{queue}", "en"))
+            except Exception as e:  # no espeak-ng: the agent gets no whisper, nothing else changes
+                log.warning("no whisper prompt for queue %s: %s", queue, e)
+
+        threading.Thread(target=speak, name=f"whisper-{queue}", daemon=True).start()
 
     # --- agents ---------------------------------------------------------------------------
 

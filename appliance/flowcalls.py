@@ -23,6 +23,138 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.flowcalls")
 
+CALLBACK_DIGIT = "1"
+
+
+class CallbackCall:
+    """The box calls back a caller who kept their place: the agent first, then the customer."""
+
+    def __init__(self, sb: "Switchboard", w: "Worker", callback_id: str, queue: str, number: str):
+        self.sb, self.w, self.call_id, self.queue, self.number = sb, w, callback_id, queue, number
+        self.start = time.time()
+        self.agent: str | None = None
+        self.agent_leg: str | None = None
+        self.customer_leg: str | None = None
+        self.ringing: dict[str, str] = {}
+        self.answer_time: float | None = None
+        self.recording: str | None = None
+        self.outcome: str | None = None
+        self.ended = False
+        self._seq = 0
+
+    def send(self, cmd: str, **fields: Any) -> None:
+        asyncio.ensure_future(self.sb.send(self.w, cmd, **fields))
+
+    def _leg(self, kind: str) -> str:
+        self._seq += 1
+        leg = f"cb{id(self) % 100000}.{kind}{self._seq}"
+        self.sb.own_leg(self.w, leg, self)
+        return leg
+
+    def call_agent(self, cmd: acd.CallAgentForCallback) -> None:
+        contacts = self.sb.core.registrar.lookup(cmd.agent_id)
+        if not contacts or self.w.room < 2:
+            asyncio.get_running_loop().call_soon(lambda: self.sb.run_acd(self.sb.center.offer_rejected(cmd.agent_id)))
+            return
+        leg = self._leg("a")
+        self.ringing[leg] = cmd.agent_id
+        self.send("call", leg=leg, uri=contacts[0].contact, timeout_s=cmd.timeout_s,
+                  caller_id={"number": cmd.number, "name": f"callback {cmd.queue}: {cmd.number}"})
+
+    def dial_customer(self, cmd: acd.DialCustomer) -> None:
+        """The agent is on the line: now the customer, at an extension or through a trunk."""
+        leg = self._leg("c")
+        self.customer_leg = leg
+        bindings = self.sb.core.registrar.lookup(cmd.number)
+        if bindings:
+            self.send("call", leg=leg, uri=bindings[0].contact, timeout_s=40,
+                      caller_id={"number": cmd.agent_id, "name": self.queue})
+            return
+        try:
+            decision, attempts = self.sb.core.trunks.plan(cmd.agent_id, cmd.number)
+        except Exception:
+            attempts = []
+        if not attempts:
+            asyncio.get_running_loop().call_soon(
+                lambda: self.sb.run_acd(self.sb.center.customer_unreachable(self.call_id, "no route")))
+            self.customer_leg = None
+            return
+        a = attempts[0]
+        self.send("call", leg=leg, uri=a["uri"], timeout_s=40, caller_id={"number": cmd.agent_id, "name": ""},
+                  **({"auth": a["auth"]} if a.get("auth") else {}))
+
+    def stop_ringing(self, agent_id: str, keep: str | None = None) -> None:
+        for leg, agent in list(self.ringing.items()):
+            if agent == agent_id:
+                del self.ringing[leg]
+                self.send("hangup", leg=leg)
+
+    def bridge_agent(self, agent_id: str, leg: str | None) -> None:
+        if self.agent_leg and self.customer_leg:
+            self.answer_time = time.time()
+            self.send("bridge", a=self.customer_leg, b=self.agent_leg)
+
+    def on_event(self, kind: str, event: dict[str, Any]) -> None:
+        leg = event.get("leg")
+        if leg in self.ringing:
+            agent = self.ringing.pop(leg)
+            if kind == "answered":
+                self.agent, self.agent_leg = agent, leg
+                self.sb.run_acd(self.sb.center.offer_answered(self.call_id, agent))
+            elif kind == "hangup":
+                cause = int(event.get("cause") or 0)
+                self.sb.run_acd(self.sb.center.offer_timeout(agent) if cause == 408
+                                else self.sb.center.offer_rejected(agent))
+                self._forget_if_idle()
+            else:
+                self.ringing[leg] = agent
+        elif leg == self.customer_leg:
+            if kind == "answered":
+                self.sb.run_acd(self.sb.center.customer_answered(self.call_id))
+            elif kind == "hangup":
+                self.customer_leg = None
+                if self.answer_time is None:
+                    self.sb.run_acd(self.sb.center.customer_unreachable(self.call_id, str(event.get("cause"))))
+                    if self.agent_leg:
+                        self.send("hangup", leg=self.agent_leg)
+                    self.agent_leg = None
+                    self._forget_if_idle()
+                else:
+                    self._end()
+        elif leg == self.agent_leg and kind == "hangup":
+            self.agent_leg = None
+            if self.answer_time is not None:
+                self._end()
+            elif self.customer_leg:
+                self.send("hangup", leg=self.customer_leg)
+
+    def _end(self) -> None:
+        for leg in (self.agent_leg, self.customer_leg):
+            if leg:
+                self.send("hangup", leg=leg)
+        self.sb.run_acd(self.sb.center.call_ended(self.call_id))
+        self.outcome = "CALLBACK_COMPLETED"
+        self._finish()
+
+    def _forget_if_idle(self) -> None:
+        """Between attempts the callback waits in the ACD, not in a worker."""
+        if not self.ringing and not self.agent_leg and not self.customer_leg:
+            self.sb.flow_calls.pop(self.call_id, None)
+
+    def _finish(self, hangup_caller: bool = False, by: str = "box") -> None:
+        if self.ended:
+            return
+        self.ended = True
+        end = time.time()
+        self.sb.finish_flow_call(self, {
+            "call_id": self.call_id, "start": self.start, "answer": self.answer_time, "end": end,
+            "duration_s": round(end - self.start, 3),
+            "talk_s": round(end - self.answer_time, 3) if self.answer_time else 0.0,
+            "disposition": "ANSWERED" if self.answer_time else "NO ANSWER", "direction": "outbound",
+            "caller": self.agent or "", "callee": self.number, "answered_by": self.agent, "hangup_by": by,
+            "queue": self.queue, "agent": self.agent, "outcome": self.outcome, "worker": self.w.id,
+            "trunk": None})
+
 
 class FlowCall:
     """One caller the box answered: flow first, maybe a queue, maybe an agent."""
@@ -44,6 +176,7 @@ class FlowCall:
         self.ringing: dict[str, str] = {}   # agent leg -> agent id
         self.outcome: str | None = None
         self.recording: str | None = None
+        self.after_play: Any = None
         self.supervisors: dict[str, str] = {}          # supervisor leg -> listen / whisper / barge
         self.pending_supervisors: dict[str, str] = {}  # legs still ringing
         self.ended = False
@@ -70,7 +203,9 @@ class FlowCall:
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
         leg = event.get("leg")
         if leg == self.inbound:
-            if kind == "dtmf":
+            if kind == "dtmf" and self.queue:
+                self._queue_digit(str(event.get("digit", "")))
+            elif kind == "dtmf":
                 self._cancel_digit_timer()
                 self.flow(self.run.digit(str(event.get("digit", ""))))
             elif kind == "play_done":
@@ -164,6 +299,11 @@ class FlowCall:
         if self.playlist:
             self.send("play", leg=self.inbound, file=self.playlist.pop(0))
             return
+        if self.after_play is not None:
+            then, self.after_play = self.after_play, None
+            self.playing = False
+            then()
+            return
         if self.playing or not self.queue:
             self.playing = False
             if self.queue and self.agent_leg is None:
@@ -184,6 +324,23 @@ class FlowCall:
 
     def acd(self, commands: list[acd.Command], answered_leg: str | None = None) -> None:
         self.sb.run_acd(commands, answered_leg=answered_leg)
+
+    def _queue_digit(self, digit: str) -> None:
+        """While waiting: 1 asks to be called back, keeping the caller's place in line."""
+        if digit != CALLBACK_DIGIT or self.agent_leg is not None:
+            return
+        try:
+            self.acd(self.sb.center.request_callback(self.call_id, self.caller))
+        except Exception as e:  # the queue offers no callbacks, or the caller is being connected
+            log.info("call %s: no callback: %s", self.call_id, e)
+
+    def hang_up_after_prompt(self, outcome: str) -> None:
+        """End the call once what is playing (a confirmation) has been heard."""
+        self.outcome = self.outcome or outcome
+        if self.playlist or self.playing:
+            self.after_play = lambda: self._finish(hangup_caller=True, by="box")
+        else:
+            self._finish(hangup_caller=True, by="box")
 
     def ring_agent(self, cmd: acd.Ring) -> None:
         contacts = self.sb.core.registrar.lookup(cmd.agent_id)
@@ -218,9 +375,19 @@ class FlowCall:
         self.ringing.clear()
         self.agent, self.agent_leg, self.agent_answer = agent_id, leg, time.time()
         self.moh = False
-        self.send("stop_play", leg=self.inbound)
-        self.send("bridge", a=self.inbound, b=leg)
-        self.sb.start_recording(self.w, self, [self.inbound, leg], [agent_id], self.queue)
+        whisper = self.sb.prompt_file(f"queue-{self.queue}", self.run.language) if self.queue else None
+        if whisper:
+            self.send("play", leg=leg, file=whisper)  # the agent hears which queue it is
+        if self.playlist or self.playing:
+            # The caller is hearing "agent N will help you": connect them once it is said.
+            self.after_play = self._connect_agent
+        else:
+            self.send("stop_play", leg=self.inbound)
+            self._connect_agent()
+
+    def _connect_agent(self) -> None:
+        self.send("bridge", a=self.inbound, b=self.agent_leg)
+        self.sb.start_recording(self.w, self, [self.inbound, self.agent_leg], [self.agent], self.queue)
 
     # --- supervisors ------------------------------------------------------------------------
 

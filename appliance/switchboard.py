@@ -23,7 +23,7 @@ from appliance.engine.client import EngineClient, WorkerProcess
 from appliance.errors import EngineError, NotFound, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
-from appliance.flowcalls import FlowCall
+from appliance.flowcalls import CallbackCall, FlowCall
 from appliance.logic.acd import ContactCenter
 from appliance.logic.acd import commands as acd
 from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
@@ -633,6 +633,12 @@ class Switchboard:
                 old = self._acd_timers.pop(cmd.name, None)
                 if old:
                     old.cancel()
+            elif isinstance(cmd, acd.CallAgentForCallback):
+                self._callback(cmd)
+            elif isinstance(cmd, acd.DialCustomer):
+                cb = self.flow_calls.get(cmd.callback_id)
+                if isinstance(cb, CallbackCall):
+                    cb.dial_customer(cmd)
             elif fc is None:
                 log.debug("ACD command for a call that is gone: %s", cmd)
             elif isinstance(cmd, acd.Ring):
@@ -653,11 +659,24 @@ class Switchboard:
                     fc._to_extension(number)
                 else:
                     fc._finish(hangup_caller=True, by="box")
+            elif isinstance(cmd, acd.Hangup) and isinstance(fc, FlowCall):
+                fc.hang_up_after_prompt(cmd.reason.upper().replace(" ", "_"))
             elif isinstance(cmd, acd.Hangup):
-                fc.outcome = fc.outcome or cmd.reason.upper()
                 fc._finish(hangup_caller=True, by="box")
             else:
                 log.info("ACD command not carried out yet: %s", cmd)
+
+    def _callback(self, cmd: acd.CallAgentForCallback) -> None:
+        """Start (or retry) a callback in the worker with the most room."""
+        cb = self.flow_calls.get(cmd.callback_id)
+        if not isinstance(cb, CallbackCall):
+            best = max(self.workers.values(), key=lambda w: w.room, default=None)
+            if best is None or best.room < 2:
+                asyncio.get_running_loop().call_soon(lambda: self.run_acd(self.center.offer_rejected(cmd.agent_id)))
+                return
+            cb = CallbackCall(self, best, cmd.callback_id, cmd.queue, cmd.number)
+            self.flow_calls[cmd.callback_id] = cb  # type: ignore[assignment]
+        cb.call_agent(cmd)
 
     def _acd_timer(self, name: str) -> None:
         self._acd_timers.pop(name, None)

@@ -170,3 +170,42 @@ def test_a_supervisors_whisper_reaches_the_agent_and_not_the_caller(box, phones,
     # An extension that is not a supervisor may not listen in.
     status, body = box.api("POST", "/api/supervise", {"supervisor": "1001", "agent": "1010", "mode": "listen"})
     assert status == 403
+
+
+def test_a_callback_keeps_the_callers_place_and_the_box_calls_back(box, phones, tmp_path):
+    customer = registered_phone(box, phones, "1001")
+    agent = registered_phone(box, phones, "1010")
+    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
+    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 0.5)
+    box.api("POST", "/api/queues", {"name": "sales", "callback_enabled": True, "callback_retry_delay_s": 1,
+                                    "ring_timeout_s": 15})
+    box.api("POST", "/api/agents/1010", {"queues": ["sales"]})
+    box.api("PUT", "/api/flows", FLOWS)
+    box.api("POST", "/api/agents/1010/login", {})
+    box.api("POST", "/api/agents/1010/break", {"reason": "lunch"})  # nobody free: the caller waits
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+    time.sleep(0.8)
+    customer.dtmf("1")          # the menu: sales
+    time.sleep(1.5)
+    customer.dtmf("1")          # in the queue: call me back
+    customer.wait_for("call_state", state="DISCONNECTED", timeout=20)
+    records = call_records(box)
+    assert records[0]["outcome"] == "CALLBACK_REQUESTED"
+    box.api("POST", "/api/agents/1010/available", {})
+    agent.wait_for("incoming", timeout=20)  # the agent first
+    agent.answer()
+    customer.wait_for("incoming", timeout=20)  # then the customer
+    customer.answer()
+    time.sleep(0.5)
+    agent.play_tone(400)
+    customer.record(tmp_path / "customer.wav")
+    time.sleep(1.5)
+    customer.stop_record()
+    assert tone_present(tmp_path / "customer.wav", 400, start_s=0.3)
+    customer.hangup()
+    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    done = call_records(box, count=2)
+    assert any(r["outcome"] == "CALLBACK_COMPLETED" and r["agent"] == "1010" for r in done)
+    kinds = [e["event"] for e in box.api("GET", "/api/queue-log")[1]["events"]]
+    assert "CALLBACK_REQUESTED" in kinds and "CALLBACK_COMPLETED" in kinds
