@@ -324,8 +324,13 @@ class Core:
         await self.lines.start()
         if s["provisioning.enabled"]:
             from appliance.phones_runtime import Phones
-            self.phones = Phones(self)
-            await self.phones.start(self._advertised_host())
+            phones = Phones(self)
+            try:
+                await phones.start(self._advertised_host())
+                self.phones = phones
+            except OSError as e:  # the port is taken: phones can still be set up by hand
+                log.error("phone provisioning is off: %s", e)
+                self.events.publish("alarm", kind="provisioning", text=str(e))
         # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, on a
         # thread that a stopping core does not wait for (each file is written atomically).
         languages = tuple(s["prompts.builtin_languages"])

@@ -99,7 +99,7 @@ def run_demo(data_dir: Path, sip_port: int = 5060, web_port: int = 8080, callers
     exe = [sys.executable, "-m", "appliance.cli"]
     core = subprocess.Popen(exe + ["core", "--data", str(data_dir), "--bind", "127.0.0.1",
                                    "--sip-port", str(sip_port), "--api-port", "0",
-                                   "--set", "engine.max_calls=6"])
+                                   "--set", "engine.max_calls=6", "--set", "provisioning.port=0"])
     procs = [core]
     try:
         info = wait_for_api(data_dir, core)

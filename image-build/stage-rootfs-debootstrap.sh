@@ -51,9 +51,13 @@ mount --bind /dev/pts "${ROOTFS}/dev/pts"
 cp /etc/resolv.conf "${ROOTFS}/etc/resolv.conf"
 
 log "Callbox from $(basename "${WHEEL}")"
+# The wheels of Callbox and everything it needs are fetched on the build host (with the
+# host's package index and certificates), then installed in the rootfs without a network.
+WHEELHOUSE="${ROOTFS}/tmp/wheelhouse"
+mkdir -p "${WHEELHOUSE}"
+"${HOST_PYTHON:-python3}" -m pip wheel --quiet --wheel-dir "${WHEELHOUSE}" "${WHEEL}"
 in_chroot python3 -m venv /opt/callbox/venv
-cp "${WHEEL}" "${ROOTFS}/tmp/"
-in_chroot /opt/callbox/venv/bin/pip install --no-cache-dir "/tmp/$(basename "${WHEEL}")"
+in_chroot /opt/callbox/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse callbox
 ln -sf /opt/callbox/venv/bin/callbox "${ROOTFS}/usr/bin/callbox"
 
 log "callbox --version"
