@@ -177,6 +177,10 @@ class FlowCall:
         self.outcome: str | None = None
         self.recording: str | None = None
         self.after_play: Any = None
+        self.in_notice = False
+        self.declined = False          # the caller declined recording
+        self.notice_mode: Any = "never"
+        self.decline_digit = "9"
         self.supervisors: dict[str, str] = {}          # supervisor leg -> listen / whisper / barge
         self.pending_supervisors: dict[str, str] = {}  # legs still ringing
         self.ended = False
@@ -198,12 +202,34 @@ class FlowCall:
             log.info("call %s: could not answer: %s", self.call_id, e)
             return
         self.answer_time = time.time()
+        from appliance.logic.business.privacy import DECLINE_DIGIT, RecordingMode, recording_notice
+        from appliance.logic.flows import match_route
+        first = match_route(self.run.flows.routes, self.dialled, self.caller) or ""
+        notices = self.sb.core.settings["recording.notice"]
+        self.notice_mode = RecordingMode(notices.get(first, notices.get("*", "never")))
+        self.decline_digit = DECLINE_DIGIT
+        prompts = recording_notice(self.notice_mode)
+        if prompts:
+            # The notice comes before anything else; with opt_out the caller may press 9 meanwhile.
+            self.in_notice = True
+            self.after_play = self._notice_done
+            self._play([self.sb.prompt_file(p, self.run.language) for p in prompts])
+            return
+        self.flow(self.run.start())
+
+    def _notice_done(self) -> None:
+        self.in_notice = False
         self.flow(self.run.start())
 
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
         leg = event.get("leg")
+        if kind == "dtmf":
+            log.debug("call %s: digit %s from %s", self.call_id, event.get("digit"), leg)
         if leg == self.inbound:
-            if kind == "dtmf" and self.queue:
+            if kind == "dtmf" and self.in_notice:
+                if str(event.get("digit")) == self.decline_digit and str(self.notice_mode) == "opt_out":
+                    self.declined = True
+            elif kind == "dtmf" and self.queue:
                 self._queue_digit(str(event.get("digit", "")))
             elif kind == "dtmf":
                 self._cancel_digit_timer()
@@ -312,6 +338,9 @@ class FlowCall:
                 self.flow(self.run.play_done())
 
     def _music_on_hold(self) -> None:
+        # Music replaces whatever was playing, and a replaced prompt never reports its end.
+        self.playing = False
+        self.playlist = []
         self.moh = True
         self.send("play", leg=self.inbound, file=str(self.sb.sounds[MUSIC_ON_HOLD]), loop=True)
 

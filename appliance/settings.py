@@ -237,6 +237,14 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("provisioning.pnp", bool, True, "Answer desk phones' plug-and-play requests (multicast SUBSCRIBE "
             "ua-profile to 224.0.1.75) with the provisioning address.", restart=True),
     Setting("provisioning.pnp_port", int, 5060, "Port of the plug-and-play multicast group.", port, restart=True),
+    Setting("recording.notice", dict, {"*": "never"}, "Recording notice per inbound route, keyed by the route's "
+            "first node (\"*\" for all others): never, announce (\"this call may be recorded\"), or opt_out (the "
+            "notice and \"press 9 to decline\").",
+            lambda v: None if all(m in ("never", "announce", "opt_out") for m in v.values())
+            else "each value must be never, announce or opt_out"),
+    Setting("privacy.country_code", str, "48", "Country code used to match one person's numbers in their national "
+            "and international forms (export and erasure).",
+            lambda v: None if v.isdigit() and 1 <= len(v) <= 3 else "must be 1 to 3 digits"),
     Setting("setup.wizard", dict, {}, "Where the web page's set-up wizard stands (kept by the web page)."),
     Setting("reports.target_s", int, 20, "Service level target: seconds within which calls should be answered.",
             between(1, 600)),

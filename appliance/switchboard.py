@@ -437,8 +437,8 @@ class Switchboard:
                         queue: str | None) -> None:
         """Record a conversation when the policy asks for it and the disk has room."""
         recordings = self.core.recordings
-        if not recordings.wanted(extensions, queue):
-            return
+        if getattr(owner, "declined", False) or not recordings.wanted(extensions, queue):
+            return  # a caller who declined is never recorded
         path = recordings.path_for(owner.call_id)
         if path is None:
             return
@@ -700,6 +700,8 @@ class Switchboard:
         self.placements.pop(fc.call_id, None)
         for key in [k for k, v in self.leg_owner.items() if v is fc]:
             del self.leg_owner[key]
+        if getattr(fc, "declined", False):
+            record["recording_declined"] = True
         self._write_record(record, getattr(fc, "recording", None))
 
     def _write_record(self, record: dict[str, Any], recording: str | None = None) -> None:

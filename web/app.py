@@ -25,7 +25,8 @@ from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
 from web.api_client import ApiClient
-from web.i18n import LANGUAGES, _, current, negotiate, ngettext, script_messages
+from web.i18n import (LANGUAGES, _, current, negotiate, ngettext, script_messages,
+                      translate_message, translate_word)
 from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
                           check_new_password, check_username, csrf_ok, hash_password,
                           role_allows, verify_password)
@@ -90,7 +91,8 @@ def render(name: str, **values: Any) -> str:
     session: Session | None = request.environ.get("callbox.session")
     values.setdefault("title", "Callbox")
     t = current()
-    values.update(_=t.gettext, ngettext=t.ngettext, t=t, lang=t.lang, languages=LANGUAGES)
+    values.update(_=t.gettext, ngettext=t.ngettext, t=t, lang=t.lang, languages=LANGUAGES,
+                  translate_word=translate_word)
     values["messages_json"] = script_messages(t)
     values.setdefault("error", None)
     values.setdefault("user", session if session and session.logged_in else None)
@@ -241,7 +243,8 @@ def _static_app() -> bottle.Bottle:
 
 def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     """The admin web page as a WSGI app talking to the core through `api`."""
-    from web import center, ivr, monitor, pages, wizard  # the pages register themselves
+    from web import (center, ivr, monitor, pages, prompts, reports, trunks,  # the pages register
+                     voicemail, wizard)  # themselves
 
     state = WebState(
         settings=settings, api=api,
@@ -264,6 +267,10 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     center.register(app, state)
     ivr.register(app, state)
     wizard.register(app, state)
+    voicemail.register(app, state)
+    reports.register(app, state)
+    trunks.register(app, state)
+    prompts.register(app, state)
     return app
 
 
@@ -278,6 +285,8 @@ def _error_page(error: HTTPError) -> str:
     if request.path == "/healthz" or request.path.startswith("/static/"):
         return str(error.body)
     body = error.body if isinstance(error.body, str) and error.status_code != 500 else None
+    if error.status_code == 404 and body and body.startswith("Not found: "):
+        body = _("Not found: {path}", path=body[len("Not found: "):])  # Bottle's own words
     if error.status_code == 500:
         log.error("internal error: %s", error.traceback)
     try:
@@ -314,10 +323,10 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
             try:
                 name = check_username(username)
             except ValidationError as exc:
-                return _setup_again(username, str(exc))
+                return _setup_again(username, translate_message(str(exc)))
             reason = check_new_password(name, password, repeated, settings.min_password_length)
             if reason:
-                return _setup_again(username, reason)
+                return _setup_again(username, translate_message(reason))
             try:
                 api.add_user(name, Role.ADMIN.value, hash_password(password))
             except ApiError as exc:

@@ -14,6 +14,7 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
+from web.i18n import _, ngettext, translate_blocks
 from web.app import WebState, notice, relay_events, render, require, see_other
 from web.center_views import (ACTIONS, BREAK_REASONS, WALLBOARD_COLUMNS, agent_row,
                               current_call, event_is_for_agent, parse_queue_form, queue_fields,
@@ -41,7 +42,7 @@ def agent_panel(api, user: Session, error: str | None = None) -> str:
     if me is not None:
         log = _optional(api.queue_log)
         call = current_call(user.username, me, _list(log))
-    return render("panel.tpl", title="My panel", error=error, agent=agent_row(me) if me else None,
+    return render("panel.tpl", title=_("My panel"), error=error, agent=agent_row(me) if me else None,
                   center_missing=isinstance(agents, Missing), call=call, actions=ACTIONS,
                   reasons=BREAK_REASONS)
 
@@ -58,7 +59,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         agent_exts = {a["extension"] for a in _list(agents)}
         now = state.settings.clock()
         return render(
-            "queues.tpl", title="Queues and agents", error=error,
+            "queues.tpl", title=_("Queues and agents"), error=error,
             missing=NOT_YET.format(what="queues and agents")
             if isinstance(queues, Missing) or isinstance(agents, Missing) else None,
             queues=[queue_row(q, _list(agents), now) for q in _list(queues)],
@@ -83,11 +84,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 errors[""] = exc.message
             else:
                 state.audit(user.username, "queue_added", config["name"])
-                notice(f"Queue {config['name']} was added.")
+                notice(_("Queue {name} was added.", name=config['name']))
                 raise see_other("/queues")
         response.status = 400
-        return _queues_page(api, user, error="The queue was not added: "
-                            + (errors.get("") or "fix the fields marked below."),
+        return _queues_page(api, user, error=_("The queue was not added: {reason}",
+                                   reason=errors.get("") or _("fix the fields marked below.")),
                             form=form, errors=errors)
 
     @app.post("/agents")
@@ -99,26 +100,26 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             _api(api.add_agent, extension, queues)
         except ApiError as exc:
             response.status = 409 if exc.status == 409 else 400
-            return _queues_page(api, user, error=f"{extension} did not become an agent: "
-                                                 f"{exc.message}")
+            return _queues_page(api, user, error=_("{extension} did not become an agent: {reason}",
+                                                 extension=extension, reason=exc.message))
         state.audit(user.username, "agent_added", f"{extension} in {', '.join(queues) or '-'}")
-        notice(f"Extension {extension} is an agent now.")
+        notice(_("Extension {extension} is an agent now.", extension=extension))
         raise see_other("/queues")
 
     @app.post("/agents/<extension>/<action>")
     @require(Role.SUPERVISOR)
     def supervise_agent(api, user, extension, action):
         if action not in ACTIONS:
-            raise HTTPError(404, f"No agent action {action!r}.")
+            raise HTTPError(404, _("No agent action {action}.", action=repr(action)))
         reason = (request.forms.getunicode("reason") or "break").strip()[:40]
         try:
             result = _api(api.agent_action, extension, action, reason)
         except ApiError as exc:
-            notice(f"Agent {extension}: {exc.message}")
+            notice(_("Agent {extension}: {message}", extension=extension, message=exc.message))
         else:
             state.audit(user.username, "agent_" + action, f"{extension}"
                         + (f" ({reason})" if action == "break" else ""))
-            notice(f"Agent {extension} is {result.get('status', '?').replace('_', ' ').lower()}.")
+            notice(_("Agent {extension} is {status}.", extension=extension, status=_(result.get('status', '?').replace('_', ' ').lower())))
         raise see_other("/queues")
 
     # -- the wallboard ----------------------------------------------------------------
@@ -141,10 +142,10 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                   state.settings.clock(), name)
         blocks["available"] = {"center": not isinstance(queues, Missing),
                                "records": not isinstance(records, Missing)}
-        return blocks
+        return translate_blocks(blocks)
 
     def _wallboard_page(api, kiosk: bool) -> str:
-        return render("wallboard.tpl", title="Wallboard", blocks=_wallboard(api),
+        return render("wallboard.tpl", title=_("Wallboard"), blocks=_wallboard(api),
                       columns=WALLBOARD_COLUMNS, kiosk=kiosk, not_yet=NOT_YET,
                       data_url="/wallboard/kiosk.json" if kiosk else "/wallboard.json",
                       poll_s=state.settings.live_poll_s)
@@ -191,7 +192,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def my_status(api, user):
         action = request.forms.getunicode("action") or ""
         if action not in ACTIONS:
-            raise HTTPError(400, f"No such status change {action!r}.")
+            raise HTTPError(400, _("No such status change {action}.", action=repr(action)))
         reason = (request.forms.getunicode("reason") or "break").strip()[:40]
         try:
             result = _api(api.agent_action, user.username, action, reason)
@@ -201,7 +202,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                if exc.status == 404 else exc.message)
         state.audit(user.username, "agent_" + action, user.username
                     + (f" ({reason})" if action == "break" else ""))
-        notice(f"You are {result.get('status', '?').replace('_', ' ').lower()}.")
+        notice(_("You are {status}.", status=_(result.get('status', '?').replace('_', ' ').lower())))
         raise see_other("/agent")
 
     @app.get("/agent/events", login_redirect=False, touch=False)
@@ -217,6 +218,6 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
 
 def _not_an_agent(username: str) -> str:
-    return (f"Extension {username} is not an agent. An agent's username is their extension "
-            "number; ask an admin to make it an agent on the Queues page.")
+    return _("Extension {username} is not an agent. An agent's username is their extension "
+             "number; ask an admin to make it an agent on the Queues page.", username=username)
 

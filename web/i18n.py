@@ -28,13 +28,19 @@ DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
 _marking = False
+_pseudo = False
+_seen: set[str] | None = None
 _FIELD = re.compile(r"\{(\w+)\}")
 
 
-def set_marking(on: bool) -> None:
-    """Mark every translated string (tests only), so text that skipped `_()` stands out."""
-    global _marking
-    _marking = on
+def set_marking(on: bool, pseudo: bool = False, seen: set[str] | None = None) -> None:
+    """Mark every translated string (tests only), so text that skipped `_()` stands out.
+
+    With `pseudo`, strings missing from the catalogue are marked too (to find text that
+    skips `_()` before it is translated); `seen` collects every message asked for.
+    """
+    global _marking, _pseudo, _seen
+    _marking, _pseudo, _seen = on, pseudo, seen
 
 
 @lru_cache(maxsize=None)
@@ -92,7 +98,11 @@ class Translator:
         return f"{MARK_OPEN}{text}{MARK_CLOSE}" if _marking else text
 
     def gettext(self, text: str, **values: Any) -> str:
+        if _seen is not None:
+            _seen.add(text)
         found = catalogue(self.lang).get(text) if self.lang != DEFAULT else text
+        if _pseudo and not isinstance(found, str):
+            found = text
         if not isinstance(found, str):
             # Left unmarked on purpose: a missing translation shows up in the check.
             return _fill(text, values)
@@ -104,7 +114,11 @@ class Translator:
         values = {"n": self.number(n), **values}
         if self.lang == DEFAULT:
             return self._mark(_fill(one if n == 1 else other, values))
+        if _seen is not None:
+            _seen.add(f"{one}|{other}")
         forms = catalogue(self.lang).get(f"{one}|{other}")
+        if _pseudo and not isinstance(forms, list):
+            forms = [one if n == 1 else other]
         if not isinstance(forms, list) or not forms:
             return _fill(one if n == 1 else other, values)
         return self._mark(_fill(forms[min(plural_form(self.lang, n), len(forms) - 1)], values))
@@ -118,7 +132,7 @@ class Translator:
         """A fraction (0.853) as a percentage in the language's style ("85,3%")."""
         if value is None:
             return "–"
-        return localize.format_percent(value, self.lang, decimals)
+        return localize.format_percent(value * 100, self.lang, decimals)
 
     def date(self, value: date | str | None) -> str:
         if not value:
@@ -128,10 +142,10 @@ class Translator:
                 value = date.fromisoformat(value[:10])
             except ValueError:
                 return value
-        return localize.format_date(value, self.lang)
+        return self._mark(localize.format_date(value, self.lang))
 
     def month(self, year: int, month: int) -> str:
-        return localize.format_month(year, month, self.lang)
+        return self._mark(localize.format_month(year, month, self.lang))
 
     def datetime(self, value: datetime | float | str | None) -> str:
         """A moment as the language writes a date, then the 24-hour time."""
@@ -145,6 +159,19 @@ class Translator:
             except ValueError:
                 return value
         return f"{self.date(value.date())} {value:%H:%M}"
+
+    def uptime(self, seconds: float | None) -> str:
+        """How long something has run: "3 d 4 h", "2 h 5 min", "7 min" in the reader's units."""
+        if seconds is None:
+            return self.gettext("unknown")
+        minutes = int(float(seconds) // 60)
+        days, minutes = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(minutes, 60)
+        if days:
+            return self.gettext("{d} d {h} h", d=days, h=hours)
+        if hours:
+            return self.gettext("{h} h {m} min", h=hours, m=minutes)
+        return self.gettext("{m} min", m=minutes)
 
     def duration(self, seconds: float | None) -> str:
         """Seconds as m:ss or h:mm:ss, the same in every language."""
@@ -191,3 +218,74 @@ def script_messages(t: Translator) -> str:
     """The script's messages as JSON for a <script type="application/json"> block."""
     return json.dumps({m: t.gettext(m) for m in SCRIPT_MESSAGES},
                       ensure_ascii=False).replace("</", "<\\/")
+
+
+# Words of the live boards' rows (views.py and center_views.py write them in English, with no
+# request at hand); the page and its JSON pass them through here so both speak the reader's language.
+_ROW_WORDS = ("status", "state", "says", "disposition", "direction", "alive", "strategy")
+_OF = re.compile(r"^(\d+) of (\d+)$")
+_BREAK = re.compile(r"^on break \((.+)\)$")
+_CODE = re.compile(r"^flashing code (\d+)$")
+_ALARMS = (
+    (re.compile(r"^Engine worker (.+) is down \(restarted (\d+) times\)\.$"),
+     "Engine worker {worker} is down (restarted {n} times).", ("worker", "n")),
+    (re.compile(r"^The core does not report its engine workers\.$"),
+     "The core does not report its engine workers.", ()),
+    (re.compile(r"^(.+) is banned: (.+)\.$"), "{ip} is banned: {reason}.", ("ip", "reason")),
+)
+
+
+def translate_word(t: Translator, word: str) -> str:
+    """A row's word ("running", "ANSWERED", "on break (lunch)") in the reader's language."""
+    if not word:
+        return word
+    match = _BREAK.match(word)
+    if match:
+        return t.gettext("on break ({reason})", reason=match.group(1))
+    match = _CODE.match(word)
+    if match:
+        return t.gettext("flashing code {n}", n=match.group(1))
+    match = _OF.match(word)
+    if match:
+        return t.gettext("{busy} of {total}", busy=match.group(1), total=match.group(2))
+    return t.gettext(word)
+
+
+def translate_blocks(blocks: dict[str, Any], t: Translator | None = None) -> dict[str, Any]:
+    """The Now page's or the wallboard's blocks with their words translated (in place)."""
+    t = t or current()
+    for rows in blocks.values():
+        if isinstance(rows, list):
+            for row in rows:
+                if isinstance(row, dict):
+                    for key in _ROW_WORDS + ("busy",):
+                        if isinstance(row.get(key), str):
+                            row[key] = translate_word(t, row[key])
+    alarms = blocks.get("alarms")
+    if isinstance(alarms, list):
+        blocks["alarms"] = [translate_alarm(t, a) for a in alarms]
+    return blocks
+
+
+def translate_alarm(t: Translator, text: str) -> str:
+    for pattern, message, names in _ALARMS:
+        match = pattern.match(text)
+        if match:
+            return t.gettext(message, **dict(zip(names, match.groups())))
+    return text
+
+
+def translate_message(text: str, t: Translator | None = None) -> str:
+    """A message made by the page's own checks ("the password must have at least 10
+    characters"): found whole, or with its one number as {n}; anything else (the core's
+    own words) is shown as it is."""
+    t = t or current()
+    table = catalogue(t.lang) if t.lang != DEFAULT else None
+    if table is None or text in table:
+        return t.gettext(text)
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) == 1:
+        key = re.sub(r"\d+", "{n}", text)
+        if key in table:
+            return t.gettext(key, n=numbers[0])
+    return text

@@ -16,6 +16,7 @@ from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, FlowRejected
 from appliance.logic.flows.model import NodeKind
+from web.i18n import _, ngettext
 from web.app import WebState, notice, render, require, see_other
 from web.center_views import flow_tree, node_form, parse_node_form, problems_by_node
 from web.pages import _api
@@ -46,7 +47,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                    error: str | None = None) -> str:
         by_node, other = problems_by_node(problems or [])
         routes, orphans = flow_tree(flows or {}, by_node)
-        return render("ivr.tpl", title="IVR", flows=flows, routes=routes, orphans=orphans,
+        return render("ivr.tpl", title=_("IVR"), flows=flows, routes=routes, orphans=orphans,
                       other_problems=other, kinds=KINDS, error=error)
 
     def _node_page(flows: dict, node_id: str, kind: str, node: dict,
@@ -56,7 +57,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         by_node, other = problems_by_node(problems or [])
         routes, orphans = flow_tree(flows, by_node)
         ids = sorted(set(flows.get("nodes") or {}) | {node_id})
-        return render("ivr_node.tpl", title=f"IVR node {node_id}", node_id=node_id, kind=kind,
+        return render("ivr_node.tpl", title=_("IVR node {node_id}", node_id=node_id), node_id=node_id, kind=kind,
                       fields=node_form(kind, node, ids, submitted), errors=errors or {},
                       node_problems=by_node.get(node_id, []), other_problems=other,
                       routes=routes, orphans=orphans, error=error, is_new=is_new)
@@ -73,14 +74,14 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         kind = request.forms.getunicode("kind") or ""
         flows = _flows(api)
         if flows is None:
-            raise HTTPError(409, "There are no call flows yet: the set-up wizard makes the first.")
+            raise HTTPError(409, _("There are no call flows yet: the set-up wizard makes the first."))
         if not NODE_ID.match(node_id) or kind not in KINDS:
             response.status = 400
-            return _tree_page(flows, error="A node needs an id of 1-64 letters, digits, "
-                                           "'-' or '_', and a kind.")
+            return _tree_page(flows, error=_("A node needs an id of 1-64 letters, digits, "
+                                             "'-' or '_', and a kind."))
         if node_id in (flows.get("nodes") or {}):
             response.status = 409
-            return _tree_page(flows, error=f"There is a node {node_id} already.")
+            return _tree_page(flows, error=_("There is a node {node_id} already.", node_id=node_id))
         raise see_other(f"/ivr/nodes/{node_id}?kind={kind}")
 
     @app.get("/ivr/nodes/<node_id>")
@@ -88,12 +89,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def edit_node(api, node_id):
         flows = _flows(api)
         if flows is None:
-            raise HTTPError(404, "There are no call flows yet.")
+            raise HTTPError(404, _("There are no call flows yet."))
         node = (flows.get("nodes") or {}).get(node_id)
         if node is None:
             kind = request.query.getunicode("kind") or ""
             if not NODE_ID.match(node_id) or kind not in KINDS:
-                raise HTTPError(404, f"There is no node {node_id}.")
+                raise HTTPError(404, _("There is no node {node_id}.", node_id=node_id))
             return _node_page(flows, node_id, kind, {}, is_new=True)
         return _node_page(flows, node_id, str(node.get("kind")), node)
 
@@ -102,17 +103,17 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def save_node(api, user, node_id):
         flows = _flows(api)
         if flows is None or not NODE_ID.match(node_id):
-            raise HTTPError(404, "There are no call flows yet.")
+            raise HTTPError(404, _("There are no call flows yet."))
         old = (flows.get("nodes") or {}).get(node_id)
         kind = str(old.get("kind")) if old else (request.forms.getunicode("kind") or "")
         if kind not in KINDS:
-            raise HTTPError(400, f"Unknown node kind {kind!r}.")
+            raise HTTPError(400, _("Unknown node kind {kind}.", kind=repr(kind)))
         form = {k: request.forms.getunicode(k) for k in request.forms.keys()}
         node, errors, submitted = parse_node_form(kind, form)
         if errors:
             response.status = 400
             return _node_page(flows, node_id, kind, old or {}, submitted, errors,
-                              error="Nothing was saved: fix the fields marked below.",
+                              error=_("Nothing was saved: fix the fields marked below."),
                               is_new=old is None)
         proposed = copy.deepcopy(flows)
         proposed.setdefault("nodes", {})[node_id] = node
@@ -125,8 +126,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                             if p.get("where") == "node" and p.get("id") == node_id}
             return _node_page(proposed, node_id, kind, old or {}, submitted, field_errors,
                               problems=exc.problems, is_new=old is None,
-                              error="The core refused the change; nothing was saved. "
-                                    "The problems are shown next to the nodes below.")
+                              error=_("The core refused the change; nothing was saved. "
+                                      "The problems are shown next to the nodes below."))
         except ApiError as exc:
             _refused(exc)
         state.audit(user.username, "flows_saved", f"node {node_id} "
@@ -139,7 +140,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def delete_node(api, user, node_id):
         flows = _flows(api)
         if flows is None or node_id not in (flows.get("nodes") or {}):
-            raise HTTPError(404, f"There is no node {node_id}.")
+            raise HTTPError(404, _("There is no node {node_id}.", node_id=node_id))
         proposed = copy.deepcopy(flows)
         del proposed["nodes"][node_id]
         try:
@@ -148,8 +149,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             response.status = 400
             # Draw the set as it is: the problems name the nodes that still point to it.
             return _tree_page(flows, exc.problems,
-                              error=f"Node {node_id} was not deleted: other nodes still send "
-                                    "calls to it (marked below).")
+                              error=_("Node {node_id} was not deleted: other nodes still send "
+                                      "calls to it (marked below).", node_id=node_id))
         except ApiError as exc:
             _refused(exc)
         state.audit(user.username, "flows_saved",
@@ -160,11 +161,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
 def _refused(exc: ApiError) -> None:
     if exc.status == 0 or exc.status >= 500:
-        raise HTTPError(503, f"The core is not reachable: {exc.message}")
+        raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
     raise HTTPError(400, exc.message)
 
 
 def _saved(result: dict[str, Any]) -> None:
     warnings = result.get("warnings") or []
-    notice(f"Saved as version {result.get('version')}."
-           + (" Warnings: " + "; ".join(warnings) if warnings else ""))
+    notice(_("Saved as version {version}.", version=result.get("version"))
+           + (" " + _("Warnings: {warnings}", warnings="; ".join(warnings)) if warnings else ""))

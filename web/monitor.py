@@ -10,6 +10,7 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
+from web.i18n import _, current, translate_message, ngettext, translate_blocks, translate_word
 from web.app import WebState, notice, render, require, see_other
 from web.machine import fmt_bytes, fmt_uptime, read_machine
 from web.security import Role
@@ -19,7 +20,15 @@ from web.views import (BUTTON_ACTIONS, CSV_LIMIT, NOW_COLUMNS, PAGE_SIZE, CallFi
 
 RECENT_ON_NOW = 10
 FILTER_KEYS = ("from", "to", "number", "page")
-NOT_YET = "This core does not offer {what} yet; update the core to see it here."
+class _NotYet:
+    """The notice for a part the core does not offer yet, in the reader's language."""
+
+    def format(self, what: str) -> str:
+        return _("This core does not offer {what} yet; update the core to see it here.",
+                 what=_(what))
+
+
+NOT_YET = _NotYet()
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ def _optional(call: Callable, *args: Any, **kwargs: Any) -> Any:
         if exc.status == 404:
             return Missing(exc.message)
         if exc.status == 0 or exc.status >= 500:
-            raise HTTPError(503, f"The core is not reachable: {exc.message}")
+            raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
         raise
 
 
@@ -62,7 +71,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             wanted = parse_call_filter(form)
         except ValidationError as exc:
             response.status = 400
-            return _calls_page(form, CallFilter(), [], False, error=str(exc))
+            return _calls_page(form, CallFilter(), [], False, error=translate_message(str(exc)))
         start, end = wanted.api_range()
         try:
             # One more than a page tells whether there is a next page without counting them all.
@@ -79,7 +88,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
     def _calls_page(form: dict, wanted: CallFilter, rows: list, has_next: bool,
                     error: str | None = None, unavailable: str | None = None) -> str:
-        return render("calls.tpl", title="Calls", form=form, wanted=wanted, rows=rows,
+        return render("calls.tpl", title=_("Calls"), form=form, wanted=wanted, rows=rows,
                       has_next=has_next, error=error, unavailable=unavailable,
                       page_size=PAGE_SIZE, csv_limit=CSV_LIMIT)
 
@@ -89,7 +98,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         try:
             wanted = parse_call_filter(_form_values())
         except ValidationError as exc:
-            raise HTTPError(400, str(exc))
+            raise HTTPError(400, translate_message(str(exc)))
         start, end = wanted.api_range()
         try:
             chunks = api.call_records_csv(start, end, wanted.number, CSV_LIMIT)
@@ -97,7 +106,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             if exc.status == 404:
                 raise HTTPError(404, NOT_YET.format(what="call records"))
             if exc.status == 0 or exc.status >= 500:
-                raise HTTPError(503, f"The core is not reachable: {exc.message}")
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
             raise HTTPError(400, exc.message)
         # Call records name people's numbers: who took them home is worth knowing.
         state.audit(user.username, "calls_exported", wanted.describe())
@@ -112,13 +121,14 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def _now(api) -> dict[str, Any]:
         engine = _optional(api.engine)
         records = _optional(api.call_records, limit=RECENT_ON_NOW)
-        return now_blocks(None if isinstance(engine, Missing) else engine,
-                          None if isinstance(records, Missing) else records, state.settings.clock())
+        return translate_blocks(now_blocks(None if isinstance(engine, Missing) else engine,
+                                           None if isinstance(records, Missing) else records,
+                                           state.settings.clock()))
 
     @app.get("/now")
     @require(Role.SUPERVISOR)
     def now_page(api):
-        return render("now.tpl", title="Now", blocks=_now(api), columns=NOW_COLUMNS,
+        return render("now.tpl", title=_("Now"), blocks=_now(api), columns=NOW_COLUMNS,
                       poll_s=state.settings.live_poll_s, not_yet=NOT_YET)
 
     # Polled and refetched by the open page: not a sign that someone is there.
@@ -142,7 +152,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         snapshot = _optional(api.panel)
         machine = read_machine(state.settings.data_dir)
         return render(
-            "system.tpl", title="System",
+            "system.tpl", title=_("System"),
             health={} if isinstance(health, Missing) else health,
             workers=None if isinstance(engine, Missing) else
             [worker_row(w) for w in engine.get("workers", [])],
@@ -157,19 +167,19 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         button = request.forms.getunicode("button", "") or ""
         action = request.forms.getunicode("action", "") or ""
         if action not in BUTTON_ACTIONS.get(button, ()):
-            raise HTTPError(400, f"The panel has no {button!r} button that can {action!r}.")
+            raise HTTPError(400, _("The panel has no {button} button that can {action}.", button=repr(button), action=repr(action)))
         steps = ["press", "release"] if action == "click" else [action]
         try:
             for step in steps:
                 api.press_panel(button, step)
         except ApiError as exc:
             if exc.status == 0 or exc.status >= 500:
-                raise HTTPError(503, f"The core is not reachable: {exc.message}")
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
             notice(_panel_unavailable(exc.message) if exc.status == 404
                    else f"The panel did not take it: {exc.message}")
         else:
             state.audit(user.username, "panel_button", f"{button}: {action}")
-            notice(f"Front panel: {button} — {_done(action)}.")
+            notice(_("Front panel: {button} — {done}.", button=_(button), done=_done(action)))
         raise see_other("/system#panel")
 
     @app.get("/system/panel.json", login_redirect=False, touch=False)
@@ -179,13 +189,17 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             snapshot = api.panel()
         except ApiError as exc:
             return _json_error(404 if exc.status == 404 else 502, exc.message)
-        return panel_json(panel_view(snapshot))
+        shown = panel_json(panel_view(snapshot))
+        t = current()
+        for led in shown["leds"].values():
+            led["says"] = translate_word(t, led["says"])
+        return shown
 
 
 def _panel_unavailable(reason: str) -> str:
-    return f"The front panel is not available (yet): the core says “{reason}”."
+    return _("The front panel is not available (yet): the core says “{reason}”.", reason=reason)
 
 
 def _done(action: str) -> str:
-    return {"click": "pressed and released", "press": "held down", "release": "let go",
-            "toggle": "switched"}.get(action, action)
+    return {"click": _("pressed and released"), "press": _("held down"), "release": _("let go"),
+            "toggle": _("switched")}.get(action, action)

@@ -11,6 +11,7 @@ from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, ValidationError
 from web import forms
+from web.i18n import _, ngettext, translate_message
 from web.app import WebState, notice, render, require, see_other
 from web.security import (Role, check_new_password, check_username, hash_password,
                           verify_password)
@@ -32,7 +33,7 @@ def _api(call, *args: Any, **kwargs: Any) -> Any:
         if exc.status == 404:
             raise HTTPError(404, exc.message)
         if exc.status == 0 or exc.status >= 500:
-            raise HTTPError(503, f"The core is not reachable: {exc.message}")
+            raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
         raise
 
 
@@ -57,7 +58,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if user.role == Role.ADMIN:
             from web.wizard import wizard_unfinished
             wizard_open = wizard_unfinished(api)
-        return render("dashboard.tpl", title="Dashboard", health=health,
+        return render("dashboard.tpl", title=_("Dashboard"), health=health,
                       registrations=registrations, bans=bans, wizard_open=wizard_open)
 
     @app.post("/account/password")
@@ -69,16 +70,16 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         from web.center import agent_panel
         if not verify_password(current[:1024], record.get("password_hash", "")):
             response.status = 400
-            return agent_panel(api, user, error="The current password is wrong.")
+            return agent_panel(api, user, error=_("The current password is wrong."))
         reason = check_new_password(user.username, password, repeated,
                                     state.settings.min_password_length)
         if reason:
             response.status = 400
-            return agent_panel(api, user, error=reason)
+            return agent_panel(api, user, error=translate_message(reason))
         _api(api.update_user, user.username, password_hash=hash_password(password))
         state.sessions.drop_user(user.username, keep=user.id)
         state.audit(user.username, "password_changed", "own password")
-        notice("Your password was changed; your other sessions were logged out.")
+        notice(_("Your password was changed; your other sessions were logged out."))
         raise see_other("/")
 
     # -- extensions -------------------------------------------------------
@@ -86,7 +87,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/extensions")
     @require(Role.ADMIN)
     def extensions(api):
-        return render("extensions.tpl", title="Extensions", extensions=_api(api.extensions),
+        return render("extensions.tpl", title=_("Extensions"), extensions=_api(api.extensions),
                       form={}, classes=CLASSES_OF_SERVICE)
 
     @app.post("/extensions")
@@ -102,11 +103,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                            voicemail=form["voicemail"])
         except ApiError as exc:
             response.status = 400 if exc.status != 409 else 409
-            return render("extensions.tpl", title="Extensions", extensions=_api(api.extensions),
+            return render("extensions.tpl", title=_("Extensions"), extensions=_api(api.extensions),
                           form=form, classes=CLASSES_OF_SERVICE, error=exc.message)
         state.audit(user.username, "extension_added",
                     f"{created['number']} ({created.get('name', '')})")
-        return render("extension_secret.tpl", title=f"Extension {created['number']}",
+        return render("extension_secret.tpl", title=_("Extension {number}", number=created['number']),
                       extension=created, what="created")
 
     @app.get("/extensions/<number>/sheet")
@@ -118,13 +119,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             port = next(int(s["value"]) for s in api.settings() if s["key"] == "sip.port")
         except (ApiError, StopIteration, ValueError, TypeError, KeyError):
             pass
-        return render("sheet.tpl", title=f"Phone sheet {number}", extension=extension,
+        return render("sheet.tpl", title=_("Phone sheet {number}", number=number), extension=extension,
                       server=request.urlparts.hostname or "", port=port)
 
     @app.get("/extensions/<number>/edit")
     @require(Role.ADMIN)
     def edit_extension_form(api, number):
-        return render("extension_edit.tpl", title=f"Edit {number}",
+        return render("extension_edit.tpl", title=_("Edit {number}", number=number),
                       extension=_api(api.extension, number), classes=CLASSES_OF_SERVICE)
 
     @app.post("/extensions/<number>/edit")
@@ -144,23 +145,23 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if _checkbox("new_secret"):
             changes["secret"] = new_secret()
         if not changes:
-            notice(f"Extension {number}: nothing to change.")
+            notice(_("Extension {number}: nothing to change.", number=number))
             raise see_other("/extensions")
         try:
             updated = _api(api.update_extension, number, **changes)
         except ApiError as exc:
             response.status = 400
             current.update({k: v for k, v in changes.items() if k != "secret"})
-            return render("extension_edit.tpl", title=f"Edit {number}", extension=current,
+            return render("extension_edit.tpl", title=_("Edit {number}", number=number), extension=current,
                           classes=CLASSES_OF_SERVICE, error=exc.message)
         state.audit(user.username, "extension_changed",
                     f"{number}: {', '.join(sorted(changes))}")
         if "secret" in changes:
             shown = dict(updated or current)
             shown["secret"] = changes["secret"]
-            return render("extension_secret.tpl", title=f"Extension {number}",
+            return render("extension_secret.tpl", title=_("Extension {number}", number=number),
                           extension=shown, what="given a new secret")
-        notice(f"Extension {number} was changed.")
+        notice(_("Extension {number} was changed.", number=number))
         raise see_other("/extensions")
 
     @app.post("/extensions/<number>/delete")
@@ -168,7 +169,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def delete_extension(api, user, number):
         _api(api.delete_extension, number)
         state.audit(user.username, "extension_deleted", number)
-        notice(f"Extension {number} was deleted.")
+        notice(_("Extension {number} was deleted.", number=number))
         raise see_other("/extensions")
 
     # -- registrations and bans -------------------------------------------
@@ -176,20 +177,20 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/registrations")
     @require(Role.ADMIN)
     def registrations(api):
-        return render("registrations.tpl", title="Registrations",
+        return render("registrations.tpl", title=_("Registrations"),
                       registrations=_api(api.registrations))
 
     @app.get("/bans")
     @require(Role.ADMIN)
     def bans(api):
-        return render("bans.tpl", title="Bans", bans=_api(api.bans))
+        return render("bans.tpl", title=_("Bans"), bans=_api(api.bans))
 
     @app.post("/bans/<ip>/unban")
     @require(Role.ADMIN)
     def unban(api, user, ip):
         _api(api.unban, ip)
         state.audit(user.username, "unbanned", ip)
-        notice(f"{ip} may register again.")
+        notice(_("{ip} may register again.", ip=ip))
         raise see_other("/bans")
 
     # -- settings ---------------------------------------------------------
@@ -198,7 +199,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def settings_form(api):
         declarations = _api(api.settings)
-        return render("settings.tpl", title="Settings",
+        return render("settings.tpl", title=_("Settings"),
                       groups=forms.grouped(forms.build_fields(declarations)), errors={})
 
     @app.post("/settings")
@@ -219,23 +220,23 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                             ", ".join(f"{k}={changes[k]!r}" for k in sorted(changes)
                                       if forms.field_kind(_decl(declarations, k)) != "password"))
                 restart = result.get("restart_needed") or []
-                notice("Saved." + (f" A restart is needed for: {', '.join(restart)}."
-                                   if restart else ""))
+                notice(_("Saved. A restart is needed for: {settings}.", settings=", ".join(restart))
+                       if restart else _("Saved."))
                 raise see_other("/settings")
         if not errors:
-            notice("Nothing was changed.")
+            notice(_("Nothing was changed."))
             raise see_other("/settings")
         response.status = 400
-        return render("settings.tpl", title="Settings", errors=errors,
+        return render("settings.tpl", title=_("Settings"), errors=errors,
                       groups=forms.grouped(forms.build_fields(declarations, submitted)),
-                      error="Nothing was saved: fix the fields marked below.")
+                      error=_("Nothing was saved: fix the fields marked below."))
 
     # -- users ------------------------------------------------------------
 
     @app.get("/users")
     @require(Role.ADMIN)
     def users(api):
-        return render("users.tpl", title="Users", users=_api(api.users), roles=list(Role),
+        return render("users.tpl", title=_("Users"), users=_api(api.users), roles=list(Role),
                       form={})
 
     @app.post("/users")
@@ -253,19 +254,19 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             _api(api.add_user, name, role.value, hash_password(password))
         except (ValidationError, ApiError, ValueError) as exc:
             response.status = 409 if getattr(exc, "status", 0) == 409 else 400
-            message = getattr(exc, "message", None) or str(exc)
-            return render("users.tpl", title="Users", users=_api(api.users), roles=list(Role),
+            message = translate_message(getattr(exc, "message", None) or str(exc))
+            return render("users.tpl", title=_("Users"), users=_api(api.users), roles=list(Role),
                           form=form, error=message)
         state.audit(user.username, "user_added", f"{name} as {role}")
-        notice(f"User {name} was added.")
+        notice(_("User {name} was added.", name=name))
         raise see_other("/users")
 
     @app.post("/users/<username>/edit")
     @require(Role.ADMIN)
     def edit_user(api, user, username):
         if username == user.username:
-            raise HTTPError(403, "Change your own password on your panel; "
-                                 "another admin changes your role.")
+            raise HTTPError(403, _("Change your own password on your panel; "
+                                   "another admin changes your role."))
         changes: dict[str, Any] = {}
         role = request.forms.getunicode("role", "")
         password = request.forms.getunicode("password", "")
@@ -273,13 +274,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             try:
                 changes["role"] = Role(role).value
             except ValueError:
-                raise HTTPError(400, f"Unknown role {role!r}.")
+                raise HTTPError(400, _("Unknown role {role}.", role=repr(role)))
         if password:
             reason = check_new_password(username, password,
                                         request.forms.getunicode("password2", ""),
                                         state.settings.min_password_length)
             if reason:
-                raise HTTPError(400, reason)
+                raise HTTPError(400, translate_message(reason))
             changes["password_hash"] = hash_password(password)
         if changes:
             _api(api.update_user, username, **changes)
@@ -287,18 +288,18 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             state.audit(user.username, "user_changed",
                         f"{username}: " + ", ".join("password" if k == "password_hash"
                                                     else f"role={changes[k]}" for k in changes))
-            notice(f"User {username} was changed and logged out everywhere.")
+            notice(_("User {username} was changed and logged out everywhere.", username=username))
         raise see_other("/users")
 
     @app.post("/users/<username>/delete")
     @require(Role.ADMIN)
     def delete_user(api, user, username):
         if username == user.username:
-            raise HTTPError(403, "You cannot delete yourself.")
+            raise HTTPError(403, _("You cannot delete yourself."))
         _api(api.delete_user, username)
         state.sessions.drop_user(username)
         state.audit(user.username, "user_deleted", username)
-        notice(f"User {username} was deleted.")
+        notice(_("User {username} was deleted.", username=username))
         raise see_other("/users")
 
     # -- audit ------------------------------------------------------------
@@ -310,7 +311,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             limit = max(1, min(1000, int(request.query.get("limit", "100"))))
         except ValueError:
             limit = 100
-        return render("audit.tpl", title="Audit log", entries=_api(api.audit, limit))
+        return render("audit.tpl", title=_("Audit log"), entries=_api(api.audit, limit))
 
 
 def _decl(declarations: list[dict], key: str) -> dict:

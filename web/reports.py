@@ -11,7 +11,7 @@ from bottle import HTTPError, HTTPResponse, request, response
 from appliance.errors import ApiError, ValidationError
 from web import report_views as rv
 from web.app import WebState, render, require
-from web.i18n import _, current
+from web.i18n import _, current, translate_message
 from web.pages import _api
 from web.security import Role
 
@@ -51,8 +51,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         except ValidationError as exc:
             response.status = 400
             return render("reports.tpl", title=_("Reports"), form=form, wanted=None,
-                          error=_("Check the field {field}.", field=str(exc).split(":")[0])
-                          + " " + str(exc))
+                          error=translate_message(str(exc)))
         try:
             found = {kind: _report(api, kind, wanted) for kind in KINDS}
         except ApiError as exc:
@@ -81,7 +80,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         try:
             wanted = rv.parse_report_filter(_query())
         except ValidationError as exc:
-            raise HTTPError(400, str(exc))
+            raise HTTPError(400, translate_message(str(exc)))
         try:
             chunks = api.report_csv(kind, **_api_args(kind, wanted))
         except ApiError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
 from appliance.errors import ValidationError
@@ -53,15 +53,17 @@ class CallFilter:
             params["page"] = str(page)
         return urlencode(params)
 
-    def describe(self) -> str:
+    def describe(self, gettext: Callable[..., str] | None = None) -> str:
+        """The filter in words; `gettext` translates them (the audit log keeps English)."""
+        say = gettext or (lambda text, **values: text.format(**values))
         parts = []
         if self.day_from:
-            parts.append(f"from {self.day_from.isoformat()}")
+            parts.append(say("from {day}", day=self.day_from.isoformat()))
         if self.day_to:
-            parts.append(f"to {self.day_to.isoformat()}")
+            parts.append(say("to {day}", day=self.day_to.isoformat()))
         if self.number:
-            parts.append(f"number {self.number}")
-        return ", ".join(parts) or "all calls"
+            parts.append(say("number {number}", number=self.number))
+        return ", ".join(parts) or say("all calls")
 
 
 def _midnight(day: date, tz: tzinfo | None) -> str:

@@ -18,6 +18,7 @@ from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, FlowRejected, ValidationError
 from appliance.logic.flows.template import default_flows
+from web.i18n import _, ngettext
 from web.app import WebState, notice, render, require, see_other
 from web.center_views import (DAY_NAMES, DAYS, DEFAULT_HOURS, STEP_NAMES, WIZARD_STEPS,
                               next_step, parse_hours, parse_staff, problems_by_node)
@@ -80,7 +81,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
     def page(step: str, **values: Any) -> str:
         values.setdefault("errors", {})
-        return render("wizard.tpl", title="Set-up wizard", step=step, steps=WIZARD_STEPS,
+        return render("wizard.tpl", title=_("Set-up wizard"), step=step, steps=WIZARD_STEPS,
                       **values)
 
     def show(api, step: str, **values: Any) -> str:
@@ -134,7 +135,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def wizard_step(api, step):
         if step not in STEP_NAMES:
-            raise HTTPError(404, f"The wizard has no step {step!r}.")
+            raise HTTPError(404, _("The wizard has no step {step}.", step=repr(step)))
         return show(api, step)
 
     def move_on(api, step: str) -> str:
@@ -172,7 +173,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if errors:
             response.status = 400
             return show(api, "business", form=form, errors=errors,
-                        error=errors.get("") or "Nothing was saved: fix the fields marked below.")
+                        error=errors.get("") or _("Nothing was saved: fix the fields marked below."))
         state.audit(user.username, "wizard_business", f"{form['name']}, {form['timezone']}")
         advance(api, "business")
 
@@ -186,7 +187,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             shown = {d: [[form.get(f"{d}-start") or "", form.get(f"{d}-end") or ""]]
                      for d in DAYS if form.get(f"{d}-open") is not None}
             return show(api, "hours", hours=shown, errors=errors,
-                        error=errors.get("") or "Nothing was saved: fix the days marked below.")
+                        error=errors.get("") or _("Nothing was saved: fix the days marked below."))
         save(api, {"hours": hours})
         state.audit(user.username, "wizard_hours",
                     ", ".join(f"{d} {h[0][0]}-{h[0][1]}" for d, h in hours.items()))
@@ -199,7 +200,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         staff, errors = parse_staff(text)
         if errors:
             response.status = 400
-            return show(api, "staff", text=text, error="Nobody was added: " + "; ".join(errors))
+            return show(api, "staff", text=text, error=_("Nobody was added: {reason}", reason="; ".join(errors)))
         created, kept, failed = [], [], []
         for number, name in staff:
             try:
@@ -218,7 +219,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if failed:
             response.status = 400
             return show(api, "staff", text=text, created=created,
-                        error="Some lines were not added: " + "; ".join(failed))
+                        error=_("Some lines were not added: {reason}", reason="; ".join(failed)))
         move_on(api, "staff")
         # Not a redirect: this page lists the new phones, each with its printable sheet.
         return show(api, "staff", text="", created=created, kept=kept)
@@ -276,12 +277,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if errors:
             response.status = 400
             return show(api, "flows", form=form, errors=errors,
-                        error=errors.get("") or "Nothing was saved: fix the fields marked below.")
+                        error=errors.get("") or _("Nothing was saved: fix the fields marked below."))
         save(api, {"service_number": form["service"]})
         state.audit(user.username, "wizard_flows",
                     f"queues {', '.join(queues)}; agents {', '.join(agents) or '-'}; "
                     f"flows version {result.get('version')}")
-        notice(f"The menu and the queues are set up (call flows version {result.get('version')}).")
+        notice(_("The menu and the queues are set up (call flows version {version}).", version=result.get('version')))
         advance(api, "flows")
 
     @app.post("/wizard/lines")
@@ -294,5 +295,5 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def finish(api, user):
         save(api, {"step": "done"})
         state.audit(user.username, "wizard_finished", "")
-        notice("Set-up is complete. The wizard stays in the menu if you want to run it again.")
+        notice(_("Set-up is complete. The wizard stays in the menu if you want to run it again."))
         raise see_other("/")

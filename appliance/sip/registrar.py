@@ -342,7 +342,10 @@ class Registrar:
             )
             if not same_phone or old.source != req.source or old.q != contact.q:
                 changed = True
-                log.info("registered %s at %s from %s", req.aor, contact.uri, req.source.ip)
+                # A new contact or a phone that moved is news; a new Call-ID from the same place is not.
+                new_place = old is None or old.source != req.source
+                (log.info if new_place else log.debug)("registered %s at %s from %s", req.aor, contact.uri,
+                                                       req.source.ip)
         return RegisterResult(
             200, "OK", self._sorted(self._aors.get(req.aor, {}).values()), changed=changed
         )

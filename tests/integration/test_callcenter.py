@@ -209,3 +209,44 @@ def test_a_callback_keeps_the_callers_place_and_the_box_calls_back(box, phones, 
     assert any(r["outcome"] == "CALLBACK_COMPLETED" and r["agent"] == "1010" for r in done)
     kinds = [e["event"] for e in box.api("GET", "/api/queue-log")[1]["events"]]
     assert "CALLBACK_REQUESTED" in kinds and "CALLBACK_COMPLETED" in kinds
+
+
+def test_a_caller_who_declines_recording_is_not_recorded(core_factory, phones, tmp_path):
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2, "recording.policy": "always",
+                        "recording.notice": {"*": "opt_out"}})
+    en = box.data_dir / "prompts" / "en"
+    en.mkdir(parents=True, exist_ok=True)
+    for name, hz in (("this-call-may-be-recorded", 500), ("press-9-to-decline-recording", 700), ("menu", 600)):
+        write_sine(en / f"{name}.wav", hz, 0.8)
+    # Two callers: the test phone does not send RFC 4733 digits reliably on a second call after a bridge.
+    customers = {True: registered_phone(box, phones, "1001"), False: registered_phone(box, phones, "1002")}
+    agent = registered_phone(box, phones, "1010")
+    box.api("POST", "/api/queues", {"name": "sales"})
+    box.api("POST", "/api/agents/1010", {"queues": ["sales"]})
+    box.api("PUT", "/api/flows", FLOWS)
+    box.api("POST", "/api/agents/1010/login", {})
+
+    def one_call(decline: bool) -> dict:
+        customer = customers[decline]
+        customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+        customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+        time.sleep(0.4)
+        if decline:
+            customer.dtmf("9")  # during the notice
+        time.sleep(2.0)        # notice over, the menu plays
+        customer.dtmf("1")
+        agent.wait_for("incoming", timeout=15)
+        agent.answer()
+        agent.wait_for("call_state", state="CONFIRMED", timeout=15)
+        time.sleep(1.0)
+        customer.hangup()
+        agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
+        customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
+        time.sleep(0.5)
+        return call_records(box)[0]
+
+    declined = one_call(decline=True)
+    assert declined.get("recording_declined") is True and "recording" not in declined
+    assert list((box.data_dir / "recordings").rglob("*.wav")) == []  # checked on disk
+    accepted = one_call(decline=False)
+    assert (box.data_dir / accepted["recording"]).exists()

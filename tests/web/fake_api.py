@@ -24,6 +24,7 @@ from appliance.logic.acd import QueueConfig
 from appliance.logic.flows import load_flows, validate
 from appliance.hw.backends import select_backend
 from appliance.hw.panel import Panel, PanelState
+from tests.web import fake_more
 
 SETTINGS = [
     {"key": "sip.port", "type": "int", "default": 5060, "help": "UDP and TCP port phones register to.",
@@ -82,6 +83,10 @@ class FakeControlApi:
         self.flow_versions: list[dict] = []
         self.queue_log: list[dict] = []  # newest first
         self.lines: list[dict] = []
+        # Voicemail, reports, trunks, routes, prompts: see fake_more.py.
+        self.box_changes: list[tuple[str, dict]] = []
+        self.errors_sent: list[str] = []
+        fake_more.seed(self)
         self._subscribers: list[queue.Queue] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -312,6 +317,8 @@ class FakeControlApi:
             return 200, {"lines": [dict(ln) for ln in self.lines]}
         if what in ("queues", "agents", "flows", "queue-log"):
             return self._center(route, parts, body)
+        if what in ("voicemail", "reports", "trunks", "routes", "prompts") or route == ("POST", "lines", 1):
+            return fake_more.route(self, route, parts, query, body)
         return 404, {"error": "no such endpoint"}
 
     def _cdr(self, query):
@@ -510,7 +517,7 @@ class FakeControlApi:
     def _users(self, method, parts, body):
         if len(parts) == 1:
             if method == "GET":
-                return 200, {"users": [{k: u[k] for k in ("username", "role", "created")}
+                return 200, {"users": [{k: u.get(k, "en") for k in ("username", "role", "created", "language")}
                                        for u in self.users.values()]}
             if method == "POST":
                 if not isinstance(body, dict) or body.get("role") not in ROLES \
@@ -531,8 +538,10 @@ class FakeControlApi:
         if method == "PATCH":
             if body.get("role", "admin") not in ROLES:
                 return 400, {"error": "role: unknown"}
-            user.update({k: v for k, v in body.items() if k in ("role", "password_hash")})
-            return 200, {k: user[k] for k in ("username", "role", "created")}
+            if body.get("language", "en") not in ("en", "pl", "zh"):
+                return 400, {"error": "language: must be one of en, pl, zh"}
+            user.update({k: v for k, v in body.items() if k in ("role", "password_hash", "language")})
+            return 200, {k: user.get(k, "en") for k in ("username", "role", "created", "language")}
         if method == "DELETE":
             del self.users[user["username"]]
             return 204, None
@@ -547,6 +556,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, payload) -> None:
+        if isinstance(payload, dict) and isinstance(payload.get("error"), str):
+            with self.api._lock:  # what the core said in its own words, for the language checks
+                self.api.errors_sent.append(payload["error"])
         raw = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         if raw:
@@ -562,6 +574,35 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(401, {"error": "missing or wrong token"})
         length = int(self.headers.get("Content-Length") or 0)
         body = None
+        if self.command == "PUT" and url.path.startswith("/api/prompts/"):
+            parts = [unquote(p) for p in url.path.split("/")[3:]]
+            raw = self.rfile.read(length) if length else b""
+            with self.api._lock:
+                status, payload = (fake_more.put_prompt(self.api, parts[0], parts[1],
+                                                        self.headers.get("Content-Type", ""), raw)
+                                   if len(parts) == 2 else (404, {"error": "no such endpoint"}))
+            return self._reply(status, payload)
+        if self.command == "GET" and re.fullmatch(r"/api/voicemail/[^/]+/[^/]+\.wav", url.path):
+            box, message = [unquote(p) for p in url.path[len("/api/voicemail/"):-4].split("/")]
+            with self.api._lock:
+                found = any(m["id"] == message for m in self.api.voicemail_messages.get(box, []))
+                if found:  # as the core does: listening through the API is audited there too
+                    self.api.audit.insert(0, {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "actor": "api",
+                                              "action": "voicemail_listened", "detail": f"{box}/{message}"})
+            if not found:
+                return self._reply(404, {"error": "no such message"})
+            return self._raw(fake_more.wav(), "audio/wav")
+        if self.command == "GET" and re.fullmatch(r"/api/reports/\w+\.csv", url.path):
+            kind = url.path[len("/api/reports/"):-4]
+            with self.api._lock:
+                self.api.report_queries.append((kind + ".csv", {k: v[0] for k, v in parse_qs(url.query).items()}))
+            try:
+                text = fake_more.report_csv(kind, parse_qs(url.query))
+            except KeyError:
+                return self._reply(404, {"error": f"no report {kind!r}"})
+            except ValidationError as exc:
+                return self._reply(400, {"error": str(exc)})
+            return self._raw(text.encode(), "text/csv", f'attachment; filename="{kind}.csv"')
         if length:
             try:
                 body = json.loads(self.rfile.read(length))
@@ -585,6 +626,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, payload = self.api.handle(self.command, url.path, parse_qs(url.query), body)
         self._reply(status, payload)
+
+    def _raw(self, raw: bytes, content_type: str, disposition: str = "") -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        if disposition:
+            self.send_header("Content-Disposition", disposition)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
     def _stream(self) -> None:
         q: queue.Queue = queue.Queue()

@@ -1,26 +1,26 @@
 % rebase('base.tpl')
-<h1>Dashboard</h1>
+<h1>{{_('Dashboard')}}</h1>
 % if get('wizard_open'):
-<p class="notice">Set-up is not finished: <a href="/wizard">continue the set-up wizard</a>.</p>
+<p class="notice">{{_('Set-up is not finished:')}} <a href="/wizard">{{_('continue the set-up wizard')}}</a>.</p>
 % end
 <div class="tiles">
-  <section class="tile" aria-labelledby="t-core"><h2 id="t-core">Core</h2>
-    <p class="big">{{health.get('status', '?')}}</p>
-    <p>version {{health.get('version', '?')}}, up {{int(float(health.get('uptime_s', 0)) // 60)}} min</p></section>
-  <section class="tile" aria-labelledby="t-reg"><h2 id="t-reg">Registered phones</h2>
+  <section class="tile" aria-labelledby="t-core"><h2 id="t-core">{{_('Core')}}</h2>
+    <p class="big">{{_(str(health.get('status', '?')))}}</p>
+    <p>{{_('version {version}, up {minutes} min', version=health.get('version', '?'), minutes=t.number(int(float(health.get('uptime_s', 0)) // 60)))}}</p></section>
+  <section class="tile" aria-labelledby="t-reg"><h2 id="t-reg">{{_('Registered phones')}}</h2>
     <p class="big" id="registration-count">{{len(registrations)}}</p>
     % if user.role == 'admin':
-    <p><a href="/registrations">See registrations</a></p>
+    <p><a href="/registrations">{{_('See registrations')}}</a></p>
     % end
   </section>
   % if user.role == 'admin':
-  <section class="tile" aria-labelledby="t-bans"><h2 id="t-bans">Banned addresses</h2>
+  <section class="tile" aria-labelledby="t-bans"><h2 id="t-bans">{{_('Banned addresses')}}</h2>
     <p class="big">{{len(bans)}}</p>
-    <p><a href="/bans">See bans</a></p></section>
+    <p><a href="/bans">{{_('See bans')}}</a></p></section>
   % end
 </div>
 <section aria-labelledby="live-title">
-  <h2 id="live-title">Live events</h2>
-  <p class="help" id="live-status">Connecting…</p>
+  <h2 id="live-title">{{_('Live events')}}</h2>
+  <p class="help" id="live-status">{{_('Connecting…')}}</p>
   <ul id="live-events" class="events" aria-live="polite" data-source="/events"></ul>
 </section>

@@ -8,7 +8,7 @@
   % end
   <span class="help">{{node.summary}}</span>
   % if not node.missing:
-  <a href="/ivr/nodes/{{node.id}}" aria-label="Edit {{node.label}}">Edit</a>
+  <a href="/ivr/nodes/{{node.id}}" aria-label="Edit {{node.label}}">{{_('Edit')}}</a>
   % end
   % if bad:
   <ul class="problems" role="alert" aria-label="Problems with {{node.label}}">
@@ -23,7 +23,7 @@
   % for label, child in node.edges:
   <li><span class="edge">{{label}} →</span>
     % if isinstance(child, str):
-    <a href="#node-{{child}}">{{child}}</a> <span class="help">(shown above)</span>
+    <a href="#node-{{child}}">{{child}}</a> <span class="help">{{_('(shown above)')}}</span>
     % else:
     % include('ivr_branch.tpl', node=child)
     % end

@@ -1,7 +1,7 @@
 % rebase('base.tpl')
 <h1>{{'New' if is_new else 'Edit'}} {{kind.replace('_', ' ')}} node <code>{{node_id}}</code></h1>
 % if node_problems:
-<ul class="problems" role="alert" aria-label="Problems with this node">
+<ul class="problems" role="alert" aria-label="{{_('Problems with this node')}}">
   % for message in node_problems:
   <li>{{message}}</li>
   % end
@@ -38,12 +38,12 @@
     % end
   </div>
   % end
-  <button type="submit">Save</button> <a href="/ivr">Cancel</a>
+  <button type="submit">{{_('Save')}}</button> <a href="/ivr">{{_('Cancel')}}</a>
 </form>
 % if not is_new:
 <form method="post" action="/ivr/nodes/{{node_id}}/delete" data-confirm="Delete node {{node_id}}?">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <button type="submit" class="danger">Delete node</button>
+  <button type="submit" class="danger">{{_('Delete node')}}</button>
 </form>
 % end
 <h2>The flow set{{' as it would be' if node_problems or other_problems else ''}}</h2>

@@ -1,24 +1,24 @@
 % if other_problems:
-<ul class="problems" role="alert" aria-label="Problems with the flow set">
+<ul class="problems" role="alert" aria-label="{{_('Problems with the flow set')}}">
   % for message in other_problems:
   <li>{{message}}</li>
   % end
 </ul>
 % end
 <section aria-labelledby="h-routes" class="flow-tree">
-  <h2 id="h-routes">Inbound routes</h2>
+  <h2 id="h-routes">{{_('Inbound routes')}}</h2>
   % if not routes:
-  <p class="help">No route: no call reaches the flows.</p>
+  <p class="help">{{_('No route: no call reaches the flows.')}}</p>
   % end
   <ul class="flow-routes">
   % for route, tree in routes:
-    <li><span class="route">Route <strong>{{route.get('name') or '(unnamed)'}}</strong>: number called {{route.get('did') or 'any'}}, caller {{route.get('caller') or 'any'}}, priority {{route.get('priority', 10)}} →</span>
+    <li><span class="route">{{_('Route')}} <strong>{{route.get('name') or '(unnamed)'}}</strong>: number called {{route.get('did') or 'any'}}, caller {{route.get('caller') or 'any'}}, priority {{route.get('priority', 10)}} →</span>
       % include('ivr_branch.tpl', node=tree)
     </li>
   % end
   </ul>
   % if orphans:
-  <h2>Nodes no route reaches</h2>
+  <h2>{{_('Nodes no route reaches')}}</h2>
   <ul class="flow-routes">
     % for tree in orphans:
     <li>

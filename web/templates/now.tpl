@@ -1,15 +1,15 @@
 % rebase('base.tpl')
-% headings = {'calls': 'Calls in progress', 'workers': 'Engine workers', 'recent': 'Recent calls'}
-% empty = {'calls': 'No call in progress.', 'workers': 'No engine worker is running.', 'recent': 'No call yet.'}
+% headings = {'calls': _('Calls in progress'), 'workers': _('Engine workers'), 'recent': _('Recent calls')}
+% empty = {'calls': _('No call in progress.'), 'workers': _('No engine worker is running.'), 'recent': _('No call yet.')}
 % source = {'calls': 'engine', 'workers': 'engine', 'recent': 'records'}
-<h1>Now</h1>
-<p class="help" id="now-status" role="status">Shown as of page load.</p>
+<h1>{{_('Now')}}</h1>
+<p class="help" id="now-status" role="status">{{_('Shown as of page load.')}}</p>
 <p class="sr-only" id="now-announce" aria-live="polite"></p>
 %# The board is a set of blocks filled from /now.json by name; the wallboard's
 %# queues, agents and service level join as further blocks of the same kind.
 <div class="board" id="board" data-events="/events" data-data="/now.json" data-poll="{{poll_s}}" data-refresh-on="call_record engine" data-now="{{blocks['now']}}">
-  <section class="tiles" aria-label="Summary">
-    % for key, label in (('active', 'Calls now'), ('talking', 'Talking'), ('waiting', 'Ringing or routing'), ('workers', 'Engine workers up')):
+  <section class="tiles" aria-label="{{_('Summary')}}">
+    % for key, label in (('active', _('Calls now')), ('talking', _('Talking')), ('waiting', _('Ringing or routing')), ('workers', _('Engine workers up'))):
     <div class="tile"><h2 id="t-{{key}}">{{label}}</h2><p class="big" data-summary="{{key}}" aria-labelledby="t-{{key}}">{{blocks['summary'][key]}}</p></div>
     % end
   </section>
@@ -21,10 +21,10 @@
     <p class="notice" data-unavailable="{{name}}">{{not_yet.format(what='engine status' if source[name] == 'engine' else 'call records')}}</p>
     % end
     <div class="scroll">
-    <table class="records" data-block="{{name}}" data-columns="{{' '.join(c for c, _ in columns[name])}}" aria-labelledby="h-{{name}}">
+    <table class="records" data-block="{{name}}" data-columns="{{' '.join(c for c, x in columns[name])}}" aria-labelledby="h-{{name}}">
       <thead><tr>
       % for key, label in columns[name]:
-        <th scope="col">{{label}}</th>
+        <th scope="col">{{_(label)}}</th>
       % end
       </tr></thead>
       <tbody>
@@ -32,11 +32,11 @@
       <tr>
         % for key, label in columns[name]:
         % if key == 'since':
-        <td data-label="{{label}}" data-since="{{row['since']}}">{{row['since_text']}}</td>
+        <td data-label="{{_(label)}}" data-since="{{row['since']}}">{{row['since_text']}}</td>
         % elif key + '_class' in row:
-        <td data-label="{{label}}"><span class="badge {{row[key + '_class']}}">{{row[key]}}</span></td>
+        <td data-label="{{_(label)}}"><span class="badge {{row[key + '_class']}}">{{row[key]}}</span></td>
         % else:
-        <td data-label="{{label}}">{{row[key]}}</td>
+        <td data-label="{{_(label)}}">{{row[key]}}</td>
         % end
         % end
       </tr>
@@ -47,5 +47,5 @@
     <p class="help" data-empty="{{name}}" {{!'hidden' if rows else ''}}>{{empty[name]}}</p>
   </section>
   % end
-  <p><a href="/calls">All call records</a></p>
+  <p><a href="/calls">{{_('All call records')}}</a></p>
 </div>

@@ -1,11 +1,11 @@
 % rebase('base.tpl')
 % agent = get('agent')
 % call = get('call')
-<h1>My panel</h1>
-<p>Logged in as <strong>{{user.username}}</strong> with the role <strong>{{user.role}}</strong>.</p>
+<h1>{{_('My panel')}}</h1>
+<p>{{_('Logged in as')}} <strong>{{user.username}}</strong> {{_('with the role')}} <strong>{{user.role}}</strong>.</p>
 % if user.role == 'agent':
 % if get('center_missing'):
-<p class="notice">This core does not offer queues and agents yet; update the core to take queue calls here.</p>
+<p class="notice">{{_('This core does not offer queues and agents yet; update the core to take queue calls here.')}}</p>
 % elif not agent:
 <p class="notice">Extension {{user.username}} is not an agent. An agent's username is their extension number; ask an admin to make it an agent on the Queues page.</p>
 % else:
@@ -20,7 +20,7 @@
       <input type="hidden" name="csrf_token" value="{{csrf}}">
       <input type="hidden" name="action" value="{{action}}">
       % if action == 'break':
-      <label for="break-reason">Reason</label>
+      <label for="break-reason">{{_('Reason')}}</label>
       <select id="break-reason" name="reason">
         % for r in reasons:
         <option>{{r}}</option>
@@ -36,23 +36,23 @@
 <section class="card screen-pop" id="screen-pop" aria-labelledby="pop-title" {{!'' if call else 'hidden'}}>
   <h2 id="pop-title"><span id="pop-state">{{'Ringing' if call and call['state'] == 'OFFERED' else 'On a call'}}</span></h2>
   <p class="big" id="pop-number">{{call['number'] if call else ''}}</p>
-  <p>Queue <strong id="pop-queue">{{call['queue'] if call else ''}}</strong></p>
-  <p class="help">Call <span id="pop-call">{{call['call_id'] if call else ''}}</span>. The caller's contact card will show here.</p>
+  <p>{{_('Queue')}} <strong id="pop-queue">{{call['queue'] if call else ''}}</strong></p>
+  <p class="help">{{_('Call')}} <span id="pop-call">{{call['call_id'] if call else ''}}</span>{{_(". The caller's contact card will show here.")}}</p>
 </section>
 <p class="sr-only" id="pop-announce" aria-live="assertive"></p>
-<p class="help" id="agent-status">Shown as of page load.</p>
+<p class="help" id="agent-status">{{_('Shown as of page load.')}}</p>
 % end
 % end
 <section class="card narrow" aria-labelledby="pw-title">
-  <h2 id="pw-title">Change my password</h2>
+  <h2 id="pw-title">{{_('Change my password')}}</h2>
   <form method="post" action="/account/password">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <label for="current">Current password</label>
+    <label for="current">{{_('Current password')}}</label>
     <input id="current" name="current" type="password" required autocomplete="current-password">
-    <label for="password">New password</label>
+    <label for="password">{{_('New password')}}</label>
     <input id="password" name="password" type="password" required minlength="10" autocomplete="new-password">
-    <label for="password2">New password again</label>
+    <label for="password2">{{_('New password again')}}</label>
     <input id="password2" name="password2" type="password" required minlength="10" autocomplete="new-password">
-    <button type="submit">Change password</button>
+    <button type="submit">{{_('Change password')}}</button>
   </form>
 </section>

@@ -1,36 +1,36 @@
 % rebase('base.tpl')
-<h1>Queues and agents</h1>
+<h1>{{_('Queues and agents')}}</h1>
 % if missing:
 <p class="notice">{{missing}}</p>
 % end
 <div class="board" id="board" data-events="/events" data-data="/wallboard.json" data-poll="0" data-refresh-on="queue agent" data-now="{{get('now', 0)}}">
 <section aria-labelledby="h-queues">
-  <h2 id="h-queues">Queues</h2>
+  <h2 id="h-queues">{{_('Queues')}}</h2>
   <div class="scroll">
   <table class="records" data-block="queues" data-columns="name waiting since ready members" aria-labelledby="h-queues">
-    <thead><tr><th scope="col">Queue</th><th scope="col">Waiting</th><th scope="col">Longest wait</th><th scope="col">Agents free</th><th scope="col">Agents</th></tr></thead>
+    <thead><tr><th scope="col">{{_('Queue')}}</th><th scope="col">{{_('Waiting')}}</th><th scope="col">{{_('Longest wait')}}</th><th scope="col">{{_('Agents free')}}</th><th scope="col">{{_('Agents')}}</th></tr></thead>
     <tbody>
     % for q in queues:
-    <tr><td data-label="Queue">{{q['name']}}</td><td data-label="Waiting"><span class="badge {{q['waiting_class']}}">{{q['waiting']}}</span></td>
-      <td data-label="Longest wait" data-since="{{'' if q['since'] is None else q['since']}}">{{q['since_text']}}</td>
-      <td data-label="Agents free">{{q['ready']}}</td><td data-label="Agents">{{q['members']}}</td></tr>
+    <tr><td data-label="{{_('Queue')}}">{{q['name']}}</td><td data-label="{{_('Waiting')}}"><span class="badge {{q['waiting_class']}}">{{q['waiting']}}</span></td>
+      <td data-label="{{_('Longest wait')}}" data-since="{{'' if q['since'] is None else q['since']}}">{{q['since_text']}}</td>
+      <td data-label="{{_('Agents free')}}">{{q['ready']}}</td><td data-label="{{_('Agents')}}">{{q['members']}}</td></tr>
     % end
     </tbody>
   </table>
   </div>
-  <p class="help" data-empty="queues" {{!'hidden' if queues else ''}}>No queue yet.</p>
+  <p class="help" data-empty="queues" {{!'hidden' if queues else ''}}>{{_('No queue yet.')}}</p>
 </section>
 </div>
 
 <section aria-labelledby="h-agents">
-  <h2 id="h-agents">Agents</h2>
+  <h2 id="h-agents">{{_('Agents')}}</h2>
   <div class="scroll">
   <table class="records" aria-labelledby="h-agents">
-    <thead><tr><th scope="col">Ext.</th><th scope="col">Name</th><th scope="col">Now</th><th scope="col">Queues</th><th scope="col">Change</th></tr></thead>
+    <thead><tr><th scope="col">{{_('Ext.')}}</th><th scope="col">{{_('Name')}}</th><th scope="col">{{_('Now')}}</th><th scope="col">{{_('Queues')}}</th><th scope="col">{{_('Change')}}</th></tr></thead>
     <tbody>
     % for a in agents:
-    <tr id="agent-{{a['extension']}}"><td data-label="Ext.">{{a['extension']}}</td><td data-label="Name">{{a['name']}}</td>
-      <td data-label="Now"><span class="badge {{a['says_class']}}">{{a['says']}}</span></td><td data-label="Queues">{{a['queues']}}</td>
+    <tr id="agent-{{a['extension']}}"><td data-label="{{_('Ext.')}}">{{a['extension']}}</td><td data-label="{{_('Name')}}">{{a['name']}}</td>
+      <td data-label="{{_('Now')}}"><span class="badge {{a['says_class']}}">{{a['says']}}</span></td><td data-label="{{_('Queues')}}">{{a['queues']}}</td>
       <td class="actions">
         % for action, label in actions.items():
         % if action == 'login' and a['status'] != 'LOGGED_OUT':
@@ -61,41 +61,41 @@
   </table>
   </div>
   % if not agents:
-  <p class="help">No agent yet.</p>
+  <p class="help">{{_('No agent yet.')}}</p>
   % end
 </section>
 
 % if user.role == 'admin':
 <section class="card narrow" aria-labelledby="h-make-agent">
-  <h2 id="h-make-agent">Make an extension an agent</h2>
+  <h2 id="h-make-agent">{{_('Make an extension an agent')}}</h2>
   % if candidates and queues:
   <form method="post" action="/agents">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <label for="agent-ext">Extension</label>
+    <label for="agent-ext">{{_('Extension')}}</label>
     <select id="agent-ext" name="extension">
       % for e in candidates:
       <option value="{{e['number']}}">{{e['number']}} {{e.get('name', '')}}</option>
       % end
     </select>
-    <fieldset><legend>Queues</legend>
+    <fieldset><legend>{{_('Queues')}}</legend>
       % for q in queues:
       <div class="check"><input type="checkbox" id="aq-{{q['name']}}" name="queues" value="{{q['name']}}" checked><label for="aq-{{q['name']}}">{{q['name']}}</label></div>
       % end
     </fieldset>
-    <button type="submit">Make agent</button>
+    <button type="submit">{{_('Make agent')}}</button>
   </form>
   % else:
-  <p class="help">Every extension is an agent already, or there is no queue yet.</p>
+  <p class="help">{{_('Every extension is an agent already, or there is no queue yet.')}}</p>
   % end
 </section>
 
 <section class="card" aria-labelledby="h-add-queue">
-  <h2 id="h-add-queue">Add a queue</h2>
+  <h2 id="h-add-queue">{{_('Add a queue')}}</h2>
   <form method="post" action="/queues">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     % for more in (False, True):
     % if more:
-    <details><summary>More settings</summary>
+    <details><summary>{{_('More settings')}}</summary>
     % end
     % for f in fields:
     % if f.main == more:
@@ -128,7 +128,7 @@
     </details>
     % end
     % end
-    <button type="submit">Add queue</button>
+    <button type="submit">{{_('Add queue')}}</button>
   </form>
 </section>
 % end

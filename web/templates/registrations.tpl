@@ -1,14 +1,14 @@
 % rebase('base.tpl')
-<h1>Registrations</h1>
+<h1>{{_('Registrations')}}</h1>
 <div class="scroll">
 <table>
-  <thead><tr><th scope="col">Extension</th><th scope="col">Contact</th><th scope="col">From</th><th scope="col">Expires in</th><th scope="col">Phone</th></tr></thead>
+  <thead><tr><th scope="col">{{_('Extension')}}</th><th scope="col">{{_('Contact')}}</th><th scope="col">{{_('From')}}</th><th scope="col">{{_('Expires in')}}</th><th scope="col">{{_('Phone')}}</th></tr></thead>
   <tbody>
   % for r in registrations:
   <tr><td>{{r.get('aor', '')}}</td><td>{{r.get('contact', '')}}</td><td>{{r.get('source', '')}}</td><td>{{r.get('expires_in', '')}} s</td><td>{{r.get('user_agent', '')}}</td></tr>
   % end
   % if not registrations:
-  <tr><td colspan="5">No phone is registered.</td></tr>
+  <tr><td colspan="5">{{_('No phone is registered.')}}</td></tr>
   % end
   </tbody>
 </table>

@@ -1,5 +1,5 @@
 % rebase('base.tpl')
-<h1>Settings</h1>
+<h1>{{_('Settings')}}</h1>
 <form method="post" action="/settings" class="settings">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   % if errors.get(''):
@@ -19,14 +19,14 @@
       <label for="{{f.id}}">{{f.key}}</label>
       <select id="{{f.id}}" name="{{f.name}}" aria-describedby="{{described}}" {{!invalid}}>
         % for c in f.choices:
-        <option value="{{c}}" {{!'selected' if str(c) == f.shown_value else ''}}>{{c}}</option>
+        <option value="{{c}}" {{!'selected' if str(c) == f.shown_value else ''}}>{{_(str(c))}}</option>
         % end
       </select>
       % else:
       <label for="{{f.id}}">{{f.key}}</label>
       <input id="{{f.id}}" name="{{f.name}}" type="{{f.kind}}" value="{{'' if f.kind == 'password' else f.shown_value}}" {{!'step="any"' if f.kind == 'number' else ''}} aria-describedby="{{described}}" {{!invalid}}>
       % end
-      <p class="help" id="{{f.id}}-help">{{f.help}} <span class="default">Default: {{f.default}}.</span>{{' Takes effect after a restart.' if f.restart else ''}}</p>
+      <p class="help" id="{{f.id}}-help">{{f.help}} <span class="default">{{_('Default: {value}.', value=f.default)}}</span>{{(' ' + _('Takes effect after a restart.')) if f.restart else ''}}</p>
       % if f.key in errors:
       <p class="field-error" id="{{f.id}}-error" role="alert">{{errors[f.key]}}</p>
       % end
@@ -34,5 +34,5 @@
     % end
   </fieldset>
   % end
-  <button type="submit">Save settings</button>
+  <button type="submit">{{_('Save settings')}}</button>
 </form>

@@ -1,15 +1,15 @@
 % rebase('base.tpl')
 <article class="sheet">
-  <h1>Phone sheet: extension {{extension['number']}}</h1>
+  <h1>{{_('Phone sheet: extension {number}', number=extension['number'])}}</h1>
   <p>{{extension.get('name', '')}}</p>
   <dl>
-    <dt>SIP server</dt><dd>{{server}}</dd>
-    <dt>Port</dt><dd>{{port}}</dd>
-    <dt>Transport</dt><dd>UDP</dd>
-    <dt>User / extension</dt><dd>{{extension['number']}}</dd>
-    <dt>Authentication user</dt><dd>{{extension['number']}}</dd>
-    <dt>Secret</dt><dd><code class="secret">{{extension.get('secret', '')}}</code></dd>
-    <dt>Voicemail</dt><dd>{{'yes' if extension.get('voicemail') else 'no'}}</dd>
+    <dt>{{_('SIP server')}}</dt><dd>{{server}}</dd>
+    <dt>{{_('Port')}}</dt><dd>{{port}}</dd>
+    <dt>{{_('Transport')}}</dt><dd>UDP</dd>
+    <dt>{{_('User / extension')}}</dt><dd>{{extension['number']}}</dd>
+    <dt>{{_('Authentication user')}}</dt><dd>{{extension['number']}}</dd>
+    <dt>{{_('Secret')}}</dt><dd><code class="secret">{{extension.get('secret', '')}}</code></dd>
+    <dt>{{_('Voicemail')}}</dt><dd>{{_('yes') if extension.get('voicemail') else _('no')}}</dd>
   </dl>
-  <p class="noprint"><button type="button" data-print>Print</button> <a href="/extensions">Back to extensions</a></p>
+  <p class="noprint"><button type="button" data-print>{{_('Print')}}</button> <a href="/extensions">{{_('Back to extensions')}}</a></p>
 </article>

@@ -1,7 +1,7 @@
 % rebase('base.tpl')
-% names = [s for s, _ in steps]
-<h1>Set-up wizard</h1>
-<nav aria-label="Wizard steps"><ol class="steps">
+% names = [s for s, x in steps]
+<h1>{{_('Set-up wizard')}}</h1>
+<nav aria-label="{{_('Wizard steps')}}"><ol class="steps">
   % for name, label in steps:
   % done = reached == 'done' or (reached in names and names.index(name) < names.index(reached))
   <li class="{{'current' if name == step else ''}} {{'done' if done else ''}}">
@@ -15,44 +15,44 @@
 </ol></nav>
 
 % if step == 'done':
-<p class="notice">Set-up is complete. You can run any step again from the list above.</p>
-<p><a href="/">Go to the dashboard</a></p>
+<p class="notice">{{_('Set-up is complete. You can run any step again from the list above.')}}</p>
+<p><a href="/">{{_('Go to the dashboard')}}</a></p>
 
 % elif step == 'business':
 <form method="post" action="/wizard/business" class="card narrow">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <h2>Your business</h2>
+  <h2>{{_('Your business')}}</h2>
   <div class="field{{' invalid' if 'name' in errors else ''}}">
-    <label for="w-name">Business name</label>
+    <label for="w-name">{{_('Business name')}}</label>
     <input id="w-name" name="name" value="{{form['name']}}" required aria-describedby="w-name-help">
-    <p class="help" id="w-name-help">Shown on the wallboard and said in prompts.</p>
+    <p class="help" id="w-name-help">{{_('Shown on the wallboard and said in prompts.')}}</p>
     % if 'name' in errors:
     <p class="field-error" role="alert">{{errors['name']}}</p>
     % end
   </div>
   <div class="field{{' invalid' if 'timezone' in errors else ''}}">
-    <label for="w-tz">Time zone</label>
+    <label for="w-tz">{{_('Time zone')}}</label>
     <select id="w-tz" name="timezone" aria-describedby="w-tz-help">
       % for tz in timezones:
       <option {{!'selected' if tz == form['timezone'] else ''}}>{{tz}}</option>
       % end
-      <option {{!'selected' if form['timezone'] == 'UTC' else ''}}>UTC</option>
+      <option {{!'selected' if form['timezone'] == 'UTC' else ''}}>{{_('UTC')}}</option>
     </select>
-    <p class="help" id="w-tz-help">Opening hours and reports follow it.</p>
+    <p class="help" id="w-tz-help">{{_('Opening hours and reports follow it.')}}</p>
     % if 'timezone' in errors:
     <p class="field-error" role="alert">{{errors['timezone']}}</p>
     % end
   </div>
-  <button type="submit">Save and continue</button> <a href="/">Finish later</a>
+  <button type="submit">{{_('Save and continue')}}</button> <a href="/">{{_('Finish later')}}</a>
 </form>
 
 % elif step == 'hours':
 <form method="post" action="/wizard/hours" class="card">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <h2>Opening hours</h2>
-  <p class="help">Outside these hours callers hear the closed greeting and can leave a voicemail.</p>
+  <h2>{{_('Opening hours')}}</h2>
+  <p class="help">{{_('Outside these hours callers hear the closed greeting and can leave a voicemail.')}}</p>
   <table class="hours">
-    <thead><tr><th scope="col">Day</th><th scope="col">Open</th><th scope="col">From</th><th scope="col">To</th></tr></thead>
+    <thead><tr><th scope="col">{{_('Day')}}</th><th scope="col">{{_('Open')}}</th><th scope="col">{{_('From')}}</th><th scope="col">{{_('To')}}</th></tr></thead>
     <tbody>
     % for day in days:
     % span = (hours.get(day) or [['09:00', '17:00']])[0]
@@ -69,15 +69,15 @@
     % end
     </tbody>
   </table>
-  <button type="submit">Save and continue</button> <a href="/wizard/business">Back</a>
+  <button type="submit">{{_('Save and continue')}}</button> <a href="/wizard/business">{{_('Back')}}</a>
 </form>
 
 % elif step == 'staff':
 % if created is not None:
 <section class="card">
-  <h2>Phones added</h2>
+  <h2>{{_('Phones added')}}</h2>
   % if created:
-  <p>Print a sheet for each phone: it holds the settings to type into the phone, its secret too. The secrets are shown on these sheets only.</p>
+  <p>{{_('Print a sheet for each phone: it holds the settings to type into the phone, its secret too. The secrets are shown on these sheets only.')}}</p>
   <ul class="staff-sheets">
     % for e in created:
     <li>{{e['number']}} {{e.get('name', '')}} — <a href="/extensions/{{e['number']}}/sheet" target="_blank" rel="noopener">printable sheet for {{e['number']}}</a></li>
@@ -88,19 +88,19 @@
   <p class="help">{{k}} (kept as it is)</p>
   % end
   % if not error:
-  <p><a class="button" href="/wizard/flows">Continue</a></p>
+  <p><a class="button" href="/wizard/flows">{{_('Continue')}}</a></p>
   % end
 </section>
 % end
 <form method="post" action="/wizard/staff" class="card narrow">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <h2>Staff extensions</h2>
-  <label for="w-staff">One person per line: extension number and name</label>
-  <textarea id="w-staff" name="staff" rows="8" aria-describedby="w-staff-help" placeholder="1001 Anna&#10;1002 Piotr">{{text}}</textarea>
-  <p class="help" id="w-staff-help">Numbers of 2-8 digits, not starting with 0. Each gets a phone secret made for it. Staff who take queue calls log in with their extension number as username (add them on the Users page with the role agent).</p>
-  <button type="submit">Add these phones</button>
+  <h2>{{_('Staff extensions')}}</h2>
+  <label for="w-staff">{{_('One person per line: extension number and name')}}</label>
+  <textarea id="w-staff" name="staff" rows="8" aria-describedby="w-staff-help" placeholder="{{_('1001 Anna&#10;1002 Piotr')}}">{{text}}</textarea>
+  <p class="help" id="w-staff-help">{{_('Numbers of 2-8 digits, not starting with 0. Each gets a phone secret made for it. Staff who take queue calls log in with their extension number as username (add them on the Users page with the role agent).')}}</p>
+  <button type="submit">{{_('Add these phones')}}</button>
   % if extensions:
-  <a href="/wizard/flows">Skip: the extensions are there</a>
+  <a href="/wizard/flows">{{_('Skip: the extensions are there')}}</a>
   % end
 </form>
 % if extensions:
@@ -108,10 +108,10 @@
 % end
 
 % elif step == 'flows':
-<form method="post" action="/wizard/flows" class="card narrow" {{!'data-confirm="This replaces the call flows the box has now. Continue?"' if has_flows else ''}}>
+<form method="post" action="/wizard/flows" class="card narrow" {{!('data-confirm="' + _('This replaces the call flows the box has now. Continue?').replace('"', '&quot;') + '"') if has_flows else ''}}>
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <h2>Menu and queues</h2>
-  <p class="help">Callers hear a menu in opening hours: 1 for the first queue, 2 for the second, 0 for the operator. After hours: a closed greeting, then voicemail. You can change all of it later in the IVR editor.</p>
+  <h2>{{_('Menu and queues')}}</h2>
+  <p class="help">{{_('Callers hear a menu in opening hours: 1 for the first queue, 2 for the second, 0 for the operator. After hours: a closed greeting, then voicemail. You can change all of it later in the IVR editor.')}}</p>
   % for key, label, help in (('queue', 'Queue for option 1', 'e.g. sales'), ('support', 'Queue for option 2 (optional)', 'e.g. support; leave empty for none')):
   <div class="field{{' invalid' if key in errors else ''}}">
     <label for="w-{{key}}">{{label}}</label>
@@ -123,58 +123,58 @@
   </div>
   % end
   <div class="field{{' invalid' if 'service' in errors else ''}}">
-    <label for="w-service">Service number</label>
+    <label for="w-service">{{_('Service number')}}</label>
     <input id="w-service" name="service" value="{{form['service']}}" inputmode="tel" aria-describedby="w-service-help">
-    <p class="help" id="w-service-help">What staff dial on a desk phone to reach the menu, as a customer would; not an extension number. Calls from outside lines reach the menu whatever number they called.</p>
+    <p class="help" id="w-service-help">{{_('What staff dial on a desk phone to reach the menu, as a customer would; not an extension number. Calls from outside lines reach the menu whatever number they called.')}}</p>
     % if 'service' in errors:
     <p class="field-error" role="alert">{{errors['service']}}</p>
     % end
   </div>
-  <label for="w-operator">Operator for option 0</label>
+  <label for="w-operator">{{_('Operator for option 0')}}</label>
   <select id="w-operator" name="operator">
-    <option value="">(none)</option>
+    <option value="">{{_('(none)')}}</option>
     % for n in staff:
     <option {{!'selected' if n == form['operator'] else ''}}>{{n}}</option>
     % end
   </select>
   <div class="field{{' invalid' if 'box' in errors else ''}}">
-    <label for="w-box">Voicemail box after hours</label>
+    <label for="w-box">{{_('Voicemail box after hours')}}</label>
     <input id="w-box" name="box" value="{{form['box']}}">
     % if 'box' in errors:
     <p class="field-error" role="alert">{{errors['box']}}</p>
     % end
   </div>
-  <fieldset><legend>Agents of these queues</legend>
+  <fieldset><legend>{{_('Agents of these queues')}}</legend>
     % for n in staff:
     <div class="check"><input type="checkbox" id="w-agent-{{n}}" name="agents" value="{{n}}" checked><label for="w-agent-{{n}}">{{n}}</label></div>
     % end
     % if not staff:
-    <p class="help">No staff yet: <a href="/wizard/staff">add them first</a>.</p>
+    <p class="help">{{_('No staff yet:')}} <a href="/wizard/staff">{{_('add them first')}}</a>.</p>
     % end
     % if 'agents' in errors:
     <p class="field-error" role="alert">{{errors['agents']}}</p>
     % end
   </fieldset>
-  <button type="submit">Set up menu and queues</button>
+  <button type="submit">{{_('Set up menu and queues')}}</button>
 </form>
 
 % elif step == 'lines':
 <form method="post" action="/wizard/lines" class="card">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
-  <h2>Lines</h2>
+  <h2>{{_('Lines')}}</h2>
   % if lines:
-  <p>Lines found:</p>
+  <p>{{_('Lines found:')}}</p>
   <ul class="lines">
     % for ln in lines:
     <li><strong>{{ln.get('name')}}</strong>: {{ln.get('kind')}}{{', number ' + str(ln['number']) if ln.get('number') else ''}}{{' (simulated)' if ln.get('simulated') else ''}}</li>
     % end
   </ul>
   % else:
-  <p>Lines and trunks found: <strong>none yet</strong>. Plug in a GSM or landline USB modem; SIP providers are added as trunks.</p>
+  <p>{{_('Lines and trunks found:')}} <strong>{{_('none yet')}}</strong>{{_('. Plug in a GSM or landline USB modem; SIP providers are added as trunks.')}}</p>
   % end
-  <h3>Engine workers</h3>
+  <h3>{{_('Engine workers')}}</h3>
   % if workers is None:
-  <p class="help">This core does not report its engine workers yet.</p>
+  <p class="help">{{_('This core does not report its engine workers yet.')}}</p>
   % else:
   <ul>
     % for w in workers:
@@ -182,22 +182,22 @@
     % end
   </ul>
   % end
-  <button type="submit">Continue</button>
+  <button type="submit">{{_('Continue')}}</button>
 </form>
 
 % elif step == 'test':
 <section class="card">
-  <h2>Test call</h2>
+  <h2>{{_('Test call')}}</h2>
   <ol>
     <li>Take a phone that is registered ({{len(registered)}} registered now{{': ' + ', '.join(r['aor'] for r in registered) if registered else ''}}).</li>
-    <li>Dial the service number <strong id="service-number">{{service_number}}</strong>: the call goes through the menu like a customer's would (outside the opening hours you hear the closed greeting).</li>
-    <li>Press 1 to reach the first queue; a logged-in agent's phone rings.</li>
+    <li>{{_('Dial the service number')}} <strong id="service-number">{{service_number}}</strong>{{_(": the call goes through the menu like a customer's would (outside the opening hours you hear the closed greeting).")}}</li>
+    <li>{{_("Press 1 to reach the first queue; a logged-in agent's phone rings.")}}</li>
   </ol>
-  <p class="help" id="live-status">Connecting…</p>
+  <p class="help" id="live-status">{{_('Connecting…')}}</p>
   <ul id="live-events" class="events" aria-live="polite" data-source="/events"></ul>
   <form method="post" action="/wizard/test">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <button type="submit">Finish set-up</button>
+    <button type="submit">{{_('Finish set-up')}}</button>
   </form>
 </section>
 % end
