@@ -26,7 +26,7 @@ from bottle import HTTPError, HTTPResponse, request, response
 from appliance.errors import ApiError, ValidationError
 from web.api_client import ApiClient
 from web.i18n import (LANGUAGES, _, current, negotiate, ngettext, script_messages,
-                      translate_message, translate_word)
+                      flow_words, translate_message, translate_word)
 from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
                           check_new_password, check_username, csrf_ok, hash_password,
                           role_allows, verify_password)
@@ -92,7 +92,7 @@ def render(name: str, **values: Any) -> str:
     values.setdefault("title", "Callbox")
     t = current()
     values.update(_=t.gettext, ngettext=t.ngettext, t=t, lang=t.lang, languages=LANGUAGES,
-                  translate_word=translate_word)
+                  translate_word=translate_word, flow_words=flow_words)
     values["messages_json"] = script_messages(t)
     values.setdefault("error", None)
     values.setdefault("user", session if session and session.logged_in else None)

@@ -289,3 +289,19 @@ def translate_message(text: str, t: Translator | None = None) -> str:
         if key in table:
             return t.gettext(key, n=numbers[0])
     return text
+
+
+_SUMMARY = re.compile(r"^(press|queue|rings|voicemail box|ring group|prompt|language) (.+)$")
+_DAY = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun|closed)\b")
+
+
+def flow_words(text: str, t: Translator | None = None) -> str:
+    """The IVR tree's edge labels and node summaries ("press 1", "queue sales",
+    "mon 09:00-17:00") in the reader's language; names inside stay as they are."""
+    t = t or current()
+    match = _SUMMARY.match(text)
+    if match:
+        return t.gettext(match.group(1) + " {name}", name=match.group(2))
+    if _DAY.search(text):
+        return _DAY.sub(lambda m: t.gettext(m.group(1)), text)
+    return t.gettext(text) if text else text

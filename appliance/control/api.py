@@ -437,6 +437,25 @@ async def supervise(request: web.Request) -> web.Response:
     return web.json_response({"supervisor": body["supervisor"], "agent": body["agent"], "mode": body["mode"]})
 
 
+async def privacy_export(request: web.Request) -> web.Response:
+    core = _core(request)
+    number = request.query.get("number", "")
+    data = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: core.privacy.export(number, request.query.get("actor", "api")))
+    return web.Response(body=data, content_type="application/gzip",
+                        headers={"Content-Disposition": f'attachment; filename="callbox-{number}.tar.gz"'})
+
+
+async def privacy_erase(request: web.Request) -> web.Response:
+    core = _core(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("number"), str):
+        raise ValidationError("number: required")
+    counts = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: core.privacy.erase(body["number"], str(body.get("actor", "api"))))
+    return web.json_response(counts)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -496,6 +515,8 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
     r.add_post("/api/supervise", supervise)
+    r.add_get("/api/privacy/export", privacy_export)
+    r.add_post("/api/privacy/erase", privacy_erase)
     r.add_get("/api/phones", list_phones)
     r.add_post("/api/phones", bind_phone)
     r.add_get("/api/phones/log", phone_log)

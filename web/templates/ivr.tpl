@@ -3,7 +3,7 @@
 % if flows is None:
 <p class="notice">{{_('There are no call flows yet. The')}} <a href="/wizard">{{_('set-up wizard')}}</a> {{_('makes the first ones from a template.')}}</p>
 % else:
-<p class="help">Version {{flows.get('version')}}, language {{flows.get('language')}}. Each save sends the whole set to the core, which checks it before any call uses it.</p>
+<p class="help">{{_('Version {version}, language {language}.', version=flows.get('version'), language=flows.get('language'))}} {{_('Each save sends the whole set to the core, which checks it before any call uses it.')}}</p>
 % include('ivr_tree.tpl')
 <section class="card narrow" aria-labelledby="h-new-node">
   <h2 id="h-new-node">{{_('Add a node')}}</h2>

@@ -12,7 +12,7 @@
   % end
   <ul class="flow-routes">
   % for route, tree in routes:
-    <li><span class="route">{{_('Route')}} <strong>{{route.get('name') or '(unnamed)'}}</strong>: number called {{route.get('did') or 'any'}}, caller {{route.get('caller') or 'any'}}, priority {{route.get('priority', 10)}} →</span>
+    <li><span class="route">{{_('Route')}} <strong>{{route.get('name') or _('(unnamed)')}}</strong>: {{_('number called {did}, caller {caller}, priority {priority}', did=route.get('did') or _('any'), caller=route.get('caller') or _('any'), priority=route.get('priority', 10))}} →</span>
       % include('ivr_branch.tpl', node=tree)
     </li>
   % end

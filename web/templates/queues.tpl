@@ -30,7 +30,7 @@
     <tbody>
     % for a in agents:
     <tr id="agent-{{a['extension']}}"><td data-label="{{_('Ext.')}}">{{a['extension']}}</td><td data-label="{{_('Name')}}">{{a['name']}}</td>
-      <td data-label="{{_('Now')}}"><span class="badge {{a['says_class']}}">{{a['says']}}</span></td><td data-label="{{_('Queues')}}">{{a['queues']}}</td>
+      <td data-label="{{_('Now')}}"><span class="badge {{a['says_class']}}">{{translate_word(t, a['says'])}}</span></td><td data-label="{{_('Queues')}}">{{a['queues']}}</td>
       <td class="actions">
         % for action, label in actions.items():
         % if action == 'login' and a['status'] != 'LOGGED_OUT':
@@ -45,14 +45,14 @@
         <form method="post" action="/agents/{{a['extension']}}/{{action}}" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf}}">
           % if action == 'break':
-          <label for="r-{{a['extension']}}" class="sr-only">Reason for {{a['extension']}}</label>
+          <label for="r-{{a['extension']}}" class="sr-only">{{_('Reason for {extension}', extension=a['extension'])}}</label>
           <select id="r-{{a['extension']}}" name="reason">
             % for r in reasons:
-            <option>{{r}}</option>
+            <option value="{{r}}">{{_(r)}}</option>
             % end
           </select>
           % end
-          <button type="submit" aria-label="{{label}}: {{a['extension']}}">{{label}}</button>
+          <button type="submit" aria-label="{{_(label)}}: {{a['extension']}}">{{_(label)}}</button>
         </form>
         % end
       </td></tr>
@@ -105,20 +105,20 @@
     % bad = f.name in errors
     <div class="field{{' invalid' if bad else ''}}">
       % if f.kind == 'checkbox':
-      <div class="check"><input type="checkbox" id="{{fid}}" name="{{f.name}}" {{!'checked' if f.value else ''}}><label for="{{fid}}">{{f.label}}</label></div>
+      <div class="check"><input type="checkbox" id="{{fid}}" name="{{f.name}}" {{!'checked' if f.value else ''}}><label for="{{fid}}">{{_(f.label)}}</label></div>
       % else:
-      <label for="{{fid}}">{{f.label}}</label>
+      <label for="{{fid}}">{{_(f.label)}}</label>
       % if f.kind == 'select':
       <select id="{{fid}}" name="{{f.name}}">
         % for c in f.choices:
-        <option {{!'selected' if c == f.value else ''}}>{{c}}</option>
+        <option value="{{c}}" {{!'selected' if c == f.value else ''}}>{{_(c)}}</option>
         % end
       </select>
       % else:
       <input id="{{fid}}" name="{{f.name}}" type="{{f.kind}}" value="{{f.value}}" {{!'step="any" min="0"' if f.kind == 'number' else ''}} {{!'required' if f.required else ''}} aria-describedby="{{fid}}-help">
       % end
       % end
-      <p class="help" id="{{fid}}-help">{{f.help}}</p>
+      <p class="help" id="{{fid}}-help">{{_(f.help)}}</p>
       % if bad:
       <p class="field-error" role="alert">{{errors[f.name]}}</p>
       % end
