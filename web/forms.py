@@ -7,6 +7,7 @@ the parsing of what was submitted follow from it alone.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Mapping
@@ -38,14 +39,43 @@ class SettingField:
 
     @property
     def shown_value(self) -> str:
-        return "" if self.value is None else str(self.value)
+        if self.value is None:
+            return ""
+        if isinstance(self.value, (list, tuple)):
+            return ", ".join(str(v) for v in self.value)
+        if isinstance(self.value, dict):
+            return json.dumps(self.value, ensure_ascii=False, sort_keys=True)
+        return str(self.value)
+
+
+# What the settings page calls each group of the core's settings (translated on the page).
+GROUP_TITLES = {"box": "The business", "sip": "Phones and SIP", "security": "Security",
+                "smtp": "Email (SMTP server)", "provisioning": "Phone provisioning",
+                "recording": "Recording", "engine": "Call engine", "api": "Control API",
+                "voicemail": "Voicemail", "reports": "Reports", "panel": "Front panel",
+                "web": "Web page", "prompts": "Prompts", "privacy": "Privacy", "setup": "Set-up"}
+
+
+def group_title(group: str) -> str:
+    return GROUP_TITLES.get(group, group)
+
+
+def is_secret(declaration: Mapping[str, Any]) -> bool:
+    """A secret is never shown: declared so, or named like one (the core's smtp.password)."""
+    last = str(declaration.get("key", "")).rsplit(".", 1)[-1]
+    return bool(declaration.get("secret")) or str(declaration.get("type")) in ("secret", "password") \
+        or last in ("password", "secret", "token") or last.endswith(("_password", "_secret"))
 
 
 def field_kind(declaration: Mapping[str, Any]) -> str:
+    """The input for a setting: "list" is comma-separated text, "readonly" (a structure the
+    box keeps for itself, like the wizard's progress) is shown but not edited here."""
+    if is_secret(declaration):
+        return "password"
     if declaration.get("choices"):
         return "select"
-    return {"bool": "checkbox", "int": "number", "float": "number",
-            "secret": "password", "password": "password"}.get(str(declaration.get("type")), "text")
+    return {"bool": "checkbox", "int": "number", "float": "number", "list": "list",
+            "dict": "readonly"}.get(str(declaration.get("type")), "text")
 
 
 def build_fields(declarations: list[Mapping[str, Any]],
@@ -85,6 +115,8 @@ def parse_submission(declarations: list[Mapping[str, Any]], form: Mapping[str, s
             continue
         kind = str(d.get("type"))
         raw = form.get(FIELD_PREFIX + key)
+        if field_kind(d) == "readonly":
+            continue
         if kind == "bool" and not d.get("choices"):
             value: Any = raw is not None
         elif raw is None:
@@ -103,10 +135,12 @@ def parse_submission(declarations: list[Mapping[str, Any]], form: Mapping[str, s
                 submitted[key] = raw
                 errors[key] = "must be a number"
                 continue
+        elif kind == "list":
+            value = [part.strip() for part in raw.split(",") if part.strip()]
         else:
             value = raw
         submitted[key] = value
-        if kind in ("secret", "password") and value == "":
+        if field_kind(d) == "password" and value == "":
             continue  # an empty secret field means "keep the current one"
         if value != d.get("value"):
             changes[key] = value

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.peers.audio import tone_present
+from tests.peers.audio import duration_s, tone_present
 from tests.peers.phones import Phone
 
 pjsua2 = pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
@@ -189,3 +189,75 @@ def test_a_recorded_call_holds_both_parties_and_survives_a_killed_worker(box, ph
     path = box.data_dir / record["recording"]
     assert path.exists()
     assert tone_share(path, 1000) > 0.1 and tone_share(path, 400) > 0.1
+
+
+def test_hold_and_resume_through_the_box(box, phones, tmp_path):
+    anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    connect(box, anna, piotr, "1002")
+    anna.play_tone(1000)
+    anna.hold()
+    time.sleep(1.0)
+    piotr.record(tmp_path / "on-hold.wav")
+    time.sleep(1.5)
+    piotr.stop_record()
+    # On hold: Piotr hears the music, not Anna's tone.
+    assert not tone_present(tmp_path / "on-hold.wav", 1000, start_s=0.2)
+    assert duration_s(tmp_path / "on-hold.wav") > 1.0
+    anna.unhold()
+    time.sleep(1.0)
+    piotr.record(tmp_path / "resumed.wav")
+    time.sleep(1.5)
+    piotr.stop_record()
+    assert tone_present(tmp_path / "resumed.wav", 1000, start_s=0.2)
+
+
+def test_blind_transfer_through_the_box(box, phones, tmp_path):
+    anna, piotr, li = (registered_phone(box, phones, n) for n in ("1001", "1002", "1003"))
+    connect(box, anna, piotr, "1002")
+    piotr.transfer(f"sip:1003@127.0.0.1:{box.sip_port}")  # Piotr hands Anna on to Li
+    li.wait_for("incoming", timeout=15)
+    li.answer()
+    piotr.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    time.sleep(0.8)
+    anna.play_tone(1000)
+    li.play_tone(400)
+    li.record(tmp_path / "li.wav")
+    anna.record(tmp_path / "anna.wav")
+    time.sleep(1.5)
+    li.stop_record()
+    anna.stop_record()
+    assert tone_present(tmp_path / "li.wav", 1000, start_s=0.3)
+    assert tone_present(tmp_path / "anna.wav", 400, start_s=0.3)
+    anna.hangup()
+    li.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    record = call_records(box)[0]
+    assert record["transferred"] is True and record["answered_by"] == "1003"
+
+
+def test_attended_transfer_through_the_box(box, phones, tmp_path):
+    anna, piotr, li = (registered_phone(box, phones, n) for n in ("1001", "1002", "1003"))
+    piotr_desk2 = phones("piotr-second-device")  # Piotr's consultation call from his second device
+    piotr_desk2.register(f"sip:127.0.0.1:{box.sip_port}", "1002",
+                         box.api("GET", "/api/extensions/1002")[1]["secret"])
+    piotr_desk2.wait_for("reg_state", code=200, timeout=15)
+    connect(box, anna, piotr, "1002")
+    piotr.hold()
+    piotr_desk2.call(f"sip:1003@127.0.0.1:{box.sip_port}")
+    li.wait_for("incoming", timeout=15)
+    li.answer()
+    piotr_desk2.wait_for("call_state", state="CONFIRMED", timeout=15)
+    consult = next(c for c in box.api("GET", "/api/engine")[1]["calls"] if c["caller"] == "1002")
+    # REFER with Replaces: "connect Anna with the call I have with Li".
+    piotr.transfer(f"sip:1003@127.0.0.1:{box.sip_port}?Replaces={consult['call_id']}")
+    piotr.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    piotr_desk2.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    time.sleep(0.8)
+    anna.play_tone(1000)
+    li.play_tone(400)
+    li.record(tmp_path / "li.wav")
+    anna.record(tmp_path / "anna.wav")
+    time.sleep(1.5)
+    li.stop_record()
+    anna.stop_record()
+    assert tone_present(tmp_path / "li.wav", 1000, start_s=0.3)
+    assert tone_present(tmp_path / "anna.wav", 400, start_s=0.3)

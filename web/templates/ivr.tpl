@@ -15,7 +15,7 @@
     <label for="new-kind">{{_('Kind')}}</label>
     <select id="new-kind" name="kind">
       % for k in kinds:
-      <option value="{{k}}">{{k.replace('_', ' ')}}</option>
+      <option value="{{k}}">{{_(k.replace('_', ' '))}}</option>
       % end
     </select>
     <button type="submit">{{_('Add node')}}</button>

@@ -7,7 +7,7 @@
   % end
   % for group, fields in groups:
   <fieldset>
-    <legend>{{group}}</legend>
+    <legend>{{_(group_title(group))}}</legend>
     % for f in fields:
     <div class="field{{' invalid' if f.key in errors else ''}}">
       <input type="hidden" name="shown" value="{{f.key}}">
@@ -22,13 +22,23 @@
         <option value="{{c}}" {{!'selected' if str(c) == f.shown_value else ''}}>{{_(str(c))}}</option>
         % end
       </select>
+      % elif f.kind == 'readonly':
+      <span class="label" id="{{f.id}}">{{f.key}}</span>
+      <pre class="readonly" aria-labelledby="{{f.id}}" aria-describedby="{{described}}">{{f.shown_value or '–'}}</pre>
       % else:
       <label for="{{f.id}}">{{f.key}}</label>
-      <input id="{{f.id}}" name="{{f.name}}" type="{{f.kind}}" value="{{'' if f.kind == 'password' else f.shown_value}}" {{!'step="any"' if f.kind == 'number' else ''}} aria-describedby="{{described}}" {{!invalid}}>
+      <input id="{{f.id}}" name="{{f.name}}" type="{{'text' if f.kind == 'list' else f.kind}}" value="{{'' if f.kind == 'password' else f.shown_value}}" {{!'step="any"' if f.kind == 'number' else ''}} {{!'autocomplete="new-password"' if f.kind == 'password' else ''}} aria-describedby="{{described}}" {{!invalid}}>
       % end
-      <p class="help" id="{{f.id}}-help">{{f.help}} <span class="default">{{_('Default: {value}.', value=f.default)}}</span>{{(' ' + _('Takes effect after a restart.')) if f.restart else ''}}</p>
+      <p class="help" id="{{f.id}}-help">{{f.help}} % if f.kind == 'password':
+<span class="default">{{_('Leave empty to keep the current value.')}}</span>
+% elif f.kind == 'list':
+<span class="default">{{_('Separate several values with commas.')}} {{_('Default: {value}.', value=', '.join(str(v) for v in f.default or []) or '–')}}</span>
+% elif f.kind != 'readonly':
+<span class="default">{{_('Default: {value}.', value=_(str(f.default)) if isinstance(f.default, bool) else f.default)}}</span>
+% end
+{{(' ' + _('Takes effect after a restart.')) if f.restart else ''}}</p>
       % if f.key in errors:
-      <p class="field-error" id="{{f.id}}-error" role="alert">{{errors[f.key]}}</p>
+      <p class="field-error" id="{{f.id}}-error" role="alert">{{translate_message(errors[f.key])}}</p>
       % end
     </div>
     % end

@@ -6,9 +6,9 @@
   % done = reached == 'done' or (reached in names and names.index(name) < names.index(reached))
   <li class="{{'current' if name == step else ''}} {{'done' if done else ''}}">
     % if done or name == reached:
-    <a href="/wizard/{{name}}" {{!'aria-current="step"' if name == step else ''}}>{{label}}</a>
+    <a href="/wizard/{{name}}" {{!'aria-current="step"' if name == step else ''}}>{{_(label)}}</a>
     % else:
-    {{label}}
+    {{_(label)}}
     % end
   </li>
   % end
@@ -57,10 +57,10 @@
     % for day in days:
     % span = (hours.get(day) or [['09:00', '17:00']])[0]
     <tr class="{{'invalid' if day in errors else ''}}">
-      <th scope="row">{{day_names[day]}}</th>
-      <td><input type="checkbox" id="{{day}}-open" name="{{day}}-open" aria-label="Open on {{day_names[day]}}" {{!'checked' if day in hours else ''}}></td>
-      <td><input type="time" name="{{day}}-start" value="{{span[0]}}" aria-label="{{day_names[day]}} opens"></td>
-      <td><input type="time" name="{{day}}-end" value="{{span[1]}}" aria-label="{{day_names[day]}} closes">
+      <th scope="row">{{_(day_names[day])}}</th>
+      <td><input type="checkbox" id="{{day}}-open" name="{{day}}-open" aria-label="{{_('Open on {day}', day=_(day_names[day]))}}" {{!'checked' if day in hours else ''}}></td>
+      <td><input type="time" name="{{day}}-start" value="{{span[0]}}" aria-label="{{_('{day} opens', day=_(day_names[day]))}}"></td>
+      <td><input type="time" name="{{day}}-end" value="{{span[1]}}" aria-label="{{_('{day} closes', day=_(day_names[day]))}}">
         % if day in errors:
         <p class="field-error" role="alert">{{errors[day]}}</p>
         % end
@@ -80,12 +80,12 @@
   <p>{{_('Print a sheet for each phone: it holds the settings to type into the phone, its secret too. The secrets are shown on these sheets only.')}}</p>
   <ul class="staff-sheets">
     % for e in created:
-    <li>{{e['number']}} {{e.get('name', '')}} — <a href="/extensions/{{e['number']}}/sheet" target="_blank" rel="noopener">printable sheet for {{e['number']}}</a></li>
+    <li>{{e['number']}} {{e.get('name', '')}} — <a href="/extensions/{{e['number']}}/sheet" target="_blank" rel="noopener">{{_('printable sheet for {number}', number=e['number'])}}</a></li>
     % end
   </ul>
   % end
   % for k in kept:
-  <p class="help">{{k}} (kept as it is)</p>
+  <p class="help">{{_('{number} (kept as it is)', number=k)}}</p>
   % end
   % if not error:
   <p><a class="button" href="/wizard/flows">{{_('Continue')}}</a></p>
@@ -104,7 +104,7 @@
   % end
 </form>
 % if extensions:
-<p class="help">Extensions now: {{', '.join(e['number'] + ' ' + e.get('name', '') for e in extensions)}}.</p>
+<p class="help">{{_('Extensions now: {list}.', list=', '.join(e['number'] + ' ' + e.get('name', '') for e in extensions))}}</p>
 % end
 
 % elif step == 'flows':
@@ -112,7 +112,7 @@
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   <h2>{{_('Menu and queues')}}</h2>
   <p class="help">{{_('Callers hear a menu in opening hours: 1 for the first queue, 2 for the second, 0 for the operator. After hours: a closed greeting, then voicemail. You can change all of it later in the IVR editor.')}}</p>
-  % for key, label, help in (('queue', 'Queue for option 1', 'e.g. sales'), ('support', 'Queue for option 2 (optional)', 'e.g. support; leave empty for none')):
+  % for key, label, help in (('queue', _('Queue for option 1'), _('e.g. sales')), ('support', _('Queue for option 2 (optional)'), _('e.g. support; leave empty for none'))):
   <div class="field{{' invalid' if key in errors else ''}}">
     <label for="w-{{key}}">{{label}}</label>
     <input id="w-{{key}}" name="{{key}}" value="{{form[key]}}" aria-describedby="w-{{key}}-help">
@@ -166,7 +166,7 @@
   <p>{{_('Lines found:')}}</p>
   <ul class="lines">
     % for ln in lines:
-    <li><strong>{{ln.get('name')}}</strong>: {{ln.get('kind')}}{{', number ' + str(ln['number']) if ln.get('number') else ''}}{{' (simulated)' if ln.get('simulated') else ''}}</li>
+    <li><strong>{{ln.get('name')}}</strong>: {{_(str(ln.get('kind')))}}{{(', ' + _('number {number}', number=ln['number'])) if ln.get('number') else ''}}{{(' (' + _('simulated') + ')') if ln.get('simulated') else ''}}</li>
     % end
   </ul>
   % else:
@@ -178,7 +178,7 @@
   % else:
   <ul>
     % for w in workers:
-    <li>{{w.get('id')}}: {{'running' if w.get('alive') else 'down'}}, {{w.get('max_calls')}} calls</li>
+    <li>{{w.get('id')}}: {{_('running') if w.get('alive') else _('down')}}, {{ngettext('{n} call', '{n} calls', int(w.get('max_calls') or 0))}}</li>
     % end
   </ul>
   % end
@@ -189,7 +189,7 @@
 <section class="card">
   <h2>{{_('Test call')}}</h2>
   <ol>
-    <li>Take a phone that is registered ({{len(registered)}} registered now{{': ' + ', '.join(r['aor'] for r in registered) if registered else ''}}).</li>
+    <li>{{ngettext('Take a phone that is registered ({n} registered now{list}).', 'Take a phone that is registered ({n} registered now{list}).', len(registered), list=(': ' + ', '.join(r['aor'] for r in registered)) if registered else '')}}</li>
     <li>{{_('Dial the service number')}} <strong id="service-number">{{service_number}}</strong>{{_(": the call goes through the menu like a customer's would (outside the opening hours you hear the closed greeting).")}}</li>
     <li>{{_("Press 1 to reach the first queue; a logged-in agent's phone rings.")}}</li>
   </ol>
