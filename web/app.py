@@ -92,7 +92,8 @@ def render(name: str, **values: Any) -> str:
     values.setdefault("title", "Callbox")
     t = current()
     values.update(_=t.gettext, ngettext=t.ngettext, t=t, lang=t.lang, languages=LANGUAGES,
-                  translate_word=translate_word, flow_words=flow_words)
+                  translate_word=translate_word, flow_words=flow_words,
+                  translate_message=translate_message)
     values["messages_json"] = script_messages(t)
     values.setdefault("error", None)
     values.setdefault("user", session if session and session.logged_in else None)

@@ -199,7 +199,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def settings_form(api):
         declarations = _api(api.settings)
-        return render("settings.tpl", title=_("Settings"),
+        return render("settings.tpl", title=_("Settings"), group_title=forms.group_title,
                       groups=forms.grouped(forms.build_fields(declarations)), errors={})
 
     @app.post("/settings")
@@ -227,7 +227,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             notice(_("Nothing was changed."))
             raise see_other("/settings")
         response.status = 400
-        return render("settings.tpl", title=_("Settings"), errors=errors,
+        return render("settings.tpl", title=_("Settings"), group_title=forms.group_title, errors=errors,
                       groups=forms.grouped(forms.build_fields(declarations, submitted)),
                       error=_("Nothing was saved: fix the fields marked below."))
 

@@ -140,3 +140,26 @@ def test_class_of_service_keeps_an_internal_extension_off_the_trunks(box, phones
     phone.call(f"sip:112@127.0.0.1:{box.sip_port}")
     phone.wait_for("call_state", state="CONFIRMED", timeout=20)
     phone.hangup()
+
+
+def test_the_box_registers_to_its_sip_provider(box, sipp_procs, tmp_path):
+    from tests.integration.test_events import EventReader
+    port = provider(sipp_procs, tmp_path, "127.0.0.3", "provider_registrar.xml")
+    reader = EventReader(box, kinds="trunk")
+    try:
+        status, body = box.api("POST", "/api/trunks", {"name": "prov", "kind": "register", "host": "127.0.0.3",
+                                                       "port": port, "username": "boxuser",
+                                                       "secret": "Provider-secret-1", "register": True})
+        assert status == 201, body
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            event = reader.next("trunk", timeout=15)
+            if event.get("state") == "registered":
+                break
+        else:
+            raise AssertionError("no registered event")
+    finally:
+        reader.close()
+    trunk = box.api("GET", "/api/trunks")[1]["trunks"][0]
+    assert trunk["status"]["state"] == "registered"
+    assert sipp_procs[0].wait(timeout=15) == 0  # the provider checked the digest

@@ -29,7 +29,8 @@
       <label for="{{f.id}}">{{f.key}}</label>
       <input id="{{f.id}}" name="{{f.name}}" type="{{'text' if f.kind == 'list' else f.kind}}" value="{{'' if f.kind == 'password' else f.shown_value}}" {{!'step="any"' if f.kind == 'number' else ''}} {{!'autocomplete="new-password"' if f.kind == 'password' else ''}} aria-describedby="{{described}}" {{!invalid}}>
       % end
-      <p class="help" id="{{f.id}}-help">{{f.help}} % if f.kind == 'password':
+      <p class="help" id="{{f.id}}-help">{{f.help}}
+% if f.kind == 'password':
 <span class="default">{{_('Leave empty to keep the current value.')}}</span>
 % elif f.kind == 'list':
 <span class="default">{{_('Separate several values with commas.')}} {{_('Default: {value}.', value=', '.join(str(v) for v in f.default or []) or '–')}}</span>
