@@ -161,9 +161,9 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 "timezone": (request.forms.getunicode("timezone") or "").strip()}
         errors = {}
         if not form["name"]:
-            errors["name"] = "The business needs a name."
+            errors["name"] = _("The business needs a name.")
         if form["timezone"] not in zoneinfo.available_timezones():
-            errors["timezone"] = "Pick a time zone from the list, e.g. Europe/Warsaw."
+            errors["timezone"] = _("Pick a time zone from the list, e.g. Europe/Warsaw.")
         if not errors:
             try:
                 _api(api.update_settings, {"box.name": form["name"],
@@ -235,13 +235,14 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         queues = [q for q in (form["queue"], form["support"]) if q]
         errors: dict[str, str] = {}
         if not form["queue"]:
-            errors["queue"] = "The menu's option 1 needs a queue."
+            errors["queue"] = _("The menu's option 1 needs a queue.")
         if not form["box"]:
-            errors["box"] = "After hours, callers leave voicemail in this box."
+            errors["box"] = _("After hours, callers leave voicemail in this box.")
         if not SERVICE_RE.match(form["service"]):
-            errors["service"] = "Digits only (and * # +), e.g. 500."
+            errors["service"] = _("Digits only (and * # +), e.g. 500.")
         elif any(e["number"] == form["service"] for e in _api(api.extensions)):
-            errors["service"] = f"{form['service']} is an extension; pick a number that is not."
+            errors["service"] = _("{number} is an extension; pick a number that is not.",
+                                  number=form["service"])
         for name in queues:
             if errors:
                 break

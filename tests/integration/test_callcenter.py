@@ -250,3 +250,64 @@ def test_a_caller_who_declines_recording_is_not_recorded(core_factory, phones, t
     assert list((box.data_dir / "recordings").rglob("*.wav")) == []  # checked on disk
     accepted = one_call(decline=False)
     assert (box.data_dir / accepted["recording"]).exists()
+
+
+def test_waiting_callers_hear_their_position_and_overflow_to_voicemail(core_factory, phones, tmp_path):
+    from tests.peers.audio import tone_share
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2})
+    en = box.data_dir / "prompts" / "en"
+    en.mkdir(parents=True, exist_ok=True)
+    write_sine(en / "menu.wav", 600, 0.5)
+    write_sine(en / "you-are-caller-number.wav", 900, 0.6)  # stands in for the spoken sentence
+    customer = registered_phone(box, phones, "1001")
+    box.add_extension("1005")  # the team's voicemail box owner
+    box.add_extension("1010")
+    box.api("POST", "/api/queues", {"name": "sales", "announce_position_every_s": 2, "max_wait_s": 5,
+                                    "overflow_to": "voicemail:1005", "join_empty": "never",
+                                    "leave_when_empty": "never"})
+    box.api("PUT", "/api/flows", FLOWS)
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+    time.sleep(0.8)
+    customer.dtmf("1")
+    customer.record(tmp_path / "waiting.wav")
+    time.sleep(4.0)
+    customer.stop_record()
+    assert tone_share(tmp_path / "waiting.wav", 900, start_s=0.2) > 0.05  # "you are caller number ..."
+    time.sleep(3.0)       # past max wait: the box takes a message instead
+    customer.play_tone(700)
+    time.sleep(2.5)
+    customer.hangup()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        messages = box.api("GET", "/api/voicemail/1005")[1].get("messages", [])
+        if messages:
+            break
+        time.sleep(0.3)
+    assert messages and messages[0]["caller"] == "1001"
+    record = call_records(box)[0]
+    assert record["outcome"] in ("TIMEOUT", "VOICEMAIL")
+    kinds = [e["event"] for e in box.api("GET", "/api/queue-log")[1]["events"]]
+    assert "TIMEOUT" in kinds
+
+
+def test_out_of_hours_callers_hear_the_closed_greeting(box, phones, tmp_path):
+    en = box.data_dir / "prompts" / "en"
+    en.mkdir(parents=True, exist_ok=True)
+    write_sine(en / "closed.wav", 350, 2.0)
+    flows = {"schema": 1, "version": 1, "language": "en",
+             "routes": [{"name": "service", "did": "500", "destination": "hours"}],
+             "nodes": {"hours": {"kind": "time_condition", "timezone": "UTC", "week": {},  # never open
+                                 "open": "bye", "closed": "closed"},
+                       "closed": {"kind": "play", "prompt": "closed", "next": "bye"},
+                       "bye": {"kind": "hangup"}}}
+    assert box.api("PUT", "/api/flows", flows)[0] == 200
+    customer = registered_phone(box, phones, "1001")
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+    customer.record(tmp_path / "closed.wav")
+    time.sleep(1.2)
+    customer.stop_record()
+    assert tone_present(tmp_path / "closed.wav", 350, start_s=0.2)
+    customer.wait_for("call_state", state="DISCONNECTED", timeout=10)  # and the box hangs up after it
+    assert call_records(box)[0]["flow"] == ["hours", "closed", "bye"]

@@ -34,7 +34,7 @@
     % end
     <p class="help" id="{{fid}}-help">{{_(f.help)}}</p>
     % if bad:
-    <p class="field-error" id="{{fid}}-error" role="alert">{{errors[f.name]}}</p>
+    <p class="field-error" id="{{fid}}-error" role="alert">{{translate_message(errors[f.name])}}</p>
     % end
   </div>
   % end

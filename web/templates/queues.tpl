@@ -120,7 +120,7 @@
       % end
       <p class="help" id="{{fid}}-help">{{_(f.help)}}</p>
       % if bad:
-      <p class="field-error" role="alert">{{errors[f.name]}}</p>
+      <p class="field-error" role="alert">{{translate_message(errors[f.name])}}</p>
       % end
     </div>
     % end

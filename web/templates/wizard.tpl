@@ -27,7 +27,7 @@
     <input id="w-name" name="name" value="{{form['name']}}" required aria-describedby="w-name-help">
     <p class="help" id="w-name-help">{{_('Shown on the wallboard and said in prompts.')}}</p>
     % if 'name' in errors:
-    <p class="field-error" role="alert">{{errors['name']}}</p>
+    <p class="field-error" role="alert">{{translate_message(errors['name'])}}</p>
     % end
   </div>
   <div class="field{{' invalid' if 'timezone' in errors else ''}}">
@@ -40,7 +40,7 @@
     </select>
     <p class="help" id="w-tz-help">{{_('Opening hours and reports follow it.')}}</p>
     % if 'timezone' in errors:
-    <p class="field-error" role="alert">{{errors['timezone']}}</p>
+    <p class="field-error" role="alert">{{translate_message(errors['timezone'])}}</p>
     % end
   </div>
   <button type="submit">{{_('Save and continue')}}</button> <a href="/">{{_('Finish later')}}</a>
@@ -62,7 +62,7 @@
       <td><input type="time" name="{{day}}-start" value="{{span[0]}}" aria-label="{{_('{day} opens', day=_(day_names[day]))}}"></td>
       <td><input type="time" name="{{day}}-end" value="{{span[1]}}" aria-label="{{_('{day} closes', day=_(day_names[day]))}}">
         % if day in errors:
-        <p class="field-error" role="alert">{{errors[day]}}</p>
+        <p class="field-error" role="alert">{{translate_message(errors[day])}}</p>
         % end
       </td>
     </tr>
@@ -118,7 +118,7 @@
     <input id="w-{{key}}" name="{{key}}" value="{{form[key]}}" aria-describedby="w-{{key}}-help">
     <p class="help" id="w-{{key}}-help">{{help}}</p>
     % if key in errors:
-    <p class="field-error" role="alert">{{errors[key]}}</p>
+    <p class="field-error" role="alert">{{translate_message(errors[key])}}</p>
     % end
   </div>
   % end
@@ -127,7 +127,7 @@
     <input id="w-service" name="service" value="{{form['service']}}" inputmode="tel" aria-describedby="w-service-help">
     <p class="help" id="w-service-help">{{_('What staff dial on a desk phone to reach the menu, as a customer would; not an extension number. Calls from outside lines reach the menu whatever number they called.')}}</p>
     % if 'service' in errors:
-    <p class="field-error" role="alert">{{errors['service']}}</p>
+    <p class="field-error" role="alert">{{translate_message(errors['service'])}}</p>
     % end
   </div>
   <label for="w-operator">{{_('Operator for option 0')}}</label>
@@ -141,7 +141,7 @@
     <label for="w-box">{{_('Voicemail box after hours')}}</label>
     <input id="w-box" name="box" value="{{form['box']}}">
     % if 'box' in errors:
-    <p class="field-error" role="alert">{{errors['box']}}</p>
+    <p class="field-error" role="alert">{{translate_message(errors['box'])}}</p>
     % end
   </div>
   <fieldset><legend>{{_('Agents of these queues')}}</legend>
@@ -152,7 +152,7 @@
     <p class="help">{{_('No staff yet:')}} <a href="/wizard/staff">{{_('add them first')}}</a>.</p>
     % end
     % if 'agents' in errors:
-    <p class="field-error" role="alert">{{errors['agents']}}</p>
+    <p class="field-error" role="alert">{{translate_message(errors['agents'])}}</p>
     % end
   </fieldset>
   <button type="submit">{{_('Set up menu and queues')}}</button>
