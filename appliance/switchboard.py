@@ -104,8 +104,9 @@ class Switchboard:
 
     async def _start_worker(self, wid: str) -> None:
         log_file = str(self.core.data_dir / "run" / f"engine-{wid}.log")
+        public = self.core.settings["sip.external_address"]
         w = self.workers.get(wid) or Worker(wid, WorkerProcess(wid, bind=self.bind, log_file=log_file))
-        w.process = WorkerProcess(wid, bind=self.bind, log_file=log_file)
+        w.process = WorkerProcess(wid, bind=self.bind, log_file=log_file, public_address=public)
         self.workers[wid] = w
         try:
             w.client = await w.process.start()

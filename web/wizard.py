@@ -18,7 +18,7 @@ from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, FlowRejected, ValidationError
 from appliance.logic.flows.template import default_flows
-from web.i18n import _, ngettext
+from web.i18n import _, ngettext, translate_message
 from web.app import WebState, notice, render, require, see_other
 from web.center_views import (DAY_NAMES, DAYS, DEFAULT_HOURS, STEP_NAMES, WIZARD_STEPS,
                               next_step, parse_hours, parse_staff, problems_by_node)
@@ -173,7 +173,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if errors:
             response.status = 400
             return show(api, "business", form=form, errors=errors,
-                        error=errors.get("") or _("Nothing was saved: fix the fields marked below."))
+                        error=translate_message(errors.get("", "")) or _("Nothing was saved: fix the fields marked below."))
         state.audit(user.username, "wizard_business", f"{form['name']}, {form['timezone']}")
         advance(api, "business")
 
@@ -187,7 +187,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             shown = {d: [[form.get(f"{d}-start") or "", form.get(f"{d}-end") or ""]]
                      for d in DAYS if form.get(f"{d}-open") is not None}
             return show(api, "hours", hours=shown, errors=errors,
-                        error=errors.get("") or _("Nothing was saved: fix the days marked below."))
+                        error=translate_message(errors.get("", "")) or _("Nothing was saved: fix the days marked below."))
         save(api, {"hours": hours})
         state.audit(user.username, "wizard_hours",
                     ", ".join(f"{d} {h[0][0]}-{h[0][1]}" for d, h in hours.items()))
@@ -278,7 +278,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if errors:
             response.status = 400
             return show(api, "flows", form=form, errors=errors,
-                        error=errors.get("") or _("Nothing was saved: fix the fields marked below."))
+                        error=translate_message(errors.get("", "")) or _("Nothing was saved: fix the fields marked below."))
         save(api, {"service_number": form["service"]})
         state.audit(user.username, "wizard_flows",
                     f"queues {', '.join(queues)}; agents {', '.join(agents) or '-'}; "

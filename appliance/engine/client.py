@@ -130,13 +130,14 @@ class WorkerProcess:
 
     def __init__(self, worker_id: str = "w0", bind: str = "127.0.0.1", sip_port: int = 0,
                  python: str = sys.executable, log_file: str | None = None,
-                 log_level: int = 1, socket_dir: str | None = None):
+                 log_level: int = 1, socket_dir: str | None = None, public_address: str = ""):
         self.worker_id = worker_id
         self.bind = bind
         self.sip_port = sip_port
         self.python = python
         self.log_file = log_file
         self.log_level = log_level
+        self.public_address = public_address
         self._socket_dir = socket_dir
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.socket_path = ""
@@ -165,6 +166,8 @@ class WorkerProcess:
                 self.worker_id, "--log-level", str(self.log_level)]
         if self.log_file:
             args += ["--log-file", self.log_file]
+        if self.public_address:
+            args += ["--public-address", self.public_address]
         self.process = await asyncio.create_subprocess_exec(*args)
         exited = asyncio.ensure_future(self.process.wait())
         try:

@@ -272,6 +272,9 @@ class Worker:
             acfg = pj.AccountConfig()
             acfg.idUri = f"sip:{auth['username']}@{auth.get('domain') or self.bind}"
             acfg.mediaConfig.transportConfig.boundAddress = self.bind
+            if getattr(self, "public_address", ""):
+                # Behind the office router's NAT: the provider must send its audio to the public address.
+                acfg.mediaConfig.transportConfig.publicAddress = self.public_address
             # A provider answering with several codecs must not get a re-INVITE to pick one:
             # many do not expect it, and the first codec is fine.
             acfg.mediaConfig.lockCodecEnabled = False
@@ -586,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control", required=True, help="the core's Unix socket path")
     parser.add_argument("--sip-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--bind", default="127.0.0.1")
+    parser.add_argument("--public-address", default="",
+                        help="the office router's public IP: put in SDP and Contact towards SIP providers")
     parser.add_argument("--id", default="w0")
     parser.add_argument("--log-file", default=None, help="pjsua2's own log")
     parser.add_argument("--log-level", type=int, default=1, help="pjsua2 log level 0-6")
@@ -596,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     control.connect(args.control)
     gc.disable()
     worker = Worker(args.id, control, args.bind, args.sip_port, args.log_file, args.log_level)
+    worker.public_address = args.public_address
 
     def stop(signum, frame):  # runs on the main thread between libHandleEvents calls
         worker.stopping = True

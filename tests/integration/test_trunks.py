@@ -163,3 +163,15 @@ def test_the_box_registers_to_its_sip_provider(box, sipp_procs, tmp_path):
     trunk = box.api("GET", "/api/trunks")[1]["trunks"][0]
     assert trunk["status"]["state"] == "registered"
     assert sipp_procs[0].wait(timeout=15) == 0  # the provider checked the digest
+
+
+def test_behind_nat_the_provider_is_given_the_public_address(core_factory, phones, sipp_procs, tmp_path):
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2, "sip.external_address": "127.0.0.9"})
+    port = provider(sipp_procs, tmp_path, "127.0.0.3", "provider_nat_check.xml")
+    _outbound_setup(box, [{"name": "prov", "kind": "peer", "host": "127.0.0.3", "port": port,
+                           "username": "boxuser", "secret": "Provider-secret-1"}], ["prov"])
+    phone = registered_phone(box, phones, "1001")
+    phone.call(f"sip:0221234567@127.0.0.1:{box.sip_port}")
+    phone.wait_for("call_state", state="CONFIRMED", timeout=20)  # the SDP named the public address
+    phone.hangup()
+    assert sipp_procs[0].wait(timeout=30) == 0, sipp_procs[0].stdout.read()[-2000:]
