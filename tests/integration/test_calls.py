@@ -261,3 +261,20 @@ def test_attended_transfer_through_the_box(box, phones, tmp_path):
     anna.stop_record()
     assert tone_present(tmp_path / "li.wav", 1000, start_s=0.3)
     assert tone_present(tmp_path / "anna.wav", 400, start_s=0.3)
+
+
+def test_an_extension_with_two_phones_rings_both_and_the_first_to_answer_wins(box, phones):
+    anna = registered_phone(box, phones, "1001")
+    desk = registered_phone(box, phones, "1002")
+    soft = phones("piotr-softphone")
+    soft.register(f"sip:127.0.0.1:{box.sip_port}", "1002", box.api("GET", "/api/extensions/1002")[1]["secret"])
+    soft.wait_for("reg_state", code=200, timeout=15)
+    assert len([r for r in box.registrations() if r["aor"] == "1002"]) == 2
+    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+    desk.wait_for("incoming", timeout=15)
+    soft.wait_for("incoming", timeout=15)
+    soft.answer()
+    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+    desk.wait_for("call_state", state="DISCONNECTED", timeout=15)  # the other phone stops ringing
+    anna.hangup()
+    soft.wait_for("call_state", state="DISCONNECTED", timeout=10)
