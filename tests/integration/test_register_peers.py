@@ -1,4 +1,4 @@
-"""Real softphones register to the box: baresip and a pjsua2 account."""
+"""Real softphones register to the box: baresip, linphone-daemon and a pjsua2 account."""
 
 from __future__ import annotations
 
@@ -83,3 +83,29 @@ def test_pjsua2_account_registers(core_factory, tmp_path, right, algorithms):
                           str(free_port())], capture_output=True, text=True, timeout=60)
     codes = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("REGSTATE")]
     assert codes == (["200"] if right else ["403"]), out.stdout + out.stderr[-3000:]
+
+
+@pytest.mark.skipif(__import__("shutil").which("linphone-daemon") is None, reason="linphone-daemon is not installed")
+def test_linphone_daemon_registers(core, tmp_path):
+    import os
+    ext = core.add_extension("1001")
+    port = free_port()
+    rc = tmp_path / "linphonerc"  # written fresh: the daemon writes back into its config
+    rc.write_text(f"[sip]\nsip_port={port}\nsip_tcp_port=0\nsip_tls_port=0\n")
+    home = tmp_path / "home"
+    (home / ".local" / "share" / "linphone").mkdir(parents=True)  # it starts no SIP stack without its database
+    proc = subprocess.Popen(["linphone-daemon", "--config", str(rc), "--disable-stats-events"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+                            cwd=tmp_path, env=os.environ | {"HOME": str(home)})
+    try:
+        proc.stdin.write(f"register sip:1001@127.0.0.1:{core.sip_port} sip:127.0.0.1:{core.sip_port} "
+                         f"{ext['secret']}\n")
+        proc.stdin.flush()
+        regs = core.wait_registered("1001", timeout=20)
+        assert "linphone" in regs[0]["user_agent"].lower()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
