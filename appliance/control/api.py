@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import hmac
 import io
 import json
@@ -456,6 +457,26 @@ async def privacy_erase(request: web.Request) -> web.Response:
     return web.json_response(counts)
 
 
+async def business_report(request: web.Request) -> web.Response:
+    """POST /api/business/sla|cost?format=json|csv|html: contract figures from the box's own month."""
+    from appliance.logic import business as biz
+    core = _core(request)
+    kind = request.match_info["kind"]
+    if kind not in ("sla", "cost"):
+        raise NotFound("no such report; there are sla and cost")
+    body = await _body(request)
+    fmt = request.query.get("format", "json")
+    report, language = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: getattr(core.business, kind)(body))
+    if fmt == "csv":
+        text = biz.to_csv(report) if kind == "sla" else biz.cost_to_csv(report)
+        return web.Response(text=text, content_type="text/csv")
+    if fmt == "html":
+        text = biz.to_html(report, language) if kind == "sla" else biz.cost_to_html(report, language)
+        return web.Response(text=text, content_type="text/html")
+    return web.json_response(json.loads(json.dumps(dataclasses.asdict(report), default=str)))
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: <kind>` lines with JSON data; resumable with Last-Event-ID."""
     core = _core(request)
@@ -515,6 +536,7 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/cdr.csv", cdr_csv)
     r.add_get("/api/engine", engine_status)
     r.add_post("/api/supervise", supervise)
+    r.add_post("/api/business/{kind}", business_report)
     r.add_get("/api/privacy/export", privacy_export)
     r.add_post("/api/privacy/erase", privacy_erase)
     r.add_get("/api/phones", list_phones)
