@@ -494,7 +494,7 @@ class Core:
             if time.monotonic() - last_snapshot >= REGISTRATION_SNAPSHOT_S:
                 last_snapshot = time.monotonic()
                 self._bindings_changed()
-                await asyncio.get_running_loop().run_in_executor(None, self.recordings.expire)
+                await asyncio.get_running_loop().run_in_executor(None, self._daily)
             self.heartbeat = time.monotonic()
             expired = self.registrar.expire()
             for b in expired:
@@ -549,6 +549,13 @@ class Core:
             if self.panel is not None:
                 self.panel.close()
             await self.stop()
+
+    def _daily(self) -> None:
+        """Retention, at most once a day (checked every minute)."""
+        today = time.strftime("%Y-%m-%d")
+        if getattr(self, "_retention_day", None) != today:
+            self._retention_day = today
+            self.privacy.apply_retention()
 
     def is_healthy(self) -> bool:
         """False when the loop stopped making progress: systemd's watchdog then restarts us."""

@@ -49,6 +49,29 @@ class Privacy:
                     out.append((box.number, msg))
         return out
 
+    def apply_retention(self, now: float | None = None) -> dict[str, int]:
+        """Delete what is older than its kind's retention (run daily by the core)."""
+        from datetime import datetime, timedelta, timezone
+        days = self.core.settings["privacy.retention_days"]
+        now_dt = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
+        done: dict[str, int] = {}
+        for kind, log in (("call_records", self.core.call_records), ("queue_log", self.core.queue_log)):
+            if days.get(kind):
+                done[kind] = log.delete_where(lambda rec: True, None, now_dt - timedelta(days=days[kind]))
+        if days.get("voicemail"):
+            cutoff = now_dt.timestamp() - days["voicemail"] * 86400
+            gone = 0
+            for box in self.core.voicemail.boxes():
+                for msg in self.core.voicemail.messages(box.number):
+                    if msg.received < cutoff:
+                        self.core.voicemail.delete(box.number, msg.id)
+                        gone += 1
+            done["voicemail"] = gone
+        done["recordings"] = self.core.recordings.expire(now)
+        if any(done.values()):
+            self.core.audit("box", "retention", done)
+        return done
+
     def export(self, number: str, actor: str = "api") -> bytes:
         records = self._records(number)
         lines = self._queue_lines(number)

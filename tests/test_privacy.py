@@ -66,3 +66,20 @@ def test_a_typo_erases_nothing(core):
     with pytest.raises(ValidationError):
         core.privacy.erase("not a number")
     assert len(core.call_records.query(None, None, limit=None)) == 1
+
+
+def test_retention_deletes_what_is_older_than_its_kind_allows(core, tmp_path):
+    import time as _time
+    old = datetime(2024, 1, 5, tzinfo=timezone.utc)
+    new = datetime.now(timezone.utc)
+    for cid, when in (("old", old), ("new", new)):
+        core.call_records.append({"call_id": cid, "start": when.isoformat(), "caller": "1"})
+        core.queue_log.append({"time": when.isoformat(), "event": "ENTERED", "call_id": cid})
+    core.voicemail_box("1001")
+    message = core.voicemail.deposit("1001", write_sine(tmp_path / "m.wav", 800, 1.5), "601234567",
+                                     received=_time.time() - 90 * 86400)
+    done = core.privacy.apply_retention()
+    assert done["call_records"] == 1 and done["queue_log"] == 1 and done["voicemail"] == 1
+    assert [r["call_id"] for r in core.call_records.query(None, None, limit=None)] == ["new"]
+    assert core.voicemail.messages("1001") == [] and message.id
+    assert core.audit_log(1)[0]["action"] == "retention"

@@ -96,7 +96,7 @@
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   <h2>{{_('Staff extensions')}}</h2>
   <label for="w-staff">{{_('One person per line: extension number and name')}}</label>
-  <textarea id="w-staff" name="staff" rows="8" aria-describedby="w-staff-help" placeholder="{{_('1001 Anna&#10;1002 Piotr')}}">{{text}}</textarea>
+  <textarea id="w-staff" name="staff" rows="8" aria-describedby="w-staff-help" placeholder="{{!_('1001 Anna&#10;1002 Piotr')}}">{{text}}</textarea>
   <p class="help" id="w-staff-help">{{_('Numbers of 2-8 digits, not starting with 0. Each gets a phone secret made for it. Staff who take queue calls log in with their extension number as username (add them on the Users page with the role agent).')}}</p>
   <button type="submit">{{_('Add these phones')}}</button>
   % if extensions:
