@@ -22,6 +22,8 @@ for pair in "${pairs[@]}"; do
 done
 # Packages without a command of their own: asked of dpkg.
 nocmd_pkgs=(libsox-fmt-mp3)
+# The browser tests screenshot Chinese pages: Chromium needs a CJK font for them.
+[ "$want" = "test" ] && nocmd_pkgs+=(fonts-wqy-microhei)
 for pkg in "${nocmd_pkgs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done

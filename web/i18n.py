@@ -241,7 +241,7 @@ def translate_word(t: Translator, word: str) -> str:
         return word
     match = _BREAK.match(word)
     if match:
-        return t.gettext("on break ({reason})", reason=match.group(1))
+        return t.gettext("on break ({reason})", reason=t.gettext(match.group(1)))
     match = _CODE.match(word)
     if match:
         return t.gettext("flashing code {n}", n=match.group(1))

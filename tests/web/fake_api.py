@@ -503,7 +503,7 @@ class FakeControlApi:
             d = decls.get(key)
             if d is None:
                 return 400, {"error": f"{key}: no such setting"}
-            kind = {"int": int, "bool": bool, "str": str, "dict": dict}[d["type"]]
+            kind = {"int": int, "bool": bool, "str": str, "dict": dict, "list": list}[d["type"]]
             if type(value) is not kind:
                 return 400, {"error": f"{key}: must be of type {d['type']}"}
             if "min" in d and not d["min"] <= value <= d["max"]:

@@ -45,9 +45,9 @@ class WsgiClient:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None,
-                headers: dict | None = None) -> Reply:
+                headers: dict | None = None, raw: tuple[bytes, str] | None = None) -> Reply:
         url = urlsplit(path)
-        body = urlencode(form or {}, doseq=True).encode()
+        body = raw[0] if raw else urlencode(form or {}, doseq=True).encode()
         environ = {
             "REQUEST_METHOD": method, "PATH_INFO": url.path, "QUERY_STRING": url.query,
             "SERVER_NAME": "callbox.test", "SERVER_PORT": "8443", "HTTP_HOST": "callbox.test:8443",
@@ -56,7 +56,8 @@ class WsgiClient:
             "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0), "wsgi.multithread": True,
             "wsgi.multiprocess": False, "wsgi.run_once": False,
             "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": "application/x-www-form-urlencoded" if form is not None else "",
+            "CONTENT_TYPE": raw[1] if raw else
+            "application/x-www-form-urlencoded" if form is not None else "",
         }
         if self.cookies:
             environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -96,3 +97,18 @@ class WsgiClient:
         """GET page, take its CSRF token, POST form to action, like a person filling it in."""
         token = self.get(page).csrf()
         return self.post(action, {**form, "csrf_token": token})
+
+    def post_multipart(self, path: str, fields: dict[str, str],
+                       files: dict[str, tuple[str, bytes]]) -> Reply:
+        """POST a multipart/form-data form, as a browser sends a file upload."""
+        boundary = "----callboxtest" + "7" * 16
+        parts = []
+        for name, value in fields.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                         f"{value}\r\n".encode())
+        for name, (filename, data) in files.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                         f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                         + data + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, raw=(body, f"multipart/form-data; boundary={boundary}"))

@@ -17,7 +17,7 @@
 % if not prompts:
 <p>{{_("No prompt yet.")}}</p>
 % else:
-<div class="table-wrap">
+<div class="scroll">
 <table>
   <caption>{{_("Prompts")}}</caption>
   <thead><tr><th scope="col">{{_("Name")}}</th><th scope="col">{{_("Language")}}</th><th scope="col">{{_("Length")}}</th><th scope="col">{{_("Made from")}}</th></tr></thead>

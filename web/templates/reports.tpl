@@ -1,8 +1,8 @@
 % rebase('base.tpl')
 <h1>{{_("Reports")}}</h1>
-<form method="get" action="/reports" class="filter card">
-  <div><label for="r-from">{{_("From")}}</label><input id="r-from" name="from" type="date" value="{{form.get('from', '')}}"></div>
-  <div><label for="r-to">{{_("To")}}</label><input id="r-to" name="to" type="date" value="{{form.get('to', '')}}"></div>
+<form method="get" action="/reports" class="filters" role="search" aria-label="{{_("Reports")}}">
+  <div><label for="r-from">{{_("From day")}}</label><input id="r-from" name="from" type="date" value="{{form.get('from', '')}}"></div>
+  <div><label for="r-to">{{_("To day")}}</label><input id="r-to" name="to" type="date" value="{{form.get('to', '')}}"></div>
   <div><label for="r-interval">{{_("Interval")}}</label>
     <select id="r-interval" name="interval">
       % for value, text in (('15min', _('15 minutes')), ('hour', _('Hour')), ('day', _('Day')), ('month', _('Month'))):
@@ -42,7 +42,7 @@
 <section aria-labelledby="queues-title">
 <h2 id="queues-title">{{_("Queues")}}</h2>
 <p><a href="/reports/queues.csv?{{csv_query}}">{{_("Download as CSV")}}</a></p>
-<div class="table-wrap">
+<div class="scroll">
 <table>
   <caption>{{_("Queue figures per interval")}}</caption>
   <thead><tr><th scope="col">{{_("Interval")}}</th><th scope="col">{{_("Queue")}}</th><th scope="col">{{_("Offered")}}</th><th scope="col">{{_("Answered")}}</th><th scope="col">{{_("Abandoned")}}</th><th scope="col">{{_("Service level")}}</th><th scope="col">{{_("Average wait")}}</th><th scope="col">{{_("Average handling")}}</th></tr></thead>
@@ -82,7 +82,7 @@
 % if not found['agents'].get('rows'):
 <p>{{_("No agent was logged in during this span.")}}</p>
 % else:
-<div class="table-wrap">
+<div class="scroll">
 <table>
   <caption>{{_("Agent figures")}}</caption>
   <thead><tr><th scope="col">{{_("Agent")}}</th><th scope="col">{{_("Calls")}}</th><th scope="col">{{_("Talk time")}}</th><th scope="col">{{_("Logged in")}}</th><th scope="col">{{_("On break")}}</th><th scope="col">{{_("Occupancy")}}</th></tr></thead>
@@ -101,7 +101,7 @@
 <h2 id="staffing-title">{{_("Staffing advice")}}</h2>
 <p>{{_("Agents needed each hour to answer {sl} of calls within {s} seconds, from the calls of {days}.", sl=t.percent(wanted.target_sl, 0), s=t.number(wanted.target_s), days=ngettext('{n} day', '{n} days', found['staffing'].get('days', 0)))}}</p>
 <p><a href="/reports/staffing.csv?{{csv_query}}">{{_("Download as CSV")}}</a></p>
-<div class="table-wrap">
+<div class="scroll">
 <table class="staffing">
   <caption>{{_("Agents needed per hour of the week")}}</caption>
   <thead><tr><th scope="col">{{_("Day")}}</th>

@@ -17,10 +17,10 @@
 % if not trunks:
 <p>{{_("No trunk yet.")}}</p>
 % else:
-<div class="table-wrap">
+<div class="scroll">
 <table>
   <caption>{{_("SIP trunks")}}</caption>
-  <thead><tr><th scope="col">{{_("Name")}}</th><th scope="col">{{_("Kind")}}</th><th scope="col">{{_("Host")}}</th><th scope="col">{{_("Status")}}</th><th scope="col">{{_("Numbers")}}</th><th scope="col"><span class="visually-hidden">{{_("Actions")}}</span></th></tr></thead>
+  <thead><tr><th scope="col">{{_("Name")}}</th><th scope="col">{{_("Kind")}}</th><th scope="col">{{_("Host")}}</th><th scope="col">{{_("Status")}}</th><th scope="col">{{_("Numbers")}}</th><th scope="col"><span class="sr-only">{{_("Actions")}}</span></th></tr></thead>
   <tbody>
   % for tr in trunks:
   <tr><td>{{tr['name']}}</td><td>{{_(tr.get('kind', ''))}}</td><td>{{tr.get('host', '')}}:{{tr.get('port', '')}}</td>
@@ -66,7 +66,7 @@
 % if not lines:
 <p>{{_("No modem line yet.")}}</p>
 % else:
-<div class="table-wrap">
+<div class="scroll">
 <table>
   <caption>{{_("Phone lines")}}</caption>
   <thead><tr><th scope="col">{{_("Name")}}</th><th scope="col">{{_("Kind")}}</th><th scope="col">{{_("Number")}}</th><th scope="col">{{_("State")}}</th><th scope="col">{{_("Signal")}}</th><th scope="col">{{_("Operator")}}</th><th scope="col">{{_("SIM card")}}</th><th scope="col">{{_("Last error")}}</th></tr></thead>
@@ -116,7 +116,7 @@
   % inbound = list(routes.get('inbound') or []) + [{}]
   <input type="hidden" name="out-count" value="{{len(outbound)}}">
   <input type="hidden" name="in-count" value="{{len(inbound)}}">
-  <div class="table-wrap">
+  <div class="scroll">
   <table>
     <caption>{{_("Outbound routes: the first route whose pattern matches the dialled number is used.")}}</caption>
     <thead><tr><th scope="col">{{_("Name")}}</th><th scope="col">{{_("Patterns")}}</th><th scope="col">{{_("Trunks, in failover order")}}</th><th scope="col">{{_("Strip digits")}}</th><th scope="col">{{_("Prefix")}}</th><th scope="col">{{_("Remove")}}</th></tr></thead>
@@ -133,7 +133,7 @@
   </table>
   </div>
   <p class="help">{{_("Patterns use X for any digit, N for 2–9, Z for 1–9 and a dot for the rest, e.g. 0XXXXXXXXX. Separate several with spaces.")}}</p>
-  <div class="table-wrap">
+  <div class="scroll">
   <table>
     <caption>{{_("Inbound routes: where a call to one of the box's numbers goes.")}}</caption>
     <thead><tr><th scope="col">{{_("Called number")}}</th><th scope="col">{{_("Caller (optional)")}}</th><th scope="col">{{_("Destination")}}</th><th scope="col">{{_("Priority")}}</th><th scope="col">{{_("Remove")}}</th></tr></thead>
@@ -148,6 +148,7 @@
     </tbody>
   </table>
   </div>
+  <p class="help">{{_("A destination is a kind and a name, e.g. extension:1001 or ring_group:sales.")}}</p>
   <button type="submit">{{_("Save routes")}}</button>
 </form>
 </section>

@@ -3,7 +3,7 @@
 % if not boxes:
 <p>{{_("There are no voicemail boxes you may open.")}}</p>
 % else:
-<div class="table-wrap">
+<div class="scroll">
 <table>
   <caption>{{_("Voicemail boxes")}}</caption>
   <thead><tr><th scope="col">{{_("Box")}}</th><th scope="col">{{_("New")}}</th><th scope="col">{{_("Old")}}</th><th scope="col">{{_("Email")}}</th></tr></thead>
