@@ -91,11 +91,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         from dataclasses import asdict
 
-        from serial.tools import list_ports
-
-        from appliance.lines.discovery import list_usb_modems
-        report["serial"] = {"ports": [p.device for p in list_ports.comports()],
-                            "modems": [asdict(m) for m in list_usb_modems()]}
+        from appliance.lines.discovery import list_serial_ports, list_usb_modems
+        report["serial"] = {"ports": list_serial_ports(), "modems": [asdict(m) for m in list_usb_modems()]}
     except Exception as e:
         report["serial"] = {"error": str(e)}
     try:

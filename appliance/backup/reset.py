@@ -10,9 +10,6 @@ import shutil
 import time
 from pathlib import Path
 
-from tinydb import TinyDB
-from tinydb.storages import MemoryStorage
-
 from appliance.backup.archive import create_backup
 from appliance.backup.common import (
     BOX_ID_FILE,
@@ -34,16 +31,14 @@ from appliance.backup.restore import _hold_core_lock, _release
 from appliance.errors import BackupError
 from appliance.store.atomic import atomic_write_bytes, encode_json, fsync_dir
 from appliance.store.db import CONFIG_FILE, SUBDIRS
-from appliance.store.migrations import apply_migrations
+from appliance.store.migrations import fresh_database
 
 
 # --- factory reset -------------------------------------------------------------------
 
 
 def _fresh_config(clock: Clock, backup: Path) -> bytes:
-    db = TinyDB(storage=MemoryStorage)
-    apply_migrations(db.storage)
-    data = db.storage.read() or {}
+    data = fresh_database()
     data["audit"] = {"1": {"time": clock(), "actor": "system", "action": "factory reset",
                            "detail": f"the previous data was backed up to {backup}"}}
     return encode_json(data)

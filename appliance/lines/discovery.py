@@ -90,6 +90,12 @@ def match_usb(ports: Iterable[PortDescription]) -> list[ModemInfo]:
     return sorted(found, key=lambda m: m.port)
 
 
+def list_serial_ports() -> list[str]:
+    """Every serial device the system has (for `callbox check`)."""
+    from serial.tools import list_ports
+    return [p.device for p in list_ports.comports()]
+
+
 def list_usb_modems() -> list[ModemInfo]:
     from serial.tools import list_ports
     return match_usb(PortDescription(p.device, p.vid, p.pid, p.location, p.serial_number)

@@ -113,3 +113,12 @@ def apply_migrations(
         data, current = stepped, number
         log.info("%s: schema version %d -> %d (%s)", source, number - 1, number, name)
     return current
+
+
+def fresh_database() -> dict:
+    """The contents of a new config.json at the latest schema (for a factory reset)."""
+    from tinydb import TinyDB
+    from tinydb.storages import MemoryStorage
+    db = TinyDB(storage=MemoryStorage)
+    apply_migrations(db.storage)
+    return db.storage.read() or {}
