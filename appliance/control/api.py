@@ -457,6 +457,30 @@ async def privacy_erase(request: web.Request) -> web.Response:
     return web.json_response(counts)
 
 
+async def list_recordings(request: web.Request) -> web.Response:
+    """Recorded calls: the call records that have a recording, with the same filters as /api/cdr."""
+    core = _core(request)
+    agent = request.query.get("agent", "")
+    records = [r for r in _cdr_query(request) if r.get("recording")
+               and (not agent or agent in (r.get("agent"), r.get("answered_by")))]
+    return web.json_response({"recordings": [{k: r.get(k) for k in (
+        "call_id", "start", "duration_s", "caller", "callee", "queue", "agent", "answered_by", "recording")}
+        for r in records]})
+
+
+async def recording_audio(request: web.Request) -> web.StreamResponse:
+    core = _core(request)
+    call_id = request.match_info["call_id"]
+    found = core.call_records.query(None, None, lambda r: r.get("call_id") == call_id, limit=1)
+    if not found or not found[0].get("recording"):
+        raise NotFound(f"no recording of call {call_id}")
+    path = core.data_dir / found[0]["recording"]
+    if not path.exists():
+        raise NotFound(f"the recording of call {call_id} was deleted")
+    core.audit(request.query.get("actor", "api"), "recording_listened", call_id)
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
+
+
 async def business_report(request: web.Request) -> web.Response:
     """POST /api/business/sla|cost?format=json|csv|html: contract figures from the box's own month."""
     from appliance.logic import business as biz
@@ -537,6 +561,8 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/engine", engine_status)
     r.add_post("/api/supervise", supervise)
     r.add_post("/api/business/{kind}", business_report)
+    r.add_get("/api/recordings", list_recordings)
+    r.add_get("/api/recordings/{call_id}.wav", recording_audio)
     r.add_get("/api/privacy/export", privacy_export)
     r.add_post("/api/privacy/erase", privacy_erase)
     r.add_get("/api/phones", list_phones)
