@@ -152,7 +152,10 @@ class CenterAdmin:
     # --- flows ------------------------------------------------------------------------------
 
     def known_names(self) -> dict[str, Any]:
-        return {"queues": set(self.center.queue_names()), "extensions": set(self.core.extension_numbers())}
+        return {"queues": set(self.center.queue_names()), "extensions": set(self.core.extension_numbers()),
+                "ring_groups": {g["name"] for g in self.core.ring_groups.all()},
+                "voicemail_boxes": set(self.core.extension_numbers()) | set(self.center.queue_names())
+                | {b.number for b in self.core.voicemail.boxes()}}
 
     def get_flows(self) -> dict[str, Any]:
         if self.core.flows is None:

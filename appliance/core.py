@@ -113,6 +113,8 @@ class Core:
         self.trunks = Trunks(self)
         self.lines = Lines(self)
         self._start_voicemail()
+        from appliance.ring_groups import RingGroups
+        self.ring_groups = RingGroups(self)
         from appliance.business_runtime import Business
         self.business = Business(self)
         from appliance.privacy_runtime import Privacy

@@ -291,7 +291,10 @@ class FlowCall:
                 self.send("stop_play", leg=self.inbound)
                 self.sb._to_voicemail(self.w, self.inbound, self.call_id, self.caller, self.caller_name, c.box,
                                       "unavailable", answered=True)
-            elif isinstance(c, (fl.ToRingGroup, fl.Dial)):
+            elif isinstance(c, fl.ToRingGroup):
+                self.ended = True
+                self.sb.take_over_for_ring_group(self, c.name)
+            elif isinstance(c, fl.Dial):
                 # Not in this box yet: end politely rather than leave the caller in silence.
                 log.warning("call %s: %s is not available yet", self.call_id, c)
                 self.outcome = "FAILED"

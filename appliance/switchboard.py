@@ -241,6 +241,9 @@ class Switchboard:
             dialled = sipmsg.parse_uri(request.uri or "").user or ""
         except SipParseError:
             return 1
+        group = self.core.ring_groups.by_number(dialled)
+        if group is not None and group["strategy"] == "ringall":
+            return max(1, sum(len(self.core.registrar.lookup(m)) for m in group["members"]))
         return max(1, len(self.core.registrar.lookup(dialled)))
 
     def _expire_reservations(self) -> None:
@@ -312,8 +315,8 @@ class Switchboard:
             call.caller = {"number": str(caller_id.get("number") or "anonymous"),
                            "name": str(caller_id.get("name") or "")}
             destination = self.core.trunks.inbound_destination(call.dialled, call.caller["number"])
-            if destination and destination.startswith("extension:"):
-                call.dialled = destination.removeprefix("extension:")
+            if destination and destination.startswith(("extension:", "ring_group:")):
+                call.dialled = destination.split(":", 1)[1]
                 self._run(w, call, self._route(call, placed))
                 return
         else:
@@ -337,6 +340,9 @@ class Switchboard:
         if not from_trunk and call.dialled in VOICEMAIL_CODES:
             self._voicemail_access(w, call, own=VOICEMAIL_CODES[call.dialled])
             return
+        if self.core.ring_groups.by_number(call.dialled) is not None:
+            self._run(w, call, self._route(call, placed))
+            return
         flows = self.core.flows
         # A phone of ours reaches a flow only through a route with a number (e.g. the service number):
         # a catch-all route is for calls from outside, or every outbound call would land in the IVR.
@@ -350,7 +356,8 @@ class Switchboard:
             self.flow_calls[call_id] = fc
             await fc.begin()
             return
-        if from_trunk and self.core.extension_or_none(call.dialled) is None:
+        if from_trunk and self.core.extension_or_none(call.dialled) is None \
+                and self.core.ring_groups.by_number(call.dialled) is None:
             # Nothing routes this DID: and a trunk call never goes back out (toll fraud).
             self._run(w, call, call.refuse(404))
             return
@@ -363,6 +370,9 @@ class Switchboard:
     def _route(self, call: Call, placed: Placement) -> list[Command]:
         """Where a call goes: for now, extensions (every registered contact at once)."""
         dialled = call.dialled
+        group = self.core.ring_groups.by_number(dialled) or self.core.ring_groups.get(dialled)
+        if group is not None:
+            return self._ring_group(call, placed, group)
         ext = self.core.extension_or_none(dialled)
         if ext is None:
             return self._route_out(call, placed)
@@ -375,6 +385,21 @@ class Switchboard:
         per_wave = max(1, placed.legs - 1)
         waves = [targets[i:i + per_wave] for i in range(0, len(targets), per_wave)]
         return call.ring(waves, self.ring_timeout_s)
+
+    def _ring_group(self, call: Call, placed: Placement, group: dict[str, Any]) -> list[Command]:
+        """All members at once (in waves of what fits the worker), or one member after another."""
+        members = [m for m in group["members"] if m != call.caller.get("number")]
+        per_member = [[Target(b.contact, m) for b in self.core.registrar.lookup(m)] for m in members]
+        per_member = [t for t in per_member if t]
+        if not per_member:
+            return call.refuse(480)
+        if group["strategy"] == "hunt":
+            waves = per_member
+        else:
+            targets = [t for member in per_member for t in member]
+            per_wave = max(1, min(len(targets), placed.legs - 1))  # what the placement found room for
+            waves = [targets[i:i + per_wave] for i in range(0, len(targets), per_wave)]
+        return call.ring(waves, float(group["ring_timeout_s"]))
 
     def _route_out(self, call: Call, placed: Placement) -> list[Command]:
         """An outside number: class of service, the outbound route, its trunks in failover order."""
@@ -682,6 +707,9 @@ class Switchboard:
     def _acd_timer(self, name: str) -> None:
         self._acd_timers.pop(name, None)
         self.run_acd(self.center.timer_fired(name))
+
+    def take_over_for_ring_group(self, fc: FlowCall, name: str) -> None:
+        self.take_over_for_extension(fc, name)  # _route finds the group by its name
 
     def take_over_for_extension(self, fc: FlowCall, number: str) -> None:
         """A flow sent its caller to an extension: the ordinary call machine rings it."""

@@ -457,6 +457,19 @@ async def privacy_erase(request: web.Request) -> web.Response:
     return web.json_response(counts)
 
 
+async def list_ring_groups(request: web.Request) -> web.Response:
+    return web.json_response({"ring_groups": _core(request).ring_groups.all()})
+
+
+async def create_ring_group(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).ring_groups.create(await _body(request)), status=201)
+
+
+async def delete_ring_group(request: web.Request) -> web.Response:
+    _core(request).ring_groups.delete(request.match_info["name"])
+    return web.Response(status=204)
+
+
 async def list_recordings(request: web.Request) -> web.Response:
     """Recorded calls: the call records that have a recording, with the same filters as /api/cdr."""
     core = _core(request)
@@ -561,6 +574,9 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/engine", engine_status)
     r.add_post("/api/supervise", supervise)
     r.add_post("/api/business/{kind}", business_report)
+    r.add_get("/api/ring-groups", list_ring_groups)
+    r.add_post("/api/ring-groups", create_ring_group)
+    r.add_delete("/api/ring-groups/{name}", delete_ring_group)
     r.add_get("/api/recordings", list_recordings)
     r.add_get("/api/recordings/{call_id}.wav", recording_audio)
     r.add_get("/api/privacy/export", privacy_export)

@@ -278,3 +278,37 @@ def test_an_extension_with_two_phones_rings_both_and_the_first_to_answer_wins(bo
     desk.wait_for("call_state", state="DISCONNECTED", timeout=15)  # the other phone stops ringing
     anna.hangup()
     soft.wait_for("call_state", state="DISCONNECTED", timeout=10)
+
+
+@pytest.mark.parametrize("strategy", ["ringall", "hunt"])
+def test_ring_groups_ring_everyone_at_once_or_in_turn(core_factory, phones, strategy):
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2})
+    anna = registered_phone(box, phones, "1001")
+    sales = [registered_phone(box, phones, n) for n in ("1002", "1003")]
+    status, body = box.api("POST", "/api/ring-groups", {"name": "sales", "number": "600", "members": ["1002", "1003"],
+                                                        "strategy": strategy, "ring_timeout_s": 5})
+    assert status == 201, body
+    anna.call(f"sip:600@127.0.0.1:{box.sip_port}")
+    sales[0].wait_for("incoming", timeout=15)
+    if strategy == "ringall":
+        sales[1].wait_for("incoming", timeout=15)  # both at once
+        sales[1].answer()
+    else:
+        with pytest.raises(Exception):
+            sales[1].wait_for("incoming", timeout=2)  # not yet: one after another
+        sales[1].wait_for("incoming", timeout=15)  # after the first one's 5 s
+        sales[1].answer()
+    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+    anna.hangup()
+    assert call_records(box)[0]["answered_by"] == "1003"
+
+
+def test_a_full_box_refuses_new_calls_cleanly_and_keeps_the_others(box, phones):
+    a, b, c, d, e = (registered_phone(box, phones, n) for n in ("1001", "1002", "1003", "1004", "1005"))
+    connect(box, a, b, "1002")
+    connect(box, c, d, "1004")  # engine.max_calls 2: the one worker's four legs are in use
+    e.call(f"sip:1001@127.0.0.1:{box.sip_port}")
+    refused = e.wait_for("call_state", state="DISCONNECTED", timeout=15)
+    assert refused["last_status"] == 503
+    assert {w["alive"] for w in box.api("GET", "/api/engine")[1]["workers"]} == {True}
+    assert len(box.api("GET", "/api/engine")[1]["calls"]) == 2  # the two conversations go on
