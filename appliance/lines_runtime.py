@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import NotFound, ValidationError
+from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.logic import routing as rt
 
 if TYPE_CHECKING:
@@ -214,6 +214,12 @@ class Lines:
         if not isinstance(data, dict):
             raise ValidationError("body: {action, ...}")
         action = data.get("action")
+        try:
+            return self._simulate(name, sim, action, data)
+        except RuntimeError as e:  # the simulated modem is not in a state for it (no call, no audio yet)
+            raise Conflict(f"line {name}: {e}") from None
+
+    def _simulate(self, name: str, sim: Any, action: Any, data: dict[str, Any]) -> dict[str, Any]:
         if action == "ring":
             sim.ring(str(data.get("caller", "+48601234567")))
         elif action == "hangup":
@@ -222,6 +228,10 @@ class Lines:
             sim.remote_plays_tone(float(data.get("hz", 1000)))
         elif action == "dtmf":
             sim.send_dtmf(str(data.get("digit", "1"))[:1])
+        elif action == "unplug":
+            sim.unplug()
+        elif action == "replug":
+            sim.replug()
         elif action == "save_audio":
             # What the simulated far end heard, as a WAV: the demo lets people listen to it.
             import wave
@@ -235,7 +245,7 @@ class Lines:
         elif action == "sms" and hasattr(sim, "deliver_sms"):
             sim.deliver_sms(str(data.get("sender", "+48601234567")), str(data.get("text", "")))
         else:
-            raise ValidationError("action: ring, hangup, tone, dtmf, sms or save_audio")
+            raise ValidationError("action: ring, hangup, tone, dtmf, sms, unplug, replug or save_audio")
         return {"line": name, "action": action}
 
     def received_audio(self, name: str) -> bytes:

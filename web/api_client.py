@@ -327,6 +327,70 @@ class ApiClient:
         return self._request("PUT", f"/api/prompts/{_quote(language)}/{_quote(name)}",
                              raw=audio, content_type="application/octet-stream")
 
+    # -- desk phones ----------------------------------------------------------
+
+    def phones(self) -> dict:
+        """{"phones": [{mac, extension, vendor, model, created, fetched}], "pending": [...], "url"}."""
+        return self._request("GET", "/api/phones")
+
+    def bind_phone(self, mac: str, extension: str, vendor: str | None = None,
+                   model: str | None = None) -> dict:
+        """Bind a MAC to an extension; without a vendor a pending phone is approved as it was seen.
+
+        The answer carries the provisioning `password`, shown once."""
+        body: dict[str, Any] = {"mac": mac, "extension": extension}
+        if vendor:
+            body["vendor"] = vendor
+        if model:
+            body["model"] = model
+        return self._request("POST", "/api/phones", body)
+
+    def unbind_phone(self, mac: str) -> None:
+        self._request("DELETE", f"/api/phones/{_quote(mac)}")
+
+    def phone_log(self) -> list[dict]:
+        """The provisioning server's fetch log: [{time, ip, mac, file, outcome, user_agent}]."""
+        return self._request("GET", "/api/phones/log")["fetches"]
+
+    def phone_files(self, mac: str) -> dict[str, str]:
+        """What the phone would fetch now, {file name: text} (a preview)."""
+        return self._request("GET", f"/api/phones/{_quote(mac)}/files")["files"]
+
+    # -- recordings and contract reports --------------------------------------
+
+    def recordings(self, start: str | None = None, end: str | None = None, number: str = "",
+                   agent: str = "") -> list[dict]:
+        """Recorded calls: [{call_id, start, duration_s, caller, callee, queue, agent, answered_by, recording}]."""
+        params = {k: v for k, v in (("from", start), ("to", end), ("number", number),
+                                    ("agent", agent)) if v}
+        query = urllib.parse.urlencode(params)
+        return self._request("GET", "/api/recordings" + (f"?{query}" if query else ""))["recordings"]
+
+    def recording_audio(self, call_id: str, actor: str) -> Iterator[bytes]:
+        """A call's recording (WAV) in chunks; the core audits the fetch under `actor`."""
+        return self.download(f"/api/recordings/{_quote(call_id)}.wav?"
+                             + urllib.parse.urlencode({"actor": actor}))
+
+    def business_report(self, kind: str, body: dict[str, Any], fmt: str = "json") -> Any:
+        """POST /api/business/<sla|cost>?format=json|csv|html: a dict for json, else the text."""
+        path = f"/api/business/{_quote(kind)}?format={_quote(fmt)}"
+        if fmt == "json":
+            return self._request("POST", path, body)
+        for attempt in (1, 2):
+            try:
+                with self._open("POST", path, body) as resp:
+                    return resp.read().decode("utf-8", "replace")
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(exc.code, _error_message(exc)) from None
+            except (urllib.error.URLError, OSError) as exc:
+                if attempt == 1 and self._rediscover():
+                    continue
+                raise ApiError(0, f"the core's control API is not reachable: "
+                                  f"{getattr(exc, 'reason', exc)}") from None
+        raise AssertionError("unreachable")
+
     def download(self, path: str) -> Iterator[bytes]:
         """A file from the API (CSV, WAV), yielded in chunks; ApiError before the first one."""
         for attempt in (1, 2):
