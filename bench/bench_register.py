@@ -126,7 +126,10 @@ class Core:
             args += ["-m", "cProfile", "-o", str(profile)]
         args += ["-m", "appliance.cli", "core", "--data", str(data_dir), "--bind", "127.0.0.1",
                  "--sip-port", "0", "--api-port", "0",
-                 "--set", "security.rate_limit_per_s=100000", "--set", "security.rate_burst=1000000"]
+                 "--set", "security.rate_limit_per_s=100000", "--set", "security.rate_burst=1000000",
+                 # Only the SIP edge is measured: no engine workers, prompts or provisioning beside it.
+                 "--set", "engine.enabled=false", "--set", "prompts.builtin_languages=[]",
+                 "--set", "provisioning.enabled=false"]
         if cpu is not None:
             args = ["taskset", "-c", str(cpu)] + args
         self._log = open(self.log_path, "ab")

@@ -221,11 +221,12 @@ def set_session_cookie(settings: WebSettings, session: Session) -> None:
 
 def _security_headers() -> None:
     response.set_header("X-Content-Type-Options", "nosniff")
-    response.set_header("X-Frame-Options", "DENY")
+    # A page may ask for its own policy (the contract's print pages: inline styles, framed by us).
+    response.set_header("X-Frame-Options", request.environ.get("callbox.frame_options", "DENY"))
     response.set_header("Referrer-Policy", "same-origin")
-    response.set_header("Content-Security-Policy",
-                        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-                        "base-uri 'none'; object-src 'none'")
+    response.set_header("Content-Security-Policy", request.environ.get(
+        "callbox.csp", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                       "base-uri 'none'; object-src 'none'"))
     if not request.path.startswith("/static/"):
         response.set_header("Cache-Control", "no-store")
 
@@ -244,8 +245,8 @@ def _static_app() -> bottle.Bottle:
 
 def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     """The admin web page as a WSGI app talking to the core through `api`."""
-    from web import (center, ivr, monitor, pages, prompts, reports, trunks,  # the pages register
-                     voicemail, wizard)  # themselves
+    from web import (center, contract, ivr, monitor, pages, phones, prompts,  # the pages register
+                     recordings, reports, trunks, voicemail, wizard)  # themselves
 
     state = WebState(
         settings=settings, api=api,
@@ -272,6 +273,9 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     reports.register(app, state)
     trunks.register(app, state)
     prompts.register(app, state)
+    phones.register(app, state)
+    recordings.register(app, state)
+    contract.register(app, state)
     return app
 
 

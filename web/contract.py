@@ -211,7 +211,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         except ApiError as exc:
             response.status = 400
             return render("contract.tpl", error=exc.message, **values)
-        return render("contract.tpl", reports=kinds, query=form.query(), **values)
+        return render("contract.tpl", **(values | {"reports": kinds, "query": form.query()}))
 
     def render_values(form: ContractForm) -> dict[str, Any]:
         targets = form.targets or [{}]
@@ -219,7 +219,9 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 "query": "", "target_rows": max(form._count("t-count"), len(targets)) + 1,
                 "offer_rows": max(form._count("o-count"), len(form.offers)) + 1,
                 "models": MODELS, "target_fields": TARGET_FIELDS, "cost_fields": COST_FIELDS,
-                "offer_fields": OFFER_FIELDS}
+                "offer_fields": OFFER_FIELDS,
+                "invalid": lambda key: (f'aria-invalid="true" aria-describedby="{key}-error"'
+                                        if key in form.errors else "")}
 
     def fetch(api, kind: str, fmt: str) -> str:
         if kind not in KINDS:

@@ -24,7 +24,7 @@ from appliance.logic.acd import QueueConfig
 from appliance.logic.flows import load_flows, validate
 from appliance.hw.backends import select_backend
 from appliance.hw.panel import Panel, PanelState
-from tests.web import fake_more
+from tests.web import fake_more, fake_phones
 
 SETTINGS = [
     {"key": "sip.port", "type": "int", "default": 5060, "help": "UDP and TCP port phones register to.",
@@ -87,6 +87,7 @@ class FakeControlApi:
         self.box_changes: list[tuple[str, dict]] = []
         self.errors_sent: list[str] = []
         fake_more.seed(self)
+        fake_phones.seed(self)  # phones, recordings, contract reports
         self._subscribers: list[queue.Queue] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -317,6 +318,8 @@ class FakeControlApi:
             return 200, {"lines": [dict(ln) for ln in self.lines]}
         if what in ("queues", "agents", "flows", "queue-log"):
             return self._center(route, parts, body)
+        if what in ("phones", "recordings", "business"):
+            return fake_phones.route(self, route, parts, query, body)
         if what in ("voicemail", "reports", "trunks", "routes", "prompts") or route == ("POST", "lines", 1):
             return fake_more.route(self, route, parts, query, body)
         return 404, {"error": "no such endpoint"}
@@ -556,6 +559,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, payload) -> None:
+        if isinstance(payload, fake_phones.Raw):
+            return self._raw(payload.body, payload.content_type)
         if isinstance(payload, dict) and isinstance(payload.get("error"), str):
             with self.api._lock:  # what the core said in its own words, for the language checks
                 self.api.errors_sent.append(payload["error"])

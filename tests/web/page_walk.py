@@ -13,17 +13,22 @@ from html.parser import HTMLParser
 from typing import Iterator
 
 from appliance.logic.flows.template import default_flows
+from tests.web import fake_phones
 from tests.web.fake_api import SETTINGS
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import Reply, WsgiClient
 from web.i18n import MARK_CLOSE, MARK_OPEN
+from web.phones import VENDOR_NAMES, display_mac
 
 # Words that read the same in every language: product and protocol names, units, codes.
 ALLOWED_WORDS = {"Callbox", "SIP", "CSV", "IVR", "ACD", "GSM", "UDP", "TCP", "TLS", "WAV", "MP3",
                  "OGG", "FLAC", "PIN", "SIM", "DID", "MiB", "KiB", "GiB", "MB", "kB", "LED", "LEDs",
                  "USB", "IP", "API", "CPU", "DTMF", "URL", "HTTP", "JSON", "OK", "UTC", "GB", "TV",
-                 "English", "Polski", "XXXXXXXXX"}
+                 "English", "Polski", "XXXXXXXXX", "MAC", "PLN"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
+CONTRACT_QUERY = ("month=2026-10&t-count=1&t-queue-0=sales&t-answer_pct-0=80&c-wage_per_hour=40"
+                  "&c-recruiting_per_hire=2000&c-training_per_hire=1500&c-annual_turnover_pct=30"
+                  "&c-agents=5&o-count=1&o-name-0=Acme&o-model-0=per_hour&o-price_per_hour-0=50")
 ADMIN_PAGES = ["/", "/extensions", "/extensions/1001/edit", "/extensions/1001/sheet",
                "/registrations", "/bans", "/settings", "/users", "/audit", "/now", "/calls",
                "/calls?from=2026-11-01&to=2026-11-30", "/system", "/queues", "/ivr",
@@ -31,7 +36,10 @@ ADMIN_PAGES = ["/", "/extensions", "/extensions/1001/edit", "/extensions/1001/sh
                "/wizard/business", "/wizard/hours", "/wizard/staff", "/wizard/flows",
                "/wizard/lines", "/wizard/test", "/voicemail", "/voicemail/1001", "/reports",
                "/reports?interval=hour&from=2026-11-01&to=2026-11-03", "/trunks", "/prompts",
-               "/agent", "/no-such-page", "/calls?from=yesterday"]
+               "/agent", "/no-such-page", "/calls?from=yesterday", "/phones",
+               "/phones/001565123456/files", "/recordings", "/recordings?agent=1001&from=2026-11-01",
+               "/recordings?from=yesterday", "/contract", "/contract?" + CONTRACT_QUERY,
+               "/contract?month=2026-13&c-agents=x&o-count=1&o-name-0=&o-price_per_call-0=1"]
 ERROR_FORMS = [("/extensions", "/extensions", {"number": "1", "name": "x"}),
                ("/settings", "/settings", {"shown": "sip.port", "setting.sip.port": "99999"}),
                ("/users", "/users", {"username": "x", "role": "agent", "password": "a"}),
@@ -42,7 +50,10 @@ ERROR_FORMS = [("/extensions", "/extensions", {"number": "1", "name": "x"}),
                ("/voicemail/1001", "/voicemail/1001/settings", {"pin": "12", "email": "x",
                                                                  "max_message_s": "abc", "max_messages": "5"}),
                ("/prompts", "/prompts/speak", {"name": "Bad Name", "language": "pl", "text": ""}),
-               ("/", "/account/password", {"current": "wrong", "password": "x", "password2": "y"})]
+               ("/", "/account/password", {"current": "wrong", "password": "x", "password2": "y"}),
+               ("/phones", "/phones", {"mac": "zz", "extension": "", "vendor": ""}),
+               ("/phones", "/phones", {"mac": "zz", "extension": "1001", "vendor": "snom"}),
+               ("/phones", "/phones/001565abcdef/approve", {"extension": "1002"})]
 
 
 def furnish(fake_api) -> None:
@@ -63,6 +74,13 @@ def furnish(fake_api) -> None:
     fake_api.add_call_record(caller="1001", callee="1002", start="2026-11-20T10:00:00+01:00")
     fake_api.caller_waits("sales", "+48601111111", waited_s=40)
     fake_api.start_call("1002", "100")
+    fake_phones.add_pending(fake_api, "00:15:65:AB:CD:EF")
+    fake_api.phone_bindings["001565123456"] = {
+        "mac": "001565123456", "extension": "1001", "vendor": "snom", "model": "D785",
+        "created": 1_795_000_000.0, "fetched": 1_795_000_100.0, "password": "pw"}
+    fake_api.phone_fetches.insert(0, {"time": 1_795_000_100.0, "ip": "127.0.0.51", "mac": "001565123456",
+                                      "file": "001565123456.xml", "outcome": "ok", "user_agent": ""})
+    fake_phones.add_recording(fake_api, "c-1", agent="1001")
     fake_api.lines.append({"name": "gsm1", "kind": "gsm", "number": "+48600100200", "simulated": True,
                            "sip_port": 5070, "restarts": 0, "state": "registered", "signal": 21,
                            "operator": "Orange PL", "sim": "ready", "last_error": ""})
@@ -92,11 +110,11 @@ def walk(app, fake_api, lang: str) -> Iterator[tuple[str, Reply]]:
         yield f"admin POST {action}", admin.submit(page, action, form)
     supervisor = log_in_as(app, fake_api, "lead", "supervisor", "127.0.0.12")
     choose_language(supervisor, lang)
-    for path in ("/", "/reports", "/wallboard", "/queues", "/extensions"):
+    for path in ("/", "/reports", "/wallboard", "/queues", "/extensions", "/recordings", "/contract"):
         yield f"supervisor {path}", supervisor.get(path)
     agent = log_in_as(app, fake_api, "1001", "agent", "127.0.0.13")
     choose_language(agent, lang)
-    for path in ("/", "/voicemail/1001", "/voicemail/sales", "/reports"):
+    for path in ("/", "/voicemail/1001", "/voicemail/sales", "/reports", "/recordings"):
         yield f"agent {path}", agent.get(path)
     stranger = WsgiClient(app, remote_addr="127.0.0.14")
     header = {"Accept-Language": {"pl": "pl-PL,pl;q=0.9,en;q=0.5", "zh": "zh-CN,zh;q=0.9"}.get(lang, "en")}
@@ -150,6 +168,9 @@ def data_words(fake_api) -> set[str]:
     blob += json.dumps([d["help"] for d in SETTINGS])
     # Time zone names (IANA) and the host the browser used are names, not sentences.
     blob += " ".join(zoneinfo.available_timezones()).replace("/", " ") + " callbox.test"
+    # Phone makers are brand names; MACs are shown as on the phone's label.
+    blob += " ".join(VENDOR_NAMES.values())
+    blob += " ".join(display_mac(m) for m in list(fake_api.phone_bindings) + list(fake_api.pending_phones))
     return set(WORD.findall(blob))
 
 

@@ -16,12 +16,12 @@
     <ul>
       <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{_('Dashboard') if user.role in ('admin', 'supervisor') else _('My panel')}}</a></li>
       % if user.role in ('admin', 'supervisor'):
-      % for href, label in (('/now', _('Now')), ('/wallboard', _('Wallboard')), ('/queues', _('Queues')), ('/calls', _('Calls')), ('/reports', _('Reports'))):
+      % for href, label in (('/now', _('Now')), ('/wallboard', _('Wallboard')), ('/queues', _('Queues')), ('/calls', _('Calls')), ('/reports', _('Reports')), ('/recordings', _('Recordings'))):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % end
       % if user.role == 'admin':
-      % for href, label in (('/voicemail', _('Voicemail')), ('/ivr', 'IVR'), ('/prompts', _('Prompts')), ('/trunks', _('Trunks and lines')), ('/wizard', _('Set-up wizard')), ('/extensions', _('Extensions')), ('/registrations', _('Registrations')), ('/bans', _('Bans')), ('/settings', _('Settings')), ('/users', _('Users')), ('/system', _('System')), ('/audit', _('Audit log'))):
+      % for href, label in (('/voicemail', _('Voicemail')), ('/ivr', 'IVR'), ('/prompts', _('Prompts')), ('/trunks', _('Trunks and lines')), ('/phones', _('Phones')), ('/contract', _('Contract')), ('/wizard', _('Set-up wizard')), ('/extensions', _('Extensions')), ('/registrations', _('Registrations')), ('/bans', _('Bans')), ('/settings', _('Settings')), ('/users', _('Users')), ('/system', _('System')), ('/audit', _('Audit log'))):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % elif user.role == 'agent':
