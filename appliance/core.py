@@ -552,6 +552,30 @@ class Core:
                 self.panel.close()
             await self.stop()
 
+    def flow_overrides(self) -> dict:
+        """Time conditions the admin forced open or closed (kept in the store, so a restart keeps them)."""
+        from appliance.logic.flows import Override
+        docs = self.store.table("flow_overrides").all()
+        return {d["node"]: Override(d["override"]) for d in docs}
+
+    def set_flow_override(self, data: Any) -> dict:
+        from appliance.logic.flows import Override
+        if not isinstance(data, dict) or not isinstance(data.get("node"), str):
+            raise ValidationError("body: {node, override: auto|force_open|force_closed}")
+        try:
+            override = Override(data.get("override", "auto"))
+        except ValueError:
+            raise ValidationError("override: auto, force_open or force_closed") from None
+        node = self.flows.nodes.get(data["node"]) if self.flows else None
+        if node is None or getattr(node, "kind", "") != "time_condition":
+            raise NotFound(f"no time condition {data['node']!r} in the call flows")
+        table = self.store.table("flow_overrides")
+        table.remove(_field("node", data["node"]))
+        if override != Override.AUTO:
+            table.insert({"node": data["node"], "override": override.value})
+        self.events.publish("flows", override=override.value, node=data["node"])
+        return {"node": data["node"], "override": override.value}
+
     def _daily(self) -> None:
         """Retention, at most once a day (checked every minute)."""
         today = time.strftime("%Y-%m-%d")

@@ -166,7 +166,8 @@ class FlowCall:
         self.start = time.time()
         self.answer_time: float | None = None
         self.run = fl.FlowRun(flows, call_id, dialled, caller, lambda: datetime.now(timezone.utc),
-                              extensions=sb.core.extension_numbers(), night_mode=lambda: sb.core.night_mode)
+                              extensions=sb.core.extension_numbers(), night_mode=lambda: sb.core.night_mode,
+                              overrides=sb.core.flow_overrides())
         self.direction = "internal" if caller_is_extension else "inbound"
         self.queue: str | None = None
         self.joined_at: float | None = None

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.engine.client import EngineClient, WorkerProcess
-from appliance.errors import EngineError, NotFound, SipParseError
+from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
 from appliance.flowcalls import CallbackCall, FlowCall
@@ -458,6 +458,30 @@ class Switchboard:
                 parties = [call.caller.get("number", "")] + [lg.target.extension or "" for lg in call.legs.values()
                                                               if lg.id == cmd.b]
                 self.start_recording(w, call, [cmd.a, cmd.b], parties, None)
+
+    def record_on_demand(self, call_id: str) -> dict[str, Any]:
+        """Start recording a conversation now (an agent's or the API's choice)."""
+        owner = self.flow_calls.get(call_id) or next((c for c in self.calls.values() if c.call_id == call_id), None)
+        if owner is None:
+            raise NotFound(f"no call {call_id} in progress")
+        if getattr(owner, "recording", None):
+            return {"call_id": call_id, "recording": owner.recording}
+        if getattr(owner, "declined", False):
+            raise NotAllowed("the caller declined recording")
+        if isinstance(owner, Call):
+            legs = [owner.kept_leg or owner.inbound, owner.answered_leg]
+            w = self.workers[owner.worker]
+        else:
+            legs = [owner.inbound, getattr(owner, "agent_leg", None)]
+            w = owner.w
+        if not all(legs):
+            raise Conflict(f"call {call_id} is not connected yet")
+        path = self.core.recordings.path_for(call_id)
+        if path is None:
+            raise Conflict("the data disk is nearly full: recording is stopped")
+        owner.recording = str(path)
+        asyncio.ensure_future(self.send(w, "record_start", legs=legs, file=str(path)))
+        return {"call_id": call_id, "recording": str(path.relative_to(self.core.data_dir))}
 
     def start_recording(self, w: Worker, owner: Any, legs: list[str], extensions: list[str],
                         queue: str | None) -> None:

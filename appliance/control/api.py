@@ -252,6 +252,34 @@ async def put_flows(request: web.Request) -> web.Response:
             for p in e.problems]}, status=400)
 
 
+async def flow_override(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).set_flow_override(await _body(request)))
+
+
+async def record_call(request: web.Request) -> web.Response:
+    """On-demand recording of a call in progress (the policy still decides; a caller who declined is not)."""
+    core = _core(request)
+    sb = core.switchboard
+    if sb is None:
+        raise NotFound("the engine is not running")
+    return web.json_response(sb.record_on_demand(request.match_info["call_id"]))
+
+
+async def upload_greeting(request: web.Request) -> web.Response:
+    """A voicemail greeting (unavailable, busy, temporary) uploaded as audio in any common format."""
+    from appliance import prompts
+    core = _core(request)
+    box, kind = request.match_info["box"], request.match_info["kind"]
+    if kind not in ("unavailable", "busy", "temporary"):
+        raise ValidationError("greeting: unavailable, busy or temporary")
+    core.voicemail_box(box)
+    data = await request.read()
+    tmp = core.data_dir / "run" / f"greeting-{box}-{kind}.wav"
+    info = await asyncio.get_running_loop().run_in_executor(None, prompts.convert_upload, data, tmp)
+    core.voicemail.set_greeting(box, kind, tmp)
+    return web.json_response({"box": box, "kind": kind, "seconds": info.seconds}, status=201)
+
+
 async def queue_log(request: web.Request) -> web.Response:
     return web.json_response({"events": _core(request).queue_log.query(None, None, limit=200)})
 
@@ -610,6 +638,9 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/flows", get_flows)
     r.add_put("/api/flows", put_flows)
     r.add_get("/api/queue-log", queue_log)
+    r.add_put("/api/flows/override", flow_override)
+    r.add_post("/api/calls/{call_id}/record", record_call)
+    r.add_put("/api/voicemail/{box}/greeting/{kind}", upload_greeting)
     r.add_get("/api/panel", panel)
     r.add_post("/api/panel/press", panel_press)
     r.add_get("/api/events", events)

@@ -97,6 +97,22 @@ def test_busy_and_unregistered_extensions(box, phones):
     assert dispositions == ["BUSY", "FAILED", "NO ANSWER"]
 
 
+def finished_wav(path, timeout: float = 10.0):
+    """The worker writes a recording's WAV header when it closes the recorder, a moment after the call."""
+    import wave
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with wave.open(str(path)) as w:
+                if w.getnframes() > 0:
+                    return path
+        except (wave.Error, EOFError, FileNotFoundError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} never became a complete WAV")
+        time.sleep(0.2)
+
+
 def connect(box, caller: Phone, callee: Phone, number: str) -> None:
     caller.call(f"sip:{number}@127.0.0.1:{box.sip_port}")
     callee.wait_for("incoming", timeout=15)
@@ -186,8 +202,7 @@ def test_a_recorded_call_holds_both_parties_and_survives_a_killed_worker(box, ph
     worker = next(w for w in box.api("GET", "/api/engine")[1]["workers"] if w["free"] < w["max_calls"])
     os.kill(worker["pid"], signal.SIGKILL)
     record = call_records(box)[0]
-    path = box.data_dir / record["recording"]
-    assert path.exists()
+    path = finished_wav(box.data_dir / record["recording"])
     assert tone_share(path, 1000) > 0.1 and tone_share(path, 400) > 0.1
 
 
@@ -312,3 +327,18 @@ def test_a_full_box_refuses_new_calls_cleanly_and_keeps_the_others(box, phones):
     assert refused["last_status"] == 503
     assert {w["alive"] for w in box.api("GET", "/api/engine")[1]["workers"]} == {True}
     assert len(box.api("GET", "/api/engine")[1]["calls"]) == 2  # the two conversations go on
+
+
+def test_recording_on_demand_through_the_api(box, phones, tmp_path):
+    from tests.peers.audio import tone_share
+    anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    connect(box, anna, piotr, "1002")
+    call_id = box.api("GET", "/api/engine")[1]["calls"][0]["call_id"]
+    status, body = box.api("POST", f"/api/calls/{call_id}/record")
+    assert status == 200, body
+    anna.play_tone(1000)
+    time.sleep(2.0)
+    anna.hangup()
+    piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    record = call_records(box)[0]
+    assert tone_share(finished_wav(box.data_dir / record["recording"]), 1000) > 0.1

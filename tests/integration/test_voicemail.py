@@ -75,3 +75,21 @@ def test_leave_a_message_get_mwi_and_listen_by_phone(box, phones, tmp_path):
         assert "Messages-Waiting: no" in owner.wait_for("mwi", timeout=10)["body"]
     finally:
         owner.close()
+
+
+def test_an_uploaded_greeting_is_what_callers_hear(box, phones, tmp_path):
+    from tests.peers.audio import write_sine
+    caller = registered_phone(box, phones, "1001")
+    box.add_extension("1002")
+    greeting = write_sine(tmp_path / "greeting.wav", 300, 2.0)
+    status, body = box.api("PUT", "/api/voicemail/1002/greeting/unavailable", raw=greeting.read_bytes())
+    assert status == 201, body
+    caller.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+    caller.wait_for("call_state", state="CONFIRMED", timeout=15)
+    caller.record(tmp_path / "heard.wav")
+    time.sleep(1.5)
+    caller.stop_record()
+    caller.hangup()
+    assert tone_present(tmp_path / "heard.wav", 300, start_s=0.2)
+    status, body = box.api("PUT", "/api/voicemail/1002/greeting/unavailable", raw=b"not audio at all")
+    assert status == 400

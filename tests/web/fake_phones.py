@@ -134,7 +134,8 @@ def _phones(api, method, parts, n, body):
         ext = api.extensions[binding["extension"]]
         files = {f"{binding['mac']}.cfg": f"#!version:1.0.0.1\naccount.1.user_name = {ext['number']}\n"
                                           f"account.1.password = {ext.get('secret', '')}\n"}
-        api.previewed_files[binding["mac"]] = files
+        # Line by line: the language check reads the fake's state as JSON, where "\n" would glue words.
+        api.previewed_files[binding["mac"]] = {k: v.splitlines() for k, v in files.items()}
         return 200, {"files": files}
     return 404, {"error": "no such endpoint"}
 

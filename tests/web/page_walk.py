@@ -169,8 +169,8 @@ def data_words(fake_api) -> set[str]:
     # Time zone names (IANA) and the host the browser used are names, not sentences.
     blob += " ".join(zoneinfo.available_timezones()).replace("/", " ") + " callbox.test"
     # Phone makers are brand names; MACs are shown as on the phone's label.
-    blob += " ".join(VENDOR_NAMES.values())
-    blob += " ".join(display_mac(m) for m in list(fake_api.phone_bindings) + list(fake_api.pending_phones))
+    blob += " " + " ".join(VENDOR_NAMES.values())
+    blob += " " + " ".join(display_mac(m) for m in list(fake_api.phone_bindings) + list(fake_api.pending_phones))
     return set(WORD.findall(blob))
 
 
