@@ -22,3 +22,25 @@ def core_factory(tmp_path):
 @pytest.fixture
 def core(core_factory) -> CoreProcess:
     return core_factory()
+
+
+@pytest.fixture
+def box(core_factory) -> CoreProcess:
+    """A core with engine workers: one worker of the wheel's four legs (two conversations)."""
+    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
+
+
+@pytest.fixture
+def phones():
+    """pjsua2 test phones in helper processes, closed at the end."""
+    from tests.peers.phones import Phone
+    made = []
+
+    def make(name: str):
+        p = Phone(name)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()

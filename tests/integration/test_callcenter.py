@@ -26,25 +26,6 @@ FLOWS = {
 }
 
 
-@pytest.fixture
-def box(core_factory):
-    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
-
-
-@pytest.fixture
-def phones():
-    made: list[Phone] = []
-
-    def make(name: str) -> Phone:
-        p = Phone(name)
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
-
-
 def test_flows_with_a_dangling_node_are_refused_with_the_node_named(box):
     bad = dict(FLOWS, nodes=dict(FLOWS["nodes"], menu=dict(FLOWS["nodes"]["menu"], choices={"1": "nowhere"})))
     status, body = box.api("PUT", "/api/flows", bad)

@@ -17,25 +17,6 @@ pjsua2 = pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64
 pytestmark = pytest.mark.peers
 
 
-@pytest.fixture
-def box(core_factory):
-    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
-
-
-@pytest.fixture
-def phones():
-    made: list[Phone] = []
-
-    def make(name: str) -> Phone:
-        p = Phone(name)
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
-
-
 def registered_phone(box, phones, number: str) -> Phone:
     ext = box.add_extension(number)
     phone = phones(f"ext{number}")

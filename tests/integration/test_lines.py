@@ -21,20 +21,6 @@ FLOWS = {
 }
 
 
-@pytest.fixture
-def phones():
-    made: list[Phone] = []
-
-    def make(name: str) -> Phone:
-        p = Phone(name)
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
-
-
 def wait_line_ready(box, name: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

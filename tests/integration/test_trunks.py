@@ -20,25 +20,6 @@ pytestmark = [pytest.mark.peers, pytest.mark.skipif(not sipp_available(), reason
 
 
 @pytest.fixture
-def box(core_factory):
-    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
-
-
-@pytest.fixture
-def phones():
-    made: list[Phone] = []
-
-    def make(name: str) -> Phone:
-        p = Phone(name)
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
-
-
-@pytest.fixture
 def sipp_procs():
     procs: list[subprocess.Popen] = []
     yield procs

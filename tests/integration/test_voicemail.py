@@ -7,18 +7,12 @@ import time
 
 import pytest
 
-from tests.integration.test_calls import phones as phones  # noqa: F401 - the fixture
 from tests.integration.test_calls import registered_phone
 from tests.peers.audio import tone_present
 from tests.peers.phones import Phone
 
 pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
 pytestmark = pytest.mark.peers
-
-
-@pytest.fixture
-def box(core_factory):
-    return core_factory({"engine.enabled": True, "engine.max_calls": 2})
 
 
 def wait_messages(box, number: str, count: int, timeout: float = 15) -> list[dict]:
