@@ -89,6 +89,6 @@
   <h2 id="{{kind}}-title">{{titles[kind]}}</h2>
   <p><a href="/contract/{{kind}}/print?{{query}}" target="_blank" rel="noopener">{{_("Open the printable page")}}</a>
    · <a href="/contract/{{kind}}.csv?{{query}}" download>{{_("Download as CSV")}}</a></p>
-  <iframe class="report-frame" src="/contract/{{kind}}/print?{{query}}" title="{{titles[kind]}}" sandbox=""></iframe>
+  <iframe class="report-frame" src="/contract/{{kind}}/print?{{query}}" title="{{titles[kind]}}"></iframe>
 </section>
 % end
