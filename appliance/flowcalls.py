@@ -267,7 +267,8 @@ class FlowCall:
                 self.send("hangup", leg=sup)
             self._finish(hangup_caller=True, by="agent")
         elif leg == self.agent_leg and kind == "dtmf":
-            self.send("send_dtmf", leg=self.inbound, digits=str(event.get("digit", "")))
+            if not self.sb._record_code(self, leg, str(event.get("digit", ""))):
+                self.send("send_dtmf", leg=self.inbound, digits=str(event.get("digit", "")))
 
     # --- the flow --------------------------------------------------------------------------
 

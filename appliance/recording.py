@@ -27,8 +27,9 @@ class Recordings:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.disk_full = False
 
-    def wanted(self, extensions: list[str], queue: str | None) -> bool:
-        """An extension's own choice wins; otherwise the box-wide policy."""
+    def wanted(self, extensions: list[str], queue: str | None, route_mode: str = "never") -> bool:
+        """An extension's own choice wins; then the queue's, the route's (a route that announces
+        recording records), and the box-wide policy."""
         for number in extensions:
             ext = self.core.extension_or_none(number) or {}
             choice = ext.get("record", "default")
@@ -36,6 +37,10 @@ class Recordings:
                 return True
             if choice == "never":
                 return False
+        if queue and queue in self.core.settings["recording.queues"]:
+            return True
+        if str(route_mode) in ("announce", "opt_out"):
+            return True
         policy = self.core.settings["recording.policy"]
         return policy == "always" or (policy == "queues" and bool(queue))
 

@@ -222,6 +222,7 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("smtp.sender", str, "", "From address of the box's emails."),
     Setting("recording.policy", str, "never", "Which calls are recorded: never, always, or queue calls only "
             "(an extension's own setting wins over this).", choices=("never", "always", "queues")),
+    Setting("recording.queues", list, [], "Queues whose calls are always recorded, whatever recording.policy says."),
     Setting("recording.max_disk_pct", int, 90, "Stop starting new recordings when the data disk is this full, "
             "with an alarm; calls go on.", between(10, 99)),
     Setting("recording.retention_days", int, 90, "Recordings older than this are deleted (0: kept for ever).",

@@ -44,6 +44,8 @@ RING_TIMEOUT_S = 30.0
 VOICEMAIL_CODES = {"*97": True, "*98": False}
 # Agents at their desk phones: *45 log in or out, *46 break, *47 available again.
 AGENT_CODES = {"*45": "toggle", "*46": "break", "*47": "available"}
+# In a call, *1 starts recording it (on demand).
+RECORD_CODE_DIGIT = "1"
 # Supervisors: *30<agent> listen, *31<agent> whisper (coach), *32<agent> barge.
 SUPERVISE_CODE = re.compile(r"^\*3([012])(\d{2,8})$")
 SUPERVISE_MODES = {"0": "listen", "1": "whisper", "2": "barge"}
@@ -277,7 +279,10 @@ class Switchboard:
         if kind == "ringing":
             self._run(w, call, call.on_ringing(leg))
         elif kind == "dtmf":
-            self._run(w, call, call.on_dtmf(leg, str(event.get("digit", "")), event.get("method", "rfc2833")))
+            digit = str(event.get("digit", ""))
+            if self._record_code(call, leg, digit):
+                return
+            self._run(w, call, call.on_dtmf(leg, digit, event.get("method", "rfc2833")))
         elif kind == "held":
             self._run(w, call, call.on_held(leg))
         elif kind == "unheld":
@@ -459,6 +464,18 @@ class Switchboard:
                                                               if lg.id == cmd.b]
                 self.start_recording(w, call, [cmd.a, cmd.b], parties, None)
 
+    def _record_code(self, owner: Any, leg: str, digit: str) -> bool:
+        """*1 pressed during a conversation starts its recording (on demand)."""
+        last = owner.__dict__.setdefault("_digits", {})
+        previous, last[leg] = last.get(leg, ""), digit
+        if previous == "*" and digit == RECORD_CODE_DIGIT:
+            try:
+                self.record_on_demand(owner.call_id)
+            except Exception as e:  # declined, disk full, not connected: nothing to start
+                log.info("recording on demand refused for %s: %s", owner.call_id, e)
+            return True
+        return False
+
     def record_on_demand(self, call_id: str) -> dict[str, Any]:
         """Start recording a conversation now (an agent's or the API's choice)."""
         owner = self.flow_calls.get(call_id) or next((c for c in self.calls.values() if c.call_id == call_id), None)
@@ -487,7 +504,8 @@ class Switchboard:
                         queue: str | None) -> None:
         """Record a conversation when the policy asks for it and the disk has room."""
         recordings = self.core.recordings
-        if getattr(owner, "declined", False) or not recordings.wanted(extensions, queue):
+        if getattr(owner, "declined", False) or \
+                not recordings.wanted(extensions, queue, str(getattr(owner, "notice_mode", "never"))):
             return  # a caller who declined is never recorded
         path = recordings.path_for(owner.call_id)
         if path is None:

@@ -10,7 +10,8 @@ demo_pkgs=("python3:python3" "espeak-ng:espeak-ng" "sox:sox")
 test_pkgs=("sipp:sip-tester" "baresip:baresip" "linphone-daemon:linphone-cli" "dtc:device-tree-compiler"
            "fdtoverlay:device-tree-compiler" "shellcheck:shellcheck" "chromium:chromium"
            "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl"
-           "debootstrap:debootstrap")
+           "debootstrap:debootstrap" "qemu-aarch64-static:qemu-user-static"
+           "update-binfmts:binfmt-support")
 
 pairs=("${demo_pkgs[@]}")
 [ "$want" = "test" ] && pairs+=("${test_pkgs[@]}")

@@ -323,3 +323,29 @@ def test_recording_on_demand_through_the_api(box, phones, tmp_path):
     piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
     record = call_records(box)[0]
     assert tone_share(finished_wav(box.data_dir / record["recording"]), 1000) > 0.1
+
+
+def test_star_one_during_a_call_records_it(box, phones):
+    from tests.peers.audio import tone_share
+    anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    connect(box, anna, piotr, "1002")
+    time.sleep(0.5)
+    piotr.dtmf("*1")
+    piotr.play_tone(400)
+    time.sleep(2.0)
+    anna.hangup()
+    piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    record = call_records(box)[0]
+    assert tone_share(finished_wav(box.data_dir / record["recording"]), 400) > 0.1
+
+
+def test_a_queue_listed_for_recording_is_recorded(core_factory, phones):
+    from tests.integration.test_callcenter import _queue_call
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2, "recording.queues": ["sales"]})
+    customer, agent = _queue_call(box, phones)
+    time.sleep(1.0)
+    customer.hangup()
+    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    record = call_records(box)[0]
+    assert record["queue"] == "sales"
+    finished_wav(box.data_dir / record["recording"])
