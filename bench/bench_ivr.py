@@ -44,7 +44,9 @@ def run(calls: int = CALLS) -> dict:
             (core.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
             write_sine(core.data_dir / "prompts" / "en" / "menu.wav", 600, 0.3)
             core.api("POST", "/api/queues", {"name": "sales", "wrap_up_s": 0})
-            ext_caller, ext_agent = core.add_extension("1001"), core.add_extension("1010")
+            ext_agent = core.add_extension("1010")
+            # One extension per caller: a phone that is closed leaves its registration behind.
+            callers = [(str(2000 + i), core.add_extension(str(2000 + i))["secret"]) for i in range(calls)]
             core.api("POST", "/api/agents/1010", {"queues": ["sales"]})
             core.api("PUT", "/api/flows", FLOWS)
             core.api("POST", "/api/agents/1010/login", {})
@@ -54,7 +56,7 @@ def run(calls: int = CALLS) -> dict:
                 # second call after a bridge.
                 caller = Phone(f"caller{i}")
                 phones.append(caller)
-                caller.register(f"sip:127.0.0.1:{core.sip_port}", "1001", ext_caller["secret"])
+                caller.register(f"sip:127.0.0.1:{core.sip_port}", *callers[i])
                 caller.wait_for("reg_state", code=200, timeout=15)
                 if i == 0:
                     agent = Phone("agent")
