@@ -497,6 +497,7 @@ class Core:
                 last_snapshot = time.monotonic()
                 self._bindings_changed()
                 await asyncio.get_running_loop().run_in_executor(None, self._daily)
+                await asyncio.get_running_loop().run_in_executor(None, self.recordings.compress_pending)
             self.heartbeat = time.monotonic()
             expired = self.registrar.expire()
             for b in expired:

@@ -222,6 +222,8 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("smtp.sender", str, "", "From address of the box's emails."),
     Setting("recording.policy", str, "never", "Which calls are recorded: never, always, or queue calls only "
             "(an extension's own setting wins over this).", choices=("never", "always", "queues")),
+    Setting("recording.compress", bool, True, "Compress finished recordings to Opus (speech at 16 kbit/s, about a "
+            "tenth of the WAV) to spare the SD card; needs opusenc."),
     Setting("recording.queues", list, [], "Queues whose calls are always recorded, whatever recording.policy says."),
     Setting("recording.max_disk_pct", int, 90, "Stop starting new recordings when the data disk is this full, "
             "with an alarm; calls go on.", between(10, 99)),

@@ -36,6 +36,7 @@ cleanup() {
 			umount "${mnt}" || umount -l "${mnt}"
 		done < <(awk -v root="${root}/" 'index($2 "/", root) == 1 { print $2 }' /proc/self/mounts | sort -r)
 	fi
+	# On recent kernels this also drops the handlers registered since the mount.
 	[[ -n "${mounted_binfmt}" ]] && umount "${BINFMT}"
 }
 trap cleanup EXIT
@@ -65,8 +66,7 @@ if ! handler_enabled; then
 	# qemu-user-static's own entry; failing that, register one by hand. The F flag
 	# opens the interpreter now, so it also works inside any chroot.
 	if command -v update-binfmts > /dev/null && [[ -e /usr/share/binfmts/qemu-aarch64 ]]; then
-		update-binfmts --import qemu-aarch64 > /dev/null 2>&1 || true
-		update-binfmts --enable qemu-aarch64 || true
+		update-binfmts --enable qemu-aarch64 2> /dev/null || update-binfmts --import qemu-aarch64 || true
 	fi
 	if [[ -e "${BINFMT}/qemu-aarch64" ]] && ! handler_enabled; then
 		echo 1 > "${BINFMT}/qemu-aarch64"

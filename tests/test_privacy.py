@@ -83,3 +83,4 @@ def test_retention_deletes_what_is_older_than_its_kind_allows(core, tmp_path):
     assert [r["call_id"] for r in core.call_records.query(None, None, limit=None)] == ["new"]
     assert core.voicemail.messages("1001") == [] and message.id
     assert core.audit_log(1)[0]["action"] == "retention"
+

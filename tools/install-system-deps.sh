@@ -6,7 +6,7 @@ set -euo pipefail
 
 want=${1:-demo}
 # command-to-package pairs; a command found on PATH means its package is there.
-demo_pkgs=("python3:python3" "espeak-ng:espeak-ng" "sox:sox")
+demo_pkgs=("python3:python3" "espeak-ng:espeak-ng" "sox:sox" "opusenc:opus-tools")
 test_pkgs=("sipp:sip-tester" "baresip:baresip" "linphone-daemon:linphone-cli" "dtc:device-tree-compiler"
            "fdtoverlay:device-tree-compiler" "shellcheck:shellcheck" "chromium:chromium"
            "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl"

@@ -519,7 +519,8 @@ async def recording_audio(request: web.Request) -> web.StreamResponse:
     if not path.exists():
         raise NotFound(f"the recording of call {call_id} was deleted")
     core.audit(request.query.get("actor", "api"), "recording_listened", call_id)
-    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
+    kind = "audio/ogg" if path.suffix == ".opus" else "audio/wav"
+    return web.FileResponse(path, headers={"Content-Type": kind})
 
 
 async def business_report(request: web.Request) -> web.Response:
@@ -607,6 +608,7 @@ def create_api(core: "Core") -> web.Application:
     r.add_delete("/api/ring-groups/{name}", delete_ring_group)
     r.add_get("/api/recordings", list_recordings)
     r.add_get("/api/recordings/{call_id}.wav", recording_audio)
+    r.add_get("/api/recordings/{call_id}", recording_audio)
     r.add_get("/api/privacy/export", privacy_export)
     r.add_post("/api/privacy/erase", privacy_erase)
     r.add_get("/api/phones", list_phones)
