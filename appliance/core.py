@@ -82,6 +82,7 @@ class Core:
         self.call_records = self.store.call_records
         self.switchboard: Switchboard | None = None
         self.queue_log = MonthlyLog(self.data_dir / "queue_log", time_key="time")
+        self.sms_log = MonthlyLog(self.data_dir / "sms", time_key="time")
         self.contact_center = ContactCenter(time.time)
         self.flows: FlowSet | None = None
         from appliance.reports import Reports
@@ -525,6 +526,7 @@ class Core:
         self._save_registrations(in_background=False)
         self.audit_trail.close()
         self.queue_log.close()
+        self.sms_log.close()
         self.store.close()
 
     async def run(self) -> None:

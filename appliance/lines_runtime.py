@@ -41,6 +41,7 @@ class Line:
     status: dict[str, Any] = field(default_factory=dict)
     simulator: Any = None
     restarts: int = 0
+    writer: Any = None               # the gateway's status connection: orders go back on it
 
     @property
     def name(self) -> str:
@@ -165,8 +166,14 @@ class Lines:
                                 None)
                 if line is None:
                     continue
+                line.writer = writer
                 if msg.get("event") == "ready":
                     line.sip_port = int(msg.get("sip_port") or 0)
+                if msg.get("event") == "sms":
+                    self._store_sms(line, "in", str(msg.get("sender", "")), str(msg.get("text", "")), "received")
+                if msg.get("event") == "sms_sent":
+                    self._store_sms(line, "out", str(msg.get("number", "")), "", "sent" if msg.get("ok")
+                                    else f"failed: {msg.get('error', '')}")
                 if msg.get("event") == "status":
                     line.status = {k: v for k, v in msg.items() if k not in ("event", "line")}
                 self.core.events.publish("line", line=line.name, **{k: v for k, v in msg.items() if k != "line"})
@@ -186,6 +193,33 @@ class Lines:
                 line.simulator.stop()
         if self._status_server is not None:
             self._status_server.close()
+
+    # --- SMS -------------------------------------------------------------------------------
+
+    def _store_sms(self, line: Line, direction: str, number: str, text: str, status: str) -> None:
+        from datetime import datetime, timezone
+        entry = {"time": datetime.now(timezone.utc).isoformat(), "line": line.name, "direction": direction,
+                 "number": number, "text": text, "status": status}
+        self.core.sms_log.append(entry)
+        self.core.events.publish("sms", **entry)
+
+    def send_sms(self, data: Any) -> dict[str, Any]:
+        """An SMS out through a GSM line (e.g. a missed-call notice to the owner)."""
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("line", "number", "text")):
+            raise ValidationError("body: {line, number, text}")
+        if not re.fullmatch(r"\+?[0-9]{3,15}", data["number"]):
+            raise ValidationError("number: digits only, an optional leading +")
+        if not data["text"] or len(data["text"]) > 1000:
+            raise ValidationError("text: 1 to 1000 characters")
+        line = self.lines.get(data["line"])
+        if line is None:
+            raise NotFound(f"line {data['line']} does not exist")
+        if line.config["kind"] != "gsm" or line.writer is None:
+            raise Conflict(f"line {line.name} cannot send SMS now")
+        line.writer.write((json.dumps({"cmd": "send_sms", "number": data["number"], "text": data["text"]})
+                           + "\n").encode())
+        self._store_sms(line, "out", data["number"], data["text"], "queued")
+        return {"line": line.name, "number": data["number"], "status": "queued"}
 
     # --- what others ask -----------------------------------------------------------------
 

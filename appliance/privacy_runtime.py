@@ -55,7 +55,8 @@ class Privacy:
         days = self.core.settings["privacy.retention_days"]
         now_dt = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
         done: dict[str, int] = {}
-        for kind, log in (("call_records", self.core.call_records), ("queue_log", self.core.queue_log)):
+        for kind, log in (("call_records", self.core.call_records), ("queue_log", self.core.queue_log),
+                          ("sms", self.core.sms_log)):
             if days.get(kind):
                 done[kind] = log.delete_where(lambda rec: True, None, now_dt - timedelta(days=days[kind]))
         if days.get("voicemail"):
@@ -86,6 +87,8 @@ class Privacy:
             add("call_records.json", json.dumps(records, indent=1, ensure_ascii=False).encode())
             add("queue_log.json", json.dumps(lines, indent=1, ensure_ascii=False).encode())
             add("voicemail.json", json.dumps([m.to_dict() for _, m in voicemail], indent=1).encode())
+            sms = self.core.sms_log.query(None, None, self._match(number), limit=None)
+            add("sms.json", json.dumps(sms, indent=1, ensure_ascii=False).encode())
             for box, msg in voicemail:
                 tar.add(str(self.core.voicemail.audio_path(box, msg.id)), f"voicemail/{box}-{msg.id}.wav")
             for rec in records:
@@ -112,6 +115,7 @@ class Privacy:
             voicemail += 1
         counts = {"call_records": self.core.call_records.delete_where(match),
                   "queue_log": self.core.queue_log.delete_where(match),
+                  "sms": self.core.sms_log.delete_where(match),
                   "recordings": recordings, "voicemail": voicemail}
         self.core.audit(actor, "privacy_erase", {"number": number, **counts})
         return counts

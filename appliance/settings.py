@@ -248,12 +248,12 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("privacy.country_code", str, "48", "Country code used to match one person's numbers in their national "
             "and international forms (export and erasure).",
             lambda v: None if v.isdigit() and 1 <= len(v) <= 3 else "must be 1 to 3 digits"),
-    Setting("privacy.retention_days", dict, {"call_records": 365, "queue_log": 365, "voicemail": 60},
+    Setting("privacy.retention_days", dict, {"call_records": 365, "queue_log": 365, "voicemail": 60, "sms": 365},
             "Days each kind of data is kept before it is deleted automatically (recordings: "
             "recording.retention_days). 0 keeps it for ever.",
-            lambda v: None if all(k in ("call_records", "queue_log", "voicemail") and isinstance(d, int)
+            lambda v: None if all(k in ("call_records", "queue_log", "voicemail", "sms") and isinstance(d, int)
                                   and not isinstance(d, bool) and d >= 0 for k, d in v.items())
-            else "kinds are call_records, queue_log, voicemail; days are whole numbers >= 0"),
+            else "kinds are call_records, queue_log, voicemail, sms; days are whole numbers >= 0"),
     Setting("setup.wizard", dict, {}, "Where the web page's set-up wizard stands (kept by the web page)."),
     Setting("reports.target_s", int, 20, "Service level target: seconds within which calls should be answered.",
             between(1, 600)),

@@ -51,7 +51,7 @@ def test_export_then_erase_one_number_everywhere(core, tmp_path):
     assert sorted(r["call_id"] for r in exported) == ["c1", "c2"]  # both forms of the number, not c3
 
     counts = core.privacy.erase("+48601234567")
-    assert counts == {"call_records": 2, "queue_log": 2, "recordings": 1, "voicemail": 1}
+    assert counts == {"call_records": 2, "queue_log": 2, "sms": 0, "recordings": 1, "voicemail": 1}
     left = core.call_records.query(None, None, limit=None)
     assert [r["call_id"] for r in left] == ["c3"]
     assert not (core.data_dir / "recordings" / "c1.wav").exists()

@@ -329,6 +329,14 @@ async def put_prompt(request: web.Request) -> web.Response:
     return web.json_response(info.to_dict(), status=201)
 
 
+async def list_sms(request: web.Request) -> web.Response:
+    return web.json_response({"sms": _core(request).sms_log.query(None, None, limit=200)})
+
+
+async def send_sms(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).lines.send_sms(await _body(request)), status=202)
+
+
 async def list_lines(request: web.Request) -> web.Response:
     return web.json_response({"lines": _core(request).lines.status()})
 
@@ -622,6 +630,8 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/voicemail/{box}/{id}.wav", message_audio)
     r.add_delete("/api/voicemail/{box}/{id}", delete_message)
     r.add_get("/api/reports/{kind}", report)
+    r.add_get("/api/sms", list_sms)
+    r.add_post("/api/sms", send_sms)
     r.add_get("/api/lines", list_lines)
     r.add_post("/api/lines", add_line)
     r.add_post("/api/lines/{name}/simulate", simulate_line)

@@ -48,7 +48,8 @@ from appliance.engine.modem_port import (
 )
 from appliance.errors import CallboxError
 from appliance.lines.notices import (
-    CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineError, LineStatus, StatusChanged,
+    CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineError, LineStatus, SmsReceived, SmsSent,
+    StatusChanged,
 )
 
 log = logging.getLogger("callbox.engine.gateway")
@@ -318,6 +319,30 @@ class StatusOut:
         except OSError:
             self._drop()
 
+    def commands(self) -> list[dict[str, Any]]:
+        """JSON lines the core wrote back on the status socket (never blocks)."""
+        if self._sock is None:
+            return []
+        try:
+            data = self._sock.recv(65536, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError:
+            self._drop()
+            return []
+        if not data:
+            self._drop()
+            return []
+        self._inbuf = getattr(self, "_inbuf", b"") + data
+        out = []
+        while b"\n" in self._inbuf:
+            line, self._inbuf = self._inbuf.split(b"\n", 1)
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
     def _connect(self) -> bool:
         now = time.monotonic()
         if now < self._next_try:
@@ -467,6 +492,18 @@ class Gateway:
             self._send_status()
         elif isinstance(notice, LineError):
             log.warning("%s: line error %s %s", self.opts.name, notice.kind, notice.text)
+        elif isinstance(notice, SmsReceived):
+            self._event("sms", sender=notice.sender, text=notice.text, time=str(notice.time))
+        elif isinstance(notice, SmsSent):
+            self._event("sms_sent", number=notice.number, ok=notice.ok, error=notice.error)
+
+    def _on_command(self, cmd: dict[str, Any]) -> None:
+        """Orders from the core over the status socket (JSON lines), e.g. an SMS to send."""
+        if cmd.get("cmd") == "send_sms" and hasattr(self.driver, "send_sms"):
+            try:
+                self.driver.send_sms(str(cmd.get("number", "")), str(cmd.get("text", "")))
+            except CallboxError as e:
+                self._event("sms_sent", number=cmd.get("number"), ok=False, error=str(e))
 
     # --- commands ------------------------------------------------------------------
 
@@ -624,6 +661,11 @@ class Gateway:
                     self._on_notice(notice)
                 except Exception:  # a bug must cost one notice, not the line
                     log.exception("%s: handling %r failed", self.opts.name, notice)
+            for cmd in self.out.commands():
+                try:
+                    self._on_command(cmd)
+                except Exception:
+                    log.exception("%s: command %r failed", self.opts.name, cmd)
             now = time.monotonic()
             if now >= next_gc:
                 gc.collect()

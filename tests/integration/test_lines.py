@@ -123,3 +123,29 @@ def test_unplugging_the_modem_mid_call_ends_the_call_with_a_record_and_the_line_
     assert record["queue"] == "sales" and record["agent"] == "1010" and record["disposition"] == "ANSWERED"
     box.api("POST", "/api/lines/gsm1/simulate", {"action": "replug"})
     wait_line_ready(box, "gsm1", timeout=40)  # the driver comes back by itself
+
+
+def test_sms_in_is_stored_and_shown_and_sms_out_goes_through_the_line(core_factory):
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 2})
+    assert box.api("POST", "/api/lines", {"name": "gsm1", "kind": "gsm", "device": "sim:gsm",
+                                          "number": "48601000000"})[0] == 201
+    wait_line_ready(box, "gsm1")
+    box.api("POST", "/api/lines/gsm1/simulate", {"action": "sms", "sender": "+48602111222",
+                                                 "text": "Proszę oddzwonić, zażółć gęślą jaźń 你好"})
+
+    def sms(direction: str, status: str | None = None) -> list[dict]:
+        return [m for m in box.api("GET", "/api/sms")[1]["sms"]
+                if m["direction"] == direction and (status is None or m["status"] == status)]
+
+    deadline = time.monotonic() + 20
+    while not sms("in") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    received = sms("in")[0]
+    assert received["number"] == "+48602111222" and received["text"].endswith("你好")
+    status, body = box.api("POST", "/api/sms", {"line": "gsm1", "number": "+48602111222",
+                                                "text": "Missed call from +48 601 000 000"})
+    assert status == 202, body
+    deadline = time.monotonic() + 20
+    while not sms("out", "sent") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert sms("out", "sent"), box.api("GET", "/api/sms")[1]
