@@ -41,6 +41,26 @@ from appliance.logic.flows import FlowSet
 log = logging.getLogger("callbox.core")
 
 HOUSEKEEPING_S = 1.0
+
+
+class RecentLog(logging.Handler):
+    """The last lines of the core's log, for the web page's system page."""
+
+    def __init__(self, size: int = 1000):
+        super().__init__(logging.INFO)
+        import collections
+        self.lines: collections.deque[str] = collections.deque(maxlen=size)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # logging must never take the box down
+            pass
+
+
+RECENT_LOG = RecentLog()
+logging.getLogger().addHandler(RECENT_LOG)
 # Refreshes that change only the expiry are written this often, so a restart keeps them.
 REGISTRATION_SNAPSHOT_S = 60.0
 REGISTRATION_SAVE_DELAY_S = 0.2
@@ -114,6 +134,8 @@ class Core:
         self.trunks = Trunks(self)
         self.lines = Lines(self)
         self._start_voicemail()
+        from appliance.contacts import Contacts
+        self.contacts = Contacts(self)
         from appliance.ring_groups import RingGroups
         self.ring_groups = RingGroups(self)
         from appliance.business_runtime import Business
@@ -421,6 +443,31 @@ class Core:
         self.events.publish("voicemail", box=box, action="changed")
         self.edge.notify_mwi(box, unsolicited=self.voicemail_box(box).notify_unsolicited)
 
+    async def crm_webhook(self) -> None:
+        """Call events to a CRM's URL as JSON POSTs; a CRM that is down loses events, never calls."""
+        import urllib.request
+        sub = self.events.subscribe({"call_record", "queue", "agent", "voicemail", "sms"})
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                event = await sub.queue.get()
+                url = self.settings["crm.webhook_url"]
+                if not url:
+                    continue
+                body = json.dumps({"event": event.kind, "time": event.time, **event.data}).encode()
+
+                def post() -> None:
+                    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
+                                                                          "User-Agent": "Callbox"})
+                    urllib.request.urlopen(req, timeout=5).read()
+
+                try:
+                    await loop.run_in_executor(None, post)
+                except Exception as e:
+                    log.warning("CRM webhook %s: %s", url, e)
+        finally:
+            self.events.unsubscribe(sub)
+
     async def deliver_mail(self) -> None:
         """Voicemail emails: sent off the loop, retried by the mailer's own schedule, never dropped."""
         while self.mailer is not None:
@@ -538,7 +585,8 @@ class Core:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         notifier = SystemdNotifier()
-        tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.deliver_mail())]
+        tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.deliver_mail()),
+                 asyncio.create_task(self.crm_webhook())]
         interval = notifier.watchdog_interval()
         if interval:
             feeder = WatchdogFeeder(notifier, interval / 2, self.is_healthy)
@@ -554,6 +602,24 @@ class Core:
             if self.panel is not None:
                 self.panel.close()
             await self.stop()
+
+    def stage_restore(self, data: bytes) -> dict[str, Any]:
+        """Check an uploaded backup; if it is good, restart to restore it (nothing changes otherwise)."""
+        from appliance.backup import verify_backup
+        from appliance.errors import BackupError
+        tmp = self.data_dir / "run" / "upload.tar.gz"
+        tmp.write_bytes(data)
+        try:
+            info = verify_backup(tmp)
+        except BackupError:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(Path(str(self.data_dir) + ".restore.tar.gz"))
+        self.audit("api", "restore_staged", info.summary() if hasattr(info, "summary") else "")
+        self.exit_code = 3  # systemd starts the core again (Restart=on-failure), which restores first
+        if self._stop_event is not None:
+            asyncio.get_running_loop().call_later(0.5, self._stop_event.set)
+        return {"restarting": True}
 
     def flow_overrides(self) -> dict:
         """Time conditions the admin forced open or closed (kept in the store, so a restart keeps them)."""
@@ -591,7 +657,18 @@ class Core:
         return time.monotonic() - self.heartbeat < max(5.0, 3 * HOUSEKEEPING_S)
 
 
+def apply_pending_restore(data_dir: Path) -> None:
+    """A backup uploaded through the API is restored here, before anything opens the data."""
+    from appliance.backup import restore_backup
+    pending = Path(str(data_dir) + ".restore.tar.gz")
+    if pending.exists():
+        log.warning("restoring the uploaded backup %s", pending)
+        restore_backup(pending, data_dir)
+        pending.unlink()
+
+
 def run_core(data_dir: Path, overrides: dict[str, Any] | None = None) -> None:
+    apply_pending_restore(Path(data_dir))
     try:
         core = Core(data_dir, overrides)
     except SettingError as e:

@@ -26,6 +26,57 @@ log = logging.getLogger("callbox.flowcalls")
 CALLBACK_DIGIT = "1"
 
 
+class OriginateCall:
+    """Click-to-dial: the box rings the extension's phone first, then dials the number it asked for."""
+
+    def __init__(self, sb: "Switchboard", w: "Worker", call_id: str, ext: str, target: dict[str, Any]):
+        self.sb, self.w, self.call_id, self.ext, self.target = sb, w, call_id, ext, target
+        self.start = time.time()
+        self.answer_time: float | None = None
+        self.own_leg = f"{call_id}.o"
+        self.far_leg = f"{call_id}.f"
+        self.recording: str | None = None
+        self.ended = False
+
+    def send(self, cmd: str, **fields: Any) -> None:
+        asyncio.ensure_future(self.sb.send(self.w, cmd, **fields))
+
+    def begin(self, contact: str) -> None:
+        self.sb.own_leg(self.w, self.own_leg, self)
+        self.send("call", leg=self.own_leg, uri=contact, timeout_s=30,
+                  caller_id={"number": self.target["number"], "name": "click-to-dial"})
+
+    def on_event(self, kind: str, event: dict[str, Any]) -> None:
+        leg = event.get("leg")
+        if leg == self.own_leg and kind == "answered":
+            self.sb.own_leg(self.w, self.far_leg, self)
+            self.send("call", leg=self.far_leg, uri=self.target["uri"], timeout_s=60,
+                      caller_id={"number": self.ext, "name": ""}, **({"auth": self.target["auth"]}
+                                                                    if self.target.get("auth") else {}))
+        elif leg == self.far_leg and kind == "answered":
+            self.answer_time = time.time()
+            self.send("bridge", a=self.own_leg, b=self.far_leg)
+        elif kind == "hangup":
+            other = self.far_leg if leg == self.own_leg else self.own_leg
+            self.send("hangup", leg=other)
+            self._finish(by="caller" if leg == self.own_leg else "callee")
+
+    def _finish(self, by: str) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        end = time.time()
+        self.sb.finish_flow_call(self, {
+            "call_id": self.call_id, "start": self.start, "answer": self.answer_time, "end": end,
+            "duration_s": round(end - self.start, 3),
+            "talk_s": round(end - self.answer_time, 3) if self.answer_time else 0.0,
+            "disposition": "ANSWERED" if self.answer_time else "NO ANSWER",
+            "direction": "outbound" if self.target.get("trunk") else "internal",
+            "caller": self.ext, "callee": self.target["number"], "answered_by": self.target["number"]
+            if self.answer_time else None, "hangup_by": by, "trunk": self.target.get("trunk"),
+            "worker": self.w.id, "outcome": "CLICK_TO_DIAL"})
+
+
 class CallbackCall:
     """The box calls back a caller who kept their place: the agent first, then the customer."""
 

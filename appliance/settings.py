@@ -254,6 +254,9 @@ DECLARATIONS: tuple[Setting, ...] = (
             lambda v: None if all(k in ("call_records", "queue_log", "voicemail", "sms") and isinstance(d, int)
                                   and not isinstance(d, bool) and d >= 0 for k, d in v.items())
             else "kinds are call_records, queue_log, voicemail, sms; days are whole numbers >= 0"),
+    Setting("crm.webhook_url", str, "", "A CRM's URL that receives the box's call events as JSON POSTs "
+            "(empty: none).", lambda v: None if v == "" or v.startswith(("http://", "https://")) and len(v) < 500
+            else "must be an http:// or https:// URL"),
     Setting("setup.wizard", dict, {}, "Where the web page's set-up wizard stands (kept by the web page)."),
     Setting("reports.target_s", int, 20, "Service level target: seconds within which calls should be answered.",
             between(1, 600)),

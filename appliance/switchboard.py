@@ -23,7 +23,7 @@ from appliance.engine.client import EngineClient, WorkerProcess
 from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
-from appliance.flowcalls import CallbackCall, FlowCall
+from appliance.flowcalls import CallbackCall, FlowCall, OriginateCall
 from appliance.logic.acd import ContactCenter
 from appliance.logic.acd import commands as acd
 from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
@@ -733,6 +733,37 @@ class Switchboard:
                 fc._finish(hangup_caller=True, by="box")
             else:
                 log.info("ACD command not carried out yet: %s", cmd)
+
+    def originate(self, ext: str, number: str) -> dict[str, Any]:
+        """Click-to-dial: ring `ext`'s phone, then dial `number` (class of service applies)."""
+        from appliance.errors import ValidationError
+        contacts = self.core.registrar.lookup(ext)
+        if self.core.extension_or_none(ext) is None or not contacts:
+            raise NotFound(f"extension {ext} has no registered phone")
+        bindings = self.core.registrar.lookup(number)
+        if self.core.extension_or_none(number) is not None:
+            if not bindings:
+                raise Conflict(f"extension {number} has no registered phone")
+            target = {"number": number, "uri": bindings[0].contact}
+        else:
+            try:
+                decision, attempts = self.core.trunks.plan(ext, number)
+            except ValidationError:
+                raise ValidationError(f"to: {number!r} is not a number the box can dial") from None
+            if not decision.allowed:
+                raise NotAllowed(f"{ext} may not call {number}: {decision.verdict}")
+            if not attempts:
+                raise Conflict("no trunk can take the call now")
+            target = {"number": number, "uri": attempts[0]["uri"], "auth": attempts[0].get("auth"),
+                      "trunk": attempts[0]["trunk"]}
+        best = max(self.workers.values(), key=lambda w: w.room, default=None)
+        if best is None or best.room < 2:
+            raise Conflict("the box is full: try again in a moment")
+        call_id = f"ctd-{int(time.time() * 1000)}-{ext}"
+        oc = OriginateCall(self, best, call_id, ext, target)
+        self.flow_calls[call_id] = oc  # type: ignore[assignment]
+        oc.begin(contacts[0].contact)
+        return {"call_id": call_id}
 
     def _callback(self, cmd: acd.CallAgentForCallback) -> None:
         """Start (or retry) a callback in the worker with the most room."""

@@ -391,6 +391,65 @@ class ApiClient:
                                   f"{getattr(exc, 'reason', exc)}") from None
         raise AssertionError("unreachable")
 
+    # -- contacts, after-call work, click-to-dial ------------------------------
+
+    def contacts(self, q: str = "", offset: int = 0, limit: int = 100) -> list[dict]:
+        """[{id, name, company, numbers (E.164), email, notes, created, updated}]."""
+        params = {"offset": str(int(offset)), "limit": str(int(limit))}
+        if q:
+            params["q"] = q
+        return self._request("GET", "/api/contacts?" + urllib.parse.urlencode(params))["contacts"]
+
+    def contact(self, contact_id: str) -> dict:
+        return self._request("GET", f"/api/contacts/{_quote(contact_id)}")
+
+    def add_contact(self, contact: dict[str, Any]) -> dict:
+        """{name, company?, numbers: [...], email?, notes?}; a 400 names a bad number."""
+        return self._request("POST", "/api/contacts", contact)
+
+    def update_contact(self, contact_id: str, **changes: Any) -> dict:
+        return self._request("PATCH", f"/api/contacts/{_quote(contact_id)}", changes)
+
+    def delete_contact(self, contact_id: str) -> None:
+        self._request("DELETE", f"/api/contacts/{_quote(contact_id)}")
+
+    def lookup_contact(self, number: str) -> dict:
+        """The screen pop: {"contact": {...} | None, "history": [the number's last calls]}."""
+        return self._request("GET", "/api/contacts/lookup?"
+                             + urllib.parse.urlencode({"number": number}))
+
+    def contacts_csv(self) -> Iterator[bytes]:
+        """Every contact as CSV (name, company, numbers joined by ';', email, notes)."""
+        return self.download("/api/contacts.csv")
+
+    def import_contacts_csv(self, text: bytes) -> dict:
+        """{"imported": n, "errors": [{"line", "error"}]}: good rows are kept, bad ones listed."""
+        return self._request("POST", "/api/contacts.csv", raw=text,
+                             content_type="text/csv; charset=utf-8")
+
+    def update_call_record(self, call_id: str, **changes: Any) -> dict:
+        """After-call work on a call record: notes, disposition_code (<= 40 chars), agent."""
+        return self._request("PATCH", f"/api/cdr/{_quote(call_id)}", changes)
+
+    def dial(self, from_extension: str, to: str) -> dict:
+        """Click-to-dial: the extension's phone rings first, then `to` is called: {call_id}."""
+        return self._request("POST", "/api/calls", {"from": from_extension, "to": to})
+
+    # -- backup, restore, logs -------------------------------------------------
+
+    def backup(self) -> Iterator[bytes]:
+        """A backup of the box (.tar.gz) in chunks."""
+        return self.download("/api/backup")
+
+    def restore(self, archive: bytes) -> dict:
+        """Hand a backup to the core; it verifies it (400 with the reason) and restarts."""
+        return self._request("POST", "/api/restore", raw=archive,
+                             content_type="application/gzip")
+
+    def logs(self, lines: int = 200) -> list[str]:
+        """The core's recent log lines, oldest first."""
+        return self._request("GET", f"/api/logs?lines={int(lines)}")["lines"]
+
     def download(self, path: str) -> Iterator[bytes]:
         """A file from the API (CSV, WAV), yielded in chunks; ApiError before the first one."""
         for attempt in (1, 2):

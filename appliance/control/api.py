@@ -329,6 +329,108 @@ async def put_prompt(request: web.Request) -> web.Response:
     return web.json_response(info.to_dict(), status=201)
 
 
+async def list_contacts(request: web.Request) -> web.Response:
+    q = request.query
+    try:
+        offset, limit = int(q.get("offset", "0")), int(q.get("limit", "100"))
+    except ValueError:
+        raise ValidationError("offset/limit: must be numbers") from None
+    return web.json_response({"contacts": _core(request).contacts.list(q.get("q", ""), offset, limit)})
+
+
+async def create_contact(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).contacts.create(await _body(request)), status=201)
+
+
+async def get_contact(request: web.Request) -> web.Response:
+    cid = request.match_info["id"]
+    if cid == "lookup":
+        return web.json_response(_core(request).contacts.lookup(request.query.get("number", "")))
+    return web.json_response(_core(request).contacts.get(cid))
+
+
+async def patch_contact(request: web.Request) -> web.Response:
+    return web.json_response(_core(request).contacts.update(request.match_info["id"], await _body(request)))
+
+
+async def delete_contact(request: web.Request) -> web.Response:
+    _core(request).contacts.delete(request.match_info["id"])
+    return web.Response(status=204)
+
+
+async def contacts_csv(request: web.Request) -> web.Response:
+    return web.Response(text=_core(request).contacts.to_csv(), content_type="text/csv")
+
+
+async def import_contacts(request: web.Request) -> web.Response:
+    raw = await request.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("CSV: must be UTF-8 text") from None
+    return web.json_response(_core(request).contacts.import_csv(text))
+
+
+async def patch_cdr(request: web.Request) -> web.Response:
+    """After-call work: notes and a disposition code on a call record."""
+    core = _core(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not body or set(body) - {"notes", "disposition_code", "agent"}:
+        raise ValidationError("body: {notes?, disposition_code?, agent?}")
+    if len(str(body.get("notes", ""))) > 4000 or len(str(body.get("disposition_code", ""))) > 40:
+        raise ValidationError("notes: at most 4000 characters; disposition_code: at most 40")
+    call_id = request.match_info["call_id"]
+    found = core.call_records.query(None, None, lambda r: r.get("call_id") == call_id, limit=1)
+    if not found:
+        raise NotFound(f"no call record {call_id}")
+    core.call_records.update(found[0]["id"], {k: str(v) for k, v in body.items()})
+    return web.json_response(core.call_records.query(None, None, lambda r: r.get("call_id") == call_id,
+                                                     limit=1)[0])
+
+
+async def click_to_dial(request: web.Request) -> web.Response:
+    core = _core(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("from"), str) or not isinstance(body.get("to"), str):
+        raise ValidationError("body: {from: extension, to: number}")
+    if core.switchboard is None:
+        raise NotFound("the engine is not running")
+    try:
+        return web.json_response(core.switchboard.originate(body["from"], body["to"]), status=202)
+    except NotAllowed as e:
+        return _error(403, str(e))
+
+
+async def download_backup(request: web.Request) -> web.StreamResponse:
+    from appliance.backup import create_backup
+    core = _core(request)
+    dest = core.data_dir / "run" / "download.tar.gz"
+    await asyncio.get_running_loop().run_in_executor(None, lambda: create_backup(core.data_dir, dest))
+    core.audit(request.query.get("actor", "api"), "backup_downloaded", "")
+    return web.FileResponse(dest, headers={"Content-Type": "application/gzip",
+                                           "Content-Disposition": 'attachment; filename="callbox-backup.tar.gz"'})
+
+
+async def upload_restore(request: web.Request) -> web.Response:
+    from appliance.errors import BackupError
+    core = _core(request)
+    data = await request.read()
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(None, core.stage_restore, data)
+    except BackupError as e:
+        return _error(400, str(e))
+    return web.json_response(result, status=202)
+
+
+async def recent_logs(request: web.Request) -> web.Response:
+    from appliance.core import RECENT_LOG
+    try:
+        n = max(1, min(1000, int(request.query.get("lines", "200"))))
+    except ValueError:
+        raise ValidationError("lines: a number") from None
+    return web.json_response({"lines": list(RECENT_LOG.lines)[-n:]})
+
+
 async def list_sms(request: web.Request) -> web.Response:
     return web.json_response({"sms": _core(request).sms_log.query(None, None, limit=200)})
 
@@ -630,6 +732,18 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/voicemail/{box}/{id}.wav", message_audio)
     r.add_delete("/api/voicemail/{box}/{id}", delete_message)
     r.add_get("/api/reports/{kind}", report)
+    r.add_get("/api/contacts", list_contacts)
+    r.add_post("/api/contacts", create_contact)
+    r.add_get("/api/contacts.csv", contacts_csv)
+    r.add_post("/api/contacts.csv", import_contacts)
+    r.add_get("/api/contacts/{id}", get_contact)
+    r.add_patch("/api/contacts/{id}", patch_contact)
+    r.add_delete("/api/contacts/{id}", delete_contact)
+    r.add_patch("/api/cdr/{call_id}", patch_cdr)
+    r.add_post("/api/calls", click_to_dial)
+    r.add_get("/api/backup", download_backup)
+    r.add_post("/api/restore", upload_restore)
+    r.add_get("/api/logs", recent_logs)
     r.add_get("/api/sms", list_sms)
     r.add_post("/api/sms", send_sms)
     r.add_get("/api/lines", list_lines)

@@ -93,8 +93,11 @@ class CoreProcess:
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 text = r.read()
-                if r.headers.get_content_type() != "application/json":
+                kind = r.headers.get_content_type()
+                if kind.startswith("text/"):
                     return r.status, text.decode(errors="replace")
+                if kind != "application/json":
+                    return r.status, text  # audio, archives: the bytes
                 return r.status, json.loads(text) if text else None
         except urllib.error.HTTPError as e:
             text = e.read()

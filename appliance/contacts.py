@@ -1,0 +1,143 @@
+"""Contacts: the people who call, for the agent's screen pop and for CRMs.
+
+Numbers are normalised to E.164 with `phonenumbers` (Google's libphonenumber
+data, well kept) in the box's country, so "601 234 567", "0048601234567" and
+"+48 601-234-567" are one number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from appliance.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from appliance.core import Core
+
+FIELDS = {"name", "company", "numbers", "email", "notes"}
+CSV_COLUMNS = ("name", "company", "numbers", "email", "notes")
+REGION_OF_CODE = {"48": "PL", "86": "CN", "44": "GB", "49": "DE", "1": "US"}
+
+
+def normalise(number: str, country_code: str = "48") -> str:
+    import phonenumbers
+    region = REGION_OF_CODE.get(country_code, "PL")
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as e:
+        raise ValidationError(f"numbers: {number!r} is not a phone number ({e})") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValidationError(f"numbers: {number!r} is not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean(data: Any, country_code: str, partial: bool = False) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationError("body: must be a JSON object")
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise ValidationError(f"{sorted(unknown)[0]}: unknown field")
+    out: dict[str, Any] = {}
+    if "name" in data or not partial:
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ValidationError("name: 1 to 100 characters")
+        out["name"] = name.strip()
+    for key, limit in (("company", 100), ("email", 200), ("notes", 4000)):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValidationError(f"{key}: text of at most {limit} characters")
+            out[key] = value.strip()
+    if "numbers" in data or not partial:
+        numbers = data.get("numbers", [])
+        if isinstance(numbers, str):
+            numbers = [n for n in numbers.replace(",", ";").split(";") if n.strip()]
+        if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+            raise ValidationError("numbers: a list of phone numbers")
+        out["numbers"] = list(dict.fromkeys(normalise(n, country_code) for n in numbers))
+    return out
+
+
+class Contacts:
+    def __init__(self, core: "Core"):
+        self.core = core
+
+    @property
+    def table(self):
+        return self.core.store.table("contacts")
+
+    def _cc(self) -> str:
+        return self.core.settings["privacy.country_code"]
+
+    def list(self, q: str = "", offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        q = q.lower().strip()
+        found = [dict(c) for c in self.table.all()
+                 if not q or q in c.get("name", "").lower() or q in c.get("company", "").lower()
+                 or any(q.replace(" ", "") in n for n in c.get("numbers", []))]
+        found.sort(key=lambda c: c["name"].lower())
+        return found[offset:offset + limit]
+
+    def get(self, contact_id: str) -> dict[str, Any]:
+        found = self.table.get(lambda d: d.get("id") == contact_id)
+        if found is None:
+            raise NotFound(f"contact {contact_id} does not exist")
+        return dict(found)
+
+    def create(self, data: Any) -> dict[str, Any]:
+        now = time.time()
+        contact = {"id": secrets.token_hex(6), "company": "", "email": "", "notes": "", "created": now,
+                   "updated": now} | _clean(data, self._cc())
+        self.table.insert(contact)
+        return contact
+
+    def update(self, contact_id: str, data: Any) -> dict[str, Any]:
+        new = self.get(contact_id) | _clean(data, self._cc(), partial=True) | {"updated": time.time()}
+        self.table.update(new, lambda d: d.get("id") == contact_id)
+        return new
+
+    def delete(self, contact_id: str) -> None:
+        self.get(contact_id)
+        self.table.remove(lambda d: d.get("id") == contact_id)
+
+    def lookup(self, number: str) -> dict[str, Any]:
+        """The screen pop: who is calling, and their last calls."""
+        try:
+            e164 = normalise(number, self._cc())
+        except ValidationError:
+            e164 = number
+        contact = next((dict(c) for c in self.table.all() if e164 in c.get("numbers", [])), None)
+        digits = e164.lstrip("+")
+
+        def same(rec: dict) -> bool:
+            return any(str(rec.get(k) or "").lstrip("+").endswith(digits[-9:]) for k in ("caller", "callee"))
+
+        history = self.core.call_records.query(None, None, same, limit=10) if len(digits) >= 6 else []
+        return {"contact": contact, "history": history}
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for c in self.list(limit=1_000_000):
+            writer.writerow([c.get("name", ""), c.get("company", ""), ";".join(c.get("numbers", [])),
+                             c.get("email", ""), c.get("notes", "")])
+        return out.getvalue()
+
+    def import_csv(self, text: str) -> dict[str, Any]:
+        """Valid rows are imported; each bad row is listed with its line and reason."""
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "name" not in reader.fieldnames:
+            raise ValidationError("CSV: the first line must name the columns, with at least 'name'")
+        imported, errors = 0, []
+        for line, row in enumerate(reader, start=2):
+            try:
+                self.create({k: v for k, v in row.items() if k in FIELDS and v is not None})
+                imported += 1
+            except ValidationError as e:
+                errors.append({"line": line, "error": str(e)})
+        return {"imported": imported, "errors": errors}
