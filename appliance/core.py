@@ -60,7 +60,6 @@ class RecentLog(logging.Handler):
 
 
 RECENT_LOG = RecentLog()
-logging.getLogger().addHandler(RECENT_LOG)
 # Refreshes that change only the expiry are written this often, so a restart keeps them.
 REGISTRATION_SNAPSHOT_S = 60.0
 REGISTRATION_SAVE_DELAY_S = 0.2
@@ -616,10 +615,13 @@ class Core:
             raise
         tmp.replace(Path(str(self.data_dir) + ".restore.tar.gz"))
         self.audit("api", "restore_staged", info.summary() if hasattr(info, "summary") else "")
-        self.exit_code = 3  # systemd starts the core again (Restart=on-failure), which restores first
+        return {"restarting": True}
+
+    def restart_for_restore(self) -> None:
+        """Exit non-zero so systemd starts the core again (Restart=on-failure), which restores first."""
+        self.exit_code = 3
         if self._stop_event is not None:
             asyncio.get_running_loop().call_later(0.5, self._stop_event.set)
-        return {"restarting": True}
 
     def flow_overrides(self) -> dict:
         """Time conditions the admin forced open or closed (kept in the store, so a restart keeps them)."""
@@ -668,6 +670,7 @@ def apply_pending_restore(data_dir: Path) -> None:
 
 
 def run_core(data_dir: Path, overrides: dict[str, Any] | None = None) -> None:
+    logging.getLogger().addHandler(RECENT_LOG)  # after the CLI set up the console log
     apply_pending_restore(Path(data_dir))
     try:
         core = Core(data_dir, overrides)

@@ -245,8 +245,8 @@ def _static_app() -> bottle.Bottle:
 
 def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     """The admin web page as a WSGI app talking to the core through `api`."""
-    from web import (center, contract, ivr, monitor, pages, phones, prompts,  # the pages register
-                     recordings, reports, trunks, voicemail, wizard)  # themselves
+    from web import (center, contacts, contract, ivr, monitor, pages, phones,  # the pages
+                     prompts, recordings, reports, trunks, voicemail, wizard)  # register themselves
 
     state = WebState(
         settings=settings, api=api,
@@ -276,6 +276,7 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     phones.register(app, state)
     recordings.register(app, state)
     contract.register(app, state)
+    contacts.register(app, state)
     return app
 
 

@@ -19,6 +19,7 @@ from web.app import WebState, notice, relay_events, render, require, see_other
 from web.center_views import (ACTIONS, BREAK_REASONS, WALLBOARD_COLUMNS, agent_row,
                               current_call, event_is_for_agent, parse_queue_form, queue_fields,
                               queue_row, wallboard_blocks)
+from web.contact_views import DISPOSITION_CODES, last_call, screen_pop
 from web.monitor import NOT_YET, Missing, _optional
 from web.pages import _api
 from web.security import Role, Session
@@ -38,13 +39,18 @@ def agent_panel(api, user: Session, error: str | None = None) -> str:
     me = None
     if not isinstance(agents, Missing):
         me = next((a for a in agents if str(a.get("extension")) == user.username), None)
-    call = None
+    call = pop = after = None
     if me is not None:
-        log = _optional(api.queue_log)
-        call = current_call(user.username, me, _list(log))
+        log = _list(_optional(api.queue_log))
+        call = current_call(user.username, me, log)
+        if call and call["number"] not in ("", "unknown"):
+            found = _optional(api.lookup_contact, call["number"])
+            pop = None if isinstance(found, Missing) else screen_pop(found)
+        elif call is None:
+            after = last_call(user.username, log)
     return render("panel.tpl", title=_("My panel"), error=error, agent=agent_row(me) if me else None,
                   center_missing=isinstance(agents, Missing), call=call, actions=ACTIONS,
-                  reasons=BREAK_REASONS)
+                  reasons=BREAK_REASONS, pop=pop, after=after, dispositions=DISPOSITION_CODES)
 
 
 def register(app: bottle.Bottle, state: WebState) -> None:

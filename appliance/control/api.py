@@ -419,6 +419,7 @@ async def upload_restore(request: web.Request) -> web.Response:
         result = await asyncio.get_running_loop().run_in_executor(None, core.stage_restore, data)
     except BackupError as e:
         return _error(400, str(e))
+    core.restart_for_restore()
     return web.json_response(result, status=202)
 
 

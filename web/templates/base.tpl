@@ -16,7 +16,7 @@
     <ul>
       <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{_('Dashboard') if user.role in ('admin', 'supervisor') else _('My panel')}}</a></li>
       % if user.role in ('admin', 'supervisor'):
-      % for href, label in (('/now', _('Now')), ('/wallboard', _('Wallboard')), ('/queues', _('Queues')), ('/calls', _('Calls')), ('/reports', _('Reports')), ('/recordings', _('Recordings'))):
+      % for href, label in (('/now', _('Now')), ('/wallboard', _('Wallboard')), ('/queues', _('Queues')), ('/calls', _('Calls')), ('/reports', _('Reports')), ('/recordings', _('Recordings')), ('/contacts', _('Contacts'))):
       <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
       % end
       % end
@@ -26,6 +26,7 @@
       % end
       % elif user.role == 'agent':
       <li><a href="/voicemail" {{!'aria-current="page"' if path.startswith('/voicemail') else ''}}>{{_('Voicemail')}}</a></li>
+      <li><a href="/contacts" {{!'aria-current="page"' if path.startswith('/contacts') else ''}}>{{_('Contacts')}}</a></li>
       % end
     </ul>
   </nav>

@@ -37,11 +37,63 @@
   <h2 id="pop-title"><span id="pop-state">{{_('Ringing') if call and call['state'] == 'OFFERED' else _('On a call')}}</span></h2>
   <p class="big" id="pop-number">{{call['number'] if call else ''}}</p>
   <p>{{_('Queue')}} <strong id="pop-queue">{{call['queue'] if call else ''}}</strong></p>
-  <p class="help">{{_('Call')}} <span id="pop-call">{{call['call_id'] if call else ''}}</span>{{_(". The caller's contact card will show here.")}}</p>
+  <p class="help">{{_('Call')}} <span id="pop-call">{{call['call_id'] if call else ''}}</span></p>
+  % pop = get('pop') or {}
+  % contact = pop.get('contact')
+  <div class="contact-card" id="pop-contact" {{!'' if contact else 'hidden'}}>
+    <h3 id="pop-contact-name">{{contact['name'] if contact else ''}}</h3>
+    <dl>
+      <dt>{{_('Company')}}</dt><dd id="pop-contact-company">{{contact['company'] if contact else ''}}</dd>
+      <dt>{{_('Email')}}</dt><dd id="pop-contact-email">{{contact['email'] if contact else ''}}</dd>
+      <dt>{{_('Notes')}}</dt><dd id="pop-contact-notes">{{contact['notes'] if contact else ''}}</dd>
+    </dl>
+  </div>
+  <p id="pop-no-contact" {{!'hidden' if contact or not call else ''}}>{{_('No contact has this number.')}} <a href="/contacts">{{_('Contacts')}}</a></p>
+  <h3>{{_('Last calls from this number')}}</h3>
+  <table class="records" id="pop-history">
+    <thead><tr><th scope="col">{{_('Started')}}</th><th scope="col">{{_('Agent')}}</th><th scope="col">{{_('Result')}}</th><th scope="col">{{_('Disposition')}}</th><th scope="col">{{_('Notes')}}</th></tr></thead>
+    <tbody>
+    % for h in pop.get('history', []):
+    <tr><td data-label="{{_('Started')}}">{{h['start']}}</td><td data-label="{{_('Agent')}}">{{h['agent']}}</td><td data-label="{{_('Result')}}">{{translate_word(t, h['disposition'])}}</td><td data-label="{{_('Disposition')}}">{{h['disposition_code']}}</td><td data-label="{{_('Notes')}}">{{h['notes']}}</td></tr>
+    % end
+    </tbody>
+  </table>
+</section>
+% after = get('after')
+<section class="card" id="after-call" aria-labelledby="after-title" {{!'' if after else 'hidden'}}>
+  <h2 id="after-title">{{_('After-call notes')}}</h2>
+  <p>{{_('Call')}} <span id="after-call-id">{{after['call_id'] if after else ''}}</span> — <span id="after-number">{{after['number'] if after else ''}}</span></p>
+  <form method="post" action="/agent/calls/{{after['call_id'] if after else 'none'}}/notes" id="after-form">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <input type="hidden" name="next" value="/agent">
+    <label for="after-notes">{{_('Notes')}}</label>
+    <textarea id="after-notes" name="notes" rows="3" maxlength="2000"></textarea>
+    <label for="after-disposition">{{_('Disposition')}}</label>
+    <input id="after-disposition" name="disposition_code" list="dispositions" maxlength="40">
+    <datalist id="dispositions">
+      % for code in dispositions:
+      <option value="{{code}}">{{_(code)}}</option>
+      % end
+    </datalist>
+    <button type="submit">{{_('Save notes')}}</button>
+  </form>
 </section>
 <p class="sr-only" id="pop-announce" aria-live="assertive"></p>
 <p class="help" id="agent-status">{{_('Shown as of page load.')}}</p>
 % end
+% end
+% if user.username.isdigit():
+<section class="card narrow" id="dial" aria-labelledby="dial-title">
+  <h2 id="dial-title">{{_('Call a number')}}</h2>
+  <form method="post" action="/dial">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <input type="hidden" name="next" value="{{path}}">
+    <label for="dial-to">{{_('Number to call')}}</label>
+    <input id="dial-to" name="to" type="tel" required maxlength="40" aria-describedby="dial-help">
+    <p class="help" id="dial-help">{{_('Your phone (extension {extension}) rings first; when you pick it up, the number is called.', extension=user.username)}}</p>
+    <button type="submit">{{_('Call')}}</button>
+  </form>
+</section>
 % end
 <section class="card narrow" aria-labelledby="pw-title">
   <h2 id="pw-title">{{_('Change my password')}}</h2>
