@@ -423,6 +423,14 @@ async def upload_restore(request: web.Request) -> web.Response:
     return web.json_response(result, status=202)
 
 
+async def restart(request: web.Request) -> web.Response:
+    """Restart the core (systemd starts it again); calls in progress end."""
+    core = _core(request)
+    core.audit(request.query.get("actor", "api"), "restart", "")
+    core.restart_for_restore()
+    return web.json_response({"restarting": True}, status=202)
+
+
 async def recent_logs(request: web.Request) -> web.Response:
     from appliance.core import RECENT_LOG
     try:
@@ -745,6 +753,7 @@ def create_api(core: "Core") -> web.Application:
     r.add_get("/api/backup", download_backup)
     r.add_post("/api/restore", upload_restore)
     r.add_get("/api/logs", recent_logs)
+    r.add_post("/api/restart", restart)
     r.add_get("/api/sms", list_sms)
     r.add_post("/api/sms", send_sms)
     r.add_get("/api/lines", list_lines)

@@ -242,6 +242,56 @@ function startAgentPanel(panel) {
                                { number: lastCall.number || T("unknown") });
     }
     pop.hidden = false;
+    if (lastCall.number && lastCall.number !== looked) { lookUp(lastCall.number); }
+  }
+
+  // The screen pop's contact card and the caller's last calls, asked of the page's own server.
+  var looked = null;
+  function lookUp(number) {
+    looked = number;
+    if (!window.fetch) { return; }
+    fetch("/agent/lookup.json?number=" + encodeURIComponent(number), { credentials: "same-origin" })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (data) { if (data && looked === number) { drawCard(data); } })
+      .catch(function () { /* the number alone stays on the pop */ });
+  }
+
+  function drawCard(data) {
+    var card = document.getElementById("pop-contact");
+    var none = document.getElementById("pop-no-contact");
+    var c = data.contact;
+    if (card) { card.hidden = !c; }
+    if (none) { none.hidden = !!c; }
+    if (c) {
+      set("pop-contact-name", c.name);
+      set("pop-contact-company", c.company);
+      set("pop-contact-email", c.email);
+      set("pop-contact-notes", c.notes);
+    }
+    var body = document.querySelector("#pop-history tbody");
+    if (!body) { return; }
+    body.textContent = "";
+    (data.history || []).forEach(function (h) {
+      var tr = document.createElement("tr");
+      [h.start, h.agent, T(h.disposition), h.disposition_code, h.notes].forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text || "";
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+  }
+
+  // When a call ends the pop gives way to the after-call notes for that call.
+  function callEnded() {
+    pop.hidden = true;
+    var after = document.getElementById("after-call");
+    var form = document.getElementById("after-form");
+    if (!lastCall || !lastCall.call_id || !after || !form) { return; }
+    form.setAttribute("action", "/agent/calls/" + encodeURIComponent(lastCall.call_id) + "/notes");
+    set("after-call-id", lastCall.call_id);
+    set("after-number", lastCall.number || T("unknown"));
+    after.hidden = false;
   }
 
   function word(data) {
@@ -264,7 +314,7 @@ function startAgentPanel(panel) {
     } else if (lastCall && data.call_id === lastCall.call_id &&
                ["CALL_ENDED", "ABANDONED", "TRANSFERRED"].indexOf(data.event) >= 0) {
       // The core reports a call's end on the queue log even where it sends no agent event.
-      pop.hidden = true;
+      callEnded();
     }
   });
   source.addEventListener("agent", function (e) {
@@ -275,8 +325,8 @@ function startAgentPanel(panel) {
     says.className = "badge agent-" + word(data).split(" ")[0].replace("-", "");
     if (data.state === "OFFERED" || data.state === "TALKING") {
       showPop(data.state);
-    } else {
-      pop.hidden = true;
+    } else if (!pop.hidden) {
+      callEnded();
     }
   });
 }
