@@ -617,7 +617,7 @@ class Core:
         self.audit("api", "restore_staged", info.summary() if hasattr(info, "summary") else "")
         return {"restarting": True}
 
-    def restart_for_restore(self) -> None:
+    def restart_soon(self) -> None:
         """Exit non-zero so systemd starts the core again (Restart=on-failure), which restores first."""
         self.exit_code = 3
         if self._stop_event is not None:

@@ -419,7 +419,7 @@ async def upload_restore(request: web.Request) -> web.Response:
         result = await asyncio.get_running_loop().run_in_executor(None, core.stage_restore, data)
     except BackupError as e:
         return _error(400, str(e))
-    core.restart_for_restore()
+    core.restart_soon()
     return web.json_response(result, status=202)
 
 
@@ -427,7 +427,7 @@ async def restart(request: web.Request) -> web.Response:
     """Restart the core (systemd starts it again); calls in progress end."""
     core = _core(request)
     core.audit(request.query.get("actor", "api"), "restart", "")
-    core.restart_for_restore()
+    core.restart_soon()
     return web.json_response({"restarting": True}, status=202)
 
 
