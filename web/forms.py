@@ -53,7 +53,8 @@ GROUP_TITLES = {"box": "The business", "sip": "Phones and SIP", "security": "Sec
                 "smtp": "Email (SMTP server)", "provisioning": "Phone provisioning",
                 "recording": "Recording", "engine": "Call engine", "api": "Control API",
                 "voicemail": "Voicemail", "reports": "Reports", "panel": "Front panel",
-                "web": "Web page", "prompts": "Prompts", "privacy": "Privacy", "setup": "Set-up"}
+                "web": "Web page", "prompts": "Prompts", "privacy": "Privacy", "setup": "Set-up",
+                "crm": "CRM integration"}
 
 
 def group_title(group: str) -> str:

@@ -4,6 +4,7 @@ with its virtual front panel."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 import bottle
@@ -19,6 +20,8 @@ from web.views import (BUTTON_ACTIONS, CSV_LIMIT, NOW_COLUMNS, PAGE_SIZE, CallFi
                        worker_row)
 
 RECENT_ON_NOW = 10
+LOG_LINES = 200
+MAX_BACKUP = 256 << 20  # with recordings and voicemail a backup is big; still bounded
 FILTER_KEYS = ("from", "to", "number", "page")
 class _NotYet:
     """The notice for a part the core does not offer yet, in the reader's language."""
@@ -147,7 +150,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/system")
     @require(Role.ADMIN)
     def system(api):
+        return _system_page(api)
+
+    def _system_page(api, error: str | None = None) -> str:
         health = _optional(api.health)
+        logs = _optional(api.logs, LOG_LINES)
         engine = _optional(api.engine)
         snapshot = _optional(api.panel)
         machine = read_machine(state.settings.data_dir)
@@ -159,7 +166,57 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             panel=None if isinstance(snapshot, Missing) else panel_view(snapshot),
             panel_missing=snapshot.reason if isinstance(snapshot, Missing) else "",
             machine=machine, fmt_bytes=fmt_bytes, fmt_uptime=fmt_uptime, not_yet=NOT_YET,
-            panel_unavailable=_panel_unavailable)
+            panel_unavailable=_panel_unavailable, error=error,
+            logs=None if isinstance(logs, Missing) else logs, max_backup_mb=MAX_BACKUP >> 20)
+
+    @app.get("/system/backup")
+    @require(Role.ADMIN)
+    def download_backup(api, user):
+        try:
+            chunks = api.backup(user.username)
+        except ApiError as exc:
+            if exc.status == 404:
+                raise HTTPError(404, NOT_YET.format(what="backups"))
+            if exc.status == 0 or exc.status >= 500:
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
+            raise HTTPError(400, exc.message)
+        # A backup holds every secret and call of the box: each download is on record.
+        state.audit(user.username, "backup_downloaded", f"from {request.environ.get('REMOTE_ADDR', '')}")
+        stamp = datetime.fromtimestamp(state.settings.clock()).strftime("%Y%m%d-%H%M%S")
+        response.content_type = "application/gzip"
+        response.set_header("Content-Disposition",
+                            f'attachment; filename="callbox-backup-{stamp}.tar.gz"')
+        return chunks
+
+    @app.post("/system/restore")
+    @require(Role.ADMIN)
+    def restore_backup(api, user):
+        upload = request.files.get("backup")
+        if upload is None or not upload.raw_filename:
+            response.status = 400
+            return _system_page(api, error=_("Choose a backup file to restore."))
+        if request.forms.get("confirm") is None:
+            response.status = 400
+            return _system_page(api, error=_("Tick the box to confirm that the box's settings "
+                                             "are to be replaced."))
+        data = upload.file.read(MAX_BACKUP + 1)
+        if len(data) > MAX_BACKUP:
+            response.status = 400
+            return _system_page(api, error=_("The file is too big (at most {size} MB).",
+                                             size=MAX_BACKUP >> 20))
+        try:
+            api.restore(data)
+        except ApiError as exc:
+            if exc.status == 0 or exc.status >= 500:
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
+            response.status = 400
+            state.audit(user.username, "restore_refused", f"{upload.raw_filename}: {exc.message}")
+            return _system_page(api, error=_("The backup was not restored; nothing was changed: "
+                                             "{reason}", reason=exc.message))
+        state.audit(user.username, "restore_started", f"{upload.raw_filename} ({len(data)} bytes)")
+        notice(_("The backup was accepted. The core is restarting to apply it; calls drop and "
+                 "pages may not answer for a minute. Log in again if asked."))
+        raise see_other("/system")
 
     @app.post("/system/panel")
     @require(Role.ADMIN)

@@ -39,7 +39,7 @@ UNCHALLENGEABLE = ("ACK", "CANCEL")
 
 # RFC 3261 Timer J (64*T1): how long a server transaction's final answer is kept for retransmissions.
 ANSWER_CACHE_S = 32.0
-ANSWER_CACHE_MAX = 20000
+ANSWER_CACHE_MAX = 5000  # beyond it the registrar still recognises a re-sent REGISTER
 # Bytes of UDP receive buffer asked for (see _widen_receive_buffer).
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024
 

@@ -290,10 +290,18 @@ class Registrar:
             # A contact listed twice: the last one wins, as if sent in order.
             wanted[contact_key(contact.uri)] = (contact, min(expiry, self.max_expires))
 
-        for key in wanted:
+        retransmitted = 0
+        for key, (_, expiry) in wanted.items():
             old = current.get(key)
             if old is not None and old.call_id == req.call_id and req.cseq <= old.cseq:
+                if req.cseq == old.cseq and old.source == req.source and expiry > 0:
+                    # The same REGISTER again (its 200 was lost and the edge's answer cache
+                    # has let it go): answer as before rather than call it out of order.
+                    retransmitted += 1
+                    continue
                 return RegisterResult(500, "Out of order request")
+        if wanted and retransmitted == len(wanted):
+            return RegisterResult(200, "OK", self._sorted(current.values()))
 
         replaced: set[str] = set()
         if req.instance and req.reg_id and any(e > 0 for _, e in wanted.values()):

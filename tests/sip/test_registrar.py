@@ -578,3 +578,12 @@ class RegistrarMachine(RuleBasedStateMachine):
 
 TestRegistrarMachine = RegistrarMachine.TestCase
 TestRegistrarMachine.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+
+
+def test_the_same_register_sent_again_gets_its_200_again(registrar):
+    first = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    again = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert (again.status, again.changed) == (200, False)
+    assert [b.contact for b in again.bindings] == [b.contact for b in first.bindings]
+    assert state(registrar) == before

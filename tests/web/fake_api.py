@@ -24,7 +24,7 @@ from appliance.logic.acd import QueueConfig
 from appliance.logic.flows import load_flows, validate
 from appliance.hw.backends import select_backend
 from appliance.hw.panel import Panel, PanelState
-from tests.web import fake_more, fake_phones
+from tests.web import fake_contacts, fake_more, fake_phones
 
 SETTINGS = [
     {"key": "sip.port", "type": "int", "default": 5060, "help": "UDP and TCP port phones register to.",
@@ -41,6 +41,9 @@ SETTINGS = [
     {"key": "box.timezone", "type": "str", "default": "UTC",
      "help": "Time zone of the business (IANA name, e.g. Europe/Warsaw).",
      "restart": False, "group": "box", "choices": None},
+    {"key": "crm.webhook_url", "type": "str", "default": "",
+     "help": "A CRM's URL that receives the box's call events as JSON POSTs (empty: none).",
+     "restart": False, "group": "crm", "choices": None},
     # Asked of the core for the set-up wizard: where it stands and what it was told so far.
     {"key": "setup.wizard", "type": "dict", "default": {},
      "help": "Progress of the set-up wizard (step reached, business hours).",
@@ -88,6 +91,7 @@ class FakeControlApi:
         self.errors_sent: list[str] = []
         fake_more.seed(self)
         fake_phones.seed(self)  # phones, recordings, contract reports
+        fake_contacts.seed(self)  # contacts, after-call work, click-to-dial, backup, logs
         self._subscribers: list[queue.Queue] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -318,6 +322,9 @@ class FakeControlApi:
             return 200, {"lines": [dict(ln) for ln in self.lines]}
         if what in ("queues", "agents", "flows", "queue-log"):
             return self._center(route, parts, body)
+        if what in ("contacts", "contacts.csv", "calls", "backup", "logs") or (
+                method == "PATCH" and what == "cdr"):
+            return fake_contacts.route(self, route, parts, query, body)
         if what in ("phones", "recordings", "business"):
             return fake_phones.route(self, route, parts, query, body)
         if what in ("voicemail", "reports", "trunks", "routes", "prompts") or route == ("POST", "lines", 1):
@@ -586,6 +593,11 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = (fake_more.put_prompt(self.api, parts[0], parts[1],
                                                         self.headers.get("Content-Type", ""), raw)
                                    if len(parts) == 2 else (404, {"error": "no such endpoint"}))
+            return self._reply(status, payload)
+        if self.command == "POST" and url.path in ("/api/contacts.csv", "/api/restore"):
+            raw = self.rfile.read(length) if length else b""
+            with self.api._lock:
+                status, payload = fake_contacts.raw_post(self.api, url.path, raw)
             return self._reply(status, payload)
         if self.command == "GET" and re.fullmatch(r"/api/voicemail/[^/]+/[^/]+\.wav", url.path):
             box, message = [unquote(p) for p in url.path[len("/api/voicemail/"):-4].split("/")]

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from typing import Iterator
 
 from appliance.logic.flows.template import default_flows
-from tests.web import fake_phones
+from tests.web import fake_contacts, fake_phones
 from tests.web.fake_api import SETTINGS
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import Reply, WsgiClient
@@ -39,7 +39,8 @@ ADMIN_PAGES = ["/", "/extensions", "/extensions/1001/edit", "/extensions/1001/sh
                "/agent", "/no-such-page", "/calls?from=yesterday", "/phones",
                "/phones/001565123456/files", "/recordings", "/recordings?agent=1001&from=2026-11-01",
                "/recordings?from=yesterday", "/contract", "/contract?" + CONTRACT_QUERY,
-               "/contract?month=2026-13&c-agents=x&o-count=1&o-name-0=&o-price_per_call-0=1"]
+               "/contract?month=2026-13&c-agents=x&o-count=1&o-name-0=&o-price_per_call-0=1",
+               "/contacts", "/contacts?q=kwiat", "/contacts?q=nobody", "/contacts/c1/edit"]
 ERROR_FORMS = [("/extensions", "/extensions", {"number": "1", "name": "x"}),
                ("/settings", "/settings", {"shown": "sip.port", "setting.sip.port": "99999"}),
                ("/users", "/users", {"username": "x", "role": "agent", "password": "a"}),
@@ -53,7 +54,11 @@ ERROR_FORMS = [("/extensions", "/extensions", {"number": "1", "name": "x"}),
                ("/", "/account/password", {"current": "wrong", "password": "x", "password2": "y"}),
                ("/phones", "/phones", {"mac": "zz", "extension": "", "vendor": ""}),
                ("/phones", "/phones", {"mac": "zz", "extension": "1001", "vendor": "snom"}),
-               ("/phones", "/phones/001565abcdef/approve", {"extension": "1002"})]
+               ("/phones", "/phones/001565abcdef/approve", {"extension": "1002"}),
+               ("/contacts", "/contacts", {"name": "", "numbers": "12", "notes": "9" * 2001}),
+               ("/contacts/c1/edit", "/contacts/c1/edit", {"name": "Ola", "numbers": "12"}),
+               ("/contacts", "/contacts/import", {}),
+               ("/system", "/system/restore", {"confirm": "on"})]
 
 
 def furnish(fake_api) -> None:
@@ -81,6 +86,11 @@ def furnish(fake_api) -> None:
     fake_api.phone_fetches.insert(0, {"time": 1_795_000_100.0, "ip": "127.0.0.51", "mac": "001565123456",
                                       "file": "001565123456.xml", "outcome": "ok", "user_agent": ""})
     fake_phones.add_recording(fake_api, "c-1", agent="1001")
+    fake_contacts.add_contact(fake_api, "Ola Kowalczyk", ["+48601234567", "+48221234567"],
+                              company="Kwiaciarnia", email="ola@kwiaciarnia.test", notes="Zawsze róże")
+    fake_api.add_call_record(caller="+48601234567", callee="100", agent="1002",
+                             disposition_code="complaint", notes="Zwiędłe kwiaty",
+                             start="2026-11-19T11:00:00+01:00")
     fake_api.lines.append({"name": "gsm1", "kind": "gsm", "number": "+48600100200", "simulated": True,
                            "sip_port": 5070, "restarts": 0, "state": "registered", "signal": 21,
                            "operator": "Orange PL", "sim": "ready", "last_error": ""})
@@ -108,14 +118,43 @@ def walk(app, fake_api, lang: str) -> Iterator[tuple[str, Reply]]:
         yield f"admin {path}", admin.get(path)
     for page, action, form in ERROR_FORMS:
         yield f"admin POST {action}", admin.submit(page, action, form)
+    token = admin.get("/contacts").csrf()
+    yield "admin import with bad rows", admin.post_multipart(
+        "/contacts/import", {"csrf_token": token},
+        {"file": ("c.csv", b"name,numbers\n,+48500100201\nEwa,12\nJan,+48500100202\n")})
+    yield "admin restore of a bad file", admin.post_multipart(
+        "/system/restore", {"csrf_token": token, "confirm": "on"}, {"backup": ("b.tgz", b"junk")})
+    admin.post_multipart("/system/restore", {"csrf_token": token, "confirm": "on"},
+                         {"backup": ("b.tgz", fake_contacts.make_backup())})
+    yield "admin after a restore", admin.get("/system")
+    admin.submit("/contacts", "/dial", {"to": "+48601234567", "next": "/contacts"})
+    yield "admin after dialling", admin.get("/contacts")
     supervisor = log_in_as(app, fake_api, "lead", "supervisor", "127.0.0.12")
     choose_language(supervisor, lang)
     for path in ("/", "/reports", "/wallboard", "/queues", "/extensions", "/recordings", "/contract"):
         yield f"supervisor {path}", supervisor.get(path)
     agent = log_in_as(app, fake_api, "1001", "agent", "127.0.0.13")
     choose_language(agent, lang)
-    for path in ("/", "/voicemail/1001", "/voicemail/sales", "/reports", "/recordings"):
+    for path in ("/", "/voicemail/1001", "/voicemail/sales", "/reports", "/recordings", "/contacts",
+                 "/contacts.csv", "/contacts/c1/edit"):
         yield f"agent {path}", agent.get(path)
+    call = fake_api.caller_waits("sales", "+48601234567")
+    fake_api.offer(call, "1001")
+    yield "agent screen pop", agent.get("/agent")
+    fake_api.hang_up_agent("1001")
+    yield "agent after the call", agent.get("/agent")
+    yield "agent POST notes", agent.submit("/agent", f"/agent/calls/{call}/notes",
+                                           {"notes": "", "disposition_code": ""})
+    agent.submit("/agent", f"/agent/calls/{call}/notes", {"notes": "ok", "disposition_code": "sale"})
+    yield "agent notes saved", agent.get("/agent")
+    agent.submit("/agent", "/dial", {"to": "not a number", "next": "/agent"})
+    yield "agent dial refused", agent.get("/agent")
+    fake_api.extensions["1001"]["class_of_service"] = "internal"
+    agent.submit("/agent", "/dial", {"to": "+48601234567", "next": "/agent"})
+    yield "agent dial not allowed", agent.get("/agent")
+    fake_api.extensions["1001"]["class_of_service"] = "national"
+    agent.submit("/contacts", "/dial", {"to": "+48601234567", "next": "/contacts"})
+    yield "agent dialled", agent.get("/contacts")
     stranger = WsgiClient(app, remote_addr="127.0.0.14")
     header = {"Accept-Language": {"pl": "pl-PL,pl;q=0.9,en;q=0.5", "zh": "zh-CN,zh;q=0.9"}.get(lang, "en")}
     yield "anonymous /login", stranger.get("/login", headers=header)

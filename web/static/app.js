@@ -242,7 +242,7 @@ function startAgentPanel(panel) {
                                { number: lastCall.number || T("unknown") });
     }
     pop.hidden = false;
-    if (lastCall.number && lastCall.number !== looked) { lookUp(lastCall.number); }
+    if (lastCall.number && lastCall.number !== "unknown" && lastCall.number !== looked) { lookUp(lastCall.number); }
   }
 
   // The screen pop's contact card and the caller's last calls, asked of the page's own server.

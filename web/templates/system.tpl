@@ -102,3 +102,27 @@
   </div>
   % end
 </section>
+<section id="backup" class="card" aria-labelledby="h-backup">
+  <h2 id="h-backup">{{_('Backup and restore')}}</h2>
+  <p>{{_("A backup holds the settings, extensions, users, call flows, contacts and call records, with voicemail and recordings. Keep it somewhere safe: it contains the phones' secrets.")}}</p>
+  <p><a class="button" href="/system/backup" download>{{_('Download backup')}}</a></p>
+  <form method="post" action="/system/restore" enctype="multipart/form-data" data-confirm="{{_('Restoring replaces everything on this box with the backup and restarts the core. Go on?')}}">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <label for="restore-file">{{_('Restore from file')}}</label>
+    <input id="restore-file" name="backup" type="file" accept=".gz,.tgz,application/gzip" required aria-describedby="restore-help">
+    <p class="help" id="restore-help">{{_('The core checks the file first; a damaged file or one from another product changes nothing. Then it restarts with the backup: calls in progress drop. At most {size} MB.', size=max_backup_mb)}}</p>
+    <div class="check"><input id="restore-confirm" name="confirm" type="checkbox" required><label for="restore-confirm">{{_("Replace this box's settings and data with the backup")}}</label></div>
+    <button type="submit" class="danger">{{_('Restore')}}</button>
+  </form>
+</section>
+<section id="logs" aria-labelledby="h-logs">
+  <h2 id="h-logs">{{_('Recent log')}}</h2>
+  % if logs is None:
+  <p class="notice">{{not_yet.format(what='logs')}}</p>
+  % elif not logs:
+  <p>{{_('The log is empty.')}}</p>
+  % else:
+  <p class="help">{{ngettext('The last {n} line the core wrote, newest at the bottom.', 'The last {n} lines the core wrote, newest at the bottom.', len(logs))}} <a href="/system#logs">{{_('Reload')}}</a></p>
+  <pre class="logs" tabindex="0" aria-label="{{_('Recent log')}}">{{'\n'.join(logs)}}</pre>
+  % end
+</section>
