@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import os
 import secrets
 import shutil
@@ -29,7 +28,7 @@ from appliance.backup.common import (
 )
 from appliance.errors import BackupError, CallboxError
 from appliance.store.atomic import atomic_write_bytes, fsync_dir
-from appliance.store.db import LOCK_FILE, SUBDIRS, Store
+from appliance.store.db import LOCK_FILE, SUBDIRS, LockBusy, Store, flock_now
 
 
 @dataclass(frozen=True)
@@ -63,20 +62,14 @@ def _hold_core_lock(data_dir: Path, doing: str) -> int | None:
     except OSError as e:
         raise BackupError(f"cannot open {lock_path}: {_err(e)}") from e
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flock_now(fd)
+    except LockBusy as e:
+        who = f" (pid {e.holder})" if e.holder else ""
+        raise BackupError(
+            f"{data_dir} is in use by a running core{who}: stop the core first "
+            f"(systemctl stop callbox-core), then {doing} again. Nothing was changed."
+        ) from e
     except OSError as e:
-        holder = ""
-        try:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        except OSError:
-            pass
-        os.close(fd)
-        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-            who = f" (pid {holder})" if holder else ""
-            raise BackupError(
-                f"{data_dir} is in use by a running core{who}: stop the core first "
-                f"(systemctl stop callbox-core), then {doing} again. Nothing was changed."
-            ) from e
         raise BackupError(f"cannot lock {lock_path}: {_err(e)}") from e
     return fd
 

@@ -52,26 +52,50 @@ class _SnapshotStorage(MemoryStorage):
         super().write(data)
 
 
+class LockBusy(Exception):
+    """Another live process holds the core lock; `holder` is its pid text."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def flock_now(fd: int) -> None:
+    """Lock `fd` exclusively without waiting; on failure close it.
+
+    Raises LockBusy (with the holder's pid as written in the file) when
+    another process holds the lock, the OSError itself on any other failure.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        busy = e.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+        holder = ""
+        if busy:
+            try:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            except OSError:
+                pass
+        os.close(fd)
+        if busy:
+            raise LockBusy(holder) from e
+        raise
+
+
 def _take_lock(lock_path: Path, data_dir: Path) -> int:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as e:
         raise StoreError(f"cannot open {lock_path}: {e.strerror or e}") from e
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flock_now(fd)
+    except LockBusy as e:
+        who = f" (pid {e.holder})" if e.holder else ""
+        raise StoreError(
+            f"{data_dir} is in use by another process{who}: only one core may "
+            f"write it (lock {lock_path}). Stop the other core, or open read-only."
+        ) from e
     except OSError as e:
-        holder = ""
-        try:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        except OSError:
-            pass
-        os.close(fd)
-        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-            who = f" (pid {holder})" if holder else ""
-            raise StoreError(
-                f"{data_dir} is in use by another process{who}: only one core may "
-                f"write it (lock {lock_path}). Stop the other core, or open read-only."
-            ) from e
         raise StoreError(f"cannot lock {lock_path}: {e.strerror or e}") from e
     # The pid is only a hint for the message above; the lock is the flock.
     os.ftruncate(fd, 0)
