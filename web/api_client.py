@@ -196,20 +196,7 @@ class ApiClient:
                          number: str = "", limit: int = 10000) -> Iterator[bytes]:
         """The same records as CSV, yielded in chunks so a big export is never held whole."""
         query = _cdr_query(start, end, number, 0, limit)
-        for attempt in (1, 2):
-            try:
-                resp = self._open("GET", f"/api/cdr.csv?{query}")
-                break
-            except urllib.error.HTTPError as exc:
-                if exc.code == 401 and attempt == 1 and self._rediscover():
-                    continue
-                raise ApiError(exc.code, _error_message(exc)) from None
-            except (urllib.error.URLError, OSError) as exc:
-                if attempt == 1 and self._rediscover():
-                    continue
-                raise ApiError(0, f"the core's control API is not reachable: "
-                                  f"{getattr(exc, 'reason', exc)}") from None
-        return _chunks(resp)
+        return self.download(f"/api/cdr.csv?{query}")
 
     def engine(self) -> dict:
         """Engine workers and the calls in progress: {"workers": [...], "calls": [...]}."""
