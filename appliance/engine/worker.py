@@ -519,22 +519,43 @@ class Worker:
     def _read_control(self) -> None:
         """Reader thread: lines -> inbox. Never touches pjsua2."""
         buf = b""
+        family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
+        waker = socket.socket(family, socket.SOCK_DGRAM)
         try:
             while True:
                 chunk = self.control.recv(65536)
                 if not chunk:
                     break
                 buf += chunk
+                queued = False
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
                     if line.strip():
                         self.inbox.put(_parse(line))
+                        queued = True
                 if len(buf) > 1024 * 1024:
                     self.inbox.put((None, ProtocolError("line too long")))
                     buf = b""
+                    queued = True
+                if queued:
+                    self._wake(waker)
         except OSError:
             pass
         self.inbox.put(_LOST)
+        self._wake(waker)
+        waker.close()
+
+    def _wake(self, waker: socket.socket) -> None:
+        """End the main thread's libHandleEvents wait now, not at the poll timeout.
+
+        A CRLF keep-alive (RFC 5626 §3.5.1) to our own SIP port: pjsip's
+        transport reads it and drops it without a word, and the loop goes on
+        to the inbox at once instead of up to _POLL_MS later.
+        """
+        try:
+            waker.sendto(b"\r\n\r\n", (self.bind, self.sip_port))
+        except OSError:
+            pass  # the poll timeout still bounds the wait
 
     def _shutdown(self) -> None:
         log.info("worker %s shutting down with %d legs", self.id, len(self.legs))
