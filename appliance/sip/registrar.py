@@ -56,6 +56,8 @@ Clock = Callable[[], float]
 # Heap entries superseded by a refresh stay until their time comes; rebuild the
 # heap when they outnumber the live ones by this factor.
 _HEAP_SLACK = 2
+# RFC 3261 Timer F (64 × T1): a client stops re-sending a REGISTER after this long.
+_RESEND_WINDOW_S = 32.0
 
 
 @dataclass(frozen=True)
@@ -291,12 +293,15 @@ class Registrar:
             wanted[contact_key(contact.uri)] = (contact, min(expiry, self.max_expires))
 
         retransmitted = 0
-        for key, (_, expiry) in wanted.items():
+        for key, (contact, expiry) in wanted.items():
             old = current.get(key)
             if old is not None and old.call_id == req.call_id and req.cseq <= old.cseq:
-                if req.cseq == old.cseq and old.source == req.source and expiry > 0:
+                if (req.cseq == old.cseq and old.source == req.source and expiry > 0
+                        and old.q == contact.q
+                        and 0 <= expiry - (old.expires_at - now) <= _RESEND_WINDOW_S):
                     # The same REGISTER again (its 200 was lost and the edge's answer cache
                     # has let it go): answer as before rather than call it out of order.
+                    # Same Call-ID and CSeq asking for something else is out of order.
                     retransmitted += 1
                     continue
                 return RegisterResult(500, "Out of order request")

@@ -164,12 +164,34 @@ def test_star_with_other_contacts_is_a_bad_request(registrar):
     assert state(registrar) == before
 
 
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
+    assert state(registrar) == before
+
+
 @pytest.mark.parametrize("expires", [3600, None])
 def test_star_without_expires_zero_is_a_bad_request(registrar, expires):
     registrar.register(register(contact("sip:1001@127.0.0.1:5062")))
     before = state(registrar)
     result = registrar.register(register(star(), expires=expires, cseq=2))
     assert result.status == 400
+    assert state(registrar) == before
+
+
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
     assert state(registrar) == before
 
 
@@ -193,6 +215,17 @@ def test_same_call_id_with_old_cseq_is_refused_and_changes_nothing(registrar, cs
     assert state(registrar) == before
 
 
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
+    assert state(registrar) == before
+
+
 def test_out_of_order_on_one_contact_refuses_the_new_ones_too(registrar):
     registrar.register(register(contact("sip:1001@127.0.0.1:5062"), cseq=5))
     before = state(registrar)
@@ -200,6 +233,17 @@ def test_out_of_order_on_one_contact_refuses_the_new_ones_too(registrar):
         register(contact("sip:1001@127.0.0.1:5070"), contact("sip:1001@127.0.0.1:5062"), cseq=3)
     )
     assert result.status == 500
+    assert state(registrar) == before
+
+
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
     assert state(registrar) == before
 
 
@@ -259,12 +303,34 @@ def test_register_without_contact_is_a_query(registrar, clock):
     assert state(registrar) == before
 
 
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
+    assert state(registrar) == before
+
+
 def test_too_many_contacts_is_forbidden_and_changes_nothing(clock):
     registrar = Registrar(clock, max_contacts_per_aor=2)
     registrar.register(register(contact("sip:1001@127.0.0.1:5062"), contact("sip:1001@127.0.0.1:5064")))
     before = state(registrar)
     result = registrar.register(register(contact("sip:1001@127.0.0.1:5066"), call_id="third"))
     assert (result.status, result.reason) == (403, "Too many contacts")
+    assert state(registrar) == before
+
+
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
     assert state(registrar) == before
 
 
@@ -468,6 +534,17 @@ def test_malformed_snapshot_changes_nothing(registrar):
     assert state(registrar) == before
 
 
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
+    assert state(registrar) == before
+
+
 # ---- stateful: random sequences keep the invariants -------------------------
 
 AORS = ["1001", "1002", "1003"]
@@ -504,6 +581,7 @@ class RegistrarMachine(RuleBasedStateMachine):
     )
     def register(self, aor, picks, header, call_id, cseq, source):
         before = self.snapshot_state()
+        had = {contact_key(b.contact): b for b in self.registrar.bindings(aor)}
         contacts = [contact(uri.format(aor=aor), expires=e) for uri, e in picks]
         result = self.registrar.register(register(*contacts, aor=aor, call_id=call_id, cseq=cseq,
                                                   expires=header, source=source))
@@ -519,6 +597,14 @@ class RegistrarMachine(RuleBasedStateMachine):
             for c in contacts:
                 e = c.expires if c.expires is not None else header if header is not None else 600
                 wanted[contact_key(c.uri)] = min(e, 3600)
+            resent = all(
+                key in had and (had[key].call_id, had[key].cseq, had[key].source)
+                == (call_id, cseq, source)
+                for key in wanted
+            )
+            if resent:  # the same REGISTER again: the first answer, nothing changed
+                wanted = {key: had[key].expires_in(now) for key in wanted}
+                assert self.snapshot_state() == before
             for key, expiry in wanted.items():
                 assert listed.get(key, 0) == expiry
 
@@ -586,4 +672,15 @@ def test_the_same_register_sent_again_gets_its_200_again(registrar):
     again = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
     assert (again.status, again.changed) == (200, False)
     assert [b.contact for b in again.bindings] == [b.contact for b in first.bindings]
+    assert state(registrar) == before
+
+
+def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(registrar, clock):
+    registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    before = state(registrar)
+    other = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=60), cseq=5))
+    assert other.status == 500
+    clock.advance(40)  # past Timer F: no client re-sends this late
+    late = registrar.register(register(contact("sip:1001@127.0.0.1:5062", expires=300), cseq=5))
+    assert late.status == 500
     assert state(registrar) == before
