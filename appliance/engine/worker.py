@@ -38,7 +38,7 @@ log = logging.getLogger("callbox.engine.worker")
 
 _LOST = object()  # queue marker: the control connection is gone
 _GC_EVERY_S = 2.0
-_POLL_MS = 10
+_POLL_MS = 40
 _SHUTDOWN_GRACE_S = 1.0
 _HOLD_RETRY_S = 5.0
 
