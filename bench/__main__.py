@@ -83,6 +83,7 @@ NOTES: dict[str, str] = {
     "sip_parse_per_s": "SIP REGISTER messages one core parses per second (parser alone).",
     "digest_verify_per_s": "Digest (SHA-256) Authorization headers one core verifies per second.",
     "cdr_insert_ms_1k": "As cdr_insert_ms_100k, with 1,000 records in the month.",
+    "engine_command_rtt_p95_ms": "95th percentile of one command to an engine worker and its reply, in ms.",
     "cdr_insert_ms_10k": "As cdr_insert_ms_100k, with 10,000 records in the month.",
 }
 
