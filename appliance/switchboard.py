@@ -23,10 +23,9 @@ from appliance.engine.client import EngineClient, WorkerProcess
 from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
-from appliance.flowcalls import CallbackCall, FlowCall, OriginateCall
+from appliance.acd_runtime import AcdRuntime
+from appliance.flowcalls import FlowCall
 from appliance.logic.acd import ContactCenter
-from appliance.logic.acd import commands as acd
-from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
 from appliance.logic.flows import match_route
 from appliance.tones import ensure_system_sounds
 from appliance.sip import message as sipmsg
@@ -76,7 +75,7 @@ class Placement:
     caller_ext: str
 
 
-class Switchboard:
+class Switchboard(AcdRuntime):
     def __init__(self, core: "Core", *, bind: str, ring_timeout_s: float = RING_TIMEOUT_S,
                  clock: Callable[[], float] = time.time):
         self.core = core
@@ -654,132 +653,6 @@ class Switchboard:
                 return str(path)
         log.warning("prompt %s (%s) is missing", name, language)
         return None
-
-    def announcement(self, cmd: acd.Play) -> list[str]:
-        """Prompt names that say an ACD announcement (position, wait, agent number)."""
-        try:
-            from appliance import prompts
-        except ImportError:
-            return [cmd.prompt]
-        language = "en"
-        if "position" in cmd.args:
-            return prompts.announce_position(int(cmd.args["position"]), language)
-        if "minutes" in cmd.args:
-            return prompts.announce_wait(int(cmd.args["minutes"]), language)
-        if "agent" in cmd.args:
-            return prompts.announce_agent(str(cmd.args["agent"]), language)
-        return [cmd.prompt]
-
-    def run_acd(self, commands: list[acd.Command], answered_leg: str | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        for cmd in commands:
-            fc = self.flow_calls.get(getattr(cmd, "call_id", "") or "")
-            if isinstance(cmd, acd.LogEvent):
-                entry = cmd.entry.to_dict()
-                self.core.queue_log.append(entry)
-                self.core.events.publish("queue", **entry)
-                target = self.flow_calls.get(cmd.entry.call_id)
-                if target is not None and cmd.entry.result:
-                    target.outcome = cmd.entry.result
-                if cmd.entry.agent_id:
-                    # The wallboard and the agent's own panel follow agents' states as they change.
-                    try:
-                        agent = self.center.agent(cmd.entry.agent_id)
-                    except Exception:
-                        agent = None
-                    if agent is not None:
-                        self.core.events.publish("agent", extension=agent.id, status=str(agent.status),
-                                                 state=str(agent.state), call_id=cmd.entry.call_id,
-                                                 number=cmd.entry.number, queue=cmd.entry.queue)
-            elif isinstance(cmd, acd.StartTimer):
-                old = self._acd_timers.pop(cmd.name, None)
-                if old:
-                    old.cancel()
-                self._acd_timers[cmd.name] = loop.call_later(
-                    max(0.0, cmd.at - time.time()), self._acd_timer, cmd.name)
-            elif isinstance(cmd, acd.CancelTimer):
-                old = self._acd_timers.pop(cmd.name, None)
-                if old:
-                    old.cancel()
-            elif isinstance(cmd, acd.CallAgentForCallback):
-                self._callback(cmd)
-            elif isinstance(cmd, acd.DialCustomer):
-                cb = self.flow_calls.get(cmd.callback_id)
-                if isinstance(cb, CallbackCall):
-                    cb.dial_customer(cmd)
-            elif fc is None:
-                log.debug("ACD command for a call that is gone: %s", cmd)
-            elif isinstance(cmd, acd.Ring):
-                fc.ring_agent(cmd)
-            elif isinstance(cmd, acd.StopRinging):
-                fc.stop_ringing(cmd.agent_id)
-            elif isinstance(cmd, acd.Bridge):
-                fc.bridge_agent(cmd.agent_id, answered_leg)
-            elif isinstance(cmd, acd.Play):
-                fc.play_announcement(cmd)
-            elif isinstance(cmd, acd.Overflow) and cmd.destination.startswith("voicemail:"):
-                fc.outcome = fc.outcome or "TIMEOUT"
-                fc.flow([fl_ToVoicemail(cmd.destination.removeprefix("voicemail:"))])
-            elif isinstance(cmd, acd.Overflow):
-                number = cmd.destination.removeprefix("extension:")
-                if number.isdigit() and self.core.extension_or_none(number):
-                    fc.outcome = fc.outcome or "TIMEOUT"
-                    fc._to_extension(number)
-                else:
-                    fc._finish(hangup_caller=True, by="box")
-            elif isinstance(cmd, acd.Hangup) and isinstance(fc, FlowCall):
-                fc.hang_up_after_prompt(cmd.reason.upper().replace(" ", "_"))
-            elif isinstance(cmd, acd.Hangup):
-                fc._finish(hangup_caller=True, by="box")
-            else:
-                log.info("ACD command not carried out yet: %s", cmd)
-
-    def originate(self, ext: str, number: str) -> dict[str, Any]:
-        """Click-to-dial: ring `ext`'s phone, then dial `number` (class of service applies)."""
-        from appliance.errors import ValidationError
-        contacts = self.core.registrar.lookup(ext)
-        if self.core.extension_or_none(ext) is None or not contacts:
-            raise NotFound(f"extension {ext} has no registered phone")
-        bindings = self.core.registrar.lookup(number)
-        if self.core.extension_or_none(number) is not None:
-            if not bindings:
-                raise Conflict(f"extension {number} has no registered phone")
-            target = {"number": number, "uri": bindings[0].contact}
-        else:
-            try:
-                decision, attempts = self.core.trunks.plan(ext, number)
-            except ValidationError:
-                raise ValidationError(f"to: {number!r} is not a number the box can dial") from None
-            if not decision.allowed:
-                raise NotAllowed(f"{ext} may not call {number}: {decision.verdict}")
-            if not attempts:
-                raise Conflict("no trunk can take the call now")
-            target = {"number": number, "uri": attempts[0]["uri"], "auth": attempts[0].get("auth"),
-                      "trunk": attempts[0]["trunk"]}
-        best = max(self.workers.values(), key=lambda w: w.room, default=None)
-        if best is None or best.room < 2:
-            raise Conflict("the box is full: try again in a moment")
-        call_id = f"ctd-{int(time.time() * 1000)}-{ext}"
-        oc = OriginateCall(self, best, call_id, ext, target)
-        self.flow_calls[call_id] = oc  # type: ignore[assignment]
-        oc.begin(contacts[0].contact)
-        return {"call_id": call_id}
-
-    def _callback(self, cmd: acd.CallAgentForCallback) -> None:
-        """Start (or retry) a callback in the worker with the most room."""
-        cb = self.flow_calls.get(cmd.callback_id)
-        if not isinstance(cb, CallbackCall):
-            best = max(self.workers.values(), key=lambda w: w.room, default=None)
-            if best is None or best.room < 2:
-                asyncio.get_running_loop().call_soon(lambda: self.run_acd(self.center.offer_rejected(cmd.agent_id)))
-                return
-            cb = CallbackCall(self, best, cmd.callback_id, cmd.queue, cmd.number)
-            self.flow_calls[cmd.callback_id] = cb  # type: ignore[assignment]
-        cb.call_agent(cmd)
-
-    def _acd_timer(self, name: str) -> None:
-        self._acd_timers.pop(name, None)
-        self.run_acd(self.center.timer_fired(name))
 
     def take_over_for_ring_group(self, fc: FlowCall, name: str) -> None:
         self.take_over_for_extension(fc, name)  # _route finds the group by its name
