@@ -38,3 +38,17 @@ def artifacts() -> Path:
 
 def pytest_configure(config):
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+
+
+@pytest.fixture
+def lan():
+    """A test LAN of bridges and namespaces (tests/testlan.py), removed afterwards."""
+    from tests.testlan import TestLan, lan_missing
+    why = lan_missing()
+    if why:
+        pytest.skip(f"no test LAN on this machine: {why}")
+    made = TestLan()
+    try:
+        yield made
+    finally:
+        made.close()
