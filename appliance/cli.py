@@ -82,6 +82,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except Exception as e:  # the check reports, it does not fail on the first missing part
         report["engine"] = {"available": False, "error": str(e)}
     s = Settings()
+    from appliance.network import NetworkWatch
+    report["network"] = NetworkWatch(bind=s["sip.bind"], interface=s["network.interface"]).found.public()
     report["ports"] = {
         f"sip {s['sip.port']}/udp": port_free(s["sip.bind"], s["sip.port"], socket.SOCK_DGRAM),
         f"sip {s['sip.port']}/tcp": port_free(s["sip.bind"], s["sip.port"], socket.SOCK_STREAM),

@@ -23,6 +23,7 @@ from appliance import __version__, directory
 from appliance.errors import Conflict, NotFound, SettingError, SipParseError, ValidationError
 from appliance.sip.message import parse_uri
 from appliance.lines_runtime import Lines
+from appliance.network import NetworkWatch
 from appliance.trunks import Trunks
 from appliance.events import EventBus
 from appliance.settings import Settings, declaration
@@ -115,6 +116,11 @@ class Core:
         self.exit_code = 0
         self._stop_event: asyncio.Event | None = None
         s = self.settings
+        # Where phones reach the box: found on the LAN (or sip.bind), followed when it changes.
+        self.network = NetworkWatch(bind=s["sip.bind"], interface=s["network.interface"])
+        self.network.on_change(self._address_moved)
+        if self.network.found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
+            log.error("the box has no LAN address: %s", self.network.found.reason)
         # Registrations run on a monotonic clock (a wall clock jump must not expire every phone).
         self.registrar_clock = time.monotonic
         self.registrar = Registrar(self.registrar_clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
@@ -181,8 +187,44 @@ class Core:
         self.auth.algorithms = tuple(s["sip.digest_algorithms"])
 
     def _advertised_host(self) -> str:
-        bind = self.settings["sip.bind"]
-        return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+        return self.network.address
+
+    def network_status(self) -> dict[str, Any]:
+        """The address found and why (`callbox check`, the web's system page)."""
+        engine = self.settings["engine.bind"] or self.network.address
+        return self.network.found.public() | {
+            "sip": f"{self.settings['sip.bind']}:{self.edge.port}", "engine": engine,
+            "provisioning_url": self.phones.url() if self.phones is not None else ""}
+
+    def _address_moved(self, old, new) -> None:
+        """The LAN address changed (DHCP, another cable, Wi-Fi): calls in progress finish where
+        they are; everything new uses the new address; phones are told to fetch their settings."""
+        self.edge.advertised_host = new.address
+        if self.edge.mwi is not None:
+            self.edge.mwi.host = new.address
+        if self.switchboard is not None and not self.settings["engine.bind"]:
+            self.switchboard.move_to(new.address)
+        if self.phones is not None:
+            self.phones.move_to(new.address)
+        self.trunks.address_moved()
+        self.events.publish("network", address=new.address, interface=new.interface, reason=new.reason,
+                            old_address=old.address)
+        if new.loopback_only:
+            self.events.publish("alarm", kind="network", text=f"the box lost its LAN address: {new.reason}")
+        else:
+            self._tell_phones_to_resync()
+
+    def _tell_phones_to_resync(self) -> int:
+        from appliance.sip.resync import check_sync
+        local = f"{self.network.address}:{self.edge.port}"
+        sent = 0
+        for b in self.registrar.all_bindings():
+            try:
+                self.edge.send(check_sync(b.aor, b.contact, local), b.source.transport, (b.source.ip, b.source.port))
+                sent += 1
+            except (OSError, ValueError) as e:  # one phone gone must not stop the others' NOTIFY
+                log.warning("could not tell %s to fetch its settings: %s", b.aor, e)
+        return sent
 
     def _forward_target(self, request, ext: str) -> tuple[str, int] | None:
         target = self.settings["sip.forward_to"]
@@ -341,7 +383,7 @@ class Core:
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "uptime_s": round(self.clock() - self.started, 1),
                 "sip_port": self.edge.port, "registrations": len(self.registrar.all_bindings()),
-                "bans": len(self.guard.bans())}
+                "bans": len(self.guard.bans()), "network": self.network_status()}
 
     async def start(self) -> None:
         from appliance.control.api import start_api
@@ -367,12 +409,16 @@ class Core:
             threading.Thread(target=ensure_builtin_prompts, args=(self.data_dir / "prompts", languages),
                              name="callbox-prompts", daemon=True).start()
         if not s["sip.forward_to"] and s["engine.enabled"]:
-            self.switchboard = Switchboard(self, bind=s["engine.bind"] or self._advertised_host())
+            self.switchboard = Switchboard(self, bind=s["engine.bind"] or self.network.address)
             await self.switchboard.start(s["engine.max_calls"])
         atomic_write_bytes(self.data_dir / "run" / "api.json",
                            json.dumps({"url": self.api_url, "token": self.api_token(),
                                        "sip_port": self.edge.port, "pid": os.getpid()}).encode(), mode=0o600)
         log.info("control API on %s", self.api_url)
+        found = self.network.found
+        log.info("phones reach the box at %s (%s)", found.address, found.reason)
+        if found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
+            self.events.publish("alarm", kind="network", text=f"the box has no LAN address: {found.reason}")
 
     def api_token(self) -> str:
         """A token made once per box (first boot), kept 0600 in the state directory."""
@@ -585,7 +631,7 @@ class Core:
             loop.add_signal_handler(sig, stop.set)
         notifier = SystemdNotifier()
         tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.deliver_mail()),
-                 asyncio.create_task(self.crm_webhook())]
+                 asyncio.create_task(self.crm_webhook()), asyncio.create_task(self.network.run())]
         interval = notifier.watchdog_interval()
         if interval:
             feeder = WatchdogFeeder(notifier, interval / 2, self.is_healthy)

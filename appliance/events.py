@@ -41,7 +41,7 @@ class EventBus:
     _subs: list[Subscription] = field(default_factory=list)
     _history: list[Event] = field(default_factory=list)
 
-    def publish(self, kind: str, **data: Any) -> Event:
+    def publish(self, kind: str, /, **data: Any) -> Event:
         event = Event(next(self._ids), kind, data, self.clock())
         self._history.append(event)
         if len(self._history) > self.history_size:

@@ -102,7 +102,7 @@ class Lines:
             device, audio = self._start_simulator(line)
         args = [sys.executable, "-m", "appliance.engine.gateway", "--line", cfg["kind"], "--device", device,
                 "--sip-port", "0", "--bind", line.address,
-                "--box", f"sip:{self.core.edge.advertised_host}:{self.core.edge.port}",
+                "--box", f"sip:{self._edge_host()}:{self.core.edge.port}",
                 "--name", cfg.get("number") or cfg["name"], "--status-socket", str(self.socket_path),
                 "--lock-dir", str(self.core.data_dir / "run"),
                 "--pin-memory", str(self.core.data_dir / "state" / f"line-{line.name}.pin")]
@@ -121,6 +121,12 @@ class Lines:
             line.process = await asyncio.create_subprocess_exec(*args, stdout=out, stderr=out)
         asyncio.create_task(self._watch(line, line.process))
         log.info("line %s: gateway started on %s", line.name, line.address)
+
+    def _edge_host(self) -> str:
+        """Gateways are the box's own processes on loopback: they reach the edge there, whatever the
+        LAN address is now (and nobody on the LAN can reach them)."""
+        bind = self.core.settings["sip.bind"]
+        return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
 
     def _start_simulator(self, line: Line) -> tuple[str, str | None]:
         """The simulated modem of `sim:` lines: a product feature for the demo, on pseudo-terminals."""

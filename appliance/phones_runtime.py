@@ -6,6 +6,7 @@ this module runs the service inside the core and answers the control API.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -44,16 +45,41 @@ class Phones:
                                            store=self.store)
         self.runner, self.port = await start_provisioning_server(self.app, s["provisioning.bind"],
                                                                   s["provisioning.port"])
-        log.info("phone provisioning on http://%s:%d/p/", box_address, self.port)
+        self._point_files_at(box_address)  # the port is known only now when 0 picked a free one
+        log.info("phone provisioning on %s", self.url(box_address))
         if s["provisioning.pnp"]:
-            from appliance.provisioning.pnp import PnpResponder
-            from appliance.provisioning.pnp_socket import start_pnp_listener
-            responder = PnpResponder(self.registry, f"http://{box_address}:{self.port}/p/", (box_address, 0),
-                                     time.time)
-            try:
-                self.pnp = await start_pnp_listener(responder, box_address, port=s["provisioning.pnp_port"])
-            except OSError as e:  # no multicast on this interface: DHCP option 66 still works
-                log.warning("plug and play is off: %s", e)
+            await self._start_pnp(box_address)
+
+    async def _start_pnp(self, box_address: str) -> None:
+        from appliance.provisioning.pnp import PnpResponder
+        from appliance.provisioning.pnp_socket import start_pnp_listener
+        responder = PnpResponder(self.registry, self.url(box_address), (box_address, 0), time.time)
+        try:
+            self.pnp = await start_pnp_listener(responder, box_address, port=self.core.settings["provisioning.pnp_port"])
+        except OSError as e:  # no multicast on this interface: DHCP option 66 still works
+            log.warning("plug and play is off: %s", e)
+
+    def url(self, address: str | None = None) -> str:
+        """The provisioning URL phones are given (DHCP option 66, plug and play, the phone sheets)."""
+        host = address or self.core.network.address
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/p/"
+
+    def _point_files_at(self, address: str) -> None:
+        service = self.service
+        if service is not None:
+            service.settings.box_address, service.settings.http_port = address, self.port
+            service.site = dataclasses.replace(service.site, sip_server=address,
+                                               provisioning_url=service.settings.base_url())
+
+    def move_to(self, address: str) -> None:
+        """The box's LAN address changed: files and plug-and-play answers name the new one."""
+        self._point_files_at(address)
+        if self.pnp is not None:
+            self.pnp.close()
+            self.pnp = None
+        if self.core.settings["provisioning.pnp"]:
+            asyncio.ensure_future(self._start_pnp(address))
 
     async def stop(self) -> None:
         if self.pnp is not None:
@@ -64,7 +90,7 @@ class Phones:
     def list(self) -> dict[str, Any]:
         return {"phones": [b.public() for b in self.registry.bindings()],
                 "pending": [_plain(p) for p in self.registry.pending()],
-                "url": f"http://{self.core._advertised_host()}:{self.port}/p/"}
+                "url": self.url()}
 
     def bind(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not {"mac", "extension"} <= set(data):

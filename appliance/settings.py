@@ -159,7 +159,13 @@ DECLARATIONS: tuple[Setting, ...] = (
             non_empty),
     Setting("box.timezone", str, "UTC", "Time zone of the business (IANA name, e.g. Europe/Warsaw).",
             lambda v: None if re.match(r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", v) else "is not an IANA time zone name"),
-    Setting("sip.bind", str, "0.0.0.0", "Address the SIP edge listens on.", ip_address, restart=True),
+    Setting("sip.bind", str, "0.0.0.0", "Address the SIP edge listens on. 0.0.0.0: every address, and the box "
+            "tells phones the address it finds on the LAN (see network.interface); an address: that one only, "
+            "and it is what phones are told.", ip_address, restart=True),
+    Setting("network.interface", str, "", "Network interface phones reach the box on (e.g. eth0 or wlan0); empty: "
+            "the interface of the default route. The box follows a change of its address there without a "
+            "restart.", lambda v: None if re.fullmatch(r"[A-Za-z0-9_.:@-]{0,15}", v) else
+            "is not an interface name"),
     Setting("sip.port", int, 5060, "SIP port of the edge (UDP and TCP).", port, restart=True),
     Setting("sip.tcp", bool, True, "Also accept SIP over TCP.", restart=True),
     Setting("sip.realm", str, "callbox", "Digest authentication realm presented to phones.", non_empty,
@@ -202,7 +208,7 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("engine.enabled", bool, True, "Start the engine workers (off: calls are refused with 503, "
             "or go to sip.forward_to).", restart=True),
     Setting("engine.bind", str, "", "Address the engine workers use for SIP and RTP; phones must reach it "
-            "(empty: the SIP edge's address).", optional_ip, restart=True),
+            "(empty: the box's LAN address, followed when it changes).", optional_ip, restart=True),
     Setting("engine.max_calls", int, 10, "Conversations the box should carry at once; engine workers are started to "
             "fit (two legs each; the x86 engine holds 4 legs per worker, the Pi image's 128).",
             between(1, 1000), restart=True),

@@ -39,6 +39,7 @@ log = logging.getLogger("callbox.switchboard")
 RESERVATION_S = 32.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 RING_TIMEOUT_S = 30.0
+MOVE_CHECK_S = 1.0      # how often workers waiting to move to a new address look again
 # Feature codes: *97 the caller's own voicemail, *98 any box (box number, then PIN).
 VOICEMAIL_CODES = {"*97": True, "*98": False}
 # Agents at their desk phones: *45 log in or out, *46 break, *47 available again.
@@ -62,10 +63,12 @@ class Worker:
     sip_port: int = 0
     alive: bool = False
     restarts: int = 0
+    bind: str = ""                # the address it listens on (phones send SIP and RTP there)
+    moving: bool = False          # the box's address changed: it takes no new calls, then moves
 
     @property
     def room(self) -> int:
-        return self.free - sum(self.reserved.values()) if self.alive else 0
+        return self.free - sum(self.reserved.values()) if self.alive and not self.moving else 0
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Switchboard(AcdRuntime):
         self.center: ContactCenter = core.contact_center
         self.flow_calls: dict[str, FlowCall] = {}          # SIP Call-ID -> the call the box answered
         self._acd_timers: dict[str, asyncio.TimerHandle] = {}
+        self._mover: asyncio.Future | None = None
 
     # --- the pool ------------------------------------------------------------------------
 
@@ -108,6 +112,7 @@ class Switchboard(AcdRuntime):
         public = self.core.settings["sip.external_address"]
         w = self.workers.get(wid) or Worker(wid, WorkerProcess(wid, bind=self.bind, log_file=log_file))
         w.process = WorkerProcess(wid, bind=self.bind, log_file=log_file, public_address=public)
+        w.bind, w.moving = self.bind, False
         self.workers[wid] = w
         try:
             w.client = await w.process.start()
@@ -140,7 +145,7 @@ class Switchboard(AcdRuntime):
                 except Exception:  # one bad event must not stop a worker's calls
                     log.exception("error handling %s from %s", event, w.id)
         finally:
-            if not self._stopping:
+            if not self._stopping and w.client is client:  # not a worker moved on purpose
                 await self._worker_lost(w)
 
     async def _worker_lost(self, w: Worker) -> None:
@@ -163,8 +168,47 @@ class Switchboard(AcdRuntime):
             del self.placements[cid]
         self._schedule_restart(w)
 
+    # --- a new LAN address --------------------------------------------------------------
+
+    def move_to(self, address: str) -> None:
+        """New calls go to workers on `address`; a worker with calls finishes them first."""
+        if address == self.bind:
+            return
+        log.info("engine workers move to %s: calls in progress finish where they are", address)
+        self.bind = address
+        for w in self.workers.values():
+            w.moving = w.bind != address
+        if self._mover is None or self._mover.done():
+            self._mover = asyncio.ensure_future(self._move_idle_workers())
+
+    def _busy(self, w: Worker) -> bool:
+        """Calls in it, promised to it, or legs the engine still counts as in use."""
+        return bool(w.reserved) or w.free < w.max_calls or any(k[0] == w.id for k in self.calls) \
+            or any(p.worker == w.id for p in self.placements.values())
+
+    async def _move_idle_workers(self) -> None:
+        while not self._stopping:
+            self._expire_reservations()
+            moving = [w for w in self.workers.values() if w.moving]
+            if not moving:
+                return
+            for w in moving:
+                if not self._busy(w):
+                    await self._restart_on(w, self.bind)
+            await asyncio.sleep(MOVE_CHECK_S)
+
+    async def _restart_on(self, w: Worker, address: str) -> None:
+        old = w.client
+        w.client, w.alive = None, False
+        await w.process.stop(timeout_s=5)
+        if old is not None:
+            log.info("engine worker %s moved from %s to %s", w.id, w.bind, address)
+        await self._start_worker(w.id)
+
     async def stop(self) -> None:
         self._stopping = True
+        if self._mover is not None:
+            self._mover.cancel()
         for w in self.workers.values():
             await w.process.stop(timeout_s=5)
         for t in self._tasks:
@@ -187,7 +231,7 @@ class Switchboard(AcdRuntime):
         placed = self.placements.get(call_id)
         if placed is not None:
             w = self.workers.get(placed.worker)
-            return (self.bind, w.sip_port) if w and w.alive else None
+            return (w.bind, w.sip_port) if w and w.alive else None
         if request.method != "INVITE":
             return None
         self._expire_reservations()
@@ -201,7 +245,7 @@ class Switchboard(AcdRuntime):
             w.reserved[call_id] = 1
             w.reserved_at[call_id] = time.monotonic()
             self.placements[call_id] = Placement(w.id, 1, ext)
-            return (self.bind, w.sip_port)
+            return (w.bind, w.sip_port)
         legs = 1 + self._legs_wanted(request)
         # A phone's second call goes where its first is, so that an attended transfer can join them.
         busy_in = {wid for (wid, _), c in self.calls.items()
@@ -215,7 +259,7 @@ class Switchboard(AcdRuntime):
         best.reserved[call_id] = legs
         best.reserved_at[call_id] = time.monotonic()
         self.placements[call_id] = Placement(best.id, legs, ext)
-        return (self.bind, best.sip_port)
+        return (best.bind, best.sip_port)
 
     def _dialled(self, request: sipmsg.SipMessage) -> str:
         try:

@@ -108,6 +108,13 @@ class Trunks:
                 self._start_registration(t)
         self._task = asyncio.create_task(self._tick())
 
+    def address_moved(self) -> None:
+        """The box's LAN address changed: register again, so providers send calls to the new one."""
+        for name in list(self.registrations):
+            t = self.trunks.get(name)
+            if t is not None and t.register and t.enabled:
+                self._start_registration(t)
+
     def _start_registration(self, t: rt.Trunk) -> None:
         edge = self.core.edge
         reg = TrunkRegistration(t, time.monotonic, f"{edge.advertised_host}:{edge.port}",

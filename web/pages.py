@@ -114,13 +114,16 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def phone_sheet(api, number):
         extension = _api(api.extension, number)
-        port = 5060
+        # The address the box found on the LAN, not the name this browser used (localhost, a tunnel).
+        server, port = request.urlparts.hostname or "", 5060
         try:
-            port = next(int(s["value"]) for s in api.settings() if s["key"] == "sip.port")
-        except (ApiError, StopIteration, ValueError, TypeError, KeyError):
+            health = api.health()
+            server = (health.get("network") or {}).get("address") or server
+            port = int(health.get("sip_port") or port)
+        except (ApiError, ValueError, TypeError, AttributeError):
             pass
         return render("sheet.tpl", title=_("Phone sheet {number}", number=number), extension=extension,
-                      server=request.urlparts.hostname or "", port=port)
+                      server=server, port=port)
 
     @app.get("/extensions/<number>/edit")
     @require(Role.ADMIN)

@@ -20,8 +20,11 @@ def baresip_available() -> bool:
 
 
 class Baresip:
-    def __init__(self, workdir: Path, heard: Path | None = None):
-        """`heard`: a directory that receives the WAV of what this phone heard."""
+    def __init__(self, workdir: Path, heard: Path | None = None, host=None, tone_hz: int = 1000):
+        """`heard`: a directory that receives the WAV of what this phone heard; `host`: a host of a
+        test LAN (tests/testlan.py) to run on, at its address; `tone_hz`: what its microphone plays."""
+        self.host = host
+        self.address = host.address if host is not None else "127.0.0.1"
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_port()
@@ -29,24 +32,25 @@ class Baresip:
         (self.dir / "accounts").write_text("")
         (self.dir / "contacts").write_text("")
         config = [
-            f"sip_listen 127.0.0.1:{self.sip_port}",
+            f"sip_listen {self.address}:{self.sip_port}",
             "sip_trans_def udp",
             # No sound card: play into aubridge; the sndfile module writes what the phone hears
             # (dump-*-dec.wav) into snd_path.
             "audio_player aubridge,nil",
             f"snd_path {heard or self.dir}",
-            "audio_source ausine,1000",
+            f"audio_source ausine,{tone_hz}",
             "ausrc_srate 48000",  # ausine makes only 48 kHz stereo
             "ausrc_channels 2",
             "audio_alert aufile,/dev/null",
             "module_path /usr/lib/baresip/modules",
             *(f"module {m}" for m in MODULES),
             f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}",
-            "net_interface 127.0.0.1",
+            f"net_interface {self.address if host is None else 'eth0'}",
         ]
         (self.dir / "config").write_text("\n".join(config) + "\n")
         self.log = open(self.dir / "baresip.log", "wb")
-        self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)], stdout=self.log, stderr=subprocess.STDOUT,
+        args = ["baresip", "-f", str(self.dir)]
+        self.proc = subprocess.Popen(host.exec_args(args) if host is not None else args, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         self.sock = self._connect()
         self.buf = b""
@@ -58,6 +62,8 @@ class Baresip:
             if self.proc.poll() is not None:
                 raise RuntimeError("baresip exited: " + (self.dir / "baresip.log").read_text(errors="replace"))
             try:
+                if self.host is not None:
+                    return self.host.connect(("127.0.0.1", self.ctrl_port), timeout=1)
                 return socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
             except OSError:
                 time.sleep(0.1)
@@ -93,8 +99,8 @@ class Baresip:
             self._read(0.2)
         raise AssertionError(f"no {type_} event from baresip; saw {self.events[-10:]}")
 
-    def register(self, user: str, password: str, port: int, transport: str = "udp") -> None:
-        aor = f"<sip:{user}@127.0.0.1:{port};transport={transport}>;auth_pass={password};regint=300"
+    def register(self, user: str, password: str, port: int, transport: str = "udp", box: str = "127.0.0.1") -> None:
+        aor = f"<sip:{user}@{box}:{port};transport={transport}>;auth_pass={password};regint=300"
         self.command("uanew", aor)
 
     def close(self) -> None:

@@ -30,15 +30,18 @@ class PhoneError(Exception):
 
 class Phone:
     def __init__(self, name: str = "phone", codecs: str = "PCMU/8000,PCMA/8000",
-                 python: str = sys.executable, start_timeout: float = 20.0):
+                 python: str = sys.executable, start_timeout: float = 20.0, host: Any = None):
+        """`host`: a host of a test LAN (tests/testlan.py): the phone runs there, on its address."""
         self.name = name
+        self.address = host.address if host is not None else "127.0.0.1"
         self._cond = threading.Condition()
         self._events: list[dict] = []
         self._replies: dict[int, dict] = {}
         self._next_id = 0
         self._closed = False
+        args = [python, "-m", "tests.peers.pjphone", "--name", name, "--codecs", codecs, "--bind", self.address]
         self.proc = subprocess.Popen(
-            [python, "-m", "tests.peers.pjphone", "--name", name, "--codecs", codecs],
+            host.exec_args(args) if host is not None else args,
             cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, bufsize=1)
         threading.Thread(target=self._read, daemon=True, name=f"phone-{name}").start()
@@ -52,7 +55,7 @@ class Phone:
     @property
     def uri(self) -> str:
         """Where to call this phone directly."""
-        return f"sip:{self.name}@127.0.0.1:{self.port}"
+        return f"sip:{self.name}@{self.address}:{self.port}"
 
     # -- commands --
     def command(self, cmd: str, timeout: float = 10.0, **args: Any) -> dict:

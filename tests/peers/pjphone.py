@@ -100,7 +100,8 @@ class PhoneAccount(pj.Account):
 
 
 class Phone:
-    def __init__(self, name: str, codecs: list[str]):
+    def __init__(self, name: str, codecs: list[str], bind: str = "127.0.0.1"):
+        self.bind = bind
         self.name = name
         self.inbox: queue.Queue = queue.Queue()
         self.call: PhoneCall | None = None
@@ -126,7 +127,7 @@ class Phone:
         self.ep.libInit(cfg)
         tcfg = pj.TransportConfig()
         tcfg.port = 0
-        tcfg.boundAddress = "127.0.0.1"
+        tcfg.boundAddress = self.bind
         tid = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         self.port = int(self.ep.transportGetInfo(tid).localName.rsplit(":", 1)[1])
         self.ep.libStart()
@@ -135,13 +136,13 @@ class Phone:
             name_rate = "/".join(codec.codecId.split("/")[:2])
             prio = 200 - codecs.index(name_rate) if name_rate in codecs else 0
             self.ep.codecSetPriority(codec.codecId, prio)
-        self.direct = self._account(f"sip:{name}@127.0.0.1:{self.port}")
+        self.direct = self._account(f"sip:{name}@{self.bind}:{self.port}")
 
     def _account(self, id_uri: str, registrar: str = "", user: str = "",
                  password: str = "", mwi: bool = False) -> PhoneAccount:
         acfg = pj.AccountConfig()
         acfg.idUri = id_uri
-        acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+        acfg.mediaConfig.transportConfig.boundAddress = self.bind
         acfg.mediaConfig.transportConfig.port = 0
         if registrar:
             acfg.regConfig.registrarUri = registrar
@@ -344,11 +345,12 @@ class Phone:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", default="phone")
+    parser.add_argument("--bind", default="127.0.0.1", help="the phone's address (its host on a test LAN)")
     parser.add_argument("--codecs", default="PCMU/8000,PCMA/8000",
                         help="offered codecs in order, e.g. G722/16000,PCMA/8000")
     args = parser.parse_args()
     gc.disable()
-    phone = Phone(args.name, args.codecs.split(","))
+    phone = Phone(args.name, args.codecs.split(","), bind=args.bind)
     phone.run()
     _events.flush()
     os._exit(0)

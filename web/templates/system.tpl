@@ -8,6 +8,13 @@
     <div class="tile"><h3>{{_('Core up for')}}</h3><p class="big">{{t.uptime(health.get('uptime_s'))}}</p></div>
     <div class="tile"><h3>{{_('Phones registered')}}</h3><p class="big">{{health.get('registrations', '?')}}</p>
       <p>{{_('SIP port {port}', port=health.get('sip_port', '?'))}}, {{ngettext('{n} banned address', '{n} banned addresses', int(health.get('bans', 0) or 0))}}</p></div>
+    % net = health.get('network') or {}
+    <div class="tile" id="network"><h3 id="t-address">{{_('Address for phones')}}</h3><p class="big" aria-labelledby="t-address">{{net.get('address', '?')}}</p>
+      <p>{{net.get('interface', '')}}: {{net.get('reason', '')}}</p>
+      % if net.get('loopback_only'):
+      <p class="notice">{{_('Phones on the LAN cannot reach this address. Connect the box to the office network.')}}</p>
+      % end
+    </div>
   </div>
 </section>
 <section aria-labelledby="h-box">
