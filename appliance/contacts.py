@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import NotFound, ValidationError
+from appliance.logic import csv_safe
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -121,7 +122,7 @@ class Contacts:
 
     def to_csv(self) -> str:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_safe.writer(out)
         writer.writerow(CSV_COLUMNS)
         for c in self.list(limit=1_000_000):
             writer.writerow([c.get("name", ""), c.get("company", ""), ";".join(c.get("numbers", [])),
@@ -136,7 +137,9 @@ class Contacts:
         imported, errors = 0, []
         for line, row in enumerate(reader, start=2):
             try:
-                self.create({k: v for k, v in row.items() if k in FIELDS and v is not None})
+                # An export of ours quoted formula-like names; they come back as they were.
+                self.create({k: csv_safe.unquote_cell(v) for k, v in row.items()
+                             if k in FIELDS and v is not None})
                 imported += 1
             except ValidationError as e:
                 errors.append({"line": line, "error": str(e)})

@@ -30,7 +30,6 @@ Call records carry no wrap-up time; it is read from the queue log
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import StoreError, ValidationError
+from appliance.logic import csv_safe
 from appliance.logic.stats import (
     ALL_QUEUES,
     Interval,
@@ -523,7 +523,7 @@ class Reports:
     def heatmap_csv(self, start: date | str, end: date | str, queue: str | None = None) -> str:
         data = self.heatmap(start, end, queue)
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csv_safe.writer(out, lineterminator="\r\n")
         writer.writerow(["weekday", "days", *(f"{h:02d}" for h in range(24))])
         for w, name in enumerate(data["weekdays"]):
             writer.writerow([name, data["days"][w], *data["calls"][w]])

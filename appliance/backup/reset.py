@@ -53,7 +53,7 @@ def _finish_reset(data_dir: Path, clock: Clock) -> None:
         raise BackupError(f"cannot read {mark}: {e}") from e
     # config.json goes first: once the users are gone the box is in first-run,
     # whatever a power cut leaves of the rest (the next start finishes it).
-    atomic_write_bytes(data_dir / CONFIG_FILE, _fresh_config(clock, backup))
+    atomic_write_bytes(data_dir / CONFIG_FILE, _fresh_config(clock, backup), mode=0o600)
     atomic_write_bytes(data_dir / TOKEN_FILE, secrets.token_urlsafe(32).encode(), mode=0o600)
     trash = data_dir / ".reset-trash"
     trash.mkdir(exist_ok=True)

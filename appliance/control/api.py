@@ -6,7 +6,6 @@ every route is documented in docs/api.md.
 from __future__ import annotations
 
 import asyncio
-import csv
 import dataclasses
 import hmac
 import io
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from aiohttp import web
 
 from appliance.errors import CallboxError, Conflict, FlowInvalid, HardwareUnavailable, NotAllowed, NotFound, SettingError, ValidationError
+from appliance.logic import csv_safe
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -189,7 +189,7 @@ async def list_cdr(request: web.Request) -> web.Response:
 
 async def cdr_csv(request: web.Request) -> web.Response:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(CDR_COLUMNS)
     for rec in _cdr_query(request):
         writer.writerow(["" if rec.get(c) is None else rec.get(c) for c in CDR_COLUMNS])

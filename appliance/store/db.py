@@ -35,6 +35,29 @@ log = logging.getLogger(__name__)
 CONFIG_FILE = "config.json"
 LOCK_FILE = "run/core.lock"
 SUBDIRS = ("cdr", "voicemail", "recordings", "prompts", "run", "state")
+# config.json holds SIP secrets, trunk and SMTP passwords and the web users' password
+# hashes; state/ and run/ hold the API token, phones' provisioning passwords and
+# uploaded backups. None of it is for other accounts on the box.
+SECRET_MODE = 0o600
+PRIVATE_DIRS = ("run", "state")
+
+
+def make_private(data_dir: Path) -> None:
+    """Take other accounts' access away from the data directory and its secrets.
+
+    Also repairs a box whose files were written before this rule (or restored
+    from a backup that kept their old modes): config.json becomes 0600, run/
+    and state/ 0700, and the data directory loses its permissions for others.
+    """
+    wanted = [(data_dir, os.stat(data_dir).st_mode & 0o770)]
+    wanted += [(data_dir / sub, 0o700) for sub in PRIVATE_DIRS]
+    if (data_dir / CONFIG_FILE).exists():
+        wanted.append((data_dir / CONFIG_FILE, SECRET_MODE))
+    for path, mode in wanted:
+        try:
+            os.chmod(path, mode)
+        except PermissionError as e:  # not ours to change (another owner): say so, still start
+            log.warning("cannot make %s private (mode %o): %s", path, mode, e.strerror or e)
 
 
 class _SnapshotStorage(MemoryStorage):
@@ -132,11 +155,12 @@ class Store:
         try:
             for sub in SUBDIRS:
                 (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+            make_private(self.data_dir)
         except OSError as e:
             raise StoreError(f"cannot create {self.data_dir}: {e.strerror or e}") from e
         self._lock_fd = _take_lock(self.data_dir / LOCK_FILE, self.data_dir)
         try:
-            self.db = TinyDB(self.config_path, storage=AtomicJSONStorage)
+            self.db = TinyDB(self.config_path, storage=AtomicJSONStorage, mode=SECRET_MODE)
             version = apply_migrations(self.db.storage, migrations, source=str(self.config_path))
         except BaseException:
             self._release_lock()

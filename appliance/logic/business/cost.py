@@ -31,7 +31,6 @@ Figures (docs/business.md has the same list):
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from html import escape
 from typing import NamedTuple
 
 from appliance.errors import ValidationError
+from appliance.logic import csv_safe
 from appliance.logic.business.localize import (
     Language,
     format_month,
@@ -396,7 +396,7 @@ def _money(figure: Figure | None, lang: Language) -> str:
 def to_csv(report: CostReport) -> str:
     """One line per option (in house first): month, option, model, cost, per call, difference."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe.writer(out, lineterminator="\r\n")
     writer.writerow(COST_CSV_COLUMNS)
     t = report.traffic
     per_call = report.per_call

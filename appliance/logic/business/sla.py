@@ -21,7 +21,6 @@ is neither met nor missed: no calls is not bad service.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from enum import StrEnum
 from html import escape
 
 from appliance.errors import ValidationError
+from appliance.logic import csv_safe
 from appliance.logic.business.coverage import (
     contracted_spans,
     intersection,
@@ -288,7 +288,7 @@ def to_csv(report: SlaReport) -> str:
     the report language, so spreadsheets read it as numbers.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.rows:
         within = f"{r.answered_within:.0f}" if not r.within_estimated else f"{r.answered_within:.1f}"

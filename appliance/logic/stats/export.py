@@ -8,11 +8,11 @@ columns are only ever added at the end.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from appliance.logic import csv_safe
 from appliance.logic.stats.agents import AgentStats
 from appliance.logic.stats.kpis import QueueKpis
 from appliance.logic.stats.staffing import StaffingHour
@@ -47,7 +47,7 @@ def _cell(name: str, value: Any) -> str:
 def to_csv(rows: Iterable[Any], columns: Sequence[str]) -> str:
     """Any report rows (dataclasses with to_dict) as CSV text with a header row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         data = row.to_dict()
