@@ -8,25 +8,28 @@ phones do it at boot when they have no provisioning server yet):
     box   → phone             200 OK
     box   → phone's Contact   NOTIFY  Subscription-State: terminated;reason=timeout
                               Content-Type: application/url
-                              http://001565abcdef:<password>@box:8088/p/
+                              http://<box>:8088/p/
     phone → box               200 OK  (else the NOTIFY is sent again: 0.5, 1, 2, 4 s)
 
 What goes in the NOTIFY body: the phones named send `Accept: application/url`
 and want the bare URL as the body; a phone that accepts only
 `message/external-body` (RFC 6080's own form) gets that, with the URL in the
-Content-Type's URL parameter. The URL carries the phone's own provisioning
-credentials (user:password@): this is how a factory-fresh phone learns them
-without anyone typing, and it is sent only to the phone with that MAC.
+Content-Type's URL parameter.
 
-Only bound phones are answered. A phone the box does not know is remembered
-as pending and gets no answer: another provisioning server on the LAN may
-answer it, and once the admin approves it, its next boot finds the box.
+The URL carries no credentials, ever. A SUBSCRIBE is easy to forge and MACs
+are no secret on a LAN (every frame a phone sends carries it), so whatever
+plug and play answers, it answers to anyone who names the MAC. It therefore
+only tells a phone *where* the box is. What the phone then fetches is
+served by the provisioning server only to a request authenticated with the
+phone's own provisioning password (the MAC as the user name), which the
+admin sees once when approving the phone and enters on the phone (its own
+web page, or the login prompt a Yealink or Snom shows when the server asks
+for credentials). A forged SUBSCRIBE therefore gets a URL that everyone on
+the LAN may know, and nothing else.
 
-A SUBSCRIBE is easy to forge and MACs are no secret on a LAN, so the
-password goes out only while it is fresh: within `password_window_s` of
-the binding (or of a new password) and only until the phone has fetched a
-file with it. After that the phone knows it and nobody else needs it; a
-factory-reset phone is re-armed by giving it a new password.
+Only bound (approved) phones are answered. A phone the box does not know is
+remembered as pending and gets no answer: another provisioning server on the
+LAN may answer it, and once the admin approves it, its next boot finds the box.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote as url_quote
 from urllib.parse import unquote
 
 from appliance.errors import SipParseError, ValidationError
@@ -58,8 +60,6 @@ PNP_GROUP = "224.0.1.75"
 PNP_PORT = 5060
 T1 = 0.5
 MAX_NOTIFY_SENDS = 5
-# How long after a phone is bound (or given a new password) plug and play may send it.
-PASSWORD_WINDOW_S = 3600.0
 _REMEMBERED = 256
 
 Address = tuple[str, int]
@@ -135,10 +135,9 @@ def read_ua_profile(msg: SipMessage) -> UaProfileRequest:
 
 
 def provisioning_url(base_url: str, binding: PhoneBinding) -> str:
-    """The URL a phone is told: its credentials in it, and Snom's file named (Snom fetches
+    """The URL a phone is told: no credentials in it, and Snom's file named (Snom fetches
     the URL as it is; the others add their own file names to a directory URL)."""
-    scheme, _, rest = base_url.partition("://")
-    url = f"{scheme}://{binding.mac}:{url_quote(binding.password, safe='')}@{rest}"
+    url = base_url
     if binding.vendor is Vendor.SNOM:
         url += f"{binding.mac}.xml"
     return url
@@ -212,10 +211,8 @@ class PnpResponder:
     """Answers ua-profile SUBSCRIBEs for bound phones and resends NOTIFYs until answered."""
 
     def __init__(self, registry: PhoneRegistry, base_url: str, local: Address,
-                 clock: Callable[[], float], *, url_for: Callable[[str, PhoneBinding], str] = provisioning_url,
-                 password_window_s: float = PASSWORD_WINDOW_S):
+                 clock: Callable[[], float], *, url_for: Callable[[str, PhoneBinding], str] = provisioning_url):
         self.registry = registry
-        self.password_window_s = password_window_s
         self.base_url = base_url
         self.local = local
         self.clock = clock
@@ -249,10 +246,6 @@ class PnpResponder:
             self.registry.saw_unbound(profile.mac, ip=source[0], now=self.clock(), vendor=profile.vendor,
                                       user_agent=profile.user_agent, filename="(plug and play)")
             log.info("ua-profile SUBSCRIBE from unbound phone %s at %s: pending", profile.mac, source[0])
-            return []
-        if not binding.may_be_told_password(self.clock(), self.password_window_s):
-            log.info("ua-profile SUBSCRIBE from phone %s at %s: already provisioned or its password "
-                     "is too old to hand out; not answered", binding.mac, source[0])
             return []
         tag = new_tag()
         self._answered[key] = tag

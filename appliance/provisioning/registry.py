@@ -39,18 +39,13 @@ class PhoneBinding:
     model: str = ""
     password: str = ""
     created: float = 0.0
-    armed_at: float = 0.0          # when the password was made: plug and play may hand it out from then
+    armed_at: float = 0.0          # when the password was made
     fetched: float | None = None   # the phone's first successful fetch with this password
 
     def public(self) -> dict[str, Any]:
         """What lists show: everything but the password."""
         return {"mac": self.mac, "extension": self.extension, "vendor": self.vendor.value,
                 "model": self.model, "created": self.created, "fetched": self.fetched}
-
-    def may_be_told_password(self, now: float, window_s: float) -> bool:
-        """Whether plug and play may send this phone its password: only before the phone
-        has used it, and only for a while after it was made (see pnp)."""
-        return self.fetched is None and 0 <= now - self.armed_at <= window_s
 
     def __repr__(self) -> str:
         return (f"PhoneBinding(mac={self.mac!r}, extension={self.extension!r}, "
@@ -158,7 +153,7 @@ class PhoneRegistry:
         return binding
 
     def mark_fetched(self, mac: str, now: float) -> None:
-        """The phone fetched a file with its password: plug and play stops handing it out."""
+        """The phone fetched a file with its password: the phones page shows it as set up."""
         binding = self.binding(mac)
         if binding is not None and binding.fetched is None:
             self._bindings[binding.mac] = replace(binding, fetched=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -91,14 +91,15 @@ def test_a_bound_phone_gets_200_then_a_notify_with_its_url(registry, clock):
     url = urlsplit(request.body.decode())
     binding = registry.binding("000413874b49")
     assert (url.scheme, url.hostname, url.port, url.path) == ("http", "192.0.2.10", 8088, "/p/000413874b49.xml")
-    assert (url.username, unquote(url.password)) == ("000413874b49", binding.password)
+    assert (url.username, url.password) == (None, None)
+    assert binding.password not in request.to_bytes().decode()
 
 
 def test_a_yealink_is_told_the_directory(registry, clock):
     responder = PnpResponder(registry, BASE, ("192.0.2.10", 5062), clock)
     _, notify = responder.receive(yealink_subscribe(), ("192.0.2.80", 5060))
     url = urlsplit(parse(notify.data).body.decode())
-    assert url.path == "/p/" and url.username == "001565aabbcc"
+    assert url.path == "/p/" and url.username is None
 
 
 def test_a_phone_that_accepts_only_external_body_gets_the_rfc_6080_form(registry, clock):
@@ -149,16 +150,35 @@ def test_a_retransmitted_subscribe_gets_the_same_200_and_no_second_notify(regist
     assert responder.waiting() == 1
 
 
-def test_the_password_goes_out_only_until_used_and_only_while_fresh(registry, clock):
-    responder = PnpResponder(registry, BASE, ("192.0.2.10", 5062), clock, password_window_s=600)
-    registry.mark_fetched("000413874b49", clock())
-    assert responder.receive(snom_subscribe(call_id="a@x"), ("192.0.2.67", 5060)) == []
-    clock.advance(601)
-    assert responder.receive(yealink_subscribe(), ("192.0.2.80", 5060)) == []
-    # A new password re-arms the phone (a factory reset, a phone given to someone else).
-    fresh = registry.new_password("000413874b49", now=clock())
-    _, notify = responder.receive(snom_subscribe(call_id="b@x"), ("192.0.2.67", 5060))
-    assert unquote(urlsplit(parse(notify.data).body.decode()).password) == fresh.password
+def test_a_forged_subscribe_naming_a_bound_mac_gets_the_url_and_no_credentials(registry, clock):
+    """An attacker on the LAN names a freshly approved phone's MAC: plug and play tells it
+    where the box is (no secret) and never the phone's password; the file needs the password."""
+    from appliance.provisioning.service import ProvisioningService, ProvisioningSettings
+    responder = PnpResponder(registry, BASE, ("192.0.2.10", 5062), clock)
+    binding = registry.binding("001565aabbcc")
+    replies = responder.receive(yealink_subscribe(), ("192.0.2.66", 5060))  # the attacker's address
+    assert replies, "a bound phone is still told where the box is"
+    for datagram in replies:
+        assert binding.password.encode() not in datagram.data
+    url = urlsplit(parse(replies[1].data).body.decode())
+    assert (url.username, url.password) == (None, None)
+    # Following the URL gets a challenge, not the file with the SIP secret.
+    service = ProvisioningService(registry, ProvisioningSettings(box_address="192.0.2.10"),
+                                  lambda ext: {"number": ext, "name": "Anna", "secret": "sip-secret-1002"},
+                                  clock=clock)
+    reply = service.fetch("192.168.1.66", "GET", "001565aabbcc.cfg", {})
+    assert reply.status == 401 and b"sip-secret-1002" not in reply.body
+    # The phone with its own password (entered by the admin) gets it.
+    import base64
+    auth = "Basic " + base64.b64encode(f"001565aabbcc:{binding.password}".encode()).decode()
+    reply = service.fetch("192.168.1.80", "GET", "001565aabbcc.cfg", {"Authorization": auth})
+    assert reply.status == 200 and b"sip-secret-1002" in reply.body
+
+
+def test_an_unapproved_mac_gets_no_answer_at_all(registry, clock):
+    responder = PnpResponder(registry, BASE, ("192.0.2.10", 5062), clock)
+    assert responder.receive(yealink_subscribe(mac="001565ddeeff"), ("192.0.2.66", 5060)) == []
+    assert [p.mac for p in registry.pending()] == ["001565ddeeff"]
 
 
 # ---- for real: multicast on the loopback interface --------------------------------
@@ -205,6 +225,5 @@ def test_a_real_subscribe_to_the_multicast_group_on_lo_is_answered(registry, clo
     notify, source, waiting = asyncio.run(scenario())
     assert source[0] == "127.0.0.1"
     url = urlsplit(notify.body.decode())
-    assert url.username == "000413874b49" and url.path == "/p/000413874b49.xml"
-    assert unquote(url.password) == registry.binding("000413874b49").password
+    assert url.username is None and url.password is None and url.path == "/p/000413874b49.xml"
     assert waiting == 0

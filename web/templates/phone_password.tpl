@@ -2,7 +2,7 @@
 <h1>{{_("Phone {mac} bound to extension {extension}", mac=display_mac(phone.get('mac', '')), extension=phone.get('extension', ''))}}</h1>
 <section class="card narrow secret-box" aria-labelledby="pw-title">
   <h2 id="pw-title">{{_("Provisioning password")}}</h2>
-  <p>{{_("Restart the phone: with plug and play it fetches its settings by itself. A phone set up by hand needs the URL, user and password below; they are shown only now.")}}</p>
+  <p>{{_("Enter the user and password below on the phone, once: on its own web page (auto provisioning), or at the login prompt the phone shows when it first asks the box for its settings. Plug and play only tells the phone where the box is; it never sends the password. They are shown only now.")}}</p>
   <dl>
     <dt>{{_("Provisioning URL")}}</dt><dd><code id="phone-url">{{url}}</code></dd>
     <dt>{{_("User")}}</dt><dd><code id="phone-user">{{phone.get('mac', '')}}</code></dd>

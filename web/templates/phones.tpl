@@ -7,7 +7,7 @@
   <h2 id="how-title">{{_("How desk phones find the box")}}</h2>
   <p>{{_("Provisioning URL")}}: <code id="provisioning-url">{{url}}</code></p>
   <h3>{{_("Plug and play")}}</h3>
-  <p>{{_("Most Yealink, Snom, Fanvil and Poly phones ask the local network for their settings when they start. Bind the phone's MAC address to an extension below (or approve it when it shows up as waiting), then restart the phone: it fetches its settings and registers with its extension. Nothing on the router needs to change.")}}</p>
+  <p>{{_("Most Yealink, Snom, Fanvil and Poly phones ask the local network for their settings when they start. Bind the phone's MAC address to an extension below (or approve it when it shows up as waiting) and enter the user and password then shown on the phone: it fetches its settings and registers with its extension. Nothing on the router needs to change.")}}</p>
   <h3>{{_("DHCP option 66")}}</h3>
   <p>{{_("For phones that do not do plug and play (Grandstream, or phones on another network): in the router's DHCP settings look for \"option 66\", \"TFTP server\", \"boot server\" or \"custom DHCP option\", and set it, as text, to the provisioning URL shown above. Give the box a fixed address or a DHCP reservation first.")}}</p>
   <p>{{_("Option 66 carries no password: such a phone appears below as waiting, or, once bound, needs its user and password entered once on its own web page.")}}</p>
