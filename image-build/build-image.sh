@@ -22,6 +22,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "${HERE}/.." && pwd)"
 OUTPUT="${1:-${REPO}/dist/callbox-$(date +%Y%m%d).img}"
 WORK="${WORK:-${REPO}/build/image}"
+# shellcheck source-path=SCRIPTDIR source=appliance-stage.sh
+source "${HERE}/appliance-stage.sh"
 
 # Raspberry Pi OS Lite, bookworm, arm64. Pin the release and its checksum
 # together; both come from the "downloads" page of the same release.
@@ -55,8 +57,7 @@ cleanup() {
 trap cleanup EXIT
 
 in_chroot() {
-	chroot "${MNT}" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
+	appliance_chroot "${MNT}" "$@"
 }
 
 check_host() {
@@ -118,11 +119,12 @@ stage_mount() {
 stage_packages() {
 	log "3. packages"
 	in_chroot apt-get update
-	in_chroot apt-get install -y --no-install-recommends \
-		python3 python3-venv python3-dev build-essential swig pkg-config \
+	# The box's own packages (shared with the amd64 twin), then what only the
+	# Pi needs: the pjproject build and the GPIO library.
+	in_chroot apt-get install -y --no-install-recommends "${APPLIANCE_PACKAGES[@]}" \
+		python3-dev build-essential swig pkg-config \
 		libssl-dev libopus-dev libasound2-dev uuid-dev \
-		espeak-ng sox avahi-daemon libnss-mdns \
-		python3-rpi-lgpio device-tree-compiler ca-certificates
+		python3-rpi-lgpio device-tree-compiler
 	in_chroot apt-get clean
 }
 
@@ -158,73 +160,19 @@ stage_callbox() {
 	fi
 	[[ -f "${WHEEL}" ]] || die "no wheel at ${WHEEL}"
 	cp "${WHEEL}" "${MNT}/tmp/"
-	in_chroot /opt/callbox/venv/bin/pip install --no-cache-dir "/tmp/$(basename "${WHEEL}")"
+	install_callbox "${MNT}" "/tmp/$(basename "${WHEEL}")"
 	rm -f "${MNT}/tmp/$(basename "${WHEEL}")"
-	ln -sf /opt/callbox/venv/bin/callbox "${MNT}/usr/bin/callbox"
-	in_chroot callbox --version
 }
 
 stage_appliance() {
 	log "6. appliance settings"
-	in_chroot sh -c "getent group gpio > /dev/null || groupadd --system gpio"
-	in_chroot sh -c "id callbox > /dev/null 2>&1 || useradd --system --home-dir /var/lib/callbox \
-		--shell /usr/sbin/nologin --groups dialout,gpio callbox"
-
-	install -m 0644 "${REPO}"/systemd/*.service "${REPO}"/systemd/*.timer "${MNT}/etc/systemd/system/"
-	install -D -m 0755 "${HERE}/first-boot.sh" "${MNT}/usr/lib/callbox/first-boot.sh"
-	in_chroot systemctl enable callbox-first-boot.service callbox-core.service \
-		callbox-web.service callbox-backup.timer avahi-daemon.service
-	install -D -m 0644 "${REPO}/docs/appliance.md" "${MNT}/usr/share/doc/callbox/appliance.md"
-
-	# Logs live in RAM: an SD card dies of small writes. Rate-limited so a
-	# chatty fault cannot fill the 32 MB.
-	install -d "${MNT}/etc/systemd/journald.conf.d"
-	cat > "${MNT}/etc/systemd/journald.conf.d/callbox.conf" <<-JOURNAL
-	[Journal]
-	Storage=volatile
-	RuntimeMaxUse=32M
-	RateLimitIntervalSec=30s
-	RateLimitBurst=1000
-	JOURNAL
-
-	# systemd feeds the SoC watchdog (dtparam=watchdog=on): a hung kernel
-	# or PID 1 reboots the box; shutdowns that hang are cut short too.
-	install -d "${MNT}/etc/systemd/system.conf.d"
-	cat > "${MNT}/etc/systemd/system.conf.d/callbox-watchdog.conf" <<-WATCHDOG
-	[Manager]
-	RuntimeWatchdogSec=15
-	RebootWatchdogSec=2min
-	WATCHDOG
-
-	# /tmp in RAM; no swap file on the card.
-	in_chroot systemctl enable tmp.mount 2> /dev/null || true
-	in_chroot systemctl disable dphys-swapfile.service 2> /dev/null || true
-
-	# Tell the LAN what the box offers.
-	install -d "${MNT}/etc/avahi/services"
-	cat > "${MNT}/etc/avahi/services/callbox.service" <<-AVAHI
-	<?xml version="1.0" standalone='no'?>
-	<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-	<service-group>
-	  <name replace-wildcards="yes">Callbox on %h</name>
-	  <service><type>_http._tcp</type><port>80</port></service>
-	  <service><type>_sip._udp</type><port>5060</port></service>
-	</service-group>
-	AVAHI
-	# mDNS name callbox.local whatever the unique hostname: the name on the
-	# quick-start card. A second box on the same LAN becomes callbox-2.local
-	# (avahi resolves the clash) and is also reachable by its own hostname.
-	sed -i 's/^#\?host-name=.*/host-name=callbox/' "${MNT}/etc/avahi/avahi-daemon.conf"
+	install_appliance "${MNT}"
 
 	# Device tree: the front panel overlay (installed, off in config.txt) and
 	# the firmware settings.
 	dtc -@ -I dts -O dtb -o "${MNT}/boot/firmware/overlays/callbox-panel.dtbo" \
 		"${REPO}/firmware_overlays/callbox-panel.dts"
 	cat "${REPO}/firmware_overlays/config.txt.fragment" >> "${MNT}/boot/firmware/config.txt"
-
-	# No image-wide secrets: first boot makes the SSH keys and API token.
-	rm -f "${MNT}"/etc/ssh/ssh_host_*
-	: > "${MNT}/etc/machine-id"
 }
 
 stage_finish() {

@@ -5,7 +5,8 @@
 # come with it. On the first boot this script, run by
 # callbox-first-boot.service before sshd and the core, creates:
 #   - fresh SSH host keys,
-#   - a fresh control-API token (/var/lib/callbox/api-token),
+#   - a fresh control-API token (/var/lib/callbox/state/api_token, where the
+#     core reads it: appliance/core.py, Core.api_token),
 #   - the hostname callbox-<last 6 hex digits of the serial number>,
 #     announced by avahi as <hostname>.local (and callbox.local by alias),
 #   - a new machine-id.
@@ -54,14 +55,15 @@ new_ssh_host_keys() {
 
 new_api_token() {
 	log "control API token"
-	install -d -m 0750 "${DATA_DIR}"
-	local token_file="${DATA_DIR}/api-token"
+	install -d -m 0750 "${DATA_DIR}" "${DATA_DIR}/state"
+	local token_file="${DATA_DIR}/state/api_token"
 	# 32 random bytes, URL-safe: written atomically so a power cut leaves
 	# either no token (and this script runs again) or a whole one.
 	umask 077
 	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' > "${token_file}.tmp"
 	sync "${token_file}.tmp"
 	mv "${token_file}.tmp" "${token_file}"
+	sync "${DATA_DIR}/state"
 	if id callbox > /dev/null 2>&1; then
 		chown -R callbox:callbox "${DATA_DIR}"
 	fi

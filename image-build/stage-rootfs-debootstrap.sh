@@ -1,18 +1,39 @@
 #!/usr/bin/env bash
-# Build a plain Debian bookworm amd64 root filesystem with debootstrap, install
-# Callbox from its wheel into it, and run "callbox --version" inside.
-#
-# The same steps as the Pi image's Callbox stage, on a machine that can run
-# them natively: it proves the wheel installs and starts on a clean Debian
-# with nothing but its declared dependencies.
+# The amd64 twin of the Pi image's root filesystem: Debian bookworm from
+# debootstrap with what Raspberry Pi OS Lite brings (systemd, sshd, ...), then
+# the same packages, Callbox install and appliance settings as the image
+# (appliance-stage.sh, shared with build-image.sh). It can be booted with
+# systemd-nspawn; tests/appliance/test_image_boot.py does that.
 #
 #   sudo ./stage-rootfs-debootstrap.sh WHEEL [ROOTFS_DIR]
+#   sudo ./stage-rootfs-debootstrap.sh --system-only ROOTFS_DIR
 #
-# DEBIAN_MIRROR picks the mirror (a local apt cache works well).
+# --system-only stops after the Debian packages (the slow part, which needs
+# the mirror), so a test can keep that and add Callbox to a copy. Given an
+# existing rootfs the debootstrap step is skipped.
+#
+# What the twin leaves out from the Pi image: the Raspberry Pi OS base (its
+# kernel, firmware, config.txt, device-tree overlay), the separate data
+# partition, and pjproject compiled with raised limits; the twin's engine is
+# the pjsua2-python wheel instead.
+#
+# DEBIAN_MIRROR picks the mirror (a local apt cache works well); HOST_PYTHON
+# the Python that fetches the wheels (same version as bookworm's: 3.11).
 set -euo pipefail
 
-WHEEL="${1:?usage: stage-rootfs-debootstrap.sh WHEEL [ROOTFS_DIR]}"
-ROOTFS="${2:-$(mktemp -d /tmp/callbox-rootfs.XXXXXX)}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=appliance-stage.sh
+source "${HERE}/appliance-stage.sh"
+
+SYSTEM_ONLY=0
+if [[ "${1:-}" == "--system-only" ]]; then
+	SYSTEM_ONLY=1
+	shift
+	ROOTFS="${1:?usage: stage-rootfs-debootstrap.sh --system-only ROOTFS_DIR}"
+else
+	WHEEL="${1:?usage: stage-rootfs-debootstrap.sh WHEEL [ROOTFS_DIR]}"
+	ROOTFS="${2:-$(mktemp -d /tmp/callbox-rootfs.XXXXXX)}"
+fi
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SUITE="${DEBIAN_SUITE:-bookworm}"
 ARCH="${ARCH:-amd64}"
@@ -22,7 +43,7 @@ die() { printf 'stage-rootfs: %s\n' "$*" >&2; exit 1; }
 
 [[ "$(id -u)" -eq 0 ]] || die "run as root (debootstrap and chroot)"
 command -v debootstrap > /dev/null || die "debootstrap is not installed"
-[[ -f "${WHEEL}" ]] || die "no wheel at ${WHEEL}"
+[[ "${SYSTEM_ONLY}" -eq 1 || -f "${WHEEL}" ]] || die "no wheel at ${WHEEL}"
 
 cleanup() {
 	set +e
@@ -32,34 +53,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
-in_chroot() {
-	chroot "${ROOTFS}" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
-}
-
 if [[ ! -x "${ROOTFS}/usr/bin/python3" ]]; then
 	log "debootstrap ${DEBIAN_SUITE} ${ARCH} from ${DEBIAN_MIRROR}"
-	debootstrap --variant=minbase --arch="${ARCH}" \
-		--include=python3,python3-venv,ca-certificates \
+	packages="$(IFS=,; echo "${BASE_PACKAGES[*]},${APPLIANCE_PACKAGES[*]}")"
+	debootstrap --variant=minbase --arch="${ARCH}" --include="${packages}" \
 		"${DEBIAN_SUITE}" "${ROOTFS}" "${DEBIAN_MIRROR}"
+	appliance_chroot "${ROOTFS}" apt-get clean
 fi
+[[ "${SYSTEM_ONLY}" -eq 1 ]] && { log "system: ${ROOTFS}"; exit 0; }
 
 mount -t proc proc "${ROOTFS}/proc"
 mount -t sysfs sys "${ROOTFS}/sys"
 mount --bind /dev "${ROOTFS}/dev"
 mount --bind /dev/pts "${ROOTFS}/dev/pts"
-cp /etc/resolv.conf "${ROOTFS}/etc/resolv.conf"
 
 log "Callbox from $(basename "${WHEEL}")"
-# The wheels of Callbox and everything it needs are fetched on the build host (with the
-# host's package index and certificates), then installed in the rootfs without a network.
+# The wheels of Callbox and everything it needs (the engine: the pjsua2-python
+# wheel) are fetched on the build host, with the host's package index and
+# certificates, then installed in the rootfs without a network.
 WHEELHOUSE="${ROOTFS}/tmp/wheelhouse"
 mkdir -p "${WHEELHOUSE}"
-"${HOST_PYTHON:-python3}" -m pip wheel --quiet --wheel-dir "${WHEELHOUSE}" "${WHEEL}"
-in_chroot python3 -m venv /opt/callbox/venv
-in_chroot /opt/callbox/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse callbox
-ln -sf /opt/callbox/venv/bin/callbox "${ROOTFS}/usr/bin/callbox"
+"${HOST_PYTHON:-python3}" -m pip wheel --quiet --wheel-dir "${WHEELHOUSE}" "${WHEEL}[engine]"
+install_callbox "${ROOTFS}" "callbox[engine]" --no-index --find-links /tmp/wheelhouse
+rm -rf "${WHEELHOUSE}"
 
-log "callbox --version"
-in_chroot callbox --version
+log "appliance settings"
+install_appliance "${ROOTFS}"
 log "rootfs: ${ROOTFS}"

@@ -19,9 +19,11 @@ from pathlib import Path
 from cheroot import wsgi
 
 from appliance.errors import ApiError, CallboxError, ValidationError
+from appliance.sdnotify import SystemdNotifier
 
 log = logging.getLogger(__name__)
 
+TLS_DIR = "tls"  # under the data directory; callbox-web.service makes it writable
 CERT_NAME, KEY_NAME = "web-cert.pem", "web-key.pem"
 CERT_DAYS = 3650
 
@@ -52,15 +54,31 @@ def make_server(app, host: str, port: int, certfile: str | None = None,
     return server
 
 
-def serve(app, host: str, port: int, certfile: str | None = None, keyfile: str | None = None) -> None:
-    """Serve app until interrupted (HTTPS when a certificate is given)."""
-    server = make_server(app, host, port, certfile, keyfile)
-    scheme = "https" if certfile else "http"
-    log.info("admin page on %s://%s:%d/", scheme, host, port)
+def serve(app, host: str, port: int, certfile: str | None = None, keyfile: str | None = None,
+          notifier: SystemdNotifier | None = None) -> None:
+    """Serve app until interrupted (HTTPS when a certificate is given).
+
+    Under systemd (callbox-web.service is Type=notify) READY=1 goes out once
+    the port is open, so the unit is active exactly when the page can answer.
+    """
+    run_server(make_server(app, host, port, certfile, keyfile), notifier)
+
+
+def run_server(server: wsgi.Server, notifier: SystemdNotifier | None = None) -> None:
+    """Open the server's port, tell systemd it is ready, serve until stopped or interrupted."""
+    notifier = notifier or SystemdNotifier()
+    scheme = "https" if server.ssl_adapter else "http"
     try:
-        server.safe_start()
+        server.prepare()  # binds and listens
+        host, port = server.bind_addr[:2]
+        log.info("admin page on %s://%s:%d/", scheme, host, port)
+        notifier.status(f"admin page on {scheme}://{host}:{port}/")
+        notifier.ready()
+        server.serve()
     finally:
+        notifier.stopping()
         server.stop()
+        notifier.close()
 
 
 def ensure_self_signed_cert(directory: str | Path) -> tuple[Path, Path]:
@@ -166,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValidationError(f"refusing plain HTTP on {host}: use HTTPS or bind to 127.0.0.1")
         certfile = keyfile = None
         if not args.insecure_http:
-            cert, key = ensure_self_signed_cert(Path(args.data) / "tls")
+            cert, key = ensure_self_signed_cert(Path(args.data) / TLS_DIR)
             certfile, keyfile = str(cert), str(key)
         api = ApiClient.from_data_dir(args.data)
         app = create_app(WebSettings(secure_cookie=not args.insecure_http, data_dir=args.data), api)

@@ -16,13 +16,13 @@ SCRIPTS = sorted([*ROOT.glob("image-build/*.sh"), *ROOT.glob("systemd/*.sh")])
 
 def test_every_script_is_found():
     names = {p.name for p in SCRIPTS}
-    assert {"build-image.sh", "first-boot.sh", "stage-rootfs-debootstrap.sh"} <= names
+    assert {"build-image.sh", "first-boot.sh", "stage-rootfs-debootstrap.sh", "appliance-stage.sh"} <= names
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_shellcheck_clean(script):
-    result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True, text=True)
+    result = subprocess.run(["shellcheck", "--external-sources", "--severity=style", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 
 
@@ -98,6 +98,22 @@ def first_boot(root, data):
                           capture_output=True, text=True, timeout=120)
 
 
+def core_reads_token(data) -> str:
+    """The token the core uses with this data directory: its own reading code, not a copy of the path."""
+    from types import SimpleNamespace
+
+    from appliance.core import Core
+
+    return Core.api_token(SimpleNamespace(_token="", data_dir=data))
+
+
+def test_core_reads_token_does_notice_a_misplaced_token(tmp_path):
+    # The check above must be able to fail: a token elsewhere is not the core's.
+    (tmp_path / "api-token").write_text("misplaced")
+    (tmp_path / "state").mkdir()
+    assert core_reads_token(tmp_path) != "misplaced"
+
+
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (openssh-client) is not installed")
 def test_first_boot_makes_the_box_unique_once(fake_root, tmp_path):
     data = tmp_path / "data"
@@ -109,10 +125,11 @@ def test_first_boot_makes_the_box_unique_once(fake_root, tmp_path):
     assert "OPENSSH PRIVATE KEY" in key
     assert (fake_root / "etc" / "ssh" / "ssh_host_rsa_key.pub").exists()
     assert (fake_root / "etc" / "machine-id").read_text() == ""
-    token_file = data / "api-token"
+    token_file = data / "state" / "api_token"
     token = token_file.read_text()
     assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", token)
-    assert token_file.stat().st_mode & 0o077 == 0
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    assert core_reads_token(data) == token
 
     again = first_boot(fake_root, data)
     assert again.returncode == 0
@@ -127,7 +144,7 @@ def test_two_cards_get_different_tokens(fake_root, tmp_path):
     for n in range(2):
         data = tmp_path / f"data{n}"
         assert first_boot(fake_root, data).returncode == 0
-        tokens.append((data / "api-token").read_text())
+        tokens.append((data / "state" / "api_token").read_text())
     assert tokens[0] != tokens[1]
 
 

@@ -117,3 +117,96 @@ def test_timer_runs_the_backup_daily():
     assert timer["OnCalendar"][0].startswith("*-*-*")
     backup = unit_settings("callbox-backup.service")
     assert backup["ExecStart"] == ["/usr/bin/callbox backup --auto", "/usr/bin/callbox cleanup"]
+
+
+# --- what the units let the programs do (read from the files, no systemd needed) -----
+
+REPO = UNITS_DIR.parent
+
+
+def _covers(prefix: str, path: str) -> bool:
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
+
+
+def writable(settings: dict[str, list[str]], path: str) -> bool:
+    """Whether a service with these settings may write path, by its file-system sandbox.
+
+    ProtectSystem=strict makes everything read-only; ReadOnlyPaths= and the
+    writable ReadWritePaths=, StateDirectory= (under /var/lib) and PrivateTmp=
+    apply the deepest path last, as systemd mounts them.
+    """
+    def paths(key: str) -> list[str]:
+        return [p.lstrip("-+") for value in settings.get(key, []) for p in value.split()]
+
+    read_only = paths("ReadOnlyPaths") + (["/"] if settings.get("ProtectSystem") == ["strict"] else [])
+    read_write = paths("ReadWritePaths") + ["/var/lib/" + d for d in paths("StateDirectory")]
+    if settings.get("PrivateTmp") == ["yes"]:
+        read_write += ["/tmp", "/var/tmp"]
+    deepest_ro = max((p for p in read_only if _covers(p, path)), key=len, default="")
+    deepest_rw = max((p for p in read_write if _covers(p, path)), key=len, default="")
+    if not deepest_ro:
+        return True
+    return bool(deepest_rw) and len(deepest_rw) >= len(deepest_ro)
+
+
+def data_dir_of(settings: dict[str, list[str]]) -> str:
+    match = re.search(r"--data (\S+)", settings["ExecStart"][0])
+    assert match, settings["ExecStart"]
+    return match.group(1)
+
+
+def test_the_sandbox_check_sees_a_read_only_data_directory():
+    # The web unit as it once was: its data directory read-only, so `callbox web`
+    # could not make its certificate and never started.
+    old = {"ProtectSystem": ["strict"], "ReadOnlyPaths": ["/var/lib/callbox"]}
+    assert not writable(old, "/var/lib/callbox/tls/web-key.pem")
+    assert writable(old | {"StateDirectory": ["callbox/tls"]}, "/var/lib/callbox/tls/web-key.pem")
+    assert not writable(old | {"StateDirectory": ["callbox/tls"]}, "/var/lib/callbox/config.json")
+
+
+def test_the_web_can_write_its_certificate_and_nothing_else_of_the_data():
+    from web.server import CERT_NAME, KEY_NAME, TLS_DIR
+
+    web = unit_settings("callbox-web.service")
+    data = data_dir_of(web)
+    for name in (CERT_NAME, KEY_NAME):
+        assert writable(web, f"{data}/{TLS_DIR}/{name}"), name
+    for other in ("config.json", "state/api_token", "run/api.json", "cdr/2026-01.jsonl"):
+        assert not writable(web, f"{data}/{other}"), other
+    assert web["StateDirectoryMode"] == ["0700"]  # the private key's directory
+
+
+def test_the_core_writes_its_data_directory_and_its_token_where_first_boot_puts_it():
+    core = unit_settings("callbox-core.service")
+    data = data_dir_of(core)
+    assert writable(core, f"{data}/state/api_token")
+    assert not writable(core, "/etc/passwd")
+    first_boot = (REPO / "image-build" / "first-boot.sh").read_text()
+    assert 'DATA_DIR="${CALLBOX_DATA:-' + data + '}"' in first_boot
+    assert '"${DATA_DIR}/state/api_token"' in first_boot
+
+
+def web_port() -> int:
+    """The port callbox-web.service serves on: its --port, else `callbox web`'s default."""
+    from appliance.cli import build_parser
+
+    argv = unit_settings("callbox-web.service")["ExecStart"][0].split()[1:]
+    return build_parser().parse_args(argv).port
+
+
+def test_everything_that_names_the_web_port_names_the_one_it_serves_on():
+    port = web_port()
+    unit_text = (UNITS_DIR / "callbox-web.service").read_text()
+    assert {int(p) for p in re.findall(r"\bport (\d+)", unit_text)} == {port}
+    stage = (REPO / "image-build" / "appliance-stage.sh").read_text()
+    assert f"\nWEB_PORT={port}\n" in stage
+    # The page is HTTPS only: avahi must say so, or a browser following it asks for http://.
+    assert "<service><type>_https._tcp</type><port>${WEB_PORT}</port></service>" in stage
+    assert "_http._tcp" not in stage
+
+
+def test_the_web_needs_no_capability_for_its_port():
+    web = unit_settings("callbox-web.service")
+    assert web_port() >= 1024
+    assert web["CapabilityBoundingSet"] == [""]
+    assert "AmbientCapabilities" not in web

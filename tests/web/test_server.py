@@ -67,3 +67,37 @@ def test_https_is_served_with_the_certificate(cert_pair):
     finally:
         server.stop()
         thread.join(10)
+
+
+def test_systemd_hears_ready_only_once_the_https_port_answers(cert_pair, tmp_path):
+    # callbox-web.service is Type=notify: without READY=1 systemd would kill the
+    # web after the start timeout; sent too early, "active" would not mean "answers".
+    import socket
+
+    from appliance.sdnotify import SystemdNotifier
+    from web.server import run_server
+
+    cert, key = cert_pair
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(tmp_path / "notify"))
+    listener.settimeout(10)
+    server = make_server(_hello, "127.0.0.1", 0, str(cert), str(key))
+    notifier = SystemdNotifier({"NOTIFY_SOCKET": str(tmp_path / "notify")})
+    thread = threading.Thread(target=run_server, args=(server, notifier), daemon=True)
+    thread.start()
+    try:
+        messages = []
+        while "READY=1" not in messages:
+            messages.append(listener.recv(4096).decode())
+        port = server.bind_addr[1]
+        assert f"STATUS=admin page on https://127.0.0.1:{port}/" in messages
+        context = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"https://localhost:{port}/", context=context, timeout=10) as r:
+            assert r.read() == b"hello"
+        server.stop()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert listener.recv(4096) == b"STOPPING=1"
+    finally:
+        server.stop()
+        listener.close()
