@@ -11,7 +11,7 @@ test_pkgs=("sipp:sip-tester" "baresip:baresip" "linphone-daemon:linphone-cli" "d
            "fdtoverlay:device-tree-compiler" "shellcheck:shellcheck" "chromium:chromium"
            "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl"
            "debootstrap:debootstrap" "qemu-aarch64-static:qemu-user-static"
-           "update-binfmts:binfmt-support")
+           "update-binfmts:binfmt-support" "systemd-nspawn:systemd-container")
 
 pairs=("${demo_pkgs[@]}")
 [ "$want" = "test" ] && pairs+=("${test_pkgs[@]}")
