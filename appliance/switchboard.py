@@ -215,7 +215,8 @@ class Switchboard(AcdRuntime):
             t.cancel()
 
     def status(self) -> list[dict[str, Any]]:
-        return [{"id": w.id, "alive": w.alive, "sip_port": w.sip_port, "max_calls": w.max_calls,
+        return [{"id": w.id, "alive": w.alive, "bind": w.bind, "moving": w.moving, "sip_port": w.sip_port,
+                 "max_calls": w.max_calls,
                  "pid": w.process.process.pid if w.process.process else None,
                  "free": w.free, "room": w.room, "restarts": w.restarts} for w in self.workers.values()]
 

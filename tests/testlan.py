@@ -220,6 +220,22 @@ class TestLan:
         self.hosts[name] = h
         return h
 
+    def add_leg(self, host: Host, name: str, address: str, *, default_route: bool = True) -> None:
+        """A second interface for `host` on the same LAN (Wi-Fi beside Ethernet), optionally taking
+        over the default route, as when a box moves from one to the other."""
+        net = self._nets[self.bridge]
+        outside, inside = f"cbx{self.tag}v{len(self.links)}", f"cbx{self.tag}w{len(self.links)}"
+        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+        self.links.append(outside)
+        _ip("link", "set", outside, "master", self.bridge)
+        _ip("link", "set", outside, "up")
+        _ip("link", "set", inside, "netns", host.ns)
+        _ip("link", "set", inside, "name", name, ns=host.ns)
+        _ip("addr", "add", f"{address}/{net.prefixlen}", "dev", name, ns=host.ns)
+        _ip("link", "set", name, "up", ns=host.ns)
+        if default_route:
+            _ip("route", "replace", "default", "via", str(net.network_address + 254), "dev", name, ns=host.ns)
+
     def subnet(self, router_name: str = "router") -> tuple[str, Host]:
         """A second LAN (a phone VLAN, say) joined to the first by a router host.
 

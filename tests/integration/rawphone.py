@@ -8,19 +8,19 @@ import socket
 from appliance.sip.digest import client_response
 
 
-def register(sock: socket.socket, core_port: int, user: str, secret: str) -> str:
-    port = sock.getsockname()[1]
+def register(sock: socket.socket, core_port: int, user: str, secret: str, box: str = "127.0.0.1") -> str:
+    local, port = sock.getsockname()[:2]
     call_id = secrets.token_hex(6)
     def register(cseq: int, auth: str = "") -> str:
-        msg = (f"REGISTER sip:127.0.0.1:{core_port} SIP/2.0\r\n"
-               f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKr{call_id}{cseq}\r\n"
-               f"From: <sip:{user}@127.0.0.1>;tag=r\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: reg-{call_id}\r\n"
-               f"CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\n{auth}"
+        msg = (f"REGISTER sip:{box}:{core_port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {local}:{port};branch=z9hG4bKr{call_id}{cseq}\r\n"
+               f"From: <sip:{user}@{box}>;tag=r\r\nTo: <sip:{user}@{box}>\r\nCall-ID: reg-{call_id}\r\n"
+               f"CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@{local}:{port}>\r\n{auth}"
                f"Content-Length: 0\r\n\r\n")
-        sock.sendto(msg.encode(), ("127.0.0.1", core_port))
+        sock.sendto(msg.encode(), (box, core_port))
         return sock.recv(65535).decode()
     challenge = register(1)
     value = next(line.split(":", 1)[1].strip() for line in challenge.split("\r\n")
                  if line.startswith("WWW-Authenticate:"))
-    answer = client_response("REGISTER", f"sip:127.0.0.1:{core_port}", user, secret, value)
+    answer = client_response("REGISTER", f"sip:{box}:{core_port}", user, secret, value)
     return register(2, f"Authorization: {answer}\r\n")

@@ -29,6 +29,18 @@ class _NsConnection(http.client.HTTPConnection):
         self.sock = self.lan_host.connect((self.host, self.port), timeout=self.timeout)
 
 
+def ns_http(host: Host, address: str, port: int, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None, timeout: float = 15) -> tuple[int, Any, bytes]:
+    """One HTTP request made from inside a host of the test LAN: (status, headers, body)."""
+    conn = _NsConnection(host, address, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.headers, r.read()
+    finally:
+        conn.close()
+
+
 class LanCore(CoreProcess):
     """A real core on a host of the test LAN; `settings` only where a test is about one."""
 
