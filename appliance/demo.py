@@ -119,6 +119,8 @@ def run_demo(data_dir: Path, sip_port: int = 5060, web_port: int = 8080, callers
         print("\nCallbox demo is running: a small business with an IVR, two queues and simulated staff.\n")
         print(f"  Web page:     http://127.0.0.1:{web_port}  (the first visit creates the admin)")
         print(f"  SIP server:   {box} (UDP and TCP); service number {SERVICE_NUMBER}")
+        print("  Network:      the demo keeps to loopback (127.0.0.1): phones on this machine only. On the "
+              "office LAN run `callbox core`, which finds the LAN address itself (docs/network.md).")
         print("  Simulated:    4 agents (2001-2004) answer; callers dial in about "
               f"{callers_per_min:g} times a minute; a GSM line gsm1 (+48 601 000 000)")
         print("  Register a softphone (e.g. baresip, Linphone, MicroSIP) with one of:")
