@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import logging
-import socket
 import socket
 import time
 from collections import OrderedDict
@@ -42,6 +42,87 @@ ANSWER_CACHE_S = 32.0
 ANSWER_CACHE_MAX = 5000  # beyond it the registrar still recognises a re-sent REGISTER
 # Bytes of UDP receive buffer asked for (see _widen_receive_buffer).
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024
+# The Request-URI schemes the edge serves; others get 416 (RFC 3261 §8.2.2.1).
+URI_SCHEMES = ("sip", "sips")
+# Max-Forwards above this is treated as this (any number of digits is legal, RFC 3261 §20.22).
+MAX_FORWARDS_CAP = 255
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """Limits of the edge's sockets that are not settings (yet): the defaults are what the box runs."""
+
+    # A TCP message once begun (headers or body) must be complete within this (Kamailio: 20 s).
+    tcp_message_timeout_s: float = 10.0
+    # A TCP connection that sent nothing this long is closed, unless a live registration was made over it.
+    tcp_idle_timeout_s: float = 120.0
+    # TCP connections one address may hold (phones behind an office NAT share an address).
+    tcp_per_address: int = 64
+    # TCP connections in all (the process has 1,024 file descriptors by default).
+    tcp_total: int = 512
+    # Answers queued for a TCP peer that does not read them: beyond this it is cut off.
+    tcp_write_buffer: int = 256 * 1024
+    # Forwarded requests whose responses the edge will relay (where each must go).
+    relay_paths: int = 20_000
+    # How long a forwarded request's responses are relayed: an INVITE may ring for minutes.
+    relay_invite_s: float = 300.0
+    relay_other_s: float = 64.0
+    # Datagrams read from the UDP socket per wake-up (then handled, registered phones first).
+    udp_batch: int = 256
+
+
+@dataclass(frozen=True)
+class RelayPath:
+    """Where the responses to one forwarded request go, and who may send them."""
+
+    source: Source
+    target_host: str
+    expires: float
+
+
+class RelayPaths:
+    """The branches the edge created when forwarding, with where their responses go: a response
+    is relayed only along such a path, never to a host named by a Via it carries. Bounded in size
+    (oldest forgotten first) and in time."""
+
+    def __init__(self, clock: Callable[[], float], size: int):
+        self.clock, self.size = clock, size
+        self._items: OrderedDict[str, RelayPath] = OrderedDict()
+        # target host -> how many paths lead there: responses from those hosts are not rate-limited
+        self._targets: dict[str, int] = {}
+
+    def put(self, branch: str, source: Source, target_host: str, ttl: float) -> None:
+        old = self._items.pop(branch, None)
+        if old is not None:
+            self._untarget(old.target_host)
+        self._items[branch] = RelayPath(source, target_host, self.clock() + ttl)
+        self._targets[target_host] = self._targets.get(target_host, 0) + 1
+        while len(self._items) > self.size:
+            _, gone = self._items.popitem(last=False)
+            self._untarget(gone.target_host)
+
+    def get(self, branch: str) -> RelayPath | None:
+        path = self._items.get(branch)
+        if path is None:
+            return None
+        if path.expires < self.clock():
+            del self._items[branch]
+            self._untarget(path.target_host)
+            return None
+        return path
+
+    def is_target(self, host: str) -> bool:
+        return host in self._targets
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _untarget(self, host: str) -> None:
+        n = self._targets.get(host, 0) - 1
+        if n > 0:
+            self._targets[host] = n
+        else:
+            self._targets.pop(host, None)
 
 
 class AnswerCache:
@@ -76,6 +157,8 @@ class EdgeStats:
     forwarded: int = 0
     responses_relayed: int = 0
     retransmissions_answered: int = 0
+    tcp_refused: int = 0
+    tcp_timed_out: int = 0
 
 
 def sign_identity(key: bytes, call_id: str, ext: str, now: float) -> str:
@@ -115,6 +198,7 @@ class SipEdge:
         registrar_clock: Callable[[], float] = time.monotonic,
         trunk_of: Callable[[Source, sipmsg.SipMessage], str | None] = lambda source, req: None,
         response_hook: Callable[[sipmsg.SipMessage], bool] = lambda msg: False,
+        limits: EdgeLimits = EdgeLimits(),
     ):
         self.registrar = registrar
         self.guard = guard
@@ -130,11 +214,16 @@ class SipEdge:
         self.mwi = None  # an MwiService when voicemail runs
         self.response_hook = response_hook
         self.stats = EdgeStats()
+        self.limits = limits
         self.answers = AnswerCache(time.monotonic)
-        self.udp: asyncio.DatagramTransport | None = None
+        self.paths = RelayPaths(time.monotonic, limits.relay_paths)
+        self.udp: _UdpEndpoint | None = None
         self.tcp_server: asyncio.base_events.Server | None = None
         self.tcp_conns: dict[tuple[str, int], asyncio.Transport] = {}
+        self.tcp_per_ip: dict[str, int] = {}
         self.port = 0
+        self._own_hosts: frozenset[str] = frozenset()
+        self._own_loopback = False
 
     # --- sockets -------------------------------------------------------------
 
@@ -150,9 +239,9 @@ class SipEdge:
             except OSError:
                 sock.close()
                 raise
-            self.udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
-            self.port = self.udp.get_extra_info("sockname")[1]
-            _widen_receive_buffer(self.udp)
+            self.udp = _UdpEndpoint(self, sock, loop)
+            self.port = sock.getsockname()[1]
+            _widen_receive_buffer(sock)
             if not tcp:
                 break
             try:
@@ -162,8 +251,14 @@ class SipEdge:
                 self.udp.close()
                 if port != 0 or attempt == 19:
                     raise
+        self._own_hosts = frozenset({host, self.advertised_host})
+        self._own_loopback = _is_loopback(host) or host in ("0.0.0.0", "::", "")
         log.info("SIP edge listening on %s:%d (udp%s)", host, self.port, "+tcp" if tcp else "")
         return self.port
+
+    def _is_own_address(self, ip: str, port: int) -> bool:
+        """Whether ip:port is the edge's own socket: it never talks to itself."""
+        return port == self.port and (ip in self._own_hosts or (self._own_loopback and _is_loopback(ip)))
 
     async def stop(self) -> None:
         if self.udp:
@@ -175,10 +270,17 @@ class SipEdge:
             await self.tcp_server.wait_closed()
 
     def send(self, data: bytes, transport: str, addr: tuple[str, int]) -> None:
+        if self._is_own_address(addr[0], addr[1]):
+            log.debug("not sending to the edge's own address %s:%s", *addr)
+            return
         if transport == "tcp":
             conn = self.tcp_conns.get(addr)
             if conn is not None and not conn.is_closing():
                 conn.write(data)
+                if conn.get_write_buffer_size() > self.limits.tcp_write_buffer:
+                    # A peer that sends requests and never reads the answers would fill our memory.
+                    log.info("cutting off TCP %s:%d: it does not read its answers", *addr)
+                    conn.abort()
                 return
             log.debug("no TCP connection to %s:%d; answering over UDP", *addr)
         if self.udp is not None:
@@ -186,28 +288,61 @@ class SipEdge:
 
     # --- messages --------------------------------------------------------------
 
-    def handle(self, data: bytes, source: Source) -> None:
+    def handle_batch(self, batch: list[tuple[bytes, Source]]) -> None:
+        """Datagrams read in one go: those from registered phones first, so a flood queued with
+        them cannot delay or starve them."""
+        registered = self.registrar.is_registered_source
+        later = []
+        for data, source in batch:
+            if registered(source) is not None:
+                self._handle_safely(data, source, True)
+            else:
+                later.append((data, source))
+        for data, source in later:
+            self._handle_safely(data, source, False)
+
+    def _handle_safely(self, data: bytes, source: Source, registered: bool) -> None:
+        try:
+            self.handle(data, source, registered)
+        except Exception:  # a bug must not take the edge down for every other phone
+            log.exception("error handling a message from %s:%d", source.ip, source.port)
+
+    def handle(self, data: bytes, source: Source, registered: bool | None = None) -> None:
         self.stats.received += 1
+        if self._is_own_address(source.ip, source.port):
+            self.stats.dropped += 1  # forged: the edge never sends to itself
+            return
+        if registered is None:
+            registered = self.registrar.is_registered_source(source) is not None
+        # Responses from where we forwarded requests (the engine) are never rate-limited;
+        # everything else is checked by its address before it costs a parse.
+        if not (data.lstrip(b"\r\n")[:8] == b"SIP/2.0 " and self.paths.is_target(source.ip)):
+            key = f"{source.transport}:{source.ip}:{source.port}" if registered else None
+            if self.guard.check_address(source.ip, key).verdict is not Verdict.ALLOW:
+                self.stats.dropped += 1
+                return
         try:
             msg = sipmsg.parse(data)
         except SipParseError as e:
             self.stats.malformed += 1
-            if self.guard.check(source.ip).verdict is not Verdict.ALLOW:
-                self.stats.dropped += 1
-                return
             log.info("malformed SIP from %s:%d: %s", source.ip, source.port, e.reason)
             self._answer_malformed(data, e, source)
             return
         if not msg.is_request:
-            # Responses are only relayed when they carry our own Via branch: no guard needed,
-            # and the engine's answers are never rate-limited.
-            self._on_response(msg)
+            self._on_response(msg, source)
             return
-        # One check per message: the rate limit counts each message once.
-        if self.guard.check(source.ip, msg.get("User-Agent") or "").verdict is not Verdict.ALLOW:
+        if self.guard.check_agent(msg.get("User-Agent") or "").verdict is not Verdict.ALLOW:
             self.stats.dropped += 1
             return
         self._on_request(msg, source)
+
+    def malformed_stream(self, rest: bytes, err: SipParseError, source: Source) -> None:
+        """Bytes on a TCP connection that fail to frame: a 400 (or 413) when they begin like a
+        request, before the connection is closed."""
+        self.stats.malformed += 1
+        log.info("closing TCP connection from %s:%d: %s", source.ip, source.port, err.reason)
+        if self.guard.check_address(source.ip).verdict is Verdict.ALLOW:
+            self._answer_malformed(rest[:sipmsg.MAX_MESSAGE_BYTES], err, source)
 
     def _answer_malformed(self, data: bytes, err: SipParseError, source: Source) -> None:
         # Only answer what is recognisably a request with the headers a response needs;
@@ -256,6 +391,11 @@ class SipEdge:
                 self.stats.retransmissions_answered += 1
                 self.send(again, source.transport, (source.ip, source.port))
                 return
+        if req.uri.partition(":")[0].lower() not in URI_SCHEMES:
+            # tel:, urn:, im: ... (RFC 3261 §8.2.2.1): nothing here serves them.
+            if method != "ACK":
+                self._reply(req, source, 416, "Unsupported URI Scheme")
+            return
         if method == "REGISTER":
             self._on_register(req, source)
         elif method == "OPTIONS" and _addressed_to_us(req):
@@ -269,9 +409,18 @@ class SipEdge:
         """The authenticated user, or None after answering with a challenge or a failure."""
         value = req.get(header)
         challenge_header = "WWW-Authenticate" if challenge_status == 401 else "Proxy-Authenticate"
-        if value is None:
+        if value is None or _auth_scheme(value) != "digest":
+            # No credentials, or of a scheme we do not speak (a phone configured for something
+            # else): not a failed login — a guesser cannot gain anything from it.
+            if value is not None:
+                log.info("%s with a %s scheme from %s:%d: challenged", header, _auth_scheme(value)[:20] or "blank",
+                         source.ip, source.port)
             self._reply(req, source, challenge_status,
                         headers=[(challenge_header, c) for c in self.auth.challenge()])
+            return None
+        if not self.guard.admit_credentials(source.ip):
+            # A protected address that kept failing: dropped, a real phone sends it again.
+            self.stats.dropped += 1
             return None
         result = self.auth.verify(req.method, value)
         if result.ok:
@@ -282,13 +431,24 @@ class SipEdge:
             self._reply(req, source, challenge_status,
                         headers=[(challenge_header, c) for c in self.auth.challenge(stale=True)])
             return None
-        ban = self.guard.auth_failed(source.ip)
+        ban = self.guard.auth_failed(source.ip, protected=self._protected(source, req))
         if ban is not None:
             log.warning("banned %s: %s", source.ip, ban.reason)
             self.events.publish("ban", **ban.to_dict())
         # The same answer for a wrong password and an unknown user: no enumeration.
         self._reply(req, source, 403, "Forbidden")
         return None
+
+    def _protected(self, source: Source, req: sipmsg.SipMessage) -> bool:
+        """An address a live registration or a trunk uses: failures slow it down, never ban it
+        (over UDP anybody can forge them)."""
+        if self.registrar.is_registered_address(source.ip):
+            return True
+        try:
+            return self.trunk_of(source, req) is not None
+        except Exception:
+            log.exception("identifying a trunk for %s", source.ip)
+            return False
 
     def _on_register(self, req: sipmsg.SipMessage, source: Source) -> None:
         try:
@@ -378,7 +538,7 @@ class SipEdge:
             if req.method != "ACK":
                 self._reply(req, source, 503, "Service Unavailable", [("Retry-After", "5")])
             return
-        mf = _int_or_none(req.get("Max-Forwards"))
+        mf = _max_forwards(req.get("Max-Forwards"))
         if mf is not None and mf <= 0:
             if req.method != "ACK":
                 self._reply(req, source, 483)
@@ -392,33 +552,30 @@ class SipEdge:
         # The same branch for retransmissions and the CANCEL/ACK of the same request.
         key = f"{top}|{req.call_id}|{req.cseq[0]}".encode()
         branch = BRANCH_MARK + hashlib.blake2s(key, digest_size=10).hexdigest()
+        ttl = self.limits.relay_invite_s if req.method == "INVITE" else self.limits.relay_other_s
+        self.paths.put(branch, source, target[0], ttl)
         req.add("Via", f"SIP/2.0/UDP {self.advertised_host}:{self.port};branch={branch};rport", first=True)
         req.set("X-Callbox-Auth", sign_identity(self.identity_key, req.call_id, ext, self.clock()))
         self.stats.forwarded += 1
         self.send(req.to_bytes(), "udp", target)
 
-    def _on_response(self, resp: sipmsg.SipMessage) -> None:
+    def _on_response(self, resp: sipmsg.SipMessage, source: Source) -> None:
         if self.response_hook(resp):
             return  # an answer to our own request (a registration to a provider)
-        vias = resp.get_all("Via")
-        if len(vias) < 2:
-            self.stats.dropped += 1
-            return
+        # Relayed only along a path the edge made when it forwarded the request, to where that
+        # request came from: never to a host named by the response's own Vias.
         try:
-            ours = sipmsg.parse_via(vias[0])
-            nxt = sipmsg.parse_via(vias[1])
+            path = self.paths.get(resp.top_via.params.get("branch") or "")
+            if path is None or (source.ip != path.target_host and _is_ip(path.target_host)) \
+                    or len(resp.get_all("Via")) < 2:
+                self.stats.dropped += 1
+                return
+            resp.remove_first("Via")
         except SipParseError:
             self.stats.dropped += 1
             return
-        if not ours.params.get("branch", "").startswith(BRANCH_MARK):
-            self.stats.dropped += 1
-            return
-        resp.remove_first("Via")
-        host = nxt.params.get("received") or nxt.host
-        rport = nxt.params.get("rport")
-        port = int(rport) if rport else (nxt.port or 5060)
         self.stats.responses_relayed += 1
-        self.send(resp.to_bytes(), nxt.transport.lower(), (host, port))
+        self.send(resp.to_bytes(), path.source.transport, (path.source.ip, path.source.port))
 
     def _stamp_received(self, msg: sipmsg.SipMessage, source: Source) -> None:
         """RFC 3261 §18.2.1 received= and RFC 3581 rport= on the top Via of a request (or its response)."""
@@ -438,14 +595,44 @@ class SipEdge:
         return (source.ip, source.port)
 
 
-def _widen_receive_buffer(udp: asyncio.DatagramTransport) -> None:
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _auth_scheme(value: str) -> str:
+    """The scheme of an Authorization value, lowercase ("digest")."""
+    parts = value.split(None, 1)
+    return parts[0].lower() if parts else ""
+
+
+def _max_forwards(value: str | None) -> int | None:
+    """Max-Forwards as a number (the parser checked it is digits), capped at MAX_FORWARDS_CAP."""
+    if value is None:
+        return None
+    digits = value.strip().lstrip("0")
+    if not digits.isdigit():
+        return 0 if value.strip().isdigit() else None
+    return MAX_FORWARDS_CAP if len(digits) > 3 else min(int(digits), MAX_FORWARDS_CAP)
+
+
+def _widen_receive_buffer(sock: socket.socket) -> None:
     """Room for a burst of requests while the loop is busy or the CPU is taken by another process:
     the kernel's default (~200 kB, a few hundred datagrams) overflows within milliseconds at a few
     thousand requests a second, and every datagram lost costs a retransmission half a second later.
     The kernel caps the size at net.core.rmem_max."""
-    sock = udp.get_extra_info("socket")
     try:
-        if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < UDP_RECEIVE_BUFFER:
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < UDP_RECEIVE_BUFFER:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
     except OSError as e:
         log.debug("could not widen the UDP receive buffer: %s", e)
@@ -587,57 +774,165 @@ def _source_text(source: Source) -> str:
     return f"{source.transport}:{source.ip}:{source.port}"
 
 
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, edge: SipEdge):
-        self.edge = edge
-        self.sources: dict[tuple, Source] = {}  # a phone sends from one address again and again
+class _UdpEndpoint:
+    """The UDP socket, read in batches: one wake-up drains up to `udp_batch` datagrams, so the
+    kernel's buffer empties quickly under a flood, and the edge then handles registered phones
+    first (asyncio's datagram transport hands over one datagram per wake-up, in arrival order)."""
 
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
-        if data in (b"\r\n\r\n", b"\r\n", b"\x00\x00\x00\x00"):
-            return  # NAT keep-alives
-        try:
+    def __init__(self, edge: SipEdge, sock: socket.socket, loop: asyncio.AbstractEventLoop):
+        self.edge = edge
+        self.sock = sock
+        self.loop = loop
+        self.sources: dict[tuple, Source] = {}  # a phone sends from one address again and again
+        sock.setblocking(False)
+        loop.add_reader(sock.fileno(), self._readable)
+        self._closed = False
+
+    def get_extra_info(self, name: str):
+        if name == "sockname":
+            return self.sock.getsockname()
+        if name == "socket":
+            return self.sock
+        return None
+
+    def _readable(self) -> None:
+        batch: list[tuple[bytes, Source]] = []
+        recv = self.sock.recvfrom
+        for _ in range(self.edge.limits.udp_batch):
+            try:
+                data, addr = recv(65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as e:  # an ICMP error reported on the socket
+                log.debug("UDP error: %s", e)
+                continue
+            if data in (b"\r\n\r\n", b"\r\n", b"\x00\x00\x00\x00"):
+                continue  # NAT keep-alives
             source = self.sources.get(addr)
             if source is None:
                 source = Source("udp", addr[0], addr[1])
                 _remember(self.sources, addr, source)
-            self.edge.handle(data, source)
-        except Exception:  # a bug must not take the edge down for every other phone
-            log.exception("error handling datagram from %s:%d", addr[0], addr[1])
+            batch.append((data, source))
+        if batch:
+            self.edge.handle_batch(batch)
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("UDP error: %s", exc)
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self._closed:
+            return
+        try:
+            self.sock.sendto(data, addr)
+        except (OSError, OverflowError, ValueError, TypeError) as e:
+            # A full socket buffer (the datagram is lost, as on the wire) or an address that
+            # cannot be sent to.
+            log.debug("could not send to %r: %s", addr, e)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
 
 
 class _TcpProtocol(asyncio.Protocol):
+    """One TCP connection: framed by Content-Length, limited per address, timed out when a
+    message stays incomplete or the connection idles (unless a phone registered over it)."""
+
     def __init__(self, edge: SipEdge):
         self.edge = edge
         self.framer = sipmsg.StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.addr: tuple[str, int] | None = None
+        self.source: Source | None = None
+        self.counted = False
+        self.timer: asyncio.TimerHandle | None = None
+        self.last_data = 0.0
+        self.begun_at: float | None = None  # when the incomplete message in the framer began
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.addr = (peer[0], peer[1])
-        if self.edge.guard.check(peer[0]).verdict is not Verdict.ALLOW:
+        self.source = Source("tcp", peer[0], peer[1])
+        edge, limits = self.edge, self.edge.limits
+        if edge.guard.check_address(peer[0]).verdict is not Verdict.ALLOW:
             transport.close()
             return
-        self.edge.tcp_conns[self.addr] = self.transport  # type: ignore[assignment]
+        if edge.tcp_per_ip.get(peer[0], 0) >= limits.tcp_per_address or len(edge.tcp_conns) >= limits.tcp_total:
+            edge.stats.tcp_refused += 1
+            log.info("refusing TCP connection from %s:%d: too many connections", *self.addr)
+            transport.abort()
+            return
+        edge.tcp_per_ip[peer[0]] = edge.tcp_per_ip.get(peer[0], 0) + 1
+        self.counted = True
+        edge.tcp_conns[self.addr] = self.transport  # type: ignore[assignment]
+        self.last_data = time.monotonic()
+        self._arm()
 
     def data_received(self, data: bytes) -> None:
-        try:
-            messages = self.framer.feed(data)
-        except SipParseError as e:
-            log.info("closing TCP connection from %s:%d: %s", *self.addr, e.reason)  # type: ignore[misc]
-            self.edge.stats.malformed += 1
-            self.transport.close()  # type: ignore[union-attr]
+        if self.transport is None or self.transport.is_closing():
             return
+        now = time.monotonic()
+        self.last_data = now
+        messages, error = self.framer.read(data)
         for m in messages:
+            self.edge._handle_safely(m, self.source, None)  # type: ignore[arg-type]
+        if error is not None:
             try:
-                self.edge.handle(m, Source("tcp", self.addr[0], self.addr[1]))  # type: ignore[index]
+                self.edge.malformed_stream(self.framer.rest(), error, self.source)  # type: ignore[arg-type]
             except Exception:
-                log.exception("error handling TCP message from %s:%d", *self.addr)  # type: ignore[misc]
+                log.exception("error answering bad bytes from %s:%d", *self.addr)  # type: ignore[misc]
+            self.transport.close()
+            return
+        if self.framer.pending:
+            if self.begun_at is None or messages:
+                self.begun_at = now
+        else:
+            self.begun_at = None
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        limits = self.edge.limits
+        if self.begun_at is not None:
+            due = self.begun_at + limits.tcp_message_timeout_s
+        else:
+            due = self.last_data + limits.tcp_idle_timeout_s
+        self.timer = asyncio.get_running_loop().call_at(
+            asyncio.get_running_loop().time() + max(0.0, due - time.monotonic()), self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        if self.transport is None or self.transport.is_closing():
+            return
+        limits = self.edge.limits
+        now = time.monotonic()
+        if self.begun_at is not None:
+            if now - self.begun_at >= limits.tcp_message_timeout_s:
+                self.edge.stats.tcp_timed_out += 1
+                log.info("closing TCP connection from %s:%d: a message stayed incomplete for %g s",
+                         *self.addr, limits.tcp_message_timeout_s)  # type: ignore[misc]
+                self.transport.abort()
+                return
+        elif now - self.last_data >= limits.tcp_idle_timeout_s:
+            if self.edge.registrar.is_registered_source(self.source) is None:  # type: ignore[arg-type]
+                self.edge.stats.tcp_timed_out += 1
+                log.info("closing idle TCP connection from %s:%d", *self.addr)  # type: ignore[misc]
+                self.transport.close()
+                return
+            self.last_data = now  # a phone registered over it: calls may come to it this way
+        self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         if self.addr and self.edge.tcp_conns.get(self.addr) is self.transport:
             del self.edge.tcp_conns[self.addr]
+        if self.counted and self.addr:
+            self.counted = False
+            n = self.edge.tcp_per_ip.get(self.addr[0], 0) - 1
+            if n > 0:
+                self.edge.tcp_per_ip[self.addr[0]] = n
+            else:
+                self.edge.tcp_per_ip.pop(self.addr[0], None)

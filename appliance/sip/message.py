@@ -517,7 +517,8 @@ def parse(data: bytes) -> SipMessage:
     if method is not None and seq_method != method:
         raise _fail("CSeq method does not match the request method")
     mf = index.get("max-forwards")
-    if mf is not None and (not (mf[0].isascii() and mf[0].isdigit()) or len(mf[0]) > 3):
+    # RFC 3261 §20.22: 1*DIGIT, any number of them ("0068" is 68).
+    if mf is not None and not (mf[0].isascii() and mf[0].isdigit()):
         raise _fail("bad Max-Forwards")
 
     body = data[end + 4:]
@@ -586,15 +587,47 @@ _CONTENT_LENGTH_RE = re.compile(rb"\r\n(?:content-length|l)[ \t]*:[ \t]*([^\r\n]
 
 
 class StreamFramer:
-    """Cut a TCP byte stream into messages by Content-Length (RFC 3261 §18.3)."""
+    """Cut a TCP byte stream into messages by Content-Length (RFC 3261 §18.3).
+
+    Once bytes fail to frame, the stream cannot be resynchronised: the framer
+    is broken and every later call reports the same error.
+    """
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self._scanned = 0  # where the search for the blank line resumes
+        self.error: SipParseError | None = None
+
+    @property
+    def pending(self) -> int:
+        """Bytes received that are not yet a whole message (a message begun, or junk)."""
+        return len(self._buf)
+
+    def rest(self) -> bytes:
+        """The bytes not cut into messages: after an error, the garbage (for an answer to it)."""
+        return bytes(self._buf)
 
     def feed(self, data: bytes) -> list[bytes]:
-        self._buf += data
+        """The messages completed by `data`; raises SipParseError when the stream breaks
+        (the messages completed before the bad bytes are then lost: use read())."""
+        messages, error = self.read(data)
+        if error is not None:
+            raise error
+        return messages
+
+    def read(self, data: bytes) -> tuple[list[bytes], SipParseError | None]:
+        """The messages completed by `data`, and the error when bytes after them fail to frame."""
+        if self.error is not None:
+            return [], self.error
         out: list[bytes] = []
+        try:
+            self._cut(data, out)
+        except SipParseError as e:
+            self.error = e
+        return out, self.error
+
+    def _cut(self, data: bytes, out: list[bytes]) -> None:
+        self._buf += data
         buf = self._buf
         while True:
             skip = 0
@@ -605,13 +638,13 @@ class StreamFramer:
                 del buf[:skip]
                 self._scanned = 0
             if not buf or buf == b"\r":
-                return out
+                return
             end = buf.find(b"\r\n\r\n", max(0, self._scanned - 3))
             if end < 0:
                 if len(buf) > MAX_MESSAGE_BYTES:
                     raise _fail("header section too large", 413)
                 self._scanned = len(buf)
-                return out
+                return
             if end > MAX_MESSAGE_BYTES:
                 raise _fail("header section too large", 413)
             lengths = {m.group(1).strip(b" \t") for m in _CONTENT_LENGTH_RE.finditer(buf, 0, end + 2)}
@@ -629,7 +662,7 @@ class StreamFramer:
                 raise _fail("message too large", 413)
             if len(buf) < total:
                 self._scanned = end
-                return out
+                return
             out.append(bytes(buf[:total]))
             del buf[:total]
             self._scanned = 0

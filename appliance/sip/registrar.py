@@ -256,6 +256,8 @@ class Registrar:
         self._aors: dict[str, dict[str, Binding]] = {}
         # source -> (aor, contact_key) -> Binding, for is_registered_source()
         self._by_source: dict[Source, dict[tuple[str, str], Binding]] = {}
+        # ip -> the sources with bindings at that address, for is_registered_address()
+        self._by_ip: dict[str, set[Source]] = {}
         self._count = 0
         # (expires_at, sequence, binding); stale entries are skipped lazily
         self._heap: list[tuple[float, int, Binding]] = []
@@ -405,6 +407,10 @@ class Registrar:
                 return binding.aor
         return None
 
+    def is_registered_address(self, ip: str) -> bool:
+        """Whether any live binding was made from this IP address (any port or transport)."""
+        return any(self.is_registered_source(s) for s in self._by_ip.get(ip, ()))
+
     def __len__(self) -> int:
         """Bindings held, counting expired ones that expire() has not collected yet."""
         return self._count
@@ -467,6 +473,7 @@ class Registrar:
         now, wall = self._clock(), self._wall_clock()
         self._aors.clear()
         self._by_source.clear()
+        self._by_ip.clear()
         self._heap.clear()
         self._dropped_expired.clear()
         self._count = 0
@@ -507,6 +514,7 @@ class Registrar:
             self._count += 1
         per_aor[key] = binding
         self._by_source.setdefault(binding.source, {})[(binding.aor, key)] = binding
+        self._by_ip.setdefault(binding.source.ip, set()).add(binding.source)
         heapq.heappush(self._heap, (binding.expires_at, next(self._sequence), binding))
         if len(self._heap) > _HEAP_SLACK * self._count + 64:
             self._rebuild_heap()
@@ -526,6 +534,11 @@ class Registrar:
         per_source.pop((binding.aor, key), None)
         if not per_source:
             del self._by_source[binding.source]
+            sources = self._by_ip.get(binding.source.ip)
+            if sources is not None:
+                sources.discard(binding.source)
+                if not sources:
+                    del self._by_ip[binding.source.ip]
 
     def _rebuild_heap(self) -> None:
         self._heap = [

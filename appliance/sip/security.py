@@ -18,6 +18,19 @@ Decisions worth knowing:
   mistyped one from getting the whole office banned, and a guesser never
   succeeds, so this gives it nothing.
 - A ban clears the failures, so after it is lifted the count starts afresh.
+- Failures from a protected address (one holding a live registration, or a
+  trunk's) never ban it: over UDP the source is trivially forged, and a ban
+  would lock out the office or the provider. Reaching the ban threshold slows
+  such an address down instead: for `ban_time_s` it may present credentials
+  only `slow_checks_per_s` times a second (`admit_credentials()`); the
+  rest are dropped and a real phone's retransmission gets through later.
+- Requests from a registered source (exactly the transport, address and port
+  a live binding was made from) have a rate bucket of their own, keyed by that
+  source: a flood from other ports of the same address cannot starve the
+  phone, and they do not count towards the overall limit.
+- The overall limit (`overall_rate_per_s`; by default ten times the
+  per-address rate, at least 2,000/s) caps everything else together, so a
+  flood from many addresses cannot take the CPU that registered phones need.
 - Memory is bounded: at most `max_tracked` addresses keep rate and failure
   state (least recently seen forgotten first) and at most `max_bans` bans are
   held (the oldest forgotten first).
@@ -46,6 +59,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
 DEFAULT_MAX_TRACKED = 65_536
+MIN_OVERALL_RATE = 2000.0
 _SCANNER_CACHE_MAX = 1024
 
 # Tools and botnets seen knocking on SIP ports; each name is matched as a
@@ -82,6 +96,16 @@ class SecurityPolicy:
     rate_burst: int = 100
     allow_networks: list[str] = field(default_factory=list)
     scanner_user_agents: tuple[str, ...] = DEFAULT_SCANNER_USER_AGENTS
+    # Requests a second from all addresses together that are not registered sources; None: derived.
+    overall_rate_per_s: float | None = None
+    # Credentials a slowed-down (protected, failing) address may present per second.
+    slow_checks_per_s: float = 1.0
+
+    @property
+    def overall_rate(self) -> float:
+        if self.overall_rate_per_s is not None:
+            return self.overall_rate_per_s
+        return max(MIN_OVERALL_RATE, 10 * self.rate_limit_per_s)
 
     def validate(self) -> None:
         """Raise SettingError naming the first bad setting."""
@@ -98,6 +122,10 @@ class SecurityPolicy:
         _parse_networks(self.allow_networks)
         if any(not isinstance(s, str) or not s.strip() for s in self.scanner_user_agents):
             raise SettingError("scanner_user_agents", "entries must be non-empty text")
+        if self.overall_rate_per_s is not None and self.overall_rate_per_s <= 0:
+            raise SettingError("overall_rate_per_s", "must be more than 0")
+        if self.slow_checks_per_s <= 0:
+            raise SettingError("slow_checks_per_s", "must be more than 0")
 
 
 class Verdict(StrEnum):
@@ -115,6 +143,7 @@ class Reason(StrEnum):
     BANNED = "banned"
     SCANNER = "scanner user agent"
     RATE_LIMITED = "rate limited"
+    OVERALL_LIMIT = "overall rate limited"
 
 
 @dataclass(frozen=True)
@@ -134,6 +163,7 @@ _NOT_IN_ALLOW_LIST = Decision(Verdict.DROP, Reason.NOT_IN_ALLOW_LIST)
 _BANNED = Decision(Verdict.DROP, Reason.BANNED)
 _SCANNER = Decision(Verdict.DROP, Reason.SCANNER)
 _RATE_LIMITED = Decision(Verdict.DROP, Reason.RATE_LIMITED)
+_OVERALL_LIMIT = Decision(Verdict.DROP, Reason.OVERALL_LIMIT)
 
 
 @dataclass
@@ -160,14 +190,18 @@ class Ban:
 
 
 class _Peer:
-    """What we remember about one address: its rate bucket and recent failures."""
+    """What we remember about one address: its rate bucket, recent failures and
+    whether it is slowed down (a protected address that kept failing)."""
 
-    __slots__ = ("tokens", "refilled_at", "failures")
+    __slots__ = ("tokens", "refilled_at", "failures", "slow_until", "slow_tokens", "slow_at")
 
     def __init__(self, tokens: float, now: float, max_failures: int) -> None:
         self.tokens = tokens
         self.refilled_at = now
         self.failures: deque[float] = deque(maxlen=max_failures)
+        self.slow_until = 0.0
+        self.slow_tokens = 0.0
+        self.slow_at = now
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -210,7 +244,10 @@ class Guard:
         self._allowed_cache: dict[str, bool] = {}
         # User agents already looked at: phones send the same one with every packet.
         self._scanner_cache: dict[str, bool] = {}
+        self._overall_tokens = 0.0
+        self._overall_at = clock()
         self.update_policy(policy)
+        self._overall_tokens = self._policy.overall_rate
 
     # ---- policy -----------------------------------------------------------
 
@@ -239,23 +276,47 @@ class Guard:
     # ---- per packet -------------------------------------------------------
 
     def check(self, ip: str, user_agent: str = "", from_name: str = "") -> Decision:
-        """Whether to look at a packet from `ip` at all."""
+        """Whether to look at a packet from `ip` at all (check_address and check_agent in one)."""
+        if self._networks and not self._in_allow_list(ip):
+            return _NOT_IN_ALLOW_LIST
+        if self.is_banned(ip):
+            return _BANNED
+        if self.is_scanner(user_agent) or self.is_scanner(from_name):
+            return _SCANNER
+        return self.check_address(ip)
+
+    def check_address(self, ip: str, source_key: str | None = None) -> Decision:
+        """The checks that need only the address, so they run before a packet is parsed:
+        allow-list, bans, the rate limit and the overall limit. `source_key` names a
+        registered source: it is rate-limited on its own and not by the overall limit."""
         if self._networks and not self._in_allow_list(ip):
             return _NOT_IN_ALLOW_LIST
         now = self._clock()
         ban = self._bans.get(ip)
         if ban is not None and ban.until > now:
             return _BANNED
-        if self.is_scanner(user_agent) or self.is_scanner(from_name):
-            return _SCANNER
         policy = self._policy
-        peer = self._peer(ip, now)
+        peer = self._peer(source_key or ip, now)
         tokens = peer.tokens + (now - peer.refilled_at) * policy.rate_limit_per_s
         peer.tokens = min(float(policy.rate_burst), tokens)
         peer.refilled_at = now
         if peer.tokens < 1.0:
             return _RATE_LIMITED
+        if source_key is None:
+            rate = policy.overall_rate
+            overall = self._overall_tokens + (now - self._overall_at) * rate
+            self._overall_tokens = min(rate, overall)
+            self._overall_at = now
+            if self._overall_tokens < 1.0:
+                return _OVERALL_LIMIT
+            self._overall_tokens -= 1.0
         peer.tokens -= 1.0
+        return _ALLOWED
+
+    def check_agent(self, user_agent: str = "", from_name: str = "") -> Decision:
+        """The check that needs the parsed message: known scanners."""
+        if self.is_scanner(user_agent) or self.is_scanner(from_name):
+            return _SCANNER
         return _ALLOWED
 
     def is_scanner(self, user_agent: str | None) -> bool:
@@ -276,8 +337,11 @@ class Guard:
 
     # ---- authentication outcomes ------------------------------------------
 
-    def auth_failed(self, ip: str) -> Ban | None:
-        """Count one wrong credential; returns the ban if this one made it."""
+    def auth_failed(self, ip: str, protected: bool = False) -> Ban | None:
+        """Count one wrong credential; returns the ban if this one made it.
+
+        A `protected` address (a live registration's, a trunk's) is never banned:
+        reaching the threshold slows it down instead (see the module notes)."""
         now = self._clock()
         if self.is_banned(ip):
             return None
@@ -294,6 +358,14 @@ class Guard:
             return None
         count = len(failures)
         failures.clear()
+        if protected:
+            if peer.slow_until <= now:
+                peer.slow_tokens = 1.0
+                peer.slow_at = now
+                log.warning("slowing down %s: %d failed authentications within %g s (not banned: "
+                            "a live registration or a trunk uses it)", ip, count, policy.ban_window_s)
+            peer.slow_until = now + policy.ban_time_s
+            return None
         return self._add_ban(
             Ban(
                 ip=ip,
@@ -303,6 +375,28 @@ class Guard:
                 failures=count,
             )
         )
+
+    def is_slowed(self, ip: str) -> bool:
+        """Whether a protected address is slowed down after failing too often."""
+        peer = self._peers.get(ip)
+        return peer is not None and peer.slow_until > self._clock()
+
+    def admit_credentials(self, ip: str) -> bool:
+        """Whether credentials from `ip` may be checked now; False only for a slowed-down
+        address beyond `slow_checks_per_s` (drop the request: a phone sends it again)."""
+        peer = self._peers.get(ip)
+        if peer is None:
+            return True
+        now = self._clock()
+        if peer.slow_until <= now:
+            return True
+        rate = self._policy.slow_checks_per_s
+        peer.slow_tokens = min(1.0, peer.slow_tokens + (now - peer.slow_at) * rate)
+        peer.slow_at = now
+        if peer.slow_tokens < 1.0:
+            return False
+        peer.slow_tokens -= 1.0
+        return True
 
     def auth_succeeded(self, ip: str) -> None:
         """Clear the address's failures (see the module notes for why)."""

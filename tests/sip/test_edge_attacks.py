@@ -1,0 +1,460 @@
+"""The edge against the attacks seen on the office LAN, without a core: a SipEdge over a fake
+UDP socket that records what it sends (and, for TCP, a real loopback socket in this process)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+import time
+
+import pytest
+
+from appliance.events import EventBus
+from appliance.sip import message as sipmsg
+from appliance.sip.digest import DigestAuth, client_response
+from appliance.sip.edge import EdgeLimits, SipEdge
+from appliance.sip.registrar import Registrar, Source
+from appliance.sip.security import Guard, SecurityPolicy
+
+SECRET = "s3cret-1001"
+
+
+class FakeClock:
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, s: float) -> None:
+        self.t += s
+
+
+class RecordingUdp:
+    """Stands in for the edge's UDP socket: what was sent, to where."""
+
+    def __init__(self):
+        self.sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def sendto(self, data: bytes, addr) -> None:
+        self.sent.append((data, tuple(addr)))
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> list[tuple[bytes, tuple[str, int]]]:
+        out, self.sent = self.sent, []
+        return out
+
+
+def make_edge(policy: SecurityPolicy | None = None, *, forward_to=("127.0.0.50", 5080), trunks=(),
+              limits: EdgeLimits = EdgeLimits()) -> SipEdge:
+    clock = FakeClock()
+    guard = Guard(policy or SecurityPolicy(ban_failures=5), clock)
+    registrar = Registrar(time.monotonic)
+    auth = DigestAuth("callbox", {"1001": SECRET}.get, algorithms=("MD5",))
+    edge = SipEdge(registrar=registrar, guard=guard, auth=auth, events=EventBus(), identity_key=b"k" * 32,
+                   forward_target=lambda req, ext: forward_to, clock=time.time,
+                   trunk_of=lambda src, req: "provider" if src.ip in trunks else None, limits=limits)
+    edge.udp = RecordingUdp()  # type: ignore[assignment]
+    edge.port = 5060
+    edge.clock_for_tests = clock  # type: ignore[attr-defined]
+    return edge
+
+
+def req(method: str, uri: str = "sip:127.0.0.1", *, src=("127.0.0.2", 5070), call_id: str | None = None,
+        cseq: int = 1, user: str = "1001", extra: str = "", branch: str | None = None, mf: str = "70") -> bytes:
+    call_id = call_id or secrets.token_hex(5)
+    branch = branch or "z9hG4bK" + secrets.token_hex(5)
+    return (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {src[0]}:{src[1]};branch={branch};rport\r\n"
+            f"Max-Forwards: {mf}\r\nFrom: <sip:{user}@127.0.0.1>;tag=a\r\nTo: <sip:{user}@127.0.0.1>\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{user}@{src[0]}:{src[1]}>\r\n"
+            f"{extra}Content-Length: 0\r\n\r\n").encode()
+
+
+def status(data: bytes) -> int:
+    return int(data.split(b" ", 2)[1])
+
+
+def answers(edge: SipEdge) -> list[int]:
+    return [status(d) for d, _ in edge.udp.take() if d.startswith(b"SIP/2.0 ")]
+
+
+def hdr(data: bytes, name: str) -> str:
+    return sipmsg.parse(data).get(name) or ""
+
+
+def register(edge: SipEdge, src=("127.0.0.2", 5070), secret: str = SECRET) -> int:
+    source = Source("udp", *src)
+    call_id = secrets.token_hex(5)
+    edge.handle(req("REGISTER", src=src, call_id=call_id), source)
+    (challenge, _), = edge.udp.take()
+    assert status(challenge) == 401
+    auth = client_response("REGISTER", "sip:127.0.0.1", "1001", secret, hdr(challenge, "WWW-Authenticate"))
+    edge.handle(req("REGISTER", src=src, call_id=call_id, cseq=2, extra=f"Authorization: {auth}\r\n"), source)
+    sent = edge.udp.take()
+    return status(sent[0][0]) if sent else 0
+
+
+# ---- 1. unknown Authorization schemes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["Foo bar=baz", "Basic MTAwMTpzZWNyZXQ=", "Bearer abc.def", "NTLM", "", "   "])
+def test_an_unknown_authorization_scheme_is_challenged_not_counted(value):
+    edge = make_edge()
+    src = Source("udp", "127.0.0.2", 5070)
+    for i in range(10):
+        edge.handle(req("REGISTER", src=(src.ip, src.port), cseq=i + 1, extra=f"Authorization: {value}\r\n"), src)
+        edge.handle(req("INVITE", "sip:1002@127.0.0.1", src=(src.ip, src.port),
+                        extra=f"Proxy-Authorization: {value}\r\n"), src)
+    sent = edge.udp.take()
+    assert [status(d) for d, _ in sent] == [401, 407] * 10
+    assert all(hdr(d, "WWW-Authenticate" if status(d) == 401 else "Proxy-Authenticate").startswith("Digest ")
+               for d, _ in sent)
+    assert edge.guard.failures("127.0.0.2") == 0
+    assert not edge.guard.is_banned("127.0.0.2")
+    assert register(edge, (src.ip, src.port)) == 200
+
+
+def test_wrong_digest_credentials_still_count_and_ban():
+    edge = make_edge()
+    for _ in range(5):
+        assert register(edge, secret="wrong") == 403
+    assert edge.guard.is_banned("127.0.0.2")
+
+
+# ---- 4. Max-Forwards ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value,forwarded", [("0068", "67"), ("70", "69"), ("0000000000000000000001", "0"),
+                                             ("99999999999999999999999", "254"), ("256", "254")])
+def test_max_forwards_with_any_number_of_digits(value, forwarded):
+    assert sipmsg.parse(req("OPTIONS", mf=value)).get("Max-Forwards") == value
+    edge = make_edge(trunks=("127.0.0.9",))
+    edge.handle(req("INVITE", "sip:100@127.0.0.1", src=("127.0.0.9", 5060), mf=value),
+                Source("udp", "127.0.0.9", 5060))
+    (data, addr), = edge.udp.take()
+    assert addr == ("127.0.0.50", 5080)
+    assert hdr(data, "Max-Forwards") == forwarded
+
+
+@pytest.mark.parametrize("value", ["0", "000", "00000000000000"])
+def test_max_forwards_of_zero_in_any_spelling_is_too_many_hops(value):
+    edge = make_edge(trunks=("127.0.0.9",))
+    edge.handle(req("INVITE", "sip:100@127.0.0.1", src=("127.0.0.9", 5060), mf=value),
+                Source("udp", "127.0.0.9", 5060))
+    assert answers(edge) == [483]
+
+
+@pytest.mark.parametrize("value", ["-1", "7 0", "0x10", "seventy", ""])
+def test_max_forwards_that_is_not_digits_is_refused(value):
+    with pytest.raises(Exception):
+        sipmsg.parse(req("OPTIONS", mf=value))
+
+
+# ---- 5. Request-URI schemes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method,uri", [("OPTIONS", "tel:+48221234567"), ("INVITE", "tel:+48221234567"),
+                                        ("REGISTER", "foo:bar"), ("MESSAGE", "im:a@b"), ("BYE", "urn:x:y"),
+                                        ("OPTIONS", "mailto:a@b")])
+def test_unknown_request_uri_schemes_get_416(method, uri):
+    edge = make_edge()
+    edge.handle(req(method, uri), Source("udp", "127.0.0.2", 5070))
+    assert answers(edge) == [416]
+
+
+def test_ack_with_an_unknown_scheme_gets_no_answer():
+    edge = make_edge()
+    edge.handle(req("ACK", "tel:+4822"), Source("udp", "127.0.0.2", 5070))
+    assert edge.udp.take() == []
+
+
+def test_sip_and_sips_request_uris_are_served():
+    edge = make_edge()
+    edge.handle(req("OPTIONS", "sip:127.0.0.1"), Source("udp", "127.0.0.2", 5070))
+    edge.handle(req("OPTIONS", "SIP:127.0.0.1"), Source("udp", "127.0.0.2", 5070))
+    assert answers(edge) == [200, 200]
+
+
+# ---- 6. responses are relayed only along paths the edge made ---------------------------------------
+
+
+def _response_to(forwarded: bytes, status_line: str = "200 OK") -> bytes:
+    msg = sipmsg.parse(forwarded)
+    keep = [f"{n}: {v}" for n, v in msg.headers if n in ("Via", "From", "To", "Call-ID", "CSeq")]
+    return (f"SIP/2.0 {status_line}\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def test_a_response_goes_back_to_where_the_request_came_from():
+    edge = make_edge(trunks=("127.0.0.9",))
+    edge.handle(req("INVITE", "sip:100@127.0.0.1", src=("127.0.0.9", 5099)), Source("udp", "127.0.0.9", 5099))
+    (forwarded, _), = edge.udp.take()
+    engine = Source("udp", "127.0.0.50", 5080)
+    edge.handle(_response_to(forwarded, "180 Ringing"), engine)
+    edge.handle(_response_to(forwarded), engine)
+    sent = edge.udp.take()
+    assert [(status(d), a) for d, a in sent] == [(180, ("127.0.0.9", 5099)), (200, ("127.0.0.9", 5099))]
+    assert all(d.count(b"Via:") == 1 for d, _ in sent)
+    # The same response from anywhere but the engine is not relayed.
+    edge.handle(_response_to(forwarded), Source("udp", "127.0.0.66", 5080))
+    assert edge.udp.take() == []
+
+
+def test_a_response_is_relayed_along_the_recorded_path_even_if_its_via_was_rewritten():
+    edge = make_edge(trunks=("127.0.0.9",))
+    edge.handle(req("INVITE", "sip:100@127.0.0.1", src=("127.0.0.9", 5099)), Source("udp", "127.0.0.9", 5099))
+    (forwarded, _), = edge.udp.take()
+    forged = _response_to(forwarded).replace(b"127.0.0.9:5099", b"127.0.0.77:6000").replace(
+        b"received=127.0.0.9", b"received=127.0.0.77")
+    edge.handle(forged, Source("udp", "127.0.0.50", 5080))
+    (data, addr), = edge.udp.take()
+    assert addr == ("127.0.0.9", 5099)
+
+
+@pytest.mark.parametrize("second_via", [
+    "SIP/2.0/UDP 127.0.0.7:5060", "SIP/2.0/UDP 127.0.0.1:5060", "SIP/2.0/UDP 999.1.1.1:99999",
+    "SIP/2.0/UDP h.invalid;rport=70000", "SIP/2.0/UDP 127.0.0.7;rport=abc", "SIP/2.0/TCP [::1]:5060",
+    "garbage", "",
+])
+@pytest.mark.parametrize("branch", ["z9hG4bKcbx", "z9hG4bKcbx0123456789abcdef0123", "z9hG4bKcbx" + "f" * 200])
+def test_forged_responses_with_our_branch_mark_are_dropped_without_a_trace(second_via, branch, caplog):
+    edge = make_edge()
+    forged = (f"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={branch}\r\n"
+              + (f"Via: {second_via}\r\n" if second_via else "")
+              + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: f1\r\nCSeq: 1 INVITE\r\n"
+              "Content-Length: 0\r\n\r\n").encode()
+    with caplog.at_level("DEBUG"):
+        edge._handle_safely(forged, Source("udp", "127.0.0.8", 5060), False)
+    assert edge.udp.take() == []
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+
+
+def test_relay_paths_are_bounded_in_number_and_time():
+    edge = make_edge(trunks=("127.0.0.9",), limits=EdgeLimits(relay_paths=3, relay_other_s=0.05))
+    forwarded = []
+    for i in range(5):
+        edge.handle(req("MESSAGE", "sip:100@127.0.0.1", src=("127.0.0.9", 5099), call_id=f"m{i}"),
+                    Source("udp", "127.0.0.9", 5099))
+        forwarded.append(edge.udp.take()[0][0])
+    assert len(edge.paths) == 3
+    engine = Source("udp", "127.0.0.50", 5080)
+    edge.handle(_response_to(forwarded[0]), engine)
+    assert edge.udp.take() == []  # forgotten: the oldest went first
+    time.sleep(0.1)
+    edge.handle(_response_to(forwarded[4]), engine)
+    assert edge.udp.take() == []  # expired
+
+
+def test_the_edge_never_talks_to_itself():
+    edge = make_edge()
+    edge._own_hosts = frozenset({"127.0.0.1"})
+    edge.handle(req("OPTIONS", src=("127.0.0.1", 5060)), Source("udp", "127.0.0.1", 5060))
+    assert edge.udp.take() == []
+    edge.send(b"x", "udp", ("127.0.0.1", 5060))
+    assert edge.udp.take() == []
+
+
+# ---- 7. failures from a protected address -------------------------------------------------------------
+
+
+def test_failures_from_a_registered_address_slow_it_down_but_never_ban_it():
+    edge = make_edge()
+    assert register(edge, ("127.0.0.5", 5070)) == 200
+    for _ in range(20):
+        register(edge, ("127.0.0.5", 6000 + _), secret="wrong")
+    assert not edge.guard.is_banned("127.0.0.5")
+    assert edge.guard.is_slowed("127.0.0.5")
+    # Slowed: more wrong guesses in the same second are dropped unchecked.
+    results = [register(edge, ("127.0.0.5", 7000 + i), secret="wrong") for i in range(5)]
+    assert results.count(0) >= 4
+    # Its calls still go through (trusted by the registered source), and it re-registers.
+    edge.handle(req("INVITE", "sip:1002@127.0.0.1", src=("127.0.0.5", 5070)), Source("udp", "127.0.0.5", 5070))
+    (data, addr), = edge.udp.take()
+    assert data.startswith(b"INVITE ") and addr == ("127.0.0.50", 5080)
+    edge.guard._clock.advance(1.5)
+    assert register(edge, ("127.0.0.5", 5070)) == 200
+
+
+def test_failures_from_a_trunk_address_never_ban_it():
+    edge = make_edge(trunks=("127.0.0.9",))
+    for _ in range(12):
+        register(edge, ("127.0.0.9", 5060), secret="wrong")
+    assert not edge.guard.is_banned("127.0.0.9")
+
+
+def test_failures_from_an_unknown_address_still_ban_it():
+    edge = make_edge()
+    assert register(edge, ("127.0.0.5", 5070)) == 200
+    for _ in range(5):
+        register(edge, ("127.0.0.6", 5070), secret="wrong")
+    assert edge.guard.is_banned("127.0.0.6")
+
+
+# ---- 9. registered phones first ------------------------------------------------------------------------
+
+
+def test_a_registered_source_has_its_own_bucket_and_is_served_first():
+    edge = make_edge(SecurityPolicy(rate_limit_per_s=10, rate_burst=10))
+    assert register(edge, ("127.0.0.5", 5070)) == 200
+    phone = Source("udp", "127.0.0.5", 5070)
+    flood = [(req("OPTIONS", src=("127.0.0.5", 9000)), Source("udp", "127.0.0.5", 9000)) for _ in range(50)]
+    edge.handle_batch(flood + [(req("OPTIONS", src=("127.0.0.5", 5070), call_id="phone"), phone)])
+    sent = edge.udp.take()
+    # The phone's request was handled before the flood queued ahead of it, and the flood got 10 answers.
+    assert sent[0][1] == ("127.0.0.5", 5070)
+    assert len(sent) == 1 + 10 - 2  # the phone's two REGISTERs took two of the address's tokens
+
+
+def test_the_overall_limit_caps_unregistered_traffic_but_not_registered_phones():
+    edge = make_edge(SecurityPolicy(rate_limit_per_s=1000, rate_burst=1000, overall_rate_per_s=20))
+    assert register(edge, ("127.0.0.5", 5070)) == 200
+    for i in range(100):
+        edge.handle(req("OPTIONS", src=(f"127.0.1.{i}", 5070)), Source("udp", f"127.0.1.{i}", 5070))
+    assert len(edge.udp.take()) == 20 - 2
+    for _ in range(30):
+        edge.handle(req("OPTIONS", src=("127.0.0.5", 5070)), Source("udp", "127.0.0.5", 5070))
+    assert len(edge.udp.take()) == 30
+
+
+# ---- 2, 3, 8. TCP over loopback in this process --------------------------------------------------------
+
+
+async def _tcp_edge(limits: EdgeLimits) -> SipEdge:
+    edge = make_edge(limits=limits)
+    await edge.start("127.0.0.1", 0)
+    return edge
+
+
+def _read_all(conn: socket.socket, timeout: float) -> tuple[bytes, bool]:
+    """What the peer sent until it closed (True) or the timeout (False)."""
+    conn.settimeout(timeout)
+    data = b""
+    try:
+        while chunk := conn.recv(65535):
+            data += chunk
+        return data, True
+    except ConnectionResetError:
+        return data, True
+    except socket.timeout:
+        return data, False
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def test_tcp_incomplete_message_times_out_and_idle_connections_close():
+    async def main():
+        edge = await _tcp_edge(EdgeLimits(tcp_message_timeout_s=0.3, tcp_idle_timeout_s=0.8))
+        loop = asyncio.get_running_loop()
+        try:
+            partial = socket.create_connection(("127.0.0.1", edge.port))
+            partial.sendall(req("OPTIONS").replace(b"Content-Length: 0", b"Content-Length: 100") + b"v=0")
+            idle = socket.create_connection(("127.0.0.1", edge.port))
+            started = time.monotonic()
+            closed, _ = await loop.run_in_executor(None, _read_all, partial, 3.0)
+            assert time.monotonic() - started < 1.0
+            _, closed = await loop.run_in_executor(None, _read_all, idle, 3.0)
+            assert closed and time.monotonic() - started < 2.5
+            assert edge.stats.tcp_timed_out == 2
+            # A slow drip that never completes a message is cut too.
+            drip = socket.create_connection(("127.0.0.1", edge.port))
+            started = time.monotonic()
+            try:
+                for b in req("OPTIONS")[:60]:
+                    drip.send(bytes([b]))
+                    await asyncio.sleep(0.05)
+                cut = (await loop.run_in_executor(None, _read_all, drip, 2.0))[1]
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+            assert cut and time.monotonic() - started < 2.0
+        finally:
+            await edge.stop()
+    _run(main())
+
+
+def test_tcp_connections_per_address_are_limited():
+    async def main():
+        edge = await _tcp_edge(EdgeLimits(tcp_per_address=3, tcp_total=5))
+        loop = asyncio.get_running_loop()
+        held = []
+        try:
+            for _ in range(5):
+                c = socket.socket()
+                c.bind(("127.0.0.3", 0))
+                c.connect(("127.0.0.1", edge.port))
+                held.append(c)
+            await asyncio.sleep(0.2)
+            results = [await loop.run_in_executor(None, _read_all, c, 0.1) for c in held]
+            assert [closed for _, closed in results] == [False, False, False, True, True]
+            others = []
+            for i in range(3):
+                c = socket.socket()
+                c.bind((f"127.0.0.{4 + i}", 0))
+                c.connect(("127.0.0.1", edge.port))
+                others.append(c)
+            await asyncio.sleep(0.2)
+            results = [await loop.run_in_executor(None, _read_all, c, 0.1) for c in others]
+            assert [closed for _, closed in results] == [False, False, True]  # 5 in all
+            held[0].close()
+            await asyncio.sleep(0.2)
+            assert edge.tcp_per_ip.get("127.0.0.3") == 2
+            for c in held + others:
+                c.close()
+        finally:
+            await edge.stop()
+    _run(main())
+
+
+def test_tcp_messages_before_garbage_are_handled_then_the_garbage_answered():
+    async def main():
+        edge = await _tcp_edge(EdgeLimits())
+        loop = asyncio.get_running_loop()
+        try:
+            conn = socket.create_connection(("127.0.0.1", edge.port))
+            bad = req("OPTIONS", call_id="bad").replace(b"Content-Length: 0", b"Content-Length: zero")
+            conn.sendall(req("OPTIONS", call_id="one") + b"\r\n" + req("OPTIONS", call_id="two") + bad)
+            data, closed = await loop.run_in_executor(None, _read_all, conn, 3.0)
+            assert closed
+            parts = [p for p in data.split(b"SIP/2.0 ") if p]
+            assert [p[:3] for p in parts] == [b"200", b"200", b"400"], data
+            assert b"Call-ID: one" in parts[0] and b"Call-ID: two" in parts[1] and b"Call-ID: bad" in parts[2]
+        finally:
+            await edge.stop()
+    _run(main())
+
+
+def test_tcp_oversized_body_gets_413_and_is_closed():
+    async def main():
+        edge = await _tcp_edge(EdgeLimits())
+        loop = asyncio.get_running_loop()
+        try:
+            conn = socket.create_connection(("127.0.0.1", edge.port))
+            conn.sendall(req("MESSAGE").replace(b"Content-Length: 0", b"Content-Length: 20000"))
+            data, closed = await loop.run_in_executor(None, _read_all, conn, 3.0)
+            assert closed and data.startswith(b"SIP/2.0 413 ")
+        finally:
+            await edge.stop()
+    _run(main())
+
+
+def test_stream_framer_returns_the_messages_before_the_error():
+    framer = sipmsg.StreamFramer()
+    messages, error = framer.read(req("OPTIONS", call_id="a") + b"junk without end\r\n\r\n")
+    assert len(messages) == 1 and b"Call-ID: a" in messages[0]
+    assert error is not None and framer.rest().startswith(b"junk")
+    assert framer.read(req("OPTIONS")) == ([], error)  # broken for good
+    with pytest.raises(Exception):
+        sipmsg.StreamFramer().feed(b"junk\r\n\r\n")
+
+
+def test_udp_datagram_over_the_size_limit_gets_413():
+    edge = make_edge()
+    big = req("MESSAGE", "sip:1001@127.0.0.1").replace(b"Content-Length: 0\r\n\r\n",
+                                                        b"Content-Length: 20000\r\n\r\n" + b"x" * 20000)
+    edge.handle(big, Source("udp", "127.0.0.2", 5070))
+    assert answers(edge) == [413]
+    edge.handle(b"x" * 70000, Source("udp", "127.0.0.2", 5070))
+    assert edge.udp.take() == []
