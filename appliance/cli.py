@@ -103,11 +103,55 @@ def cmd_check(args: argparse.Namespace) -> int:
         report["panel"] = {"backend": backend.name, "reason": backend.reason}
     except Exception as e:
         report["panel"] = {"error": str(e)}
+    report["setup"] = _setup_report(Path(args.data))
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
         for key, value in report.items():
             print(f"{key}: {json.dumps(value, default=str)}")
+    return 0
+
+
+def _setup_report(data_dir: Path) -> dict[str, Any]:
+    """The first-run set-up code while the box has no admin: only who can read the state directory sees it."""
+    from appliance import setup_code
+    try:
+        code = setup_code.read(data_dir)
+    except PermissionError:
+        return {"error": f"cannot read {setup_code.code_path(data_dir)}: run as root or as the callbox user"}
+    if code is None:
+        return {"needed": False}
+    return {"needed": True, "code": code,
+            "how": "open the web page's /setup and enter this code to create the first admin (it works once)"}
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    """A new password for a web user, from the box's console: the way back in for a locked-out owner."""
+    import secrets
+
+    from appliance.errors import ApiError
+    from web.api_client import ApiClient
+    from web.security import hash_password
+    username = args.username.strip().lower()
+    try:
+        api = ApiClient.from_data_dir(args.data)
+        api.user(username)
+    except ApiError as exc:
+        why = f"no web user {username}" if exc.status == 404 else f"the core is not reachable ({exc.message})"
+        print(f"callbox: {why}; nothing changed", file=sys.stderr)
+        return 1
+    # Letters and digits only, 16 of them (about 95 bits): easy to read off a console.
+    alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY345679"
+    password = "".join(secrets.choice(alphabet) for _ in range(16))
+    try:
+        api.update_user(username, password_hash=hash_password(password))
+        api.add_audit("console", "password_reset", f"a new password for {username} from the box's console")
+    except ApiError as exc:
+        print(f"callbox: the password was not changed: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"New password for {username}: {password}\n"
+          "Log in with it (failed logins counted against the old password are forgotten) "
+          "and then choose your own (your panel's password form).")
     return 0
 
 
@@ -176,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     webp.add_argument("--insecure-http", action="store_true", help="plain HTTP (loopback only)")
     webp.set_defaults(func=cmd_web)
 
-    check = sub.add_parser("check", help="report what the box found: engine, ports, serial devices, panel")
+    check = sub.add_parser("check", help="report what the box found: engine, ports, serial devices, panel, "
+                                         "and the first-run set-up code while there is no admin")
+    check.add_argument("--data", default=DEFAULT_DATA)
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=cmd_check)
 
@@ -188,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     bk.add_argument("--keep", type=int, default=7, help="automatic backups to keep (default %(default)s)")
     bk.add_argument("--verify", metavar="FILE", help="only check a backup file; change nothing")
     bk.set_defaults(func=cmd_backup)
+
+    rp = sub.add_parser("reset-password", help="give a web user a new password (prints it); "
+                                               "the owner's way back in, from the box's console")
+    rp.add_argument("username")
+    rp.add_argument("--data", default=DEFAULT_DATA)
+    rp.set_defaults(func=cmd_reset_password)
 
     rs = sub.add_parser("restore", help="restore a backup file (stop the core first); all or nothing")
     rs.add_argument("file")

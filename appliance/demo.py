@@ -117,7 +117,14 @@ def run_demo(data_dir: Path, sip_port: int = 5060, web_port: int = 8080, callers
                                              "--digits", "1|2", "--rate-per-min", str(callers_per_min),
                                              "--abandon-share", "0.15"], stdout=subprocess.DEVNULL))
         print("\nCallbox demo is running: a small business with an IVR, two queues and simulated staff.\n")
-        print(f"  Web page:     http://127.0.0.1:{web_port}  (the first visit creates the admin)")
+        from appliance import setup_code
+        code = setup_code.read(data_dir)
+        if code:
+            # The demo listens on loopback only, so printing the code here gives nothing away.
+            print(f"  Web page:     http://127.0.0.1:{web_port}/setup  (create the admin with the "
+                  f"set-up code {code})")
+        else:
+            print(f"  Web page:     http://127.0.0.1:{web_port}  (log in as the admin you created)")
         print(f"  SIP server:   {box} (UDP and TCP); service number {SERVICE_NUMBER}")
         print("  Network:      the demo keeps to loopback (127.0.0.1): phones on this machine only. On the "
               "office LAN run `callbox core`, which finds the LAN address itself (docs/network.md).")

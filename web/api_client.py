@@ -172,6 +172,11 @@ class ApiClient:
         return self._request("POST", "/api/users",
                              {"username": username, "role": role, "password_hash": password_hash})
 
+    def first_admin(self, code: str, username: str, password_hash: str) -> dict:
+        """The first admin, with the one-time set-up code; ApiError 403 for a wrong code."""
+        return self._request("POST", "/api/setup",
+                             {"code": code, "username": username, "password_hash": password_hash})
+
     def update_user(self, username: str, **changes: Any) -> dict:
         return self._request("PATCH", f"/api/users/{_quote(username)}", changes)
 

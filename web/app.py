@@ -29,7 +29,7 @@ from web.i18n import (LANGUAGES, _, current, negotiate, ngettext, script_message
                       flow_words, translate_message, translate_word)
 from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
                           check_new_password, check_username, csrf_ok, hash_password,
-                          role_allows, verify_password)
+                          password_generation, role_allows, verify_password)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,23 @@ TEMPLATES = [str(HERE / "templates")]
 STATIC = HERE / "static"
 COOKIE = "callbox_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Request bodies: a form is small; a route that takes a file declares its own cap with
+# max_body=... (see upload_limit). Checked before anything reads the body, so an
+# oversized or endless request costs neither memory nor the SD card.
+FORM_MAX = 1 << 20
+MULTIPART_SLACK = 64 << 10  # the form fields and boundaries around an uploaded file
+# The largest any route declares (a backup with audio); cheroot refuses more before the app sees it.
+SERVER_MAX_BODY = (256 << 20) + MULTIPART_SLACK
+MAX_HEADER = 64 << 10
+
+
+def upload_limit(file_bytes: int) -> int:
+    """The max_body of a route that takes one file of at most file_bytes."""
+    return file_bytes + MULTIPART_SLACK
+
+
+# Wrong first-run set-up codes are throttled like failed logins of this (impossible) username.
+SETUP_GUESSER = "(set-up)"
 
 
 @dataclass(frozen=True)
@@ -47,8 +64,11 @@ class WebSettings:
     secure_cookie: bool = True
     session_idle_s: float = 30 * 60
     session_absolute_s: float = 12 * 3600
-    login_max_failures: int = 5
-    login_window_s: float = 5 * 60
+    # Failed logins (per address and username) before each try must wait; the wait then
+    # doubles from 1 s up to login_max_delay_s; failures are forgotten after login_forget_s.
+    login_free_failures: int = 5
+    login_max_delay_s: float = 5 * 60
+    login_forget_s: float = 3600
     min_password_length: int = 10
     event_idle_s: float = 15
     event_relay_max_s: float = 10 * 60
@@ -176,8 +196,11 @@ class CallboxPlugin:
         public = bool(route.config.get("public"))
         state = self.state
 
+        limit = int(route.config.get("max_body", FORM_MAX))
+
         @functools.wraps(callback)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _check_body_size(limit, takes_file="max_body" in route.config)
             session = state.sessions.get(request.get_cookie(COOKIE),
                                          touch=route.config.get("touch", True))
             if session is None and public and request.method == "GET":
@@ -211,6 +234,17 @@ class CallboxPlugin:
             return callback(*args, **kwargs)
 
         return wrapper
+
+
+def _check_body_size(limit: int, takes_file: bool) -> None:
+    """413 for a body over the route's cap, 411 for one of unknown length, before it is read."""
+    if "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise HTTPError(411, _("Send the request with its length (Content-Length)."))
+    if request.content_length > limit:
+        size = max(1, -(-limit // (1 << 20)))
+        if takes_file:
+            raise HTTPError(413, _("The file is too big (at most {size} MB).", size=size))
+        raise HTTPError(413, _("The request is too large (at most {size} MB).", size=size))
 
 
 def set_session_cookie(settings: WebSettings, session: Session) -> None:
@@ -251,7 +285,8 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     state = WebState(
         settings=settings, api=api,
         sessions=SessionStore(settings.clock, settings.session_idle_s, settings.session_absolute_s),
-        throttle=LoginThrottle(settings.clock, settings.login_max_failures, settings.login_window_s),
+        throttle=LoginThrottle(settings.clock, free_failures=settings.login_free_failures,
+                               max_delay_s=settings.login_max_delay_s, forget_s=settings.login_forget_s),
     )
     app = bottle.Bottle()
     app.config["callbox.state"] = state
@@ -260,7 +295,7 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     app.add_hook("after_request", _security_headers)
     app.mount("/static/", _static_app())
 
-    for code in (400, 403, 404, 405, 409, 429, 500, 503):
+    for code in (400, 403, 404, 405, 409, 411, 413, 429, 500, 503):
         app.error(code)(_error_page)
 
     _auth_routes(app, state)
@@ -322,6 +357,14 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         username = request.forms.getunicode("username", "")
         password = request.forms.getunicode("password", "")
         repeated = request.forms.getunicode("password2", "")
+        code = request.forms.getunicode("code", "")[:64]
+        ip = client_ip()
+        wait = state.throttle.retry_after(ip, SETUP_GUESSER)
+        if wait:
+            response.set_header("Retry-After", str(wait))
+            return _setup_again(username, ngettext(
+                "Too many wrong set-up codes. Try again in {n} second.",
+                "Too many wrong set-up codes. Try again in {n} seconds.", int(wait)), status=429)
         with state.setup_lock:
             state.has_users = False
             if _users_exist_or_503(state):
@@ -334,16 +377,25 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
             if reason:
                 return _setup_again(username, translate_message(reason))
             try:
-                api.add_user(name, Role.ADMIN.value, hash_password(password))
+                api.first_admin(code, name, hash_password(password))
             except ApiError as exc:
+                if exc.status == 403:
+                    state.throttle.failed(ip, SETUP_GUESSER)
+                    state.audit("-", "setup_failed", f"wrong set-up code from {ip}")
+                    return _setup_again(username, _("Wrong set-up code."), status=403)
+                if exc.status == 409:
+                    raise HTTPError(403, _("Callbox already has an admin; log in instead."))
+                if exc.status == 0:
+                    raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
                 return _setup_again(username, exc.message)
             state.has_users = True
-        state.audit(name, "setup", f"created the first admin {name}")
+        state.throttle.succeeded(ip, SETUP_GUESSER)
+        state.audit(name, "setup", f"created the first admin {name} from {ip}")
         notice(_("The admin was created. Log in with the new password."))
         raise see_other("/login")
 
-    def _setup_again(username: str, error: str) -> str:
-        response.status = 400
+    def _setup_again(username: str, error: str, status: int = 400) -> str:
+        response.status = status
         return render("setup.tpl", title=_("First run"), username=username, error=error,
                       min_length=settings.min_password_length)
 
@@ -360,14 +412,6 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         password = request.forms.getunicode("password", "")
         target = safe_next(request.forms.getunicode("next"))
         ip = client_ip()
-        wait = state.throttle.retry_after(ip, username)
-        if wait:
-            response.status = 429
-            response.set_header("Retry-After", str(wait))
-            return render("login.tpl", title=_("Log in"), username=username, next=target,
-                          error=ngettext("Too many failed logins. Try again in {n} second.",
-                                         "Too many failed logins. Try again in {n} seconds.",
-                                         int(wait)))
         try:
             record = api.user(username) if username else None
         except ApiError as exc:
@@ -375,8 +419,18 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
                 raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
             record = None
         stored = record.get("password_hash", "") if record else DUMMY_HASH
+        # A new password (callbox reset-password) starts the count afresh, from any address.
+        generation = password_generation(stored) if record else ""
+        wait = state.throttle.retry_after(ip, username, generation)
+        if wait:
+            response.status = 429
+            response.set_header("Retry-After", str(wait))
+            return render("login.tpl", title=_("Log in"), username=username, next=target,
+                          error=ngettext("Too many failed logins. Try again in {n} second.",
+                                         "Too many failed logins. Try again in {n} seconds.",
+                                         int(wait)))
         if not (verify_password(password[:1024], stored) and record):
-            state.throttle.failed(ip, username)
+            state.throttle.failed(ip, username, generation)
             state.audit(username or "-", "login_failed", f"from {ip}")
             response.status = 400
             return render("login.tpl", title=_("Log in"), username=username, next=target,

@@ -14,7 +14,7 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
-from web.app import WebState, notice, render, require, safe_next, see_other
+from web.app import WebState, notice, render, require, safe_next, see_other, upload_limit
 from web.contact_views import (agent_handled, contact_row, parse_after_call,
                                parse_contact_form, parse_dial, screen_pop)
 from web.i18n import _, ngettext, translate_message
@@ -133,7 +133,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                             f'attachment; filename="contacts-{date.today().isoformat()}.csv"')
         return chunks
 
-    @app.post("/contacts/import")
+    @app.post("/contacts/import", max_body=upload_limit(MAX_IMPORT))
     @require(Role.SUPERVISOR)
     def import_contacts(api, user):
         upload = request.files.get("file")

@@ -12,7 +12,7 @@ from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
 from web.i18n import _, current, translate_message, ngettext, translate_blocks, translate_word
-from web.app import WebState, notice, render, require, see_other
+from web.app import WebState, notice, render, require, see_other, upload_limit
 from web.machine import fmt_bytes, fmt_uptime, read_machine
 from web.security import Role
 from web.views import (BUTTON_ACTIONS, CSV_LIMIT, NOW_COLUMNS, PAGE_SIZE, CallFilter,
@@ -188,7 +188,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                             f'attachment; filename="callbox-backup-{stamp}.tar.gz"')
         return chunks
 
-    @app.post("/system/restore")
+    @app.post("/system/restore", max_body=upload_limit(MAX_BACKUP))
     @require(Role.ADMIN)
     def restore_backup(api, user):
         upload = request.files.get("backup")

@@ -15,7 +15,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import ApiError
-from web.app import WebState, notice, render, require, see_other
+from web.app import WebState, notice, render, require, see_other, upload_limit
 from web.i18n import _
 from web.pages import _api
 from web.security import Role
@@ -67,7 +67,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         notice(_("Prompt {name} was made from the text.", name=form["name"]))
         raise see_other("/prompts")
 
-    @app.post("/prompts/upload")
+    @app.post("/prompts/upload", max_body=upload_limit(MAX_UPLOAD))
     @require(Role.ADMIN)
     def upload(api, user):
         form = {k: request.forms.getunicode(k, "").strip() for k in ("name", "language")}

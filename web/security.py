@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import threading
-from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
@@ -225,52 +225,105 @@ def csrf_ok(session: Session | None, supplied: str | None) -> bool:
 # -- login throttling ----------------------------------------------------
 
 @dataclass
+class _Failures:
+    count: int
+    last: float
+    generation: str = ""
+
+
+@dataclass
 class LoginThrottle:
-    """Refuses logins after too many failures from one address or for one username."""
+    """Growing delays after failed logins, per (address, username) and per address.
+
+    Not a lockout: after `free_failures` failures from one address for one
+    username, each further try must wait twice as long as the one before
+    (1 s, 2 s, 4 s, ... up to `max_delay_s`). The count belongs to that
+    address and that username only, so an attacker guessing the owner's
+    password from one machine slows down that machine, never the owner
+    logging in from another. An address that fails across many usernames
+    (password spraying) is slowed down the same way after
+    `address_factor` times as many failures. Failures are forgotten after
+    `forget_s` without one, after a successful login for that username from that
+    address, and
+    when the user's password changes (`generation`: `callbox reset-password`
+    gives the owner a way back in from any address).
+
+    Wrong first-run set-up codes count under the pseudo-user "(set-up)".
+    """
 
     clock: Clock
-    max_failures: int = 5
-    window_s: float = 300
+    free_failures: int = 5
+    max_delay_s: float = 5 * 60
+    forget_s: float = 3600
+    address_factor: int = 4
+    first_delay_s: float = 1.0
     max_keys: int = 10000
-    _failures: dict[str, deque] = field(default_factory=dict)
+    _entries: dict[tuple[str, ...], _Failures] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _keys(self, ip: str, username: str) -> list[str]:
-        return [f"ip:{ip}", f"user:{username.strip().lower()}"]
+    def _keys(self, ip: str, username: str) -> list[tuple[tuple[str, ...], int]]:
+        return [(("pair", ip, username.strip().lower()), self.free_failures),
+                (("address", ip), self.free_failures * self.address_factor)]
 
-    def _prune(self, key: str, now: float) -> deque:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] >= self.window_s:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
+    def delay_after(self, count: int, free: int) -> float:
+        """How long the next try must wait after `count` failures, `free` of them without delay."""
+        if count < free:
+            return 0.0
+        return min(self.max_delay_s, self.first_delay_s * 2 ** (count - free))
 
-    def retry_after(self, ip: str, username: str) -> int:
-        """Seconds until a login may be tried again; 0 when it may be tried now."""
+    def _live(self, key: tuple[str, ...], now: float, generation: str | None) -> _Failures | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if now - entry.last >= self.forget_s or (
+                generation is not None and key[0] == "pair" and entry.generation != generation):
+            del self._entries[key]
+            return None
+        return entry
+
+    def retry_after(self, ip: str, username: str, generation: str | None = None) -> int:
+        """Seconds until this address may try this username again; 0 when it may now.
+
+        `generation` names the user's current password (any string that changes with
+        it); failures counted against an older password are forgotten.
+        """
         now = self.clock()
         wait = 0.0
         with self._lock:
-            for key in self._keys(ip, username):
-                times = self._prune(key, now)
-                if len(times) >= self.max_failures:
-                    wait = max(wait, times[-self.max_failures] + self.window_s - now)
-        return int(wait) + 1 if wait > 0 else 0
+            for key, free in self._keys(ip, username):
+                entry = self._live(key, now, generation)
+                if entry is not None:
+                    wait = max(wait, entry.last + self.delay_after(entry.count, free) - now)
+        return math.ceil(wait) if wait > 0 else 0
 
-    def failed(self, ip: str, username: str) -> None:
+    def failed(self, ip: str, username: str, generation: str = "") -> None:
         now = self.clock()
         with self._lock:
-            if len(self._failures) >= self.max_keys:
-                for key in list(self._failures):
-                    self._prune(key, now)
-            if len(self._failures) >= self.max_keys:
-                # Under a flood of distinct names keep counting addresses.
-                self._failures = {k: v for k, v in self._failures.items() if k.startswith("ip:")}
-            for key in self._keys(ip, username):
-                self._failures.setdefault(key, deque()).append(now)
+            if len(self._entries) >= self.max_keys:
+                self._shrink(now)
+            for key, _ in self._keys(ip, username):
+                entry = self._live(key, now, generation)
+                if entry is None:
+                    self._entries[key] = _Failures(1, now, generation)
+                else:
+                    entry.count += 1
+                    entry.last = now
+
+    def _shrink(self, now: float) -> None:
+        for key in list(self._entries):
+            self._live(key, now, None)
+        if len(self._entries) >= self.max_keys:
+            # Under a flood of distinct names keep counting addresses, the oldest pairs go.
+            pairs = sorted((e.last, k) for k, e in self._entries.items() if k[0] == "pair")
+            for _, key in pairs[:max(1, len(pairs) // 2)]:
+                del self._entries[key]
 
     def succeeded(self, ip: str, username: str) -> None:
+        # Only the pair: one good password must not buy an address more guesses at others.
         with self._lock:
-            self._failures.pop(self._keys(ip, username)[1], None)
+            self._entries.pop(self._keys(ip, username)[0][0], None)
+
+
+def password_generation(stored_hash: str) -> str:
+    """A short name for a stored password hash: it changes when the password does."""
+    return hashlib.sha256(stored_hash.encode()).hexdigest()[:16] if stored_hash else ""

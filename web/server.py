@@ -48,6 +48,11 @@ def make_server(app, host: str, port: int, certfile: str | None = None,
             "Serve HTTPS (the default) or bind to 127.0.0.1.")
     # Live-event relays hold a thread each, so keep more than a handful.
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="callbox-web")
+    # The app caps each route's body (web/app.py); this refuses more than the largest
+    # cap, and huge headers, before a thread reads them.
+    from web.app import MAX_HEADER, SERVER_MAX_BODY
+    server.max_request_body_size = SERVER_MAX_BODY
+    server.max_request_header_size = MAX_HEADER
     if certfile:
         from cheroot.ssl.builtin import BuiltinSSLAdapter
         server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
@@ -162,6 +167,22 @@ def _write_atomically(path: Path, data: bytes, mode: int) -> None:
         os.close(dir_fd)
 
 
+def announce_setup_code(data_dir: str | Path, where: str) -> None:
+    """While the box has no admin, print the first-run set-up code on this console.
+
+    The core made it (appliance/setup_code.py) and deletes it once an admin
+    exists, so a code on file means it is still needed.
+    """
+    from appliance import setup_code
+    try:
+        code = setup_code.read(data_dir)
+    except OSError as exc:
+        print(f"callbox web: cannot read the set-up code ({exc}); `callbox check` shows it", file=sys.stderr)
+        return
+    if code is not None:
+        setup_code.announce(code, where=where)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`callbox web --data DIR [--host H] [--port P] [--insecure-http]`."""
     parser = argparse.ArgumentParser(prog="callbox web", description="Serve the admin web page.")
@@ -187,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             cert, key = ensure_self_signed_cert(Path(args.data) / TLS_DIR)
             certfile, keyfile = str(cert), str(key)
         api = ApiClient.from_data_dir(args.data)
+        shown = "<the box's address>" if host in ("0.0.0.0", "::") else host
+        announce_setup_code(args.data, f"{'http' if args.insecure_http else 'https'}://{shown}:{port}/setup")
         app = create_app(WebSettings(secure_cookie=not args.insecure_http, data_dir=args.data), api)
         serve(app, host, port, certfile, keyfile)
     except (ApiError, CallboxError) as exc:

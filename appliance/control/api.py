@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.api")
 
+# Every request body is at most MAX_BODY (aiohttp's client_max_size), except on the
+# routes that take a file, which read it through _upload() with their own cap.
 MAX_BODY = 1 << 20
 MAX_UPLOAD = 32 << 20  # a 10-minute prompt as 44.1 kHz stereo WAV is ~100 MB; compressed is less
+MAX_IMPORT = 4 << 20  # a contacts CSV of some ten thousand contacts (the web page's cap too)
+MAX_BACKUP = 256 << 20  # a backup with recordings and voicemail (the web page's cap too)
 SSE_HEARTBEAT_S = 15.0
 
 CORE: web.AppKey = web.AppKey("core", object)
@@ -69,6 +73,21 @@ async def _body(request: web.Request) -> Any:
         return json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as e:
         raise ValidationError(f"body: not valid JSON ({e})") from None
+
+
+async def _upload(request: web.Request, limit: int, what: str) -> bytes:
+    """A file sent as the request body, refused with 413 past `limit` bytes (before or while reading)."""
+    too_big = web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length or limit + 1,
+                                            reason=f"{what}: too large (at most {limit >> 20} MB)")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _core(request: web.Request) -> "Core":
@@ -128,6 +147,48 @@ async def list_users(request: web.Request) -> web.Response:
 async def create_user(request: web.Request) -> web.Response:
     user = _core(request).create_user(await _body(request))
     return web.json_response({k: v for k, v in user.items() if k != "password_hash"}, status=201)
+
+
+async def first_admin(request: web.Request) -> web.Response:
+    """POST /api/setup {code, username, password_hash}: the first admin, with the one-time set-up code.
+
+    Only while the box has no web users; the code (appliance/setup_code.py) is
+    used up by the admin it creates. A wrong code is 403; the web page throttles
+    the guesses. With no code on file (all users were removed since the start)
+    a new one is made and printed on the core's console.
+    """
+    from appliance import setup_code
+    core = _core(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+        raise ValidationError("body: {code, username, password_hash}")
+    if core.users():
+        raise Conflict("the box has an admin already: log in instead")
+    if setup_code.read(core.data_dir) is None:
+        code, _ = setup_code.ensure(core.data_dir)
+        setup_code.announce(code)
+        return _error(403, "wrong set-up code")
+    if not setup_code.matches(core.data_dir, body["code"]):
+        return _error(403, "wrong set-up code")
+    user = core.create_user({"username": body.get("username"), "role": "admin",
+                             "password_hash": body.get("password_hash")})
+    setup_code.discard(core.data_dir)
+    core.audit(user["username"], "first_admin", "created with the set-up code")
+    return web.json_response({k: v for k, v in user.items() if k != "password_hash"}, status=201)
+
+
+def announce_setup_code(core: "Core") -> None:
+    """At the core's start: while no admin exists, make (or keep) the set-up code and print it."""
+    from appliance import setup_code
+    try:
+        if core.users():
+            setup_code.discard(core.data_dir)
+            return
+        code, _ = setup_code.ensure(core.data_dir)
+    except (CallboxError, OSError) as e:  # the box still runs; `callbox check` says what is wrong
+        log.error("cannot make the first-run set-up code: %s", e)
+        return
+    setup_code.announce(code)
 
 
 async def get_user(request: web.Request) -> web.Response:
@@ -273,7 +334,7 @@ async def upload_greeting(request: web.Request) -> web.Response:
     if kind not in ("unavailable", "busy", "temporary"):
         raise ValidationError("greeting: unavailable, busy or temporary")
     core.voicemail_box(box)
-    data = await request.read()
+    data = await _upload(request, MAX_UPLOAD, "greeting")
     tmp = core.data_dir / "run" / f"greeting-{box}-{kind}.wav"
     info = await asyncio.get_running_loop().run_in_executor(None, prompts.convert_upload, data, tmp)
     core.voicemail.set_greeting(box, kind, tmp)
@@ -323,7 +384,7 @@ async def put_prompt(request: web.Request) -> web.Response:
             raise ValidationError("text: required")
         info = await loop.run_in_executor(None, prompts.synthesize, body["text"], request.match_info["lang"], dest)
     else:
-        data = await request.read()
+        data = await _upload(request, MAX_UPLOAD, "prompt")
         info = await loop.run_in_executor(None, prompts.convert_upload, data, dest)
     core.events.publish("prompt", name=info.name, language=info.language, source=info.source)
     return web.json_response(info.to_dict(), status=201)
@@ -363,7 +424,7 @@ async def contacts_csv(request: web.Request) -> web.Response:
 
 
 async def import_contacts(request: web.Request) -> web.Response:
-    raw = await request.read()
+    raw = await _upload(request, MAX_IMPORT, "CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -414,7 +475,7 @@ async def download_backup(request: web.Request) -> web.StreamResponse:
 async def upload_restore(request: web.Request) -> web.Response:
     from appliance.errors import BackupError
     core = _core(request)
-    data = await request.read()
+    data = await _upload(request, MAX_BACKUP, "backup")
     try:
         result = await asyncio.get_running_loop().run_in_executor(None, core.stage_restore, data)
     except BackupError as e:
@@ -696,7 +757,7 @@ def _sse(e) -> bytes:
 
 
 def create_api(core: "Core") -> web.Application:
-    app = web.Application(middlewares=[guard], client_max_size=MAX_UPLOAD)
+    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
     app[CORE] = core
     r = app.router
     r.add_get("/api/health", health)
@@ -710,6 +771,7 @@ def create_api(core: "Core") -> web.Application:
     r.add_delete("/api/bans/{ip}", unban)
     r.add_get("/api/settings", get_settings)
     r.add_patch("/api/settings", patch_settings)
+    r.add_post("/api/setup", first_admin)
     r.add_get("/api/users", list_users)
     r.add_post("/api/users", create_user)
     r.add_get("/api/users/{username}", get_user)
@@ -788,6 +850,7 @@ async def start_api(core: "Core", host: str, port: int) -> tuple[web.AppRunner, 
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    announce_setup_code(core)
     sock = site._server.sockets[0]  # type: ignore[union-attr]
     actual = sock.getsockname()[1]
     return runner, f"http://{host}:{actual}"

@@ -29,6 +29,19 @@ from appliance.provisioning.timezones import TimeZone
 log = logging.getLogger(__name__)
 
 PROVISIONING = web.AppKey("provisioning", ProvisioningService)
+# Phones only GET: no request here has a body. The headers are capped too (a phone's
+# are a few hundred bytes; aiohttp's own limit is 8 KiB a line).
+MAX_HEADERS_BYTES = 16 << 10
+
+
+@web.middleware
+async def no_bodies(request: web.Request, handler):
+    """413 (empty) for any request that carries a body, before anything reads it."""
+    if (request.content_length or 0) > 0 or "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        return web.Response(status=413)
+    if sum(len(k) + len(v) for k, v in request.raw_headers) > MAX_HEADERS_BYTES:
+        return web.Response(status=431)
+    return await handler(request)
 
 
 def _to_response(reply: Reply) -> web.Response:
@@ -52,7 +65,7 @@ def create_provisioning_app(
 ) -> web.Application:
     """The provisioning web application; the service is at `app[PROVISIONING]`."""
     service = ProvisioningService(registry, settings, extensions, clock=clock, timezone=timezone)
-    app = web.Application(client_max_size=4096)
+    app = web.Application(client_max_size=4096, middlewares=[no_bodies])
     app[PROVISIONING] = service
 
     async def fetch(request: web.Request) -> web.StreamResponse:

@@ -235,3 +235,19 @@ def test_settings_come_from_the_box_settings():
         Settings({"box.timezone": "Europe/Berlin", "sip.port": 5070}), box_address="192.0.2.10")
     assert (prov.timezone, prov.sip_port, prov.box_address) == ("Europe/Berlin", 5070, "192.0.2.10")
     assert prov.base_url() == "http://192.0.2.10:8088/p/"
+
+
+def test_a_request_with_a_body_or_huge_headers_is_refused_unread(server):
+    """Phones only GET: a body (or a pile of headers) is an attacker's, refused before it is read."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", f"/p/{YEALINK}.cfg", body=b"x" * (1 << 20))
+    reply = conn.getresponse()
+    assert reply.status == 413 and reply.read() == b""
+    conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.putrequest("GET", f"/p/{YEALINK}.cfg")
+    for n in range(40):
+        conn.putheader(f"X-Junk-{n}", "j" * 1000)
+    conn.endheaders()
+    assert conn.getresponse().status == 431
+    conn.close()

@@ -62,6 +62,8 @@ class FakeControlApi:
         self.token = token or secrets.token_urlsafe(16)
         self.extensions: dict[str, dict] = {}
         self.users: dict[str, dict] = {}
+        # The first-run set-up code the core prints on its console (appliance/setup_code.py).
+        self.setup_code = "ABCD-EFGH-JKMN"
         self.audit: list[dict] = []
         self.bans: list[dict] = []
         self.registrations: list[dict] = []
@@ -298,6 +300,8 @@ class FakeControlApi:
             return self._change_settings(body)
         if what == "users":
             return self._users(method, parts, body)
+        if route == ("POST", "setup", 1):
+            return self._first_admin(body)
         if route == ("POST", "audit", 1):
             if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
                                                      for k in ("actor", "action", "detail")):
@@ -523,6 +527,19 @@ class FakeControlApi:
         self.settings.update(body)
         return 200, {"changed": sorted(body), "restart_needed": sorted(k for k in body
                                                                         if decls[k]["restart"])}
+
+    def _first_admin(self, body):
+        if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+            return 400, {"error": "body: {code, username, password_hash}"}
+        if self.users:
+            return 409, {"error": "the box has an admin already: log in instead"}
+        norm = lambda c: "".join(ch for ch in c.upper() if ch.isalnum())  # noqa: E731
+        if self.setup_code is None or norm(body["code"]) != norm(self.setup_code):
+            return 403, {"error": "wrong set-up code"}
+        status, reply = self._users("POST", ["users"], {**body, "role": "admin"})
+        if status == 201:
+            self.setup_code = None
+        return status, reply
 
     def _users(self, method, parts, body):
         if len(parts) == 1:

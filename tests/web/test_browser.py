@@ -56,6 +56,7 @@ def test_first_run_login_and_add_extension_in_chromium(served):
             page.set_default_timeout(15000)
             page.goto(base + "/")
             assert page.url.endswith("/setup")
+            page.get_by_label("Set-up code").fill(fake.setup_code)
             page.get_by_label("Username").fill("boss")
             page.get_by_label("Password", exact=True).fill(password)
             page.get_by_label("Password again").fill(password)
