@@ -126,11 +126,13 @@ class Core:
         self.registrar = Registrar(self.registrar_clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
                                    default_expires=s["sip.default_expires"])
         self.guard = Guard(security_policy(s), clock)
+        # The edge signs what it forwards to the engine with this key (new at every start).
+        self.identity_key = secrets.token_bytes(32)
         self._secrets: dict[str, str] = {e["number"]: e["secret"] for e in self.store.table("extensions").all()}
         self.auth = DigestAuth(s["sip.realm"], self._secrets.get, nonce_ttl=float(s["sip.nonce_ttl"]),
                                algorithms=tuple(s["sip.digest_algorithms"]), clock=clock)
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
-                            identity_key=secrets.token_bytes(32), forward_target=self._forward_target,
+                            identity_key=self.identity_key, forward_target=self._forward_target,
                             on_bindings_changed=self._bindings_changed,
                             advertised_host=self._advertised_host(), clock=clock,
                             registrar_clock=self.registrar_clock,
@@ -409,7 +411,10 @@ class Core:
             threading.Thread(target=ensure_builtin_prompts, args=(self.data_dir / "prompts", languages),
                              name="callbox-prompts", daemon=True).start()
         if not s["sip.forward_to"] and s["engine.enabled"]:
-            self.switchboard = Switchboard(self, bind=s["engine.bind"] or self.network.address)
+            key_file = self.data_dir / "run" / "edge.key"
+            atomic_write_bytes(key_file, self.identity_key.hex().encode(), mode=0o600)
+            self.switchboard = Switchboard(self, bind=s["engine.bind"] or self.network.address,
+                                           edge_key_file=str(key_file))
             await self.switchboard.start(s["engine.max_calls"])
         atomic_write_bytes(self.data_dir / "run" / "api.json",
                            json.dumps({"url": self.api_url, "token": self.api_token(),

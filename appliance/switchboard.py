@@ -80,8 +80,9 @@ class Placement:
 
 class Switchboard(AcdRuntime):
     def __init__(self, core: "Core", *, bind: str, ring_timeout_s: float = RING_TIMEOUT_S,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, edge_key_file: str = ""):
         self.core = core
+        self.edge_key_file = edge_key_file
         self.wanted = 1
         self.bind = bind
         self.ring_timeout_s = ring_timeout_s
@@ -111,7 +112,8 @@ class Switchboard(AcdRuntime):
         log_file = str(self.core.data_dir / "run" / f"engine-{wid}.log")
         public = self.core.settings["sip.external_address"]
         w = self.workers.get(wid) or Worker(wid, WorkerProcess(wid, bind=self.bind, log_file=log_file))
-        w.process = WorkerProcess(wid, bind=self.bind, log_file=log_file, public_address=public)
+        w.process = WorkerProcess(wid, bind=self.bind, log_file=log_file, public_address=public,
+                                  edge_key_file=self.edge_key_file)
         w.bind, w.moving = self.bind, False
         self.workers[wid] = w
         try:
@@ -230,6 +232,10 @@ class Switchboard(AcdRuntime):
     def forward_target(self, request: sipmsg.SipMessage, ext: str) -> tuple[str, int] | None:
         call_id = request.call_id or ""
         placed = self.placements.get(call_id)
+        if placed is not None and placed.caller_ext != ext:
+            # Someone else's Call-ID: it does not make this request theirs.
+            log.warning("refusing %s from %s with the Call-ID of a call of %s", request.method, ext, placed.caller_ext)
+            return None
         if placed is not None:
             w = self.workers.get(placed.worker)
             return (w.bind, w.sip_port) if w and w.alive else None
@@ -351,8 +357,9 @@ class Switchboard(AcdRuntime):
                     _user_of(event.get("to", "")), self.clock, worker=w.id)
         self.calls[(w.id, leg)] = call
         self.leg_owner[(w.id, leg)] = call
-        if placed is None or placed.worker != w.id or not self._came_from_edge(event.get("source", "")):
-            # Only the edge may bring calls to a worker: it authenticated the caller.
+        signed = event.get("identity")
+        if placed is None or placed.worker != w.id or (self.edge_key_file and signed != placed.caller_ext):
+            # Only the edge may bring calls to a worker: it authenticated the caller and signed who it is.
             log.warning("refusing call %s that did not come through the edge (%s)", call_id, event.get("source"))
             self._run(w, call, call.refuse(403))
             return
@@ -411,10 +418,6 @@ class Switchboard(AcdRuntime):
             self._run(w, call, call.refuse(404))
             return
         self._run(w, call, self._route(call, placed))
-
-    def _came_from_edge(self, source: str) -> bool:
-        host, _, port = source.rpartition(":")
-        return port.isdigit() and int(port) == self.core.edge.port
 
     def _route(self, call: Call, placed: Placement) -> list[Command]:
         """Where a call goes: for now, extensions (every registered contact at once)."""

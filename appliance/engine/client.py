@@ -130,7 +130,8 @@ class WorkerProcess:
 
     def __init__(self, worker_id: str = "w0", bind: str = "127.0.0.1", sip_port: int = 0,
                  python: str = sys.executable, log_file: str | None = None,
-                 log_level: int = 1, socket_dir: str | None = None, public_address: str = ""):
+                 log_level: int = 1, socket_dir: str | None = None, public_address: str = "",
+                 edge_key_file: str = ""):
         self.worker_id = worker_id
         self.bind = bind
         self.sip_port = sip_port
@@ -138,6 +139,7 @@ class WorkerProcess:
         self.log_file = log_file
         self.log_level = log_level
         self.public_address = public_address
+        self.edge_key_file = edge_key_file
         self._socket_dir = socket_dir
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.socket_path = ""
@@ -168,6 +170,8 @@ class WorkerProcess:
             args += ["--log-file", self.log_file]
         if self.public_address:
             args += ["--public-address", self.public_address]
+        if self.edge_key_file:
+            args += ["--edge-key-file", self.edge_key_file]
         self.process = await asyncio.create_subprocess_exec(*args)
         exited = asyncio.ensure_future(self.process.wait())
         try:

@@ -31,6 +31,7 @@ import pjsua2 as pj
 
 from appliance.engine import media
 from appliance.engine.legs import Leg, LegCall, LegState, LocalAccount
+from appliance.sip.identity import verify_identity
 from appliance.engine.protocol import (
     Command, ProtocolError, decode_line, encode, parse_command, parse_name_addr)
 
@@ -66,6 +67,8 @@ class Worker:
             self, bind, sip_port, log_file, log_level)
         self.max_calls = media.max_calls()
         self.trunk_accounts: dict[tuple, LocalAccount] = {}
+        self.edge_key: bytes | None = None   # the edge's signing key: only what it signed is taken
+        self._refused = 0
 
     # ---- events out ---------------------------------------------------
 
@@ -107,14 +110,44 @@ class Worker:
             prm_.statusCode = 503
             call.hangup(prm_)
             return
+        identity = self._edge_identity(prm.rdata.wholeMsg, prm.rdata.srcAddress)
+        if identity is None:
+            # Not forwarded by the edge (it signs what it authenticated): refused before it is a leg,
+            # and before the core spends anything on it.
+            prm_ = pj.CallOpParam(True)
+            prm_.statusCode = 403
+            call.hangup(prm_)
+            return
         leg = Leg(id=leg_id, call=call, direction="in")
         self.legs[leg_id] = leg
         info = call.getInfo()
         self.emit("incoming", leg=leg_id, **{"from": info.remoteUri}, to=info.localUri,
                   caller_id={k: v for k, v in parse_name_addr(info.remoteUri).items()
                              if k in ("name", "number")},
-                  call_id=info.callIdString, source=prm.rdata.srcAddress)
+                  call_id=info.callIdString, source=prm.rdata.srcAddress, identity=identity)
         self._report_capacity()
+
+    def _edge_identity(self, message: str, source: str) -> str | None:
+        """Who the edge says sent this INVITE, if the edge's signature holds; '' with no key (a
+        worker run on its own, as the engine's tests do)."""
+        if self.edge_key is None:
+            return ""
+        call_id = value = ""
+        for line in message.split("\r\n")[1:]:
+            if not line:
+                break
+            name, _, rest = line.partition(":")
+            name = name.strip().lower()
+            if name in ("call-id", "i"):
+                call_id = rest.strip()
+            elif name == "x-callbox-auth":
+                value = rest.strip()
+        ext = verify_identity(self.edge_key, call_id, value, time.time()) if value and call_id else None
+        if ext is None:
+            self._refused += 1
+            if self._refused <= 10 or self._refused % 1000 == 0:
+                log.warning("refused an INVITE from %s that the edge did not sign (%d so far)", source, self._refused)
+        return ext
 
     def on_state(self, leg: Leg, info: pj.CallInfo) -> None:
         if info.state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "out" \
@@ -613,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--public-address", default="",
                         help="the office router's public IP: put in SDP and Contact towards SIP providers")
     parser.add_argument("--id", default="w0")
+    parser.add_argument("--edge-key-file", default=None,
+                        help="the edge's signing key (hex): INVITEs it did not sign are refused")
     parser.add_argument("--log-file", default=None, help="pjsua2's own log")
     parser.add_argument("--log-level", type=int, default=1, help="pjsua2 log level 0-6")
     args = parser.parse_args(argv)
@@ -623,6 +658,8 @@ def main(argv: list[str] | None = None) -> int:
     gc.disable()
     worker = Worker(args.id, control, args.bind, args.sip_port, args.log_file, args.log_level)
     worker.public_address = args.public_address
+    if args.edge_key_file:
+        worker.edge_key = bytes.fromhex(open(args.edge_key_file).read().strip())
 
     def stop(signum, frame):  # runs on the main thread between libHandleEvents calls
         worker.stopping = True

@@ -23,6 +23,7 @@ from appliance.errors import SipParseError
 from appliance.events import EventBus
 from appliance.sip import message as sipmsg
 from appliance.sip.digest import DigestAuth
+from appliance.sip.identity import sign_identity, verify_identity  # noqa: F401 (re-exported)
 from appliance.sip.registrar import ContactRequest, RegisterRequest, Registrar, Source
 from appliance.sip.security import Guard, Verdict
 
@@ -159,27 +160,6 @@ class EdgeStats:
     retransmissions_answered: int = 0
     tcp_refused: int = 0
     tcp_timed_out: int = 0
-
-
-def sign_identity(key: bytes, call_id: str, ext: str, now: float) -> str:
-    """A header value that proves to the engine which extension the edge authenticated."""
-    ts = str(int(now))
-    mac = hmac.new(key, f"{call_id}|{ext}|{ts}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{ext};ts={ts};mac={mac}"
-
-
-def verify_identity(key: bytes, call_id: str, value: str, now: float, max_age: float = 300) -> str | None:
-    """The extension named in an X-Callbox-Auth value, or None if it is forged or old."""
-    try:
-        ext, ts_part, mac_part = value.split(";")
-        ts = ts_part.removeprefix("ts=")
-        mac = mac_part.removeprefix("mac=")
-        if abs(now - int(ts)) > max_age:
-            return None
-    except ValueError:
-        return None
-    good = hmac.new(key, f"{call_id}|{ext}|{ts}".encode(), hashlib.sha256).hexdigest()[:32]
-    return ext if hmac.compare_digest(good, mac) else None
 
 
 class SipEdge:
@@ -334,7 +314,22 @@ class SipEdge:
         if self.guard.check_agent(msg.get("User-Agent") or "").verdict is not Verdict.ALLOW:
             self.stats.dropped += 1
             return
-        self._on_request(msg, source)
+        try:
+            self._on_request(msg, source)
+        except (SipParseError, ValueError) as e:
+            # A header parsed only when somebody needs it (From, To, Contact, Event ...) was bad.
+            self._refuse_malformed(msg, source, getattr(e, "reason", None) or str(e))
+
+    def _refuse_malformed(self, req: sipmsg.SipMessage, source: Source, reason: str) -> None:
+        self.stats.malformed += 1
+        log.info("malformed %s from %s:%d: %s", req.method, source.ip, source.port, reason)
+        if req.method == "ACK":
+            return
+        warning = reason.replace("\"", "'")[:100]
+        try:
+            self._reply(req, source, 400, "Bad Request", [("Warning", f'399 callbox "{warning}"')])
+        except (SipParseError, ValueError) as e:
+            log.info("no answer possible to a malformed request from %s:%d: %s", source.ip, source.port, e)
 
     def malformed_stream(self, rest: bytes, err: SipParseError, source: Source) -> None:
         """Bytes on a TCP connection that fail to frame: a 400 (or 413) when they begin like a
