@@ -40,7 +40,14 @@ new_hostname() {
 	local name="callbox-${serial: -6}"
 	log "hostname ${name}"
 	printf '%s\n' "${name}" > "${ROOT}/etc/hostname"
-	sed -i "s/^127\.0\.1\.1.*/127.0.1.1\t${name}/" "${ROOT}/etc/hosts"
+	# The name must resolve (sudo, avahi, the certificate's name): replace the
+	# image's 127.0.1.1 line, or add one to a hosts file that has none.
+	local hosts="${ROOT}/etc/hosts"
+	if grep -q '^127\.0\.1\.1' "${hosts}" 2> /dev/null; then
+		sed -i "s/^127\.0\.1\.1.*/127.0.1.1\t${name}/" "${hosts}"
+	else
+		printf '127.0.1.1\t%s\n' "${name}" >> "${hosts}"
+	fi
 	if [[ -z "${ROOT}" ]] && command -v hostnamectl > /dev/null; then
 		hostnamectl set-hostname "${name}" || true
 	fi

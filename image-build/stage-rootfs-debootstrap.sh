@@ -59,6 +59,11 @@ if [[ ! -x "${ROOTFS}/usr/bin/python3" ]]; then
 	debootstrap --variant=minbase --arch="${ARCH}" --include="${packages}" \
 		"${DEBIAN_SUITE}" "${ROOTFS}" "${DEBIAN_MIRROR}"
 	appliance_chroot "${ROOTFS}" apt-get clean
+	# The name and hosts file that Raspberry Pi OS Lite ships, which first
+	# boot replaces.
+	echo raspberrypi > "${ROOTFS}/etc/hostname"
+	printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' \
+		> "${ROOTFS}/etc/hosts"
 fi
 [[ "${SYSTEM_ONLY}" -eq 1 ]] && { log "system: ${ROOTFS}"; exit 0; }
 
