@@ -122,8 +122,12 @@ class CallbackCall:
                       caller_id={"number": cmd.agent_id, "name": self.queue})
             return
         try:
-            decision, attempts = self.sb.core.trunks.plan(cmd.agent_id, cmd.number)
-        except Exception:
+            decision, attempts = self.sb.core.trunks.plan_callback(cmd.number)
+        except Exception:  # a number the numbering plan cannot read
+            decision, attempts = None, []
+        if decision is not None and not decision.allowed:
+            log.warning("callback %s to %s refused: %s (callbacks.class_of_service)", self.call_id, cmd.number,
+                        decision.verdict)
             attempts = []
         if not attempts:
             asyncio.get_running_loop().call_soon(

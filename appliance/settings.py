@@ -205,6 +205,11 @@ DECLARATIONS: tuple[Setting, ...] = (
             restart=True),
     Setting("api.port", int, 8089, "Port of the control API (0 picks a free port).", port, restart=True),
     Setting("web.port", int, 8080, "Port of the admin web page.", port, restart=True),
+    Setting("callbacks.class_of_service", str, "national",
+            "What a queue callback may dial through a trunk. The number comes from the caller (their caller "
+            "ID), so it is data, not a permission: the agent's class of service does not apply. internal: "
+            "extensions only; local; national (default: no international or premium numbers); international.",
+            choices=("internal", "local", "national", "international")),
     Setting("engine.enabled", bool, True, "Start the engine workers (off: calls are refused with 503, "
             "or go to sip.forward_to).", restart=True),
     Setting("engine.bind", str, "", "Address the engine workers use for SIP and RTP; phones must reach it "

@@ -629,6 +629,11 @@ class Switchboard(AcdRuntime):
             consult_id = urllib.parse.unquote(replaces).split(";", 1)[0]
             other = next((c for (wid, _), c in self.calls.items()
                           if wid == w.id and c.call_id == consult_id and c is not call), None)
+            transferor = _party(call, call.transferred_by or "")
+            if other is not None and (not transferor or transferor not in _parties(other)):
+                # Only one's own consultation call may be joined: not a stranger's, not a trunk's.
+                log.warning("attended transfer by %s refused: call %s is not theirs", transferor or "?", consult_id)
+                other = None
             handed = other.hand_over() if other else None
             if handed is None:
                 log.warning("attended transfer to %s: no such call in %s", consult_id, w.id)
@@ -737,6 +742,22 @@ class Switchboard(AcdRuntime):
         self.core.call_records.append(record)
         self.core.events.publish("call_record", **{k: record[k] for k in
                                                    ("call_id", "disposition", "caller", "callee", "duration_s")})
+
+
+def _party(call: Call, leg: str) -> str:
+    """Who is on `leg` of `call`: an extension number, or 'trunk:NAME' for an outside caller."""
+    if leg == call.inbound:
+        return f"trunk:{call.trunk}" if call.trunk else call.caller.get("number", "")
+    found = call.legs.get(leg)
+    if found is None or found.target is None:
+        return ""
+    return found.target.extension or (f"trunk:{found.target.trunk}" if found.target.trunk else "")
+
+
+def _parties(call: Call) -> set[str]:
+    """Everyone talking in `call` (the caller and whoever answered)."""
+    return {p for p in [_party(call, call.inbound)] + [_party(call, leg) for leg, x in call.legs.items()
+                                                      if x.state == "answered"] if p}
 
 
 def _user_of(uri_text: str) -> str:

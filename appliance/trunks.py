@@ -176,6 +176,15 @@ class Trunks:
                            authenticated=ext is not None,
                            cos=rt.ClassOfService(ext.get("class_of_service", "internal")) if ext
                            else rt.ClassOfService.INTERNAL)
+        return self._plan(caller, number)
+
+    def plan_callback(self, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
+        """A queue callback to the number a caller left: the callbacks' own class of service decides
+        (callbacks.class_of_service), never the agent's, since the number is the caller's word."""
+        cos = rt.ClassOfService(self.core.settings["callbacks.class_of_service"])
+        return self._plan(rt.Caller(rt.CallerKind.EXTENSION, "callback", authenticated=True, cos=cos), number)
+
+    def _plan(self, caller: rt.Caller, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
         decision = rt.plan_outbound(caller, number, self.outbound, extensions=set(self.core.extension_numbers()))
         attempts = []
         if decision.allowed and decision.match is not None:
