@@ -591,9 +591,10 @@ class SipEdge:
 
 
 def _is_ip(host: str) -> bool:
+    """Whether responses must come from exactly this host: an IP address, not a wildcard
+    (a worker bound to 0.0.0.0 answers from a real address) and not a name."""
     try:
-        ipaddress.ip_address(host)
-        return True
+        return not ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return False
 
