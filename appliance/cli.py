@@ -267,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if getattr(args, "data", None) is not None:
+        # Made absolute once, here: every path built from it (recordings handed to the engine
+        # workers, voicemail being recorded) then means the same file in every process.
+        args.data = Path(args.data).expanduser().resolve()
     return args.func(args)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.logic import voicemail as vm
@@ -34,7 +35,7 @@ class VoicemailCall:
         self.playlist: list[str] = []
         self.turn = 0
         self.timer: asyncio.TimerHandle | None = None
-        self.take: str | None = None       # the WAV being recorded
+        self.take: str | None = None       # the WAV being recorded: an absolute path from the store
         self.ended = False
         self.record_base = record_base or {}
         self.outcome = "VOICEMAIL"
@@ -107,7 +108,7 @@ class VoicemailCall:
                 asyncio.ensure_future(self._save(c))
             elif isinstance(c, vm.DiscardRecording):
                 if self.take:
-                    self.store.discard_incoming(self.sb.core.data_dir / self.take)
+                    self.store.discard_incoming(Path(self.take))
             elif isinstance(c, vm.StartLogin):
                 self.machine = vm.Access(self.call_id, self.store.snapshot, self.sb.core.pin_guard, time.time,
                                          box=c.box)
@@ -126,7 +127,7 @@ class VoicemailCall:
                 config = self.store.box(c.box)
                 self.store.save_box(vm.BoxConfig.from_dict(config.to_dict() | {"pin_hash": c.pin_hash}))
             elif isinstance(c, vm.SaveGreeting) and self.take:
-                self.store.set_greeting(c.box, c.kind, self.sb.core.data_dir / self.take)
+                self.store.set_greeting(c.box, c.kind, Path(self.take))
             elif isinstance(c, vm.DeleteGreeting):
                 self.store.delete_greeting(c.box, c.kind)
             else:
@@ -143,14 +144,13 @@ class VoicemailCall:
         if not self.take:
             return
         try:
-            message = self.store.deposit(c.box, self.sb.core.data_dir / self.take, c.caller, c.caller_name)
+            message = self.store.deposit(c.box, Path(self.take), c.caller, c.caller_name)
         except Exception as e:  # a message must never vanish silently
             log.error("voicemail %s: could not file the message: %s", self.call_id, e)
             return
         self.sb.core.voicemail_deposited(c.box, message)
 
     def _file(self, item: Any) -> str | None:
-        core = self.sb.core
         if isinstance(item, vm.Prompt):
             return self.sb.prompt_file(item.name, "en")
         if isinstance(item, vm.GreetingAudio):
@@ -159,7 +159,7 @@ class VoicemailCall:
         if isinstance(item, vm.MessageAudio):
             return str(self.store.audio_path(item.box, item.message_id))
         if isinstance(item, vm.TakeAudio) and self.take:
-            return str(core.data_dir / self.take) if not self.take.startswith("/") else self.take
+            return self.take
         return None
 
     def _finish(self) -> None:

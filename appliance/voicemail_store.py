@@ -218,7 +218,7 @@ class VoicemailStore:
     _lock: threading.RLock = field(init=False, default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
-        self.root = Path(self.data_dir) / "voicemail"
+        self.root = Path(self.data_dir).resolve() / "voicemail"  # the engine records to paths under it
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- boxes ----------------------------------------------------------------------

@@ -17,8 +17,12 @@ from tests.conftest import PYTHON, ROOT
 
 class CoreProcess:
     def __init__(self, data_dir: Path, settings: dict[str, Any] | None = None, sip_port: int = 0,
-                 env: dict[str, str] | None = None):
-        self.data_dir = Path(data_dir)
+                 env: dict[str, str] | None = None, cwd: Path | None = None):
+        # `data_dir` may be relative, as an owner types it (`--data var`): it is then passed on as it
+        # is and taken relative to `cwd`, the directory the core runs in.
+        self.cwd = Path(cwd) if cwd is not None else ROOT
+        self.data_arg = str(data_dir)
+        self.data_dir = Path(data_dir) if Path(data_dir).is_absolute() else self.cwd / data_dir
         # Engine workers cost half a second and 30 MB each: only the call tests ask for them.
         # The built-in prompts (espeak-ng) likewise; tests that need prompts make their own.
         self.settings = {"engine.enabled": False, "prompts.builtin_languages": [], "provisioning.port": 0,
@@ -31,12 +35,12 @@ class CoreProcess:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-core.log"
 
     def start(self, timeout: float = 20.0) -> "CoreProcess":
-        args = [PYTHON, "-m", "appliance.cli", "core", "--data", str(self.data_dir), "--bind", "127.0.0.1",
+        args = [PYTHON, "-m", "appliance.cli", "core", "--data", self.data_arg, "--bind", "127.0.0.1",
                 "--sip-port", str(self.sip_port_wanted), "--api-port", "0"]
         for k, v in self.settings.items():
             args += ["--set", f"{k}={json.dumps(v)}"]
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(args, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT,
                                      env=os.environ | {"PYTHONUNBUFFERED": "1"} | self.env)
         deadline = time.monotonic() + timeout
         path = self.data_dir / "run" / "api.json"

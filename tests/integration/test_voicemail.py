@@ -87,3 +87,26 @@ def test_an_uploaded_greeting_is_what_callers_hear(box, phones, tmp_path):
     assert tone_present(tmp_path / "heard.wav", 300, start_s=0.2)
     status, body = box.api("PUT", "/api/voicemail/1002/greeting/unavailable", raw=b"not audio at all")
     assert status == 400
+
+
+def test_a_message_is_filed_when_the_data_directory_is_relative(phones, tmp_path):
+    """`callbox demo --data var` runs the core with a relative data directory: a message left
+    there is filed at once (it was recorded, then lost until a restart, under var/var/voicemail)."""
+    from tests.integration.corebox import CoreProcess
+    box = CoreProcess("var", {"engine.enabled": True, "engine.max_calls": 2}, cwd=tmp_path).start()
+    try:
+        caller = registered_phone(box, phones, "1001")
+        box.add_extension("1002")  # nobody answers: voicemail
+        caller.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+        caller.wait_for("call_state", state="CONFIRMED", timeout=15)
+        time.sleep(1.0)
+        caller.play_tone(800)
+        time.sleep(2.0)
+        caller.hangup()
+        message = wait_messages(box, "1002", 1)[0]
+        assert message["caller"] == "1001"
+        assert "could not file" not in box.log()
+        assert not (tmp_path / "var" / "var").exists()
+        assert list((tmp_path / "var" / "voicemail" / "1002").glob(f"{message['id']}*.wav"))
+    finally:
+        box.stop()
