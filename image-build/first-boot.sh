@@ -48,8 +48,10 @@ new_hostname() {
 	else
 		printf '127.0.1.1\t%s\n' "${name}" >> "${hosts}"
 	fi
-	if [[ -z "${ROOT}" ]] && command -v hostnamectl > /dev/null; then
-		hostnamectl set-hostname "${name}" || true
+	# Take the name now, not at the next boot: the web's certificate and avahi
+	# use it on this one. hostnamectl needs D-Bus, which is not up this early.
+	if [[ -z "${ROOT}" ]]; then
+		hostname "${name}" || log "the name ${name} takes effect at the next boot"
 	fi
 }
 

@@ -264,12 +264,16 @@ def test_the_image_boots_and_phones_on_the_lan_call_through_it(booted, lan, tmp_
     hostname = (box.rootfs / "etc/hostname").read_text().strip()
     assert hostname.startswith("callbox-") and len(hostname) == len("callbox-") + 6
     assert f"127.0.1.1\t{hostname}" in (box.rootfs / "etc/hosts").read_text()
+    assert box.run("cat", "/proc/sys/kernel/hostname").stdout.strip() == hostname, "the name waits for a reboot"
     assert (data / ".first-boot-done").exists()
     # ... and the web its certificate, in the one directory it may write.
     tls = data / "tls"
     assert tls.stat().st_mode & 0o777 == 0o700 and owner(box.rootfs, tls) == "callbox"
     key = tls / "web-key.pem"
     assert key.stat().st_mode & 0o777 == 0o600 and owner(box.rootfs, key) == "callbox"
+    names = subprocess.run(["openssl", "x509", "-in", str(tls / "web-cert.pem"), "-noout", "-ext", "subjectAltName"],
+                           capture_output=True, text=True).stdout
+    assert f"DNS:{hostname}" in names, names
 
     # The hardening is in force on the running processes, not only in the files.
     core, web = (box.process_status(box.main_pid(u)) for u in ("callbox-core", "callbox-web"))
