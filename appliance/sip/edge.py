@@ -296,9 +296,8 @@ class SipEdge:
             registered = self.registrar.is_registered_source(source) is not None
         # Responses from where we forwarded requests (the engine) are never rate-limited;
         # everything else is checked by its address before it costs a parse.
-        if not (data.lstrip(b"\r\n")[:8] == b"SIP/2.0 " and self.paths.is_target(source.ip)):
-            key = f"{source.transport}:{source.ip}:{source.port}" if registered else None
-            if self.guard.check_address(source.ip, key).verdict is not Verdict.ALLOW:
+        if not (_looks_like_response(data) and self.paths.is_target(source.ip)):
+            if self.guard.check_address(source.ip, source if registered else None).verdict is not Verdict.ALLOW:
                 self.stats.dropped += 1
                 return
         try:
@@ -604,6 +603,12 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _looks_like_response(data: bytes) -> bool:
+    if data.startswith(b"SIP/2.0 "):
+        return True
+    return data.startswith(b"\r\n") and data.lstrip(b"\r\n").startswith(b"SIP/2.0 ")
 
 
 def _auth_scheme(value: str) -> str:

@@ -50,7 +50,7 @@ import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 from appliance.errors import SettingError
 
@@ -239,7 +239,7 @@ class Guard:
         self._clock = clock
         self.max_tracked = max_tracked
         self.max_bans = max_bans
-        self._peers: OrderedDict[str, _Peer] = OrderedDict()
+        self._peers: OrderedDict[Hashable, _Peer] = OrderedDict()
         self._bans: dict[str, Ban] = {}
         self._allowed_cache: dict[str, bool] = {}
         # User agents already looked at: phones send the same one with every packet.
@@ -285,7 +285,7 @@ class Guard:
             return _SCANNER
         return self.check_address(ip)
 
-    def check_address(self, ip: str, source_key: str | None = None) -> Decision:
+    def check_address(self, ip: str, source_key: Hashable | None = None) -> Decision:
         """The checks that need only the address, so they run before a packet is parsed:
         allow-list, bans, the rate limit and the overall limit. `source_key` names a
         registered source: it is rate-limited on its own and not by the overall limit."""
@@ -461,7 +461,7 @@ class Guard:
         log.debug("banned %s until %.0f: %s", ban.ip, ban.until, ban.reason)
         return ban
 
-    def _peer(self, ip: str, now: float) -> _Peer:
+    def _peer(self, ip: Hashable, now: float) -> _Peer:
         peer = self._peers.get(ip)
         if peer is None:
             peer = _Peer(float(self._policy.rate_burst), now, self._policy.ban_failures)

@@ -271,3 +271,69 @@ def test_least_recently_seen_address_is_forgotten_first(clock):
     assert guard.tracked() == 3
     assert guard.failures("127.0.0.10") == 2
     assert guard.auth_failed("127.0.0.10") is not None
+
+
+# ---- protected addresses: slowed down, never banned by failures -------------
+
+
+def test_failures_from_a_protected_address_slow_it_down_instead_of_banning(guard, clock):
+    for _ in range(20):
+        assert guard.auth_failed(PHONE, protected=True) is None
+    assert not guard.is_banned(PHONE)
+    assert guard.is_slowed(PHONE)
+    # One credential check a second while slowed down.
+    assert [guard.admit_credentials(PHONE) for _ in range(3)] == [True, False, False]
+    clock.advance(1.0)
+    assert guard.admit_credentials(PHONE)
+    # Slowed for ban_time_s after the last burst of failures, then back to normal.
+    clock.advance(600)
+    assert not guard.is_slowed(PHONE)
+    assert all(guard.admit_credentials(PHONE) for _ in range(10))
+
+
+def test_an_unprotected_address_is_banned_and_others_are_never_slowed(guard):
+    for _ in range(4):
+        guard.auth_failed(PHONE, protected=True)
+    assert not guard.is_slowed(PHONE) and guard.admit_credentials(PHONE)
+    bans = [guard.auth_failed(GUESSER) for _ in range(5)]
+    assert bans[-1] is not None and guard.is_banned(GUESSER)
+
+
+def test_an_administrators_ban_applies_to_a_protected_address(guard):
+    guard.ban(PHONE)
+    assert guard.check_address(PHONE).verdict is Verdict.DROP
+
+
+# ---- address checks before parsing, registered sources, overall limit --------
+
+
+def test_a_registered_source_has_its_own_bucket(clock):
+    guard = Guard(SecurityPolicy(rate_limit_per_s=10, rate_burst=10), clock)
+    for _ in range(10):
+        assert guard.check_address(PHONE).allowed
+    assert guard.check_address(PHONE).reason == Reason.RATE_LIMITED
+    # The phone registered from PHONE:5070 is not starved by the flood from PHONE's other ports.
+    assert all(guard.check_address(PHONE, ("udp", PHONE, 5070)).allowed for _ in range(10))
+    assert not guard.check_address(PHONE, ("udp", PHONE, 5070)).allowed
+
+
+def test_the_overall_limit_caps_all_addresses_together(clock):
+    guard = Guard(SecurityPolicy(rate_limit_per_s=100, rate_burst=100, overall_rate_per_s=50), clock)
+    allowed = sum(guard.check_address(f"10.0.{i // 250}.{i % 250}").allowed for i in range(500))
+    assert allowed == 50
+    assert guard.check_address("10.9.9.9").reason == Reason.OVERALL_LIMIT
+    # Registered sources are not counted in it.
+    assert guard.check_address("10.9.9.9", "udp:10.9.9.9:5060").allowed
+    clock.advance(1.0)
+    assert guard.check_address("10.9.9.9").allowed
+
+
+def test_the_overall_limit_follows_the_per_address_rate_by_default():
+    assert SecurityPolicy(rate_limit_per_s=200).overall_rate == 2000
+    assert SecurityPolicy(rate_limit_per_s=100000).overall_rate == 1_000_000
+    assert SecurityPolicy(rate_limit_per_s=10).overall_rate == 2000
+
+
+def test_check_agent_needs_no_address(guard):
+    assert guard.check_agent("friendly-scanner").reason == Reason.SCANNER
+    assert guard.check_agent("Yealink SIP-T46S").allowed
