@@ -169,8 +169,124 @@ _PHRASES: dict[str, dict[str, str]] = {
     },
 }
 
+# The voicemail menus' prompts (`appliance.logic.voicemail`). Each is one recorded file: the
+# machines' parameters (counts, the caller of a message) are not spoken, so no text pretends to.
+_VOICEMAIL: dict[str, dict[str, str]] = {
+    "en": {
+        "vm-default-greeting": "The person you are calling is not available. "
+                               "Please leave a message after the tone. Press hash when you are done.",
+        "vm-box-full": "Sorry, this mailbox is full and cannot take a message. Goodbye.",
+        "vm-max-length-reached": "The maximum length of a message has been reached.",
+        "vm-goodbye": "Goodbye.",
+        "vm-enter-box": "Please enter your mailbox number, followed by hash.",
+        "vm-enter-pin": "Please enter your PIN, followed by hash.",
+        "vm-incorrect": "That is not correct.",
+        "vm-locked": "This mailbox is locked after too many wrong PINs. Please try again later.",
+        "vm-no-box": "There is no such mailbox.",
+        "vm-main-menu": "For new messages, press 1. For old messages, press 2. "
+                        "For mailbox options, press 0. To hang up, press hash.",
+        "vm-no-messages": "There are no messages in this folder.",
+        "vm-message-menu": "To repeat, press 5. For the previous message, press 4. For the next, press 6. "
+                           "To delete, press 7. To save, press 9. For more, press 3. "
+                           "For options, press 0. For the main menu, press star.",
+        "vm-no-more": "There are no more messages.",
+        "vm-deleted": "Message deleted.",
+        "vm-saved": "Message saved.",
+        "vm-advanced-menu": "To call the sender back, press 2. For the message's details, press 3. "
+                            "To go back, press star.",
+        "vm-envelope": "The caller and the time of this message are shown on the web page.",
+        "vm-options": "To record your unavailable greeting, press 1. To record your busy greeting, "
+                      "press 2. For your temporary greeting, press 4. To change your PIN, press 5. "
+                      "To go back, press star.",
+        "vm-temp-options": "To record a new temporary greeting, press 1. To remove it, press 2. "
+                           "To go back, press star.",
+        "vm-temp-removed": "Your temporary greeting has been removed.",
+        "vm-record-greeting": "Record your greeting after the tone, then press hash.",
+        "vm-review-greeting": "To keep this greeting, press 1. To listen to it, press 2. "
+                              "To record it again, press 3. To cancel, press star.",
+        "vm-greeting-saved": "Your greeting has been saved.",
+        "vm-new-pin": "Please enter your new PIN, followed by hash.",
+        "vm-confirm-pin": "Please enter the new PIN again, followed by hash.",
+        "vm-pin-invalid": "A PIN has four to ten digits.",
+        "vm-pin-mismatch": "The two PINs are not the same. Your PIN has not been changed.",
+        "vm-pin-changed": "Your PIN has been changed.",
+    },
+    "pl": {
+        "vm-default-greeting": "Osoba, do której Państwo dzwonią, jest niedostępna. "
+                               "Prosimy zostawić wiadomość po sygnale i nacisnąć krzyżyk.",
+        "vm-box-full": "Niestety, skrzynka głosowa jest pełna i nie można zostawić wiadomości. "
+                       "Do widzenia.",
+        "vm-max-length-reached": "Osiągnięto maksymalną długość wiadomości.",
+        "vm-goodbye": "Do widzenia.",
+        "vm-enter-box": "Wprowadź numer skrzynki i naciśnij krzyżyk.",
+        "vm-enter-pin": "Wprowadź PIN i naciśnij krzyżyk.",
+        "vm-incorrect": "Niepoprawne dane.",
+        "vm-locked": "Skrzynka została zablokowana po zbyt wielu błędnych próbach. Spróbuj później.",
+        "vm-no-box": "Nie ma takiej skrzynki.",
+        "vm-main-menu": "Nowe wiadomości: jedynka. Stare wiadomości: dwójka. Ustawienia skrzynki: zero. "
+                        "Aby zakończyć, naciśnij krzyżyk.",
+        "vm-no-messages": "W tym folderze nie ma wiadomości.",
+        "vm-message-menu": "Powtórz: piątka. Poprzednia wiadomość: czwórka. Następna: szóstka. "
+                           "Usuń: siódemka. Zachowaj: dziewiątka. Więcej opcji: trójka. "
+                           "Ustawienia: zero. Menu główne: gwiazdka.",
+        "vm-no-more": "Nie ma więcej wiadomości.",
+        "vm-deleted": "Wiadomość usunięta.",
+        "vm-saved": "Wiadomość zachowana.",
+        "vm-advanced-menu": "Aby oddzwonić do nadawcy, naciśnij dwójkę. Szczegóły wiadomości: trójka. "
+                            "Powrót: gwiazdka.",
+        "vm-envelope": "Numer dzwoniącego i godzina wiadomości są widoczne na stronie centrali.",
+        "vm-options": "Nagranie powitania, gdy jesteś niedostępny: jedynka. Powitanie, gdy linia jest "
+                      "zajęta: dwójka. Powitanie tymczasowe: czwórka. Zmiana PIN-u: piątka. "
+                      "Powrót: gwiazdka.",
+        "vm-temp-options": "Aby nagrać nowe powitanie tymczasowe, naciśnij jedynkę. Aby je usunąć, "
+                           "naciśnij dwójkę. Powrót: gwiazdka.",
+        "vm-temp-removed": "Powitanie tymczasowe zostało usunięte.",
+        "vm-record-greeting": "Nagraj powitanie po sygnale, a potem naciśnij krzyżyk.",
+        "vm-review-greeting": "Aby zachować powitanie, naciśnij jedynkę. Aby je odsłuchać, dwójkę. "
+                              "Aby nagrać je ponownie, trójkę. Anuluj: gwiazdka.",
+        "vm-greeting-saved": "Powitanie zostało zapisane.",
+        "vm-new-pin": "Wprowadź nowy PIN i naciśnij krzyżyk.",
+        "vm-confirm-pin": "Wprowadź nowy PIN jeszcze raz i naciśnij krzyżyk.",
+        "vm-pin-invalid": "PIN ma od czterech do dziesięciu cyfr.",
+        "vm-pin-mismatch": "Podane numery PIN się różnią. PIN nie został zmieniony.",
+        "vm-pin-changed": "PIN został zmieniony.",
+    },
+    "zh": {
+        "vm-default-greeting": "您拨打的用户暂时无法接听。请在提示音后留言，留言完毕请按井号键。",
+        "vm-box-full": "对不起，该语音信箱已满，无法留言。再见。",
+        "vm-max-length-reached": "留言已达到最长时间。",
+        "vm-goodbye": "再见。",
+        "vm-enter-box": "请输入信箱号码，并以井号键结束。",
+        "vm-enter-pin": "请输入密码，并以井号键结束。",
+        "vm-incorrect": "输入有误。",
+        "vm-locked": "密码错误次数过多，信箱已被锁定。请稍后再试。",
+        "vm-no-box": "该信箱不存在。",
+        "vm-main-menu": "收听新留言请按一，收听旧留言请按二，信箱设置请按零，挂机请按井号键。",
+        "vm-no-messages": "此文件夹中没有留言。",
+        "vm-message-menu": "重听请按五，上一条请按四，下一条请按六，删除请按七，保存请按九，"
+                           "更多选项请按三，设置请按零，返回主菜单请按星号键。",
+        "vm-no-more": "没有更多留言了。",
+        "vm-deleted": "留言已删除。",
+        "vm-saved": "留言已保存。",
+        "vm-advanced-menu": "回拨留言人请按二，留言详情请按三，返回请按星号键。",
+        "vm-envelope": "留言人号码和留言时间请在网页上查看。",
+        "vm-options": "录制无法接听时的问候语请按一，录制忙线时的问候语请按二，临时问候语请按四，"
+                      "修改密码请按五，返回请按星号键。",
+        "vm-temp-options": "重新录制临时问候语请按一，删除请按二，返回请按星号键。",
+        "vm-temp-removed": "临时问候语已删除。",
+        "vm-record-greeting": "请在提示音后录制问候语，完毕后请按井号键。",
+        "vm-review-greeting": "保存问候语请按一，试听请按二，重新录制请按三，取消请按星号键。",
+        "vm-greeting-saved": "问候语已保存。",
+        "vm-new-pin": "请输入新密码，并以井号键结束。",
+        "vm-confirm-pin": "请再次输入新密码，并以井号键结束。",
+        "vm-pin-invalid": "密码为四到十位数字。",
+        "vm-pin-mismatch": "两次输入的密码不一致，密码未修改。",
+        "vm-pin-changed": "密码已修改。",
+    },
+}
+
 BUILTIN_PROMPTS: dict[str, dict[str, str]] = {
-    lang: _PHRASES[lang] | _number_prompts(lang) for lang in LANGUAGES}
+    lang: _PHRASES[lang] | _VOICEMAIL[lang] | _number_prompts(lang) for lang in LANGUAGES}
 
 
 # --- numbers and sentences (pure) ---------------------------------------------

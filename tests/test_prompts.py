@@ -220,6 +220,26 @@ def test_builtin_set_is_complete(language):
     assert all(prompts.NAME_RE.fullmatch(n) and text.strip() for n, text in table.items())
 
 
+def _voicemail_prompt_names() -> set[str]:
+    """Every prompt the voicemail machines ask for, read from their source."""
+    import re
+
+    import appliance.logic.voicemail as vm
+    names = set()
+    for source in Path(vm.__file__).parent.glob("*.py"):
+        names |= set(re.findall(r'Prompt\("([a-z0-9-]+)"', source.read_text()))
+        names |= set(re.findall(r'"(vm-[a-z0-9-]+)"', source.read_text()))
+    return names - {"beep"}  # the beep is a system sound (appliance.tones), not speech
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_builtin_set_has_every_voicemail_prompt(language):
+    # Without vm-default-greeting a caller sent to voicemail heard only the beep.
+    names = _voicemail_prompt_names()
+    assert "vm-default-greeting" in names and "vm-enter-pin" in names
+    assert sorted(names - BUILTIN_PROMPTS[language].keys()) == []
+
+
 # --- text-to-speech ----------------------------------------------------------
 
 SAMPLE_TEXTS = {
@@ -436,6 +456,9 @@ def test_builtin_prompts_are_made_once(prompts_dir):
     assert all(p.source == "builtin" and p.rate == 8000 and p.seconds > 0.2 for p in made)
     shape, samples = read_pcm(prompt_path(prompts_dir, "num-7", "pl"))
     assert shape == (1, 2, 8000) and rms(samples) > 1000
+    for lang in LANGUAGES:  # what a caller hears before the beep when a box has no greeting of its own
+        shape, samples = read_pcm(prompt_path(prompts_dir, "vm-default-greeting", lang))
+        assert shape == (1, 2, 8000) and len(samples) > 8000 * 2 and rms(samples) > 1000
 
     before = _snapshot(prompts_dir)
     again = ensure_builtin_prompts(prompts_dir)
