@@ -446,10 +446,10 @@ def test_a_junk_flood_from_ten_addresses_does_not_starve_a_registered_phone(core
     finally:
         stop.set()
         flood.join(5)
-    assert attempts >= 20
     rate = successes / attempts
     print(f"flood: {successes}/{attempts} re-registrations succeeded ({rate:.1%})")
     assert rate >= 0.99, (successes, attempts)
+    assert attempts >= 20
     assert core.alive()
     assert_no_traceback(core)
 
