@@ -422,6 +422,7 @@ class Core:
         log.info("control API on %s", self.api_url)
         found = self.network.found
         log.info("phones reach the box at %s (%s)", found.address, found.reason)
+        self.heartbeat = time.monotonic()  # a slow start (workers, prompts) is not a hung loop
         if found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
             self.events.publish("alarm", kind="network", text=f"the box has no LAN address: {found.reason}")
 
@@ -658,7 +659,7 @@ class Core:
         from appliance.backup import verify_backup
         from appliance.errors import BackupError
         tmp = self.data_dir / "run" / "upload.tar.gz"
-        tmp.write_bytes(data)
+        atomic_write_bytes(tmp, data, mode=0o600)  # every secret of the box is in it
         try:
             info = verify_backup(tmp)
         except BackupError:

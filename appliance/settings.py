@@ -217,6 +217,9 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("engine.max_calls", int, 10, "Conversations the box should carry at once; engine workers are started to "
             "fit (two legs each; the x86 engine holds 4 legs per worker, the Pi image's 128).",
             between(1, 1000), restart=True),
+    Setting("engine.idle_stop_s", int, 60, "Engine workers start as calls come (one idle worker is always kept "
+            "ready); an extra worker with no call for this many seconds stops, so an idle box costs almost "
+            "nothing.", between(1, 86400)),
     Setting("prompts.builtin_languages", list, ["en", "pl", "zh"],
             "Languages of the built-in prompt set (digits, queue announcements, menus) made at first start.",
             lambda v: None if all(x in ("en", "pl", "zh") for x in v) else "languages are en, pl and zh",

@@ -9,6 +9,7 @@ machines (`appliance.logic.calls`) and carries out the commands they return.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import re
@@ -39,7 +40,9 @@ log = logging.getLogger("callbox.switchboard")
 RESERVATION_S = 32.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 RING_TIMEOUT_S = 30.0
-MOVE_CHECK_S = 1.0      # how often workers waiting to move to a new address look again
+MOVE_CHECK_S = 1.0
+SPARE_WORKERS = 1       # idle engine workers kept ready for the next calls
+POOL_CHECK_S = 2.0      # how often the pool looks for idle workers to stop      # how often workers waiting to move to a new address look again
 # Feature codes: *97 the caller's own voicemail, *98 any box (box number, then PIN).
 VOICEMAIL_CODES = {"*97": True, "*98": False}
 # Agents at their desk phones: *45 log in or out, *46 break, *47 available again.
@@ -64,6 +67,7 @@ class Worker:
     alive: bool = False
     restarts: int = 0
     bind: str = ""                # the address it listens on (phones send SIP and RTP there)
+    idle_since: float | None = None
     moving: bool = False          # the box's address changed: it takes no new calls, then moves
 
     @property
@@ -98,15 +102,68 @@ class Switchboard(AcdRuntime):
         self.flow_calls: dict[str, FlowCall] = {}          # SIP Call-ID -> the call the box answered
         self._acd_timers: dict[str, asyncio.TimerHandle] = {}
         self._mover: asyncio.Future | None = None
+        self._pool_task: asyncio.Future | None = None
+        self._starting: set[str] = set()
+        self.idle_stop_s = float(core.settings["engine.idle_stop_s"])
 
     # --- the pool ------------------------------------------------------------------------
 
     async def start(self, max_conversations: int) -> None:
-        """Start one worker to learn the build's call limit, then as many more as the capacity wants."""
+        """Start one worker to learn the build's call limit; more start as calls come (up to what the
+        capacity wants), always keeping a spare with nothing to do, and extra idle ones stop again."""
         await self._start_worker("w0")
         per_worker = self.workers["w0"].max_calls or 4
         self.wanted = workers_needed(max_conversations, per_worker)
-        await asyncio.gather(*(self._start_worker(f"w{i}") for i in range(1, self.wanted)))
+        self._pool_task = asyncio.ensure_future(self._tend_pool())
+
+    # --- workers on demand ----------------------------------------------------------------
+
+    def _idle(self, w: Worker) -> bool:
+        return w.alive and not w.moving and not self._busy(w)
+
+    def _grow_if_needed(self) -> None:
+        """Keep SPARE_WORKERS idle workers ready, so the next call never waits for a start."""
+        if self._stopping:
+            return
+        spare = sum(1 for w in self.workers.values() if self._idle(w)) + len(self._starting)
+        while spare < SPARE_WORKERS and len(self.workers) < self.wanted:
+            wid = next(f"w{i}" for i in itertools.count() if f"w{i}" not in self.workers)
+            self._starting.add(wid)
+            self.workers[wid] = Worker(wid, WorkerProcess(wid, bind=self.bind))  # a place held while it starts
+            asyncio.ensure_future(self._start_spare(wid))
+            spare += 1
+
+    async def _start_spare(self, wid: str) -> None:
+        try:
+            await self._start_worker(wid)
+        finally:
+            self._starting.discard(wid)
+
+    async def _tend_pool(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(POOL_CHECK_S)
+            self._expire_reservations()
+            now = time.monotonic()
+            idle = []
+            for w in self.workers.values():
+                if self._idle(w):
+                    w.idle_since = w.idle_since or now
+                    idle.append(w)
+                else:
+                    w.idle_since = None
+            # The longest idle stop first; the spare (and w0, which knows the build) stay.
+            surplus = sorted((w for w in idle if w.id != "w0"), key=lambda w: w.idle_since or now)
+            for w in surplus[:max(0, len(idle) - SPARE_WORKERS)]:
+                if now - (w.idle_since or now) >= self.idle_stop_s:
+                    await self._stop_idle(w)
+            self._grow_if_needed()
+
+    async def _stop_idle(self, w: Worker) -> None:
+        w.client, w.alive = None, False
+        self.workers.pop(w.id, None)
+        await w.process.stop(timeout_s=5)
+        log.info("engine worker %s stopped: idle for %.0f s", w.id, self.idle_stop_s)
+        self.core.events.publish("engine", worker=w.id, state="stopped")
 
     async def _start_worker(self, wid: str) -> None:
         log_file = str(self.core.data_dir / "run" / f"engine-{wid}.log")
@@ -211,6 +268,8 @@ class Switchboard(AcdRuntime):
         self._stopping = True
         if self._mover is not None:
             self._mover.cancel()
+        if self._pool_task is not None:
+            self._pool_task.cancel()
         for w in self.workers.values():
             await w.process.stop(timeout_s=5)
         for t in self._tasks:
@@ -266,6 +325,7 @@ class Switchboard(AcdRuntime):
         best.reserved[call_id] = legs
         best.reserved_at[call_id] = time.monotonic()
         self.placements[call_id] = Placement(best.id, legs, ext)
+        self._grow_if_needed()
         return (best.bind, best.sip_port)
 
     def _dialled(self, request: sipmsg.SipMessage) -> str:
@@ -313,6 +373,7 @@ class Switchboard(AcdRuntime):
         kind = event.get("event")
         if kind == "capacity":
             w.free = int(event.get("free", w.free))
+            self._grow_if_needed()
             return
         if kind == "incoming":
             await self._on_incoming(w, event)

@@ -106,6 +106,13 @@ def test_a_worker_killed_mid_call_drops_only_its_call_and_the_box_recovers(core_
     a1, a2 = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
     b1, b2 = registered_phone(box, phones, "1003"), registered_phone(box, phones, "1004")
     connect(box, a1, a2, "1002")
+    # Workers start on demand: the spare that came up when the first worker got busy takes the next call.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        workers = box.api("GET", "/api/engine")[1]["workers"]
+        if len(workers) == 2 and all(w["alive"] for w in workers):
+            break
+        time.sleep(0.2)
     connect(box, b1, b2, "1004")
     workers = box.api("GET", "/api/engine")[1]["workers"]
     assert len(workers) == 2
@@ -349,3 +356,26 @@ def test_a_queue_listed_for_recording_is_recorded(core_factory, phones):
     record = call_records(box)[0]
     assert record["queue"] == "sales"
     finished_wav(box.data_dir / record["recording"])
+
+
+def test_engine_workers_start_as_calls_come_and_stop_when_idle(core_factory, phones):
+    """Room for ten conversations (five workers of four legs) costs one idle worker until calls come."""
+    box = core_factory({"engine.enabled": True, "engine.max_calls": 10, "engine.idle_stop_s": 1})
+    engine = box.api("GET", "/api/engine")[1]
+    assert len(engine["workers"]) == 1, engine["workers"]
+    a, b = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
+    connect(box, a, b, "1002")            # the idle worker is busy now: a spare starts at once
+
+    def workers() -> list[dict]:
+        return box.api("GET", "/api/engine")[1]["workers"]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (len(workers()) == 2 and all(w["alive"] for w in workers())):
+        time.sleep(0.2)
+    assert len(workers()) == 2 and all(w["alive"] for w in workers()), workers()
+    a.hangup()
+    b.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    deadline = time.monotonic() + 20     # both idle: the extra one stops after engine.idle_stop_s
+    while time.monotonic() < deadline and len(workers()) != 1:
+        time.sleep(0.3)
+    assert [w["id"] for w in workers()] == ["w0"]
+    connect(box, a, b, "1002")           # and calls still go through
