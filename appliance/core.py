@@ -25,6 +25,7 @@ from appliance.sip.message import parse_uri
 from appliance.lines_runtime import Lines
 from appliance.network import NetworkWatch
 from appliance.trunks import Trunks
+from appliance.alarms import AlarmLog, Alarms, alarm_extra, follow_events
 from appliance.events import EventBus
 from appliance.settings import Settings, declaration
 from appliance.sip.digest import DigestAuth
@@ -86,6 +87,10 @@ def security_policy(s: Settings) -> SecurityPolicy:
         scanner_user_agents=tuple(s["security.scanner_user_agents"]))
 
 
+NETWORK_ACTION = ("Plug the box into the office network (or check its Wi-Fi); it finds its address by itself. "
+                  "`callbox check` on the box says what it sees.")
+
+
 class Core:
     def __init__(self, data_dir: Path, overrides: dict[str, Any] | None = None, clock=time.time):
         self.data_dir = Path(data_dir)
@@ -98,6 +103,8 @@ class Core:
         # Command-line overrides (ports for tests and the demo) win but are not stored.
         self.settings = Settings(stored).with_changes(overrides or {})
         self.events = EventBus(clock=clock)
+        self.alarms = Alarms(self.events.publish, clock)
+        self.events.listen(follow_events(self.alarms))
         self.audit_trail = MonthlyLog(self.data_dir / "audit", time_key="time")
         self.call_records = self.store.call_records
         self.switchboard: Switchboard | None = None
@@ -120,7 +127,7 @@ class Core:
         self.network = NetworkWatch(bind=s["sip.bind"], interface=s["network.interface"])
         self.network.on_change(self._address_moved)
         if self.network.found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
-            log.error("the box has no LAN address: %s", self.network.found.reason)
+            log.error("the box has no LAN address: %s", self.network.found.reason, extra=alarm_extra())
         # Registrations run on a monotonic clock (a wall clock jump must not expire every phone).
         self.registrar_clock = time.monotonic
         self.registrar = Registrar(self.registrar_clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
@@ -212,8 +219,10 @@ class Core:
         self.events.publish("network", address=new.address, interface=new.interface, reason=new.reason,
                             old_address=old.address)
         if new.loopback_only:
-            self.events.publish("alarm", kind="network", text=f"the box lost its LAN address: {new.reason}")
+            self.alarms.raise_alarm("network", f"The box lost its LAN address ({new.reason}): phones cannot "
+                                    "reach it.", NETWORK_ACTION)
         else:
+            self.alarms.clear("network")
             self._tell_phones_to_resync()
 
     def _tell_phones_to_resync(self) -> int:
@@ -401,8 +410,10 @@ class Core:
                 await phones.start(self._advertised_host())
                 self.phones = phones
             except OSError as e:  # the port is taken: phones can still be set up by hand
-                log.error("phone provisioning is off: %s", e)
-                self.events.publish("alarm", kind="provisioning", text=str(e))
+                log.error("phone provisioning is off: %s", e, extra=alarm_extra())
+                self.alarms.raise_alarm("provisioning", f"Phone provisioning is off: {e}",
+                                        "Another program holds the provisioning port: free it or change "
+                                        "provisioning.port, then restart the box.")
         # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, on a
         # thread that a stopping core does not wait for (each file is written atomically).
         languages = tuple(s["prompts.builtin_languages"])
@@ -424,7 +435,8 @@ class Core:
         log.info("phones reach the box at %s (%s)", found.address, found.reason)
         self.heartbeat = time.monotonic()  # a slow start (workers, prompts) is not a hung loop
         if found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
-            self.events.publish("alarm", kind="network", text=f"the box has no LAN address: {found.reason}")
+            self.alarms.raise_alarm("network", f"The box has no LAN address ({found.reason}): phones cannot "
+                                    "reach it.", NETWORK_ACTION)
 
     def api_token(self) -> str:
         """A token made once per box (first boot), kept 0600 in the state directory."""
@@ -544,6 +556,9 @@ class Core:
         self.panel.when_night_changed = self._night_changed
         self.panel.when_reset_held = self._reset_held
         self.panel.when_status_pressed = lambda: self.events.publish("panel", button="status")
+        # The fault LED follows the alarms at once, not at the next housekeeping round.
+        self.events.listen(lambda kind, data: self.panel.show(self.panel_state())
+                           if kind in ("alarm", "alarm_cleared") and self.panel is not None else None)
         log.info("front panel: %s (%s)", backend.name, backend.reason)
 
     def _night_changed(self, on: bool) -> None:
@@ -567,6 +582,8 @@ class Core:
             faults.append(Fault.ENGINE_RESTARTING.value)
         if self.recordings.disk_full:
             faults.append(Fault.DISK_FULL.value)
+        # Every other alarm lights the fault LED too (steadily, when it has no blink code of its own).
+        faults += sorted(k for k in self.alarms.kinds() if k not in ("disk",))
         return PanelState(ready=True, lines_ok=True, callers_waiting=0, voicemail_waiting=False, faults=faults)
 
     def panel_press(self, data: Any) -> dict[str, Any]:
@@ -636,6 +653,8 @@ class Core:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         notifier = SystemdNotifier()
+        alarm_log = AlarmLog(self.alarms, self.clock)
+        logging.getLogger().addHandler(alarm_log)
         tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.deliver_mail()),
                  asyncio.create_task(self.crm_webhook()), asyncio.create_task(self.network.run())]
         interval = notifier.watchdog_interval()
@@ -648,6 +667,7 @@ class Core:
             await stop.wait()
         finally:
             notifier.stopping()
+            logging.getLogger().removeHandler(alarm_log)
             for t in tasks:
                 t.cancel()
             if self.panel is not None:

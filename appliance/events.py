@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,9 +41,19 @@ class EventBus:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _subs: list[Subscription] = field(default_factory=list)
     _history: list[Event] = field(default_factory=list)
+    _listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+
+    def listen(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call `listener(kind, data)` for every event, as it is published (alarms follow events so)."""
+        self._listeners.append(listener)
 
     def publish(self, kind: str, /, **data: Any) -> Event:
         event = Event(next(self._ids), kind, data, self.clock())
+        for listener in self._listeners:
+            try:
+                listener(kind, data)
+            except Exception:  # a listener's fault must not lose the event
+                logging.getLogger(__name__).exception("event listener failed on %s", kind)
         self._history.append(event)
         if len(self._history) > self.history_size:
             del self._history[: len(self._history) - self.history_size]

@@ -151,7 +151,8 @@ class Lines:
             return
         delay = RESTART_S[min(line.restarts, len(RESTART_S) - 1)]
         line.restarts += 1
-        log.error("line %s: gateway exited (%s); restarting in %.0f s", line.name, code, delay)
+        log.error("line %s: gateway exited (%s); restarting in %.0f s", line.name, code, delay,
+                  extra={"alarm": True})  # the line's own alarm says it (appliance/alarms.py)
         line.status = {"state": "restarting", "exit": code}
         self.core.events.publish("line", line=line.name, state="restarting")
         await asyncio.sleep(delay)

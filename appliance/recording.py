@@ -50,11 +50,14 @@ class Recordings:
         pct = 100.0 * usage.used / usage.total if usage.total else 0.0
         if pct >= self.core.settings["recording.max_disk_pct"]:
             if not self.disk_full:
-                log.error("data disk %.0f %% full: new recordings stop until there is room", pct)
-                self.core.events.publish("alarm", kind="disk_full", percent=round(pct, 1),
-                                         text="recording stopped: the data disk is nearly full")
+                log.warning("data disk %.0f %% full: new recordings stop until there is room", pct)
+                self.core.alarms.raise_alarm(
+                    "disk", f"The data disk is {pct:.0f} % full: new recordings have stopped (calls go on).",
+                    "Delete old recordings (Recordings page) or lower the retention, or use a larger card.")
             self.disk_full = True
             return None
+        if self.disk_full:
+            self.core.alarms.clear("disk")
         self.disk_full = False
         day = time.strftime("%Y/%m/%d")
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in call_id)[:80]

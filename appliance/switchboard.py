@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.engine.client import EngineClient, WorkerProcess
+from appliance.alarms import alarm_extra
 from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipParseError
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
@@ -104,6 +105,7 @@ class Switchboard(AcdRuntime):
         self._mover: asyncio.Future | None = None
         self._pool_task: asyncio.Future | None = None
         self._starting: set[str] = set()
+        self._unwritten: list[dict[str, Any]] = []   # call records waiting for the disk
         self.idle_stop_s = float(core.settings["engine.idle_stop_s"])
 
     # --- the pool ------------------------------------------------------------------------
@@ -210,7 +212,7 @@ class Switchboard(AcdRuntime):
     async def _worker_lost(self, w: Worker) -> None:
         w.alive = False
         code = await w.process.stop(timeout_s=2)
-        log.error("engine worker %s died (exit %s); its calls are dropped", w.id, code)
+        log.error("engine worker %s died (exit %s); its calls are dropped", w.id, code, extra=alarm_extra())
         self.core.events.publish("engine", worker=w.id, state="died", exit=code)
         from appliance.voicemail_store import repair_wav
         for key, call in list(self.calls.items()):
@@ -766,6 +768,9 @@ class Switchboard(AcdRuntime):
             if path.exists():
                 return str(path)
         log.warning("prompt %s (%s) is missing", name, language)
+        self.core.alarms.raise_alarm(
+            "prompt", f"The prompt {name} ({language}) is missing: callers hear silence where it belongs.",
+            "Upload it or type its text on the Prompts page.", key=f"{name}/{language}", incident=True)
         return None
 
     def take_over_for_ring_group(self, fc: FlowCall, name: str) -> None:
@@ -800,9 +805,23 @@ class Switchboard(AcdRuntime):
         for key in ("start", "answer", "end"):
             if record.get(key) is not None:
                 record[key] = datetime.fromtimestamp(record[key], timezone.utc).astimezone().isoformat()
-        self.core.call_records.append(record)
-        self.core.events.publish("call_record", **{k: record[k] for k in
-                                                   ("call_id", "disposition", "caller", "callee", "duration_s")})
+        self._unwritten.append(record)
+        while self._unwritten:
+            try:
+                self.core.call_records.append(self._unwritten[0])
+            except OSError as e:
+                # Kept in memory and tried again with the next record: nothing is dropped, the owner is told.
+                log.warning("call record %s not written yet: %s", record.get("call_id"), e)
+                self.core.alarms.raise_alarm(
+                    "record", f"Call records cannot be written ({e}); {len(self._unwritten)} wait in memory.",
+                    "Make room on the data disk (old recordings, backups); the records are written as soon "
+                    "as it works again, but a restart before then loses them.")
+                break
+            written = self._unwritten.pop(0)
+            if not self._unwritten:
+                self.core.alarms.clear("record")
+            self.core.events.publish("call_record", **{k: written.get(k) for k in
+                                                       ("call_id", "disposition", "caller", "callee", "duration_s")})
 
 
 def _party(call: Call, leg: str) -> str:

@@ -203,6 +203,13 @@ class ApiClient:
         query = _cdr_query(start, end, number, 0, limit)
         return self.download(f"/api/cdr.csv?{query}")
 
+    def alarms(self) -> list[dict]:
+        """What went wrong and what to do, newest first (appliance/alarms.py)."""
+        return self._request("GET", "/api/alarms")["alarms"]
+
+    def acknowledge_alarm(self, alarm_id: int) -> None:
+        self._request("POST", f"/api/alarms/{int(alarm_id)}/ack")
+
     def engine(self) -> dict:
         """Engine workers and the calls in progress: {"workers": [...], "calls": [...]}."""
         return self._request("GET", "/api/engine")

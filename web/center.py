@@ -133,6 +133,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def _wallboard(api) -> dict[str, Any]:
         queues, agents = _optional(api.queues), _optional(api.agents)
         engine, bans = _optional(api.engine), _optional(api.bans)
+        box_alarms = _optional(api.alarms)
         today = date.today()
         records = _optional(api.call_records, _midnight(today, None),
                             _midnight(today + timedelta(days=1), None), "", 0,
@@ -145,7 +146,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         blocks = wallboard_blocks(_list(queues), _list(agents),
                                   None if isinstance(engine, Missing) else engine, _list(bans),
                                   None if isinstance(records, Missing) else records,
-                                  state.settings.clock(), name)
+                                  state.settings.clock(), name, _list(box_alarms))
         blocks["available"] = {"center": not isinstance(queues, Missing),
                                "records": not isinstance(records, Missing)}
         return translate_blocks(blocks)

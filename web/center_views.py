@@ -235,9 +235,12 @@ def _instant(value: Any) -> float | None:
         return None
 
 
-def alarms(engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | None) -> list[str]:
-    """What needs someone's attention: dead engine workers, banned addresses."""
-    out = []
+def alarms(engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | None,
+           box_alarms: list[Mapping[str, Any]] | None = None) -> list[str]:
+    """What needs someone's attention: the box's alarms (with what to do), dead engine workers,
+    banned addresses."""
+    out = [f"{a.get('text', '')} {a.get('action', '')}".strip() + (f" (×{a['count']})" if a.get("count", 1) > 1 else "")
+           for a in box_alarms or []]
     for worker in (engine or {}).get("workers", []):
         if not worker.get("alive"):
             out.append(f"Engine worker {worker.get('id')} is down "
@@ -252,7 +255,7 @@ def alarms(engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | Non
 def wallboard_blocks(queues: list[Mapping[str, Any]], agents: list[Mapping[str, Any]],
                      engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | None,
                      records_today: list[Mapping[str, Any]] | None, now: float,
-                     box_name: str = "") -> dict[str, Any]:
+                     box_name: str = "", box_alarms: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Everything the wallboard shows, as /wallboard.json serves it and the template renders it."""
     agent_rows = [agent_row(a) for a in agents]
     counts = Counter(r["says"].split(" (")[0] for r in agent_rows)
@@ -273,7 +276,7 @@ def wallboard_blocks(queues: list[Mapping[str, Any]], agents: list[Mapping[str, 
         "longest_since": (now - longest) if longest is not None else None,
         "queues": [queue_row(q, agents, now) for q in queues],
         "agents": agent_rows,
-        "alarms": alarms(engine, bans),
+        "alarms": alarms(engine, bans, box_alarms),
         "service_level": level,
     }
 

@@ -7,7 +7,7 @@ import string
 from typing import Any
 
 import bottle
-from bottle import HTTPError, request, response
+from bottle import HTTPError, abort, request, response
 
 from appliance.errors import ApiError, ValidationError
 from web import forms
@@ -58,7 +58,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if user.role == Role.ADMIN:
             from web.wizard import wizard_unfinished
             wizard_open = wizard_unfinished(api)
-        return render("dashboard.tpl", title=_("Dashboard"), health=health,
+        try:
+            box_alarms = api.alarms()
+        except ApiError:
+            box_alarms = []
+        return render("dashboard.tpl", title=_("Dashboard"), health=health, alarms=box_alarms,
                       registrations=registrations, bans=bans, wizard_open=wizard_open)
 
     @app.post("/account/password")
@@ -187,6 +191,15 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def bans(api):
         return render("bans.tpl", title=_("Bans"), bans=_api(api.bans))
+
+    @app.post("/alarms/<alarm_id>/ack")
+    @require(Role.ADMIN)
+    def acknowledge_alarm(api, user, alarm_id):
+        if not alarm_id.isdigit():
+            abort(404, _("No such alarm."))
+        _api(api.acknowledge_alarm, int(alarm_id))
+        state.audit(user.username, "alarm_acknowledged", str(alarm_id))
+        raise see_other("/")
 
     @app.post("/bans/<ip>/unban")
     @require(Role.ADMIN)

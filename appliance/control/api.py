@@ -127,6 +127,20 @@ async def bans(request: web.Request) -> web.Response:
     return web.json_response({"bans": _core(request).bans()})
 
 
+async def list_alarms(request: web.Request) -> web.Response:
+    return web.json_response({"alarms": _core(request).alarms.active()})
+
+
+async def acknowledge_alarm(request: web.Request) -> web.Response:
+    try:
+        alarm_id = int(request.match_info["id"])
+    except ValueError:
+        raise ValidationError("alarm id: a number") from None
+    if not _core(request).alarms.acknowledge(alarm_id):
+        raise NotFound(f"alarm {alarm_id} is not active")
+    return web.Response(status=204)
+
+
 async def unban(request: web.Request) -> web.Response:
     _core(request).unban(request.match_info["ip"])
     return web.Response(status=204)
@@ -761,6 +775,8 @@ def create_api(core: "Core") -> web.Application:
     app[CORE] = core
     r = app.router
     r.add_get("/api/health", health)
+    r.add_get("/api/alarms", list_alarms)
+    r.add_post("/api/alarms/{id}/ack", acknowledge_alarm)
     r.add_get("/api/extensions", list_extensions)
     r.add_post("/api/extensions", create_extension)
     r.add_get("/api/extensions/{number}", get_extension)

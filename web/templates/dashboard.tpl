@@ -3,6 +3,23 @@
 % if get('wizard_open'):
 <p class="notice">{{_('Set-up is not finished:')}} <a href="/wizard">{{_('continue the set-up wizard')}}</a>.</p>
 % end
+% if get('alarms'):
+<section class="alarms-box" aria-labelledby="h-alarms" role="alert">
+  <h2 id="h-alarms">{{_('Alarms')}}</h2>
+  <ul class="alarms" id="alarms">
+    % for a in alarms:
+    <li><strong>{{a['text']}}</strong> {{a['action']}}
+      % if a.get('count', 1) > 1:
+      <span class="help">({{ngettext('{n} time', '{n} times', int(a['count']))}})</span>
+      % end
+      % if a.get('incident') and user.role == 'admin':
+      <form method="post" action="/alarms/{{a['id']}}/ack" class="inline"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">{{_('Done')}}</button></form>
+      % end
+    </li>
+    % end
+  </ul>
+</section>
+% end
 <div class="tiles">
   <section class="tile" aria-labelledby="t-core"><h2 id="t-core">{{_('Core')}}</h2>
     <p class="big">{{_(str(health.get('status', '?')))}}</p>
