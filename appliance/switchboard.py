@@ -284,9 +284,16 @@ class Switchboard(AcdRuntime):
                  "free": w.free, "room": w.room, "restarts": w.restarts} for w in self.workers.values()]
 
     def active_calls(self) -> list[dict[str, Any]]:
-        return [{"call_id": c.call_id, "worker": wid, "state": c.state.value, "caller": c.caller.get("number"),
-                 "callee": c.dialled, "start": c.start, "answer": c.answer_time}
-                for (wid, _), c in self.calls.items() if c.state is not CallState.ENDED]
+        """Every conversation in progress: phone to phone, and the calls the box answered itself
+        (menus, queues, agents, voicemail, callbacks, click-to-dial)."""
+        out = [{"call_id": c.call_id, "worker": wid, "state": c.state.value, "caller": c.caller.get("number"),
+                "callee": c.dialled, "start": c.start, "answer": c.answer_time}
+               for (wid, _), c in self.calls.items() if c.state is not CallState.ENDED]
+        for fc in list(self.flow_calls.values()):
+            if getattr(fc, "ended", False):
+                continue
+            out.append(_box_call(fc))
+        return sorted(out, key=lambda c: c["start"] or 0)
 
     # --- placement (called by the SIP edge for every request it forwards) ----------------------
 
@@ -822,6 +829,25 @@ class Switchboard(AcdRuntime):
                 self.core.alarms.clear("record")
             self.core.events.publish("call_record", **{k: written.get(k) for k in
                                                        ("call_id", "disposition", "caller", "callee", "duration_s")})
+
+
+def _box_call(fc: Any) -> dict[str, Any]:
+    """What the Now page shows of a call the box answered or placed itself."""
+    agent = getattr(fc, "agent", None)
+    queue = getattr(fc, "queue", None)
+    kind = type(fc).__name__
+    if kind == "CallbackCall":
+        state, caller, callee = "CALLBACK", queue, getattr(fc, "number", "")
+    elif kind == "OriginateCall":
+        state, caller, callee = "CLICK_TO_DIAL", getattr(fc, "ext", ""), (getattr(fc, "target", {}) or {}).get("number")
+    elif kind == "VoicemailCall":
+        state, caller, callee = "VOICEMAIL", getattr(fc, "caller", ""), getattr(fc, "box", "")
+    else:
+        state = "ANSWERED" if getattr(fc, "agent_answer", None) else "QUEUED" if queue else "IN_MENU"
+        caller, callee = getattr(fc, "caller", ""), getattr(fc, "dialled", "")
+    return {"call_id": fc.call_id, "worker": fc.w.id, "state": state, "caller": caller, "callee": callee,
+            "start": getattr(fc, "start", None), "answer": getattr(fc, "agent_answer", None)
+            or getattr(fc, "answer_time", None), "queue": queue, "agent": agent}
 
 
 def _party(call: Call, leg: str) -> str:

@@ -203,7 +203,7 @@ def now_blocks(engine: Mapping[str, Any] | None, records: list[Mapping[str, Any]
         "available": {"engine": engine is not None, "records": records is not None},
         "summary": {"active": str(len(calls)),
                     "talking": str(sum(1 for c in calls if c["state"] == "ANSWERED")),
-                    "waiting": str(sum(1 for c in calls if c["state"] in ("ROUTING", "RINGING"))),
+                    "waiting": str(sum(1 for c in calls if c["state"] in ("ROUTING", "RINGING", "QUEUED"))),
                     "workers": f"{up} of {len(workers)}"},
         "calls": calls, "workers": workers, "recent": recent,
     }

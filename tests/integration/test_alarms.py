@@ -50,3 +50,29 @@ def test_a_missing_prompt_is_an_alarm(box, phones):
     alarm = wait_alarm(box, "prompt")
     assert "menu" in alarm["text"] and "Prompts page" in alarm["action"]
     customer.hangup()
+
+
+def test_the_now_page_sees_callers_in_the_menu_and_in_queues(box, phones):
+    """Calls the box answered itself count as calls in progress, not only phone-to-phone calls."""
+    from tests.integration.test_callcenter import FLOWS
+    from tests.peers.audio import write_sine
+    from web.views import now_blocks
+    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
+    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 1.0)
+    customer = registered_phone(box, phones, "1001")
+    assert box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 15})[0] == 201
+    assert box.api("PUT", "/api/flows", FLOWS)[0] == 200
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+    engine = box.api("GET", "/api/engine")[1]
+    [call] = engine["calls"]
+    assert (call["caller"], call["callee"], call["state"]) == ("1001", "500", "IN_MENU")
+    customer.dtmf("1")                      # into the sales queue, where nobody is logged in
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and box.api("GET", "/api/engine")[1]["calls"][0]["state"] != "QUEUED":
+        time.sleep(0.2)
+    engine = box.api("GET", "/api/engine")[1]
+    assert engine["calls"][0]["state"] == "QUEUED" and engine["calls"][0]["queue"] == "sales"
+    blocks = now_blocks(engine, [], time.time())
+    assert blocks["summary"]["active"] == "1" and blocks["summary"]["waiting"] == "1"
+    customer.hangup()
