@@ -44,7 +44,14 @@ def cmd_core(args: argparse.Namespace) -> int:
         overrides["api.port"] = args.api_port
     if args.bind is not None:
         overrides["sip.bind"] = args.bind
-    run_core(Path(args.data), overrides)
+    from appliance.errors import StoreError
+    from appliance.store.db import LockBusy
+    try:
+        run_core(Path(args.data), overrides)
+    except StoreError as e:
+        if isinstance(e.__cause__, LockBusy):  # another core or demo: a message, not a traceback
+            raise SystemExit(f"callbox core: {e}") from None
+        raise
     return 0
 
 
