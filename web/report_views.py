@@ -111,6 +111,21 @@ def trend_rows(report: dict[str, Any], queue: str) -> list[dict[str, Any]]:
     return [r for r in report.get("rows") or [] if r.get("queue") == (queue or "*")]
 
 
+def queue_table(report: dict[str, Any]) -> list[tuple[bool, dict[str, Any]]]:
+    """The rows of the queues table as (whole_span, row), each figure once.
+
+    The summary over the whole span comes first, unless the span is a single
+    interval (one day by day, days of one month by month): then the summary
+    is that interval's rows again, and it was listed as a second copy of them.
+    """
+    rows = list(report.get("rows") or [])
+    summary = list(report.get("summary") or [])
+    start, end, interval = str(report.get("from") or ""), str(report.get("to") or ""), report.get("interval")
+    if (interval == "day" and start == end) or (interval == "month" and start[:7] == end[:7]):
+        summary = [] if rows else summary  # with no calls at all, the zero summary says so once
+    return [(True, r) for r in summary] + [(False, r) for r in rows]
+
+
 def service_level_svg(points: Sequence[tuple[str, float | None]], target: float,
                       title: str, desc: str, fmt: Callable[[float | None], str],
                       width: int = 640, height: int = 200) -> str:

@@ -68,7 +68,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             fmt=lambda v: t.percent(v, 0))
         csv_query = urlencode({k: v for k, v in wanted.query().items() if v})
         return render("reports.tpl", title=_("Reports"), form=form, wanted=wanted, found=found,
-                      chart=chart, trend=trend, heat=rv.heat_rows(found["heatmap"]),
+                      chart=chart, trend=trend, queue_rows=rv.queue_table(found["queues"]),
+                      heat=rv.heat_rows(found["heatmap"]),
                       staffing=rv.staffing_grid(found["staffing"]), csv_query=csv_query,
                       intervals=rv.INTERVALS, weekdays=rv.WEEKDAYS, label=rv.interval_label)
 

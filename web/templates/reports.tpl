@@ -47,8 +47,8 @@
   <caption>{{_("Queue figures per interval")}}</caption>
   <thead><tr><th scope="col">{{_("Interval")}}</th><th scope="col">{{_("Queue")}}</th><th scope="col">{{_("Offered")}}</th><th scope="col">{{_("Answered")}}</th><th scope="col">{{_("Abandoned")}}</th><th scope="col">{{_("Service level")}}</th><th scope="col">{{_("Average wait")}}</th><th scope="col">{{_("Average handling")}}</th></tr></thead>
   <tbody>
-  % for r in list(found['queues'].get('summary', [])) + list(found['queues'].get('rows', [])):
-  <tr><td>{{_("Whole span") if '/' in r['interval'] else label(r['interval'], t)}}</td><td>{{_("all queues") if r['queue'] == '*' else r['queue']}}</td>
+  % for whole, r in queue_rows:
+  <tr><td>{{_("Whole span") if whole else label(r['interval'], t)}}</td><td>{{_("all queues") if r['queue'] == '*' else r['queue']}}</td>
       <td>{{t.number(r.get('offered', 0))}}</td><td>{{t.number(r.get('answered', 0))}}</td><td>{{t.number(r.get('abandoned', 0))}}</td>
       <td>{{t.percent(r.get('service_level'))}}</td><td>{{t.duration(r.get('asa_s'))}}</td><td>{{t.duration(r.get('aht_s'))}}</td></tr>
   % end
