@@ -47,6 +47,17 @@ def wait_for_api(data_dir: Path, proc: subprocess.Popen, timeout: float = 30.0) 
     raise SystemExit("callbox demo: the core did not start in time")
 
 
+def wait_for_web(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Until the web page answers; a web process that ended is left to the demo's watch to report."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
 def api(info: dict, method: str, path: str, body: object | None = None) -> tuple[int, object]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(info["url"] + path, data=data, method=method,
@@ -231,8 +242,8 @@ def run_demo(data_dir: Path, sip_port: int = 5060, web_port: int = 8080, callers
         info = wait_for_api(data_dir, core)
         set_up_business(info)
         box = f"127.0.0.1:{info['sip_port']}"
-        parts.start("web page", exe + ["web", "--data", str(data_dir), "--host", "127.0.0.1",
-                                       "--port", str(web_port), "--insecure-http"])
+        web = parts.start("web page", exe + ["web", "--data", str(data_dir), "--host", "127.0.0.1",
+                                             "--port", str(web_port), "--insecure-http"])
         sim = [sys.executable, "-m", "appliance.engine.simphones"]
         accounts = ",".join(f"{n}:{secret_of(info, n)}" for n in AGENTS)
         parts.start("simulated agents", sim + ["agents", "--box", box, "--accounts", accounts, "--talk", "15-45"],
@@ -242,6 +253,7 @@ def run_demo(data_dir: Path, sip_port: int = 5060, web_port: int = 8080, callers
                                                 SERVICE_NUMBER, "--digits", "1|2", "--rate-per-min",
                                                 str(callers_per_min), "--abandon-share", "0.15"],
                     stdout=subprocess.DEVNULL)
+        wait_for_web(web_port, web)  # the address printed below answers when it is printed
         _welcome(data_dir, info, box, web_port, callers_per_min)
         while (ended := parts.stopped()) is None:
             time.sleep(0.5)
