@@ -1,9 +1,27 @@
 """HTTP Digest authentication for SIP (RFC 7616, RFC 2617, RFC 3261 §22).
 
 Pure: no I/O, time is injected. Nonces are stateless — a timestamp, a random
-salt and an HMAC under a key held in memory — so there is no nonce table to
-grow, lock or lose on restart (a restart with a new key merely makes phones
-re-authenticate once).
+salt and an HMAC under a key held in memory — so issuing a challenge costs no
+memory (a restart with a new key merely makes phones re-authenticate once).
+
+Replay protection, when the caller gives what it needs:
+
+- `client`: the HMAC of a nonce covers the address it was issued to, so an
+  Authorization captured on one host is worth nothing sent from another.
+- `uri`: the digest's `uri` must be the request's Request-URI (RFC 3261
+  §22.4, RFC 7616 §3.4.6), so credentials for one call cannot dial another.
+- `request`: each (nonce, nc) pair answers one request only. The same pair
+  again with the same request (a retransmission) is accepted as before; with
+  another request it is a replay. Only nonces that authenticated somebody are
+  remembered, until they go stale, at most `max_nonces` of them (the least
+  recently used forgotten first; a nonce forgotten that way is then treated
+  as stale, so memory pressure costs a phone a challenge, never safety).
+  An answer without qop (RFC 2069 style, no nc) makes its nonce single use.
+
+A nonce that is not ours for this client (another host, or from before a
+restart) with a digest that is right for the password, a stale one, and a
+replayed one get `stale`: the caller answers with a fresh challenge, and a
+phone (or a replayer, who gains nothing) starts again. They are not failures.
 
 No user enumeration: an unknown user is checked against a dummy secret with
 the same work and gets the same answer as a wrong password.
@@ -18,8 +36,9 @@ import hmac
 import secrets
 import struct
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 
 from appliance.errors import SipParseError
 from appliance.sip.message import parse_auth, quote
@@ -37,6 +56,9 @@ BAD_ALGORITHM = "unsupported algorithm"
 BAD_QOP = "unsupported qop"
 BAD_NONCE = "invalid nonce"
 STALE_NONCE = "stale nonce"
+FOREIGN_NONCE = "nonce issued to another client"
+REPLAYED = "nonce count used for another request"
+URI_MISMATCH = "digest uri is not the Request-URI"
 WRONG_CREDENTIALS = "wrong user name or password"
 OK = "ok"
 
@@ -45,6 +67,9 @@ _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 # A nonce stamped this far in the future counts as stale: the clock went back.
 _CLOCK_SKEW = 60.0
+# Nonces remembered for nc tracking, and nonce counts per nonce (a phone spends one per request).
+MAX_NONCES = 10_000
+MAX_COUNTS_PER_NONCE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +80,90 @@ class AuthResult:
     user: str | None
     stale: bool
     reason: str
+
+
+@dataclass(slots=True)
+class _NonceUse:
+    """What one nonce has answered: nonce count -> the request it answered."""
+
+    issued: float  # seconds, as the nonce's stamp says
+    seen: dict[str, Hashable] = field(default_factory=dict)
+    # Counts at or below this were forgotten (MAX_COUNTS_PER_NONCE): refused unless still in `seen`.
+    floor: int = -1
+
+
+class NonceCounts:
+    """The (nonce, nc) pairs that authenticated a request, so each answers that request only.
+
+    Bounded: a nonce is forgotten once stale (`ttl` after it was issued), and beyond `size` nonces
+    the least recently used one is; a nonce issued no later than one forgotten early is refused
+    when it comes back (its holder gets a fresh challenge)."""
+
+    def __init__(self, ttl: float, size: int = MAX_NONCES, per_nonce: int = MAX_COUNTS_PER_NONCE):
+        self.ttl, self.size, self.per_nonce = ttl, size, per_nonce
+        self._items: OrderedDict[str, _NonceUse] = OrderedDict()
+        self._forgotten_until = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def use(self, nonce: str, issued: float, nc: str, request: Hashable, now: float) -> bool:
+        """Whether `nc` of `nonce` may answer `request` (and remember that it did)."""
+        self._forget_stale(now)
+        entry = self._items.get(nonce)
+        if entry is None:
+            if issued <= self._forgotten_until:
+                return False
+            entry = self._items[nonce] = _NonceUse(issued)
+            while len(self._items) > self.size:
+                _, gone = self._items.popitem(last=False)
+                self._forgotten_until = max(self._forgotten_until, gone.issued)
+        else:
+            self._items.move_to_end(nonce)
+        known = entry.seen.get(nc)
+        if known is not None:
+            return known == request  # a retransmission, or a replay for another request
+        count = int(nc, 16) if nc else 0
+        if count <= entry.floor:
+            return False
+        entry.seen[nc] = request
+        if len(entry.seen) > self.per_nonce:
+            lowest = min(entry.seen, key=lambda k: int(k, 16) if k else 0)
+            del entry.seen[lowest]
+            entry.floor = max(entry.floor, int(lowest, 16) if lowest else 0)
+        return True
+
+    def _forget_stale(self, now: float) -> None:
+        # Oldest used first; a nonce used again moves to the end, so the front may hold a younger
+        # one before an older: those are forgotten a little later, or by the size limit.
+        items = self._items
+        limit = now - self.ttl - _CLOCK_SKEW
+        while items:
+            nonce, entry = next(iter(items.items()))
+            if entry.issued > limit:
+                break
+            del items[nonce]
+
+
+def _uri_key(uri: str) -> str:
+    """A URI with its scheme and host part in lower case (the user part and parameters keep theirs)."""
+    text = uri.strip()
+    scheme, colon, rest = text.partition(":")
+    if not colon:
+        return text.lower()
+    at = rest.find("@")
+    user, hostpart = (rest[: at + 1], rest[at + 1:]) if at >= 0 else ("", rest)
+    end = len(hostpart)
+    for mark in ";?":
+        i = hostpart.find(mark)
+        if 0 <= i < end:
+            end = i
+    return f"{scheme.lower()}:{user}{hostpart[:end].lower()}{hostpart[end:]}"
+
+
+def same_uri(digest_uri: str, request_uri: str) -> bool:
+    """Whether a digest's `uri` names the Request-URI (scheme and host compared without case)."""
+    return digest_uri == request_uri or _uri_key(digest_uri) == _uri_key(request_uri)
 
 
 def _h(algorithm: str, data: str) -> str:
@@ -121,23 +230,27 @@ class DigestAuth:
         # Unknown users are checked against this, so they cost the same.
         self._dummy_secret = secrets.token_urlsafe(16)
         self._quoted_realm = quote(realm)
+        self.counts = NonceCounts(nonce_ttl)
 
     # -- nonces
 
-    def new_nonce(self) -> str:
+    def new_nonce(self, client: str = "") -> str:
+        """A nonce for `client` (the address it is sent to; "" when it does not matter)."""
         stamp = struct.pack(">Q", int(self.clock() * 1000))
         body = stamp + secrets.token_bytes(8)
-        mac = self._mac(body)
+        mac = self._mac(body, client)
         return base64.urlsafe_b64encode(body + mac).decode("ascii").rstrip("=")
 
-    def _mac(self, body: bytes) -> bytes:
-        """HMAC-SHA256 of a nonce's body under our key, truncated."""
+    def _mac(self, body: bytes, client: str = "") -> bytes:
+        """HMAC-SHA256 of a nonce's body and its client's address under our key, truncated."""
         mac = self._keyed_mac.copy()
         mac.update(body)
+        if client:
+            mac.update(b"|" + client.encode("utf-8", "replace"))
         return mac.digest()[:16]
 
-    def _nonce_age(self, nonce: str) -> float | None:
-        """Seconds since the nonce was issued, or None when it is not ours."""
+    def _open_nonce(self, nonce: str) -> tuple[bytes, bytes] | None:
+        """A nonce's body and MAC, or None when it cannot be one of ours."""
         if len(nonce) != 43:
             return None
         # base64.urlsafe_b64decode and _b64encode without their wrappers (they cost more than the work).
@@ -150,26 +263,28 @@ class DigestAuth:
         if len(raw) != _NONCE_RAW_LEN or \
                 binascii.b2a_base64(raw, newline=False).translate(_TO_URLSAFE)[:43] != nonce.encode():
             return None
-        body, mac = raw[:16], raw[16:]
-        want = self._mac(body)
-        if not hmac.compare_digest(mac, want):
-            return None
-        (millis,) = struct.unpack(">Q", body[:8])
-        return self.clock() - millis / 1000.0
+        return raw[:16], raw[16:]
 
     # -- server side
 
-    def challenge(self, stale: bool = False) -> list[str]:
+    def challenge(self, stale: bool = False, client: str = "") -> list[str]:
         """WWW-Authenticate (or Proxy-Authenticate) values, preferred algorithm first."""
-        nonce = self.new_nonce()
+        nonce = self.new_nonce(client)
         tail = ', qop="auth"' + (", stale=true" if stale else "")
         return [
             f'Digest realm={self._quoted_realm}, nonce="{nonce}", algorithm={alg}{tail}'
             for alg in self.algorithms
         ]
 
-    def verify(self, method: str, header_value: str) -> AuthResult:
-        """Check an Authorization (or Proxy-Authorization) value for `method`."""
+    def verify(self, method: str, header_value: str, *, client: str = "", uri: str | None = None,
+               request: Hashable | None = None) -> AuthResult:
+        """Check an Authorization (or Proxy-Authorization) value for `method`.
+
+        `client`: the address the request came from (the nonce must have been issued to it);
+        `uri`: the Request-URI the digest must name; `request`: what identifies this request among
+        others (Call-ID, CSeq, method, branch), for nonce-count tracking. Each check is skipped
+        when its argument is not given.
+        """
         try:
             scheme, p = parse_auth(header_value)
         except SipParseError:
@@ -177,8 +292,8 @@ class DigestAuth:
         if scheme.lower() != "digest":
             return AuthResult(False, None, False, NOT_DIGEST)
         user = p.get("username")
-        nonce, uri, response = p.get("nonce"), p.get("uri"), p.get("response")
-        if user is None or nonce is None or uri is None or response is None or "realm" not in p:
+        nonce, digest_uri, response = p.get("nonce"), p.get("uri"), p.get("response")
+        if user is None or nonce is None or digest_uri is None or response is None or "realm" not in p:
             return AuthResult(False, user, False, MALFORMED)
         if p["realm"] != self.realm:
             return AuthResult(False, user, False, WRONG_REALM)
@@ -202,22 +317,39 @@ class DigestAuth:
         elif len(nc) != 8 or not _HEXDIGITS.issuperset(nc) or not cnonce:
             return AuthResult(False, user, False, MALFORMED)
 
-        age = self._nonce_age(nonce)
-        if age is None:
+        if uri is not None and not same_uri(digest_uri, uri):
+            # Credentials made for another request (another number): a replay, or a broken client.
+            return AuthResult(False, user, False, URI_MISMATCH)
+
+        opened = self._open_nonce(nonce)
+        if opened is None:
             return AuthResult(False, user, False, BAD_NONCE)
-        stale = not (-_CLOCK_SKEW <= age <= self.nonce_ttl)
+        body, mac = opened
+        genuine = hmac.compare_digest(mac, self._mac(body, client))
+        (millis,) = struct.unpack(">Q", body[:8])
+        issued = millis / 1000.0
+        age = self.clock() - issued
 
         secret = self.lookup_secret(user)
         known = secret is not None
         expected = compute_response(
             alg, user, self.realm, secret if known else self._dummy_secret,
-            method, uri, nonce, qop=qop, nc=nc, cnonce=cnonce,
+            method, digest_uri, nonce, qop=qop, nc=nc, cnonce=cnonce,
         )
         match = hmac.compare_digest(expected.encode(), response.lower().encode())
         if not (match and known):
             return AuthResult(False, user, False, WRONG_CREDENTIALS)
-        if stale:
+        if not genuine:
+            # Right for the password, but the nonce was issued to another client (or by the box
+            # before a restart): a fresh challenge, never a failure.
+            return AuthResult(False, user, True, FOREIGN_NONCE)
+        if not (-_CLOCK_SKEW <= age <= self.nonce_ttl):
             return AuthResult(False, user, True, STALE_NONCE)
+        if request is not None:
+            self.counts.ttl = self.nonce_ttl
+            if not self.counts.use(nonce, issued, nc.lower() if qop is not None else "", request,
+                                   self.clock()):
+                return AuthResult(False, user, True, REPLAYED)
         return AuthResult(True, user, False, OK)
 
     @staticmethod

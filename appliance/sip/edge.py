@@ -22,9 +22,9 @@ from typing import Callable
 from appliance.errors import SipParseError
 from appliance.events import EventBus
 from appliance.sip import message as sipmsg
-from appliance.sip.digest import DigestAuth
+from appliance.sip.digest import FOREIGN_NONCE, REPLAYED, DigestAuth
 from appliance.sip.identity import sign_identity, verify_identity  # noqa: F401 (re-exported)
-from appliance.sip.registrar import ContactRequest, RegisterRequest, Registrar, Source
+from appliance.sip.registrar import ContactRequest, RegisterRequest, Registrar, Source, contact_refusal
 from appliance.sip.security import Guard, Verdict
 
 log = logging.getLogger("callbox.sip.edge")
@@ -34,8 +34,12 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, SUBSCRIBE, 
 BRANCH_MARK = "z9hG4bKcbx"
 # Headers a phone must never be able to set on what reaches the engine.
 TRUSTED_HEADERS = ("X-Callbox-Auth", "P-Asserted-Identity")
-# Methods that cannot be challenged: either trusted by source, or dropped.
+# Methods that cannot be challenged: forwarded only for a call the edge placed, or dropped.
 UNCHALLENGEABLE = ("ACK", "CANCEL")
+# Methods a phone must authenticate every time, whatever its source address: they can place a call,
+# transfer one, learn about someone's voicemail or send a message (Asterisk and FreePBX challenge
+# them the same way). Trunks are still trusted by their address.
+CHALLENGED = ("INVITE", "REFER", "SUBSCRIBE", "MESSAGE")
 
 
 # RFC 3261 Timer J (64*T1): how long a server transaction's final answer is kept for retransmissions.
@@ -126,6 +130,41 @@ class RelayPaths:
             self._targets.pop(host, None)
 
 
+@dataclass(frozen=True)
+class PlacedCall:
+    """An INVITE the edge forwarded for an authenticated phone: who placed it, from which host."""
+
+    ext: str
+    ip: str
+    expires: float
+
+
+class PlacedCalls:
+    """Call-IDs of the INVITEs the edge forwarded for phones, so that an ACK or a CANCEL (which
+    cannot be challenged) is forwarded only for a call placed from the same host, in the name of
+    the extension that placed it. Bounded in size (oldest forgotten first) and in time."""
+
+    def __init__(self, clock: Callable[[], float], size: int, ttl: float):
+        self.clock, self.size, self.ttl = clock, size, ttl
+        self._items: OrderedDict[str, PlacedCall] = OrderedDict()
+
+    def put(self, call_id: str, ext: str, ip: str) -> None:
+        self._items.pop(call_id, None)
+        self._items[call_id] = PlacedCall(ext, ip, self.clock() + self.ttl)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, call_id: str) -> PlacedCall | None:
+        placed = self._items.get(call_id)
+        if placed is not None and placed.expires < self.clock():
+            del self._items[call_id]
+            return None
+        return placed
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class AnswerCache:
     """Final answers the edge sent itself, so a retransmitted request gets the same bytes again
     (RFC 3261 §17.2) instead of being handled twice (a repeated REGISTER would look out of order)."""
@@ -197,6 +236,8 @@ class SipEdge:
         self.limits = limits
         self.answers = AnswerCache(time.monotonic)
         self.paths = RelayPaths(time.monotonic, limits.relay_paths)
+        # An ACK for a 200 comes after the ringing, which may last as long as the INVITE's path.
+        self.placed = PlacedCalls(time.monotonic, limits.relay_paths, limits.relay_invite_s + ANSWER_CACHE_S)
         self.udp: _UdpEndpoint | None = None
         self.tcp_server: asyncio.base_events.Server | None = None
         self.tcp_conns: dict[tuple[str, int], asyncio.Transport] = {}
@@ -410,20 +451,28 @@ class SipEdge:
                 log.info("%s with a %s scheme from %s:%d: challenged", header, _auth_scheme(value)[:20] or "blank",
                          source.ip, source.port)
             self._reply(req, source, challenge_status,
-                        headers=[(challenge_header, c) for c in self.auth.challenge()])
+                        headers=[(challenge_header, c) for c in self.auth.challenge(client=source.ip)])
             return None
-        if not self.guard.admit_credentials(source.ip):
-            # A protected address that kept failing: dropped, a real phone sends it again.
+        if self.registrar.is_registered_source(source) is None and not self.guard.admit_credentials(source.ip):
+            # A protected address that kept failing: dropped, a real phone sends it again. The
+            # exact source of a live registration is not slowed: failures forged from its address
+            # must not keep the phone from calling (a forger there gets no nonce for it anyway).
             self.stats.dropped += 1
             return None
-        result = self.auth.verify(req.method, value)
+        # The nonce must have been issued to this address, the digest must name this Request-URI,
+        # and its nonce count must not have answered another request (a retransmission may repeat it).
+        key = _transaction_key(req, source)
+        result = self.auth.verify(req.method, value, client=source.ip, uri=req.uri,
+                                  request=(req.call_id, req.cseq[0], req.method, key[3] if key else ""))
         if result.ok:
             # Phones behind one NAT share an address: a success forgives earlier typos.
             self.guard.auth_succeeded(source.ip)
             return result.user
         if result.stale:
+            if result.reason in (FOREIGN_NONCE, REPLAYED):
+                log.info("%s from %s:%d: %s; challenged afresh", req.method, source.ip, source.port, result.reason)
             self._reply(req, source, challenge_status,
-                        headers=[(challenge_header, c) for c in self.auth.challenge(stale=True)])
+                        headers=[(challenge_header, c) for c in self.auth.challenge(stale=True, client=source.ip)])
             return None
         ban = self.guard.auth_failed(source.ip, protected=self._protected(source, req))
         if ban is not None:
@@ -459,6 +508,10 @@ class SipEdge:
             # Authenticated, but for someone else's extension: same failure as a wrong password.
             self._reply(req, source, 403, "Forbidden")
             return
+        refusal = self._contact_refusal(req, source, contacts, expires_header)
+        if refusal is not None:
+            self._reply(req, source, 403, refusal)
+            return
         cseq, _ = req.cseq
         result = self.registrar.register(RegisterRequest(
             aor=aor, call_id=req.call_id, cseq=cseq, contacts=contacts, expires_header=expires_header,
@@ -481,7 +534,31 @@ class SipEdge:
                                     contacts=[b.contact for b in result.bindings],
                                     user_agent=req.get("User-Agent") or "")
 
+    def _contact_refusal(self, req: sipmsg.SipMessage, source: Source, contacts: list[ContactRequest],
+                         expires_header: int | None) -> str | None:
+        """Why a REGISTER's contacts may not be bound (see registrar.contact_refusal), or None.
+        Removing a contact (expires 0, or *) is always allowed."""
+
+        def is_trunk(ip: str, port: int) -> bool:
+            try:
+                return self.trunk_of(Source(source.transport, ip, port), req) is not None
+            except Exception:
+                log.exception("identifying a trunk at %s", ip)
+                return True
+
+        for contact in contacts:
+            expiry = contact.expires if contact.expires is not None else expires_header
+            if contact.star or expiry == 0:
+                continue
+            refusal = contact_refusal(contact.uri, source, is_own=self._is_own_address, is_trunk=is_trunk)
+            if refusal is not None:
+                log.warning("refused a REGISTER of %s from %s:%d: %s (%s)", req.get("To"), source.ip, source.port,
+                            refusal, contact.uri[:120])
+                return refusal
+        return None
+
     def _on_other(self, req: sipmsg.SipMessage, source: Source) -> None:
+        method = req.method
         ext = self.registrar.is_registered_source(source)
         if ext is None:
             trunk = self.trunk_of(source, req)
@@ -489,17 +566,38 @@ class SipEdge:
                 # A configured provider or gateway: trusted by its address, never challenged.
                 self._forward(req, source, f"trunk:{trunk}")
                 return
-            if req.method in UNCHALLENGEABLE:
-                self.stats.dropped += 1
-                return
+        if method in UNCHALLENGEABLE:
+            self._on_ack_or_cancel(req, source)
+            return
+        # A registration's source address is no proof of identity: anybody can send from it over
+        # UDP. It still vouches for in-dialog requests (BYE, INFO, ...), which cannot start a call.
+        if ext is None or method in CHALLENGED:
             ext = self._authenticate(req, source, "Proxy-Authorization", 407)
             if ext is None:
                 return
-        if req.method == "SUBSCRIBE" and self.mwi is not None and \
+        if method == "SUBSCRIBE" and self.mwi is not None and \
                 (req.get("Event") or "").split(";")[0].strip().lower() == "message-summary":
             self._subscribe_mwi(req, source, ext)
             return
-        self._forward(req, source, ext)
+        call_id = req.call_id
+        if self._forward(req, source, ext) and method == "INVITE":
+            self.placed.put(call_id, ext, source.ip)
+
+    def _on_ack_or_cancel(self, req: sipmsg.SipMessage, source: Source) -> None:
+        """ACK and CANCEL cannot be challenged: forwarded only for a call the edge placed for a
+        phone on the same host, in the name of the extension that placed it."""
+        key = _transaction_key(req, source)
+        if key is not None and self.answers.get(key[:4] + ("INVITE",)) is not None:
+            # The ACK of (or a CANCEL for) an INVITE the edge answered itself (its 407): nothing
+            # to forward. A CANCEL after the final answer changes nothing (RFC 3261 §9.2).
+            if req.method == "CANCEL":
+                self._reply(req, source, 200)
+            return
+        placed = self.placed.get(req.call_id)
+        if placed is None or placed.ip != source.ip:
+            self.stats.dropped += 1
+            return
+        self._forward(req, source, placed.ext)
 
     def _subscribe_mwi(self, req: sipmsg.SipMessage, source: Source, ext: str) -> None:
         resp, notify = self.mwi.subscribe(req, ext, (source.ip, source.port), f"{self.advertised_host}:{self.port}")
@@ -526,17 +624,18 @@ class SipEdge:
 
     # --- stateless forwarding (RFC 3261 §16.11) ---------------------------------
 
-    def _forward(self, req: sipmsg.SipMessage, source: Source, ext: str) -> None:
+    def _forward(self, req: sipmsg.SipMessage, source: Source, ext: str) -> bool:
+        """Forward a request to the engine (or sip.forward_to); False when it was answered here instead."""
         target = self.forward_target(req, ext)
         if target is None:
             if req.method != "ACK":
                 self._reply(req, source, 503, "Service Unavailable", [("Retry-After", "5")])
-            return
+            return False
         mf = _max_forwards(req.get("Max-Forwards"))
         if mf is not None and mf <= 0:
             if req.method != "ACK":
                 self._reply(req, source, 483)
-            return
+            return False
         req.set("Max-Forwards", str(70 if mf is None else mf - 1))
         for name in TRUSTED_HEADERS:
             req.remove(name)
@@ -552,6 +651,7 @@ class SipEdge:
         req.set("X-Callbox-Auth", sign_identity(self.identity_key, req.call_id, ext, self.clock()))
         self.stats.forwarded += 1
         self.send(req.to_bytes(), "udp", target)
+        return True
 
     def _on_response(self, resp: sipmsg.SipMessage, source: Source) -> None:
         if self.response_hook(resp):

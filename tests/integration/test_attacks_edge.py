@@ -30,13 +30,13 @@ def udp(ip: str = "127.0.0.1", timeout: float = 2.0) -> socket.socket:
 
 def request(method: str, uri: str, sock_or_addr, *, call_id: str | None = None, cseq: int = 1,
             branch: str | None = None, user: str = "1001", extra: str = "", body: bytes = b"",
-            transport: str = "UDP", content_length: int | None = None) -> bytes:
+            transport: str = "UDP", content_length: int | None = None, to: str | None = None) -> bytes:
     ip, port = sock_or_addr.getsockname() if isinstance(sock_or_addr, socket.socket) else sock_or_addr
     call_id = call_id or secrets.token_hex(6)
     branch = branch or "z9hG4bK" + secrets.token_hex(6)
     length = len(body) if content_length is None else content_length
     return (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/{transport} {ip}:{port};branch={branch};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag=f{call_id}\r\nTo: <sip:{user}@127.0.0.1>\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag=f{call_id}\r\nTo: <sip:{to or user}@127.0.0.1>\r\n"
             f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{user}@{ip}:{port}>\r\n{extra}"
             f"Content-Length: {length}\r\n\r\n").encode() + body
 
@@ -260,7 +260,7 @@ def test_responses_to_forwarded_requests_still_reach_the_phone(core_factory):
     ext = core.add_extension("1001")
     phone = udp("127.0.0.5")
     assert status_of(register(phone, core.sip_port, "1001", ext["secret"])) == 200
-    phone.sendto(request("INVITE", "sip:1002@127.0.0.1", phone, call_id="fw1"), ("127.0.0.1", core.sip_port))
+    authorized(phone, core.sip_port, "INVITE", "sip:1002@127.0.0.1", "1001", ext["secret"], call_id="fw1")
     forwarded, edge_addr = engine.recvfrom(65535)
     text = forwarded.decode()
     vias = [line for line in text.split("\r\n") if line.startswith("Via:")]
@@ -545,7 +545,9 @@ def _fuzz(core_factory, udp_count: int, tcp_count: int, seed: int) -> dict[str, 
         b"To: <sip:c@d>;tag=2\r\nCall-ID: r1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
     ]
     seeds[8] = seeds[2].replace(b"Via: ", b"v: ").replace(b"Call-ID: ", b"i: ").replace(b"CSeq", b"cseq")
-    phone.sendto(seeds[0], ("127.0.0.1", core.sip_port))
+    # The INVITE as a phone sends it after the 407, with its credentials.
+    seeds[0] = authorized(phone, core.sip_port, "INVITE", "sip:1002@127.0.0.1", "1001", ext["secret"], body=sdp,
+                          extra="Content-Type: application/sdp\r\n")
     forwarded = engine.recv(65535)
     head = forwarded.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
     keep = [line for line in head if line.split(b":")[0] in (b"Via", b"From", b"To", b"Call-ID", b"CSeq")]
@@ -606,3 +608,146 @@ def test_fuzz_100000_mutated_messages_leave_no_traceback(core_factory):
     counts = _fuzz(core_factory, 80000, 20000, seed=31337)
     print("fuzz:", counts)
     assert counts["udp_answers"] > 10000 and counts["tcp_answers"] > 2000
+
+
+# ---- 11. calls are placed only by someone who proved who they are ---------------------------------
+
+GATEWAY = "127.0.0.5"
+SDP = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+       b"m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+
+def authorized(sock: socket.socket, port: int, method: str, uri: str, user: str, secret: str, *,
+               call_id: str | None = None, body: bytes = b"", extra: str = "") -> bytes:
+    """Send `method` as a phone does: without credentials, then again answering the 407. Returns the
+    request sent with credentials (its answers are left on the socket)."""
+    call_id = call_id or secrets.token_hex(6)
+    first = exchange(sock, request(method, uri, sock, call_id=call_id, user=user, body=body, extra=extra), port)
+    assert status_of(first) == 407, first
+    auth = client_response(method, uri, user, secret, header(first, "Proxy-Authenticate"))
+    data = request(method, uri, sock, call_id=call_id, cseq=2, user=user, body=body,
+                   extra=f"{extra}Proxy-Authorization: {auth}\r\n")
+    sock.sendto(data, ("127.0.0.1", port))
+    return data
+
+
+def heard(sock: socket.socket, seconds: float) -> list[bytes]:
+    """Everything that reached `sock` within `seconds`."""
+    got = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            got.append(sock.recv(65535))
+        except socket.timeout:
+            break
+    return got
+
+
+def gateway(box) -> socket.socket:
+    """An IP gateway on the LAN that trusts the box by its address (a peer trunk), with a route for
+    international numbers. It never answers: the tests only look at what reaches it."""
+    gw = udp(GATEWAY)
+    status, body = box.api("POST", "/api/trunks", {"name": "gw", "kind": "peer", "host": GATEWAY,
+                                                   "port": gw.getsockname()[1], "peer_networks": [f"{GATEWAY}/32"]})
+    assert status == 201, body
+    status, body = box.api("PUT", "/api/routes", {"outbound": [
+        {"name": "world", "patterns": ["00X."], "trunks": ["gw"]}]})
+    assert status == 200, body
+    return gw
+
+
+def test_an_invite_without_credentials_from_a_registered_phones_source_never_reaches_the_trunk(box):
+    gw = gateway(box)
+    ext = box.add_extension("1001")
+    assert box.api("PATCH", "/api/extensions/1001", {"class_of_service": "international"})[0] == 200
+    phone = udp("127.0.0.2")
+    assert status_of(register(phone, box.sip_port, "1001", ext["secret"])) == 200
+    # From the phone's own address and port (over UDP anybody can send that, or a program on the phone).
+    answer = exchange(phone, request("INVITE", "sip:0088161234567@127.0.0.1", phone, body=SDP, to="0088161234567",
+                                     extra="Content-Type: application/sdp\r\n"), box.sip_port)
+    assert status_of(answer) == 407, answer
+    assert header(answer, "Proxy-Authenticate").startswith("Digest ")
+    assert heard(gw, 3.0) == []
+    assert_no_traceback(box)
+
+
+def test_a_register_authorization_replayed_from_another_host_gets_a_fresh_challenge(core):
+    ext = core.add_extension("1001")
+    phone, thief = udp("127.0.0.2"), udp("127.0.0.3")
+    call_id = secrets.token_hex(6)
+    first = exchange(phone, request("REGISTER", "sip:127.0.0.1", phone, call_id=call_id,
+                                    extra="Expires: 300\r\n"), core.sip_port)
+    auth = client_response("REGISTER", "sip:127.0.0.1", "1001", ext["secret"], header(first, "WWW-Authenticate"))
+    answer = exchange(phone, request("REGISTER", "sip:127.0.0.1", phone, call_id=call_id, cseq=2,
+                                     extra=f"Expires: 300\r\nAuthorization: {auth}\r\n"), core.sip_port)
+    assert status_of(answer) == 200, answer
+    before = core.registrations()
+    # The header, captured on the LAN, sent again from another host with that host as the Contact.
+    for call_id2, cseq in ((call_id, 3), ("stolen", 1)):
+        answer = exchange(thief, request("REGISTER", "sip:127.0.0.1", thief, call_id=call_id2, cseq=cseq,
+                                         extra=f"Expires: 300\r\nAuthorization: {auth}\r\n"), core.sip_port)
+        assert status_of(answer) == 401, answer
+        assert header(answer, "WWW-Authenticate").startswith("Digest ")
+    assert core.registrations() == before
+    assert banned(core) == []
+    assert_no_traceback(core)
+
+
+def test_a_captured_invite_authorization_places_no_second_call_but_a_retransmission_goes_through(core_factory):
+    engine = udp()
+    core = core_factory({"sip.forward_to": f"127.0.0.1:{engine.getsockname()[1]}"})
+    ext = core.add_extension("1001")
+    phone = udp("127.0.0.2")
+    assert status_of(register(phone, core.sip_port, "1001", ext["secret"])) == 200
+    sent = authorized(phone, core.sip_port, "INVITE", "sip:1002@127.0.0.1", "1001", ext["secret"], call_id="c1")
+    assert b"INVITE sip:1002@127.0.0.1" in engine.recv(65535)
+    # The phone's retransmission (the same Call-ID, CSeq and branch) is forwarded again.
+    phone.sendto(sent, ("127.0.0.1", core.sip_port))
+    assert b"Call-ID: c1" in engine.recv(65535)
+    # The same credentials on another call (captured on the LAN, sent from the phone's address).
+    auth = header(sent, "Proxy-Authorization")
+    again = exchange(phone, request("INVITE", "sip:1002@127.0.0.1", phone, call_id="c2",
+                                    extra=f"Proxy-Authorization: {auth}\r\n"), core.sip_port)
+    assert status_of(again) == 407, again
+    # ... and on a call to another number: the digest names the Request-URI it was made for.
+    other = exchange(phone, request("INVITE", "sip:0088161234567@127.0.0.1", phone, call_id="c1", cseq=3,
+                                    extra=f"Proxy-Authorization: {auth}\r\n"), core.sip_port)
+    assert status_of(other) in (403, 407), other
+    assert heard(engine, 1.0) == []
+    assert_no_traceback(core)
+
+
+def register_contact(sock: socket.socket, port: int, user: str, secret: str, contact: str) -> bytes | None:
+    """A REGISTER with digest whose Contact is `contact` (not the sending socket)."""
+    call_id = secrets.token_hex(6)
+
+    def send(cseq: int, extra: str) -> bytes | None:
+        data = request("REGISTER", "sip:127.0.0.1", sock, call_id=call_id, cseq=cseq, user=user,
+                       extra=f"Expires: 300\r\n{extra}")
+        own = f"Contact: <sip:{user}@{sock.getsockname()[0]}:{sock.getsockname()[1]}>".encode()
+        return exchange(sock, data.replace(own, f"Contact: {contact}".encode()), port)
+
+    first = send(1, "")
+    assert status_of(first) == 401, first
+    auth = client_response("REGISTER", "sip:127.0.0.1", user, secret, header(first, "WWW-Authenticate"))
+    return send(2, f"Authorization: {auth}\r\n")
+
+
+def test_a_contact_pointing_at_a_gateway_is_refused_and_nothing_reaches_the_gateway(box, phones):
+    from tests.integration.test_calls import registered_phone
+    gw = gateway(box)
+    ext = box.add_extension("1002")
+    assert box.api("PATCH", "/api/extensions/1002", {"class_of_service": "internal"})[0] == 200
+    attacker = udp("127.0.0.2")
+    answer = register_contact(attacker, box.sip_port, "1002", ext["secret"],
+                              f"<sip:0088161234567@{GATEWAY}:{gw.getsockname()[1]}>")
+    assert status_of(answer) == 403, answer
+    assert b"Contact must point at this phone" in answer.split(b"\r\n")[0]
+    assert [r for r in box.registrations() if r["aor"] == "1002"] == []
+    caller = registered_phone(box, phones, "1001")
+    caller.call(f"sip:1002@127.0.0.1:{box.sip_port}")
+    # 1002 is not registered anywhere: the box plays voicemail or gives up; nothing goes to the gateway.
+    assert heard(gw, 4.0) == []
+    caller.hangup()
+    assert_no_traceback(box)

@@ -158,22 +158,30 @@ def test_nonce_from_the_future_is_stale(auth, clock):
     assert auth.verify("REGISTER", value).stale
 
 
-def test_tampered_nonce_fails_and_is_not_stale(auth):
+def test_a_tampered_nonce_never_authenticates(auth):
+    # Right for the password, but not a nonce we issued (to this client): a fresh challenge (stale),
+    # which tells nothing to someone who did not know the password. A wrong password is a failure.
     value = _answer(auth, "201", SECRETS["201"])
     nonce = parse_auth(value)[1]["nonce"]
     for i in (0, 10, 20, 42):
         flipped = nonce[:i] + ("A" if nonce[i] != "A" else "B") + nonce[i + 1:]
-        forged = client_response("REGISTER", "sip:192.168.1.10", "201", SECRETS["201"],
-                                 f'Digest realm="callbox", nonce="{flipped}", algorithm=SHA-256, qop="auth"')
-        result = auth.verify("REGISTER", forged)
-        assert (result.ok, result.stale, result.reason) == (False, False, digest.BAD_NONCE)
+        for password, want in ((SECRETS["201"], (digest.FOREIGN_NONCE, True)),
+                               ("wrong", (digest.WRONG_CREDENTIALS, False))):
+            forged = client_response("REGISTER", "sip:192.168.1.10", "201", password,
+                                     f'Digest realm="callbox", nonce="{flipped}", algorithm=SHA-256, qop="auth"')
+            result = auth.verify("REGISTER", forged)
+            assert not result.ok
+            # The last character has spare bits: flipping it makes something that is no nonce at all.
+            assert (result.reason, result.stale) in (want, (digest.BAD_NONCE, False))
 
 
-def test_nonce_from_another_key_fails(clock):
+def test_nonce_from_another_key_gets_a_fresh_challenge(clock):
     ours = DigestAuth("callbox", SECRETS.get, clock=clock)
     theirs = DigestAuth("callbox", SECRETS.get, clock=clock)
     result = ours.verify("REGISTER", _answer(theirs, "201", SECRETS["201"]))
-    assert result.reason == digest.BAD_NONCE
+    assert (result.ok, result.stale, result.reason) == (False, True, digest.FOREIGN_NONCE)
+    result = ours.verify("REGISTER", _answer(theirs, "201", "wrong"))
+    assert (result.ok, result.stale, result.reason) == (False, False, digest.WRONG_CREDENTIALS)
 
 
 def test_same_key_survives_restart(clock):
@@ -277,3 +285,90 @@ def test_client_response_round_trips_through_verify(user, password, alg, nc):
     auth = DigestAuth("callbox", secrets.get, clock=FakeClock())
     value = _answer(auth, user, password, alg, nc=nc)
     assert auth.verify("REGISTER", value) == digest.AuthResult(True, user, False, digest.OK)
+
+
+# -- replay protection: nonces bound to the client, the Request-URI, nonce counts
+
+
+def _answer_for(auth, client, *, uri="sip:1002@192.168.1.10", method="INVITE", password=SECRETS["201"], **kw):
+    challenge = next(c for c in auth.challenge(client=client) if "algorithm=SHA-256," in c)
+    return client_response(method, uri, "201", password, challenge, **kw)
+
+
+def test_a_nonce_is_bound_to_the_client_it_was_issued_to(auth):
+    value = _answer_for(auth, "192.168.1.21")
+    request = ("call-1", 2, "INVITE", "z9hG4bK1")
+    assert auth.verify("INVITE", value, client="192.168.1.21", uri="sip:1002@192.168.1.10", request=request).ok
+    # The same header, captured and sent from another host: a fresh challenge, not a failure.
+    result = auth.verify("INVITE", value, client="192.168.1.66", uri="sip:1002@192.168.1.10", request=request)
+    assert (result.ok, result.stale, result.reason) == (False, True, digest.FOREIGN_NONCE)
+
+
+def test_the_digest_uri_must_be_the_request_uri(auth):
+    value = _answer_for(auth, "192.168.1.21", uri="sip:1002@192.168.1.10")
+    result = auth.verify("INVITE", value, client="192.168.1.21", uri="sip:0088161234567@192.168.1.10")
+    assert (result.ok, result.stale, result.reason) == (False, False, digest.URI_MISMATCH)
+    # The scheme and host compare without case; the user part does not.
+    assert auth.verify("INVITE", value, client="192.168.1.21", uri="SIP:1002@192.168.1.10").ok
+    value = _answer_for(auth, "192.168.1.21", uri="sip:alice@192.168.1.10")
+    assert not auth.verify("INVITE", value, client="192.168.1.21", uri="sip:ALICE@192.168.1.10").ok
+
+
+def test_a_nonce_count_answers_one_request_and_its_retransmissions(auth, clock):
+    value = _answer_for(auth, "192.168.1.21", cnonce="c1", nc=1)
+    first = ("call-1", 2, "INVITE", "z9hG4bK1")
+    verify = lambda v, r: auth.verify("INVITE", v, client="192.168.1.21", uri="sip:1002@192.168.1.10",  # noqa: E731
+                                      request=r)
+    assert verify(value, first).ok
+    clock.advance(0.5)
+    assert verify(value, first).ok  # the phone sent it again: no answer reached it
+    for other in (("call-2", 2, "INVITE", "z9hG4bK1"), ("call-1", 3, "INVITE", "z9hG4bK1"),
+                  ("call-1", 2, "INVITE", "z9hG4bK2")):
+        result = verify(value, other)
+        assert (result.ok, result.stale, result.reason) == (False, True, digest.REPLAYED)
+    # The next count of the same nonce is the phone's next request.
+    nonce = parse_auth(value)[1]["nonce"]
+    challenge = f'Digest realm="callbox", nonce="{nonce}", algorithm=SHA-256, qop="auth"'
+    second = client_response("INVITE", "sip:1002@192.168.1.10", "201", SECRETS["201"], challenge, nc=2)
+    assert verify(second, ("call-2", 1, "INVITE", "z9hG4bK3")).ok
+
+
+def test_an_answer_without_qop_makes_its_nonce_single_use(auth):
+    challenge = auth.challenge(client="192.168.1.21")[-1]
+    nonce = parse_auth(challenge)[1]["nonce"]
+    plain = client_response("INVITE", "sip:1002@192.168.1.10", "201", SECRETS["201"],
+                            f'Digest realm="callbox", nonce="{nonce}", algorithm=MD5')
+    assert "qop" not in plain and "nc=" not in plain
+    auth.algorithms = ("MD5",)
+    verify = lambda r: auth.verify("INVITE", plain, client="192.168.1.21", uri="sip:1002@192.168.1.10",  # noqa: E731
+                                   request=r)
+    assert verify(("call-1", 1, "INVITE", "b1")).ok
+    assert verify(("call-1", 1, "INVITE", "b1")).ok
+    assert verify(("call-2", 1, "INVITE", "b2")).reason == digest.REPLAYED
+
+
+def test_nonce_counts_are_bounded_and_forgotten_when_the_nonce_goes_stale(clock):
+    counts = digest.NonceCounts(ttl=300.0, size=3, per_nonce=4)
+    now = clock()
+    for i in range(3):
+        assert counts.use(f"n{i}", now + i, "00000001", ("r", i), now + i)
+    assert len(counts) == 3
+    # A fourth pushes out the least recently used; it is then refused (a fresh challenge for it).
+    assert counts.use("n3", now + 3, "00000001", ("r", 3), now + 3)
+    assert len(counts) == 3
+    assert not counts.use("n0", now, "00000002", ("r", 9), now + 4)
+    # Counts per nonce are bounded too; the forgotten ones are refused, never answered again.
+    for nc in range(2, 8):
+        assert counts.use("n3", now + 3, f"{nc:08x}", ("s", nc), now + 5)
+    assert not counts.use("n3", now + 3, "00000002", ("other",), now + 5)
+    assert counts.use("n3", now + 3, "00000007", ("s", 7), now + 5)
+    # Once stale, a nonce is forgotten.
+    assert counts.use("n9", now + 400, "00000001", ("t",), now + 400)
+    assert len(counts) == 1
+
+
+def test_verify_without_client_uri_or_request_works_as_before(auth):
+    # The provisioning server's HTTP digest passes none of them.
+    value = _answer(auth, "201", SECRETS["201"])
+    assert auth.verify("REGISTER", value).ok
+    assert auth.verify("REGISTER", value).ok

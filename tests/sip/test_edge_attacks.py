@@ -14,6 +14,7 @@ from appliance.events import EventBus
 from appliance.sip import message as sipmsg
 from appliance.sip.digest import DigestAuth, client_response
 from appliance.sip.edge import EdgeLimits, SipEdge
+from appliance.sip import registrar as reg
 from appliance.sip.registrar import Registrar, Source
 from appliance.sip.security import Guard, SecurityPolicy
 
@@ -64,12 +65,13 @@ def make_edge(policy: SecurityPolicy | None = None, *, forward_to=("127.0.0.50",
 
 
 def req(method: str, uri: str = "sip:127.0.0.1", *, src=("127.0.0.2", 5070), call_id: str | None = None,
-        cseq: int = 1, user: str = "1001", extra: str = "", branch: str | None = None, mf: str = "70") -> bytes:
+        cseq: int = 1, user: str = "1001", extra: str = "", branch: str | None = None, mf: str = "70",
+        contact: str | None = None) -> bytes:
     call_id = call_id or secrets.token_hex(5)
     branch = branch or "z9hG4bK" + secrets.token_hex(5)
     return (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {src[0]}:{src[1]};branch={branch};rport\r\n"
             f"Max-Forwards: {mf}\r\nFrom: <sip:{user}@127.0.0.1>;tag=a\r\nTo: <sip:{user}@127.0.0.1>\r\n"
-            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{user}@{src[0]}:{src[1]}>\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: {contact or f'<sip:{user}@{src[0]}:{src[1]}>'}\r\n"
             f"{extra}Content-Length: 0\r\n\r\n").encode()
 
 
@@ -85,16 +87,32 @@ def hdr(data: bytes, name: str) -> str:
     return sipmsg.parse(data).get(name) or ""
 
 
-def register(edge: SipEdge, src=("127.0.0.2", 5070), secret: str = SECRET) -> int:
+def register(edge: SipEdge, src=("127.0.0.2", 5070), secret: str = SECRET, contact: str | None = None) -> int:
     source = Source("udp", *src)
     call_id = secrets.token_hex(5)
-    edge.handle(req("REGISTER", src=src, call_id=call_id), source)
+    edge.handle(req("REGISTER", src=src, call_id=call_id, contact=contact), source)
     (challenge, _), = edge.udp.take()
     assert status(challenge) == 401
     auth = client_response("REGISTER", "sip:127.0.0.1", "1001", secret, hdr(challenge, "WWW-Authenticate"))
-    edge.handle(req("REGISTER", src=src, call_id=call_id, cseq=2, extra=f"Authorization: {auth}\r\n"), source)
+    edge.handle(req("REGISTER", src=src, call_id=call_id, cseq=2, extra=f"Authorization: {auth}\r\n",
+                    contact=contact), source)
     sent = edge.udp.take()
     return status(sent[0][0]) if sent else 0
+
+
+def invite(edge: SipEdge, src=("127.0.0.2", 5070), uri: str = "sip:1002@127.0.0.1", secret: str = SECRET,
+           call_id: str | None = None, user: str = "1001", method: str = "INVITE", extra: str = "",
+           ) -> list[tuple[bytes, tuple[str, int]]]:
+    """A phone's request: without credentials, the 407, then with them. What the edge sent after that."""
+    source = Source("udp", *src)
+    call_id = call_id or secrets.token_hex(5)
+    edge.handle(req(method, uri, src=src, call_id=call_id, user=user, extra=extra), source)
+    (challenge, _), = edge.udp.take()
+    assert status(challenge) == 407, challenge
+    auth = client_response(method, uri, user, secret, hdr(challenge, "Proxy-Authenticate"))
+    edge.handle(req(method, uri, src=src, call_id=call_id, cseq=2, user=user,
+                    extra=f"{extra}Proxy-Authorization: {auth}\r\n"), source)
+    return edge.udp.take()
 
 
 # ---- 1. unknown Authorization schemes -------------------------------------------------------------
@@ -269,12 +287,12 @@ def test_failures_from_a_registered_address_slow_it_down_but_never_ban_it():
     # Slowed: more wrong guesses in the same second are dropped unchecked.
     results = [register(edge, ("127.0.0.5", 7000 + i), secret="wrong") for i in range(5)]
     assert results.count(0) >= 4
-    # Its calls still go through (trusted by the registered source), and it re-registers.
-    edge.handle(req("INVITE", "sip:1002@127.0.0.1", src=("127.0.0.5", 5070)), Source("udp", "127.0.0.5", 5070))
-    (data, addr), = edge.udp.take()
-    assert data.startswith(b"INVITE ") and addr == ("127.0.0.50", 5080)
-    edge.guard._clock.advance(1.5)
-    assert register(edge, ("127.0.0.5", 5070)) == 200
+    # Its calls still go through (the phone proves who it is, and its exact source is not slowed
+    # down), and it re-registers.
+    for _ in range(3):
+        (data, addr), = invite(edge, ("127.0.0.5", 5070))
+        assert data.startswith(b"INVITE ") and addr == ("127.0.0.50", 5080)
+        assert register(edge, ("127.0.0.5", 5070)) == 200
 
 
 def test_failures_from_a_trunk_address_never_ban_it():
@@ -458,3 +476,175 @@ def test_udp_datagram_over_the_size_limit_gets_413():
     assert answers(edge) == [413]
     edge.handle(b"x" * 70000, Source("udp", "127.0.0.2", 5070))
     assert edge.udp.take() == []
+
+
+# ---- 11. calls are placed only by someone who proved who they are ----------------------------------
+
+
+@pytest.mark.parametrize("method", ["INVITE", "REFER", "SUBSCRIBE", "MESSAGE"])
+def test_a_registered_source_proves_who_it_is_for_every_invite_refer_subscribe_and_message(method):
+    edge = make_edge()
+    assert register(edge) == 200
+    for i in range(3):
+        edge.handle(req(method, "sip:0088161234567@127.0.0.1", cseq=i + 1), Source("udp", "127.0.0.2", 5070))
+        (data, addr), = edge.udp.take()
+        assert status(data) == 407 and addr == ("127.0.0.2", 5070)
+        assert hdr(data, "Proxy-Authenticate").startswith("Digest ")
+    assert edge.stats.forwarded == 0
+    assert edge.guard.failures("127.0.0.2") == 0
+    # With credentials it goes through, in the name of the authenticated extension.
+    (data, addr), = invite(edge, uri="sip:0088161234567@127.0.0.1", method=method)
+    assert data.startswith(method.encode() + b" ") and addr == ("127.0.0.50", 5080)
+    assert b"X-Callbox-Auth: 1001;" in data and b"Proxy-Authorization" not in data
+
+
+@pytest.mark.parametrize("method", ["BYE", "INFO", "NOTIFY", "UPDATE", "PRACK", "OPTIONS"])
+def test_in_dialog_requests_from_a_registered_source_are_forwarded_as_before(method):
+    edge = make_edge()
+    assert register(edge) == 200
+    edge.handle(req(method, "sip:1002@127.0.0.1"), Source("udp", "127.0.0.2", 5070))
+    (data, addr), = edge.udp.take()
+    assert data.startswith(method.encode() + b" ") and addr == ("127.0.0.50", 5080)
+    # From anywhere else they are challenged, as before.
+    edge.handle(req(method, "sip:1002@127.0.0.1", src=("127.0.0.2", 5071)), Source("udp", "127.0.0.2", 5071))
+    assert answers(edge) == [407]
+
+
+def test_a_trunk_is_still_trusted_by_its_address():
+    edge = make_edge(trunks=("127.0.0.9",))
+    for method in ("INVITE", "REFER", "MESSAGE", "ACK", "CANCEL", "BYE"):
+        edge.handle(req(method, "sip:100@127.0.0.1", src=("127.0.0.9", 5060)), Source("udp", "127.0.0.9", 5060))
+        (data, addr), = edge.udp.take()
+        assert data.startswith(method.encode() + b" ") and addr == ("127.0.0.50", 5080)
+        assert b"X-Callbox-Auth: trunk:provider;" in data
+
+
+def _take_forwarded(edge: SipEdge) -> list[bytes]:
+    return [d for d, addr in edge.udp.take() if addr == ("127.0.0.50", 5080)]
+
+
+def test_ack_and_cancel_are_forwarded_only_for_a_call_the_edge_placed():
+    edge = make_edge()
+    assert register(edge) == 200
+    phone = Source("udp", "127.0.0.2", 5070)
+    # The ACK of the edge's own 407 goes nowhere; a CANCEL for that INVITE gets its 200 here.
+    edge.handle(req("INVITE", "sip:1002@127.0.0.1", call_id="c1", branch="z9hG4bKone"), phone)
+    assert answers(edge) == [407]
+    edge.handle(req("ACK", "sip:1002@127.0.0.1", call_id="c1", branch="z9hG4bKone"), phone)
+    edge.handle(req("CANCEL", "sip:1002@127.0.0.1", call_id="c1", branch="z9hG4bKone"), phone)
+    assert answers(edge) == [200]
+    assert edge.stats.forwarded == 0
+    # An ACK or CANCEL for a call nobody placed through the edge: dropped, even from the phone.
+    for method in ("ACK", "CANCEL"):
+        edge.handle(req(method, "sip:1002@127.0.0.1", call_id="nobody"), phone)
+    assert edge.udp.take() == []
+    # The call placed with credentials: its CANCEL and ACK go through, from the same host only.
+    invite(edge, call_id="c2")
+    edge.handle(req("CANCEL", "sip:1002@127.0.0.1", call_id="c2", cseq=2), phone)
+    (cancel,) = _take_forwarded(edge)
+    assert cancel.startswith(b"CANCEL ") and b"X-Callbox-Auth: 1001;" in cancel
+    elsewhere = Source("udp", "127.0.0.66", 5070)
+    for method in ("ACK", "CANCEL"):
+        edge.handle(req(method, "sip:1002@127.0.0.1", call_id="c2", cseq=2, src=("127.0.0.66", 5070)), elsewhere)
+    assert edge.udp.take() == []
+    edge.handle(req("ACK", "sip:1002@127.0.0.1", call_id="c2", cseq=2, src=("127.0.0.2", 5999)),
+                Source("udp", "127.0.0.2", 5999))
+    assert _take_forwarded(edge)[0].startswith(b"ACK ")
+
+
+def test_a_captured_authorization_is_worthless_from_another_host_or_for_another_request():
+    edge = make_edge()
+    assert register(edge) == 200
+    phone = Source("udp", "127.0.0.2", 5070)
+    edge.handle(req("INVITE", "sip:1002@127.0.0.1", call_id="c1"), phone)
+    (challenge, _), = edge.udp.take()
+    auth = client_response("INVITE", "sip:1002@127.0.0.1", "1001", SECRET, hdr(challenge, "Proxy-Authenticate"))
+    sent = req("INVITE", "sip:1002@127.0.0.1", call_id="c1", cseq=2, extra=f"Proxy-Authorization: {auth}\r\n")
+    edge.handle(sent, phone)
+    assert len(_take_forwarded(edge)) == 1
+    edge.handle(sent, phone)  # a retransmission: forwarded again
+    assert len(_take_forwarded(edge)) == 1
+    # Another call with the same credentials, from the phone's address or from another host.
+    for src in (("127.0.0.2", 5070), ("127.0.0.66", 5070)):
+        edge.handle(req("INVITE", "sip:1002@127.0.0.1", call_id="c9", src=src,
+                        extra=f"Proxy-Authorization: {auth}\r\n"), Source("udp", *src))
+        (data, _), = edge.udp.take()
+        assert status(data) == 407 and "stale=true" in hdr(data, "Proxy-Authenticate")
+    # Another number with the same credentials: the digest names the Request-URI it was made for.
+    edge.handle(req("INVITE", "sip:0088161234567@127.0.0.1", call_id="c1", cseq=3,
+                    extra=f"Proxy-Authorization: {auth}\r\n"), phone)
+    assert answers(edge) == [403]
+    assert edge.stats.forwarded == 1 + 1 and edge.guard.failures("127.0.0.2") == 1
+
+
+def test_a_register_replayed_from_another_host_changes_nothing():
+    edge = make_edge()
+    phone = Source("udp", "127.0.0.2", 5070)
+    edge.handle(req("REGISTER", call_id="r1"), phone)
+    (challenge, _), = edge.udp.take()
+    auth = client_response("REGISTER", "sip:127.0.0.1", "1001", SECRET, hdr(challenge, "WWW-Authenticate"))
+    edge.handle(req("REGISTER", call_id="r1", cseq=2, extra=f"Authorization: {auth}\r\n"), phone)
+    assert answers(edge) == [200]
+    before = [b.to_dict() for b in edge.registrar.all_bindings()]
+    thief = ("127.0.0.66", 5070)
+    for call_id, cseq in (("r1", 3), ("r2", 1)):
+        edge.handle(req("REGISTER", call_id=call_id, cseq=cseq, src=thief, extra=f"Authorization: {auth}\r\n"),
+                    Source("udp", *thief))
+        assert answers(edge) == [401]
+    assert [b.to_dict() for b in edge.registrar.all_bindings()] == before
+    assert edge.guard.failures("127.0.0.66") == 0
+
+
+@pytest.mark.parametrize("contact, source, reason", [
+    ("sip:1001@192.168.1.21:5060", "192.168.1.21", None),
+    ("sip:1001@192.168.1.21;transport=tcp;ob", "192.168.1.21", None),
+    ("sips:1001@192.168.1.21:5061", "192.168.1.21", None),
+    ("sip:1001@[2001:db8::5]:5060", "2001:db8::5", None),
+    ("sip:1001@192.168.1.21", "::ffff:192.168.1.21", None),
+    ("sip:1001@127.0.0.1:5070", "127.0.0.1", None),
+    # somewhere else than the phone that registered
+    ("sip:0088161234567@192.168.1.30:5099", "192.168.1.21", reg.CONTACT_ELSEWHERE),
+    ("sip:1001@127.0.0.1:5070", "192.168.1.21", reg.CONTACT_ELSEWHERE),
+    ("sip:1001@10.0.0.7:5060", "203.0.113.9", reg.CONTACT_ELSEWHERE),  # behind NAT: refused for now
+    ("sip:1001@phone.example.com", "192.168.1.21", reg.CONTACT_ELSEWHERE),
+    ("sip:1001@192.168.1.21;maddr=192.168.1.30", "192.168.1.21", reg.CONTACT_ELSEWHERE),
+    ("tel:+48221234567", "192.168.1.21", reg.CONTACT_ELSEWHERE),
+    ("sip:1001@192.168.1.21?Route=%3Csip:192.168.1.30%3E", "192.168.1.21", reg.CONTACT_WITH_HEADERS),
+    # what the box must never call on a phone's word
+    ("sip:1001@192.168.1.10:5060", "192.168.1.10", reg.CONTACT_IS_THE_BOX),
+    ("sip:1001@192.168.1.10", "192.168.1.10", reg.CONTACT_IS_THE_BOX),
+    ("sip:0088161234567@192.168.1.40:5060", "192.168.1.40", reg.CONTACT_IS_A_TRUNK),
+    ("sip:0088161234567@127.0.1.1:5062", "127.0.1.1", reg.CONTACT_IS_A_LINE),
+    ("sip:0088161234567@127.0.1.1:5062", "127.0.0.1", reg.CONTACT_IS_A_LINE),
+    ("sip:1001@224.0.1.75", "192.168.1.21", reg.CONTACT_NOT_UNICAST),
+    ("sip:1001@255.255.255.255", "192.168.1.21", reg.CONTACT_NOT_UNICAST),
+    ("sip:1001@0.0.0.0", "192.168.1.21", reg.CONTACT_NOT_UNICAST),
+])
+def test_a_contact_points_at_the_phone_that_registered(contact, source, reason):
+    own = lambda ip, port: ip == "192.168.1.10" and port == 5060  # noqa: E731
+    trunk = lambda ip, port: ip == "192.168.1.40"  # noqa: E731
+    assert reg.contact_refusal(contact, Source("udp", source, 5070), is_own=own, is_trunk=trunk) == reason
+
+
+def test_a_register_with_a_contact_elsewhere_is_refused_and_changes_nothing():
+    edge = make_edge(trunks=("127.0.0.9",))
+    assert register(edge) == 200
+    before = [b.to_dict() for b in edge.registrar.all_bindings()]
+    for contact, reason in (("<sip:0088161234567@127.0.0.9:5099>", b"Contact must point at this phone"),
+                            ("<sip:1001@127.0.0.2:5070>, <sip:1001@127.0.0.5:5070>", b"Contact must point at this phone"),
+                            ("<sip:1001@127.0.0.1:5060>", b"Contact must point at this phone")):
+        source = Source("udp", "127.0.0.2", 5070)
+        call_id = secrets.token_hex(4)
+        edge.handle(req("REGISTER", call_id=call_id, contact=contact), source)
+        (challenge, _), = edge.udp.take()
+        auth = client_response("REGISTER", "sip:127.0.0.1", "1001", SECRET, hdr(challenge, "WWW-Authenticate"))
+        edge.handle(req("REGISTER", call_id=call_id, cseq=2, contact=contact,
+                        extra=f"Authorization: {auth}\r\n"), source)
+        (data, _), = edge.udp.take()
+        assert data.split(b"\r\n")[0] == b"SIP/2.0 403 " + reason
+    assert [b.to_dict() for b in edge.registrar.all_bindings()] == before
+    # From the trunk's own address, a Contact there is refused too.
+    assert register(edge, ("127.0.0.9", 5070)) == 403
+    # Taking a binding away is always allowed.
+    assert register(edge, contact="<sip:1001@127.0.0.2:5070>;expires=0") == 200
+    assert edge.registrar.all_bindings() == []
