@@ -56,6 +56,10 @@ class CenterAdmin:
             self.center.add_agent(doc["extension"], name, doc.get("skills") or {}, queues=doc.get("queues") or {})
         except (ValidationError, Conflict) as e:
             log.error("skipping agent %s: %s", doc["extension"], e)
+            return
+        registrar = getattr(self.core, "registrar", None)   # not yet while the core is being built
+        if registrar is not None:
+            self.center.phone_changed(doc["extension"], bool(registrar.lookup(doc["extension"])))
 
     # --- queues ------------------------------------------------------------------------
 
@@ -157,6 +161,15 @@ class CenterAdmin:
                 "voicemail_boxes": set(self.core.extension_numbers()) | set(self.center.queue_names())
                 | {b.number for b in self.core.voicemail.boxes()}}
 
+    def _check_route_numbers(self, data: dict[str, Any]) -> None:
+        """A route's number must not be an extension's, a ring group's, a shared box's or a feature code."""
+        from appliance.logic.flows.validate import FlowProblem
+        from appliance.logic.numbers import route_clashes
+        from appliance.numbers_runtime import directory_of, route_numbers
+        clashes = route_clashes(route_numbers(data.get("routes")), directory_of(self.core).without_routes())
+        if clashes:
+            raise FlowInvalid([FlowProblem("route", name, "did", why) for name, why in clashes])
+
     def get_flows(self) -> dict[str, Any]:
         if self.core.flows is None:
             raise NotFound("no call flows yet")
@@ -166,6 +179,7 @@ class CenterAdmin:
         problems = [p for p in validate(data, **self.known_names()) if str(p.level).lower() == "error"]
         if problems:
             raise FlowInvalid(problems)
+        self._check_route_numbers(data)
         flows: FlowSet = load_flows(data, **self.known_names())
         version = 1 + max((d.get("version", 0) for d in self.core.store.table("flows").all()), default=0)
         doc = flows.to_dict() | {"version": version}

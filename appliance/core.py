@@ -160,6 +160,9 @@ class Core:
         self.recordings = Recordings(self)
         self.recordings.repair_all()
         self._restore_registrations()
+        for agent in self.contact_center.agents():   # whose phone is here, now that registrations are back
+            self.contact_center.phone_changed(agent.id, bool(self.registrar.lookup(agent.id)))
+        self.events.listen(self._agent_phone)
         self._save_pending = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
         self._closing = False
@@ -370,6 +373,15 @@ class Core:
             log.warning("ignoring damaged %s: %s", path, e)
             return
         log.info("restored %d registrations", len(self.registrar.all_bindings()))
+
+    def _agent_phone(self, kind: str, data: dict[str, Any]) -> None:
+        """An agent whose phone is gone is offered nothing and shown as such, at once."""
+        if kind not in ("registration", "unregistration"):
+            return
+        aor = str(data.get("aor", ""))
+        commands = self.contact_center.phone_changed(aor, bool(self.registrar.lookup(aor)))
+        if commands and self.switchboard is not None:
+            self.switchboard.run_acd(commands)
 
     def _bindings_changed(self) -> None:
         # Coalesce: a burst of registrations costs one fsync'd write, not one each.

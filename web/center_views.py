@@ -173,6 +173,8 @@ def agent_says(agent: Mapping[str, Any]) -> str:
         return "wrap-up"
     if state == "NO_ANSWER_BACKOFF":
         return "missed a call"
+    if state == "NO_PHONE":
+        return "no phone"
     if status == "ON_BREAK":
         reason = str(agent.get("break_reason") or "")
         return f"on break ({reason})" if reason and reason != "break" else "on break"

@@ -210,7 +210,7 @@ SCRIPT_MESSAGES = (
     "Not updated: {reason}", "Live: connected.", "Call ended: {caller} to {callee}, {disposition}.",
     "on", "off", "Call from {number}", "Talking to {number}", "unknown",
     "Your session has ended: reload the page to log in.", "Ringing", "On a call",
-    "logged out", "ringing", "talking", "wrap-up", "missed a call", "on break", "available",
+    "logged out", "ringing", "talking", "wrap-up", "missed a call", "no phone", "on break", "available",
 )
 
 

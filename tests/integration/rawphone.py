@@ -8,7 +8,8 @@ import socket
 from appliance.sip.digest import client_response
 
 
-def register(sock: socket.socket, core_port: int, user: str, secret: str, box: str = "127.0.0.1") -> str:
+def register(sock: socket.socket, core_port: int, user: str, secret: str, box: str = "127.0.0.1",
+             expires: int | None = None) -> str:
     local, port = sock.getsockname()[:2]
     call_id = secrets.token_hex(6)
     def register(cseq: int, auth: str = "") -> str:
@@ -16,6 +17,7 @@ def register(sock: socket.socket, core_port: int, user: str, secret: str, box: s
                f"Via: SIP/2.0/UDP {local}:{port};branch=z9hG4bKr{call_id}{cseq}\r\n"
                f"From: <sip:{user}@{box}>;tag=r\r\nTo: <sip:{user}@{box}>\r\nCall-ID: reg-{call_id}\r\n"
                f"CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@{local}:{port}>\r\n{auth}"
+               + (f"Expires: {expires}\r\n" if expires is not None else "") +
                f"Content-Length: 0\r\n\r\n")
         sock.sendto(msg.encode(), (box, core_port))
         return sock.recv(65535).decode()

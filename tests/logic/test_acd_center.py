@@ -363,3 +363,30 @@ def test_agents_freed_together_go_to_the_callers_waiting_together():
     box.caller_hangs_up("c1")
     assert [(r.agent_id, r.call_id) for r in of(box.last, Ring)] == [
         ("1001", "b1"), ("1002", "b2")]
+
+
+def test_an_agent_whose_phone_went_away_is_offered_nothing_until_it_is_back():
+    box = Box(QueueConfig("sales", ring_timeout_s=15))
+    box.agents("1001", "1002")
+    box.phone_changed("1001", False)           # 1001 unplugged the phone: at once, not at expiry
+    assert box.center.agent("1001").state == "NO_PHONE"
+    assert box.center.agent("1001").status == "AVAILABLE"   # what they chose is kept
+    box.caller_joins("sales", "c1", "+48601000001")
+    assert rung(box) == ["1002"]
+    box.offer_answered("c1", "1002")
+    box.phone_changed("1001", True)
+    assert box.center.agent("1001").state == "IDLE"
+    box.caller_joins("sales", "c2", "+48601000002")
+    assert rung(box) == ["1001"]
+
+
+def test_a_phone_gone_during_a_call_takes_effect_when_the_call_and_wrap_up_end():
+    box = Box(QueueConfig("sales", wrap_up_s=10))
+    box.agents("1001")
+    box.caller_joins("sales", "c1", "+48601000001")
+    box.offer_answered("c1", "1001")
+    box.phone_changed("1001", False)
+    assert box.center.agent("1001").state == "TALKING"
+    box.call_ended("c1")
+    box.advance(10)
+    assert box.center.agent("1001").state == "NO_PHONE"

@@ -36,6 +36,8 @@ EXPECTED = {
         (A.TALKING, Ae.CALL_END): A.WRAP_UP,
         (A.WRAP_UP, Ae.WRAP_UP_DONE): A.IDLE,
         (A.NO_ANSWER_BACKOFF, Ae.BACKOFF_DONE): A.IDLE,
+        (A.IDLE, Ae.PHONE_GONE): A.NO_PHONE,
+        (A.NO_PHONE, Ae.PHONE_BACK): A.IDLE,
     },
     CALLER: {
         (C.WAITING, Ce.OFFER): C.OFFERING,

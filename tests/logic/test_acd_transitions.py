@@ -56,6 +56,13 @@ def statuses(box: Box) -> None:
     box.agent_logout("1001")
 
 
+def phone_away_and_back(box: Box) -> None:
+    box.center.add_queue(QueueConfig("q"))
+    box.agents("1001")
+    box.phone_changed("1001", False)
+    box.phone_changed("1001", True)
+
+
 def waiting_leaves(how: Callable[[Box], None], **cfg) -> Callable[[Box], None]:
     def story(box: Box) -> None:
         box.center.add_queue(QueueConfig("q", callback_enabled=True, **{**QUIET, **cfg}))
@@ -119,6 +126,8 @@ STORIES: dict[tuple[Machine, object, object], Callable[[Box], None]] = {
     (AGENT_STATE, A.TALKING, Ae.CALL_END): one_call,
     (AGENT_STATE, A.WRAP_UP, Ae.WRAP_UP_DONE): one_call,
     (AGENT_STATE, A.NO_ANSWER_BACKOFF, Ae.BACKOFF_DONE): missed,
+    (AGENT_STATE, A.IDLE, Ae.PHONE_GONE): phone_away_and_back,
+    (AGENT_STATE, A.NO_PHONE, Ae.PHONE_BACK): phone_away_and_back,
     (CALLER, C.WAITING, Ce.OFFER): one_call,
     (CALLER, C.WAITING, Ce.HANG_UP): waiting_leaves(
         lambda box: (join(box), box.caller_hangs_up("c1"))),

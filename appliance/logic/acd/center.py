@@ -57,6 +57,7 @@ class ContactCenter:
         self._callers: dict[str, Caller] = {}
         self._timers: dict[str, tuple[str, str]] = {}  # name -> (kind, subject)
         self._seq = itertools.count()
+        self._no_phone: set[str] = set()   # agents whose extension has no registered phone
 
     # --- what the centre looks like ------------------------------------------------
 
@@ -175,6 +176,26 @@ class ContactCenter:
     def agent_go_on_break(self, agent_id: str, reason: str = "break") -> list[Command]:
         agent = self._agent(agent_id)
         return self._set_status(agent, StatusEvent.TAKE_BREAK, reason or "break") + self.dispatch()
+
+    def phone_changed(self, agent_id: str, registered: bool) -> list[Command]:
+        """The agent's phone registered or went away: an agent with no phone is offered nothing
+        (and says so), whatever they chose; a call in hand finishes first."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            return []
+        if registered:
+            self._no_phone.discard(agent_id)
+            if agent.state is AgentState.NO_PHONE:
+                AGENT_STATE.fire(agent, StateEvent.PHONE_BACK)
+                return self.dispatch()
+            return []
+        self._no_phone.add(agent_id)
+        return self._phone_gone_if_idle(agent)
+
+    def _phone_gone_if_idle(self, agent: Agent) -> list[Command]:
+        if agent.id in self._no_phone and agent.state is AgentState.IDLE:
+            AGENT_STATE.fire(agent, StateEvent.PHONE_GONE)
+        return []
 
     def agent_available(self, agent_id: str) -> list[Command]:
         agent = self._agent(agent_id)
@@ -383,7 +404,7 @@ class ContactCenter:
         if kind == "backoff":
             agent = self._agents[subject]
             AGENT_STATE.fire(agent, StateEvent.BACKOFF_DONE)
-            return self.dispatch()
+            return self._phone_gone_if_idle(agent) + self.dispatch()
         if kind == "max-wait":
             caller = self._callers.get(subject)
             if caller is None or caller.state not in _IN_LINE:
@@ -585,6 +606,7 @@ class ContactCenter:
 
     def _end_wrap_up(self, agent: Agent) -> list[Command]:
         AGENT_STATE.fire(agent, StateEvent.WRAP_UP_DONE)
+        self._phone_gone_if_idle(agent)
         return [LogEvent(QueueLogEntry(self._clock(), QueueLogKind.WRAP_UP_END,
                                        agent_id=agent.id))]
 

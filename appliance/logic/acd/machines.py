@@ -43,6 +43,7 @@ class AgentState(StrEnum):
     TALKING = "TALKING"
     WRAP_UP = "WRAP_UP"
     NO_ANSWER_BACKOFF = "NO_ANSWER_BACKOFF"
+    NO_PHONE = "NO_PHONE"  # the agent's phone is not registered: no call can reach them
 
 
 class StateEvent(StrEnum):
@@ -53,6 +54,8 @@ class StateEvent(StrEnum):
     CALL_END = "CALL_END"
     WRAP_UP_DONE = "WRAP_UP_DONE"
     BACKOFF_DONE = "BACKOFF_DONE"
+    PHONE_GONE = "PHONE_GONE"  # the last registration of the agent's extension ended
+    PHONE_BACK = "PHONE_BACK"
 
 
 class CallerState(StrEnum):
@@ -110,7 +113,8 @@ STATUS_TRANSITIONS: dict[AgentStatus, dict[StatusEvent, AgentStatus]] = {
 
 A, Ae = AgentState, StateEvent
 STATE_TRANSITIONS: dict[AgentState, dict[StateEvent, AgentState]] = {
-    A.IDLE: {Ae.OFFER: A.OFFERED},
+    A.IDLE: {Ae.OFFER: A.OFFERED, Ae.PHONE_GONE: A.NO_PHONE},
+    A.NO_PHONE: {Ae.PHONE_BACK: A.IDLE},
     A.OFFERED: {Ae.ANSWER: A.TALKING, Ae.MISS: A.NO_ANSWER_BACKOFF, Ae.WITHDRAW: A.IDLE},
     A.TALKING: {Ae.CALL_END: A.WRAP_UP},
     A.WRAP_UP: {Ae.WRAP_UP_DONE: A.IDLE},
