@@ -26,8 +26,6 @@ def validate(data: Any, extensions: set[str]) -> dict[str, Any]:
     number = data.get("number", "")
     if number and (not isinstance(number, str) or not re.fullmatch(r"[1-9][0-9]{1,7}", number)):
         raise ValidationError("number: 2 to 8 digits, not starting with 0")
-    if number in extensions:
-        raise ValidationError(f"number: {number} is an extension")
     members = data.get("members")
     if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
         raise ValidationError("members: a list of extension numbers")
@@ -58,9 +56,11 @@ class RingGroups:
         return next((g for g in self.all() if number and g.get("number") == number), None)
 
     def create(self, data: Any) -> dict[str, Any]:
+        from appliance.numbers_runtime import check_free
         group = validate(data, set(self.core.extension_numbers()))
-        if self.get(group["name"]) or (group["number"] and self.by_number(group["number"])):
-            raise Conflict(f"ring group {group['name']} (or its number) exists already")
+        if self.get(group["name"]):
+            raise Conflict(f"ring group {group['name']} exists already")
+        check_free(self.core, group["number"])  # names the route, extension, box or code that holds it
         self.core.store.table("ring_groups").insert(group)
         return group
 

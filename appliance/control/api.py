@@ -103,7 +103,11 @@ async def list_extensions(request: web.Request) -> web.Response:
 
 
 async def create_extension(request: web.Request) -> web.Response:
-    return web.json_response(_core(request).create_extension(await _body(request)), status=201)
+    from appliance.numbers_runtime import check_free
+    core, body = _core(request), await _body(request)
+    if isinstance(body, dict):
+        check_free(core, body.get("number"))  # one namespace: not a route's, a group's or a code's number
+    return web.json_response(core.create_extension(body), status=201)
 
 
 async def get_extension(request: web.Request) -> web.Response:
@@ -595,7 +599,12 @@ async def patch_box(request: web.Request) -> web.Response:
     body = await _body(request)
     if not isinstance(body, dict) or "pin_hash" in body or "number" in body:
         raise ValidationError("body: an object of box settings (pin, email, max_message_s, ...)")
-    config = core.voicemail_box(request.match_info["box"]).to_dict()
+    number = request.match_info["box"]
+    if number not in {b.number for b in core.voicemail.boxes()} and core.extension_or_none(number) is None \
+            and number not in core.contact_center.queue_names():
+        from appliance.numbers_runtime import check_free
+        check_free(core, number, "box")  # a new shared box takes a number of its own
+    config = core.voicemail_box(number).to_dict()
     new = vm.BoxConfig.from_dict(config | body)
     core.voicemail.save_box(new)
     d = new.to_dict()
