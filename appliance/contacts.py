@@ -7,14 +7,13 @@ data, well kept) in the box's country, so "601 234 567", "0048601234567" and
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import NotFound, ValidationError
-from appliance.logic import csv_safe
+from appliance.logic import contacts_csv, csv_safe
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -29,8 +28,9 @@ def normalise(number: str, country_code: str = "48") -> str:
     region = REGION_OF_CODE.get(country_code, "PL")
     try:
         parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException as e:
-        raise ValidationError(f"numbers: {number!r} is not a phone number ({e})") from None
+    except phonenumbers.NumberParseException:
+        # The library's own words ("(1) The string supplied did not seem to be ...") mean nothing to an owner.
+        raise ValidationError(f"numbers: {number!r} is not a phone number") from None
     if not phonenumbers.is_possible_number(parsed):
         raise ValidationError(f"numbers: {number!r} is not a possible phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -129,18 +129,49 @@ class Contacts:
                              c.get("email", ""), c.get("notes", "")])
         return out.getvalue()
 
-    def import_csv(self, text: str) -> dict[str, Any]:
-        """Valid rows are imported; each bad row is listed with its line and reason."""
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "name" not in reader.fieldnames:
-            raise ValidationError("CSV: the first line must name the columns, with at least 'name'")
-        imported, errors = 0, []
-        for line, row in enumerate(reader, start=2):
+    def import_csv(self, data: bytes | str) -> dict[str, Any]:
+        """Valid rows are imported; each row that is not is listed with its line and reason.
+
+        The file may be UTF-8 (with or without BOM), Windows-1250 or GBK, separated
+        by , ; or tabs, with headers in English, Polish or Chinese
+        (`appliance.logic.contacts_csv`). A row whose number belongs to a contact
+        already (or to an earlier row), or without numbers whose name does, is a
+        duplicate: listed, not imported, so importing a file twice adds nothing.
+        """
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            parsed = contacts_csv.read(raw)
+        except contacts_csv.CsvProblem as e:
+            raise ValidationError(f"CSV: {e}") from None
+        cc = self._cc()
+        existing = [dict(c) for c in self.table.all()]
+        number_owner = {n: f"contact '{c['name']}'" for c in existing for n in c.get("numbers", [])}
+        name_owner = {c["name"].casefold(): f"contact '{c['name']}'" for c in existing}
+        imported, duplicates = 0, 0
+        errors: list[dict[str, Any]] = list(parsed.errors)
+        for line, row in parsed.rows:
+            # An export of ours quoted formula-like names; they come back as they were.
+            row = {k: [csv_safe.unquote_cell(x) for x in v] if isinstance(v, list) else csv_safe.unquote_cell(v)
+                   for k, v in row.items()}
             try:
-                # An export of ours quoted formula-like names; they come back as they were.
-                self.create({k: csv_safe.unquote_cell(v) for k, v in row.items()
-                             if k in FIELDS and v is not None})
-                imported += 1
+                clean = _clean(row, cc)
             except ValidationError as e:
                 errors.append({"line": line, "error": str(e)})
-        return {"imported": imported, "errors": errors}
+                continue
+            taken = next(((n, number_owner[n]) for n in clean["numbers"] if n in number_owner), None)
+            if taken is None and not clean["numbers"] and clean["name"].casefold() in name_owner:
+                taken = (clean["name"], name_owner[clean["name"].casefold()])
+            if taken is not None:
+                duplicates += 1
+                errors.append({"line": line, "duplicate": True,
+                               "error": f"duplicate: {taken[0]} is already {taken[1]}"})
+                continue
+            self.create(clean)
+            imported += 1
+            for n in clean["numbers"]:
+                number_owner[n] = f"on line {line}"
+            name_owner.setdefault(clean["name"].casefold(), f"on line {line}")
+        errors.sort(key=lambda e: e["line"])
+        return {"imported": imported, "duplicates": duplicates, "errors": errors,
+                "encoding": parsed.encoding, "delimiter": parsed.delimiter,
+                "columns": sorted(set(parsed.columns.values())), "ignored_columns": parsed.ignored}

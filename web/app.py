@@ -27,6 +27,7 @@ from appliance.errors import ApiError, ValidationError
 from web.api_client import ApiClient
 from web.i18n import (LANGUAGES, _, current, negotiate, ngettext, script_messages,
                       flow_words, translate_message, translate_word)
+from web.nav import menu_for
 from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
                           check_new_password, check_username, csrf_ok, hash_password,
                           password_generation, role_allows, verify_password)
@@ -52,6 +53,8 @@ def upload_limit(file_bytes: int) -> int:
     """The max_body of a route that takes one file of at most file_bytes."""
     return file_bytes + MULTIPART_SLACK
 
+
+BOX_NAME_TTL_S = 30.0
 
 # Wrong first-run set-up codes are throttled like failed logins of this (impossible) username.
 SETUP_GUESSER = "(set-up)"
@@ -90,6 +93,23 @@ class WebState:
     throttle: LoginThrottle
     has_users: bool = False
     setup_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The business name (box.name) for the page header, asked of the core at most every
+    # BOX_NAME_TTL_S seconds and again after any change made through the page.
+    _box_name: tuple[float, str] | None = None
+
+    def box_name(self) -> str:
+        now = time.monotonic()
+        if self._box_name is None or now - self._box_name[0] > BOX_NAME_TTL_S:
+            try:
+                values = {d.get("key"): d.get("value") for d in self.api.settings()}
+                name = str(values.get("box.name") or "").strip()
+            except (ApiError, AttributeError, TypeError):
+                name = self._box_name[1] if self._box_name else ""
+            self._box_name = (now, name)
+        return self._box_name[1]
+
+    def forget_box_name(self) -> None:
+        self._box_name = None
 
     def audit(self, actor: str, action: str, detail: str) -> None:
         """Write an audit entry; a failing write is logged, never shown as a failed change."""
@@ -122,6 +142,11 @@ def render(name: str, **values: Any) -> str:
     if session:
         session.notices.clear()
     values["path"] = request.path
+    user = values["user"]
+    values["menu"] = menu_for(user.role or "", request.path) if user else None
+    state: WebState | None = request.environ.get("callbox.state")
+    if state is not None and user:
+        values.setdefault("box_name", state.box_name())
     values["fullpath"] = request.fullpath + (f"?{request.query_string}" if request.query_string else "")
     return bottle.template(name, template_lookup=TEMPLATES, **values)
 
@@ -207,6 +232,9 @@ class CallboxPlugin:
                 session = state.sessions.new()
                 set_session_cookie(state.settings, session)
             request.environ["callbox.session"] = session
+            request.environ["callbox.state"] = state
+            if request.method in UNSAFE_METHODS:
+                state.forget_box_name()  # a change may have renamed the business
             if not public:
                 try:
                     first_run = not state.users_exist()
@@ -261,7 +289,7 @@ def _security_headers() -> None:
     response.set_header("Content-Security-Policy", request.environ.get(
         "callbox.csp", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
                        "base-uri 'none'; object-src 'none'"))
-    if not request.path.startswith("/static/"):
+    if not request.path.startswith("/static/") and request.path != "/favicon.ico":
         response.set_header("Cache-Control", "no-store")
 
 
@@ -339,6 +367,12 @@ def _error_page(error: HTTPError) -> str:
 
 def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
     settings = state.settings
+
+    @app.get("/favicon.ico", skip=True)  # no session, no login: browsers ask for it on every page
+    def favicon():
+        reply = bottle.static_file("favicon.ico", root=str(STATIC), mimetype="image/x-icon")
+        reply.set_header("Cache-Control", "public, max-age=86400")
+        return reply
 
     @app.get("/healthz", public=True)
     def healthz():

@@ -3,30 +3,21 @@
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{title}} · Callbox</title>
+<title>{{title}} · {{get('box_name') or 'Callbox'}}</title>
+<link rel="icon" href="/favicon.ico" sizes="any">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/style.css">
 <script src="/static/app.js" defer></script>
 </head>
 <body{{!' class="kiosk"' if get('kiosk') else ''}}>
 <a class="skip" href="#main">{{_("Skip to content")}}</a>
 <header class="top">
-  <a class="brand" href="/">Callbox</a>
+  <a class="brand" href="/">{{get('box_name') or 'Callbox'}}</a>
   % if user and not get('kiosk'):
   <nav aria-label="{{_('Main')}}">
     <ul>
-      <li><a href="/" {{!'aria-current="page"' if path == '/' else ''}}>{{_('Dashboard') if user.role in ('admin', 'supervisor') else _('My panel')}}</a></li>
-      % if user.role in ('admin', 'supervisor'):
-      % for href, label in (('/now', _('Now')), ('/wallboard', _('Wallboard')), ('/queues', _('Queues')), ('/calls', _('Calls')), ('/reports', _('Reports')), ('/recordings', _('Recordings')), ('/contacts', _('Contacts'))):
-      <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
-      % end
-      % end
-      % if user.role == 'admin':
-      % for href, label in (('/voicemail', _('Voicemail')), ('/ivr', 'IVR'), ('/prompts', _('Prompts')), ('/trunks', _('Trunks and lines')), ('/phones', _('Phones')), ('/contract', _('Contract')), ('/wizard', _('Set-up wizard')), ('/extensions', _('Extensions')), ('/registrations', _('Registrations')), ('/bans', _('Bans')), ('/settings', _('Settings')), ('/users', _('Users')), ('/system', _('System')), ('/audit', _('Audit log'))):
-      <li><a href="{{href}}" {{!'aria-current="page"' if path.startswith(href) else ''}}>{{label}}</a></li>
-      % end
-      % elif user.role == 'agent':
-      <li><a href="/voicemail" {{!'aria-current="page"' if path.startswith('/voicemail') else ''}}>{{_('Voicemail')}}</a></li>
-      <li><a href="/contacts" {{!'aria-current="page"' if path.startswith('/contacts') else ''}}>{{_('Contacts')}}</a></li>
+      % for entry in menu.top:
+      <li><a href="{{entry.href}}" {{!'aria-current="page"' if entry.current else ''}}>{{_(entry.label)}}</a></li>
       % end
     </ul>
   </nav>
@@ -48,6 +39,15 @@
   </form>
   % end
 </header>
+% if user and not get('kiosk') and menu.sub:
+<nav class="sub" aria-label="{{_(menu.sub_label)}}">
+  <ul>
+    % for entry in menu.sub:
+    <li><a href="{{entry.href}}" {{!'aria-current="page"' if entry.current else ''}}>{{_(entry.label)}}</a></li>
+    % end
+  </ul>
+</nav>
+% end
 <main id="main">
 % for text in notices:
 <p class="notice" role="status">{{text}}</p>
