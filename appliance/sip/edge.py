@@ -474,6 +474,7 @@ class SipEdge:
             self._reply(req, source, challenge_status,
                         headers=[(challenge_header, c) for c in self.auth.challenge(stale=True, client=source.ip)])
             return None
+        log.info("%s from %s:%d failed authentication: %s", req.method, source.ip, source.port, result.reason)
         ban = self.guard.auth_failed(source.ip, protected=self._protected(source, req))
         if ban is not None:
             log.warning("banned %s: %s", source.ip, ban.reason)

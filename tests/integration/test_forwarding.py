@@ -1,5 +1,5 @@
-"""Requests from registered phones are forwarded statelessly to the engine, answers come back;
-unregistered sources are challenged; the identity the edge vouches for cannot be forged."""
+"""Calls from phones that prove who they are are forwarded statelessly to the engine, answers come
+back; every INVITE is challenged; the identity the edge vouches for cannot be forged."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from appliance.sip.digest import client_response
 from tests.conftest import free_port
 from tests.integration.rawphone import register
 from tests.integration.sipp import SCENARIOS, credentials_file, run_sipp, sipp_available
@@ -42,12 +43,12 @@ def test_call_from_registered_phone_reaches_the_engine_and_back(core_factory, tm
             uas.kill()
 
 
-def _invite(port: int, call_id: str = "c1") -> bytes:
+def _invite(port: int, call_id: str = "c1", cseq: int = 1, auth: str = "") -> bytes:
     return (f"INVITE sip:0048221234567@127.0.0.1 SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id}\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id}{cseq}\r\n"
             f"From: <sip:1001@127.0.0.1>;tag=a\r\nTo: <sip:0048221234567@127.0.0.1>\r\n"
-            f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContact: <sip:1001@127.0.0.1:{port}>\r\n"
-            f"Content-Length: 0\r\n\r\n").encode()
+            f"Call-ID: {call_id}\r\nCSeq: {cseq} INVITE\r\nMax-Forwards: 70\r\nContact: <sip:1001@127.0.0.1:{port}>\r\n"
+            f"{auth}Content-Length: 0\r\n\r\n").encode()
 
 
 def test_unregistered_source_is_challenged_and_never_forwarded(core_factory):
@@ -76,6 +77,13 @@ def test_without_an_engine_a_registered_phone_gets_503(core):
     phone.settimeout(3)
     assert register(phone, core.sip_port, "1001", ext["secret"]).startswith("SIP/2.0 200 ")
     phone.sendto(_invite(phone.getsockname()[1], "c2"), ("127.0.0.1", core.sip_port))
+    challenge = phone.recv(65535).decode()
+    assert challenge.startswith("SIP/2.0 407 ")
+    value = next(line.split(":", 1)[1].strip() for line in challenge.split("\r\n")
+                 if line.startswith("Proxy-Authenticate:"))
+    auth = client_response("INVITE", "sip:0048221234567@127.0.0.1", "1001", ext["secret"], value)
+    phone.sendto(_invite(phone.getsockname()[1], "c2", 2, f"Proxy-Authorization: {auth}\r\n"),
+                 ("127.0.0.1", core.sip_port))
     answer = phone.recv(65535).decode()
     assert answer.startswith("SIP/2.0 503 ") and "Retry-After:" in answer
     phone.close()
