@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appliance.engine.protocol import (ProtocolError, decode_line, parse_gateway_command,
+                                        parse_gateway_message)
 from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.logic import routing as rt
 
@@ -163,8 +165,9 @@ class Lines:
         try:
             while raw := await reader.readline():
                 try:
-                    msg = json.loads(raw)
-                except ValueError:
+                    msg = parse_gateway_message(decode_line(raw))
+                except ProtocolError as e:  # a gateway of another version, or a bug: said, not acted on
+                    log.warning("line gateway status dropped: %s", e)
                     continue
                 line = self.lines.get(str(msg.get("line", "")))
                 if line is None:
@@ -223,7 +226,8 @@ class Lines:
             raise NotFound(f"line {data['line']} does not exist")
         if line.config["kind"] != "gsm" or line.writer is None:
             raise Conflict(f"line {line.name} cannot send SMS now")
-        line.writer.write((json.dumps({"cmd": "send_sms", "number": data["number"], "text": data["text"]})
+        line.writer.write((json.dumps(parse_gateway_command({"cmd": "send_sms", "number": data["number"],
+                                                            "text": data["text"]}))
                            + "\n").encode())
         self._store_sms(line, "out", data["number"], data["text"], "queued")
         return {"line": line.name, "number": data["number"], "status": "queued"}

@@ -9,6 +9,7 @@ connection and waits for ``ready``; ``EngineClient`` then sends commands
 from __future__ import annotations
 
 import asyncio
+import logging
 import itertools
 import os
 import signal
@@ -16,10 +17,13 @@ import sys
 import tempfile
 from typing import Any, AsyncIterator
 
-from appliance.engine.protocol import decode_line, encode, ProtocolError
+from appliance.engine.protocol import decode_line, encode, parse_event, ProtocolError
 from appliance.errors import EngineError
 
 READY_TIMEOUT_S = 20.0
+
+
+log = logging.getLogger("callbox.engine")
 
 
 class EngineClient:
@@ -33,6 +37,7 @@ class EngineClient:
         self._events: asyncio.Queue[dict | None] = asyncio.Queue()
         # Replies nobody waits for (to lines sent raw, or after a timeout).
         self.unmatched_replies: list[dict] = []
+        self.bad_events = 0
         self.closed = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._read())
 
@@ -114,6 +119,12 @@ class EngineClient:
                     else:
                         self.unmatched_replies.append(message)
                 elif "event" in message:
+                    try:
+                        parse_event(message)
+                    except ProtocolError as e:  # a worker of another version, or a bug: said, not acted on
+                        self.bad_events += 1
+                        log.warning("engine event dropped: %s", e)
+                        continue
                     self._events.put_nowait(message)
         except (ConnectionError, OSError, ValueError):
             pass

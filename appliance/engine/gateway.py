@@ -46,6 +46,7 @@ from appliance.engine.legs import guarded
 from appliance.engine.modem_port import (
     AudioRing, AudioTtyBridge, FrameRing, ModemPort, VoiceModemBridge, dtmf_pcm,
 )
+from appliance.engine.protocol import ProtocolError, parse_gateway_command, parse_gateway_message
 from appliance.errors import CallboxError
 from appliance.lines.notices import (
     CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineError, LineStatus, SmsReceived, SmsSent,
@@ -499,6 +500,11 @@ class Gateway:
 
     def _on_command(self, cmd: dict[str, Any]) -> None:
         """Orders from the core over the status socket (JSON lines), e.g. an SMS to send."""
+        try:
+            parse_gateway_command(cmd)
+        except ProtocolError as e:
+            log.warning("order from the core refused: %s", e)
+            return
         if cmd.get("cmd") == "send_sms" and hasattr(self.driver, "send_sms"):
             try:
                 self.driver.send_sms(str(cmd.get("number", "")), str(cmd.get("text", "")))
@@ -628,7 +634,13 @@ class Gateway:
     # --- status out --------------------------------------------------------------------
 
     def _event(self, event: str, **fields: Any) -> None:
-        self.out.send({"event": event, "line": self.opts.name, **fields})
+        message = {"event": event, "line": self.opts.name, **fields}
+        try:
+            parse_gateway_message(message)
+        except ProtocolError as e:  # a bug: the core would drop it, so say it here
+            log.error("not sending a status line that breaks the protocol: %s", e)
+            return
+        self.out.send(message)
 
     _last_sent: dict[str, Any] | None = None
 

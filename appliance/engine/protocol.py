@@ -13,37 +13,201 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.errors import SipParseError
+from appliance.sip.grammar import parse_name_addr as _parse_name_addr
+
 # A line longer than this is a broken or hostile peer, not a command.
 MAX_LINE_BYTES = 64 * 1024
 
-# command name -> (required fields, optional fields)
-COMMANDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "answer": (("leg",), ()),
-    "ringing": (("leg",), ()),
-    "reject": (("leg",), ("status",)),
-    "hangup": (("leg",), ()),
-    "call": (("leg", "uri"), ("caller_id", "headers", "timeout_s", "auth")),
-    "bridge": (("a", "b"), ()),
-    "unbridge": (("a", "b"), ()),
-    "connect": (("src", "dst"), ()),
-    "disconnect": (("src", "dst"), ()),
-    "conference": (("legs",), ("listen_only", "whisper")),
-    "play": (("leg", "file"), ("loop",)),
-    "stop_play": (("leg",), ()),
-    "record_start": (("file",), ("leg", "legs")),
-    "record_stop": ((), ("file", "leg")),
-    "send_dtmf": (("leg", "digits"), ("method",)),
-    "hold": (("leg",), ()),
-    "unhold": (("leg",), ()),
-    "transfer": (("leg", "uri"), ()),
-    "status": ((), ()),
-}
 
-EVENTS = (
-    "ready", "incoming", "ringing", "answered", "dtmf", "hangup", "play_done",
-    "held", "unheld", "transfer_requested", "transfer_status", "capacity",
-    "recording_stopped",
+@dataclass(frozen=True)
+class Field:
+    """One field of a message: its name, the JSON types it may have, whether it must be there."""
+
+    name: str
+    types: tuple[type, ...]
+    required: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    name: str
+    fields: tuple[Field, ...]
+    doc: str
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    @property
+    def optional(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if not f.required)
+
+
+S, I, N, B, O, L = (str,), (int,), (int, float), (bool,), (dict,), (list,)
+
+
+def _f(name: str, types: tuple[type, ...], doc: str = "", required: bool = True) -> Field:
+    return Field(name, types, required, doc)
+
+
+def _opt(name: str, types: tuple[type, ...], doc: str = "") -> Field:
+    return Field(name, types, False, doc)
+
+
+def _table(*messages: Message) -> dict[str, Message]:
+    return {m.name: m for m in messages}
+
+
+LEG = _f("leg", S, "leg id")
+
+# What the core tells a worker. The worker checks every command against this table (and the
+# rules in parse_command) before it touches a call; docs/engine-protocol.md is made from it.
+COMMAND_TABLE: dict[str, Message] = _table(
+    Message("answer", (LEG,), "answer an incoming leg (200 OK)"),
+    Message("ringing", (LEG,), "send 180 Ringing on an incoming leg"),
+    Message("reject", (LEG, _opt("status", I, "SIP final status, 300-699 (486)")), "refuse an incoming leg"),
+    Message("hangup", (LEG,), "end a leg (BYE, CANCEL or a final response, whatever fits its state)"),
+    Message("call", (LEG, _f("uri", S, "sip: or sips: URI to dial"),
+                     _opt("caller_id", O, "{name, number} shown to the callee"),
+                     _opt("headers", O, "extra one-line headers {name: value}"),
+                     _opt("timeout_s", N, "give up ringing after this long (408)"),
+                     _opt("auth", O, "{username, password, realm?, domain?} for a provider")),
+            "dial a new outgoing leg"),
+    Message("bridge", (_f("a", S), _f("b", S)), "audio both ways between two legs"),
+    Message("unbridge", (_f("a", S), _f("b", S)), "undo a bridge"),
+    Message("connect", (_f("src", S), _f("dst", S)), "audio one way, src to dst"),
+    Message("disconnect", (_f("src", S), _f("dst", S)), "undo a connect"),
+    Message("conference", (_f("legs", L, "leg ids that all hear each other"),
+                           _opt("listen_only", L, "leg ids that hear but are not heard"),
+                           _opt("whisper", O, "{to, from}: only `to` hears `from`")), "a conference of legs"),
+    Message("play", (LEG, _f("file", S, "WAV path"), _opt("loop", B)), "play a prompt to a leg"),
+    Message("stop_play", (LEG,), "stop what a leg hears from `play`"),
+    Message("record_start", (_f("file", S, "WAV path"), _opt("leg", S), _opt("legs", L)),
+            "record one leg, or the mix of several"),
+    Message("record_stop", (_opt("file", S), _opt("leg", S)), "close a recording"),
+    Message("send_dtmf", (LEG, _f("digits", S, "0-9 * # A-D"), _opt("method", S, "rfc2833 (default) or info")),
+            "send digits to a leg"),
+    Message("hold", (LEG,), "put a leg on hold (re-INVITE sendonly)"),
+    Message("unhold", (LEG,), "take a leg off hold"),
+    Message("transfer", (LEG, _f("uri", S)), "send REFER on a leg"),
+    Message("status", (), "ask for `capacity` now"),
 )
+
+# command name -> (required fields, optional fields): what parse_command reads.
+COMMANDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    name: (m.required, m.optional) for name, m in COMMAND_TABLE.items()}
+
+# What a worker tells the core. The worker checks each event before it sends it; the core checks
+# each one it reads and drops (with a warning) what does not fit, so the switchboard can rely on
+# every required field being there with its type.
+EVENT_TABLE: dict[str, Message] = _table(
+    Message("ready", (_f("id", S), _f("sip_port", I), _f("max_calls", I), _opt("pid", I)),
+            "once, first line after connecting"),
+    Message("capacity", (_f("free", I), _f("max_calls", I)),
+            "at start and whenever the number of free call slots changes"),
+    Message("incoming", (LEG, _f("from", S), _f("to", S), _f("caller_id", O, "{name, number}"), _f("call_id", S),
+                         _f("source", S, "ip:port the INVITE came from"),
+                         _f("identity", S, "who the edge says sent it (its signature checked); '' when the "
+                                           "worker runs without the edge's key")),
+            "an INVITE the edge signed arrived; pjsua has sent 100 Trying; the core decides"),
+    Message("ringing", (LEG, _f("status", I, "180 or 183")), "an outgoing leg rings (once)"),
+    Message("answered", (LEG, _f("codec", (str, type(None)), "e.g. PCMA/8000, G722/16000; null if unknown")),
+            "the leg is connected (both directions)"),
+    Message("dtmf", (LEG, _f("digit", S), _f("method", S, "rfc2833 or info")), "a digit from the leg"),
+    Message("hangup", (LEG, _f("cause", I, "last SIP status"), _opt("reason", S), _opt("by", S, "local or remote")),
+            "the leg is over"),
+    Message("play_done", (LEG,), "a non-looping prompt reached its end"),
+    Message("held", (LEG, _opt("by", S)), "the leg's phone put us on hold"),
+    Message("unheld", (LEG, _opt("by", S)), "the leg's phone took us off hold"),
+    Message("transfer_requested", (LEG, _f("target", S)), "the leg's phone sent REFER (declined; the core acts)"),
+    Message("transfer_status", (LEG, _f("status", I), _f("final", B)), "progress of a `transfer` we sent"),
+    Message("recording_stopped", (_f("file", S), _f("reason", S, "hangup or shutdown")),
+            "a recording closed without `record_stop`"),
+)
+EVENTS = tuple(EVENT_TABLE)
+
+# What a line gateway tells the core on its status socket (one JSON object a line, each with `line`).
+LINE = _f("line", S, "the line's name or number")
+GATEWAY_TABLE: dict[str, Message] = _table(
+    Message("ready", (LINE, _f("sip_port", I), _opt("pid", I), _opt("kind", S, "gsm or analog")),
+            "the gateway's SIP side is up"),
+    Message("status", (LINE, _f("state", S), _opt("signal", (int, type(None))), _opt("operator", S),
+                       _opt("sim", S), _opt("registered", B), _opt("in_call", B), _opt("call", S),
+                       _opt("indicator", S, "the line LED: off, fault, blink, fast_blink, on"),
+                       _opt("last_error", (dict, type(None)))),
+            "what the line page and the LED show; sent on every change"),
+    Message("call", (LINE, _f("state", S, "dialing, offering, talking, ended"), _opt("number", (str, type(None))),
+                     _opt("direction", S), _opt("by", S), _opt("status", I), _opt("reason", S), _opt("cause", I)),
+            "a call on the line"),
+    Message("sms", (LINE, _f("sender", S), _f("text", S), _opt("time", S)), "an SMS received"),
+    Message("sms_sent", (LINE, _opt("number", (str, type(None))), _f("ok", B), _opt("error", (str, type(None)))),
+            "the outcome of `send_sms`"),
+)
+
+
+# What the core tells a line gateway on the same socket.
+GATEWAY_COMMAND_TABLE: dict[str, Message] = _table(
+    Message("send_sms", (_f("number", S), _f("text", S)), "send an SMS through the line (answered by `sms_sent`)"),
+)
+
+
+def check_message(table: dict[str, Message], message: dict[str, Any], key: str = "event") -> str:
+    """The message's name if it fits its declaration; ProtocolError naming what does not."""
+    name = message.get(key)
+    declared = table.get(name) if isinstance(name, str) else None
+    if declared is None:
+        raise ProtocolError(f"unknown {key}: {name!r}")
+    fields = {f.name: f for f in declared.fields}
+    for f in declared.fields:
+        if f.required and f.name not in message:
+            raise ProtocolError(f"{name}: missing {f.name}")
+    for k, v in message.items():
+        if k in (key, "id"):
+            continue
+        f = fields.get(k)
+        if f is None:
+            raise ProtocolError(f"{name}: unknown field {k}")
+        if not isinstance(v, f.types) or (isinstance(v, bool) and bool not in f.types):
+            raise ProtocolError(f"{name}: {k} must be {' or '.join(t.__name__ for t in f.types)}")
+    return name
+
+
+def parse_event(message: dict[str, Any]) -> dict[str, Any]:
+    """A worker's event, checked against EVENT_TABLE (ProtocolError if it does not fit)."""
+    check_message(EVENT_TABLE, message)
+    return message
+
+
+def parse_gateway_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A line gateway's status line, checked against GATEWAY_TABLE."""
+    check_message(GATEWAY_TABLE, message)
+    return message
+
+
+def parse_gateway_command(message: dict[str, Any]) -> dict[str, Any]:
+    """An order from the core to a line gateway, checked against GATEWAY_COMMAND_TABLE."""
+    check_message(GATEWAY_COMMAND_TABLE, message, key="cmd")
+    return message
+
+
+def describe() -> str:
+    """The tables as Markdown, for docs/engine-protocol.md (`python -m appliance.engine.protocol`)."""
+    out = []
+    for title, table, key in (("Commands (core to worker)", COMMAND_TABLE, "cmd"),
+                              ("Events (worker to core)", EVENT_TABLE, "event"),
+                              ("Line gateway status (gateway to core)", GATEWAY_TABLE, "event"),
+                              ("Line gateway commands (core to gateway)", GATEWAY_COMMAND_TABLE, "cmd")):
+        out += [f"### {title}", "", f"| `{key}` | fields | what |", "|---|---|---|"]
+        for m in table.values():
+            fields = ", ".join(("`{}`" if f.required else "`{}`?").format(f.name)
+                               + (f" ({f.doc})" if f.doc else "") for f in m.fields) or "—"
+            out.append(f"| `{m.name}` | {fields} | {m.doc} |")
+        out.append("")
+    out.append("A field marked ? may be left out. Unknown fields and wrong types are refused on both sides.")
+    return "\n".join(out) + "\n"
+
 
 DTMF_DIGITS = set("0123456789*#ABCDabcd")
 _LEG_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
@@ -154,26 +318,19 @@ def _is_header_name(value: Any) -> bool:
     return isinstance(value, str) and bool(re.match(r"^[A-Za-z0-9-]{1,64}$", value))
 
 
-_NAME_ADDR = re.compile(
-    r'^\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[^<"]*?))\s*<(?P<uri>[^>]*)>'
-    r'|^\s*(?P<bare>[^;\s]+)')
-
-
 def parse_name_addr(text: str) -> dict[str, str]:
-    """Split a From/To value into {name, number, uri}; number is the URI's user part."""
-    m = _NAME_ADDR.match(text or "")
-    if not m:
+    """Split a From/To value into {name, number, uri}; number is the URI's user part.
+
+    The SIP edge's own parser reads it (one name-addr parser in the box); what it cannot read gives
+    empty fields, never an exception: a caller's From is data, not a reason to drop a call."""
+    try:
+        found = _parse_name_addr(text or "")
+    except (SipParseError, ValueError):
         return {"name": "", "number": "", "uri": ""}
-    if m.group("bare") is not None:
-        uri, name = m.group("bare"), ""
-    else:
-        uri = m.group("uri")
-        name = m.group("quoted") if m.group("quoted") is not None else (m.group("token") or "")
-        name = re.sub(r"\\(.)", r"\1", name).strip()
-    number = ""
-    if uri.startswith("tel:"):
-        number = uri[4:].split(";")[0]
-    elif "@" in uri:
-        user = re.match(r"^sips?:([^@;>]*)@", uri)
-        number = user.group(1) if user else ""
-    return {"name": name, "number": number, "uri": uri}
+    if found.uri is None:
+        return {"name": "", "number": "", "uri": ""}
+    return {"name": (found.display or "").strip(), "number": found.uri.user or "", "uri": str(found.uri)}
+
+
+if __name__ == "__main__":
+    print(describe(), end="")

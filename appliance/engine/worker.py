@@ -33,7 +33,7 @@ from appliance.engine import media
 from appliance.engine.legs import Leg, LegCall, LegState, LocalAccount
 from appliance.sip.identity import verify_identity
 from appliance.engine.protocol import (
-    Command, ProtocolError, decode_line, encode, parse_command, parse_name_addr)
+    Command, ProtocolError, decode_line, encode, parse_command, parse_event, parse_name_addr)
 
 log = logging.getLogger("callbox.engine.worker")
 
@@ -73,7 +73,13 @@ class Worker:
     # ---- events out ---------------------------------------------------
 
     def emit(self, event: str, **fields: Any) -> None:
-        self._send({"event": event, **fields})
+        message = {"event": event, **fields}
+        try:
+            parse_event(message)
+        except ProtocolError as e:  # a bug here: the core would drop it anyway, so say it where it starts
+            log.error("not sending an event that breaks the protocol: %s", e)
+            return
+        self._send(message)
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
