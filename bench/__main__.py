@@ -1,11 +1,17 @@
 """Run the benchmarks: `python -m bench [name ...]` (what `make bench` runs).
 
 Every bench/bench_NAME.py with a `run() -> dict` is a benchmark; it prints its
-own table and returns its numbers. The numbers are merged into
+own table and returns its numbers. It may add `_limits`: {key: what limits that
+number}, shown beside a missed target. The numbers are merged into
 bench/results/latest.json (keys from earlier runs that were not run again are
-kept) and docs/benchmarks.md is written from that file, each number next to
-its target. One benchmark failing does not stop the others; the exit status
-says whether any failed.
+kept, each with the commit, date and machine it was measured on under `_keys`)
+and docs/benchmarks.md is written from that file, each number next to its
+target. One benchmark failing does not stop the others; the exit status says
+whether any failed.
+
+`--quick` (or CALLBOX_BENCH_QUICK=1) runs a short smoke version of each
+benchmark, to check that it works on a busy machine; its numbers are printed,
+not saved (unless `--save`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -49,42 +56,89 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "cpu_pct_per_bridged_call": Target(
-        "<=", 0.15, "CPU one bridged call (two legs through an engine worker's conference bridge) "
-        "costs, in percent of one core."),
+        "<=", 0.15, "CPU that one more bridged call costs the whole box (core, engine workers, the workers "
+        "started for it), in percent of one core: the slope of the box's CPU over the number of calls "
+        "between the levels of the bridged-call benchmark that carried every call."),
+    "idle_cpu_pct": Target(
+        "<=", 2, "CPU of the whole box with no call (core, every engine worker and line gateway it runs), "
+        "with engine.max_calls 40, in percent of one core, read from /proc over 60 s."),
     "setup_p95_ms": Target(
-        "<=", 4, "95th percentile of call setup through the box (INVITE in to the call ringing), in ms."),
+        "<=", 4, "95th percentile of call set-up through the box: from the caller's authenticated INVITE "
+        "(the one carrying Proxy-Authorization, after the edge's 407) to the 180 Ringing the caller gets, "
+        "through the SIP edge, the core and an engine worker that calls the agent's phone, which rings at "
+        "once; over at least 500 calls, in ms (sipp's resolution: 1 ms)."),
     "bridged_calls_max_ok": Target(
-        ">=", 40, "Most simultaneous bridged calls the box carries with every call's audio intact."),
+        ">=", 40, "Most simultaneous bridged calls the box carried with every call's own audio intact "
+        "both ways (each caller and each agent sends its own tone; each must hear exactly its partner's "
+        "tone, by FFT), found by stepping up 10 calls at a time until a level fails."),
     "register_per_s": Target(
-        ">=", 3600, "Authenticated REGISTER transactions (401 challenge, then 200) per second that the "
-        "core answers on one CPU core, with under 0.1 % failed."),
+        ">=", 3600, "Highest offered rate of authenticated REGISTER transactions (401 challenge, then 200) "
+        "per second at which the whole core (engine workers, provisioning and prompts on) answers every "
+        "one with a p95 of the authenticated REGISTER within 50 ms and no retransmission."),
     "acd_decision_p95_us": Target(
         "<=", 200, "95th percentile of the time the ACD takes to choose an agent for a waiting call, in µs."),
+    "ivr_to_agent_p95_ms": Target(
+        "<=", 30, "95th percentile from a caller's DTMF digit in the IVR menu to the agent's phone ringing, "
+        "through a real core and engine worker, in ms (includes the test phones' own event plumbing)."),
     "cdr_insert_ms_100k": Target(
         "<=", 5, "95th percentile of appending one call record (fsynced) when the month already holds "
         "100,000 records, in ms."),
     "year_report_ms": Target(
-        "<=", 300, "Time to compute the reports over a year of call records, in ms."),
+        "<=", 300, "95th percentile of the running core answering every report of the reports page "
+        "(queues, agents, staffing, heat map, today) for a year of call records through its control API, "
+        "after the first (warm), in ms."),
     "core_rss_mb": Target(
-        "<=", 60, "Resident memory of `callbox core` after the REGISTER benchmark (1000 extensions, "
-        "all registered), in MB."),
+        "<=", 60, "Resident memory of `callbox core` (engine, provisioning and prompts on) after the "
+        "REGISTER benchmark (1000 extensions, all registered), in MB."),
     "rss_mb_per_worker": Target(
-        "<=", 40, "Resident memory of one engine worker, in MB."),
+        "<=", 40, "Resident memory of one engine worker carrying calls, in MB (mean over the workers at "
+        "the largest clean level of the bridged-call benchmark)."),
     "line_audio_latency_ms": Target(
-        "<=", 60, "Audio delay from a modem line to a SIP phone and back through a line gateway, in ms."),
+        "<=", 60, "Round trip of audio from a modem line through a line gateway to a SIP phone that loops "
+        "it back, and back to the modem: a tone burst's first sample sent by the simulated modem to its "
+        "return heard at the modem, both timed at the modem; median of the bursts, in ms."),
     "page_p95_ms": Target(
-        "<=", 100, "95th percentile of serving an admin web page, in ms."),
+        "<=", 100, "95th percentile of serving the admin pages a supervisor keeps open (/wallboard, "
+        "/wallboard.json, /now, /calls, /reports as it opens) by the real web app and core, with a year "
+        "of call records, 20 agents logged in and 5 queues, in ms."),
+    "report_page_cold_ms": Target(
+        "<=", 1000, "The first reports page for the whole year after the core starts (roll-ups not yet in "
+        "memory), through the web app, in ms."),
 }
 
 # Numbers measured along the way that have no target of their own.
 NOTES: dict[str, str] = {
     "register_p95_ms": "95th percentile response time of the authenticated REGISTER (the second one, "
-    "answered with 200) at the highest clean rate, in ms.",
+    "answered with 200) at register_per_s, in ms.",
+    "register_per_s_any_p95": "Highest offered REGISTER rate answered with no failure and under 0.1 % "
+    "retransmitted, whatever the latency (the old register_per_s).",
     "sip_parse_per_s": "SIP REGISTER messages one core parses per second (parser alone).",
     "digest_verify_per_s": "Digest (SHA-256) Authorization headers one core verifies per second.",
     "cdr_insert_ms_1k": "As cdr_insert_ms_100k, with 1,000 records in the month.",
-    "engine_command_rtt_p95_ms": "95th percentile of one command to an engine worker and its reply, in ms.",
     "cdr_insert_ms_10k": "As cdr_insert_ms_100k, with 10,000 records in the month.",
+    "engine_command_rtt_p50_ms": "Median of one command to an engine worker and its reply, in ms.",
+    "engine_command_rtt_p95_ms": "95th percentile of one command to an engine worker and its reply, in ms.",
+    "setup_p50_ms": "Median of setup_p95_ms's samples, in ms.",
+    "setup_calls": "Calls timed for setup_p50_ms and setup_p95_ms.",
+    "cpu_pct_per_bridged_call_all_in": "The whole box's CPU at bridged_calls_max_ok divided by the calls "
+    "(idle workers included).",
+    "bridged_calls_first_failed": "The first level of the bridged-call benchmark that did not carry every "
+    "call with its audio (0: none failed up to the highest level tried).",
+    "ivr_to_agent_p50_ms": "Median of ivr_to_agent_p95_ms's samples, in ms.",
+    "line_audio_jitter_ms": "Standard deviation of the round trips of line_audio_latency_ms, in ms.",
+    "line_audio_bursts": "Tone bursts timed for line_audio_latency_ms.",
+    "cpu_pct_per_line": "CPU of the line gateway carrying one call with audio both ways, % of one core.",
+    "year_report_cold_ms": "The core's first answer to the year's reports after a start (roll-ups read "
+    "or built), through the control API, in ms.",
+    "year_report_logic_ms": "95th percentile of merging 365 daily roll-ups (JSON text) into the year's "
+    "queue, agent and staffing tables in one Python process, with no core, in ms.",
+    "year_report_logic_cold_ms": "Reading a year of call records from the shards and rolling up every "
+    "day before the merge, in one Python process, in ms.",
+    "rollup_build_ms": "Building the 365 daily roll-ups of a year from call records once, in ms.",
+    "report_page_p95_ms": "95th percentile of the reports page for the whole year through the web app, "
+    "once the core has its roll-ups, in ms.",
+    "page_p95_ms_": "page_p95_ms for that page alone.",
+    "page_p50_ms": "Median over the same pages and requests as page_p95_ms, in ms.",
 }
 
 
@@ -97,8 +151,16 @@ def discover() -> list[str]:
     return sorted(p.stem[len(PREFIX):] for p in BENCH_DIR.glob(f"{PREFIX}*.py"))
 
 
-def run_one(name: str) -> dict[str, Any]:
-    """Import bench_NAME and return what its run() returns, checked to be a dict of numbers."""
+QUICK_ENV = "CALLBOX_BENCH_QUICK"
+
+
+def quick() -> bool:
+    """Whether the benchmarks run their short smoke versions (`--quick`, CALLBOX_BENCH_QUICK=1)."""
+    return os.environ.get(QUICK_ENV, "") not in ("", "0")
+
+
+def run_one(name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Import bench_NAME and return what its run() returns (its numbers) and its `_limits` notes."""
     module = importlib.import_module(f"bench.{PREFIX}{name}")
     run = getattr(module, "run", None)
     if not callable(run):
@@ -106,14 +168,18 @@ def run_one(name: str) -> dict[str, Any]:
     result = run()
     if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
         raise TypeError(f"{PREFIX}{name}.run() returned {type(result).__name__}, not a dict with str keys")
+    result = dict(result)
+    limits = result.pop("_limits", None) or {}
+    if not isinstance(limits, dict):
+        raise TypeError(f"{PREFIX}{name}.run() returned _limits that is not a dict")
     bad = [k for k in result if k.startswith("_")]
     if bad:
         raise ValueError(f"{PREFIX}{name}.run() returned reserved keys {bad}")
-    return result
+    return result, {str(k): str(v) for k, v in limits.items() if v}
 
 
 # --------------------------------------------------------------------------
-# The machine
+# The machine and the code
 
 
 def _cpu_model() -> str:
@@ -139,6 +205,21 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code() -> dict[str, Any]:
+    """The commit the benchmarks run on and whether the tree had changes beside it."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    commit = git("rev-parse", "HEAD")
+    # Only the code that runs counts: appliance/, web/, bench/ and the build files.
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "appliance", "web", "bench",
+                     "pyproject.toml", "tests/peers"))
+    return {"commit": commit or "unknown", "dirty": dirty}
+
+
 # --------------------------------------------------------------------------
 # Results file
 
@@ -157,15 +238,37 @@ def load_results(path: Path | None = None) -> dict[str, Any]:
 
 
 def merge(old: dict[str, Any], new: dict[str, Any], ran: list[str], when: dt.datetime,
-          host: dict[str, Any]) -> dict[str, Any]:
-    """Old results updated with new ones; `_meta` says when and where."""
+          host: dict[str, Any], source: dict[str, Any] | None = None,
+          limits: dict[str, str] | None = None, origin: dict[str, str] | None = None) -> dict[str, Any]:
+    """Old results updated with new ones. `_meta` says when, where and on which commit the last run
+    was; `_keys` says it for every number (numbers of earlier runs keep their own), with what limits it."""
+    source = source or {"commit": "unknown", "dirty": False}
+    limits = limits or {}
+    origin = origin or {}
     merged = {k: v for k, v in old.items() if not k.startswith("_")}
     merged.update(new)
     previous = old.get("_meta") if isinstance(old.get("_meta"), dict) else {}
     runs = dict(previous.get("runs") or {}) if isinstance(previous.get("runs"), dict) else {}
+    stamp = when.isoformat(timespec="seconds")
     for name in ran:
-        runs[name] = when.isoformat(timespec="seconds")
-    merged["_meta"] = {"time": when.isoformat(timespec="seconds"), "machine": host, "runs": runs}
+        runs[name] = {"time": stamp, "commit": source["commit"], "dirty": source["dirty"]}
+    keys = dict(old.get("_keys") or {}) if isinstance(old.get("_keys"), dict) else {}
+    for key in list(keys):
+        if key not in merged:
+            keys.pop(key)
+    old_time = previous.get("time", "unknown")
+    for key in merged:
+        if key not in keys and key not in new:
+            # A number from before results recorded their code: say so rather than guess.
+            keys[key] = {"time": old_time, "commit": "unknown", "dirty": None, "machine": previous.get("machine")}
+    for key in new:
+        keys[key] = {"time": stamp, "commit": source["commit"], "dirty": source["dirty"], "machine": host,
+                     "benchmark": origin.get(key)}
+        if key in limits:
+            keys[key]["limits"] = limits[key]
+    merged["_meta"] = {"time": stamp, "machine": host, "commit": source["commit"], "dirty": source["dirty"],
+                       "runs": runs}
+    merged["_keys"] = dict(sorted(keys.items()))
     return dict(sorted(merged.items()))
 
 
@@ -191,8 +294,19 @@ def _fmt(value: Any) -> str:
     return f"{value:.3g}"
 
 
+def _short(commit: Any, dirty: Any) -> str:
+    if not isinstance(commit, str) or commit == "unknown" or not commit:
+        return "unknown"
+    return commit[:10] + (" + changes" if dirty else "")
+
+
+def _day(stamp: Any) -> str:
+    return stamp[:10] if isinstance(stamp, str) else "?"
+
+
 def render_doc(results: dict[str, Any]) -> str:
     meta = results.get("_meta") or {}
+    keys = results.get("_keys") or {}
     host = meta.get("machine") or {}
     where = (f"{host.get('cpu', '?')}, {host.get('cores', '?')} cores, Python {host.get('python', '?')}"
              if host else "no machine recorded")
@@ -201,52 +315,97 @@ def render_doc(results: dict[str, Any]) -> str:
         "",
         "<!-- Generated by `python -m bench` from bench/results/latest.json; edits here are overwritten. -->",
         "",
-        f"Numbers come from `make bench` on the machine recorded in `_meta` of "
-        f"`bench/results/latest.json`: {where}, last run {meta.get('time', 'never')}. "
-        "A Raspberry Pi is slower than a desktop; run it on the box to know the box.",
+        f"Numbers come from `make bench`. The last run: {meta.get('time', 'never')} on {where}, "
+        f"commit {_short(meta.get('commit'), meta.get('dirty'))}. Each number below names the commit and "
+        "day it was measured on (`_keys` in `bench/results/latest.json` has the machine too); numbers of "
+        "benchmarks not run again are kept from earlier runs. A Raspberry Pi is slower than this "
+        "machine; run it on the box to know the box.",
         "",
-        "| key | value | target | met |",
-        "|---|---|---|---|",
+        "| key | value | target | met | measured on |",
+        "|---|---|---|---|---|",
     ]
+    missed: list[tuple[str, str]] = []
     for key, target in TARGETS.items():
         value = results.get(key)
         met = target.met(value)
         shown = "not measured" if key not in results else _fmt(value)
         verdict = "—" if met is None else ("yes" if met else "**no**")
-        lines.append(f"| `{key}` | {shown} | {target.direction} {_fmt(target.limit)} | {verdict} |")
+        info = keys.get(key) or {}
+        when = f"{_short(info.get('commit'), info.get('dirty'))}, {_day(info.get('time'))}" if info else "—"
+        lines.append(f"| `{key}` | {shown} | {target.direction} {_fmt(target.limit)} | {verdict} | {when} |")
+        if met is False or (met is None and key in results):
+            missed.append((key, info.get("limits") or "not said by the benchmark"))
     extra = [k for k in results if not k.startswith("_") and k not in TARGETS]
     for key in extra:
-        lines.append(f"| `{key}` | {_fmt(results[key])} | — | — |")
+        info = keys.get(key) or {}
+        when = f"{_short(info.get('commit'), info.get('dirty'))}, {_day(info.get('time'))}" if info else "—"
+        lines.append(f"| `{key}` | {_fmt(results[key])} | — | — | {when} |")
+    if missed:
+        lines += ["", "## What limits the missed targets", ""]
+        for key, why in missed:
+            lines.append(f"- `{key}`: {why}")
+    others = [(k, (keys.get(k) or {}).get("limits")) for k in TARGETS if k not in dict(missed)]
+    others = [(k, why) for k, why in others if why]
+    if others:
+        lines += ["", "Notes on targets that were met:", ""]
+        for key, why in others:
+            lines.append(f"- `{key}`: {why}")
     runs = meta.get("runs") or {}
     if runs:
-        lines += ["", "Last run of each benchmark: " + ", ".join(f"`{n}` {t}" for n, t in sorted(runs.items())) + "."]
+        def run_text(info: Any) -> str:
+            if isinstance(info, dict):
+                return f"{info.get('time', '?')} ({_short(info.get('commit'), info.get('dirty'))})"
+            return f"{info} (commit not recorded)"
+        lines += ["", "Last run of each benchmark: " + ", ".join(
+            f"`{n}` {run_text(t)}" for n, t in sorted(runs.items())) + "."]
     lines += [
         "",
         "## How to run",
         "",
-        "    make bench                             # every benchmark",
-        "    .venv/bin/python -m bench register store   # only bench/bench_register.py and bench/bench_store.py",
-        "    .venv/bin/python -m bench --list       # the benchmarks there are",
+        "    make bench                                  # every benchmark (about 20 minutes on 2 cores)",
+        "    .venv/bin/python -m bench setup             # one benchmark (or a few: register store)",
+        "    .venv/bin/python -m bench --quick           # short smoke versions; numbers printed, not saved",
+        "    .venv/bin/python -m bench --list            # the benchmarks there are",
         "",
         "Each benchmark prints its own table. The numbers it returns are merged into",
-        "`bench/results/latest.json` (numbers of benchmarks not run this time are kept)",
-        "and this page is rewritten from that file. The exit status is non-zero when a",
-        "benchmark failed; the others still run. Run on an otherwise idle machine: the",
-        "REGISTER benchmark pins the core to CPU 0 and sipp to CPU 1.",
+        "`bench/results/latest.json` (numbers of benchmarks not run this time are kept),",
+        "each under `_keys` with the commit (and whether the tree had uncommitted changes),",
+        "the date and the machine it was measured on, and what limits it; this page is",
+        "rewritten from that file. The exit status is non-zero when a benchmark failed;",
+        "the others still run. Run on an otherwise idle machine: the benchmarks print the",
+        "load average, and the REGISTER benchmark pins the core to CPU 0 and sipp to CPU 1.",
         "",
         "`CALLBOX_BENCH_DIR` chooses where the call-record benchmark writes (put it on",
-        "the box's SD card to measure the card).",
+        "the box's SD card to measure the card). `CALLBOX_BENCH_KEEP=1` keeps the logs,",
+        "data directories and sipp traces of the call benchmarks.",
         "",
-        "The REGISTER benchmark starts a real `callbox core` on loopback, creates 1000",
-        "extensions through the control API, registers every phone once, then has sipp",
-        "offer 1000, 2000, ... 6000 digest-authenticated registrations per second for",
-        "10 s each, stopping at the first rate the box does not keep up with (0.1 % or",
-        "more failed, or under 90 % of the offered rate answered). Its table shows, per",
-        "rate: answered per second, failures, retransmissions, UDP datagrams dropped on",
-        "full receive buffers, p50/p95 of the authenticated REGISTER, the core's CPU, and",
-        "`wait %`, the time the core was ready to run but another process held its CPU.",
-        "A high `wait %` means the machine was busy and the number understates the box.",
-        "`CALLBOX_BENCH_PROFILE=DIR` runs the core under cProfile and prints its hot spots.",
+        "The benchmarks and what they run:",
+        "",
+        "- `idle`: a real core with `engine.max_calls` 40, no call; CPU of the core and",
+        "  every process it started (workers, gateways; reaped ones included) over 60 s.",
+        "- `setup`: a real core with engine workers; sipp registers a caller and 40",
+        "  agents' phones (digest), then places 500 calls at 10 a second through the edge.",
+        "  Each INVITE is challenged with 407 and sent again with Proxy-Authorization;",
+        "  sipp times that INVITE to the 180 Ringing, which the box sends once the",
+        "  worker's call to the agent's phone rings (the phone rings at once).",
+        "- `calls`: the same box with `engine.max_calls` high enough; levels of 10, 20,",
+        "  30, ... simultaneous bridged calls (sipp signalling; RTP from the bench, one",
+        "  pair of distinct tones per call) until a level fails. Each call's caller and",
+        "  agent must each hear exactly the other's tone (FFT of what arrived), every call",
+        "  must be answered and written as ANSWERED. CPU of the box is read over a steady",
+        "  window per level; the cost of one call is the slope of CPU over calls.",
+        "- `register`: a real core with everything on (engine, provisioning, prompts) and",
+        "  1000 extensions; sipp offers rising rates of digest REGISTERs for 10 s each.",
+        "  `register_per_s` is the highest rate answered in full with p95 within 50 ms",
+        "  and no retransmission (sipp retransmits after 500 ms). The table also shows",
+        "  `wait %`, the time the core was ready to run but another process held its CPU.",
+        "  `CALLBOX_BENCH_PROFILE=DIR` runs the core under cProfile and prints its hot spots.",
+        "- `pages`: a year of call records (200 a day), 20 agents (logged in) in 5 queues,",
+        "  a real core and web process; a browser-like client logs in and times each page;",
+        "  the core is restarted to time the first year report page after a start.",
+        "- `line`: a simulated GSM modem, a line gateway and a pjsua2 phone that loops",
+        "  the call's audio back; tone bursts timed at the modem.",
+        "- `ivr`, `engine`, `acd`, `store`, `reports`, `sip_parse`: as their keys say.",
         "",
         "## What the numbers mean",
         "",
@@ -254,8 +413,9 @@ def render_doc(results: dict[str, Any]) -> str:
     for key, target in TARGETS.items():
         lines.append(f"- `{key}`: {target.meaning}")
     for key in extra:
-        if key in NOTES:
-            lines.append(f"- `{key}`: {NOTES[key]}")
+        meaning = NOTES.get(key) or next((v for k, v in NOTES.items() if k.endswith("_") and key.startswith(k)), None)
+        if meaning:
+            lines.append(f"- `{key}`: {meaning}")
     return "\n".join(lines) + "\n"
 
 
@@ -281,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Run the Callbox benchmarks.")
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all), e.g. register store")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--quick", action="store_true",
+                        help="short smoke versions (also CALLBOX_BENCH_QUICK=1); not saved unless --save")
+    parser.add_argument("--save", action="store_true", help="save the numbers of a --quick run too")
     parser.add_argument("--no-save", action="store_true",
                         help="print only; leave latest.json and docs/benchmarks.md alone")
     args = parser.parse_args(argv)
@@ -289,15 +452,26 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(known))
         return 0
     names = _wanted(args.names, known)
+    if args.quick:
+        os.environ[QUICK_ENV] = "1"
+    save = not args.no_save and (not quick() or args.save)
+    source = code()
+    host = machine()
+    print(f"bench: commit {_short(source['commit'], source['dirty'])}, {host['cpu']}, {host['cores']} cores, "
+          f"Python {host['python']}, load average {os.getloadavg()[0]:.2f}"
+          f"{', quick smoke run' if quick() else ''}", flush=True)
 
     new: dict[str, Any] = {}
+    limits: dict[str, str] = {}
+    origin: dict[str, str] = {}
     ran: list[str] = []
     failed: list[str] = []
+    all_began = time.monotonic()
     for name in names:
         print(f"\n== {name} ==", flush=True)
         began = time.monotonic()
         try:
-            result = run_one(name)
+            result, notes = run_one(name)
         except (Exception, SystemExit) as e:  # noqa: BLE001 - one broken benchmark must not stop the rest
             traceback.print_exc()
             print(f"{name}: FAILED after {time.monotonic() - began:.1f} s: {e!r}", flush=True)
@@ -305,19 +479,26 @@ def main(argv: list[str] | None = None) -> int:
             continue
         ran.append(name)
         new.update(result)
+        limits.update(notes)
+        origin.update({k: name for k in result})
         for key, value in result.items():
             target = TARGETS.get(key)
             met = target.met(value) if target else None
             note = "" if met is None else f"  (target {target.direction} {_fmt(target.limit)}: " \
                                           f"{'met' if met else 'NOT met'})"
             print(f"  {key} = {_fmt(value).strip('`')}{note}")
-        print(f"{name}: done in {time.monotonic() - began:.1f} s", flush=True)
+            if key in notes:
+                print(f"      limits: {notes[key]}")
+        print(f"{name}: done in {time.monotonic() - began:.1f} s (load average {os.getloadavg()[0]:.2f})",
+              flush=True)
+    print(f"\nall done in {time.monotonic() - all_began:.0f} s")
 
-    if not args.no_save:
-        results = merge(load_results(), new, ran, dt.datetime.now(dt.timezone.utc).astimezone(), machine())
+    if save:
+        results = merge(load_results(), new, ran, dt.datetime.now(dt.timezone.utc).astimezone(), host,
+                        source, limits, origin)
         save_results(results)
         write_doc(results)
-        print(f"\nresults: {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)}")
+        print(f"results: {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)}")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -1,28 +1,35 @@
-"""Bridged calls through the box: how many at once, what they cost, how fast they are set up.
+"""Bridged calls through the box: how many at once with every call's own audio, and what each costs.
 
-A real `callbox core` on loopback starts its engine workers (sized for 44
-conversations). sipp plays both ends:
+A real `callbox core` on loopback with engine workers started on demand, and
+`engine.max_calls` above the highest level tried, so that the configured
+capacity is never what stops the test. sipp carries the signalling:
 
-- the agents' phones: one sipp socket registers extensions 2001..2040 with
-  digest authentication (bench/scenarios/register.xml), then answers every
-  INVITE the engine sends there with 180 and 200 (G.711 A-law) and talks back
-  with RTP until the box hangs up (answer.xml);
-- the callers: another sipp socket registers extension 1001, then calls
-  2001..20NN through the edge, talks with RTP for HOLD_S seconds and hangs up
-  (caller.xml).
+- the agents' phones: one sipp socket registers extensions 2001..21NN with
+  digest (bench/scenarios/register.xml) and rings and answers every INVITE the
+  workers send there (ring.xml);
+- the caller: extension 1001, a phone of the bench's own (bench/sipua.py,
+  digest for REGISTER and for the INVITE's 407); each level adds 10 calls to
+  the next 10 agents through the edge, placed at 1.5 a second (workers start
+  as calls come). Calls of earlier levels stay up, so level N is N calls
+  talking at once. At the end every call is hung up and the box must have
+  written an ANSWERED call record for each.
 
-Each level (10, 20, 40 simultaneous bridged calls) is one sipp run with every
-call held long enough to overlap all others. While all calls are up, the CPU
-time of the core and of every engine worker (utime + stime of the whole
-process, all threads) is read over a steady window, and the resident memory of
-each worker. Call set-up time is sipp's response time from sending the INVITE
-to the 200 OK (the agents' phones answer at once). A level counts only if no
-call failed, the box wrote an ANSWERED record for each, and its RTP reached
-both phones at (nearly) 50 packets a second per call. Results and how to read
-them: docs/capacity.md, "Measured".
+The SDP of both ends names RTP sockets of the bench itself (bench/media.py):
+every caller and every agent sends its own tone (all distinct, 13 Hz apart),
+and once a level's calls are all up, what each end hears is recorded for a
+window and checked by FFT: each caller must hear one agent's tone and that
+agent must hear that caller's tone (a pairing, one to one), at least 90 % of
+the packets must arrive, and most of the power must be that tone. A level
+passes when every call is answered (the core's /api/engine says ANSWERED for
+all), none failed in sipp, and every call's audio passes. The levels go up
+until one fails (or the highest, 100 calls, passes).
+
+During each window the CPU of the whole box (core, live workers, reaped
+workers) is read from /proc. `cpu_pct_per_bridged_call` is the slope of the
+box's CPU over the number of calls (least squares over the idle box and every
+level that passed): what one more call costs, the workers it needs included.
 
     .venv/bin/python -m bench calls
-    .venv/bin/python bench/bench_calls.py
 
 CALLBOX_BENCH_KEEP=1 keeps the core's log, the data directory (engine logs in
 run/) and every sipp trace, and prints where.
@@ -30,549 +37,280 @@ run/) and every sipp trace, and prints where.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
+import threading
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+from bench.box import SCENARIOS, Box, Sipp, free_udp_port, keep, quick, register, rss_mb, steal_and_load, \
+    udp_sockets
+from bench.media import End, Heard, RtpHub, analyse, tones
+from bench.sipua import CallerPhone, CallFailed, Placed
 
-LEVELS = (10, 20, 40)
-MAX_CONVERSATIONS = 44     # engine.max_calls: 22 workers of 4 legs with the pjsua2 wheel
-HOLD_S = 20.0              # how long each call talks
-CALLS_PER_S = 10           # how fast the calls of one level are placed
-IDLE_S = 10.0              # how long the idle box is measured, before the first level
-SETTLE_S = 2.0             # after the last call is up, before the CPU window opens
-CALLER = "1001"
+STEP = 10                  # calls added per level
+MAX_CALLS = 100            # the highest level tried
+RAMP_PER_S = 1.5           # how fast a level's new calls are placed (workers start as calls come)
+SETTLE_S = 2.0             # after every call of a level is up and heard, before the window
+WINDOW_S = 8.0             # audio recorded and CPU read
+IDLE_S = 10.0              # the idle box before the first level
+MIN_SHARE = 0.9            # of the 50 packets a second each end should get
+MIN_PURITY = 0.5           # of the heard power, within 4 Hz of the strongest tone
 FIRST_AGENT = 2001
-RECV_TIMEOUT_MS = 10000    # a call that gets no answer this long is failed by sipp
-PACKETS_PER_S = 50         # G.711 in 20 ms packets, each way, per call
-MIN_AUDIO_SHARE = 0.95     # of those, what must arrive for a level to count
-CPU_TICK = os.sysconf("SC_CLK_TCK")
-# sipp takes its RTP ports upwards from -mp; both stay below the kernel's
-# ephemeral range, where the workers' RTP ports come from, and apart.
-CALLER_MEDIA_PORT = 16000
-AGENT_MEDIA_PORT = 24000
-
-
-# --------------------------------------------------------------------------
-# /proc
-
-
-def _stat_fields(pid: int) -> list[str]:
-    text = Path(f"/proc/{pid}/stat").read_text()
-    # fields after the ")" that closes the command name; fields[0] is the state (field 3 of stat(5))
-    return text[text.rindex(")") + 2:].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads) so far; 0 if it is gone."""
-    try:
-        f = _stat_fields(pid)
-    except (OSError, ValueError):
-        return 0.0
-    return (int(f[11]) + int(f[12])) / CPU_TICK
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-@dataclass(frozen=True)
-class UdpSocket:
-    port: int
-    rx_queue: int   # bytes waiting to be read
-    drops: int      # datagrams dropped because the receive buffer was full
-
-
-def udp_sockets(pids: list[int]) -> list[UdpSocket]:
-    """The IPv4 UDP sockets that these processes hold, from /proc/net/udp."""
-    inodes: set[str] = set()
-    for pid in pids:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    found: list[UdpSocket] = []
-    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-        parts = line.split()
-        if len(parts) >= 13 and parts[9] in inodes:
-            port = int(parts[1].rsplit(":", 1)[1], 16)
-            rx = int(parts[4].split(":")[1], 16)
-            found.append(UdpSocket(port, rx, int(parts[12])))
-    return found
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# --------------------------------------------------------------------------
-# The box
-
-
-class Box:
-    """`callbox core` with engine workers, on loopback, with its own data directory."""
-
-    def __init__(self, work: Path, max_conversations: int):
-        self.data_dir = work / "data"
-        self.log_path = work / "core.log"
-        settings = {"engine.enabled": True, "engine.max_calls": max_conversations,
-                    "security.rate_limit_per_s": 100000, "security.rate_burst": 1000000}
-        args = [PYTHON, "-m", "appliance.cli", "core", "--data", str(self.data_dir), "--bind", "127.0.0.1",
-                "--sip-port", "0", "--api-port", "0"]
-        for key, value in settings.items():
-            args += ["--set", f"{key}={json.dumps(value)}"]
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=os.environ | {"PYTHONUNBUFFERED": "1"}, start_new_session=True)
-        self.info: dict[str, Any] = {}
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        """Until the API answers and every engine worker is alive (the core starts them all first)."""
-        path = self.data_dir / "run" / "api.json"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"core exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if not self.info:
-                try:
-                    info = json.loads(path.read_text())
-                    if info.get("pid") == self.proc.pid:
-                        self.info = info
-                except (OSError, ValueError):
-                    pass
-            if self.info:
-                workers = self.engine()["workers"]
-                if workers and all(w["alive"] for w in workers):
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"core not ready with its engine workers within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    @property
-    def sip_port(self) -> int:
-        return int(self.info["sip_port"])
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        req = urllib.request.Request(
-            self.info["url"] + path, method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {self.info['token']}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
-
-    def add_extension(self, number: str) -> str:
-        """Create an extension; its generated secret."""
-        return self.api("POST", "/api/extensions", {"number": number, "name": f"Bench {number}"})["secret"]
-
-    def engine(self) -> dict[str, Any]:
-        return self.api("GET", "/api/engine")
-
-    def worker_pids(self) -> list[int]:
-        return [int(w["pid"]) for w in self.engine()["workers"] if w["alive"] and w.get("pid")]
-
-    def call_records(self) -> list[dict[str, Any]]:
-        return self.api("GET", "/api/cdr?limit=10000")["records"]
-
-    def registered(self) -> set[str]:
-        return {r["aor"] for r in self.api("GET", "/api/registrations")["registrations"]}
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-        # Workers left behind by a core that did not stop in time go with its session.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=10)
-        self._log.close()
-
-
-# --------------------------------------------------------------------------
-# sipp
-
-
-class Sipp:
-    """One sipp process in its own directory, its statistics read when it is done."""
-
-    def __init__(self, name: str, work: Path, scenario: str, args: list[str], target: str | None = None):
-        self.name = name
-        self.dir = work / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.stat_csv = self.dir / "stat.csv"
-        argv = ["sipp"] + ([target] if target else []) + [
-            "-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1", "-t", "u1", "-nostdin",
-            "-trace_err", "-trace_stat", "-stf", str(self.stat_csv), "-fd", "1"] + args
-        self._out = open(self.dir / "sipp.out", "wb")
-        self.proc = subprocess.Popen(argv, cwd=self.dir, stdout=self._out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def wait(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return self.proc.returncode if self.proc.returncode is not None else -9
-        finally:
-            self._out.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait(timeout=10)
-        if not self._out.closed:
-            self._out.close()
-
-    def stats(self) -> dict[str, str]:
-        """The final row of sipp's -trace_stat file, by column name ({} if there is none)."""
-        try:
-            rows = [ln for ln in self.stat_csv.read_text().splitlines() if ln.strip()]
-        except OSError:
-            return {}
-        if len(rows) < 2:
-            return {}
-        return dict(zip(rows[0].rstrip(";").split(";"), rows[-1].rstrip(";").split(";")))
-
-    def response_times(self) -> dict[str, list[float]]:
-        """Response times (ms) from -trace_rtt, by rtd name, sorted."""
-        times: dict[str, list[float]] = {}
-        for path in self.dir.glob("*_rtt.csv"):
-            for line in path.read_text().splitlines()[1:]:
-                parts = line.split(";")
-                if len(parts) >= 3:
-                    times.setdefault(parts[2].strip(), []).append(float(parts[1]))
-        return {k: sorted(v) for k, v in times.items()}
-
-    def errors(self, limit: int = 4) -> list[str]:
-        """The first lines sipp wrote to its error log, for the report."""
-        lines: list[str] = []
-        for path in self.dir.glob("*_errors.log"):
-            for line in path.read_text(errors="replace").splitlines():
-                line = line.strip()
-                if line and len(lines) < limit:
-                    lines.append(line[:300])
-        if not lines:
-            out = (self.dir / "sipp.out").read_text(errors="replace").strip().splitlines()
-            lines = [ln[:300] for ln in out[-limit:]]
-        return lines
-
-
-def register(work: Path, name: str, box: Box, port: int, users: list[tuple[str, str]]) -> None:
-    """Register `users` (number, secret) from 127.0.0.1:port; raise if any fails."""
-    inf = work / f"{name}.csv"
-    inf.write_text("\n".join(["SEQUENTIAL"] + [f"{u};[authentication username={u} password={p}]"
-                                               for u, p in users]) + "\n")
-    sipp = Sipp(name, work, "register.xml", ["-inf", str(inf), "-p", str(port), "-m", str(len(users)),
-                                             "-r", "50", "-l", "1", "-timeout", "30s", "-timeout_error",
-                                             "-recv_timeout", "5000"],
-                target=f"127.0.0.1:{box.sip_port}")
-    sipp.wait(45)
-    ok = int(sipp.stats().get("SuccessfulCall(C)", 0) or 0)
-    if ok != len(users):
-        raise RuntimeError(f"{name}: {ok} of {len(users)} registrations succeeded: {sipp.errors()}")
-
-
-# --------------------------------------------------------------------------
-# One level
+CALLER = "1001"
 
 
 @dataclass
 class Level:
     calls: int
-    ok: int = 0
-    failed: int = 0
-    agent_failed: int = 0
-    answered_records: int = 0
-    up_seen: int = 0                 # calls the box reported talking when the window opened
-    setup_ms: list[float] = field(default_factory=list)     # INVITE sent -> 200 OK received
+    up: int = 0                      # calls the core reported ANSWERED in the window
+    failed: int = 0                  # calls sipp failed (either side)
     window_s: float = 0.0
-    cpu_core_s: float = 0.0
-    cpu_workers_s: float = 0.0
+    cpu_pct: float = 0.0             # the whole box, % of one core
+    workers: int = 0
     worker_rss_mb: list[float] = field(default_factory=list)
     core_rss_mb: float = 0.0
-    load: float = 0.0                # the machine's 1-minute load average at the end of the window
-    worker_drops: int = 0            # datagrams the workers' sockets dropped in the window (box too slow)
-    rtp_to_callers_pps: float = 0.0  # RTP packets per second the box delivered to the callers' phones
-    rtp_to_agents_pps: float = 0.0   # ... and to the agents' phones
+    worker_drops: int = 0
+    load: float = 0.0
+    bad_audio: list[str] = field(default_factory=list)
+    short_audio: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
-    def all_failed(self) -> int:
-        """A call failed if either phone's sipp says so or the box did not record it answered."""
-        return max(self.failed + self.agent_failed, self.calls - min(self.ok, self.answered_records))
-
-    @property
-    def audio_ok(self) -> bool:
-        """Each leg got (nearly) its 50 packets a second from the box, both ways, and the box dropped none."""
-        wanted = PACKETS_PER_S * self.calls * MIN_AUDIO_SHARE
-        return (self.up_seen == self.calls and self.rtp_to_callers_pps >= wanted and self.rtp_to_agents_pps >= wanted
-                and self.worker_drops == 0)
-
-    @property
     def clean(self) -> bool:
-        return self.all_failed == 0 and self.ok == self.calls and self.audio_ok
-
-    @property
-    def cpu_pct(self) -> float:
-        return (self.cpu_core_s + self.cpu_workers_s) / self.window_s * 100 if self.window_s else 0.0
-
-    @property
-    def cpu_pct_per_call(self) -> float:
-        return self.cpu_pct / self.calls if self.calls else 0.0
+        return self.failed == 0 and self.up == self.calls and not self.bad_audio and self.worker_drops == 0
 
     @property
     def rss_per_worker(self) -> float:
         return sum(self.worker_rss_mb) / len(self.worker_rss_mb) if self.worker_rss_mb else 0.0
 
-    def setup(self, pct: float) -> float | None:
-        return percentile(self.setup_ms, pct)
 
-
-def percentile(ordered: list[float], pct: float) -> float | None:
-    if not ordered:
+def _nearest(freq: float | None, wanted: dict[int, str], within: float = 4.0) -> str | None:
+    if freq is None:
         return None
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+    best = min(wanted, key=lambda f: abs(f - freq))
+    return wanted[best] if abs(best - freq) <= within else None
 
 
-def _drops(pids: list[int]) -> int:
-    return sum(s.drops for s in udp_sockets(pids))
+def check_audio(callers: list[End], agents: list[End], seconds: float) -> tuple[list[str], int]:
+    """What is wrong with each call's audio (empty: every call heard its own partner, both ways), and how
+    many ends got fewer packets than they should."""
+    by_tone = {e.tone: e.name for e in callers + agents}
+    heard: dict[str, Heard] = {e.name: analyse(bytes(e.heard), seconds) for e in callers + agents}
+    partner = {name: _nearest(h.freq, by_tone) for name, h in heard.items()}
+    problems: list[str] = []
+    short = 0
+    for end in callers + agents:
+        h = heard[end.name]
+        other = partner[end.name]
+        if h.pps < 50 * MIN_SHARE:
+            short += 1
+            problems.append(f"{end.name} got {h.pps:.0f} packets/s")
+        elif other is None:
+            problems.append(f"{end.name} heard no tone of this test ({h.freq} Hz)")
+        elif other == end.name:
+            problems.append(f"{end.name} heard its own tone")
+        elif partner.get(other) != end.name:
+            problems.append(f"{end.name} heard {other}, which heard {partner.get(other)}")
+        elif (end in callers) == (other.startswith("caller")):
+            problems.append(f"{end.name} heard {other}, on its own side")
+        elif h.purity < MIN_PURITY:
+            problems.append(f"{end.name} heard {other} at {h.purity:.0%} of its power")
+    return problems, short
 
 
-def talking(box: Box) -> int:
-    return sum(1 for c in box.engine()["calls"] if c["state"] == "ANSWERED")
+def _least_squares_slope(points: list[tuple[float, float]]) -> float | None:
+    if len(points) < 2:
+        return None
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else None
 
 
-def run_level(box: Box, work: Path, calls: int, caller_port: int, agent_port: int,
-              hold_s: float = HOLD_S, calls_per_s: int = CALLS_PER_S) -> Level:
-    level = Level(calls)
-    name = f"level-{calls}"
-    inf = work / f"{name}-callees.csv"
-    inf.write_text("\n".join(["SEQUENTIAL"] + [str(FIRST_AGENT + i) for i in range(calls)]) + "\n")
-    ramp_s = calls / calls_per_s
-    budget = ramp_s + hold_s + RECV_TIMEOUT_MS / 1000 + 20
-    # sipp reads the audio file when it loads the scenario, from its working directory.
-    for side in ("agents", "callers"):
-        (work / f"{name}-{side}").mkdir()
-        shutil.copy(work / "talk.wav", work / f"{name}-{side}" / "talk.wav")
-    agents = Sipp(f"{name}-agents", work, "answer.xml",
-                  ["-p", str(agent_port), "-m", str(calls), "-mi", "127.0.0.1", "-mp", str(AGENT_MEDIA_PORT),
-                   "-timeout", f"{int(budget + 10)}s"])
-    callers: Sipp | None = None
-    try:
-        time.sleep(0.5)  # the agents' socket is bound before the first INVITE comes
-        callers = Sipp(f"{name}-callers", work, "caller.xml",
-                       ["-inf", str(inf), "-p", str(caller_port), "-m", str(calls), "-l", str(calls),
-                        "-r", str(calls_per_s), "-d", str(int(hold_s * 1000)),
-                        "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA_PORT), "-recv_timeout", str(RECV_TIMEOUT_MS),
-                        "-timeout", f"{int(budget)}s", "-trace_rtt", "-rtt_freq", "1"],
-                       target=f"127.0.0.1:{box.sip_port}")
-        began = time.monotonic()
-        # Steady state: every call talking (or the ramp plus a margin gone by, if some failed), and
-        # the phones' RTP sockets full. sipp never reads them, so from then on every packet the box
-        # delivers is counted by the kernel as dropped: the count of packets that arrived.
-        # A level the box cannot fully carry is measured once the calls it took stop growing.
-        deadline = began + ramp_s + RECV_TIMEOUT_MS / 1000
-        seen, changed = -1, began
-        while time.monotonic() < deadline and callers.proc.poll() is None:
-            now_up = talking(box)
-            if now_up >= calls and all(_drops([p]) > 0 for p in (callers.proc.pid, agents.proc.pid)):
-                break
-            if now_up != seen:
-                seen, changed = now_up, time.monotonic()
-            elif time.monotonic() > began + ramp_s + 1 and time.monotonic() - changed > 3:
-                break
-            time.sleep(0.2)
-        time.sleep(SETTLE_S)
-        level.up_seen = talking(box)
-        # The window closes before the first call hangs up.
-        window = max(1.0, began + hold_s - 1.0 - time.monotonic())
-        pids = [box.proc.pid] + box.worker_pids()
-        phones = (callers.proc.pid, agents.proc.pid)
-        before = [cpu_seconds(p) for p in pids]
-        rtp_before = [_drops([p]) for p in phones]
-        box_drops_before = _drops(pids[1:])
-        t0 = time.monotonic()
-        time.sleep(window)
-        after = [cpu_seconds(p) for p in pids]
-        rtp_after = [_drops([p]) for p in phones]
-        level.window_s = time.monotonic() - t0
-        level.load = os.getloadavg()[0]
-        level.worker_drops = _drops(pids[1:]) - box_drops_before
-        level.rtp_to_callers_pps = (rtp_after[0] - rtp_before[0]) / level.window_s
-        level.rtp_to_agents_pps = (rtp_after[1] - rtp_before[1]) / level.window_s
-        level.cpu_core_s = after[0] - before[0]
-        level.cpu_workers_s = sum(after[1:]) - sum(before[1:])
-        level.worker_rss_mb = [r for r in (rss_mb(p) for p in pids[1:]) if r is not None]
-        level.core_rss_mb = rss_mb(pids[0]) or 0.0
-        if talking(box) < level.up_seen:
-            level.notes.append("some calls ended inside the CPU window")
-        callers.wait(budget + 15)
-        agents.wait(15)
-    finally:
-        if callers is not None:
-            callers.kill()
-        agents.kill()
-    assert callers is not None
-    cs, ag = callers.stats(), agents.stats()
-    level.ok = int(cs.get("SuccessfulCall(C)", 0) or 0)
-    level.failed = int(cs.get("FailedCall(C)", 0) or 0)
-    level.agent_failed = int(ag.get("FailedCall(C)", 0) or 0)
-    rtd = callers.response_times()
-    level.setup_ms = rtd.get("1", [])
-    # The box's own word: a call record answered for every call this sipp made.
-    tag = f"-{callers.proc.pid}@"
-    deadline = time.monotonic() + 5
-    while True:
-        records = [r for r in box.call_records() if tag in (r.get("call_id") or "")]
-        level.answered_records = sum(1 for r in records if r.get("disposition") == "ANSWERED")
-        if len(records) >= calls or time.monotonic() > deadline:
+def run() -> dict:
+    """Step up 10 calls at a time until a level fails; print a table; return the numbers."""
+    if shutil.which("sipp") is None:
+        raise RuntimeError("sipp is not installed (apt-get install sip-tester)")
+    step, max_calls = (4, 8) if quick() else (STEP, MAX_CALLS)
+    window = 4.0 if quick() else WINDOW_S
+    idle_s = 4.0 if quick() else IDLE_S
+    levels: list[Level] = []
+    sipps: list[Sipp] = []
+    placed: list[Placed] = []
+    phone: CallerPhone | None = None
+    answered_records = -1
+    hub = RtpHub()
+    freqs = tones(2 * max_calls)
+    callers = [hub.add(f"caller{i + 1}", freqs[2 * i]) for i in range(max_calls)]
+    agents = [hub.add(f"agent{i + 1}", freqs[2 * i + 1]) for i in range(max_calls)]
+    settings = {"engine.max_calls": max_calls + 4, "security.rate_limit_per_s": 100000,
+                "security.rate_burst": 1000000}
+    with tempfile.TemporaryDirectory(prefix="callbox-bench-calls-") as tmp:
+        work = Path(tempfile.mkdtemp(prefix="callbox-bench-calls-")) if keep() else Path(tmp)
+        if keep():
+            print(f"logs, sipp traces and the data directory are kept in {work}")
+        box = Box(work, settings)
+        try:
+            began = time.monotonic()
+            box.wait_ready(workers=1)
+            print(f"core ready in {time.monotonic() - began:.1f} s (engine.max_calls {settings['engine.max_calls']})",
+                  flush=True)
+            agent_port = free_udp_port()
+            numbers = [str(FIRST_AGENT + i) for i in range(max_calls)]
+            register(work, "register-agents", box, agent_port, [(a, box.add_extension(a)) for a in numbers])
+            (work / "agents.csv").write_text("SEQUENTIAL\n" + "".join(f"{e.port}\n" for e in agents))
+            sipps.append(Sipp("agents", work, SCENARIOS / "ring.xml",
+                              ["-inf", str(work / "agents.csv"), "-p", str(agent_port), "-m", str(max_calls),
+                               "-timeout", "3600s"]))
+            hub.start()
+            phone = CallerPhone(box.sip_port, CALLER, box.add_extension(CALLER))
+            phone.register()
+            # The idle box, for the first point of the CPU line, once the first start's work is done.
+            box.settle()
+            before, t0 = box.cpu_seconds(), time.monotonic()
+            time.sleep(idle_s)
+            idle_pct = (box.cpu_seconds() - before) / (time.monotonic() - t0) * 100
+            for total in range(step, max_calls + 1, step):
+                level = run_level(box, phone, placed, total, step, callers, agents, sipps, hub, window)
+                levels.append(level)
+                print(f"  {total} calls: {level.up} up, {level.failed} failed, audio "
+                      f"{'ok' if not level.bad_audio else 'BAD'}, CPU {level.cpu_pct:.1f} %, "
+                      f"{level.workers} workers, {steal_and_load()}", flush=True)
+                if not level.clean:
+                    break
+            # Every call hung up; the box's word on each: an ANSWERED call record.
+            for call in placed:
+                phone.bye(call)
+            time.sleep(1)
+            records = {r.get("call_id"): r.get("disposition") for r in box.call_records()}
+            answered_records = sum(1 for call in placed if records.get(call.call_id) == "ANSWERED")
+            print(f"hung up {len(placed)} calls; {answered_records} ANSWERED call records for them", flush=True)
+        except Exception:
+            print(f"core (exit {box.proc.poll()}) log, end:\n{box.log_tail()}")
+            raise
+        finally:
+            for s in sipps:
+                s.kill()
+            if phone is not None:
+                phone.close()
+            hub.stop()
+            box.stop()
+    print_table(levels, idle_pct, window)
+
+    clean = [lv for lv in levels if lv.clean]
+    best = clean[-1] if clean and clean == levels[:len(clean)] else None
+    first_failed = next((lv for lv in levels if not lv.clean), None)
+    slope = _least_squares_slope([(0, idle_pct)] + [(lv.calls, lv.cpu_pct) for lv in clean])
+    limits: dict[str, str] = {}
+    if best is not None and answered_records >= 0 and answered_records < len(placed):
+        limits["bridged_calls_max_ok"] = (f"only {answered_records} of the {len(placed)} calls placed were written "
+                                          "as ANSWERED call records")
+    if first_failed is not None:
+        why = "; ".join((first_failed.notes + first_failed.bad_audio)[:4]) or "see the table"
+        limits["bridged_calls_max_ok"] = f"the level of {first_failed.calls} calls failed: {why}"
+    elif best is not None:
+        limits["bridged_calls_max_ok"] = f"the highest level tried ({best.calls}) passed; the box may carry more"
+    if slope is not None and slope > 0.15:
+        limits["cpu_pct_per_bridged_call"] = (
+            "with the pjsua2 wheel a worker holds 4 legs, so every second bridged call starts one more "
+            "worker process with its own pjsua2 event loop and 8 kHz conference clock; the call's own media "
+            "(two G.711 streams through the conference bridge) is part of it")
+    return {
+        "bridged_calls_max_ok": best.calls if best else 0,
+        "bridged_calls_first_failed": first_failed.calls if first_failed else 0,
+        "cpu_pct_per_bridged_call": round(slope, 3) if slope is not None else None,
+        "cpu_pct_per_bridged_call_all_in": round(best.cpu_pct / best.calls, 3) if best else None,
+        "rss_mb_per_worker": round(best.rss_per_worker, 1) if best else None,
+        "_limits": limits,
+    }
+
+
+def run_level(box: Box, phone: CallerPhone, placed: list[Placed], total: int, step: int, callers: list[End],
+              agents: list[End], sipps: list[Sipp], hub: RtpHub, window: float) -> Level:
+    """Add `step` calls to those already up, check every call's audio, read the CPU."""
+    level = Level(total)
+    first = total - step
+    errors: list[str] = []
+
+    def one(i: int) -> None:
+        try:
+            placed.append(phone.call(str(FIRST_AGENT + i), callers[i].port))
+        except CallFailed as e:
+            errors.append(f"call to {FIRST_AGENT + i}: {e}")
+
+    threads = []
+    began = time.monotonic()
+    for n, i in enumerate(range(first, total)):
+        time.sleep(max(0.0, began + n / RAMP_PER_S - time.monotonic()))
+        t = threading.Thread(target=one, args=(i,), daemon=True)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join(timeout=30)
+    ends = callers[:total] + agents[:total]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not errors:
+        if box.talking() >= total and all(e.peer is not None for e in ends):
             break
         time.sleep(0.3)
-    if level.all_failed:
-        level.notes += [f"callers: {e}" for e in callers.errors()]
-        level.notes += [f"agents: {e}" for e in agents.errors()]
-        others = sorted({r.get("disposition", "?") for r in records if r.get("disposition") != "ANSWERED"})
-        if others:
-            level.notes.append(f"call records not answered: {others}")
-    if not level.audio_ok:
-        level.notes.append(f"audio short: {level.rtp_to_callers_pps:.0f} and {level.rtp_to_agents_pps:.0f} "
-                           f"packets/s to callers and agents (want {PACKETS_PER_S * calls}), "
-                           f"{level.worker_drops} dropped at the workers")
+    time.sleep(SETTLE_S)
+    pids = [box.pid] + box.worker_pids()
+    drops_before = sum(s.drops for s in udp_sockets(pids[1:]))
+    hub.record(True)
+    cpu_before, t0 = box.cpu_seconds(), time.monotonic()
+    time.sleep(window)
+    level.cpu_pct = (box.cpu_seconds() - cpu_before) / (time.monotonic() - t0) * 100
+    hub.record(False)
+    level.window_s = time.monotonic() - t0
+    level.up = box.talking()
+    level.load = os.getloadavg()[0]
+    pids = [box.pid] + box.worker_pids()
+    level.workers = len(pids) - 1
+    level.worker_drops = sum(s.drops for s in udp_sockets(pids[1:])) - drops_before
+    level.worker_rss_mb = [r for r in (rss_mb(p) for p in pids[1:]) if r is not None]
+    level.core_rss_mb = rss_mb(box.pid) or 0.0
+    level.failed = len(errors) + sum(s.count("FailedCall(C)") for s in sipps)
+    level.bad_audio, level.short_audio = check_audio(callers[:total], agents[:total], level.window_s)
+    for e in ends:
+        e.heard = bytearray()
+        e.packets = 0
+    level.notes += errors[:3]
+    if level.failed:
+        for s in sipps:
+            if s.count("FailedCall(C)"):
+                level.notes += [f"{s.name}: {line}" for line in s.errors(2)]
+        log = box.log_tail(20000)
+        refused = log.count("no engine worker has room")
+        if refused:
+            level.notes.append(f"the core refused {refused} call(s) with 503: no engine worker had room "
+                               "(workers start as calls come)")
+    if level.up < level.calls:
+        level.notes.append(f"only {level.up} of {level.calls} calls answered in the core's view")
+    if level.worker_drops:
+        level.notes.append(f"the workers' sockets dropped {level.worker_drops} datagrams (the box fell behind)")
     return level
 
 
-# --------------------------------------------------------------------------
-# The benchmark
-
-
-def _ms(v: float | None) -> str:
-    return "-" if v is None else f"{v:.0f}"
-
-
-def print_table(levels: list[Level], workers: int, idle_pct: float, hold_s: float) -> None:
-    print(f"bridged calls through callbox core ({workers} engine workers), loopback, G.711 A-law RTP both "
-          f"ways, each call held {hold_s:.0f} s; idle box (core + workers): {idle_pct:.1f} % of one core")
-    print(f"{'calls':>5} {'ok':>4} {'failed':>6} {'up':>4} {'setup p50':>9} {'p95':>5} "
-          f"{'CPU %':>6} {'CPU %/call':>10} {'-idle/call':>10} {'RSS/worker':>10} {'core RSS':>8} "
-          f"{'RTP a->b %':>10} {'b->a %':>6} {'drops':>5} {'load':>5}")
+def print_table(levels: list[Level], idle_pct: float, window: float) -> None:
+    print(f"bridged calls through callbox core, loopback, G.711 A-law both ways, each end its own tone; "
+          f"CPU and audio over {window:.0f} s per level")
+    print(f"idle box: {idle_pct:.1f} % of one core")
+    print(f"{'calls':>5} {'up':>4} {'failed':>6} {'audio':>6} {'short':>5} {'workers':>7} {'CPU %':>6} "
+          f"{'CPU %/call':>10} {'RSS/worker':>10} {'core RSS':>8} {'drops':>5} {'load':>5}")
     for lv in levels:
-        marginal = (lv.cpu_pct - idle_pct) / lv.calls
-        wanted = PACKETS_PER_S * max(1, lv.up_seen)
-        print(f"{lv.calls:>5} {lv.ok:>4} {lv.all_failed:>6} {lv.up_seen:>4} "
-              f"{_ms(lv.setup(50)):>9} {_ms(lv.setup(95)):>5} {lv.cpu_pct:>6.1f} {lv.cpu_pct_per_call:>10.2f} "
-              f"{marginal:>10.2f} {lv.rss_per_worker:>8.1f}MB {lv.core_rss_mb:>6.1f}MB "
-              f"{lv.rtp_to_agents_pps / wanted * 100:>10.0f} {lv.rtp_to_callers_pps / wanted * 100:>6.0f} "
-              f"{lv.worker_drops:>5} {lv.load:>5.1f}")
-        for note in lv.notes:
+        print(f"{lv.calls:>5} {lv.up:>4} {lv.failed:>6} {'ok' if not lv.bad_audio else 'BAD':>6} "
+              f"{lv.short_audio:>5} {lv.workers:>7} {lv.cpu_pct:>6.1f} {lv.cpu_pct / lv.calls:>10.2f} "
+              f"{lv.rss_per_worker:>8.1f}MB {lv.core_rss_mb:>6.1f}MB {lv.worker_drops:>5} {lv.load:>5.1f}")
+        for note in (lv.notes + lv.bad_audio)[:8]:
             print(f"      {note}")
-    print("up: calls the box reported talking in the CPU window; setup: INVITE sent -> 200 OK (ms, sipp "
-          "resolution 1 ms);\nCPU: core + all workers over the window, % of one core; -idle/call: the same "
-          "less the idle box, per call;\nRTP a->b, b->a: packets the box delivered to the agents' and to the "
-          f"callers' phones, % of {PACKETS_PER_S}/s per call up; drops: datagrams the workers' sockets dropped;\n"
-          f"load: the machine's load average (it runs sipp too; {os.cpu_count()} cores)")
-
-
-def run(levels: tuple[int, ...] = LEVELS, hold_s: float = HOLD_S,
-        max_conversations: int = MAX_CONVERSATIONS) -> dict:
-    """Carry 10, 20, 40 simultaneous bridged calls through a real core; print a table; return the numbers."""
-    if shutil.which("sipp") is None:
-        raise RuntimeError("sipp is not installed (apt-get install sip-tester)")
-    if shutil.which("sox") is None:
-        raise RuntimeError("sox is not installed (it makes the audio the phones send)")
-    agents_needed = max(levels)
-    done: list[Level] = []
-    keep = bool(os.environ.get("CALLBOX_BENCH_KEEP"))
-    with tempfile.TemporaryDirectory(prefix="callbox-bench-calls-") as tmp:
-        work = Path(tempfile.mkdtemp(prefix="callbox-bench-calls-")) if keep else Path(tmp)
-        if keep:
-            print(f"logs, sipp traces and the data directory are kept in {work}")
-        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", str(work / "talk.wav"),
-                        "synth", "4", "sine", "440"], check=True, timeout=30)
-        box = Box(work, max_conversations)
-        try:
-            began = time.monotonic()
-            box.wait_ready()
-            workers = len(box.worker_pids())
-            print(f"core with {workers} engine workers ready in {time.monotonic() - began:.1f} s")
-            caller_port, agent_port = free_udp_port(), free_udp_port()
-            register(work, "register-caller", box, caller_port, [(CALLER, box.add_extension(CALLER))])
-            agents = [str(FIRST_AGENT + i) for i in range(agents_needed)]
-            register(work, "register-agents", box, agent_port, [(a, box.add_extension(a)) for a in agents])
-            missing = set(agents + [CALLER]) - box.registered()
-            if missing:
-                raise RuntimeError(f"not registered: {sorted(missing)}")
-            # The idle cost of the box: the workers' event loops and conference clocks.
-            pids = [box.proc.pid] + box.worker_pids()
-            before = [cpu_seconds(p) for p in pids]
-            t0 = time.monotonic()
-            time.sleep(IDLE_S)
-            idle_pct = (sum(cpu_seconds(p) for p in pids) - sum(before)) / (time.monotonic() - t0) * 100
-            for calls in levels:
-                level = run_level(box, work, calls, caller_port, agent_port, hold_s)
-                done.append(level)
-                print(f"  {calls} calls: {level.ok} ok, {level.all_failed} failed, setup p95 "
-                      f"{_ms(level.setup(95))} ms, CPU {level.cpu_pct:.1f} %", flush=True)
-                time.sleep(1)  # the last BYEs and call records settle
-        except Exception:
-            print(f"core (exit {box.proc.poll()}) log, end:\n{box.log_tail()}", file=sys.stderr)
-            raise
-        finally:
-            box.stop()
-        print_table(done, workers, idle_pct, hold_s)
-
-    clean = [lv for lv in done if lv.clean]
-    best = max(clean, key=lambda lv: lv.calls) if clean else None
-    if best is None:
-        print("no level carried every call")
-    return {
-        "bridged_calls_max_ok": best.calls if best else 0,
-        "cpu_pct_per_bridged_call": round(best.cpu_pct_per_call, 2) if best else None,
-        "cpu_pct_per_bridged_call_less_idle": round((best.cpu_pct - idle_pct) / best.calls, 2) if best else None,
-        "setup_p50_ms": best.setup(50) if best else None,
-        "setup_p95_ms": best.setup(95) if best else None,
-        "rss_mb_per_worker": round(best.rss_per_worker, 1) if best else None,
-    }
+    print("up: calls the core reported ANSWERED; audio: every caller and agent heard exactly its partner's "
+          "tone (FFT);\nshort: ends that got under 90 % of 50 packets/s; CPU: core + every worker, % of one core; "
+          "drops: datagrams the workers' sockets dropped;\n"
+          f"load: the machine's load average (it runs sipp and the bench's RTP too; {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
