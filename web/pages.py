@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import string
+import zoneinfo
 from typing import Any
 
 import bottle
 from bottle import HTTPError, abort, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web import forms
+from web import dashboard as owner_day, forms
 from web.i18n import _, ngettext, translate_message
 from web.app import WebState, notice, render, require, see_other
 from web.security import (Role, check_new_password, check_username, hash_password,
@@ -37,6 +38,16 @@ def _api(call, *args: Any, **kwargs: Any) -> Any:
         raise
 
 
+def _optional_list(call, *args: Any, **kwargs: Any) -> list[dict]:
+    """What a dashboard tile shows: the core's list, or nothing when it cannot say (older core)."""
+    try:
+        return list(call(*args, **kwargs) or [])
+    except ApiError as exc:
+        if exc.status == 0 or exc.status >= 500:
+            raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
+        return []
+
+
 def _checkbox(name: str) -> bool:
     return request.forms.get(name) is not None
 
@@ -51,9 +62,17 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if not (user.role in (Role.ADMIN, Role.SUPERVISOR)):
             from web.center import agent_panel
             return agent_panel(api, user)
-        health = _api(api.health)
-        registrations = _api(api.registrations)
-        bans = _api(api.bans) if user.role == Role.ADMIN else []
+        values = {str(d.get("key")): d.get("value") for d in _api(api.settings)}
+        try:
+            zone = zoneinfo.ZoneInfo(str(values.get("box.timezone") or "UTC"))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        start, end = owner_day.day_bounds(state.settings.clock(), zone)
+        day = owner_day.today(_optional_list(api.call_records, start=start.isoformat(),
+                                             end=end.isoformat(), limit=owner_day.DAY_LIMIT))
+        boxes = _optional_list(api.voicemail_boxes)
+        if user.role != Role.ADMIN:  # a supervisor sees the shared boxes, not each person's own
+            boxes = [b for b in boxes if not str(b.get("number") or "").isdigit()]
         wizard_open = False
         if user.role == Role.ADMIN:
             from web.wizard import wizard_unfinished
@@ -62,8 +81,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             box_alarms = api.alarms()
         except ApiError:
             box_alarms = []
-        return render("dashboard.tpl", title=_("Dashboard"), health=health, alarms=box_alarms,
-                      registrations=registrations, bans=bans, wizard_open=wizard_open)
+        registrations = _optional_list(api.registrations)
+        return render("dashboard.tpl", title=_("Dashboard"), alarms=box_alarms, day=day,
+                      voicemail=owner_day.voicemail_waiting(boxes),
+                      who=owner_day.who_is_on(_optional_list(api.agents)),
+                      registrations=registrations, wizard_open=wizard_open,
+                      can_dial=user.username.isdigit(), zone=zone)
 
     @app.post("/account/password")
     def change_own_password(api, user):

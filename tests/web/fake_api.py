@@ -644,6 +644,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(400, {"error": "body is not JSON"})
         if self.command == "GET" and url.path == "/api/events":
             return self._stream()
+        if self.command == "GET" and url.path == "/api/alarms" and getattr(self.api, "alarm_list", None) is not None:
+            return self._reply(200, {"alarms": self.api.alarm_list})  # a test sets alarm_list
         if self.command == "GET" and url.path == "/api/cdr.csv" and self.api.has_cdr:
             with self.api._lock:
                 self.api.queries.append(("cdr.csv", parse_qs(url.query)))

@@ -187,11 +187,11 @@ def test_the_check_catches_a_hard_coded_string(app, fake_api, marked, tmp_path, 
 
 def test_the_check_catches_a_message_missing_from_the_catalogue(app, fake_api, marked, monkeypatch):
     table = dict(i18n.catalogue("zh"))
-    del table["Registered phones"]
+    del table["Calls today"]
     monkeypatch.setattr(i18n, "catalogue", lambda lang: table if lang == "zh" else {})
     client = pw.log_in_as(app, fake_api, "boss", "admin", "127.0.0.22")
     pw.choose_language(client, "zh")
-    assert pw.untranslated(client.get("/").text, pw.data_words(fake_api)) == ["Registered phones"]
+    assert pw.untranslated(client.get("/").text, pw.data_words(fake_api)) == ["Calls today"]
 
 
 def i18n_templates() -> list[str]:
