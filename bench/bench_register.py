@@ -1,10 +1,17 @@
-"""How many authenticated REGISTERs per second `callbox core` answers on one CPU core.
+"""How many authenticated REGISTERs per second `callbox core` answers on one CPU core, promptly.
 
-A real core process (pinned to CPU 0) gets 1000 extensions through the
-control API; sipp (pinned to CPU 1) plays 1000 phones registering with digest
-authentication (REGISTER, 401, REGISTER with credentials, 200) over UDP at
-increasing rates. The result is the successful rate at the highest offered
-rate where under 0.1 % of the transactions failed and the box kept up.
+A real core process with everything a box runs (engine workers, provisioning,
+the built-in prompts; pinned to CPU 0 with its workers) gets 1000 extensions
+through the control API; sipp (pinned to CPU 1) plays 1000 phones registering
+with digest authentication (REGISTER, 401, REGISTER with credentials, 200)
+over UDP at rising offered rates, 10 s each (3 s and 200 phones at --quick).
+
+`register_per_s` is the highest offered rate at which every transaction
+succeeded with no retransmission (sipp retransmits after 500 ms) and the
+authenticated REGISTER's p95 stayed within 50 ms: a rate the box keeps up
+with, not one where phones wait in its queue. The steps go on past it while
+the old criterion holds (under 0.1 % failed, 90 % of the offered rate
+answered), shown as `register_per_s_any_p95`.
 
     .venv/bin/python -m bench register
     .venv/bin/python bench/bench_register.py
@@ -32,9 +39,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 
-RATES = (1000, 2000, 3000, 4000, 5000, 6000)
+RATES = (1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000)
 STEP_SECONDS = 10
 EXTENSIONS = 1000
+PROMPT_P95_MS = 50  # the authenticated REGISTER's p95 at a rate that counts
 FIRST_NUMBER = 2000
 MAX_FAILED = 0.001  # a rate counts only with fewer failed transactions than this
 MIN_KEPT_UP = 0.9  # ... and with at least this share of the offered rate answered
@@ -105,10 +113,17 @@ class Step:
         return self.successful / self.seconds if self.seconds > 0 else 0.0
 
     @property
-    def clean(self) -> bool:
+    def kept_up(self) -> bool:
+        """The old criterion: under 0.1 % failed and 90 % of the offered rate answered, however late."""
         total = self.successful + self.failed
         return (total > 0 and self.failed / total < MAX_FAILED
                 and self.per_s >= MIN_KEPT_UP * self.rate)
+
+    @property
+    def clean(self) -> bool:
+        """Every transaction answered, none retransmitted, p95 within 50 ms, the rate kept up with."""
+        return (self.kept_up and self.failed == 0 and self.retransmissions == 0 and self.unexpected == 0
+                and self.p95_ms is not None and self.p95_ms <= PROMPT_P95_MS)
 
 
 # --------------------------------------------------------------------------
@@ -126,10 +141,9 @@ class Core:
             args += ["-m", "cProfile", "-o", str(profile)]
         args += ["-m", "appliance.cli", "core", "--data", str(data_dir), "--bind", "127.0.0.1",
                  "--sip-port", "0", "--api-port", "0",
-                 "--set", "security.rate_limit_per_s=100000", "--set", "security.rate_burst=1000000",
-                 # Only the SIP edge is measured: no engine workers, prompts or provisioning beside it.
-                 "--set", "engine.enabled=false", "--set", "prompts.builtin_languages=[]",
-                 "--set", "provisioning.enabled=false"]
+                 # The whole core, as on a box: engine workers, provisioning and prompts stay on; only
+                 # the per-address flood limit is raised (all of sipp's phones share 127.0.0.1).
+                 "--set", "security.rate_limit_per_s=100000", "--set", "security.rate_burst=1000000"]
         if cpu is not None:
             args = ["taskset", "-c", str(cpu)] + args
         self._log = open(self.log_path, "ab")
@@ -313,6 +327,16 @@ def _write_inputs(work: Path, users: list[tuple[str, str]]) -> None:
 # The benchmark
 
 
+def _settle(pid: int, longest_s: float = 60.0) -> None:
+    """Until the core and its workers are quiet: a first start makes the built-in prompts."""
+    from bench.box import box_cpu_seconds
+    began, quiet = time.monotonic(), 0
+    while time.monotonic() - began < longest_s and quiet < 2:
+        before = box_cpu_seconds(pid)
+        time.sleep(1.0)
+        quiet = quiet + 1 if (box_cpu_seconds(pid) - before) * 100 < 5 else 0
+
+
 def _fmt_ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.0f}"
 
@@ -321,14 +345,17 @@ def print_table(steps: list[Step], pinned: bool, phones: int) -> None:
     print(f"authenticated REGISTER over UDP, {phones} phones, core on "
           f"{'CPU 0, sipp on CPU 1' if pinned else 'any CPU (not pinned)'}; times in ms (sipp resolution 1 ms)")
     print(f"{'rate/s':>7} {'ok/s':>7} {'ok':>7} {'failed':>7} {'unexp':>6} {'retrans':>8} {'drops':>7} "
-          f"{'p50':>6} {'p95':>6} {'core CPU %':>10} {'wait %':>6}  clean")
+          f"{'p50':>6} {'p95':>6} {'core CPU %':>10} {'wait %':>6}  clean  kept up")
     for s in steps:
         print(f"{s.rate:>7} {s.per_s:>7.0f} {s.successful:>7} {s.failed:>7} {s.unexpected:>6} "
               f"{s.retransmissions:>8} {s.udp_drops:>7} {_fmt_ms(s.p50_ms):>6} {_fmt_ms(s.p95_ms):>6} "
-              f"{s.core_cpu_pct:>10.0f} {s.core_wait_pct:>6.0f}  {'yes' if s.clean else 'no'}")
+              f"{s.core_cpu_pct:>10.0f} {s.core_wait_pct:>6.0f}  {'yes' if s.clean else 'no':>5}  "
+              f"{'yes' if s.kept_up else 'no'}")
     print("unexp: answers the scenario did not expect; drops: UDP datagrams the kernel dropped on a "
           "full receive buffer (whole machine);\n"
-          "wait %: time the core was ready to run but another process had its CPU (a busy machine)")
+          "wait %: time the core was ready to run but another process had its CPU (a busy machine);\n"
+          f"clean: all answered, no retransmission, p95 <= {PROMPT_P95_MS} ms; kept up: under 0.1 % failed and "
+          "90 % of the offered rate answered")
 
 
 def _print_profile(path: Path, top: int = 25) -> None:
@@ -341,6 +368,9 @@ def _print_profile(path: Path, top: int = 25) -> None:
 
 def run(rates: tuple[int, ...] = RATES, seconds: float = STEP_SECONDS, extensions: int = EXTENSIONS) -> dict:
     """Step the offered rate up until the box stops keeping up; print a table; return the numbers."""
+    from bench.box import quick, steal_and_load
+    if quick():
+        rates, seconds, extensions = (500, 1000), 3.0, 200
     if shutil.which("sipp") is None:
         raise RuntimeError("sipp is not installed (apt-get install sip-tester)")
     pinned = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
@@ -356,6 +386,7 @@ def run(rates: tuple[int, ...] = RATES, seconds: float = STEP_SECONDS, extension
         core = Core(work / "data", core_cpu, profile)
         try:
             core.wait_ready()
+            _settle(core.proc.pid)
             began = time.monotonic()
             users = [(str(n), core.add_extension(str(n))) for n in range(FIRST_NUMBER, FIRST_NUMBER + extensions)]
             print(f"created {extensions} extensions in {time.monotonic() - began:.1f} s")
@@ -367,24 +398,51 @@ def run(rates: tuple[int, ...] = RATES, seconds: float = STEP_SECONDS, extension
             for rate in rates:
                 step = run_sipp(core, work, rate, int(rate * seconds), sipp_cpu, f"rate-{rate}")
                 steps.append(step)
-                if not step.clean:
+                if not step.kept_up:
                     break  # past the knee: higher rates only pile up retransmissions
                 time.sleep(1)  # let the last transactions and the coalesced save settle
             rss = core.rss_mb()
+            load = steal_and_load()
         finally:
             core.stop()
         print_table(steps, pinned, extensions)
+        print(load)
         if profile is not None:
             _print_profile(profile)
 
     clean = [s for s in steps if s.clean]
-    best = max(clean, key=lambda s: s.per_s) if clean else None
+    best = max(clean, key=lambda s: s.rate) if clean else None
+    kept = [s for s in steps if s.kept_up]
+    any_p95 = max(kept, key=lambda s: s.rate) if kept else None
+    limits: dict[str, str] = {}
+    missed = next((s for s in steps if not s.clean and (best is None or s.rate > best.rate)), None)
+    if missed is not None:
+        why = []
+        if missed.failed:
+            why.append(f"{missed.failed} failed")
+        if missed.retransmissions:
+            why.append(f"{missed.retransmissions} retransmitted")
+        if missed.p95_ms is not None and missed.p95_ms > PROMPT_P95_MS:
+            why.append(f"p95 {missed.p95_ms:.0f} ms")
+        if not missed.kept_up:
+            why.append(f"{missed.per_s:.0f}/s answered")
+        limits["register_per_s"] = (
+            f"at {missed.rate}/s offered: {', '.join(why) or 'not kept up'} (the core's CPU {missed.core_cpu_pct:.0f} %, "
+            f"wait {missed.core_wait_pct:.0f} %): one Python process parses, checks the digest (a hash per "
+            "REGISTER) and answers each one on one core")
+    if rss > 60:
+        limits["core_rss_mb"] = (f"the whole core as a box runs it (engine supervision, provisioning, prompts, the "
+                                 f"control API) with {extensions} extensions registered; Python and its imports are "
+                                 "most of it (the SIP edge alone, as measured before, was 57 MB)")
     if best is None:
-        print(f"no clean rate: even {rates[0]}/s had >= {MAX_FAILED:.1%} failed or was not kept up with")
+        print(f"no clean rate: even {rates[0]}/s had a failure, a retransmission or p95 over {PROMPT_P95_MS} ms")
     return {
-        "register_per_s": round(best.per_s) if best else 0,
+        "register_per_s": best.rate if best else 0,
+        "register_answered_per_s": round(best.per_s) if best else 0,
         "register_p95_ms": best.p95_ms if best and best.p95_ms is not None else None,
+        "register_per_s_any_p95": any_p95.rate if any_p95 else 0,
         "core_rss_mb": round(rss, 1),
+        "_limits": limits,
     }
 
 
