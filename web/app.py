@@ -93,20 +93,29 @@ class WebState:
     throttle: LoginThrottle
     has_users: bool = False
     setup_lock: threading.Lock = field(default_factory=threading.Lock)
-    # The business name (box.name) for the page header, asked of the core at most every
-    # BOX_NAME_TTL_S seconds and again after any change made through the page.
-    _box_name: tuple[float, str] | None = None
+    # The business name (box.name) for the page header and its time zone (box.timezone) for
+    # every time shown, asked of the core at most every BOX_NAME_TTL_S seconds and again after
+    # any change made through the page.
+    _box_name: tuple[float, str, str] | None = None
 
-    def box_name(self) -> str:
+    def _box(self) -> tuple[float, str, str]:
         now = time.monotonic()
         if self._box_name is None or now - self._box_name[0] > BOX_NAME_TTL_S:
             try:
                 values = {d.get("key"): d.get("value") for d in self.api.settings()}
                 name = str(values.get("box.name") or "").strip()
+                tz = str(values.get("box.timezone") or "UTC")
             except (ApiError, AttributeError, TypeError):
-                name = self._box_name[1] if self._box_name else ""
-            self._box_name = (now, name)
-        return self._box_name[1]
+                name, tz = (self._box_name[1], self._box_name[2]) if self._box_name else ("", "UTC")
+            self._box_name = (now, name, tz)
+        return self._box_name
+
+    def box_name(self) -> str:
+        return self._box()[1]
+
+    def box_timezone(self) -> str:
+        """The box's time zone (IANA name): every time a page shows is on this clock."""
+        return self._box()[2]
 
     def forget_box_name(self) -> None:
         self._box_name = None
@@ -248,6 +257,7 @@ class CallboxPlugin:
                     if request.method == "GET" and route.config.get("login_redirect", True):
                         raise see_other("/login?next=" + quote(request.fullpath))
                     raise HTTPError(403, _("You must be logged in."))
+                request.environ["callbox.tz"] = state.box_timezone()  # times on the box's clock
             if request.method in UNSAFE_METHODS:
                 supplied = request.headers.get("X-CSRF-Token") or request.forms.get("csrf_token")
                 if not csrf_ok(session, supplied):

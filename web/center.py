@@ -14,7 +14,7 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
-from web.i18n import _, ngettext, translate_blocks
+from web.i18n import _, current, ngettext, translate_blocks
 from web.app import WebState, notice, relay_events, render, require, see_other
 from web.center_views import (ACTIONS, BREAK_REASONS, WALLBOARD_COLUMNS, agent_row,
                               current_call, event_is_for_agent, parse_queue_form, queue_fields,
@@ -45,7 +45,7 @@ def agent_panel(api, user: Session, error: str | None = None) -> str:
         call = current_call(user.username, me, log)
         if call and call["number"] not in ("", "unknown"):
             found = _optional(api.lookup_contact, call["number"])
-            pop = None if isinstance(found, Missing) else screen_pop(found)
+            pop = None if isinstance(found, Missing) else screen_pop(found, current().tz)
         elif call is None:
             after = last_call(user.username, log)
     return render("panel.tpl", title=_("My panel"), error=error, agent=agent_row(me) if me else None,

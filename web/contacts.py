@@ -18,12 +18,18 @@ from web.app import WebState, notice, render, require, safe_next, see_other, upl
 from web.contact_views import (agent_handled, contact_row, parse_after_call,
                                parse_contact_form, parse_dial, screen_pop)
 from web.i18n import _, ngettext, translate_message
+from web.i18n import current as _translator
 from web.monitor import Missing, NOT_YET, _optional
 from web.pages import _api
 from web.security import Role, role_allows
 
 PAGE_SIZE = 50
 MAX_IMPORT = 4 << 20  # a CSV of some ten thousand contacts
+
+
+def _tz() -> str:
+    """The box's time zone, for the times a contact page shows."""
+    return _translator().tz
 
 
 def _query() -> tuple[str, int]:
@@ -42,7 +48,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                       error: str | None = None, import_errors: list | None = None) -> str:
         q, offset = _query()
         found = _optional(api.contacts, q, offset, PAGE_SIZE + 1)
-        rows = [] if isinstance(found, Missing) else [contact_row(c) for c in found[:PAGE_SIZE]]
+        rows = [] if isinstance(found, Missing) else [contact_row(c, _tz()) for c in found[:PAGE_SIZE]]
         return render("contacts.tpl", title=_("Contacts"), rows=rows, q=q, offset=offset,
                       has_next=not isinstance(found, Missing) and len(found) > PAGE_SIZE,
                       page_size=PAGE_SIZE, missing=NOT_YET.format(what="contacts")
@@ -82,7 +88,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.SUPERVISOR)
     def edit_contact_form(api, contact_id):
         return render("contact_edit.tpl", title=_("Edit contact"),
-                      contact=contact_row(_api(api.contact, contact_id)), errors={})
+                      contact=contact_row(_api(api.contact, contact_id), _tz()), errors={})
 
     @app.post("/contacts/<contact_id>/edit")
     @require(Role.SUPERVISOR)
@@ -101,7 +107,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 notice(_("Contact {name} was changed.", name=body["name"]))
                 raise see_other("/contacts")
         response.status = 400
-        shown = contact_row(current) | {k: v for k, v in body.items() if k != "numbers"}
+        shown = contact_row(current, _tz()) | {k: v for k, v in body.items() if k != "numbers"}
         shown["numbers_text"] = form["numbers"]
         return render("contact_edit.tpl", title=_("Edit contact"), contact=shown,
                       errors={k: translate_message(v) for k, v in errors.items()},
@@ -172,7 +178,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if not number:
             return HTTPResponse({"error": _("Which number?")}, status=400)
         try:
-            return screen_pop(api.lookup_contact(number))
+            return screen_pop(api.lookup_contact(number), _tz())
         except ApiError as exc:
             return HTTPResponse({"error": exc.message}, status=exc.status or 502)
 

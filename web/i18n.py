@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,11 +89,46 @@ def _fill(text: str, values: dict[str, Any]) -> str:
                       text)
 
 
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> tzinfo:
+    """The time zone of an IANA name (box.timezone); UTC for a name this machine does not know."""
+    try:
+        return zoneinfo.ZoneInfo(str(name or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def in_zone(value: datetime | float | str | None, tz: str | None) -> datetime | None:
+    """A moment on the box's wall clock: epoch seconds and times with an offset are moved into `tz`.
+
+    A time without an offset is taken as the box's wall clock already; with `tz`
+    None a time keeps the offset it came with (epoch seconds are then UTC).
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value, zone(tz))
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(zone(tz)) if value.tzinfo is not None and tz is not None else value
+
+
 @dataclass(frozen=True)
 class Translator:
-    """One language's `_`, plurals and number/date formats."""
+    """One language's `_`, plurals and number/date formats, and the box's time zone for times."""
 
     lang: str = DEFAULT
+    tz: str = "UTC"
 
     def _mark(self, text: str) -> str:
         return f"{MARK_OPEN}{text}{MARK_CLOSE}" if _marking else text
@@ -148,17 +184,20 @@ class Translator:
         return self._mark(localize.format_month(year, month, self.lang))
 
     def datetime(self, value: datetime | float | str | None) -> str:
-        """A moment as the language writes a date, then the 24-hour time."""
+        """A moment on the box's clock (`tz`) as the language writes a date, then the 24-hour time."""
         if value in (None, ""):
             return ""
-        if isinstance(value, (int, float)):
-            value = datetime.fromtimestamp(value)
-        elif isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                return value
-        return f"{self.date(value.date())} {value:%H:%M}"
+        moment = in_zone(value, self.tz)
+        if moment is None:
+            return str(value)
+        return f"{self.date(moment.date())} {moment:%H:%M}"
+
+    def time(self, value: datetime | float | str | None, seconds: bool = True) -> str:
+        """The 24-hour time on the box's clock (14:05:09), in every language: no AM/PM."""
+        moment = in_zone(value, self.tz)
+        if moment is None:
+            return "" if value in (None, "") else str(value)
+        return f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
 
     def uptime(self, seconds: float | None) -> str:
         """How long something has run: "3 d 4 h", "2 h 5 min", "7 min" in the reader's units."""
@@ -182,15 +221,19 @@ class Translator:
         return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
-def translator(lang: str | None) -> Translator:
-    return Translator(lang if lang in LANGUAGES else DEFAULT)
+def translator(lang: str | None, tz: str | None = None) -> Translator:
+    return Translator(lang if lang in LANGUAGES else DEFAULT, str(tz or "UTC"))
 
 
 def current() -> Translator:
-    """The translator of the request being served (English outside a request)."""
+    """The translator of the request being served (English and UTC outside a request).
+
+    Times are on the box's clock: `callbox.tz` (box.timezone) is set for a
+    logged-in user's request by the app.
+    """
     from bottle import request
     try:
-        return translator(request.environ.get("callbox.lang"))
+        return translator(request.environ.get("callbox.lang"), request.environ.get("callbox.tz"))
     except RuntimeError:
         return Translator()
 

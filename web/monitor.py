@@ -11,7 +11,7 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web.i18n import _, current, translate_message, ngettext, translate_blocks, translate_word
+from web.i18n import _, current, translate_message, ngettext, translate_blocks, translate_word, zone
 from web.app import WebState, notice, render, require, see_other, upload_limit
 from web.machine import fmt_bytes, fmt_uptime, read_machine
 from web.security import Role
@@ -75,7 +75,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         except ValidationError as exc:
             response.status = 400
             return _calls_page(form, CallFilter(), [], False, error=translate_message(str(exc)))
-        start, end = wanted.api_range()
+        start, end = wanted.api_range(zone(current().tz))  # the box's days, not the server's
         try:
             # One more than a page tells whether there is a next page without counting them all.
             records = _optional(api.call_records, start, end, wanted.number, wanted.offset,
@@ -86,7 +86,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if isinstance(records, Missing):
             return _calls_page(form, wanted, [], False,
                                unavailable=NOT_YET.format(what="call records"))
-        rows = [record_row(r) for r in records[:PAGE_SIZE]]
+        rows = [record_row(r, current().tz) for r in records[:PAGE_SIZE]]
         return _calls_page(form, wanted, rows, len(records) > PAGE_SIZE)
 
     def _calls_page(form: dict, wanted: CallFilter, rows: list, has_next: bool,
@@ -102,7 +102,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             wanted = parse_call_filter(_form_values())
         except ValidationError as exc:
             raise HTTPError(400, translate_message(str(exc)))
-        start, end = wanted.api_range()
+        start, end = wanted.api_range(zone(current().tz))
         try:
             chunks = api.call_records_csv(start, end, wanted.number, CSV_LIMIT)
         except ApiError as exc:
@@ -126,7 +126,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         records = _optional(api.call_records, limit=RECENT_ON_NOW)
         return translate_blocks(now_blocks(None if isinstance(engine, Missing) else engine,
                                            None if isinstance(records, Missing) else records,
-                                           state.settings.clock()))
+                                           state.settings.clock(), current().tz))
 
     @app.get("/now")
     @require(Role.SUPERVISOR)

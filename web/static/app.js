@@ -24,6 +24,22 @@ document.addEventListener("click", function (e) {
   if (e.target.closest("[data-print]")) { window.print(); }
 });
 
+// A time on the box's clock (base.tpl's <body data-timezone>, box.timezone), 24-hour, in the
+// page's language: never the browser's own locale, which on many machines is en-US ("1:05:09 PM").
+function boxTime(when) {
+  var root = document.documentElement;
+  var moment = when || new Date();
+  var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  var tz = document.body && document.body.getAttribute("data-timezone");
+  if (tz) { options.timeZone = tz; }
+  try {
+    return moment.toLocaleTimeString(root.getAttribute("lang") || "en", options);
+  } catch (err) {  // an unknown zone name: the browser's clock, still 24-hour
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return pad(moment.getHours()) + ":" + pad(moment.getMinutes()) + ":" + pad(moment.getSeconds());
+  }
+}
+
 function startLivePanel(list) {
   var status = document.getElementById("live-status");
   var count = document.getElementById("registration-count");
@@ -37,7 +53,7 @@ function startLivePanel(list) {
       var data = {};
       try { data = JSON.parse(e.data); } catch (err) { data = { text: e.data }; }
       var item = document.createElement("li");
-      var time = new Date().toLocaleTimeString();
+      var time = boxTime();
       var what = data.aor || data.ip || data.number || data.status || "";
       if (name === "queue") { what = (data.event || "") + " " + (data.queue || "") + " " + (data.number || ""); }
       if (name === "call_record") { what = (data.caller || "") + " to " + (data.callee || "") + " " + (data.disposition || ""); }
@@ -130,7 +146,7 @@ function startBoard(board) {
       var empty = board.querySelector('[data-empty="' + name + '"]');
       if (empty) { empty.hidden = rows.length > 0; }
     });
-    status.textContent = T("Live: updated {time}.", { time: new Date().toLocaleTimeString() });
+    status.textContent = T("Live: updated {time}.", { time: boxTime() });
   }
 
   function refresh() {

@@ -9,7 +9,7 @@
 <link rel="stylesheet" href="/static/style.css">
 <script src="/static/app.js" defer></script>
 </head>
-<body{{!' class="kiosk"' if get('kiosk') else ''}}>
+<body data-timezone="{{t.tz}}"{{!' class="kiosk"' if get('kiosk') else ''}}>
 <a class="skip" href="#main">{{_("Skip to content")}}</a>
 <header class="top">
   <a class="brand" href="/">{{get('box_name') or 'Callbox'}}</a>
