@@ -547,7 +547,7 @@ async def report(request: web.Request) -> web.Response:
     q = request.query
     args: dict[str, Any] = {}
     if kind != "today":
-        today = datetime.now().date().isoformat()
+        today = core.reports.today_date().isoformat()  # the business's day, not the server's (UTC)
         args = {"start": q.get("from", today), "end": q.get("to", today)}
     if kind == "queues":
         args |= {"interval": q.get("interval", "day"), "queue": q.get("queue") or None}
