@@ -314,7 +314,8 @@ def event_is_for_agent(name: str, data: Any, extension: str) -> bool:
 # -- the set-up wizard --------------------------------------------------------------------------
 
 WIZARD_STEPS = (("business", "Business"), ("hours", "Opening hours"), ("staff", "Staff"),
-                ("flows", "Menu and queues"), ("lines", "Lines"), ("test", "Test call"))
+                ("flows", "Menu and queues"), ("voicemail", "Voicemail"),
+                ("provider", "SIP provider"), ("lines", "Lines"), ("test", "Test call"))
 STEP_NAMES = tuple(s for s, _ in WIZARD_STEPS)
 DEFAULT_HOURS = {day: [["09:00", "17:00"]] for day in DAYS[:5]}
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")

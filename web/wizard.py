@@ -18,19 +18,24 @@ from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, FlowRejected, ValidationError
 from appliance.logic.flows.template import default_flows
-from web.i18n import _, ngettext, translate_message
+from web import forms, timezones
+from web.i18n import _, current, ngettext, translate_message
 from web.app import WebState, notice, render, require, see_other
 from web.center_views import (DAY_NAMES, DAYS, DEFAULT_HOURS, STEP_NAMES, WIZARD_STEPS,
                               next_step, parse_hours, parse_staff, problems_by_node)
 from web.monitor import Missing, _optional
 from web.pages import _api, new_secret
-from web.security import Role
+from web.security import Role, hash_password
+from web.trunks import field_errors, trunk_body
+from web.voicemail import parse_box_form
 
 PROGRESS_KEY = "setup.wizard"
 # What staff dial to reach the menu from their desk phones; the core lets a phone into the
 # flows only through a route with a number (a catch-all route is for outside callers).
 SERVICE_NUMBER = "500"
 SERVICE_RE = re.compile(r"^[0-9*#+]{1,16}$")
+# The trunk the wizard's SIP provider step adds.
+PROVIDER_TRUNK = "provider"
 
 
 def _settings(api) -> dict[str, Any]:
@@ -55,8 +60,18 @@ def wizard_unfinished(api) -> bool:
     return (values.get(PROGRESS_KEY) or {}).get("step") not in (None, "", "done")
 
 
-def _timezones() -> list[str]:
-    return sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc"))
+def _zone_options(lang: str) -> list[tuple[str, str]]:
+    """The wizard's time zones by country; the bare IANA list when the box lacks zone.tab."""
+    found = timezones.options(lang)
+    if found:
+        return found
+    return [(z, z) for z in sorted(z for z in zoneinfo.available_timezones()
+                                   if "/" in z and not z.startswith("Etc"))]
+
+
+def agent_password(length: int = 12) -> str:
+    """A first password for an agent's login (letters and digits), shown once in the wizard."""
+    return new_secret(length)
 
 
 def register(app: bottle.Bottle, state: WebState) -> None:
@@ -90,9 +105,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         settings = _api(_settings, api)
         values.setdefault("reached", done.get("step") or STEP_NAMES[0])
         if step == "business":
+            zone = str(settings.get("box.timezone") or "")
+            # A zone never chosen (the core's default, UTC) is a guess: the browser's zone wins.
+            chosen = bool(done.get("timezone_chosen")) or zone not in ("", "UTC")
             values.setdefault("form", {"name": settings.get("box.name") or "",
-                                       "timezone": settings.get("box.timezone") or "UTC"})
-            values["timezones"] = _timezones()
+                                       "timezone": zone if chosen else "UTC"})
+            values["timezones"] = _zone_options(current().lang)
+            values["from_browser"] = not chosen
         elif step == "hours":
             values.setdefault("hours", done.get("hours") or DEFAULT_HOURS)
             values.update(days=DAYS, day_names=DAY_NAMES)
@@ -109,9 +128,19 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                        "box": staff[0] if staff else "general",
                                        "service": done.get("service_number") or SERVICE_NUMBER})
             values.update(staff=staff, has_flows=not isinstance(flows, Missing))
+        elif step == "voicemail":
+            staff = done.get("staff") or [e["number"] for e in _api(api.extensions)]
+            boxes = _optional(api.voicemail_boxes)
+            boxes = [] if isinstance(boxes, Missing) else boxes
+            owner = done.get("owner") or (staff[0] if staff else "")
+            box = next((b for b in boxes if b.get("number") == owner), {})
+            values.setdefault("form", {"box": owner, "email": box.get("email") or ""})
+            values.update(staff=staff, boxes=[b.get("number") for b in boxes])
+        elif step == "provider":
+            trunks = _optional(api.trunks)
+            values["trunks"] = [] if isinstance(trunks, Missing) else trunks
+            values.setdefault("form", {"host": "", "username": "", "number": ""})
         elif step == "lines":
-            engine = _optional(api.engine)
-            values["workers"] = None if isinstance(engine, Missing) else engine.get("workers", [])
             lines = _optional(api.lines)
             values["lines"] = [] if isinstance(lines, Missing) else lines
         elif step == "test":
@@ -159,6 +188,9 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def save_business(api, user):
         form = {"name": (request.forms.getunicode("name") or "").strip(),
                 "timezone": (request.forms.getunicode("timezone") or "").strip()}
+        browser = (request.forms.getunicode("browser_timezone") or "").strip()
+        if not form["timezone"] and browser in zoneinfo.available_timezones():
+            form["timezone"] = browser
         errors = {}
         if not form["name"]:
             errors["name"] = _("The business needs a name.")
@@ -175,6 +207,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             return show(api, "business", form=form, errors=errors,
                         error=translate_message(errors.get("", "")) or _("Nothing was saved: fix the fields marked below."))
         state.audit(user.username, "wizard_business", f"{form['name']}, {form['timezone']}")
+        save(api, {"timezone_chosen": True})
         advance(api, "business")
 
     @app.post("/wizard/hours")
@@ -280,11 +313,96 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             return show(api, "flows", form=form, errors=errors,
                         error=translate_message(errors.get("", "")) or _("Nothing was saved: fix the fields marked below."))
         save(api, {"service_number": form["service"]})
+        if request.forms.get("logins") is not None:
+            add_agent_logins(api, user, agents)
         state.audit(user.username, "wizard_flows",
                     f"queues {', '.join(queues)}; agents {', '.join(agents) or '-'}; "
                     f"flows version {result.get('version')}")
         notice(_("The menu and the queues are set up (call flows version {version}).", version=result.get('version')))
         advance(api, "flows")
+
+    def add_agent_logins(api, user, agents: list[str]) -> None:
+        """A login to the agent panel for each new agent (username = extension), its first
+        password shown once, on the next page only."""
+        existing = {str(u.get("username")) for u in _api(api.users)}
+        made = []
+        for number in agents:
+            if number in existing:
+                continue
+            password = agent_password()
+            try:
+                _api(api.add_user, number, "agent", hash_password(password))
+            except ApiError as exc:
+                notice(_("No login was made for {number}: {reason}", number=number, reason=exc.message))
+                continue
+            made.append(f"{number}: {password}")
+        if made:
+            state.has_users = True
+            state.audit(user.username, "user_added", ", ".join(f"{m.split(':')[0]} (agent)" for m in made))
+            notice(_("Agent logins (user name: first password), shown only now; each agent should "
+                     "change theirs at the first login: {list}", list="; ".join(made)))
+
+    @app.post("/wizard/voicemail")
+    @require(Role.ADMIN)
+    def save_voicemail(api, user):
+        form = {k: (request.forms.getunicode(k) or "").strip() for k in ("box", "pin", "email")}
+        changes, errors = parse_box_form({"pin": form["pin"], "email": form["email"]}, set(), False)
+        changes = {k: v for k, v in changes.items() if k in ("pin", "email")}
+        if not form["pin"] and "pin" not in errors:
+            errors["pin"] = _("Choose a PIN of 4 to 12 digits: it guards the box when you listen from a phone.")
+        if not form["box"]:
+            errors["box"] = _("Pick your own extension.")
+        if not errors:
+            try:
+                _api(api.update_voicemail_box, form["box"], **changes)
+            except HTTPError as exc:
+                if exc.status_code != 404:
+                    raise
+                errors["box"] = _("Extension {number} has no voicemail box.", number=form["box"])
+            except ApiError as exc:
+                key, reason = forms.error_field(exc.message, {"pin", "email"})
+                errors[key or ""] = reason
+        if errors:
+            response.status = 400
+            form["pin"] = ""
+            return show(api, "voicemail", form=form, errors=errors,
+                        error=translate_message(errors.get("", "")) or _("Nothing was saved: fix the fields marked below."))
+        save(api, {"owner": form["box"]})
+        state.audit(user.username, "voicemail_box_changed", f"{form['box']}: " + ", ".join(sorted(changes)))
+        advance(api, "voicemail")
+
+    @app.post("/wizard/provider")
+    @require(Role.ADMIN)
+    def save_provider(api, user):
+        form = {k: (request.forms.getunicode(k) or "").strip()
+                for k in ("host", "username", "secret", "number")}
+        if request.forms.get("skip") is not None:
+            advance(api, "provider")
+        errors: dict[str, str] = {}
+        for key, message in (("host", _("The provider's server, e.g. sip.example.com.")),
+                             ("username", _("The user name the provider gave you.")),
+                             ("secret", _("The password the provider gave you."))):
+            if not form[key]:
+                errors[key] = message
+        if not errors:
+            body = trunk_body({"name": PROVIDER_TRUNK, "kind": "register", "host": form["host"],
+                               "port": "", "transport": "", "username": form["username"],
+                               "secret": form["secret"], "dids": form["number"],
+                               "caller_id_number": form["number"]})
+            try:
+                _api(api.add_trunk, body)
+            except ApiError as exc:
+                found = field_errors(exc.message, {"host", "username", "secret", "dids", "caller_id_number"})
+                for key, reason in found.items():
+                    errors[{"dids": "number", "caller_id_number": "number"}.get(key, key)] = reason
+        if errors:
+            response.status = 409 if "already" in errors.get("", "") else 400
+            form["secret"] = ""
+            return show(api, "provider", form=form, errors=errors,
+                        error=translate_message(errors.get("", "")) or _("The provider was not added: fix the fields marked below."))
+        state.audit(user.username, "trunk_added", f"{PROVIDER_TRUNK} ({form['host']})")
+        notice(_("The SIP provider {host} was added; the box registers with it now.", host=form["host"]))
+        advance(api, "provider")
 
     @app.post("/wizard/lines")
     @require(Role.ADMIN)

@@ -18,6 +18,7 @@ from tests.web.fake_api import SETTINGS
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import Reply, WsgiClient
 from web.i18n import MARK_CLOSE, MARK_OPEN
+from web import timezones
 from web.phones import VENDOR_NAMES, display_mac
 
 # Words that read the same in every language: product and protocol names, units, codes.
@@ -34,7 +35,7 @@ ADMIN_PAGES = ["/", "/extensions", "/extensions/1001/edit", "/extensions/1001/sh
                "/calls?from=2026-11-01&to=2026-11-30", "/system", "/queues", "/ivr",
                "/ivr/nodes/main_menu", "/wallboard", "/wallboard/kiosk", "/wizard",
                "/wizard/business", "/wizard/hours", "/wizard/staff", "/wizard/flows",
-               "/wizard/lines", "/wizard/test", "/voicemail", "/voicemail/1001", "/reports",
+               "/wizard/voicemail", "/wizard/provider", "/wizard/lines", "/wizard/test", "/voicemail", "/voicemail/1001", "/reports",
                "/reports?interval=hour&from=2026-11-01&to=2026-11-03", "/trunks", "/prompts",
                "/agent", "/no-such-page", "/calls?from=yesterday", "/phones",
                "/phones/001565123456/files", "/recordings", "/recordings?agent=1001&from=2026-11-01",
@@ -207,6 +208,8 @@ def data_words(fake_api) -> set[str]:
     blob += json.dumps([d["help"] for d in SETTINGS])
     # Time zone names (IANA) and the host the browser used are names, not sentences.
     blob += " ".join(zoneinfo.available_timezones()).replace("/", " ") + " callbox.test"
+    # Countries and their zones as the tz database names them (web/timezones.py).
+    blob += " ".join(label for lang in ("en", "pl", "zh") for _, label in timezones.options(lang))
     # Phone makers are brand names; MACs are shown as on the phone's label.
     blob += " " + " ".join(VENDOR_NAMES.values())
     blob += " " + " ".join(display_mac(m) for m in list(fake_api.phone_bindings) + list(fake_api.pending_phones))

@@ -52,8 +52,13 @@ def test_the_wizard_walks_from_business_to_test_call_and_resumes_after_a_reload(
 
     reply = _step(admin, "flows", {"queue": "sales", "support": "support", "operator": "1001",
                                    "box": "1001", "service": "700",
-                                   "agents": ["1002", "1003"]})
-    assert reply.location == "/wizard/lines", reply.text
+                                   "agents": ["1002", "1003"], "logins": "on"})
+    assert reply.location == "/wizard/voicemail", reply.text
+    # The agents got their logins here, not on another page; the passwords are shown once.
+    assert {u: fake_api.users[u]["role"] for u in ("1002", "1003")} == {"1002": "agent", "1003": "agent"}
+    page = admin.get("/wizard/voicemail").text
+    assert "shown only now" in page and "1002: " in page
+    assert "shown only now" not in admin.get("/wizard/voicemail").text
     assert set(fake_api.queues) == {"sales", "support"}
     assert {a: sorted(v["queues"]) for a, v in fake_api.agents.items()} == {
         "1002": ["sales", "support"], "1003": ["sales", "support"]}
@@ -68,11 +73,25 @@ def test_the_wizard_walks_from_business_to_test_call_and_resumes_after_a_reload(
     assert {(r["did"], r["destination"]) for r in flows["routes"]} == {
         ("700", "business_hours"), ("", "business_hours")}
 
+    fake_api.voicemail_boxes["1001"]["email"] = ""
+    reply = _step(admin, "voicemail", {"box": "1001", "pin": "2468", "email": "anna@kwiaty.test"})
+    assert reply.location == "/wizard/provider", reply.text
+    assert fake_api.box_changes[-1] == ("1001", {"pin": "2468", "email": "anna@kwiaty.test"})
+
+    reply = _step(admin, "provider", {"host": "sip.operator.test", "username": "48221234567",
+                                      "secret": "Provider-Secret-9", "number": "+48221234567"})
+    assert reply.location == "/wizard/lines", reply.text
+    trunk = fake_api.trunks["provider"]  # as the core validated it
+    assert (str(trunk.kind), trunk.host, trunk.register) == ("register", "sip.operator.test", True)
+    assert trunk.dids == ("+48221234567",)
+    assert "Provider-Secret-9" not in str(fake_api.audit)
+
     page = admin.get("/wizard/lines")
-    assert "none yet" in page.text and "w1" in page.text
+    assert "none yet" in page.text
+    assert "w1" not in page.text and "Engine workers" not in page.text  # a System matter, for admins
     assert admin.post("/wizard/lines", {"csrf_token": page.csrf()}).location == "/wizard/test"
     page = admin.get("/wizard/test")
-    assert 'data-source="/events"' in page.text
+    assert 'data-source="/events"' in page.text and 'id="wizard-words"' in page.text
     assert '<strong id="service-number">700</strong>' in page.text
     reply = admin.post("/wizard/test", {"csrf_token": page.csrf()})
     assert reply.location == "/"
@@ -142,6 +161,6 @@ def test_wizard_is_for_admins_only_and_needs_csrf(app, fake_api, admin):
     token = sue.get("/").csrf()
     assert sue.post("/wizard/business", {"csrf_token": token, "name": "X",
                                          "timezone": "UTC"}).status == 403
-    for step in ("business", "hours", "staff", "flows", "lines", "test"):
+    for step in ("business", "hours", "staff", "flows", "voicemail", "provider", "lines", "test"):
         assert admin.post(f"/wizard/{step}", {"name": "X", "timezone": "UTC"}).status == 403
     assert fake_api.settings["box.name"] == "Callbox"

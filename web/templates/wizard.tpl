@@ -1,4 +1,5 @@
 % rebase('base.tpl')
+<script src="/static/wizard.js" defer></script>
 % names = [s for s, x in steps]
 <h1>{{_('Set-up wizard')}}</h1>
 <nav aria-label="{{_('Wizard steps')}}"><ol class="steps">
@@ -32,13 +33,19 @@
   </div>
   <div class="field{{' invalid' if 'timezone' in errors else ''}}">
     <label for="w-tz">{{_('Time zone')}}</label>
-    <select id="w-tz" name="timezone" aria-describedby="w-tz-help">
-      % for tz in timezones:
-      <option {{!'selected' if tz == form['timezone'] else ''}}>{{tz}}</option>
+    <select id="w-tz" name="timezone" aria-describedby="w-tz-help" data-from-browser="{{'1' if from_browser else '0'}}">
+      % marked = False
+      % for zone, label in timezones:
+      <option value="{{zone}}" {{!'selected' if zone == form['timezone'] and not marked else ''}}>{{label}}</option>
+      % marked = marked or zone == form['timezone']
       % end
-      <option {{!'selected' if form['timezone'] == 'UTC' else ''}}>{{_('UTC')}}</option>
+      <option value="UTC" {{!'selected' if form['timezone'] == 'UTC' else ''}}>{{_('UTC')}}</option>
     </select>
-    <p class="help" id="w-tz-help">{{_('Opening hours and reports follow it.')}}</p>
+    <input type="hidden" name="browser_timezone" id="w-browser-tz" value="">
+    <p class="help" id="w-tz-help">{{_('Listed by country: type the first letters of your country. Opening hours and reports follow it.')}}</p>
+    % if from_browser:
+    <p class="help" id="w-tz-browser" hidden>{{_('Preselected from this computer\'s clock.')}}</p>
+    % end
     % if 'timezone' in errors:
     <p class="field-error" role="alert">{{translate_message(errors['timezone'])}}</p>
     % end
@@ -155,7 +162,64 @@
     <p class="field-error" role="alert">{{translate_message(errors['agents'])}}</p>
     % end
   </fieldset>
+  <div class="check"><input type="checkbox" id="w-logins" name="logins" checked aria-describedby="w-logins-help"><label for="w-logins">{{_('Give each agent a login to the agent panel')}}</label></div>
+  <p class="help" id="w-logins-help">{{_('The user name is the extension number; the first password is shown once, on the next page.')}}</p>
   <button type="submit">{{_('Set up menu and queues')}}</button>
+</form>
+
+% elif step == 'voicemail':
+<form method="post" action="/wizard/voicemail" class="card narrow">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <h2>{{_('Your voicemail')}}</h2>
+  <p class="help">{{_('Callers leave you messages when you do not answer. Choose the PIN you type to listen from a phone, and where an e-mail tells you a message came.')}}</p>
+  <div class="field{{' invalid' if 'box' in errors else ''}}">
+    <label for="w-box">{{_('Your extension')}}</label>
+    <select id="w-box" name="box">
+      % for n in staff:
+      <option {{!'selected' if n == form['box'] else ''}}>{{n}}</option>
+      % end
+    </select>
+    % if 'box' in errors:
+    <p class="field-error" role="alert">{{translate_message(errors['box'])}}</p>
+    % end
+  </div>
+  <div class="field{{' invalid' if 'pin' in errors else ''}}">
+    <label for="w-pin">{{_('Voicemail PIN')}}</label>
+    <input id="w-pin" name="pin" type="password" inputmode="numeric" autocomplete="new-password" aria-describedby="w-pin-help">
+    <p class="help" id="w-pin-help">{{_('4 to 12 digits.')}}</p>
+    % if 'pin' in errors:
+    <p class="field-error" role="alert">{{translate_message(errors['pin'])}}</p>
+    % end
+  </div>
+  <div class="field{{' invalid' if 'email' in errors else ''}}">
+    <label for="w-email">{{_('E-mail for new messages (optional)')}}</label>
+    <input id="w-email" name="email" type="email" value="{{form['email']}}">
+    % if 'email' in errors:
+    <p class="field-error" role="alert">{{translate_message(errors['email'])}}</p>
+    % end
+  </div>
+  <button type="submit">{{_('Save and continue')}}</button> <a href="/wizard/provider">{{_('Skip this step')}}</a>
+</form>
+
+% elif step == 'provider':
+<form method="post" action="/wizard/provider" class="card narrow">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <h2>{{_('SIP provider')}}</h2>
+  <p class="help">{{_('If you have a phone number from an internet telephony provider, type what they gave you: the box registers with them and takes calls to that number. No provider? Skip this step; a GSM or landline modem works without one.')}}</p>
+  % if trunks:
+  <p>{{_('Trunks now: {list}.', list=', '.join(tr['name'] + ' (' + tr.get('host', '') + ')' for tr in trunks))}}</p>
+  % end
+  % for key, label, kind, attrs in (('host', _('Server'), 'text', 'placeholder="sip.example.com" autocomplete="off"'), ('username', _('User name'), 'text', 'autocomplete="off"'), ('secret', _('Password'), 'password', 'autocomplete="new-password"'), ('number', _('Your number at the provider (optional)'), 'tel', '')):
+  <div class="field{{' invalid' if key in errors else ''}}">
+    <label for="w-{{key}}">{{label}}</label>
+    <input id="w-{{key}}" name="{{key}}" type="{{kind}}" value="{{'' if kind == 'password' else form.get(key, '')}}" {{!attrs}}>
+    % if key in errors:
+    <p class="field-error" role="alert">{{translate_message(errors[key])}}</p>
+    % end
+  </div>
+  % end
+  <button type="submit">{{_('Add the provider')}}</button>
+  <button type="submit" name="skip" value="1" formnovalidate class="secondary">{{_('Skip: no provider')}}</button>
 </form>
 
 % elif step == 'lines':
@@ -172,16 +236,6 @@
   % else:
   <p>{{_('Lines and trunks found:')}} <strong>{{_('none yet')}}</strong>{{_('. Plug in a GSM or landline USB modem; SIP providers are added as trunks.')}}</p>
   % end
-  <h3>{{_('Engine workers')}}</h3>
-  % if workers is None:
-  <p class="help">{{_('This core does not report its engine workers yet.')}}</p>
-  % else:
-  <ul>
-    % for w in workers:
-    <li>{{w.get('id')}}: {{_('running') if w.get('alive') else _('down')}}, {{ngettext('{n} call', '{n} calls', int(w.get('max_calls') or 0))}}</li>
-    % end
-  </ul>
-  % end
   <button type="submit">{{_('Continue')}}</button>
 </form>
 
@@ -193,8 +247,10 @@
     <li>{{_('Dial the service number')}} <strong id="service-number">{{service_number}}</strong>{{_(": the call goes through the menu like a customer's would (outside the opening hours you hear the closed greeting).")}}</li>
     <li>{{_("Press 1 to reach the first queue; a logged-in agent's phone rings.")}}</li>
   </ol>
-  <p class="help" id="live-status">{{_('Connecting…')}}</p>
-  <ul id="live-events" class="events" aria-live="polite" data-source="/events"></ul>
+  <h3>{{_('What the box sees')}}</h3>
+  <p class="help" id="feed-status">{{_('Connecting…')}}</p>
+  <ul id="wizard-feed" class="events" aria-live="polite" data-source="/events"></ul>
+  % include('wizard_feed.tpl')
   <form method="post" action="/wizard/test">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <button type="submit">{{_('Finish set-up')}}</button>
