@@ -307,6 +307,11 @@ def translate_blocks(blocks: dict[str, Any], t: Translator | None = None) -> dic
     alarms = blocks.get("alarms")
     if isinstance(alarms, list):
         blocks["alarms"] = [translate_alarm(t, a) for a in alarms]
+    summary = blocks.get("summary")  # the tiles: "3 of 3" engine workers up
+    if isinstance(summary, dict):
+        for key, value in summary.items():
+            if isinstance(value, str) and _OF.match(value):
+                summary[key] = translate_word(t, value)
     return blocks
 
 

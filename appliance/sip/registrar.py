@@ -539,6 +539,9 @@ class Registrar:
     def restore(self, items: list[dict[str, Any]]) -> int:
         """Replace all bindings with a snapshot's unexpired ones; returns how many.
 
+        A binding whose Contact does not point at the phone that registered it (a snapshot
+        written before that rule) is left out.
+
         A malformed snapshot raises ValidationError and changes nothing.
         """
         if not isinstance(items, list):
@@ -555,6 +558,12 @@ class Registrar:
         for binding in parsed:
             left = binding.expires_at - wall
             if left <= 0:
+                continue
+            refusal = contact_refusal(binding.contact, binding.source)
+            if refusal is not None:
+                # Written before Contacts had to point at the phone that registered.
+                log.warning("not restoring %s at %s from %s: %s", binding.aor, binding.contact,
+                            binding.source.ip, refusal)
                 continue
             binding.expires_at = now + min(left, self.max_expires)
             binding.registered_at = min(now, binding.registered_at - wall + now)

@@ -523,6 +523,18 @@ def test_restore_never_grants_more_than_max_expires(clock):
     assert after.all_bindings()[0].expires_in(0.0) == 900
 
 
+def test_restore_leaves_out_a_contact_that_does_not_point_at_its_phone(clock):
+    wall = FakeClock(1_700_000_000.0)
+    before = Registrar(clock, wall_clock=wall)
+    before.register(register(contact("sip:1001@127.0.0.1:5062"), expires=600, aor="1001"))
+    items = before.snapshot()
+    # Written by a box from before the rule: 1002 registered a gateway's address as its Contact.
+    forged = dict(items[0], aor="1002", contact="sip:0088161234567@127.0.0.5:5099")
+    after = Registrar(FakeClock(5.0), wall_clock=wall)
+    assert after.restore(items + [forged]) == 1
+    assert [b.aor for b in after.all_bindings()] == ["1001"]
+
+
 def test_malformed_snapshot_changes_nothing(registrar):
     registrar.register(register(contact("sip:1001@127.0.0.1:5062")))
     before = state(registrar)
@@ -549,7 +561,10 @@ def test_the_same_call_id_and_cseq_asking_for_something_else_is_out_of_order(reg
 
 AORS = ["1001", "1002", "1003"]
 SOURCES = [Source("udp", "127.0.0.1", p) for p in (5062, 5064)] + [Source("tcp", "127.0.0.1", 5062)]
-URIS = ["sip:{aor}@127.0.0.1:5062", "sip:{aor}@127.0.0.1:5064", "sip:{aor}@LOCALHOST:5066", "sip:x@127.0.0.1:7000"]
+# A host in capitals (the same binding as in small letters) that still points at the phone: a snapshot
+# restored keeps only Contacts that do (registrar.contact_refusal).
+URIS = ["sip:{aor}@127.0.0.1:5062", "sip:{aor}@127.0.0.1:5064", "sip:{aor}@[::FFFF:127.0.0.1]:5066",
+        "sip:x@127.0.0.1:7000"]
 MAX_CONTACTS = 3
 EXPIRY_CHOICES = [None, 0, 30, 60, 61, 300, 5000]
 
