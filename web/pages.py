@@ -21,6 +21,26 @@ CLASSES_OF_SERVICE = ["internal", "local", "national", "international"]
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 
 
+# Extensions whose secret a session may still see once on the printable sheet: {session id:
+# {number}}, filled when the secret is made (added, new secret, the wizard), emptied as the
+# sheet is shown. A secret "shown once" is not shown again when the page is reopened.
+_FRESH_SECRETS: dict[str, set[str]] = {}
+
+
+def secret_made(session_id: str, number: str) -> None:
+    _FRESH_SECRETS.setdefault(session_id, set()).add(number)
+
+
+def _take_fresh_secret(session_id: str, number: str) -> bool:
+    numbers = _FRESH_SECRETS.get(session_id, set())
+    if number not in numbers:
+        return False
+    numbers.discard(number)
+    if not numbers:
+        _FRESH_SECRETS.pop(session_id, None)
+    return True
+
+
 def new_secret(length: int = 16) -> str:
     """A phone secret that is easy to type on a phone's keypad (letters and digits, ~95 bits)."""
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
@@ -134,13 +154,16 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                           form=form, classes=CLASSES_OF_SERVICE, error=exc.message)
         state.audit(user.username, "extension_added",
                     f"{created['number']} ({created.get('name', '')})")
+        secret_made(user.id, created["number"])
         return render("extension_secret.tpl", title=_("Extension {number}", number=created['number']),
                       extension=created, what="created")
 
     @app.get("/extensions/<number>/sheet")
     @require(Role.ADMIN)
-    def phone_sheet(api, number):
+    def phone_sheet(api, user, number):
         extension = _api(api.extension, number)
+        if not _take_fresh_secret(user.id, number):
+            extension = {k: v for k, v in extension.items() if k != "secret"}
         # The address the box found on the LAN, not the name this browser used (localhost, a tunnel).
         server, port = request.urlparts.hostname or "", 5060
         try:
@@ -189,6 +212,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if "secret" in changes:
             shown = dict(updated or current)
             shown["secret"] = changes["secret"]
+            secret_made(user.id, number)
             return render("extension_secret.tpl", title=_("Extension {number}", number=number),
                           extension=shown, what="given a new secret")
         notice(_("Extension {number} was changed.", number=number))

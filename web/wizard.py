@@ -24,7 +24,7 @@ from web.app import WebState, notice, render, require, see_other
 from web.center_views import (DAY_NAMES, DAYS, DEFAULT_HOURS, STEP_NAMES, WIZARD_STEPS,
                               next_step, parse_hours, parse_staff, problems_by_node)
 from web.monitor import Missing, _optional
-from web.pages import _api, new_secret
+from web.pages import _api, new_secret, secret_made
 from web.security import Role, hash_password
 from web.trunks import field_errors, trunk_body
 from web.voicemail import parse_box_form
@@ -239,6 +239,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             try:
                 ext = _api(api.add_extension, number, name, secret=new_secret())
                 created.append(ext)
+                secret_made(user.id, ext["number"])
             except ApiError as exc:
                 (kept if exc.status == 409 else failed).append(f"{number}: {exc.message}")
         done = progress(api)

@@ -173,6 +173,8 @@ def test_adding_an_extension_shows_the_secret_once_and_the_sheet(admin, fake_api
     for shown in (secret, "1001", "5060", "callbox.test"):
         assert shown in sheet.text
     assert sheet.header("Cache-Control") == "no-store"
+    again = admin.get("/extensions/1001/sheet").text  # shown once means once
+    assert secret not in again and "shown once, when it was made." in again and "1001" in again
     assert fake_api.audit[0]["action"] == "extension_added"
     assert secret not in fake_api.audit[0]["detail"]
 

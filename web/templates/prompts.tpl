@@ -14,27 +14,12 @@
 % end
 <h1>{{_("Prompts")}}</h1>
 <p>{{_("What callers hear: greetings, menus and announcements. Type a text to have it spoken, or upload a recording (WAV, MP3, OGG or FLAC).")}}</p>
-% if not prompts:
-<p>{{_("No prompt yet.")}}</p>
-% else:
-<div class="scroll">
-<table>
-  <caption>{{_("Prompts")}}</caption>
-  <thead><tr><th scope="col">{{_("Name")}}</th><th scope="col">{{_("Language")}}</th><th scope="col">{{_("Length")}}</th><th scope="col">{{_("Made from")}}</th></tr></thead>
-  <tbody>
-  % for p in prompts:
-  <tr><td>{{p.get('name')}}</td><td>{{languages.get(p.get('language'), p.get('language'))}}</td><td>{{t.duration(p.get('seconds'))}}</td>
-      <td>{{ {'builtin': _('built in'), 'tts': _('text'), 'upload': _('recording')}.get(str(p.get('source')), str(p.get('source') or '–')) }}</td></tr>
-  % end
-  </tbody>
-</table>
-</div>
-% end
-% if errors.get(''):
-<p class="error" role="alert">{{errors['']}}</p>
-% end
+<div class="prompt-forms">
 <form method="post" action="/prompts/speak" class="card">
   <h2>{{_("Make a prompt from text")}}</h2>
+  % if errors.get(''):
+  <p class="error" role="alert">{{errors['']}}</p>
+  % end
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   <label for="ps-name">{{_("Name")}}</label>
   <input id="ps-name" name="name" required pattern="[a-z0-9\-]{1,64}" value="{{form.get('name', '') if form.get('mode') == 'speak' else ''}}">
@@ -65,3 +50,62 @@
   % end
   <button type="submit">{{_("Upload")}}</button>
 </form>
+</div>
+% langs = [c for c in languages_of_prompts]
+% names = {}
+% for p in prompts:
+%   names.setdefault(str(p.get('name')), {})[p.get('language')] = p
+% end
+% own = sorted(n for n, by in names.items() if any(str(x.get('source')) != 'builtin' for x in by.values()))
+% builtin = sorted(n for n in names if n not in own)
+% def prompt_rows(which):
+  % for name in which:
+  <tr><th scope="row">{{name}}</th>
+    % for code in langs:
+    % p = names[name].get(code)
+    <td>{{(t.duration(p.get('seconds')) + ' · ' + {'builtin': _('built in'), 'tts': _('text'), 'upload': _('recording')}.get(str(p.get('source')), str(p.get('source') or '–'))) if p else '–'}}</td>
+    % end
+  </tr>
+  % end
+% end
+<section aria-labelledby="h-prompt-list">
+<h2 id="h-prompt-list">{{_("Prompts")}}</h2>
+% if not prompts:
+<p>{{_("No prompt yet.")}}</p>
+% else:
+<div class="scroll">
+<table class="compact">
+  <caption>{{_("Your prompts, one row per name, one column per language")}}</caption>
+  <thead><tr><th scope="col">{{_("Name")}}</th>
+    % for code in langs:
+    <th scope="col">{{languages.get(code, code)}}</th>
+    % end
+  </tr></thead>
+  <tbody>
+  % prompt_rows(own)
+  % if not own:
+  <tr><td colspan="{{len(langs) + 1}}">{{_("None of your own yet: make one above.")}}</td></tr>
+  % end
+  </tbody>
+</table>
+</div>
+% if builtin:
+<details class="builtin-prompts">
+  <summary>{{ngettext('{n} built-in prompt', '{n} built-in prompts', len(builtin))}}</summary>
+  <div class="scroll">
+  <table class="compact">
+    <thead><tr><th scope="col">{{_("Name")}}</th>
+      % for code in langs:
+      <th scope="col">{{languages.get(code, code)}}</th>
+      % end
+    </tr></thead>
+    <tbody>
+    % prompt_rows(builtin)
+    </tbody>
+  </table>
+  </div>
+</details>
+% end
+% end
+</section>
+

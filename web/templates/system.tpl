@@ -1,4 +1,5 @@
 % rebase('base.tpl')
+% from web.hw_words import panel_reason
 <h1>{{_('System')}}</h1>
 <section aria-labelledby="h-core">
   <h2 id="h-core">{{_('Core')}}</h2>
@@ -73,7 +74,7 @@
   % if panel is None:
   <p class="notice">{{panel_unavailable(panel_missing)}}</p>
   % else:
-  <p class="help">{{_('Backend: {backend}', backend=_(panel.backend or 'unknown'))}}{{(' — ' + _(panel.reason)) if panel.reason else ''}}.
+  <p class="help">{{_('Backend: {backend}', backend=_(panel.backend or 'unknown'))}}{{(' — ' + panel_reason(t, panel.reason)) if panel.reason else ''}}.
   {{_('A simulated panel: its buttons can be worked from here.') if panel.simulated else _('Real hardware: the buttons are on the box.')}}</p>
   <div class="front-panel" data-panel="/system/panel.json">
     <ul class="leds" aria-label="{{_('LEDs')}}">
