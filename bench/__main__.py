@@ -125,6 +125,15 @@ NOTES: dict[str, str] = {
     "bridged_calls_first_failed": "The first level of the bridged-call benchmark that did not carry every "
     "call with its audio (0: none failed up to the highest level tried).",
     "ivr_to_agent_p50_ms": "Median of ivr_to_agent_p95_ms's samples, in ms.",
+    "ivr_to_agent_calls": "Calls timed for ivr_to_agent_p50_ms and ivr_to_agent_p95_ms.",
+    "setup_p99_ms": "99th percentile of setup_p95_ms's samples, in ms.",
+    "setup_failed_calls": "Calls of the timed set-up run that did not go through.",
+    "setup_warmup_failed_calls": "Calls of the set-up warm-up (30 at 10 a second, as the pool of engine "
+    "workers grows on demand) that did not go through.",
+    "idle_engine_workers": "Engine workers the idle box ran during idle_cpu_pct.",
+    "register_answered_per_s": "REGISTERs answered per second at register_per_s.",
+    "report_page_first_ms": "The first reports page for the whole year on a box whose year of records has no "
+    "daily roll-ups yet (the core builds them), through the web app, in ms.",
     "line_audio_jitter_ms": "Standard deviation of the round trips of line_audio_latency_ms, in ms.",
     "line_audio_bursts": "Tone bursts timed for line_audio_latency_ms.",
     "cpu_pct_per_line": "CPU of the line gateway carrying one call with audio both ways, % of one core.",
@@ -494,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nall done in {time.monotonic() - all_began:.0f} s")
 
     if save:
-        results = merge(load_results(), new, ran, dt.datetime.now(dt.timezone.utc).astimezone(), host,
+        # A run of every benchmark replaces the file: no number of older code stays beside it.
+        whole = not args.names and not failed
+        results = merge({} if whole else load_results(), new, ran, dt.datetime.now(dt.timezone.utc).astimezone(), host,
                         source, limits, origin)
         save_results(results)
         write_doc(results)

@@ -33,6 +33,9 @@ async def _measure(n: int) -> list[float]:
 
 
 def run(n: int = COMMANDS) -> dict:
+    from bench.box import quick
+    if quick():
+        n = 50
     times = asyncio.run(_measure(n))
     p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
     print(f"engine worker 'status' command round trip, {n} commands")

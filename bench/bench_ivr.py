@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CALLS = 15
+CALLS = 40                 # enough for a 95th percentile (the 2nd slowest); 3 at --quick
 
 FLOWS = {
     "schema": 1, "version": 1, "language": "en",
@@ -33,7 +33,10 @@ FLOWS = {
 
 
 def run(calls: int = CALLS) -> dict:
+    from bench.box import quick
     from tests.integration.corebox import CoreProcess
+    if quick():
+        calls = 3
     from tests.peers.audio import write_sine
     from tests.peers.phones import Phone
 
@@ -83,10 +86,16 @@ def run(calls: int = CALLS) -> dict:
             core.stop()
     samples.sort()
     p50 = statistics.median(samples)
-    p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
     print(f"IVR digit to the agent's phone ringing, {len(samples)} calls (includes the test phones' own plumbing)")
     print(f"   p50 ms    p95 ms    max ms\n   {p50:6.1f}    {p95:6.1f}    {samples[-1]:6.1f}")
-    return {"ivr_to_agent_p50_ms": round(p50, 1), "ivr_to_agent_p95_ms": round(p95, 1)}
+    limits = {}
+    if p95 > 30:
+        limits["ivr_to_agent_p95_ms"] = ("the digit crosses the caller's test phone, the worker (RFC 4733), the "
+                                         "core (menu, queue, ACD), the worker again (a new call leg) and the agent's "
+                                         "test phone, whose helper process reports the ringing over a pipe")
+    return {"ivr_to_agent_p50_ms": round(p50, 1), "ivr_to_agent_p95_ms": round(p95, 1),
+            "ivr_to_agent_calls": len(samples), "_limits": limits}
 
 
 if __name__ == "__main__":
