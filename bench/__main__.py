@@ -305,7 +305,7 @@ def _fmt(value: Any) -> str:
 
 def _short(commit: Any, dirty: Any) -> str:
     if not isinstance(commit, str) or commit == "unknown" or not commit:
-        return "unknown"
+        return "commit not recorded (an older benchmark)"
     return commit[:10] + (" + changes" if dirty else "")
 
 
