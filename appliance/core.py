@@ -273,6 +273,8 @@ class Core:
         ext = directory.new_extension(data)
         if ext["number"] in self._secrets:
             raise Conflict(f"extension {ext['number']} exists already")
+        from appliance.numbers_runtime import check_free
+        check_free(self, ext["number"])  # one namespace: not a route's, a group's, a box's or a code's number
         self.store.table("extensions").insert(ext)
         self._secrets[ext["number"]] = ext["secret"]
         self.events.publish("extension", action="created", number=ext["number"])

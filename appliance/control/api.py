@@ -103,11 +103,7 @@ async def list_extensions(request: web.Request) -> web.Response:
 
 
 async def create_extension(request: web.Request) -> web.Response:
-    from appliance.numbers_runtime import check_free
-    core, body = _core(request), await _body(request)
-    if isinstance(body, dict):
-        check_free(core, body.get("number"))  # one namespace: not a route's, a group's or a code's number
-    return web.json_response(core.create_extension(body), status=201)
+    return web.json_response(_core(request).create_extension(await _body(request)), status=201)
 
 
 async def get_extension(request: web.Request) -> web.Response:
