@@ -347,7 +347,7 @@ class FlowCall:
                 self.sb.flow_calls.pop(self.call_id, None)
                 self.send("stop_play", leg=self.inbound)
                 self.sb._to_voicemail(self.w, self.inbound, self.call_id, self.caller, self.caller_name, c.box,
-                                      "unavailable", answered=True)
+                                      "unavailable", answered=True, language=self.run.language)
             elif isinstance(c, fl.ToRingGroup):
                 self.ended = True
                 self.sb.take_over_for_ring_group(self, c.name)

@@ -638,7 +638,7 @@ class Switchboard(AcdRuntime):
         return call.dialled if ext is not None and ext.get("voicemail", True) else None
 
     def _to_voicemail(self, w: Worker, leg: str, call_id: str, caller: str, caller_name: str, box: str,
-                      reason: str, answered: bool) -> None:
+                      reason: str, answered: bool, language: str | None = None) -> None:
         from appliance.logic import voicemail as vm
         from appliance.voicemail_runtime import VoicemailCall
         config = self.core.voicemail_box(box)
@@ -647,7 +647,7 @@ class Switchboard(AcdRuntime):
                              recorded=store.greetings(box), message_count=store.counts(box).new
                              + store.counts(box).old)
         vc = VoicemailCall(self, w, leg, call_id, caller, caller_name, machine, answered=answered,
-                           record_base={"callee": box})
+                           record_base={"callee": box}, language=language or self._language())
         self.calls.pop((w.id, leg), None)
         self.leg_owner[(w.id, leg)] = vc
         self.flow_calls[call_id] = vc  # type: ignore[assignment]
@@ -680,7 +680,8 @@ class Switchboard(AcdRuntime):
             self.core.voicemail_box(ext)
         machine = vm.Access(call.call_id, self.core.voicemail.snapshot, self.core.pin_guard, time.time,
                             box=ext if own else None)
-        vc = VoicemailCall(self, w, call.inbound, call.call_id, ext, call.caller.get("name", ""), machine)
+        vc = VoicemailCall(self, w, call.inbound, call.call_id, ext, call.caller.get("name", ""), machine,
+                           language=self._language())
         vc.outcome = "VOICEMAIL_ACCESS"
         self.calls.pop((w.id, call.inbound), None)
         self.leg_owner[(w.id, call.inbound)] = vc
@@ -767,6 +768,11 @@ class Switchboard(AcdRuntime):
 
     def own_leg(self, w: Worker, leg: str, owner: Any) -> None:
         self.leg_owner[(w.id, leg)] = owner
+
+    def _language(self) -> str:
+        """The box's language for callers (the call flows' own), English without flows."""
+        flows = self.core.flows
+        return getattr(flows, "language", None) or "en"
 
     def prompt_file(self, name: str, language: str) -> str | None:
         base = self.core.data_dir / "prompts"

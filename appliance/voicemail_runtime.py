@@ -26,8 +26,10 @@ class VoicemailCall:
     """The caller's leg in one worker, driven by a Deposit or an Access machine."""
 
     def __init__(self, sb: "Switchboard", w: "Worker", leg: str, call_id: str, caller: str, caller_name: str,
-                 machine: Any, *, answered: bool = False, record_base: dict[str, Any] | None = None):
+                 machine: Any, *, answered: bool = False, record_base: dict[str, Any] | None = None,
+                 language: str = "en"):
         self.sb, self.w, self.inbound, self.call_id = sb, w, leg, call_id
+        self.language = language  # the caller's: the flow's language, or the box's
         self.caller, self.caller_name = caller, caller_name
         self.machine = machine
         self.answered = answered
@@ -152,7 +154,7 @@ class VoicemailCall:
 
     def _file(self, item: Any) -> str | None:
         if isinstance(item, vm.Prompt):
-            return self.sb.prompt_file(item.name, "en")
+            return self.sb.prompt_file(item.name, self.language)
         if isinstance(item, vm.GreetingAudio):
             path = self.store.greeting_path(item.box, item.kind)
             return str(path) if path else None

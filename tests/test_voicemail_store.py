@@ -360,3 +360,15 @@ def test_a_discarded_recording_leaves_nothing(store, tmp_path):
     assert not list((store.root / ".incoming").iterdir())
     with pytest.raises(ValidationError):
         store.discard_incoming(tmp_path / "elsewhere.wav")
+
+
+def test_voicemail_menus_speak_the_callers_language_not_always_english():
+    from types import SimpleNamespace
+
+    from appliance.logic import voicemail as vm
+    from appliance.voicemail_runtime import VoicemailCall
+    asked: list[tuple[str, str]] = []
+    sb = SimpleNamespace(prompt_file=lambda name, language: asked.append((name, language)) or f"/{language}/{name}")
+    call = VoicemailCall(sb, SimpleNamespace(id="w0"), "w0-1", "c1", "1001", "", machine=None, language="pl")
+    assert call._file(vm.Prompt("vm-default-greeting")) == "/pl/vm-default-greeting"
+    assert asked == [("vm-default-greeting", "pl")]
