@@ -70,6 +70,7 @@ def test_first_run_login_and_add_extension_in_chromium(served):
             page.get_by_role("link", name="Finish later").click()
             page.wait_for_url(base + "/")
             assert page.get_by_role("heading", name="Dashboard").is_visible()
+            page.get_by_role("link", name="Team").click()  # the group, then its page
             page.get_by_role("link", name="Extensions").click()
             page.get_by_label("Number").fill("1001")
             page.get_by_label("Name").fill("Anna")
@@ -133,6 +134,7 @@ def test_now_calls_and_system_pages_in_chromium(served):
             assert page.evaluate("window.loadedOnce") is True  # updated in place, not reloaded
             page.screenshot(path=str(ARTIFACTS / "web-now.png"), full_page=True)
 
+            page.get_by_role("link", name="Reports", exact=True).click()
             page.get_by_role("link", name="Calls", exact=True).click()
             page.wait_for_url(base + "/calls")
             assert page.locator("table.records tbody tr").count() == 50
@@ -141,7 +143,8 @@ def test_now_calls_and_system_pages_in_chromium(served):
             page.wait_for_url("**/calls?page=2")
             assert page.locator("table.records tbody tr").count() == 8  # 57 + the ended call - 50
 
-            page.get_by_role("link", name="System").click()
+            page.get_by_role("link", name="Settings", exact=True).click()
+            page.get_by_role("link", name="System and backup").click()
             page.wait_for_url(base + "/system")
             assert "led-code-2" in page.locator('[data-led="fault"]').get_attribute("class")
             assert page.locator('[data-led="fault"]').evaluate(

@@ -87,15 +87,20 @@ def test_the_set_up_wizard_in_chromium(served):
             page.wait_for_url(base + "/wizard/flows")
             page.get_by_label("Operator for option 0").select_option("1001")
             page.get_by_role("button", name="Set up menu and queues").click()
+            page.wait_for_url(base + "/wizard/voicemail")
+            page.get_by_label("Voicemail PIN").fill("2468")
+            page.get_by_role("button", name="Save and continue").click()
+            page.wait_for_url(base + "/wizard/provider")
+            page.get_by_role("button", name="Skip: no provider").click()
             page.wait_for_url(base + "/wizard/lines")
             assert page.get_by_text("none yet").is_visible()
             page.get_by_role("button", name="Continue").click()
             page.wait_for_url(base + "/wizard/test")
             assert page.locator("#service-number").inner_text() == "500"
-            status = page.locator("#live-status")
+            status = page.locator("#feed-status")
             _wait(page, lambda: "Connected" in status.inner_text(), "no live connection")
-            events = page.locator("#live-events")
-            _until(page, lambda: "+48601234567" in events.inner_text(),
+            events = page.locator("#wizard-feed")
+            _until(page, lambda: "A caller (+48601234567) waits in queue sales." in events.inner_text(),
                    lambda: fake.caller_waits("sales", "+48601234567"),
                    "the test-call step never showed the arriving call")
             page.screenshot(path=str(ARTIFACTS / "web-wizard-test-call.png"), full_page=True)

@@ -33,6 +33,7 @@ def test_approve_a_waiting_phone_and_play_a_recording_in_chromium(served):  # no
             assert page.get_by_text("No phone is waiting.").is_visible()
             assert "1002" in page.locator("table", has_text="Bound phones").inner_text()
 
+            page.get_by_role("link", name="Reports", exact=True).click()
             page.get_by_role("link", name="Recordings").click()
             page.wait_for_url(base + "/recordings")
             player = page.get_by_label("Listen to the call from +48601234567 to 100")
