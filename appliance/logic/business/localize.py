@@ -1,20 +1,26 @@
 """Numbers, money, percentages and dates as readers in English, Polish and Chinese expect them.
 
-Only three languages, so a table is enough; the output follows the CLDR
-conventions that Babel also gives for them (checked against Babel 2.18):
+The conventions come from CLDR through Babel (babel.numbers, babel.dates), not
+from tables of our own:
 
 - English and Chinese: 1,234.5 — comma groups, point decimals;
 - Polish: 1 234,5 — a no-break space (U+00A0) groups, so a figure never
   wraps across lines, and a comma decimals; 85,3% — no space before the
   percent sign.
 
-Money is the amount, then the currency's name in the language or its code
-("12 480,00 zł", "12,480.00 PLN"), in every language; Babel's English puts
-the code first, which reads badly in a column of figures.
-
-Dates use the long forms: "October 31, 2026", "31 października 2026"
+Dates use CLDR's long forms: "October 31, 2026", "31 października 2026"
 (the genitive month after a day), "2026年10月31日"; a month on its own is
-"October 2026", "październik 2026", "2026年10月".
+CLDR's year-and-month skeleton: "October 2026", "październik 2026",
+"2026年10月".
+
+Money is the amount, then the currency's short name in the language or its
+code ("12 480,00 zł", "12,480.00 PLN"), in every language: CLDR's English
+puts the code first and its Chinese writes CNY as "¥", which read badly in a
+column of figures, so that one choice (and the units' words) stays a table
+here.
+
+Babel is pure (CLDR's tables and functions over them, no I/O beyond reading
+its own data), so the domain may use it; see tests/test_architecture.py.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+
+from babel import dates as cldr_dates
+from babel import numbers as cldr_numbers
 
 from appliance.errors import ValidationError
 
@@ -33,21 +42,6 @@ class Language(StrEnum):
     POLISH = "pl"
     CHINESE = "zh"
 
-
-# language -> (group separator, decimal separator)
-_SEPARATORS = {
-    Language.ENGLISH: (",", "."),
-    Language.POLISH: (NBSP, ","),
-    Language.CHINESE: (",", "."),
-}
-
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-# Polish names a month alone in the nominative and after a day number in the genitive.
-_PL_MONTHS = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec",
-              "sierpień", "wrzesień", "październik", "listopad", "grudzień")
-_PL_MONTHS_OF = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca",
-                 "sierpnia", "września", "października", "listopada", "grudnia")
 
 # How a currency is named after an amount; the code where a language has no own word.
 _CURRENCY = {
@@ -80,14 +74,13 @@ def language(value: Language | str) -> Language:
 
 
 def format_number(value: float | int | Decimal, lang: Language | str, decimals: int | None = None) -> str:
-    """A number with the language's separators.
+    """A number with the language's separators (CLDR's decimal pattern).
 
     With `decimals`, exactly that many places; without, at most 2 places and
     no trailing zeros (1234.5, not 1234.50). Rounding is half to even on the
-    decimal value, so 0.125 shows as 0.12 the way Babel shows it.
+    decimal value, so 0.125 shows as 0.12.
     """
     lang = language(lang)
-    group, point = _SEPARATORS[lang]
     places = 2 if decimals is None else decimals
     if places < 0:
         raise ValidationError("decimals must not be negative")
@@ -96,17 +89,11 @@ def format_number(value: float | int | Decimal, lang: Language | str, decimals: 
     if not exact.is_finite():
         raise ValidationError(f"{value!r} is not a finite number")
     rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    text = f"{abs(rounded):f}"
-    whole, _, fraction = text.partition(".")
-    if decimals is None:
-        fraction = fraction.rstrip("0")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    out = group.join(groups) + (point + fraction if fraction else "")
-    return ("-" + out) if rounded < 0 else out
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0.00"
+    fraction = ("0" if decimals is not None else "#") * places
+    pattern = "#,##0" + ("." + fraction if fraction else "")
+    return cldr_numbers.format_decimal(rounded, pattern, locale=lang.value)
 
 
 def format_percent(value: float | None, lang: Language | str, decimals: int = 1) -> str:
@@ -145,18 +132,10 @@ def format_quantity(value: float, unit: str, lang: Language | str, decimals: int
 
 
 def format_date(day: date, lang: Language | str) -> str:
-    lang = language(lang)
-    if lang is Language.POLISH:
-        return f"{day.day} {_PL_MONTHS_OF[day.month - 1]} {day.year}"
-    if lang is Language.CHINESE:
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{_EN_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    """CLDR's long date: "October 31, 2026", "31 października 2026", "2026年10月31日"."""
+    return cldr_dates.format_date(day, "long", locale=language(lang).value)
 
 
 def format_month(year: int, month: int, lang: Language | str) -> str:
-    lang = language(lang)
-    if lang is Language.POLISH:
-        return f"{_PL_MONTHS[month - 1]} {year}"
-    if lang is Language.CHINESE:
-        return f"{year}年{month}月"
-    return f"{_EN_MONTHS[month - 1]} {year}"
+    """A month on its own (CLDR's yMMMM): "October 2026", "październik 2026", "2026年10月"."""
+    return cldr_dates.format_skeleton("yMMMM", date(year, month, 1), locale=language(lang).value)
