@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import tarfile
-import tempfile
 import time
 import zlib
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ from appliance.backup.common import (
     log,
 )
 from appliance.errors import BackupError, MigrationError
-from appliance.store.atomic import fsync_dir
+from appliance.atomicfile import atomic_output
 from appliance.store.db import CONFIG_FILE
 from appliance.store.migrations import latest_version, version_of
 
@@ -209,12 +208,7 @@ def create_backup(
     ident = box_id(data_dir)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    except OSError as e:
-        raise BackupError(f"cannot write {dest}: {_err(e)}") from e
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as raw:
+        with atomic_output(dest, 0o600) as raw:
             with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6,
                               format=tarfile.PAX_FORMAT) as tar:
                 files = [BackupFile(CONFIG_FILE, len(config), _add_bytes(
@@ -235,18 +229,8 @@ def create_backup(
                     "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in files],
                 }
                 _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1).encode(), 0o644, created)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp_name, dest)
-        fsync_dir(dest.parent)
-    except BaseException as e:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise BackupError(f"cannot write {dest}: {_err(e)}") from e
-        raise
+    except OSError as e:
+        raise BackupError(f"cannot write {dest}: {_err(e)}") from e
     info = _info_from(manifest, dest)
     log.info("backup of %s written to %s (%d files)", data_dir, dest, len(files))
     return info

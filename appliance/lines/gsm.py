@@ -14,24 +14,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from pathlib import Path
 from enum import StrEnum
 from typing import Callable
 
 from appliance.errors import Conflict, ModemReplyError, ValidationError
 from appliance.lines.at_parser import (
-    ATParser, FinalKind, FinalResult, Garbage, Info, Unsolicited, cmgr_pdu, decode_pdu_sms,
+    FinalKind, FinalResult, Garbage, Info, Unsolicited, cmgr_pdu, decode_pdu_sms,
     encode_pdu_sms, parse_clcc, parse_clip, parse_cops, parse_creg, parse_csq, parse_cusd,
     split_args,
 )
-from appliance.lines.command_queue import Command, CommandQueue, Completed, Outcome
+from appliance.lines.command_queue import Command, Completed
 from appliance.lines.notices import (
-    CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineError, LineStatus, Notice,
-    SmsReceived, SmsSent, StatusChanged, UssdResult,
+    CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineStatus, SmsReceived, SmsSent, UssdResult,
 )
+from appliance.atomicfile import atomic_write_bytes
+from appliance.lines.modem_core import ModemCore
 from appliance.lines.runner import LineRunner
 
 log = logging.getLogger(__name__)
@@ -105,84 +106,37 @@ _NUMBER = re.compile(r"^\+?[0-9*#]{1,40}$")
 _USSD = re.compile(r"^[0-9*#+]{1,40}$")
 
 
-class GsmLine:
+class GsmLine(ModemCore):
     """Pure core of the GSM driver."""
+
+    TRANSITIONS = TRANSITIONS
+    IN_CALL = IN_CALL
+    CONNECTED, LOST = E.CONNECTED, E.LOST
 
     def __init__(self, *, profile: VendorProfile | str = "generic", pin: str | None = None,
                  clock: Callable[[], float], poll_interval: float = 15.0,
                  ring_timeout: float = 8.0, name: str = "gsm", refused_pin: str | None = None):
+        super().__init__(clock=clock, name=name, state=LineState.GONE, status=LineStatus())
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
-        self.name = name
         self._pin = pin or None
         self.refused_pin = refused_pin  # pin_digest() of the PIN the SIM refused, kept across restarts
-        self._clock = clock
         self._poll_interval = poll_interval
         self._ring_timeout = ring_timeout
-        self._parser = ATParser()
-        self._queue = CommandQueue(clock)
-        self._notices: list[Notice] = []
-        self._timers: list[tuple[float, Callable[[], None]]] = []
         self._sms_parts: dict[tuple[str, int], dict[int, str]] = {}
-        self.state = LineState.GONE
-        self._status = LineStatus()
-        self._announced = False
-        self._last_ring = 0.0
         self._rings = 0
         self._next_poll = 0.0
         self._next_clcc = 0.0
         self._timeouts_in_row = 0
         self._hanging_up = False
-        self._generation = 0  # callbacks from before a reset are ignored
-
-    # --- state ------------------------------------------------------------------
-
-    def _fire(self, event: LineEvent) -> bool:
-        new = TRANSITIONS[self.state].get(event)
-        if new is None:
-            log.debug("%s: ignoring %s in %s", self.name, event, self.state)
-            return False
-        if new != self.state:
-            log.info("%s: %s -> %s", self.name, self.state, new)
-        self.state = new
-        self._set_status(state=new.value, in_call=new in IN_CALL)
-        return True
-
-    def _set_status(self, **changes: object) -> None:
-        new = replace(self._status, **changes)
-        if new != self._status:
-            self._status = new
-            self._notices.append(StatusChanged(new))
-
-    @property
-    def status(self) -> LineStatus:
-        return self._status
-
-    def _error(self, kind: str, text: str = "") -> None:
-        err = LineError(kind, text)
-        log.warning("%s: %s %s", self.name, kind, text)
-        self._notices.append(err)
-        self._set_status(last_error=err)
 
     # --- inputs ------------------------------------------------------------------
 
-    def connected(self) -> None:
-        """The port is open (first time or after the modem came back)."""
-        self._reset_io()
-        self._fire(E.CONNECTED)
-        self._start_init()
-
     def gone(self) -> None:
-        if self.state in IN_CALL:
-            self._notices.append(CallEnded("modem_gone"))
-        self._reset_io()
-        self._fire(E.LOST)
+        super().gone()
         self._set_status(registered=False, signal_dbm=None, operator="", sim="unknown")
 
     def _reset_io(self) -> None:
-        self._generation += 1
-        self._queue.cancel_all()
-        self._parser.reset()
-        self._timers.clear()
+        super()._reset_io()
         self._timeouts_in_row = 0
 
     def receive(self, data: bytes) -> None:
@@ -200,11 +154,7 @@ class GsmLine:
 
     def tick(self) -> None:
         now = self._clock()
-        self._queue.due_timeouts(now)
-        due = [t for t in self._timers if t[0] <= now]
-        self._timers = [t for t in self._timers if t[0] > now]
-        for _, callback in due:
-            callback()
+        self._run_timers(now)
         if self.state == S.RINGING and now - self._last_ring > self._ring_timeout:
             self._end_call("missed")
         if self.state in (S.READY, S.TALKING) and now >= self._next_poll and self._queue.idle:
@@ -218,41 +168,25 @@ class GsmLine:
     def writes(self) -> list[bytes]:
         return self._queue.due_writes()
 
-    def notices(self) -> list[Notice]:
-        out, self._notices = self._notices, []
-        return out
-
     # --- commands -------------------------------------------------------------------
 
     def _cmd(self, text: str, timeout: float = 5.0, *, expect: object = None,
              done: Callable[[Command], None] | None = None, body: bytes | None = None,
              call_progress: bool = False) -> Command:
-        generation = self._generation
+        return self._submit(text, timeout, expect=expect, done=done, body=body, call_progress=call_progress)
 
-        def on_done(cmd: Command) -> None:
-            if generation != self._generation or cmd.outcome == Outcome.CANCELLED:
-                return
-            if cmd.outcome == Outcome.TIMEOUT:
-                self._timeouts_in_row += 1
-                log.warning("%s: %s timed out", self.name, cmd.text)
-                if self._timeouts_in_row >= 2:
-                    self._error("no_response", f"no answer to {cmd.text}")
-                    self._restart_later(2.0)
-                    return
-            else:
-                self._timeouts_in_row = 0
-            if done is not None:
-                done(cmd)
-        return self._queue.submit(text, timeout=timeout, expect=expect, on_done=on_done,
-                                  body=body, call_progress=call_progress)
+    def _timed_out(self, cmd: Command) -> bool:
+        # One silence can be a busy modem; two in a row is a modem that needs a restart.
+        self._timeouts_in_row += 1
+        log.warning("%s: %s timed out", self.name, cmd.text)
+        if self._timeouts_in_row >= 2:
+            self._error("no_response", f"no answer to {cmd.text}")
+            self._restart_later(2.0)
+            return True
+        return False
 
-    def _after(self, delay: float, callback: Callable[[], None]) -> None:
-        generation = self._generation
-
-        def guarded() -> None:
-            if generation == self._generation:
-                callback()
-        self._timers.append((self._clock() + delay, guarded))
+    def _answered(self, cmd: Command) -> None:
+        self._timeouts_in_row = 0
 
     def _restart_later(self, delay: float) -> None:
         if self.state in IN_CALL:
@@ -618,15 +552,6 @@ class GsmDriver(LineRunner):
 
     line: GsmLine
 
-    def answer(self) -> None:
-        self._do(self.line.answer)
-
-    def dial(self, number: str) -> None:
-        self._do(lambda: self.line.dial(number))
-
-    def hangup(self) -> None:
-        self._do(self.line.hangup)
-
     def send_dtmf(self, digits: str) -> None:
         self._do(lambda: self.line.send_dtmf(digits))
 
@@ -652,14 +577,4 @@ def _read_text(path: str | None) -> str | None:
 
 def _write_text(path: str, value: str | None) -> None:
     """Atomically: the power may go at any moment."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="ascii") as f:
-        f.write(value or "")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write_bytes(Path(path), (value or "").encode("ascii"))

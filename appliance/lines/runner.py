@@ -29,6 +29,9 @@ class LineCore(Protocol):
     def tick(self) -> None: ...
     def writes(self) -> list[bytes]: ...
     def notices(self) -> list[Notice]: ...
+    def answer(self) -> None: ...
+    def dial(self, number: str) -> None: ...
+    def hangup(self) -> None: ...
 
 
 class LineRunner:
@@ -118,6 +121,16 @@ class LineRunner:
         with self._lock:
             action()
             self._flush()
+
+    # What every line does, GSM or analog: the driver's core decides how.
+    def answer(self) -> None:
+        self._do(self.line.answer)
+
+    def dial(self, number: str) -> None:
+        self._do(lambda: self.line.dial(number))
+
+    def hangup(self) -> None:
+        self._do(self.line.hangup)
 
     def wait_for(self, kind: type, timeout: float = 10.0,
                  where: Callable[[Notice], bool] | None = None) -> Notice:

@@ -15,20 +15,18 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable
 
 from appliance.errors import Conflict, ValidationError
 from appliance.lines.at_parser import (
-    CALL_PROGRESS, ATParser, FinalKind, FinalResult, Unsolicited, VoiceFormat, parse_vsm_list,
+    CALL_PROGRESS, FinalKind, FinalResult, Unsolicited, VoiceFormat, parse_vsm_list,
 )
-from appliance.lines.command_queue import Command, CommandQueue, Completed, Outcome
+from appliance.lines.command_queue import Command, Completed
 from appliance.lines.dle import ABORT, DleDecoder, DleDtmf, DleTone, Tone, dle_encode
-from appliance.lines.notices import (
-    CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineError, LineStatus, Notice,
-    StatusChanged,
-)
+from appliance.lines.notices import CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineStatus
+from appliance.lines.modem_core import ModemCore
 from appliance.lines.runner import LineRunner
 
 log = logging.getLogger(__name__)
@@ -106,84 +104,38 @@ IN_CALL = {V.RINGING, V.CONNECTING, V.TALKING, V.HANGING_UP}
 _NUMBER = re.compile(r"^[0-9*#,WP]{1,40}$")
 
 
-class VoiceLine:
+class VoiceLine(ModemCore):
     """Pure core of the voice modem driver."""
+
+    TRANSITIONS = TRANSITIONS
+    IN_CALL = IN_CALL
+    CONNECTED, LOST = VE.CONNECTED, VE.LOST
 
     def __init__(self, *, profile: VoiceProfile | str = "conexant",
                  clock: Callable[[], float], ring_timeout: float = 8.0,
                  stream_end_timeout: float = 2.0, name: str = "voice"):
+        super().__init__(clock=clock, name=name, state=VoiceState.GONE, status=LineStatus(sim="none"))
         self.profile = VOICE_PROFILES[profile] if isinstance(profile, str) else profile
-        self.name = name
-        self._clock = clock
         self._ring_timeout = ring_timeout
         self._stream_end_timeout = stream_end_timeout
-        self._parser = ATParser()
-        self._queue = CommandQueue(clock)
         self._decoder = DleDecoder(stop_at_end=True)
         self._raw_out: list[bytes] = []
         self._audio_in = bytearray()
-        self._notices: list[Notice] = []
-        self._timers: list[tuple[float, Callable[[], None]]] = []
-        self._generation = 0
-        self.state = VoiceState.GONE
-        self._status = LineStatus(sim="none")
         self.format: VoiceFormat | None = None
         self._caller: dict[str, str] = {}
-        self._announced = False
-        self._last_ring = 0.0
         self._end_cause = ""
         self._skip_lf = False
 
-    # --- state --------------------------------------------------------------------
-
-    def _fire(self, event: VoiceEvent) -> bool:
-        new = TRANSITIONS[self.state].get(event)
-        if new is None:
-            log.debug("%s: ignoring %s in %s", self.name, event, self.state)
-            return False
-        if new != self.state:
-            log.info("%s: %s -> %s", self.name, self.state, new)
-        self.state = new
+    def _status_in(self, state: VoiceState) -> dict[str, object]:
         # An analog line is "registered" when the modem is ready: there is no network to join.
-        self._set_status(state=new.value, in_call=new in IN_CALL,
-                         registered=new not in (V.GONE, V.STARTING))
-        return True
-
-    def _set_status(self, **changes: object) -> None:
-        new = replace(self._status, **changes)
-        if new != self._status:
-            self._status = new
-            self._notices.append(StatusChanged(new))
-
-    @property
-    def status(self) -> LineStatus:
-        return self._status
-
-    def _error(self, kind: str, text: str = "") -> None:
-        err = LineError(kind, text)
-        self._notices.append(err)
-        self._set_status(last_error=err)
+        return super()._status_in(state) | {"registered": state not in (V.GONE, V.STARTING)}
 
     # --- inputs ------------------------------------------------------------------------
 
-    def connected(self) -> None:
-        self._reset_io()
-        self._fire(VE.CONNECTED)
-        self._start_init()
-
-    def gone(self) -> None:
-        if self.state in IN_CALL:
-            self._notices.append(CallEnded("modem_gone"))
-        self._reset_io()
-        self._fire(VE.LOST)
-
     def _reset_io(self) -> None:
-        self._generation += 1
-        self._queue.cancel_all()
-        self._parser.reset()
+        super()._reset_io()
         self._decoder = DleDecoder(stop_at_end=True)
         self._raw_out.clear()
-        self._timers.clear()
 
     def receive(self, data: bytes) -> None:
         if self.state in (V.TALKING, V.HANGING_UP) and not self._decoder.ended:
@@ -224,21 +176,13 @@ class VoiceLine:
 
     def tick(self) -> None:
         now = self._clock()
-        self._queue.due_timeouts(now)
-        due = [t for t in self._timers if t[0] <= now]
-        self._timers = [t for t in self._timers if t[0] > now]
-        for _, callback in due:
-            callback()
+        self._run_timers(now)
         if self.state == V.RINGING and now - self._last_ring > self._ring_timeout:
             self._end_call("missed")
 
     def writes(self) -> list[bytes]:
         out = self._raw_out + self._queue.due_writes()
         self._raw_out = []
-        return out
-
-    def notices(self) -> list[Notice]:
-        out, self._notices = self._notices, []
         return out
 
     def audio_received(self) -> bytes:
@@ -256,25 +200,7 @@ class VoiceLine:
     def _cmd(self, text: str, timeout: float = 5.0, *, expect: object = None,
              done: Callable[[Command], None] | None = None,
              call_progress: bool = False) -> Command:
-        generation = self._generation
-
-        def on_done(cmd: Command) -> None:
-            if generation != self._generation or cmd.outcome == Outcome.CANCELLED:
-                return
-            if cmd.outcome == Outcome.TIMEOUT:
-                self._error("no_response", f"no answer to {cmd.text}")
-            if done is not None:
-                done(cmd)
-        return self._queue.submit(text, timeout=timeout, expect=expect, on_done=on_done,
-                                  call_progress=call_progress)
-
-    def _after(self, delay: float, callback: Callable[[], None]) -> None:
-        generation = self._generation
-
-        def guarded() -> None:
-            if generation == self._generation:
-                callback()
-        self._timers.append((self._clock() + delay, guarded))
+        return self._submit(text, timeout, expect=expect, done=done, call_progress=call_progress)
 
     def _start_init(self) -> None:
         for text in ("ATZ", "ATE0", "AT+FCLASS=8", "AT+VCID=1", *self.profile.init):
@@ -406,15 +332,6 @@ class VoiceModemDriver(LineRunner):
                          **runner_options)  # type: ignore[arg-type]
 
     line: VoiceLine
-
-    def answer(self) -> None:
-        self._do(self.line.answer)
-
-    def dial(self, number: str) -> None:
-        self._do(lambda: self.line.dial(number))
-
-    def hangup(self) -> None:
-        self._do(self.line.hangup)
 
     def send_audio(self, audio: bytes) -> None:
         self._do(lambda: self.line.send_audio(audio))

@@ -10,65 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
 
+from appliance.atomicfile import TEMP_SUFFIX, atomic_output, atomic_write_bytes, fsync_dir, temp_prefix  # noqa: F401 (the store's own names)
 from appliance.errors import StoreCorrupt, StoreError
 
 log = logging.getLogger(__name__)
 
-TEMP_SUFFIX = ".tmp"
-
-
-def _temp_prefix(path: Path) -> str:
-    # Hidden and named after the target, so leftovers are recognisable and
-    # only ever cleaned for the file they belong to.
-    return f".{path.name}."
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename, creation or removal in `directory` survive a power cut."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` with `data` so that a crash leaves the old or the new file."""
-    path = Path(path)
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            dir=path.parent, prefix=_temp_prefix(path), suffix=TEMP_SUFFIX
-        )
-    except OSError as e:
-        raise StoreError(f"cannot write {path}: {e.strerror or e}") from e
-    try:
-        # Set the mode before any byte lands, so a secret (mode 0o600) is never
-        # readable by others, not even for the life of the temp file.
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise StoreError(f"cannot write {path}: {e.strerror or e}") from e
-        raise
-    try:
-        fsync_dir(path.parent)
-    except OSError as e:
-        raise StoreError(f"cannot sync directory of {path}: {e.strerror or e}") from e
+_temp_prefix = temp_prefix
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
