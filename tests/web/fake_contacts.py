@@ -83,7 +83,7 @@ def _create(api, body: Any) -> tuple[int, Any]:
     if error:
         return 400, {"error": error}
     api.contact_seq += 1
-    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    now = time.time()  # epoch seconds, as the core stores them
     contact = {"id": f"c{api.contact_seq}", "company": "", "email": "", "notes": "",
                "created": now, "updated": now} | clean
     api.contacts[contact["id"]] = contact
@@ -133,7 +133,7 @@ def route(api, route, parts, query, body):  # noqa: C901 - one table, as api.py
             clean, error = _check(body, partial=True)
             if error:
                 return 400, {"error": error}
-            contact.update(clean, updated=time.strftime("%Y-%m-%dT%H:%M:%S"))
+            contact.update(clean, updated=time.time())
             return 200, dict(contact)
         if method == "DELETE":
             del api.contacts[contact["id"]]
@@ -187,7 +187,8 @@ def raw_post(api, path: str, raw: bytes) -> tuple[int, Any]:
             else:
                 errors.append({"line": line, "error": reply["error"]})
                 api.errors_sent.append(reply["error"])  # the core's own words, as _reply notes them
-        return 200, {"imported": imported, "errors": errors}
+        return 200, {"imported": imported, "duplicates": 0, "errors": errors, "encoding": "utf-8",
+                     "delimiter": ",", "columns": sorted(header), "ignored_columns": []}
     if path == "/api/restore":
         try:
             with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:

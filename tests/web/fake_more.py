@@ -15,6 +15,7 @@ from typing import Any
 
 from appliance.errors import ValidationError
 from appliance.logic.routing import validate_inbound_route, validate_outbound_route, validate_trunk
+from appliance.logic.voicemail.boxes import validate_pin
 
 BOX_KEYS = {"pin", "email", "max_message_s", "max_messages", "attach_audio", "notify_unsolicited",
             "delete_after_email", "owner"}
@@ -102,7 +103,7 @@ def report(kind: str, query: dict[str, list[str]]) -> dict[str, Any]:
     if kind == "agents":
         return head | {"rows": [{"agent": "1001", "calls": 14, "talk_s": 2200.0, "wrap_up_s": 300.0,
                                  "logged_in_s": 28800.0, "break_s": 1800.0,
-                                 "break_s_by_reason": {"lunch": 1800.0}, "missed_offers": 1,
+                                 "breaks_by_reason": {"lunch": 1800.0}, "missed_offers": 1,
                                  "utilisation": 0.076, "occupancy": 0.62, "avg_handle_s": 178.6}]}
     if kind == "staffing":
         try:
@@ -163,6 +164,12 @@ def _route(api, method, what, n, parts, query, body):  # noqa: C901 - one table 
                                         "old": sum(m["folder"] != "new" for m in api.voicemail_messages[k])}
                                    for k, b in sorted(api.voicemail_boxes.items())]}
         box = parts[1] if n >= 2 else ""
+        if box not in api.voicemail_boxes and box in api.extensions and (method, n) == ("PATCH", 2):
+            # As the core: an extension's box comes to be when it is first set up or used.
+            api.voicemail_boxes[box] = {"number": box, "owner": api.extensions[box]["name"], "email": "",
+                                        "max_message_s": 180, "max_messages": 100, "attach_audio": True,
+                                        "delete_after_email": False, "notify_unsolicited": False}
+            api.voicemail_messages[box] = []
         if box not in api.voicemail_boxes:
             return 404, {"error": f"no voicemail box {box}"}
         if (method, n) == ("GET", 2):
@@ -176,6 +183,8 @@ def _route(api, method, what, n, parts, query, body):  # noqa: C901 - one table 
             for key, top in (("max_message_s", 3600), ("max_messages", 10_000)):
                 if key in body and (type(body[key]) is not int or not 1 <= body[key] <= top):
                     raise ValidationError(f"{key} must be between 1 and {top}")
+            if "pin" in body:
+                validate_pin(body["pin"])  # the core's own rule
             if body.get("email") and "@" not in body["email"]:
                 raise ValidationError("email: must be an address like name@example.com")
             new = dict(api.voicemail_boxes[box])

@@ -125,10 +125,16 @@ def _phones(api, method, parts, n, body):
     if method == "GET" and n == 2 and parts[1] == "log":
         return 200, {"fetches": list(api.phone_fetches)}
     if method == "DELETE" and n == 2:
-        api.phone_bindings.pop(parts[1].lower().replace(":", ""), None)
-        return 204, None
+        try:
+            gone = api.phone_bindings.pop(normalise_mac(parts[1]), None)
+        except ValidationError as exc:
+            return 400, {"error": str(exc)}
+        return (204, None) if gone else (404, {"error": f"phone {parts[1]} is not bound"})
     if method == "GET" and n == 3 and parts[2] == "files":
-        binding = api.phone_bindings.get(parts[1])
+        try:
+            binding = api.phone_bindings.get(normalise_mac(parts[1]))
+        except ValidationError:
+            binding = None
         if binding is None:
             return 404, {"error": f"phone {parts[1]} is not bound"}
         ext = api.extensions[binding["extension"]]

@@ -210,18 +210,18 @@ def test_edit_and_delete_an_extension(admin, fake_api):
 def test_settings_form_is_built_from_the_declarations(admin):
     page = admin.get("/settings")
     assert 'type="number"' in page.text and 'id="f-sip-port"' in page.text
-    assert 'type="checkbox" id="f-voicemail-enabled"' in page.text
-    assert '<select id="f-recording-mode"' in page.text
-    assert "UDP and TCP port phones register to." in page.text
+    assert 'type="checkbox" id="f-sip-tcp"' in page.text
+    assert '<select id="f-recording-policy"' in page.text
+    assert "SIP port of the edge (UDP and TCP)." in page.text
     assert 'for="f-box-name"' in page.text
 
 
 def _settings_form(page, **values):
     form = {"csrf_token": page.csrf(),
-            "shown": ["sip.port", "sip.ban_failures", "voicemail.enabled", "recording.mode",
+            "shown": ["sip.port", "security.ban_failures", "sip.tcp", "recording.policy",
                       "box.name"],
-            "set:sip.port": "5060", "set:sip.ban_failures": "5", "set:voicemail.enabled": "on",
-            "set:recording.mode": "off", "set:box.name": "Callbox"}
+            "set:sip.port": "5060", "set:security.ban_failures": "5", "set:sip.tcp": "on",
+            "set:recording.policy": "never", "set:box.name": "Callbox"}
     form.update({f"set:{k.replace('_dot_', '.')}": v for k, v in values.items()})
     return form
 
@@ -232,7 +232,7 @@ def test_settings_error_from_the_api_is_shown_next_to_its_field(admin, fake_api)
     reply = admin.post("/settings", form)
     assert reply.status == 400
     field = reply.text.split('id="f-sip-port"', 1)[1].split("</div>", 1)[0]
-    assert 'id="f-sip-port-error"' in field and "must be between 1 and 65535" in field
+    assert 'id="f-sip-port-error"' in field and "must be between 0 and 65535" in field
     assert 'value="70000"' in reply.text  # the input is kept for correction
     assert fake_api.settings["sip.port"] == 5060 and fake_api.settings["box.name"] == "Callbox"
     assert not any(a["action"] == "settings_changed" for a in fake_api.audit)
@@ -240,13 +240,13 @@ def test_settings_error_from_the_api_is_shown_next_to_its_field(admin, fake_api)
 
 def test_settings_change_is_saved_and_audited(admin, fake_api):
     page = admin.get("/settings")
-    form = _settings_form(page, sip_dot_port="5070", recording_dot_mode="all")
-    del form["set:voicemail.enabled"]  # an unticked checkbox is not sent
+    form = _settings_form(page, sip_dot_port="5070", recording_dot_policy="always")
+    del form["set:sip.tcp"]  # an unticked checkbox is not sent
     reply = admin.post("/settings", form)
     assert reply.status == 303
     assert fake_api.settings["sip.port"] == 5070
-    assert fake_api.settings["voicemail.enabled"] is False
-    assert fake_api.settings["recording.mode"] == "all"
+    assert fake_api.settings["sip.tcp"] is False
+    assert fake_api.settings["recording.policy"] == "always"
     assert fake_api.audit[0]["action"] == "settings_changed"
     assert "sip.port=5070" in fake_api.audit[0]["detail"]
     assert "restart is needed for: sip.port" in admin.get("/settings").text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
-from tests.web.fake_api import SETTINGS
 from tests.web.fake_more import wav
 from tests.web.wsgi_client import WsgiClient
 
@@ -137,13 +136,7 @@ def test_a_prompt_name_is_checked_before_the_core_is_asked(admin, fake_api):
     assert fake_api.prompt_uploads == []
 
 
-def test_settings_groups_have_headings_and_secrets_are_password_inputs(admin, fake_api, monkeypatch):
-    extra = [{"key": "smtp.password", "type": "str", "default": "", "help": "Password at the mail server.",
-              "restart": False, "group": "smtp", "choices": None},
-             {"key": "prompts.builtin_languages", "type": "list", "default": ["en"],
-              "help": "Languages of the built-in prompts.", "restart": False, "group": "prompts",
-              "choices": None}]
-    monkeypatch.setattr("tests.web.fake_api.SETTINGS", SETTINGS + extra)
+def test_settings_groups_have_headings_and_secrets_are_password_inputs(admin, fake_api):
     fake_api.settings |= {"smtp.password": "mail-secret-9", "prompts.builtin_languages": ["en", "pl"]}
     page = admin.get("/settings").text
     for title in ("Email (SMTP server)", "Prompts", "Voicemail", "Set-up"):

@@ -5,7 +5,7 @@
   <thead><tr><th scope="col">{{_('Username')}}</th><th scope="col">{{_('Role')}}</th><th scope="col">{{_('Created')}}</th><th scope="col">{{_('Change')}}</th><th scope="col">{{_('Delete')}}</th></tr></thead>
   <tbody>
   % for u in users:
-  <tr><td>{{u['username']}}</td><td>{{_(u.get('role', ''))}}</td><td>{{u.get('created', '')}}</td>
+  <tr><td>{{u['username']}}</td><td>{{_(u.get('role', ''))}}</td><td>{{t.datetime(u.get('created'), short=True)}}</td>
     % if u['username'] == user.username:
     <td colspan="2">{{_('This is you.')}}</td>
     % else:
