@@ -45,7 +45,7 @@ def agent_panel(api, user: Session, error: str | None = None) -> str:
         call = current_call(user.username, me, log)
         if call and call["number"] not in ("", "unknown"):
             found = _optional(api.lookup_contact, call["number"])
-            pop = None if isinstance(found, Missing) else screen_pop(found, current().tz)
+            pop = None if isinstance(found, Missing) else screen_pop(found, current().tz, current().lang)
         elif call is None:
             after = last_call(user.username, log)
     return render("panel.tpl", title=_("My panel"), error=error, agent=agent_row(me) if me else None,

@@ -245,8 +245,9 @@ def alarms(engine: Mapping[str, Any] | None, bans: list[Mapping[str, Any]] | Non
            for a in box_alarms or []]
     for worker in (engine or {}).get("workers", []):
         if not worker.get("alive"):
+            restarts = int(worker.get("restarts") or 0)
             out.append(f"Engine worker {worker.get('id')} is down "
-                       f"(restarted {worker.get('restarts') or 0} times).")
+                       f"(restarted {restarts} time{'' if restarts == 1 else 's'}).")
     if engine is None:
         out.append("The core does not report its engine workers.")
     for ban in bans or []:

@@ -37,7 +37,8 @@ def format_number(number: Any) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def contact_row(contact: Mapping[str, Any], tz: str | None = None) -> dict[str, Any]:
+def contact_row(contact: Mapping[str, Any], tz: str | None = None,
+                lang: str | None = None) -> dict[str, Any]:
     """A contact as the list, the edit form and the screen pop show it (times in `tz`)."""
     numbers = [str(n) for n in contact.get("numbers") or []]
     return {"id": str(contact.get("id") or ""), "name": str(contact.get("name") or ""),
@@ -45,7 +46,7 @@ def contact_row(contact: Mapping[str, Any], tz: str | None = None) -> dict[str, 
             "numbers": [(n, format_number(n)) for n in numbers],
             "numbers_text": "\n".join(numbers),
             "email": str(contact.get("email") or ""), "notes": str(contact.get("notes") or ""),
-            "updated": fmt_time(contact.get("updated") or contact.get("created"), tz)}
+            "updated": fmt_time(contact.get("updated") or contact.get("created"), tz, lang)}
 
 
 def parse_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -65,9 +66,10 @@ def parse_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[st
     return body, errors
 
 
-def history_row(rec: Mapping[str, Any], tz: str | None = None) -> dict[str, str]:
+def history_row(rec: Mapping[str, Any], tz: str | None = None,
+                lang: str | None = None) -> dict[str, str]:
     """One of the caller's earlier calls, as the screen pop lists it (times in `tz`)."""
-    return {"start": fmt_time(rec.get("start"), tz),
+    return {"start": fmt_time(rec.get("start"), tz, lang),
             "agent": str(rec.get("agent") or rec.get("answered_by") or ""),
             "queue": str(rec.get("queue") or ""),
             "disposition": str(rec.get("disposition") or ""),
@@ -76,12 +78,13 @@ def history_row(rec: Mapping[str, Any], tz: str | None = None) -> dict[str, str]
             "notes": str(rec.get("notes") or "")}
 
 
-def screen_pop(lookup: Mapping[str, Any] | None, tz: str | None = None) -> dict[str, Any]:
+def screen_pop(lookup: Mapping[str, Any] | None, tz: str | None = None,
+               lang: str | None = None) -> dict[str, Any]:
     """/api/contacts/lookup's answer as the pop shows it: {contact | None, history: [...]}."""
     lookup = lookup or {}
     contact = lookup.get("contact")
-    return {"contact": contact_row(contact, tz) if isinstance(contact, Mapping) else None,
-            "history": [history_row(r, tz) for r in lookup.get("history") or []
+    return {"contact": contact_row(contact, tz, lang) if isinstance(contact, Mapping) else None,
+            "history": [history_row(r, tz, lang) for r in lookup.get("history") or []
                         if isinstance(r, Mapping)]}
 
 

@@ -48,7 +48,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                       error: str | None = None, import_errors: list | None = None) -> str:
         q, offset = _query()
         found = _optional(api.contacts, q, offset, PAGE_SIZE + 1)
-        rows = [] if isinstance(found, Missing) else [contact_row(c, _tz()) for c in found[:PAGE_SIZE]]
+        lang = _translator().lang
+        rows = [] if isinstance(found, Missing) else [contact_row(c, _tz(), lang) for c in found[:PAGE_SIZE]]
         return render("contacts.tpl", title=_("Contacts"), rows=rows, q=q, offset=offset,
                       has_next=not isinstance(found, Missing) and len(found) > PAGE_SIZE,
                       page_size=PAGE_SIZE, missing=NOT_YET.format(what="contacts")
@@ -88,7 +89,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.SUPERVISOR)
     def edit_contact_form(api, contact_id):
         return render("contact_edit.tpl", title=_("Edit contact"),
-                      contact=contact_row(_api(api.contact, contact_id), _tz()), errors={})
+                      contact=contact_row(_api(api.contact, contact_id), _tz(), _translator().lang), errors={})
 
     @app.post("/contacts/<contact_id>/edit")
     @require(Role.SUPERVISOR)
@@ -107,7 +108,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 notice(_("Contact {name} was changed.", name=body["name"]))
                 raise see_other("/contacts")
         response.status = 400
-        shown = contact_row(current, _tz()) | {k: v for k, v in body.items() if k != "numbers"}
+        shown = contact_row(current, _tz(), _translator().lang) | {k: v for k, v in body.items() if k != "numbers"}
         shown["numbers_text"] = form["numbers"]
         return render("contact_edit.tpl", title=_("Edit contact"), contact=shown,
                       errors={k: translate_message(v) for k, v in errors.items()},
@@ -178,7 +179,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if not number:
             return HTTPResponse({"error": _("Which number?")}, status=400)
         try:
-            return screen_pop(api.lookup_contact(number), _tz())
+            return screen_pop(api.lookup_contact(number), _tz(), _translator().lang)
         except ApiError as exc:
             return HTTPResponse({"error": exc.message}, status=exc.status or 502)
 

@@ -1,10 +1,14 @@
 """The page's languages: English (the source), Polish and Simplified Chinese.
 
-Templates and handlers write English and pass it through `_()`; the
-catalogues in web/locale/<lang>.json map each English string to its
-translation (plural entries map "one|other" to the language's forms).
-Numbers and dates are formatted by appliance/logic/business/localize.py,
-the same rules the reports use.
+Templates and handlers write English and pass it through `_()` or
+`ngettext()`; the catalogues are gettext files, web/locale/<lang>.po (msgid,
+msgid_plural, msgstr[n]), read once with babel.messages.pofile, so
+translators work in any gettext tool (docs/web.md). Which plural form a
+count takes is CLDR's rule for the language, through Babel: a message's
+forms are listed in CLDR's category order (one, few, many for Polish; one,
+other for English; other for Chinese). Numbers, dates and times are CLDR's
+too (babel.numbers and babel.dates, through localize.py for the figures the
+reports share), on the box's clock.
 
 For the test that catches untranslated text, `set_marking(True)` wraps each
 translated string in two private-use characters; whatever text on a page is
@@ -21,6 +25,10 @@ from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from babel import Locale
+from babel import dates as cldr_dates
+from babel.messages.pofile import read_po
 
 from appliance.logic.business import localize
 
@@ -44,26 +52,49 @@ def set_marking(on: bool, pseudo: bool = False, seen: set[str] | None = None) ->
     _marking, _pseudo, _seen = on, pseudo, seen
 
 
+Key = str | tuple[str, str]  # a message, or a plural message as (singular, plural)
+CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
+
+
 @lru_cache(maxsize=None)
-def catalogue(lang: str) -> dict[str, Any]:
-    """The messages of one language: {english: translation or [plural forms]}."""
+def catalogue(lang: str) -> dict[Key, str | tuple[str, ...]]:
+    """The messages of one language: {english: translation, (one, other): (forms...)}.
+
+    Read from web/locale/<lang>.po; an entry without a translation (empty or fuzzy)
+    is left out, so it shows in English and the completeness test names it.
+    """
     if lang == DEFAULT:
         return {}
-    return json.loads((LOCALE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    with open(LOCALE_DIR / f"{lang}.po", "rb") as f:
+        found = read_po(f, locale=lang)
+    table: dict[Key, str | tuple[str, ...]] = {}
+    for message in found:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, (tuple, list)):
+            forms = tuple(message.string)
+            if forms and all(forms):
+                table[(message.id[0], message.id[1])] = forms
+        elif message.string:
+            table[message.id] = message.string
+    return table
 
 
-def plural_form(lang: str, n: int) -> int:
-    """Which form a count takes: Polish has three (1 / 2–4 / 5+), Chinese one, English two."""
-    n = abs(int(n))
-    if lang == "zh":
-        return 0
-    if lang == "pl":
-        if n == 1:
-            return 0
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return 1
-        return 2
-    return 0 if n == 1 else 1
+@lru_cache(maxsize=None)
+def plural_categories(lang: str) -> tuple[str, ...]:
+    """CLDR's plural categories of a language, in CLDR's order: the order of its .po forms."""
+    tags = Locale.parse(lang).plural_form.tags | {"other"}
+    return tuple(c for c in CLDR_ORDER if c in tags)
+
+
+def plural_form(lang: str, n: int, forms: int | None = None) -> int:
+    """Which of a message's forms a count takes, by CLDR's rule (Babel): Polish 1 / 2–4 / 5+,
+    Chinese one form, English two. `forms` is how many the catalogue has; CLDR's "other"
+    that gettext does not count (Polish fractions) takes the last."""
+    lang = lang if lang in LANGUAGES else DEFAULT
+    category = Locale.parse(lang).plural_form(abs(int(n)))
+    index = plural_categories(lang).index(category)
+    return min(index, (forms or len(plural_categories(lang))) - 1)
 
 
 def negotiate(accept_language: str | None) -> str:
@@ -123,6 +154,27 @@ def in_zone(value: datetime | float | str | None, tz: str | None) -> datetime | 
     return value.astimezone(zone(tz)) if value.tzinfo is not None and tz is not None else value
 
 
+def _locale(lang: str) -> str:
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def format_clock(moment: datetime, lang: str, seconds: bool = True) -> str:
+    """A wall-clock time, 24-hour in every language (CLDR's Hms / Hm skeletons): 14:05:09."""
+    return cldr_dates.format_skeleton("Hms" if seconds else "Hm", moment, locale=_locale(lang))
+
+
+def format_moment(moment: datetime, lang: str, short: bool = False) -> str:
+    """A date and a 24-hour time joined as CLDR joins them in `lang` (the moment is already on
+    the box's clock): long date and minutes, or (`short`) the medium date and seconds.
+    Marked like a translation (set_marking): its month names are the language's words."""
+    lang = _locale(lang)
+    style = "medium" if short else "long"
+    day = cldr_dates.format_date(moment.date(), style, locale=lang)
+    glue = cldr_dates.get_datetime_format(style, locale=lang)
+    text = glue.replace("{1}", day).replace("{0}", format_clock(moment, lang, seconds=short))
+    return f"{MARK_OPEN}{text}{MARK_CLOSE}" if _marking else text
+
+
 @dataclass(frozen=True)
 class Translator:
     """One language's `_`, plurals and number/date formats, and the box's time zone for times."""
@@ -149,15 +201,15 @@ class Translator:
     def ngettext(self, one: str, other: str, n: int, **values: Any) -> str:
         values = {"n": self.number(n), **values}
         if self.lang == DEFAULT:
-            return self._mark(_fill(one if n == 1 else other, values))
+            return self._mark(_fill((one, other)[plural_form(DEFAULT, n, 2)], values))
         if _seen is not None:
             _seen.add(f"{one}|{other}")
-        forms = catalogue(self.lang).get(f"{one}|{other}")
-        if _pseudo and not isinstance(forms, list):
-            forms = [one if n == 1 else other]
-        if not isinstance(forms, list) or not forms:
+        forms = catalogue(self.lang).get((one, other))
+        if _pseudo and not isinstance(forms, tuple):
+            forms = (one if n == 1 else other,)
+        if not isinstance(forms, tuple) or not forms:
             return _fill(one if n == 1 else other, values)
-        return self._mark(_fill(forms[min(plural_form(self.lang, n), len(forms) - 1)], values))
+        return self._mark(_fill(forms[plural_form(self.lang, n, len(forms))], values))
 
     def number(self, value: float | int | None, decimals: int | None = None) -> str:
         if value is None:
@@ -183,21 +235,23 @@ class Translator:
     def month(self, year: int, month: int) -> str:
         return self._mark(localize.format_month(year, month, self.lang))
 
-    def datetime(self, value: datetime | float | str | None) -> str:
-        """A moment on the box's clock (`tz`) as the language writes a date, then the 24-hour time."""
+    def datetime(self, value: datetime | float | str | None, short: bool = False) -> str:
+        """A moment on the box's clock (`tz`) as CLDR joins a date and a 24-hour time: "November 10,
+        2026, 14:05", "10 listopada 2026 14:05", "2026年11月10日 14:05"; `short` for tables, with
+        seconds: "Nov 10, 2026, 14:05:09", "10 lis 2026, 14:05:09", "2026年11月10日 14:05:09"."""
         if value in (None, ""):
             return ""
         moment = in_zone(value, self.tz)
         if moment is None:
             return str(value)
-        return f"{self.date(moment.date())} {moment:%H:%M}"
+        return format_moment(moment, self.lang, short)
 
     def time(self, value: datetime | float | str | None, seconds: bool = True) -> str:
-        """The 24-hour time on the box's clock (14:05:09), in every language: no AM/PM."""
+        """The 24-hour time on the box's clock (14:05:09, CLDR's Hms) in every language: no AM/PM."""
         moment = in_zone(value, self.tz)
         if moment is None:
             return "" if value in (None, "") else str(value)
-        return f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
+        return format_clock(moment, self.lang, seconds)
 
     def uptime(self, seconds: float | None) -> str:
         """How long something has run: "3 d 4 h", "2 h 5 min", "7 min" in the reader's units."""
@@ -270,8 +324,9 @@ _OF = re.compile(r"^(\d+) of (\d+)$")
 _BREAK = re.compile(r"^on break \((.+)\)$")
 _CODE = re.compile(r"^flashing code (\d+)$")
 _ALARMS = (
-    (re.compile(r"^Engine worker (.+) is down \(restarted (\d+) times\)\.$"),
-     "Engine worker {worker} is down (restarted {n} times).", ("worker", "n")),
+    (re.compile(r"^Engine worker (.+) is down \(restarted (\d+) times?\)\.$"),
+     ("Engine worker {worker} is down (restarted {n} time).",
+      "Engine worker {worker} is down (restarted {n} times)."), ("worker", "n")),
     (re.compile(r"^The core does not report its engine workers\.$"),
      "The core does not report its engine workers.", ()),
     (re.compile(r"^(.+) is banned: (.+)\.$"), "{ip} is banned: {reason}.", ("ip", "reason")),
@@ -319,14 +374,24 @@ def translate_alarm(t: Translator, text: str) -> str:
     for pattern, message, names in _ALARMS:
         match = pattern.match(text)
         if match:
-            return t.gettext(message, **dict(zip(names, match.groups())))
+            values = dict(zip(names, match.groups()))
+            if isinstance(message, tuple):
+                return t.ngettext(*message, int(values.pop("n")), **values)
+            return t.gettext(message, **values)
     return text
+
+
+@lru_cache(maxsize=None)
+def _counted(lang: str) -> dict[str, tuple[str, str]]:
+    """Each form of the plural messages, to the message: for text made with its count in it."""
+    return {form: key for key in catalogue(lang) if isinstance(key, tuple) for form in key}
 
 
 def translate_message(text: str, t: Translator | None = None) -> str:
     """A message made by the page's own checks ("the password must have at least 10
-    characters"): found whole, or with its one number as {n}; anything else (the core's
-    own words) is shown as it is."""
+    characters"): found whole, or with its one number as {n} — a counted message then takes
+    the plural form the number needs ("co najmniej 10 znaków", "… 2 znaki"); anything else
+    (the core's own words) is shown as it is."""
     t = t or current()
     table = catalogue(t.lang) if t.lang != DEFAULT else None
     if table is None or text in table:
@@ -334,6 +399,8 @@ def translate_message(text: str, t: Translator | None = None) -> str:
     numbers = re.findall(r"\d+", text)
     if len(numbers) == 1:
         key = re.sub(r"\d+", "{n}", text)
+        if key in _counted(t.lang):
+            return t.ngettext(*_counted(t.lang)[key], int(numbers[0]))
         if key in table:
             return t.gettext(key, n=numbers[0])
     return text

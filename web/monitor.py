@@ -86,7 +86,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if isinstance(records, Missing):
             return _calls_page(form, wanted, [], False,
                                unavailable=NOT_YET.format(what="call records"))
-        rows = [record_row(r, current().tz) for r in records[:PAGE_SIZE]]
+        rows = [record_row(r, current().tz, current().lang) for r in records[:PAGE_SIZE]]
         return _calls_page(form, wanted, rows, len(records) > PAGE_SIZE)
 
     def _calls_page(form: dict, wanted: CallFilter, rows: list, has_next: bool,
@@ -126,7 +126,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         records = _optional(api.call_records, limit=RECENT_ON_NOW)
         return translate_blocks(now_blocks(None if isinstance(engine, Missing) else engine,
                                            None if isinstance(records, Missing) else records,
-                                           state.settings.clock(), current().tz))
+                                           state.settings.clock(), current().tz, current().lang))
 
     @app.get("/now")
     @require(Role.SUPERVISOR)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
 from appliance.errors import ValidationError
-from web.i18n import in_zone
+from web.i18n import format_moment, in_zone
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -109,13 +109,16 @@ def fmt_duration(seconds: Any) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def fmt_time(value: Any, tz: str | None = None) -> str:
-    """A record's time (ISO with its offset, or epoch seconds) on the box's wall clock in `tz`
-    (2026-11-01 08:03:12), else as given."""
+def fmt_time(value: Any, tz: str | None = None, lang: str | None = None) -> str:
+    """A record's time (ISO with its offset, or epoch seconds) on the box's wall clock in `tz`:
+    in `lang` as CLDR writes a medium date and a 24-hour time ("10 lis 2026, 14:05:09"), or
+    without a language as 2026-11-10 14:05:09; a value that is no time as given."""
     if value in (None, ""):
         return ""
     moment = in_zone(value, tz)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else str(value)
+    if moment is None:
+        return str(value)
+    return format_moment(moment, lang, short=True) if lang else moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def disposition_class(disposition: Any) -> str:
@@ -124,13 +127,15 @@ def disposition_class(disposition: Any) -> str:
     return "disp-" + (word if re.fullmatch(r"[a-z-]{1,20}", word) else "other")
 
 
-def record_row(rec: Mapping[str, Any], tz: str | None = None) -> dict[str, str]:
-    """One call record as the calls page and the Now page's recent list show it, times in `tz`."""
+def record_row(rec: Mapping[str, Any], tz: str | None = None,
+               lang: str | None = None) -> dict[str, str]:
+    """One call record as the calls page and the Now page's recent list show it, times in `tz`
+    written in `lang`."""
     caller = str(rec.get("caller") or "")
     name = str(rec.get("caller_name") or "")
     return {
         "id": str(rec.get("id") or rec.get("call_id") or ""),
-        "start": fmt_time(rec.get("start"), tz),
+        "start": fmt_time(rec.get("start"), tz, lang),
         "caller": f"{name} <{caller}>" if name and name != caller else caller,
         "callee": str(rec.get("callee") or ""),
         "answered_by": str(rec.get("answered_by") or ""),
@@ -187,7 +192,7 @@ def worker_row(worker: Mapping[str, Any]) -> dict[str, str]:
 
 
 def now_blocks(engine: Mapping[str, Any] | None, records: list[Mapping[str, Any]] | None,
-               now: float, tz: str | None = None) -> dict[str, Any]:
+               now: float, tz: str | None = None, lang: str | None = None) -> dict[str, Any]:
     """Everything the Now page shows, as /now.json serves it and the template renders it.
 
     engine or records is None when the core does not offer it (yet); the
@@ -196,7 +201,7 @@ def now_blocks(engine: Mapping[str, Any] | None, records: list[Mapping[str, Any]
     """
     calls = [call_row(c, now) for c in (engine or {}).get("calls", [])]
     workers = [worker_row(w) for w in (engine or {}).get("workers", [])]
-    recent = [record_row(r, tz) for r in (records or [])]
+    recent = [record_row(r, tz, lang) for r in (records or [])]
     up = sum(1 for w in workers if w["status"] == "running")
     return {
         "now": now,

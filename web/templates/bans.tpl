@@ -1,11 +1,10 @@
 % rebase('base.tpl')
 <%
-import time
-def when(t):
+def when(value):
     try:
-        return time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(float(t)))
+        return t.datetime(float(value), short=True)
     except (TypeError, ValueError):
-        return str(t)
+        return str(value)
     end
 end
 %>

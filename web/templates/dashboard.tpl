@@ -59,7 +59,7 @@
       % else:
       <a href="tel:{{m.number}}">{{m.number}}</a>
       % end
-      </td><td>{{m.name or '–'}}</td><td>{{m.last.astimezone(zone).strftime('%H:%M') if m.last else '–'}}</td><td>{{t.number(m.tries)}}</td></tr>
+      </td><td>{{m.name or '–'}}</td><td>{{t.time(m.last, seconds=False) if m.last else '–'}}</td><td>{{t.number(m.tries)}}</td></tr>
     % end
     </tbody>
   </table>

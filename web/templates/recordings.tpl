@@ -19,7 +19,7 @@
 % else:
 <p id="recordings-summary">{{ngettext("{n} recording, newest first.", "{n} recordings, newest first.", len(rows))}}
 % if get('more'):
-{{_("Only the newest {n} are shown; narrow the filter for more.", n=t.number(limit))}}
+{{ngettext("Only the newest {n} is shown; narrow the filter for more.", "Only the newest {n} are shown; narrow the filter for more.", limit)}}
 % end
 </p>
 <div class="scroll">

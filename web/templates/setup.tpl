@@ -11,7 +11,7 @@
   <p class="help" id="username-help">{{_("Letters, digits, dot, dash and underscore; up to 32 characters.")}}</p>
   <label for="password">{{_("Password")}}</label>
   <input id="password" name="password" type="password" required minlength="{{min_length}}" autocomplete="new-password" aria-describedby="password-help">
-  <p class="help" id="password-help">{{_("At least {n} characters.", n=min_length)}}</p>
+  <p class="help" id="password-help">{{ngettext("At least {n} character.", "At least {n} characters.", min_length)}}</p>
   <label for="password2">{{_("Password again")}}</label>
   <input id="password2" name="password2" type="password" required minlength="{{min_length}}" autocomplete="new-password">
   <button type="submit">{{_("Create admin")}}</button>
