@@ -4,7 +4,12 @@ and the gettext catalogues translators edit (web/locale/<lang>.po)."""
 from __future__ import annotations
 
 import io
+import json
+import re
+import shutil
+import subprocess
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from babel.messages.plurals import get_plural
@@ -14,6 +19,7 @@ from web import i18n, messages, timezones
 from web.i18n import Translator, plural_form, translate_message
 from web.views import fmt_time
 
+ROOT = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2026, 11, 10, 13, 5, 9, tzinfo=timezone.utc)  # 14:05:09 in Warsaw, 21:05:09 in Shanghai
 
 
@@ -168,3 +174,48 @@ def test_an_untranslated_message_is_added_empty_and_shows_in_english(tmp_path, m
     finally:
         i18n.catalogue.cache_clear()
         i18n._counted.cache_clear()
+
+
+# -- the dashboard's live events ----------------------------------------------------------
+
+def _words(page: str, element_id: str) -> dict:
+    block = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', page, re.S)
+    return json.loads(block.group(1))
+
+
+def test_the_dashboard_hands_its_feed_the_words_of_the_pages_language(admin):
+    admin.submit("/", "/language", {"language": "pl", "next": "/"})
+    words = _words(admin.get("/").text, "event-words")
+    assert words["call_record"] == "Połączenie od {caller} do {callee}: {outcome}."
+    assert words["extension_created"] == "Dodano numer wewnętrzny {number}."
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_feed_tells_events_in_words_not_codes(admin):
+    admin.submit("/", "/language", {"language": "pl", "next": "/"})
+    words = _words(admin.get("/").text, "event-words")
+    events = [("call_record", {"caller": "601234567", "callee": "1001", "disposition": "NO ANSWER"}),
+              ("agent", {"extension": "1001", "status": "AVAILABLE", "state": "TALKING"}),
+              ("queue", {"event": "ENTERED", "queue": "sales", "number": "601234567"}),
+              ("extension", {"action": "created", "number": "1004"}),
+              ("unban", {"ip": "192.0.2.7", "by": "api"}),
+              ("settings", {"changed": ["box.name"]})]
+    script = """
+    global.document = { documentElement: { getAttribute: function () { return "pl"; } },
+                        body: { getAttribute: function () { return "Europe/Warsaw"; } },
+                        getElementById: function () { return null; }, addEventListener: function () {} };
+    global.window = {};
+    eval(require("fs").readFileSync(APP, "utf8") + "; global.tellEvent = tellEvent;");
+    process.stdout.write(JSON.stringify(EVENTS.map(function (e) { return tellEvent(WORDS, e[0], e[1]); })));
+    """.replace("APP", json.dumps(str(ROOT / "web" / "static" / "app.js"))).replace(
+        "WORDS", json.dumps(words)).replace("EVENTS", json.dumps(events))
+    out = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [
+        "Połączenie od 601234567 do 1001: nieodebrane.",
+        f"Konsultant 1001: {words['TALKING']}.",
+        "Dzwoniący (601234567) czeka w kolejce sales.",
+        "Dodano numer wewnętrzny 1004.",
+        "192.0.2.7 może znów się rejestrować.",
+        "",  # an event the words do not tell is left out, never shown as a code
+    ]

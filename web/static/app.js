@@ -40,31 +40,63 @@ function boxTime(when) {
   }
 }
 
+// A live event as a sentence in the page's language, from the words of event_words.tpl;
+// "" for an event the words do not tell (it is then left out of the feed).
+function tellEvent(words, name, d) {
+  var fill = function (text, values) {
+    return (text || "").replace(/\{(\w+)\}/g, function (m, key) { return values[key] !== undefined ? values[key] : m; });
+  };
+  if (name === "registration" || name === "unregistration") {
+    return fill(words[name], { who: String(d.aor || "").replace(/^sips?:/, "").split("@")[0] });
+  }
+  if (name === "queue") {
+    return words[d.event] ? fill(words[d.event], { queue: d.queue || "", agent: d.agent || "", number: d.number || "" }) : "";
+  }
+  if (name === "call_record") {
+    var outcome = words[d.disposition === "ANSWERED" ? "ANSWERED_call" : d.disposition] || d.disposition || "";
+    return fill(words.call_record, { caller: d.caller || "", callee: d.callee || "", outcome: outcome });
+  }
+  if (name === "agent") {
+    var key = d.status === "LOGGED_OUT" || d.status === "ON_BREAK" ? d.status :
+      (d.state === "OFFERED" ? "OFFERED_agent" : (words[d.state] ? d.state : "AVAILABLE"));
+    return fill(words.agent, { agent: d.extension || "", says: words[key] });
+  }
+  if (name === "ban" || name === "unban") {
+    return fill(words[name], { ip: d.ip || "", reason: d.reason || "" });
+  }
+  if (name === "extension") {
+    return words["extension_" + d.action] ? fill(words["extension_" + d.action], { number: d.number || "" }) : "";
+  }
+  if (name === "flows") {
+    return d.version !== undefined ? fill(words.flows, { version: d.version }) : "";
+  }
+  return "";
+}
+
 function startLivePanel(list) {
   var status = document.getElementById("live-status");
   var count = document.getElementById("registration-count");
+  var words = {};
+  try { words = JSON.parse(document.getElementById("event-words").textContent); } catch (err) { words = {}; }
   var source = new EventSource(list.getAttribute("data-source"));
-  var names = ["registration", "unregistration", "ban", "unban", "extension", "core", "queue",
+  var names = ["registration", "unregistration", "ban", "unban", "extension", "queue",
                "call_record", "agent", "flows"];
-  source.onopen = function () { status.textContent = T("Connected: new events appear below."); };
-  source.onerror = function () { status.textContent = T("Disconnected; retrying…"); };
+  source.onopen = function () { status.textContent = words.connected || T("Connected: new events appear below."); };
+  source.onerror = function () { status.textContent = words.lost || T("Disconnected; retrying…"); };
   names.forEach(function (name) {
     source.addEventListener(name, function (e) {
       var data = {};
-      try { data = JSON.parse(e.data); } catch (err) { data = { text: e.data }; }
-      var item = document.createElement("li");
-      var time = boxTime();
-      var what = data.aor || data.ip || data.number || data.status || "";
-      if (name === "queue") { what = (data.event || "") + " " + (data.queue || "") + " " + (data.number || ""); }
-      if (name === "call_record") { what = (data.caller || "") + " to " + (data.callee || "") + " " + (data.disposition || ""); }
-      if (name === "agent") { what = (data.extension || "") + " " + (data.status || "") + " " + (data.state || ""); }
-      item.textContent = time + "  " + name + "  " + what;
-      list.insertBefore(item, list.firstChild);
-      while (list.children.length > 50) { list.removeChild(list.lastChild); }
+      try { data = JSON.parse(e.data); } catch (err) { return; }
       if (count && (name === "registration" || name === "unregistration")) {
         var n = parseInt(count.textContent, 10) || 0;
         count.textContent = String(Math.max(0, n + (name === "registration" ? 1 : -1)));
       }
+      var text = tellEvent(words, name, data);
+      if (!text) { return; }
+      var item = document.createElement("li");
+      item.textContent = boxTime() + "  " + text;
+      list.insertBefore(item, list.firstChild);
+      while (list.children.length > 50) { list.removeChild(list.lastChild); }
     });
   });
 }

@@ -25,27 +25,6 @@ function wizardFeed(list) {
   var words = {};
   try { words = JSON.parse(document.getElementById("wizard-words").textContent); } catch (e) { return; }
   var status = document.getElementById("feed-status");
-  var fill = function (text, values) {
-    return text.replace(/\{(\w+)\}/g, function (m, key) { return values[key] !== undefined ? values[key] : m; });
-  };
-  var say = function (name, d) {
-    if (name === "registration" || name === "unregistration") {
-      return fill(words[name], { who: (d.aor || "").replace(/^sips?:/, "").split("@")[0] });
-    }
-    if (name === "queue") {
-      return words[d.event] ? fill(words[d.event], { queue: d.queue || "", agent: d.agent || "", number: d.number || "" }) : "";
-    }
-    if (name === "call_record") {
-      var outcome = words[d.disposition === "ANSWERED" ? "ANSWERED_call" : d.disposition] || d.disposition || "";
-      return fill(words.call_record, { caller: d.caller || "", callee: d.callee || "", outcome: outcome });
-    }
-    if (name === "agent") {
-      var key = d.status === "LOGGED_OUT" || d.status === "ON_BREAK" ? d.status :
-        (d.state === "OFFERED" ? "OFFERED_agent" : (words[d.state] ? d.state : "AVAILABLE"));
-      return fill(words.agent, { agent: d.extension || "", says: words[key] });
-    }
-    return "";
-  };
   var source = new EventSource(list.getAttribute("data-source"));
   source.onopen = function () { status.textContent = words.connected; };
   source.onerror = function () { status.textContent = words.lost; };
@@ -53,12 +32,10 @@ function wizardFeed(list) {
     source.addEventListener(name, function (e) {
       var data = {};
       try { data = JSON.parse(e.data); } catch (err) { return; }
-      var text = say(name, data);
+      var text = tellEvent(words, name, data);  // static/app.js
       if (!text) { return; }
       var item = document.createElement("li");
-      var now = new Date();
-      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-      item.textContent = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds()) + "  " + text;
+      item.textContent = boxTime() + "  " + text;
       list.insertBefore(item, list.firstChild);
       while (list.children.length > 30) { list.removeChild(list.lastChild); }
     });

@@ -72,4 +72,5 @@
   <h2 id="live-title">{{_('Live events')}}</h2>
   <p class="help" id="live-status">{{_('Connecting…')}}</p>
   <ul id="live-events" class="events" aria-live="polite" data-source="/events"></ul>
+  % include('event_words.tpl', element_id='event-words', connected=_('Connected: new events appear below.'))
 </section>
