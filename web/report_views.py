@@ -76,7 +76,7 @@ def interval_label(name: str, t: Any) -> str:
         return t.month(int(name[:4]), int(name[5:7]))
     if len(name) == 10:
         return t.date(name)
-    return f"{t.date(name[:10])} {name[11:16]}"
+    return t.datetime(name[:16])  # the box's wall time already: CLDR's date and 24-hour time
 
 
 def heat_level(value: float, top: float) -> int:
