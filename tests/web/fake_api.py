@@ -249,9 +249,10 @@ class FakeControlApi:
             return 200, {"status": "ok", "version": "0.1.0",
                          "uptime_s": round(time.monotonic() - self.started, 1), "sip_port": 5060,
                          "registrations": len(self.registrations), "bans": len(self.bans),
-                         "network": {"address": "127.0.0.1", "interface": "", "loopback_only": True,
-                                     "reason": "sip.bind is set to 127.0.0.1", "sip": "127.0.0.1:5060",
-                                     "engine": "127.0.0.1", "provisioning_url": "http://127.0.0.1:8088/p/"}}
+                         "network": {"address": "192.168.1.20", "interface": "eth0", "loopback_only": False,
+                                     "reason": "the interface of the default route",
+                                     "sip": "0.0.0.0:5060", "engine": "192.168.1.20",
+                                     "provisioning_url": "http://192.168.1.20:8088/p/"}}
         if what == "extensions":
             if route == ("GET", "extensions", 1):
                 return 200, {"extensions": [

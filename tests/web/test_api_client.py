@@ -22,7 +22,7 @@ def test_extensions_round_trip(client, fake_api):
     created = client.add_extension("1001", "Anna", class_of_service="local")
     assert created["secret"] == fake_api.extensions["1001"]["secret"]
     assert client.extensions() == [{"number": "1001", "name": "Anna", "class_of_service": "local",
-                                    "voicemail": True, "registered": False}]
+                                    "voicemail": True, "call_waiting": True, "registered": False}]
     client.update_extension("1001", name="Anna B")
     assert client.extension("1001")["name"] == "Anna B"
     client.delete_extension("1001")
