@@ -19,6 +19,7 @@ from appliance.logic.flows.model import NodeKind
 from web.i18n import _, ngettext
 from web.app import WebState, notice, render, require, see_other
 from web.center_views import flow_tree, node_form, parse_node_form, problems_by_node
+from web.inbound import inbound_rows, rows_from_form, save as save_inbound
 from web.pages import _api
 from web.security import Role
 
@@ -44,11 +45,15 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     """Add the IVR editor to the app."""
 
     def _tree_page(flows: dict | None, problems: list[dict] | None = None,
-                   error: str | None = None) -> str:
+                   error: str | None = None, rows: list[dict] | None = None,
+                   routes_error: str | None = None, bad_rows: dict[int, str] | None = None) -> str:
         by_node, other = problems_by_node(problems or [])
         routes, orphans = flow_tree(flows or {}, by_node)
+        if rows is None:
+            rows = inbound_rows(_direct_routes(state.api).get("inbound"), flows)
         return render("ivr.tpl", title=_("IVR"), flows=flows, routes=routes, orphans=orphans,
-                      other_problems=other, kinds=KINDS, error=error)
+                      other_problems=other, kinds=KINDS, error=error, inbound=rows,
+                      routes_error=routes_error, bad_rows=bad_rows or {})
 
     def _node_page(flows: dict, node_id: str, kind: str, node: dict,
                    submitted: dict | None = None, errors: dict | None = None,
@@ -66,6 +71,40 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def ivr(api):
         return _tree_page(_flows(api))
+
+    @app.post("/ivr/routes")
+    @require(Role.ADMIN)
+    def save_routes(api, user):
+        """Every inbound route in one form: direct ones to the core's routes, flow ones into the
+        call-flow set (web/inbound.py)."""
+        flows = _flows(api)
+        try:
+            rows, bad = rows_from_form(request.forms)
+        except ValueError:
+            raise HTTPError(400, _("The form was incomplete; reload the page."))
+        shown = [dict(r, kind="flow" if r["destination"].startswith("flow:") else "direct") for r in rows]
+        if bad:
+            response.status = 400
+            return _tree_page(flows, rows=shown, bad_rows=bad, routes_error=_(
+                "A destination is a kind and a name: extension:1001, ring_group:sales or flow:main_menu "
+                "(a node of the call flows). Nothing was saved."))
+        try:
+            saved = save_inbound(api, rows, _direct_routes(api), flows)
+        except FlowRejected as exc:
+            response.status = 400
+            return _tree_page(flows, rows=shown, routes_error=_(
+                "The core refused the routes; nothing was saved: {reason}", reason=exc.message))
+        except ApiError as exc:
+            if exc.status == 0 or exc.status >= 500:
+                raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
+            response.status = 400
+            return _tree_page(flows, rows=shown, routes_error=_(
+                "The core refused the routes; nothing was saved: {reason}", reason=exc.message))
+        state.audit(user.username, "routes_changed",
+                    f"inbound: {saved['direct']} direct, {saved['flow']} into the call flows"
+                    + (f", flows version {saved['flows']}" if saved["flows"] else ""))
+        notice(_("The inbound routes were saved."))
+        raise see_other("/ivr#inbound-routes")
 
     @app.post("/ivr/nodes")
     @require(Role.ADMIN)
@@ -157,6 +196,16 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                     f"node {node_id} deleted, version {result.get('version')}")
         _saved(result)
         raise see_other("/ivr")
+
+
+def _direct_routes(api) -> dict[str, Any]:
+    """The core's routes document ({"outbound", "inbound"}); empty when it has none to give."""
+    try:
+        return api.routes() or {}
+    except ApiError as exc:
+        if exc.status == 0 or exc.status >= 500:
+            raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
+        return {}
 
 
 def _refused(exc: ApiError) -> None:

@@ -6,7 +6,7 @@
 </ul>
 % end
 <section aria-labelledby="h-routes" class="flow-tree">
-  <h2 id="h-routes">{{_('Inbound routes')}}</h2>
+  <h2 id="h-routes">{{_('Where the call-flow routes lead')}}</h2>
   % if not routes:
   <p class="help">{{_('No route: no call reaches the flows.')}}</p>
   % end

@@ -106,16 +106,16 @@
 </section>
 
 <section aria-labelledby="routes-title">
-<h2 id="routes-title">{{_("Call routes")}}</h2>
+<h2 id="routes-title">{{_("Outbound routes")}}</h2>
+<p class="help" id="inbound-elsewhere">{{_("Calls from outside (inbound routes: a number of the box to an extension, a ring group or the call flows) are set on one page with the call flows:")}} <a href="/ivr#inbound-routes">{{_("Inbound routes")}}</a>.</p>
 % if routes_error:
 <p class="error" role="alert" id="routes-error">{{routes_error}}</p>
 % end
 <form method="post" action="/routes" class="card routes">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   % outbound = list(routes.get('outbound') or []) + [{}]
-  % inbound = list(routes.get('inbound') or []) + [{}]
   <input type="hidden" name="out-count" value="{{len(outbound)}}">
-  <input type="hidden" name="in-count" value="{{len(inbound)}}">
+  <input type="hidden" name="in-count" value="0">
   <div class="scroll">
   <table>
     <caption>{{_("Outbound routes: the first route whose pattern matches the dialled number is used.")}}</caption>
@@ -133,22 +133,6 @@
   </table>
   </div>
   <p class="help">{{_("Patterns use X for any digit, N for 2–9, Z for 1–9 and a dot for the rest, e.g. 0XXXXXXXXX. Separate several with spaces.")}}</p>
-  <div class="scroll">
-  <table>
-    <caption>{{_("Inbound routes: where a call to one of the box's numbers goes.")}}</caption>
-    <thead><tr><th scope="col">{{_("Called number")}}</th><th scope="col">{{_("Caller (optional)")}}</th><th scope="col">{{_("Destination")}}</th><th scope="col">{{_("Priority")}}</th><th scope="col">{{_("Remove")}}</th></tr></thead>
-    <tbody>
-    % for i, r in enumerate(inbound):
-    <tr><td><input name="in-did-{{i}}" value="{{r.get('did', '')}}" aria-label="{{_('Called number')}}"></td>
-        <td><input name="in-caller-{{i}}" value="{{r.get('caller', '')}}" aria-label="{{_('Caller (optional)')}}"></td>
-        <td><input name="in-destination-{{i}}" value="{{r.get('destination', '')}}" aria-label="{{_('Destination')}}"></td>
-        <td><input name="in-priority-{{i}}" type="number" value="{{r.get('priority', '')}}" aria-label="{{_('Priority')}}"></td>
-        <td><input type="checkbox" name="in-remove-{{i}}" aria-label="{{_('Remove')}}"></td></tr>
-    % end
-    </tbody>
-  </table>
-  </div>
-  <p class="help">{{_("A destination is a kind and a name, e.g. extension:1001 or ring_group:sales.")}}</p>
-  <button type="submit">{{_("Save routes")}}</button>
+  <button type="submit">{{_("Save outbound routes")}}</button>
 </form>
 </section>
