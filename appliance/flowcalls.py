@@ -215,8 +215,9 @@ class FlowCall:
     """One caller the box answered: flow first, maybe a queue, maybe an agent."""
 
     def __init__(self, sb: "Switchboard", w: "Worker", leg: str, call_id: str, dialled: str, caller: str,
-                 caller_name: str, flows: fl.FlowSet, caller_is_extension: bool):
+                 caller_name: str, flows: fl.FlowSet, caller_is_extension: bool, trunk: str | None = None):
         self.sb, self.w, self.inbound, self.call_id = sb, w, leg, call_id
+        self.trunk = trunk  # the trunk an outside caller came in on, for the call record
         self.dialled, self.caller, self.caller_name = dialled, caller, caller_name
         self.start = time.time()
         self.answer_time: float | None = None
@@ -551,6 +552,6 @@ class FlowCall:
             "callee": self.dialled, "answered_by": self.agent, "hangup_by": by, "queue": self.queue,
             "agent": self.agent, "wait_s": round((self.agent_answer or end) - self.joined_at, 3)
             if self.joined_at else None,
-            "outcome": self.outcome, "flow": list(self.run.trail), "worker": self.w.id, "trunk": None,
+            "outcome": self.outcome, "flow": list(self.run.trail), "worker": self.w.id, "trunk": self.trunk,
         }
         self.sb.finish_flow_call(self, record)

@@ -476,7 +476,7 @@ class Switchboard(AcdRuntime):
         if (self.core.extension_or_none(call.dialled) is None and flows is not None
                 and match_route(routes, call.dialled, call.caller["number"]) is not None):
             fc = FlowCall(self, w, leg, call_id, call.dialled, call.caller["number"], call.caller.get("name", ""),
-                          flows, caller_is_extension=not from_trunk)
+                          flows, caller_is_extension=not from_trunk, trunk=call.trunk)
             del self.calls[(w.id, leg)]
             self.leg_owner[(w.id, leg)] = fc
             self.flow_calls[call_id] = fc
@@ -565,7 +565,7 @@ class Switchboard(AcdRuntime):
             commands = [c for c in commands if not isinstance(c, (Reject, WriteRecord))]
             reason = "busy" if call.refused_status == 486 else "unavailable"
             self._to_voicemail(w, call.inbound, call.call_id, call.caller.get("number", ""),
-                               call.caller.get("name", ""), box, reason, answered=False)
+                               call.caller.get("name", ""), box, reason, answered=call.inbound_answered)
         for cmd in commands:
             if isinstance(cmd, WriteRecord):
                 self._write_record(cmd.record, call.recording)
@@ -795,6 +795,8 @@ class Switchboard(AcdRuntime):
         call = Call(fc.call_id, fc.inbound, {"number": fc.caller, "name": fc.caller_name}, number, self.clock,
                     worker=fc.w.id, direction=fc.direction)
         call.answer_time = None
+        call.inbound_answered = True  # the menu answered: voicemail must not answer again
+        call.trunk = fc.trunk
         self.calls[(fc.w.id, fc.inbound)] = call
         self.leg_owner[(fc.w.id, fc.inbound)] = call
         asyncio.ensure_future(self.send(fc.w, "stop_play", leg=fc.inbound))

@@ -187,6 +187,8 @@ class Call:
     transferred_by: str | None = None
     held_by: set[str] = field(default_factory=set)
     recording: str | None = None   # the file of this conversation's recording, when it is recorded
+    # The box answered the caller already: a call flow (the menu) handed them on to an extension.
+    inbound_answered: bool = False
     _waves: list[list[Target]] = field(default_factory=list)
     # Whether a failed wave moves on to the next one: always for ring groups; for trunks only
     # on failures another trunk could cure (the routing rules decide).
