@@ -386,8 +386,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             if not form[key]:
                 errors[key] = message
         if not errors:
-            body = trunk_body({"name": PROVIDER_TRUNK, "kind": "register", "host": form["host"],
-                               "port": "", "transport": "", "username": form["username"],
+            # Providers often write their server with a port ("sip.example.com:5080"): take it.
+            host, port = form["host"], ""
+            with_port = re.fullmatch(r"([^:]+):(\d{1,5})", host)
+            if with_port:
+                host, port = with_port.groups()
+            body = trunk_body({"name": PROVIDER_TRUNK, "kind": "register", "host": host,
+                               "port": port, "transport": "", "username": form["username"],
                                "secret": form["secret"], "dids": form["number"],
                                "caller_id_number": form["number"]})
             try:

@@ -164,3 +164,11 @@ def test_wizard_is_for_admins_only_and_needs_csrf(app, fake_api, admin):
     for step in ("business", "hours", "staff", "flows", "voicemail", "provider", "lines", "test"):
         assert admin.post(f"/wizard/{step}", {"name": "X", "timezone": "UTC"}).status == 403
     assert fake_api.settings["box.name"] == "Callbox"
+
+
+def test_a_provider_server_with_a_port_is_split(admin, fake_api):
+    reply = _step(admin, "provider", {"host": "sip.operator.test:5080", "username": "48221234567",
+                                      "secret": "Provider-Secret-9", "number": ""})
+    assert reply.location == "/wizard/lines", reply.text
+    trunk = fake_api.trunks["provider"]
+    assert (trunk.host, trunk.port) == ("sip.operator.test", 5080)
