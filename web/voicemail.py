@@ -14,6 +14,7 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
+from appliance.logic.voicemail import PIN_MAX, PIN_MIN
 from web import forms
 from web.app import WebState, notice, render, require, see_other
 from web.i18n import _
@@ -41,8 +42,8 @@ def parse_box_form(form: dict[str, str], checked: set[str], admin: bool
     errors: dict[str, str] = {}
     pin = form.get("pin", "").strip()
     if pin:
-        if not pin.isdigit() or not 4 <= len(pin) <= 12:
-            errors["pin"] = _("Use 4 to 12 digits.")
+        if not pin.isdigit() or not PIN_MIN <= len(pin) <= PIN_MAX:
+            errors["pin"] = _("Use 4 to 10 digits.")
         else:
             changes["pin"] = pin
     changes["email"] = form.get("email", "").strip()

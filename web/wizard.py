@@ -350,7 +350,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         changes, errors = parse_box_form({"pin": form["pin"], "email": form["email"]}, set(), False)
         changes = {k: v for k, v in changes.items() if k in ("pin", "email")}
         if not form["pin"] and "pin" not in errors:
-            errors["pin"] = _("Choose a PIN of 4 to 12 digits: it guards the box when you listen from a phone.")
+            errors["pin"] = _("Choose a PIN of 4 to 10 digits: it guards the box when you listen from a phone.")
         if not form["box"]:
             errors["box"] = _("Pick your own extension.")
         if not errors:

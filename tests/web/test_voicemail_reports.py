@@ -75,7 +75,7 @@ def test_box_settings_are_patched_and_a_bad_pin_is_shown_next_to_its_field(admin
                          {"pin": "12", "email": "ola@example.com", "max_message_s": "120",
                           "max_messages": "20", "attach_audio": "on"})
     assert reply.status == 400
-    assert re.search(r'id="vm-pin-error" role="alert">Use 4 to 12 digits', reply.text)
+    assert re.search(r'id="vm-pin-error" role="alert">Use 4 to 10 digits', reply.text)
     assert fake_api.box_changes == []
     reply = admin.submit("/voicemail/1001", "/voicemail/1001/settings",
                          {"pin": "4321", "email": "ola@example.com", "max_message_s": "120",

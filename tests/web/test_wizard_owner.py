@@ -55,9 +55,9 @@ def test_the_voicemail_step_needs_a_pin_and_names_a_box_that_is_missing(admin, f
     fake_api.extensions["1001"] = {"number": "1001", "name": "Anna", "secret": "x" * 16,
                                    "class_of_service": "national", "voicemail": True}
     reply = _step(admin, "voicemail", {"box": "1001", "pin": "", "email": ""})
-    assert reply.status == 400 and "4 to 12 digits" in reply.text
+    assert reply.status == 400 and "4 to 10 digits" in reply.text
     reply = _step(admin, "voicemail", {"box": "1001", "pin": "12ab", "email": ""})
-    assert reply.status == 400 and "Use 4 to 12 digits." in reply.text
+    assert reply.status == 400 and "Use 4 to 10 digits." in reply.text
     reply = _step(admin, "voicemail", {"box": "1777", "pin": "1234", "email": ""})
     assert reply.status == 400 and "1777 has no voicemail box" in reply.text
     assert fake_api.box_changes == []

@@ -37,7 +37,7 @@
   % end
   <label for="vm-pin">{{_("New PIN")}}</label>
   <input id="vm-pin" name="pin" type="password" inputmode="numeric" autocomplete="new-password" aria-describedby="vm-pin-help" {{!'aria-invalid="true"' if 'pin' in errors else ''}}>
-  <p class="help" id="vm-pin-help">{{_("4 to 12 digits, for listening by phone. Leave empty to keep the current PIN.")}}</p>
+  <p class="help" id="vm-pin-help">{{_("4 to 10 digits, for listening by phone. Leave empty to keep the current PIN.")}}</p>
   % field_error('pin')
   <label for="vm-email">{{_("Email")}}</label>
   <input id="vm-email" name="email" type="email" value="{{config.get('email', '')}}" {{!'aria-invalid="true"' if 'email' in errors else ''}}>

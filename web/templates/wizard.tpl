@@ -186,7 +186,7 @@
   <div class="field{{' invalid' if 'pin' in errors else ''}}">
     <label for="w-pin">{{_('Voicemail PIN')}}</label>
     <input id="w-pin" name="pin" type="password" inputmode="numeric" autocomplete="new-password" aria-describedby="w-pin-help">
-    <p class="help" id="w-pin-help">{{_('4 to 12 digits.')}}</p>
+    <p class="help" id="w-pin-help">{{_('4 to 10 digits.')}}</p>
     % if 'pin' in errors:
     <p class="field-error" role="alert">{{translate_message(errors['pin'])}}</p>
     % end
