@@ -186,6 +186,18 @@ class TestLan:
         self._next[name] = 11
         return name
 
+    def _plug(self, ns: str, bridge: str, name: str, address: str, prefix: int) -> None:
+        """A veth pair: one end on `bridge`, the other inside `ns` as `name` with `address`, up."""
+        outside, inside = f"cbx{self.tag}v{len(self.links)}", f"cbx{self.tag}w{len(self.links)}"
+        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+        self.links.append(outside)
+        _ip("link", "set", outside, "master", bridge)
+        _ip("link", "set", outside, "up")
+        _ip("link", "set", inside, "netns", ns)
+        _ip("link", "set", inside, "name", name, ns=ns)
+        _ip("addr", "add", f"{address}/{prefix}", "dev", name, ns=ns)
+        _ip("link", "set", name, "up", ns=ns)
+
     def gateway_for(self, address: str) -> str:
         """The router address of the LAN that holds address (.254; nobody answers unless a router host)."""
         net = ipaddress.ip_network(f"{address}/24", strict=False)
@@ -204,17 +216,8 @@ class TestLan:
         ns = f"cbx{self.tag}-{name}"
         _ip("netns", "add", ns)
         self.namespaces.append(ns)
-        i = len(self.links)
-        outside, inside = f"cbx{self.tag}v{i}", f"cbx{self.tag}w{i}"
-        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
-        self.links.append(outside)
-        _ip("link", "set", outside, "master", bridge)
-        _ip("link", "set", outside, "up")
-        _ip("link", "set", inside, "netns", ns)
-        _ip("link", "set", inside, "name", "eth0", ns=ns)
         _ip("link", "set", "lo", "up", ns=ns)
-        _ip("addr", "add", f"{address}/{net.prefixlen}", "dev", "eth0", ns=ns)
-        _ip("link", "set", "eth0", "up", ns=ns)
+        self._plug(ns, bridge, "eth0", address, net.prefixlen)
         _ip("route", "add", "default", "via", gateway or str(net.network_address + 254), ns=ns)
         h = Host(self, name, ns, address)
         self.hosts[name] = h
@@ -224,15 +227,7 @@ class TestLan:
         """A second interface for `host` on the same LAN (Wi-Fi beside Ethernet), optionally taking
         over the default route, as when a box moves from one to the other."""
         net = self._nets[self.bridge]
-        outside, inside = f"cbx{self.tag}v{len(self.links)}", f"cbx{self.tag}w{len(self.links)}"
-        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
-        self.links.append(outside)
-        _ip("link", "set", outside, "master", self.bridge)
-        _ip("link", "set", outside, "up")
-        _ip("link", "set", inside, "netns", host.ns)
-        _ip("link", "set", inside, "name", name, ns=host.ns)
-        _ip("addr", "add", f"{address}/{net.prefixlen}", "dev", name, ns=host.ns)
-        _ip("link", "set", name, "up", ns=host.ns)
+        self._plug(host.ns, self.bridge, name, address, net.prefixlen)
         if default_route:
             _ip("route", "replace", "default", "via", str(net.network_address + 254), "dev", name, ns=host.ns)
 
@@ -246,15 +241,7 @@ class TestLan:
         net2 = self._nets[second]
         router = self.host(router_name, address=str(self.net.network_address + 254))
         ns = router.ns
-        outside, inside = f"cbx{self.tag}v{len(self.links)}", f"cbx{self.tag}w{len(self.links)}"
-        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
-        self.links.append(outside)
-        _ip("link", "set", outside, "master", second)
-        _ip("link", "set", outside, "up")
-        _ip("link", "set", inside, "netns", ns)
-        _ip("link", "set", inside, "name", "eth1", ns=ns)
-        _ip("addr", "add", f"{net2.network_address + 254}/24", "dev", "eth1", ns=ns)
-        _ip("link", "set", "eth1", "up", ns=ns)
+        self._plug(ns, second, "eth1", str(net2.network_address + 254), 24)
         _ip("route", "del", "default", ns=ns, check=False)
         router.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], check=True)
         return second, router

@@ -41,6 +41,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from appliance.errors import SipParseError
+from appliance.sip.grammar import uri_key
 from appliance.sip.message import parse_auth, quote
 
 _HASHES: dict[str, Callable] = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
@@ -145,25 +146,9 @@ class NonceCounts:
             del items[nonce]
 
 
-def _uri_key(uri: str) -> str:
-    """A URI with its scheme and host part in lower case (the user part and parameters keep theirs)."""
-    text = uri.strip()
-    scheme, colon, rest = text.partition(":")
-    if not colon:
-        return text.lower()
-    at = rest.find("@")
-    user, hostpart = (rest[: at + 1], rest[at + 1:]) if at >= 0 else ("", rest)
-    end = len(hostpart)
-    for mark in ";?":
-        i = hostpart.find(mark)
-        if 0 <= i < end:
-            end = i
-    return f"{scheme.lower()}:{user}{hostpart[:end].lower()}{hostpart[end:]}"
-
-
 def same_uri(digest_uri: str, request_uri: str) -> bool:
     """Whether a digest's `uri` names the Request-URI (scheme and host compared without case)."""
-    return digest_uri == request_uri or _uri_key(digest_uri) == _uri_key(request_uri)
+    return digest_uri == request_uri or uri_key(digest_uri) == uri_key(request_uri)
 
 
 def _h(algorithm: str, data: str) -> str:

@@ -475,3 +475,20 @@ def parse_auth(value: str) -> tuple[str, dict[str, str]]:
     if rest.rstrip(" \t").endswith(","):
         raise _fail("trailing comma in authentication parameters")
     return scheme, params
+
+
+def uri_key(uri: str) -> str:
+    """A URI with its scheme and host part in lower case (the user part and parameters keep theirs):
+    the form under which two spellings of one URI compare equal (RFC 3261 §19.1.4, roughly)."""
+    text = uri.strip()
+    scheme, colon, rest = text.partition(":")
+    if not colon:
+        return text.lower()
+    at = rest.find("@")
+    user, hostpart = (rest[: at + 1], rest[at + 1:]) if at >= 0 else ("", rest)
+    end = len(hostpart)
+    for mark in ";?":
+        i = hostpart.find(mark)
+        if 0 <= i < end:
+            end = i
+    return f"{scheme.lower()}:{user}{hostpart[:end].lower()}{hostpart[end:]}"

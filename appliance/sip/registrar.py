@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from appliance.errors import SettingError, SipParseError, ValidationError
-from appliance.sip.grammar import parse_uri
+from appliance.sip.grammar import parse_uri, uri_key
 
 log = logging.getLogger(__name__)
 
@@ -215,17 +215,7 @@ def contact_key(uri: str) -> str:
     text = uri.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1].strip()
-    scheme, colon, rest = text.partition(":")
-    if not colon:
-        return text.lower()
-    at = rest.find("@")
-    user, hostpart = (rest[: at + 1], rest[at + 1 :]) if at >= 0 else ("", rest)
-    end = len(hostpart)
-    for mark in ";?":
-        i = hostpart.find(mark)
-        if 0 <= i < end:
-            end = i
-    return f"{scheme.lower()}:{user}{hostpart[:end].lower()}{hostpart[end:]}"
+    return uri_key(text)
 
 
 # The loopback network the line gateways listen on (127.0.1.n, appliance/lines_runtime.py).

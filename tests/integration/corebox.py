@@ -131,3 +131,34 @@ class CoreProcess:
                 return regs
             time.sleep(0.1)
         raise AssertionError(f"{aor} {'not ' if present else ''}registered within {timeout}s: {self.registrations()}")
+
+
+class WebProcess:
+    """`callbox web` for a core's data directory, plain HTTP on loopback (as tests need it)."""
+
+    def __init__(self, data_dir: Path, log_path: Path):
+        from tests.conftest import free_port
+        self.port = free_port()
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen([PYTHON, "-m", "appliance.cli", "web", "--data", str(data_dir), "--host",
+                                      "127.0.0.1", "--port", str(self.port), "--insecure-http"], cwd=ROOT,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
+                return
+            except OSError:
+                assert self.proc.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+        raise RuntimeError(f"the web page did not come up:\n{log_path.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()

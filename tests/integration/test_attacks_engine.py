@@ -2,35 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 import socket
 import time
 
+from tests.integration.rawphone import final_statuses, invite
 from tests.integration.test_calls import call_records, registered_phone
-
-
-def invite(target_port: int, src: socket.socket, call_id: str, extra: str = "") -> bytes:
-    host, port = src.getsockname()[:2]
-    return (f"INVITE sip:0088161234567@127.0.0.1:{target_port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{secrets.token_hex(6)};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag={secrets.token_hex(4)}\r\n"
-            f"To: <sip:0088161234567@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
-            f"Contact: <sip:1001@{host}:{port}>\r\n{extra}Content-Type: application/sdp\r\n"
-            "Content-Length: 0\r\n\r\n").encode()
-
-
-def finals(sock: socket.socket, seconds: float) -> list[int]:
-    got, deadline = [], time.monotonic() + seconds
-    sock.settimeout(0.2)
-    while time.monotonic() < deadline:
-        try:
-            data = sock.recv(65535)
-        except socket.timeout:
-            continue
-        code = int(data.split(b" ", 2)[1])
-        if code >= 200:
-            got.append(code)
-    return got
 
 
 def test_an_invite_straight_to_a_worker_is_refused_there_and_never_becomes_a_call(box, phones):
@@ -41,8 +17,9 @@ def test_an_invite_straight_to_a_worker_is_refused_there_and_never_becomes_a_cal
     forged = "X-Callbox-Auth: 1001;ts=%d;mac=%s\r\n" % (time.time(), "0" * 32)
     for i in range(20):
         extra = forged if i % 2 else ""
-        src.sendto(invite(worker["sip_port"], src, f"attack-{i}", extra), ("127.0.0.1", worker["sip_port"]))
-    codes = finals(src, 3.0)
+        src.sendto(invite(f"127.0.0.1:{worker['sip_port']}", src, "0088161234567", f"attack-{i}", extra),
+                   ("127.0.0.1", worker["sip_port"]))
+    codes = final_statuses(src, 3.0, final_only=True)
     assert codes and set(codes) == {403}, codes
     # The core never saw them: no refused call of its own, no record, and the worker is all free.
     assert "did not come through the edge" not in box.log()

@@ -19,13 +19,13 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import PYTHON, ROOT, free_port
+from tests.integration.corebox import WebProcess
+from tests.conftest import free_port
 from tests.integration.sipp import SCENARIOS, sipp_available
 from tests.integration.test_web_on_core import ARGS, CHROMIUM
 from tests.peers.audio import write_sine
@@ -89,27 +89,9 @@ def engine_core(core_factory):
 
 @pytest.fixture
 def web_on(engine_core, tmp_path):
-    port = free_port()
-    log = open(tmp_path / "web.log", "wb")
-    proc = subprocess.Popen([PYTHON, "-m", "appliance.cli", "web", "--data", str(engine_core.data_dir), "--host",
-                             "127.0.0.1", "--port", str(port), "--insecure-http"], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            break
-        except OSError:
-            assert proc.poll() is None, (tmp_path / "web.log").read_text()
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    web = WebProcess(engine_core.data_dir, tmp_path / "web.log")
+    yield web.base
+    web.stop()
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ admin, adds an extension in headless Chromium, and a real phone registers with t
 from __future__ import annotations
 
 import os
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from tests.conftest import PYTHON, ROOT, free_port
+from tests.integration.corebox import WebProcess
 from tests.integration.baresip_peer import Baresip, baresip_available
 from web.api_client import ApiClient
 
@@ -39,27 +36,9 @@ def test_web_api_client_speaks_the_real_core(core):
 
 @pytest.fixture
 def web(core, tmp_path):
-    port = free_port()
-    log = open(tmp_path / "web.log", "wb")
-    proc = subprocess.Popen([PYTHON, "-m", "appliance.cli", "web", "--data", str(core.data_dir), "--host",
-                             "127.0.0.1", "--port", str(port), "--insecure-http"], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            break
-        except OSError:
-            assert proc.poll() is None, (tmp_path / "web.log").read_text()
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    web = WebProcess(core.data_dir, tmp_path / "web.log")
+    yield web.base
+    web.stop()
 
 
 @pytest.mark.peers

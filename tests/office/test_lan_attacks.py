@@ -8,7 +8,6 @@ own phones keep working.
 
 from __future__ import annotations
 
-import re
 import secrets
 import socket
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from appliance.sip.digest import client_response
-from tests.integration.rawphone import register as raw_register
+from tests.integration.rawphone import final_statuses, invite, register as raw_register
 
 BIN = Path(sys.executable).parent
 
@@ -47,29 +46,6 @@ def heard(sock: socket.socket, seconds: float) -> list[str]:
     return got
 
 
-def invite(target: str, src: socket.socket, number: str, call_id: str, extra: str = "") -> bytes:
-    host, port = src.getsockname()[:2]
-    return (f"INVITE sip:{number}@{target} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{secrets.token_hex(6)};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:1001@{target}>;tag={secrets.token_hex(4)}\r\n"
-            f"To: <sip:{number}@{target}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
-            f"Contact: <sip:1001@{host}:{port}>\r\n{extra}Content-Length: 0\r\n\r\n").encode()
-
-
-def statuses(sock: socket.socket, seconds: float) -> list[int]:
-    out, deadline = [], time.monotonic() + seconds
-    sock.settimeout(0.2)
-    while time.monotonic() < deadline:
-        try:
-            data = sock.recv(65535)
-        except socket.timeout:
-            continue
-        m = re.match(rb"SIP/2.0 (\d{3})", data)
-        if m:
-            out.append(int(m.group(1)))
-    return out
-
-
 def test_an_unauthenticated_invite_from_a_phones_own_address_never_reaches_the_gateway(lan, office):
     """The forged source: the address and port where an `international` phone registered (malware on
     that PC, or a forged UDP source) proves nothing; the INVITE must carry its own credentials."""
@@ -82,14 +58,14 @@ def test_an_unauthenticated_invite_from_a_phones_own_address_never_reaches_the_g
     for i in range(3):
         sock.sendto(invite(f"{box.host.address}:5060", sock, "0088161234567", f"toll-{i}"),
                     (box.host.address, 5060))
-    assert set(statuses(sock, 2.0)) == {407}       # challenged, never forwarded
+    assert set(final_statuses(sock, 2.0)) == {407}       # challenged, never forwarded
     # Straight to an engine worker's LAN port: refused there, whatever the source port.
     worker = box.api("GET", "/api/engine")[1]["workers"][0]
     direct = attacker.udp_socket((attacker.address, 5060))
     direct.sendto(invite(f"{worker['bind']}:{worker['sip_port']}", direct, "0088161234567", "direct",
                          f"X-Callbox-Auth: 1001;ts={int(time.time())};mac={'0' * 32}\r\n"),
                   (worker["bind"], worker["sip_port"]))
-    assert 403 in statuses(direct, 2.0)
+    assert 403 in final_statuses(direct, 2.0)
     assert heard(ears, 1.0) == []
 
 
