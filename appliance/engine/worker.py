@@ -40,6 +40,10 @@ log = logging.getLogger("callbox.engine.worker")
 _LOST = object()  # queue marker: the control connection is gone
 _GC_EVERY_S = 2.0
 _POLL_MS = 40
+# While a caller talks to the box itself (a menu, a queue, voicemail) the worker waits less: pjsua hands
+# a DTMF digit to this thread as a job that runs only after the wait, so a 40 ms wait would add up to
+# 40 ms to every keypress in a menu. Bridged calls and an idle worker keep the long, cheap wait.
+_POLL_LISTENING_MS = 5
 _SHUTDOWN_GRACE_S = 1.0
 _HOLD_RETRY_S = 5.0
 
@@ -504,7 +508,7 @@ class Worker:
         self._report_capacity()
         next_gc = time.monotonic() + _GC_EVERY_S
         while not self.stopping:
-            self.ep.libHandleEvents(_POLL_MS)
+            self.ep.libHandleEvents(_POLL_LISTENING_MS if self._listening() else _POLL_MS)
             self._drain_inbox()
             self._after_callbacks()
             now = time.monotonic()
@@ -513,6 +517,13 @@ class Worker:
                 next_gc = now + _GC_EVERY_S
         self._shutdown()
         return self.exit_code
+
+    def _listening(self) -> bool:
+        """An answered leg with no audio path to another leg: a caller with the box (menu, queue, voicemail)."""
+        if not self.legs:
+            return False
+        linked = {leg for pair in self.links for leg in pair}
+        return any(leg.state == LegState.ANSWERED and leg.id not in linked for leg in self.legs.values())
 
     def _drain_inbox(self) -> None:
         while True:
