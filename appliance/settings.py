@@ -204,7 +204,8 @@ DECLARATIONS: tuple[Setting, ...] = (
     Setting("api.bind", str, "127.0.0.1", "Address of the control API (keep it on loopback).", ip_address,
             restart=True),
     Setting("api.port", int, 8089, "Port of the control API (0 picks a free port).", port, restart=True),
-    Setting("web.port", int, 8080, "Port of the admin web page.", port, restart=True),
+    Setting("web.port", int, 8443, "Port of the admin web page (HTTPS; the demo serves plain HTTP on 8080 on loopback).",
+            port, restart=True),
     Setting("callbacks.class_of_service", str, "national",
             "What a queue callback may dial through a trunk. The number comes from the caller (their caller "
             "ID), so it is data, not a permission: the agent's class of service does not apply. internal: "
