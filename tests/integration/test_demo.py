@@ -84,14 +84,8 @@ def _alive(pid: int) -> bool:
 
 
 def _port_free(port: int, kind: int) -> bool:
-    with socket.socket(socket.AF_INET, kind) as s:
-        if kind == socket.SOCK_STREAM:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    from appliance.demo import _port_taken
+    return not _port_taken(port, kind)
 
 
 def _start_demo(tmp_path, data, sip, web, run: int) -> tuple[subprocess.Popen, object]:
