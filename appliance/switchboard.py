@@ -876,7 +876,8 @@ def _parties(call: Call) -> set[str]:
 
 def _user_of(uri_text: str) -> str:
     try:
-        return sipmsg.parse_name_addr(uri_text).uri.user or ""
+        uri = sipmsg.parse_name_addr(uri_text).uri
+        return (uri.user or "") if uri is not None else ""
     except SipParseError:
         try:
             return sipmsg.parse_uri(uri_text).user or ""

@@ -844,7 +844,10 @@ def _aor_of(to: str) -> str:
     """The extension a REGISTER's To names."""
     aor = _aors.get(to)
     if aor is None:
-        aor = sipmsg.parse_name_addr(to).uri.user or ""
+        uri = sipmsg.parse_name_addr(to).uri
+        if uri is None:  # "To: *" is a Contact's word, not an address
+            raise ValueError("To must name an address")
+        aor = uri.user or ""
         _remember(_aors, to, aor)
     return aor
 

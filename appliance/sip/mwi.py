@@ -55,7 +55,10 @@ class MwiService:
         frm = sipmsg.parse_name_addr(req.get("From") or "")
         to = sipmsg.parse_name_addr(req.get("To") or "")
         contacts = req.get_all("Contact")
-        contact = str(sipmsg.parse_name_addr(contacts[0]).uri) if contacts else str(frm.uri)
+        first = sipmsg.parse_name_addr(contacts[0]).uri if contacts else frm.uri
+        if frm.uri is None or to.uri is None or first is None:  # "*" names nobody to notify
+            raise sipmsg.SipParseError("From, To and Contact must name an address")
+        contact = str(first)
         if existing is None:
             existing = Subscription(aor, req.call_id or "", frm.tag or "", to.tag or secrets.token_hex(6),
                                     str(frm.uri), str(to.uri), contact, target, 0.0)

@@ -751,3 +751,19 @@ def test_a_contact_pointing_at_a_gateway_is_refused_and_nothing_reaches_the_gate
     assert heard(gw, 4.0) == []
     caller.hangup()
     assert_no_traceback(box)
+
+
+@pytest.mark.parametrize("method,header_line", [
+    ("REGISTER", "To: *"),
+    ("SUBSCRIBE", "From: *"),
+])
+def test_a_star_where_an_address_belongs_gets_400_not_a_traceback(core, method, header_line):
+    """Found by the 100,000-message fuzz: `To: *` (a Contact's word) reached code that wanted a URI."""
+    core.add_extension("1001")
+    sock = udp()
+    msg = request(method, f"sip:127.0.0.1:{core.sip_port}", sock, extra="Event: message-summary\r\n").decode()
+    name = header_line.split(":")[0]
+    msg = "\r\n".join(header_line if line.startswith(f"{name}:") else line for line in msg.split("\r\n"))
+    answer = exchange(sock, msg.encode(), core.sip_port)
+    assert status_of(answer) in (400, 401, 407)
+    assert_no_traceback(core)
