@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import ipaddress
 import logging
 import socket
@@ -23,7 +22,7 @@ from appliance.errors import SipParseError
 from appliance.events import EventBus
 from appliance.sip import message as sipmsg
 from appliance.sip.digest import FOREIGN_NONCE, REPLAYED, DigestAuth
-from appliance.sip.identity import sign_identity, verify_identity  # noqa: F401 (re-exported)
+from appliance.sip.identity import sign_identity
 from appliance.sip.registrar import ContactRequest, RegisterRequest, Registrar, Source, contact_refusal
 from appliance.sip.security import Guard, Verdict
 
