@@ -141,7 +141,7 @@ class Core:
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
                             identity_key=self.identity_key, forward_target=self._forward_target,
                             on_bindings_changed=self._bindings_changed,
-                            advertised_host=self._advertised_host(), clock=clock,
+                            advertised_host=self.network.address, clock=clock,
                             registrar_clock=self.registrar_clock,
                             trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, _request_user(req)),
                             response_hook=lambda msg: self.trunks.on_response(msg))
@@ -197,9 +197,6 @@ class Core:
         self.registrar.default_expires = s["sip.default_expires"]
         self.auth.nonce_ttl = float(s["sip.nonce_ttl"])
         self.auth.algorithms = tuple(s["sip.digest_algorithms"])
-
-    def _advertised_host(self) -> str:
-        return self.network.address
 
     def network_status(self) -> dict[str, Any]:
         """The address found and why (`callbox check`, the web's system page)."""
@@ -421,7 +418,7 @@ class Core:
             from appliance.phones_runtime import Phones
             phones = Phones(self)
             try:
-                await phones.start(self._advertised_host())
+                await phones.start(self.network.address)
                 self.phones = phones
             except OSError as e:  # the port is taken: phones can still be set up by hand
                 log.error("phone provisioning is off: %s", e, extra=alarm_extra())
@@ -476,7 +473,7 @@ class Core:
             log.warning("recovered %d voicemail message(s) recorded before a restart", len(recovered))
         self.pin_guard = vm.PinGuard(self.clock, max_failures=self.settings["voicemail.pin_lockout_failures"],
                                      lockout_s=self.settings["voicemail.pin_lockout_s"])
-        self.edge.mwi = MwiService(self.clock, self._voicemail_counts, self._advertised_host())
+        self.edge.mwi = MwiService(self.clock, self._voicemail_counts, self.network.address)
         self.mailer = None
         if self.settings["smtp.host"]:
             from appliance.mailer import Mailer, SmtpSettings

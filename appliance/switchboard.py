@@ -26,7 +26,7 @@ from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipPar
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
 from appliance.acd_runtime import AcdRuntime
-from appliance.flowcalls import FlowCall
+from appliance.flowcalls import CallbackCall, FlowCall, OriginateCall
 from appliance.logic.acd import ContactCenter
 from appliance.logic.flows import match_route
 from appliance.tones import ensure_system_sounds
@@ -841,15 +841,15 @@ class Switchboard(AcdRuntime):
 
 def _box_call(fc: Any) -> dict[str, Any]:
     """What the Now page shows of a call the box answered or placed itself."""
+    from appliance.voicemail_runtime import VoicemailCall
     agent = getattr(fc, "agent", None)
     queue = getattr(fc, "queue", None)
-    kind = type(fc).__name__
-    if kind == "CallbackCall":
-        state, caller, callee = "CALLBACK", queue, getattr(fc, "number", "")
-    elif kind == "OriginateCall":
-        state, caller, callee = "CLICK_TO_DIAL", getattr(fc, "ext", ""), (getattr(fc, "target", {}) or {}).get("number")
-    elif kind == "VoicemailCall":
-        state, caller, callee = "VOICEMAIL", getattr(fc, "caller", ""), getattr(fc, "box", "")
+    if isinstance(fc, CallbackCall):
+        state, caller, callee = "CALLBACK", queue, fc.number
+    elif isinstance(fc, OriginateCall):
+        state, caller, callee = "CLICK_TO_DIAL", fc.ext, (fc.target or {}).get("number")
+    elif isinstance(fc, VoicemailCall):
+        state, caller, callee = "VOICEMAIL", fc.caller, fc.record_base.get("callee", "")
     else:
         state = "ANSWERED" if getattr(fc, "agent_answer", None) else "QUEUED" if queue else "IN_MENU"
         caller, callee = getattr(fc, "caller", ""), getattr(fc, "dialled", "")
