@@ -34,13 +34,21 @@ class CoreProcess:
         self.info: dict[str, Any] = {}
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-core.log"
 
+    def args(self) -> list[str]:
+        """The command line: loopback, free ports, and the test's settings."""
+        return [PYTHON, "-m", "appliance.cli", "core", "--data", self.data_arg, "--bind", "127.0.0.1",
+                "--sip-port", str(self.sip_port_wanted), "--api-port", "0", *self.set_args()]
+
+    def set_args(self) -> list[str]:
+        return [a for k, v in self.settings.items() for a in ("--set", f"{k}={json.dumps(v)}")]
+
+    def command(self, args: list[str]) -> list[str]:
+        """Where it runs (a host of a test LAN wraps it in `ip netns exec`)."""
+        return args
+
     def start(self, timeout: float = 20.0) -> "CoreProcess":
-        args = [PYTHON, "-m", "appliance.cli", "core", "--data", self.data_arg, "--bind", "127.0.0.1",
-                "--sip-port", str(self.sip_port_wanted), "--api-port", "0"]
-        for k, v in self.settings.items():
-            args += ["--set", f"{k}={json.dumps(v)}"]
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.command(self.args()), cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT,
                                      env=os.environ | {"PYTHONUNBUFFERED": "1"} | self.env)
         deadline = time.monotonic() + timeout
         path = self.data_dir / "run" / "api.json"

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PYTHON, ROOT
+from tests.conftest import PYTHON
 from tests.integration.corebox import CoreProcess
 from tests.testlan import Host
 
@@ -49,26 +47,16 @@ class LanCore(CoreProcess):
         self.host = host
         self.settings = dict(settings or {})
 
+    def args(self) -> list[str]:
+        # As the systemd unit starts it: no --bind, default ports (the host is the box's own).
+        return [PYTHON, "-m", "appliance.cli", "core", "--data", str(self.data_dir), *self.set_args()]
+
+    def command(self, args: list[str]) -> list[str]:
+        return self.host.exec_args(args)  # `ip netns exec` execs: the pid in api.json is this process's
+
     def start(self, timeout: float = 40.0) -> "LanCore":
-        args = [PYTHON, "-m", "appliance.cli", "core", "--data", str(self.data_dir)]
-        for k, v in self.settings.items():
-            args += ["--set", f"{k}={json.dumps(v)}"]
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.host.exec_args(args), cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + timeout
-        path = self.data_dir / "run" / "api.json"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"core exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                self.info = json.loads(path.read_text())
-                if self.info.get("pid"):
-                    return self
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"core did not start:\n{self.log()}")
+        super().start(timeout)
+        return self
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None,
             raw: bytes | None = None) -> tuple[int, Any]:
