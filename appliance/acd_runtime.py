@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 from appliance.errors import Conflict, NotAllowed, NotFound
-from appliance.flowcalls import CallbackCall, FlowCall, OriginateCall
+from appliance.flowcalls import FlowCall
+from appliance.outbound_calls import CallbackCall, OriginateCall
 from appliance.logic.acd import commands as acd
 from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
 

@@ -26,7 +26,8 @@ from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipPar
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
 from appliance.acd_runtime import AcdRuntime
-from appliance.flowcalls import CallbackCall, FlowCall, OriginateCall
+from appliance.flowcalls import FlowCall
+from appliance.outbound_calls import CallbackCall, OriginateCall
 from appliance.logic.acd import ContactCenter
 from appliance.logic.flows import match_route
 from appliance.tones import ensure_system_sounds

@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Callable
+
+from appliance.logic.media import (MUSIC_ON_HOLD, RINGBACK, Answer, Bridge, Dial, Hangup, Play, Reject,  # noqa: F401
+                                    Ringing, SendDtmf, StopPlay, Unbridge, WriteRecord)
 
 log = logging.getLogger("callbox.calls")
 
@@ -66,68 +69,7 @@ class TransitionError(Exception):
         super().__init__(f"call: no transition from {state} on {event}")
 
 
-# --- commands ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Ringing:
-    leg: str
-
-
-@dataclass(frozen=True)
-class Dial:
-    leg: str
-    uri: str
-    caller_id: dict[str, str]
-    timeout_s: float
-    auth: dict[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Answer:
-    leg: str
-
-
-@dataclass(frozen=True)
-class Bridge:
-    a: str
-    b: str
-
-
-@dataclass(frozen=True)
-class Hangup:
-    leg: str
-
-
-@dataclass(frozen=True)
-class Reject:
-    leg: str
-    status: int
-
-
-@dataclass(frozen=True)
-class Unbridge:
-    a: str
-    b: str
-
-
-@dataclass(frozen=True)
-class Play:
-    leg: str
-    prompt: str
-    loop: bool = False
-
-
-@dataclass(frozen=True)
-class StopPlay:
-    leg: str
-
-
-@dataclass(frozen=True)
-class SendDtmf:
-    leg: str
-    digits: str
-    method: str
-
+# --- commands: the one media vocabulary (appliance.logic.media), plus what only this call asks ---
 
 @dataclass(frozen=True)
 class ResolveTransfer:
@@ -136,16 +78,9 @@ class ResolveTransfer:
     target: str
 
 
-@dataclass(frozen=True)
-class WriteRecord:
-    record: dict[str, Any]
-
-
 Command = (Ringing | Dial | Answer | Bridge | Unbridge | Hangup | Reject | Play | StopPlay | SendDtmf
            | ResolveTransfer | WriteRecord)
 
-MUSIC_ON_HOLD = "music-on-hold"
-RINGBACK = "ringback"
 
 
 @dataclass(frozen=True)

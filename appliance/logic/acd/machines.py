@@ -11,11 +11,9 @@ machine. Nothing outside `Machine.fire` assigns a state.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
 
-from appliance.errors import StateMachineError
+from appliance.logic.machine import Machine
 
 log = logging.getLogger("callbox.acd")
 
@@ -155,37 +153,10 @@ def can_take_call(status: AgentStatus, state: AgentState) -> bool:
     return status is AgentStatus.AVAILABLE and state is AgentState.IDLE
 
 
-S = TypeVar("S", bound=StrEnum)
-E = TypeVar("E", bound=StrEnum)
-
-
-@dataclass(frozen=True, eq=False)  # each machine is one of a kind: hashed by identity
-class Machine(Generic[S, E]):
-    """One table and the single place where the attribute it governs changes."""
-
-    name: str  # "agent status", named in errors
-    label: str  # "agent %s status", the log line's subject
-    attr: str
-    table: dict[S, dict[E, S]]
-
-    def next_state(self, who: str, state: S, event: E) -> S:
-        new = self.table.get(state, {}).get(event)
-        if new is None:
-            raise StateMachineError(self.name, who, state.value, event.value)
-        return new
-
-    def fire(self, thing: Any, event: E) -> S:
-        old = getattr(thing, self.attr)
-        new = self.next_state(thing.id, old, event)
-        setattr(thing, self.attr, new)
-        log.info("%s: %s -> %s", self.label % thing.id, old.value, new.value)
-        return new
-
-
 AGENT_STATUS: Machine[AgentStatus, StatusEvent] = Machine("agent status", "agent %s status",
-                                                         "status", STATUS_TRANSITIONS)
+                                                         "status", STATUS_TRANSITIONS, "callbox.acd")
 AGENT_STATE: Machine[AgentState, StateEvent] = Machine("agent", "agent %s", "state",
-                                                       STATE_TRANSITIONS)
+                                                       STATE_TRANSITIONS, "callbox.acd")
 CALLER: Machine[CallerState, CallerEvent] = Machine("caller", "caller %s", "state",
-                                                       CALLER_TRANSITIONS)
+                                                       CALLER_TRANSITIONS, "callbox.acd")
 MACHINES = (AGENT_STATUS, AGENT_STATE, CALLER)
