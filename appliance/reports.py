@@ -45,6 +45,7 @@ from typing import Any
 
 from appliance.errors import StoreError, ValidationError
 from appliance.logic import csv_safe
+from appliance.logic.acd.queue_log import QueueLogKind
 from appliance.logic.stats import (
     ALL_QUEUES,
     Interval,
@@ -65,7 +66,7 @@ from appliance.logic.stats import (
 )
 from appliance.logic.stats.intervals import day_bounds, interval_label, interval_start
 from appliance.logic.stats.rollup import FORMAT
-from appliance.logic.stats.schema import QueueLogEvent, parse_time
+from appliance.logic.stats.schema import parse_time
 from appliance.logic.stats.staffing import WEEKDAYS
 from appliance.store.atomic import atomic_write_bytes, encode_json
 from appliance.store.records import CallRecords, MonthlyLog
@@ -87,8 +88,8 @@ MAX_DAYS = {Interval.QUARTER_HOUR: 93, Interval.HOUR: 93, Interval.DAY: 3700, In
 CACHED_DAYS = 800
 
 _STATUS_EVENTS = frozenset({
-    QueueLogEvent.AGENT_LOGIN, QueueLogEvent.AGENT_LOGOUT,
-    QueueLogEvent.AGENT_BREAK, QueueLogEvent.AGENT_AVAILABLE,
+    QueueLogKind.AGENT_LOGIN, QueueLogKind.AGENT_LOGOUT,
+    QueueLogKind.AGENT_BREAK, QueueLogKind.AGENT_AVAILABLE,
 })
 _DEFAULT_TALLY = Tally().to_dict()
 
@@ -127,7 +128,7 @@ def wrap_ups(events: Iterable[dict[str, Any]]) -> dict[str, float]:
         kind = event.get("event")
         if kind == "CALL_ENDED" and event.get("call_id"):
             ended[agent] = (str(event["call_id"]), parse_time(event.get("time"), timezone.utc))
-        elif kind == QueueLogEvent.WRAP_UP_END and agent in ended:
+        elif kind == QueueLogKind.WRAP_UP_END and agent in ended:
             call_id, at = ended.pop(agent)
             out[call_id] = max(0.0, (parse_time(event.get("time"), timezone.utc) - at).total_seconds())
     return out
@@ -578,7 +579,7 @@ def _carry_on(carry: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
     kind = event.get("event")
     if not agent or kind not in _STATUS_EVENTS:
         return
-    if kind == QueueLogEvent.AGENT_LOGOUT:
+    if kind == QueueLogKind.AGENT_LOGOUT:
         carry.pop(str(agent), None)
     else:
         carry[str(agent)] = {k: event.get(k) for k in ("time", "agent", "event", "reason")}

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appliance.errors import ValidationError
+from appliance.logic.acd import QueueResult
 from appliance.logic.stats import (
     ALL_QUEUES,
     Interval,
     KpiSettings,
-    QueueResult,
     Rollup,
     Tally,
     agents_needed,

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
+from appliance.logic.acd.queue_log import QueueLogKind
 from appliance.logic.flows.schedule import DAYS, HolidayCalendar, WeekSchedule
-from appliance.logic.stats.schema import Event, QueueLogEvent, parse_time
+from appliance.logic.stats.schema import Event, parse_time
 
 Span = tuple[datetime, datetime]
 
@@ -132,11 +133,11 @@ def logged_in_spans(events: Iterable[Event], start: datetime, end: datetime,
     for at, _, agent, kind in timeline:
         if agent not in opened:
             spans.setdefault(agent, [])
-            opened[agent] = None if kind == QueueLogEvent.AGENT_LOGIN else start
-        if kind == QueueLogEvent.AGENT_LOGIN or kind == QueueLogEvent.AGENT_BREAK:
+            opened[agent] = None if kind == QueueLogKind.AGENT_LOGIN else start
+        if kind == QueueLogKind.AGENT_LOGIN or kind == QueueLogKind.AGENT_BREAK:
             if opened[agent] is None:
                 opened[agent] = at
-        elif kind == QueueLogEvent.AGENT_LOGOUT:
+        elif kind == QueueLogKind.AGENT_LOGOUT:
             close(agent, at)
     for agent in list(opened):
         close(agent, end)

@@ -18,13 +18,7 @@ from appliance.logic.stats.export import agent_stats_csv, queue_kpis_csv, staffi
 from appliance.logic.stats.intervals import Interval, interval_start, zone
 from appliance.logic.stats.kpis import ALL_QUEUES, QueueKpis, kpis_of, queue_kpis, tally_by_interval
 from appliance.logic.stats.rollup import Rollup, merge, rollup_day, rollup_days
-from appliance.logic.stats.schema import (
-    Direction,
-    Disposition,
-    KpiSettings,
-    QueueLogEvent,
-    QueueResult,
-)
+from appliance.logic.stats.schema import Direction, KpiSettings
 from appliance.logic.stats.source import records_for_day
 from appliance.logic.stats.staffing import StaffingHour, staffing_advice, staffing_from_rollup
 from appliance.logic.stats.tally import WAIT_EDGES, Tally
@@ -32,8 +26,8 @@ from appliance.logic.stats.tally import WAIT_EDGES, Tally
 DayRollup = Rollup
 
 __all__ = [
-    "ALL_QUEUES", "AgentStats", "AgentTally", "DayRollup", "Direction", "Disposition", "Interval",
-    "KpiSettings", "QueueKpis", "QueueLogEvent", "QueueResult", "Rollup", "StaffingHour", "Tally",
+    "ALL_QUEUES", "AgentStats", "AgentTally", "DayRollup", "Direction", "Interval",
+    "KpiSettings", "QueueKpis", "Rollup", "StaffingHour", "Tally",
     "WAIT_EDGES", "agent_stats", "agent_stats_csv", "agent_tallies", "agents_needed", "asa",
     "erlang_b", "erlang_c", "interval_start", "kpis_of", "merge", "occupancy", "queue_kpis",
     "queue_kpis_csv", "records_for_day", "rollup_day", "rollup_days", "service_level",

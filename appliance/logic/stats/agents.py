@@ -24,12 +24,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from appliance.errors import ValidationError
+from appliance.logic.acd.queue_log import QueueLogKind
+from appliance.logic.calls import Disposition
 from appliance.logic.stats.intervals import zone
 from appliance.logic.stats.schema import (
     ANSWERED_RESULTS,
-    Disposition,
     Event,
-    QueueLogEvent,
     Record,
     parse_time,
     queue_result,
@@ -149,24 +149,24 @@ class _Session:
     def feed(self, kind: str, at: datetime, reason: str | None) -> None:
         if not self.seen:
             self.seen = True
-            if kind != QueueLogEvent.AGENT_LOGIN:
+            if kind != QueueLogKind.AGENT_LOGIN:
                 self.login_at = self.start
-                if kind == QueueLogEvent.AGENT_AVAILABLE:
+                if kind == QueueLogKind.AGENT_AVAILABLE:
                     self.break_at = self.start
-        if kind == QueueLogEvent.AGENT_LOGIN:
+        if kind == QueueLogKind.AGENT_LOGIN:
             if self.login_at is None:
                 self.login_at = at
-        elif kind == QueueLogEvent.AGENT_LOGOUT:
+        elif kind == QueueLogKind.AGENT_LOGOUT:
             self._close_session(at)
-        elif kind == QueueLogEvent.AGENT_BREAK:
+        elif kind == QueueLogKind.AGENT_BREAK:
             if self.login_at is None:
                 # A break without a login in sight: the login was not logged.
                 self.login_at = at
             self._close_break(at)
             self.break_at, self.break_reason = at, reason or UNSPECIFIED_REASON
-        elif kind == QueueLogEvent.AGENT_AVAILABLE:
+        elif kind == QueueLogKind.AGENT_AVAILABLE:
             self._close_break(at)
-        elif kind == QueueLogEvent.MISSED_OFFER and self.start <= at < self.end:
+        elif kind == QueueLogKind.MISSED_OFFER and self.start <= at < self.end:
             self.tally.missed_offers += 1
 
     def finish(self) -> None:

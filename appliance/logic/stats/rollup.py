@@ -17,6 +17,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from appliance.errors import ValidationError
+from appliance.logic.acd.queue_log import AGENT_STATUS_KINDS
 from appliance.logic.stats.agents import AgentStats, AgentTally, agent_tallies, stats_of
 from appliance.logic.stats.intervals import day_bounds, zone
 from appliance.logic.stats.kpis import ALL_QUEUES, QueueKpis, is_queue_call, kpis_of
@@ -24,7 +25,6 @@ from appliance.logic.stats.schema import (
     ANSWERED_RESULTS,
     Event,
     KpiSettings,
-    QueueLogEvent,
     Record,
     parse_time,
     queue_result,
@@ -185,15 +185,9 @@ def rollup_days(
         result[day] = rollup_day(calls.get(day, []), [*carried.values(), *todays], day, tz, settings)
         for event in todays:
             agent = event.get("agent")
-            if agent and event.get("event") in _STATUS_EVENTS:
+            if agent and event.get("event") in AGENT_STATUS_KINDS:
                 carried[str(agent)] = event
     return result
-
-
-_STATUS_EVENTS = frozenset({
-    QueueLogEvent.AGENT_LOGIN, QueueLogEvent.AGENT_LOGOUT,
-    QueueLogEvent.AGENT_BREAK, QueueLogEvent.AGENT_AVAILABLE,
-})
 
 
 def merge(rollups: Iterable[Rollup]) -> Rollup:

@@ -1,8 +1,11 @@
 """The shape of what statistics read: call records and queue-log events.
 
 Both are plain dicts as the store keeps them (docs/statistics.md lists every
-field). Reading is forgiving: a missing number counts as 0 and a missing word
-as unknown, because one odd record must not break a year's report.
+field). Their words are the ones the machines write: a call's `Disposition`
+(logic/calls.py), a caller's `QueueResult` (acd/machines.py) and a queue-log
+line's `QueueLogKind` (acd/queue_log.py). Reading is forgiving: a missing
+number counts as 0 and a missing word as unknown, because one odd record must
+not break a year's report.
 """
 
 from __future__ import annotations
@@ -13,59 +16,17 @@ from enum import StrEnum
 from typing import Any
 
 from appliance.errors import ValidationError
+from appliance.logic.acd.machines import QueueResult
+from appliance.logic.calls import Disposition
 
 Record = dict[str, Any]
 Event = dict[str, Any]
-
-
-class Disposition(StrEnum):
-    """How the call ended, in CDR words."""
-
-    ANSWERED = "ANSWERED"
-    NO_ANSWER = "NO ANSWER"
-    BUSY = "BUSY"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
 
 
 class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
     INTERNAL = "internal"
-
-
-class QueueResult(StrEnum):
-    """What became of a call in a queue; written into its record as `outcome`."""
-
-    ANSWERED = "ANSWERED"
-    ABANDONED = "ABANDONED"
-    TIMEOUT = "TIMEOUT"
-    FULL = "FULL"
-    JOINEMPTY = "JOINEMPTY"
-    LEAVEEMPTY = "LEAVEEMPTY"
-    CALLBACK_REQUESTED = "CALLBACK_REQUESTED"
-    CALLBACK_COMPLETED = "CALLBACK_COMPLETED"
-    CALLBACK_FAILED = "CALLBACK_FAILED"
-    TRANSFERRED = "TRANSFERRED"
-
-
-class QueueLogEvent(StrEnum):
-    """A line of the queue log: calls moving through queues, agents working."""
-
-    ENTERED = "ENTERED"
-    OFFERED = "OFFERED"
-    ANSWERED = "ANSWERED"
-    ABANDONED = "ABANDONED"
-    TIMEOUT = "TIMEOUT"
-    CALLBACK_REQUESTED = "CALLBACK_REQUESTED"
-    CALLBACK_COMPLETED = "CALLBACK_COMPLETED"
-    CALLBACK_FAILED = "CALLBACK_FAILED"
-    AGENT_LOGIN = "AGENT_LOGIN"
-    AGENT_LOGOUT = "AGENT_LOGOUT"
-    AGENT_BREAK = "AGENT_BREAK"
-    AGENT_AVAILABLE = "AGENT_AVAILABLE"
-    WRAP_UP_END = "WRAP_UP_END"
-    MISSED_OFFER = "MISSED_OFFER"
 
 
 # A transferred call was answered by an agent first, then passed on.

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from appliance.errors import ValidationError
+from appliance.logic.acd.machines import QueueResult
 from appliance.logic.stats.schema import (
     ANSWERED_RESULTS,
     CALLBACK_RESULTS,
     REFUSED_RESULTS,
     KpiSettings,
-    QueueResult,
     Record,
     queue_result,
     seconds,
