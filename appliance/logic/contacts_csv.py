@@ -126,8 +126,8 @@ def _key(header: str) -> str:
     return re.sub(r"[\s._\-:]+", "", header.strip().lstrip("\ufeff").lower())
 
 
-def map_header(headers: list[str]) -> tuple[dict[int, str], list[str]]:
-    """{column: field} and the headers left unused; CsvProblem when no column holds a name."""
+def map_header(headers: list[str], *, name_required: bool = True) -> tuple[dict[int, str], list[str]]:
+    """{column: field} and the headers left unused; CsvProblem when no column holds a name (if required)."""
     columns: dict[int, str] = {}
     ignored = []
     for i, h in enumerate(headers):
@@ -141,7 +141,7 @@ def map_header(headers: list[str]) -> tuple[dict[int, str], list[str]]:
             continue
         columns[i] = found
     have = set(columns.values())
-    if "name" not in have and not have & {"first_name", "last_name"}:
+    if name_required and "name" not in have and not have & {"first_name", "last_name"}:
         seen = ", ".join(h.strip() for h in headers if h.strip()) or "nothing"
         raise CsvProblem("no column for the name: the first line must name the columns, e.g. "
                          f"Name,Phone (or Nazwa;Telefon, 姓名,电话); this file's first line has {seen}")
@@ -162,8 +162,11 @@ def _record_at(lines: list[str], i: int, delimiter: str) -> tuple[list[str] | No
         return None, i, 'the quotes (") are misplaced: a quoted cell must be quoted whole'
 
 
-def read(data: bytes) -> Parsed:
+def read(data: bytes, *, name_required: bool = True, keep_other_columns: bool = False) -> Parsed:
     """Every row as contact data ({name, numbers: [...], company, email, notes}), bad rows listed.
+
+    With keep_other_columns, the cells of columns that are not contact fields come along as
+    {"fields": {header: value}} (a call list's free columns: order number, appointment time).
 
     A bad row costs its own line only: reading goes on at the next line, so
     a broken quote never swallows the rows after it.
@@ -178,8 +181,10 @@ def read(data: bytes) -> Parsed:
         headers = next(csv.reader([lines[first]], delimiter=delimiter))
     except csv.Error:
         raise CsvProblem("the first line (the column names) cannot be read") from None
-    columns, ignored = map_header(headers)
+    columns, ignored = map_header(headers, name_required=name_required)
     parsed = Parsed(encoding, delimiter, columns, ignored=ignored)
+    others = ({i: h.strip() for i, h in enumerate(headers) if i not in columns and h.strip()}
+              if keep_other_columns else {})
 
     def refuse(line_no: int, why: str) -> None:
         parsed.errors.append({"line": line_no, "error": why})
@@ -196,6 +201,8 @@ def read(data: bytes) -> Parsed:
             i += 1
             continue
         row = _contact(cells, columns)
+        if others:
+            row["fields"] = {h: cells[i].strip() for i, h in others.items() if i < len(cells)}
         if end > i and any("\n" in v or "\r" in v for k, v in row.items() if isinstance(v, str) and k != "notes"):
             # Only notes run over lines; a name running over lines is a quote left open that a later
             # line's quote closed: this line is lost, the next ones are read again as rows.
