@@ -15,7 +15,8 @@ saying where it came from. One module per concept:
 from appliance.prompts.audio import RATE, sox_formats
 from appliance.prompts.catalogue import BUILTIN_PROMPTS, LANGUAGES
 from appliance.prompts.files import NAME_RE, PromptInfo, PromptSource, list_prompts, prompt_dest, prompt_path
-from appliance.prompts.sentences import announce_agent, announce_position, announce_wait, say_digits, say_number
+from appliance.prompts.sentences import (
+    announce_agent, announce_position, announce_wait, say_digits, say_number)
 from appliance.prompts.speech import MAX_TEXT, VOICES, ensure_builtin_prompts, synthesize, voice_for
 from appliance.prompts.uploads import convert_upload
 

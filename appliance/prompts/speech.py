@@ -17,7 +17,8 @@ from appliance.errors import AudioToolError, ValidationError
 from appliance.prompts.audio import (ENGINE_FORMAT, RATE, SOX_TIMEOUT_S, TTS_TIMEOUT_S, pcm_stats,
                                      run_tool, tool_message)
 from appliance.prompts.catalogue import BUILTIN_PROMPTS, LANGUAGES, check_language
-from appliance.prompts.files import PromptInfo, PromptSource, check_dest, prompt_dest, read_info, write_prompt
+from appliance.prompts.files import (
+    PromptInfo, PromptSource, check_dest, prompt_dest, read_info, write_prompt)
 
 log = logging.getLogger("callbox.prompts")
 

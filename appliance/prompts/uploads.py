@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from appliance.errors import ValidationError
-from appliance.prompts.audio import ENGINE_FORMAT, RATE, SOX_TIMEOUT_S, pcm_stats, run_tool, sox_formats, tool_message
+from appliance.prompts.audio import (
+    ENGINE_FORMAT, RATE, SOX_TIMEOUT_S, pcm_stats, run_tool, sox_formats, tool_message)
 from appliance.prompts.files import PromptInfo, PromptSource, check_dest, write_prompt
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.directory import ClassOfService
-from appliance.logic.routing.numbering import NumberClass, NumberingPlan, classify, normalise_number, permitted, reaches
+from appliance.logic.routing.numbering import (
+    NumberClass, NumberingPlan, classify, normalise_number, permitted, reaches)
 from appliance.logic.routing.outbound_routes import OutboundRoute, RouteMatch, select_outbound
 
 
