@@ -5,7 +5,8 @@ timer fires) and returns the commands for the core to carry out. See
 docs/acd.md.
 """
 
-from appliance.logic.acd.center import MISSED_CALLS, ContactCenter
+from appliance.logic.acd.agent_side import MISSED_CALLS
+from appliance.logic.acd.center import ContactCenter
 from appliance.logic.acd.commands import (
     Bridge, CallAgentForCallback, CancelTimer, Command, DialCustomer, Hangup, LogEvent, Monitor,
     MonitorMode, Overflow, Play, Ring, StartTimer, StopRinging)
