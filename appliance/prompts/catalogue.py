@@ -9,8 +9,10 @@ recording of their own.
 from __future__ import annotations
 
 from appliance.errors import ValidationError
+from appliance.logic.business.localize import Language
 
-LANGUAGES = ("en", "pl", "zh")
+# The box speaks the languages it is localised in, no more and no fewer.
+LANGUAGES = tuple(language.value for language in Language)
 
 
 _EN_NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
