@@ -409,9 +409,10 @@ class Core:
 
     async def start(self) -> None:
         from appliance.control.api import start_api
+        from appliance.control.wiring import control_services
         s = self.settings
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
-        self.api_runner, self.api_url = await start_api(self, s["api.bind"], s["api.port"])
+        self.api_runner, self.api_url = await start_api(control_services(self), s["api.bind"], s["api.port"])
         await self.trunks.start()
         await self.lines.start()
         if s["provisioning.enabled"]:
