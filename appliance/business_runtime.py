@@ -10,14 +10,12 @@ from __future__ import annotations
 import calendar as cal
 import dataclasses
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from appliance.errors import ValidationError
 from appliance.logic import business as biz
 from appliance.logic.stats import merge
-
-if TYPE_CHECKING:
-    from appliance.core import Core
+from appliance.ports import DayRollup, RecordLog, Setting
 
 
 def _month(text: Any) -> tuple[str, list[date]]:
@@ -43,13 +41,15 @@ def _build(cls, data: Any, what: str):
 
 
 class Business:
-    def __init__(self, core: "Core"):
-        self.core = core
+    def __init__(self, *, rollup: DayRollup, queue_log: RecordLog, setting: Setting):
+        self.rollup = rollup
+        self.queue_log = queue_log
+        self.setting = setting
 
     def month_rollup(self, month: str):
         key, days = _month(month)
         today = date.today()
-        return key, merge(self.core.reports.rollup(d) for d in days if d <= today)
+        return key, merge(self.rollup(d) for d in days if d <= today)
 
     def sla(self, data: Any) -> tuple[Any, str]:
         if not isinstance(data, dict):
@@ -57,8 +57,8 @@ class Business:
         key, rollup = self.month_rollup(data.get("month", ""))
         targets = [_build(biz.SlaTargets, {k: v for k, v in t.items() if k != "hours_covered"}, "targets")
                    for t in (data.get("targets") or [{}])]
-        calendar = biz.SlaCalendar(key, tz=self.core.settings["box.timezone"])
-        events = self.core.queue_log.query(None, None, limit=None, newest_first=False)
+        calendar = biz.SlaCalendar(key, tz=self.setting("box.timezone"))
+        events = self.queue_log.query(None, None, limit=None, newest_first=False)
         return biz.sla_report(rollup, targets, calendar, events=events), str(data.get("language", "en"))
 
     def cost(self, data: Any) -> tuple[Any, str]:

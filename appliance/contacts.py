@@ -10,13 +10,11 @@ from __future__ import annotations
 import io
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from appliance.errors import NotFound, ValidationError
 from appliance.logic import contacts_csv, csv_safe
-
-if TYPE_CHECKING:
-    from appliance.core import Core
+from appliance.ports import RecordLog, Setting, Tables
 
 FIELDS = {"name", "company", "numbers", "email", "notes"}
 CSV_COLUMNS = ("name", "company", "numbers", "email", "notes")
@@ -65,15 +63,17 @@ def _clean(data: Any, country_code: str, partial: bool = False) -> dict[str, Any
 
 
 class Contacts:
-    def __init__(self, core: "Core"):
-        self.core = core
+    def __init__(self, *, tables: Tables, setting: Setting, call_records: RecordLog):
+        self.tables = tables
+        self.setting = setting
+        self.call_records = call_records
 
     @property
     def table(self):
-        return self.core.store.table("contacts")
+        return self.tables("contacts")
 
     def _cc(self) -> str:
-        return self.core.settings["privacy.country_code"]
+        return self.setting("privacy.country_code")
 
     def list(self, q: str = "", offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         q = q.lower().strip()
@@ -117,7 +117,7 @@ class Contacts:
         def same(rec: dict) -> bool:
             return any(str(rec.get(k) or "").lstrip("+").endswith(digits[-9:]) for k in ("caller", "callee"))
 
-        history = self.core.call_records.query(None, None, same, limit=10) if len(digits) >= 6 else []
+        history = self.call_records.query(None, None, same, limit=10) if len(digits) >= 6 else []
         return {"contact": contact, "history": history}
 
     def to_csv(self) -> str:

@@ -1,7 +1,7 @@
 """`callbox core`: the brain, and the only writer of the data directory.
 
-It wires the pure parts (registrar, guard, settings, directory) to the
-adapters (store, SIP edge, control API) on one asyncio loop.
+The composition root: it builds every service on one asyncio loop and hands
+each the narrow ports it needs (`appliance.ports`), never itself.
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ import secrets
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from appliance import __version__, directory
 from appliance.errors import Conflict, NotFound, SettingError, SipParseError, ValidationError
 from appliance.sip.message import parse_uri
-from appliance.lines_runtime import Lines
 from appliance.network import NetworkWatch
-from appliance.trunks import Trunks
 from appliance.alarms import AlarmLog, Alarms, alarm_extra, follow_events
 from appliance.events import EventBus
 from appliance.settings import Settings, declaration
@@ -36,35 +32,34 @@ from appliance.store.atomic import atomic_write_bytes
 from appliance.store.db import Store
 from appliance.store.records import MonthlyLog
 from appliance.switchboard import Switchboard
-from appliance.center_admin import CenterAdmin
 from appliance.logic.acd import ContactCenter
 from appliance.logic.flows import FlowSet
+from appliance.ports import DataDir
+from appliance.business_runtime import Business
+from appliance.center_admin import CenterAdmin
+from appliance.contacts import Contacts
+from appliance.lines_runtime import Lines
+from appliance.numbers_runtime import Numbers
+from appliance.phones_runtime import Phones
+from appliance.privacy_runtime import Privacy
+from appliance.recording import Recordings
+from appliance.reports import Reports
+from appliance.ring_groups import RingGroups
+from appliance.trunks import Trunks
+from appliance.voicemail_mail import VoicemailMail, mailer_from_settings
+from appliance.crm_webhook import post_events
+from appliance.front_panel import FrontPanel
+from appliance.recent_log import RECENT_LOG
+from appliance.registration_snapshot import RegistrationSnapshot
+from appliance.web_users import WebUsers
 
 log = logging.getLogger("callbox.core")
 
 HOUSEKEEPING_S = 1.0
 
 
-class RecentLog(logging.Handler):
-    """The last lines of the core's log, for the web page's system page."""
-
-    def __init__(self, size: int = 1000):
-        super().__init__(logging.INFO)
-        import collections
-        self.lines: collections.deque[str] = collections.deque(maxlen=size)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.append(self.format(record))
-        except Exception:  # logging must never take the box down
-            pass
-
-
-RECENT_LOG = RecentLog()
 # Refreshes that change only the expiry are written this often, so a restart keeps them.
 REGISTRATION_SNAPSHOT_S = 60.0
-REGISTRATION_SAVE_DELAY_S = 0.2
 
 
 def _request_user(req) -> str:
@@ -111,15 +106,9 @@ class Core:
         self.queue_log = MonthlyLog(self.data_dir / "queue_log", time_key="time")
         self.sms_log = MonthlyLog(self.data_dir / "sms", time_key="time")
         self.contact_center = ContactCenter(time.time)
-        self.flows: FlowSet | None = None
-        from appliance.reports import Reports
         self.reports = Reports(self.data_dir, tz=self.settings["box.timezone"], clock=clock,
                                records=self.call_records, queue_log=self.queue_log)
-        self.center_admin = CenterAdmin(self)
-        self.center_admin.load()
-        self.panel = None
         self.phones = None
-        self.night_mode = False
         self.exit_code = 0
         self._stop_event: asyncio.Event | None = None
         s = self.settings
@@ -132,6 +121,7 @@ class Core:
         self.registrar_clock = time.monotonic
         self.registrar = Registrar(self.registrar_clock, min_expires=s["sip.min_expires"], max_expires=s["sip.max_expires"],
                                    default_expires=s["sip.default_expires"])
+        self.registration_snapshot = RegistrationSnapshot(self.registrar, self.data_dir / "state/registrations.json")
         self.guard = Guard(security_policy(s), clock)
         # The edge signs what it forwards to the engine with this key (new at every start).
         self.identity_key = secrets.token_bytes(32)
@@ -140,36 +130,95 @@ class Core:
                                algorithms=tuple(s["sip.digest_algorithms"]), clock=clock)
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
                             identity_key=self.identity_key, forward_target=self._forward_target,
-                            on_bindings_changed=self._bindings_changed,
+                            on_bindings_changed=self.registration_snapshot.changed,
                             advertised_host=self.network.address, clock=clock,
                             registrar_clock=self.registrar_clock,
                             trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, _request_user(req)),
                             response_hook=lambda msg: self.trunks.on_response(msg))
-        self.trunks = Trunks(self)
-        self.lines = Lines(self)
         self._start_voicemail()
-        from appliance.contacts import Contacts
-        self.contacts = Contacts(self)
-        from appliance.ring_groups import RingGroups
-        self.ring_groups = RingGroups(self)
-        from appliance.business_runtime import Business
-        self.business = Business(self)
-        from appliance.privacy_runtime import Privacy
-        self.privacy = Privacy(self)
-        from appliance.recording import Recordings
-        self.recordings = Recordings(self)
+        self._build_services()
         self.recordings.repair_all()
-        self._restore_registrations()
+        self.registration_snapshot.restore()
         for agent in self.contact_center.agents():   # whose phone is here, now that registrations are back
             self.contact_center.phone_changed(agent.id, bool(self.registrar.lookup(agent.id)))
         self.events.listen(self._agent_phone)
-        self._save_pending = False
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbox-writer")
-        self._closing = False
         self.api_runner = None
         self._token = ""
         self.api_url = ""
         self.heartbeat = time.monotonic()
+
+    def _build_services(self) -> None:
+        """Each service gets the ports it needs, never the core; siblings meet only through these."""
+        paths, setting, publish, tables = DataDir(self.data_dir), self.setting, self.events.publish, self.store.table
+        self.web_users = w = WebUsers(tables=tables, clock=self.clock, audit_trail=self.audit_trail)
+        self.users, self.user, self.create_user, self.update_user = w.users, w.user, w.create_user, w.update_user
+        self.delete_user, self.audit, self.audit_log = w.delete_user, w.audit, w.audit_log
+        directory = dict(extension=self.extension_or_none, extension_numbers=self.extension_numbers)
+        self.lines = Lines(paths=paths, tables=tables, setting=setting, publish=publish, sms_log=self.sms_log,
+                           edge_port=lambda: self.edge.port)
+        self.trunks = Trunks(tables=tables, setting=setting, publish=publish, send=self.edge.send,
+                             edge_address=lambda: f"{self.edge.advertised_host}:{self.edge.port}",
+                             line_trunks=self.lines.trunks, line_names=lambda: [c["name"] for c in self.lines.configs()],
+                             **directory)
+        self.numbers = Numbers(extension_numbers=self.extension_numbers, queue_names=self.contact_center.queue_names,
+                               ring_groups=lambda: self.ring_groups.all(), voicemail_boxes=self._box_numbers,
+                               routes=lambda: self.flows.routes if self.flows is not None else ())
+        self.ring_groups = RingGroups(tables=tables, extension_numbers=self.extension_numbers,
+                                      check_free=self.numbers.check_free)
+        self.center_admin = CenterAdmin(
+            center=self.contact_center, tables=tables, clock=self.clock, publish=publish, paths=paths,
+            registered=lambda ext: bool(self.registrar.lookup(ext)), run_acd=self.run_acd,
+            ring_groups=lambda: [g["name"] for g in self.ring_groups.all()], voicemail_boxes=self._box_numbers,
+            route_clashes=self.numbers.route_clashes, **directory)
+        # Callers (the call flows, the control API) ask the core for these.
+        self.flow_overrides = self.center_admin.flow_overrides
+        self.set_flow_override = self.center_admin.set_flow_override
+        self.contacts = Contacts(tables=tables, setting=setting, call_records=self.call_records)
+        self.business = Business(rollup=self.reports.rollup, queue_log=self.queue_log, setting=setting)
+        self.recordings = Recordings(paths=paths, setting=setting, extension=self.extension_or_none,
+                                     alarms=self.alarms, call_records=self.call_records)
+        self.privacy = Privacy(setting=setting, paths=paths, call_records=self.call_records, queue_log=self.queue_log,
+                               sms_log=self.sms_log, voicemail=self.voicemail, voicemail_changed=self.voicemail_changed,
+                               expire_recordings=self.recordings.expire, audit=self.audit)
+        self.voicemail_mail = VoicemailMail(
+            mailer=mailer_from_settings(setting, self.data_dir / "state" / "mail", self.clock), mailbox=self.voicemail,
+            box=self.voicemail_box, publish=publish, notify_mwi=self.edge.notify_mwi)
+        self.voicemail_deposited = self.voicemail_mail.deposited
+        self.front_panel = FrontPanel(
+            setting=setting, publish=publish, listen=self.events.listen, disk_full=lambda: self.recordings.disk_full,
+            engine_restarting=lambda: self.switchboard is not None and any(
+                not w["alive"] for w in self.switchboard.status()),
+            alarm_kinds=self.alarms.kinds, factory_reset=self._factory_reset)
+        self.panel_state, self.panel_press = self.front_panel.state, self.front_panel.press
+
+    @property
+    def panel(self):
+        return self.front_panel.panel
+
+    @property
+    def night_mode(self) -> bool:
+        return self.front_panel.night_mode
+
+    def setting(self, key: str) -> Any:
+        """The current value of a setting (services read it through this, so changes apply at once)."""
+        return self.settings[key]
+
+    @property
+    def flows(self) -> FlowSet | None:
+        return self.center_admin.flows
+
+    def _box_numbers(self) -> list[str]:
+        return [b.number for b in self.voicemail.boxes()]
+
+    def run_acd(self, commands: list) -> None:
+        """What the ACD decided, carried out by the switchboard (without an engine, only logged)."""
+        if self.switchboard is not None:
+            self.switchboard.run_acd(commands)
+            return
+        for cmd in commands:
+            entry = getattr(cmd, "entry", None)
+            if entry is not None:
+                self.queue_log.append(entry.to_dict())
 
     # --- settings --------------------------------------------------------------------
 
@@ -270,8 +319,7 @@ class Core:
         ext = directory.new_extension(data)
         if ext["number"] in self._secrets:
             raise Conflict(f"extension {ext['number']} exists already")
-        from appliance.numbers_runtime import check_free
-        check_free(self, ext["number"])  # one namespace: not a route's, a group's, a box's or a code's number
+        self.numbers.check_free(ext["number"])  # one namespace: not a route's, a group's, a box's or a code's number
         self.store.table("extensions").insert(ext)
         self._secrets[ext["number"]] = ext["secret"]
         self.events.publish("extension", action="created", number=ext["number"])
@@ -292,49 +340,9 @@ class Core:
         self._secrets.pop(number, None)
         self.registrar.remove_aor(number)
         if self.phones is not None:
-            self.phones.registry.forget_extension(number)
-            self.phones.store.save(self.phones.registry)
-        self._bindings_changed()
+            self.phones.forget_extension(number)
+        self.registration_snapshot.changed()
         self.events.publish("extension", action="deleted", number=number)
-
-    # --- web users and audit --------------------------------------------------------
-
-    def users(self) -> list[dict[str, Any]]:
-        return [{k: u[k] for k in ("username", "role", "created", "language") if k in u}
-                for u in self.store.table("users").all()]
-
-    def user(self, username: str) -> dict[str, Any]:
-        found = self.store.table("users").get(_field('username', username))
-        if found is None:
-            raise NotFound(f"user {username} does not exist")
-        return dict(found)
-
-    def create_user(self, data: Any) -> dict[str, Any]:
-        user = directory.new_user(data, self.clock())
-        if self.store.table("users").get(_field('username', user['username'])) is not None:
-            raise Conflict(f"user {user['username']} exists already")
-        self.store.table("users").insert(user)
-        return user
-
-    def update_user(self, username: str, data: Any) -> dict[str, Any]:
-        new = directory.change_user(self.user(username), data)
-        self.store.table("users").update(new, _field('username', username))
-        return new
-
-    def delete_user(self, username: str) -> None:
-        self.user(username)
-        self.store.table("users").remove(_field('username', username))
-
-    def audit(self, actor: str, action: str, detail: Any = "") -> dict[str, Any]:
-        # An append-only monthly log: the audit trail grows forever, config.json must not.
-        entry = {"time": datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(),
-                 "actor": str(actor)[:64], "action": str(action)[:64],
-                 "detail": detail if isinstance(detail, (str, dict, list)) else str(detail)}
-        self.audit_trail.append(entry)
-        return entry
-
-    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
-        return self.audit_trail.query(None, None, limit=limit, newest_first=True)
 
     # --- registrations and bans -------------------------------------------------------
 
@@ -353,26 +361,6 @@ class Core:
             raise NotFound(f"{ip} is not banned")
         self.events.publish("unban", ip=ip, by="api")
 
-    def _registrations_path(self) -> Path:
-        return self.data_dir / "state" / "registrations.json"
-
-    def _restore_registrations(self) -> None:
-        path = self._registrations_path()
-        try:
-            items = json.loads(path.read_text())
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as e:
-            log.warning("ignoring unreadable %s: %s", path, e)
-            return
-        try:
-            self.registrar.restore(items)
-        except ValidationError as e:
-            # Phones re-register within minutes; a damaged snapshot must not keep the box down.
-            log.warning("ignoring damaged %s: %s", path, e)
-            return
-        log.info("restored %d registrations", len(self.registrar.all_bindings()))
-
     def _agent_phone(self, kind: str, data: dict[str, Any]) -> None:
         """An agent whose phone is gone is offered nothing and shown as such, at once."""
         if kind not in ("registration", "unregistration"):
@@ -381,24 +369,6 @@ class Core:
         commands = self.contact_center.phone_changed(aor, bool(self.registrar.lookup(aor)))
         if commands and self.switchboard is not None:
             self.switchboard.run_acd(commands)
-
-    def _bindings_changed(self) -> None:
-        # Coalesce: a burst of registrations costs one fsync'd write, not one each.
-        if self._save_pending:
-            return
-        self._save_pending = True
-        asyncio.get_running_loop().call_later(REGISTRATION_SAVE_DELAY_S, self._save_registrations)
-
-    def _save_registrations(self, in_background: bool = True) -> None:
-        self._save_pending = False
-        data = json.dumps(self.registrar.snapshot()).encode()
-        if in_background and not self._closing:
-            # fsync can take tens of ms on an SD card: not on the loop that answers phones.
-            # One writer thread keeps the snapshots in order.
-            asyncio.get_running_loop().run_in_executor(self._writer, atomic_write_bytes,
-                                                       self._registrations_path(), data)
-        else:
-            atomic_write_bytes(self._registrations_path(), data)
 
     # --- running -------------------------------------------------------------------------
 
@@ -416,8 +386,8 @@ class Core:
         await self.trunks.start()
         await self.lines.start()
         if s["provisioning.enabled"]:
-            from appliance.phones_runtime import Phones
-            phones = Phones(self)
+            phones = Phones(paths=DataDir(self.data_dir), setting=self.setting, extension=self.extension_or_none,
+                            publish=self.events.publish, box_address=lambda: self.network.address)
             try:
                 await phones.start(self.network.address)
                 self.phones = phones
@@ -474,17 +444,9 @@ class Core:
             log.warning("recovered %d voicemail message(s) recorded before a restart", len(recovered))
         self.pin_guard = vm.PinGuard(self.clock, max_failures=self.settings["voicemail.pin_lockout_failures"],
                                      lockout_s=self.settings["voicemail.pin_lockout_s"])
-        self.edge.mwi = MwiService(self.clock, self._voicemail_counts, self.network.address)
-        self.mailer = None
-        if self.settings["smtp.host"]:
-            from appliance.mailer import Mailer, SmtpSettings
-            s = self.settings
-            self.mailer = Mailer(SmtpSettings(host=s["smtp.host"], port=s["smtp.port"], starttls=s["smtp.starttls"],
-                                              username=s["smtp.username"], password=s["smtp.password"],
-                                              sender=s["smtp.sender"] or f"callbox@{s['sip.realm']}"),
-                                 self.data_dir / "state" / "mail", self.clock)
+        self.edge.mwi = MwiService(self.clock, self.voicemail_counts, self.network.address)
 
-    def _voicemail_counts(self, box: str) -> tuple[int, int]:
+    def voicemail_counts(self, box: str) -> tuple[int, int]:
         try:
             c = self.voicemail.counts(box)
         except (NotFound, ValidationError, OSError):
@@ -502,120 +464,9 @@ class Core:
             self.voicemail.save_box(config)
             return config
 
-    def voicemail_deposited(self, box: str, message) -> None:
-        config = self.voicemail_box(box)
-        info = message.to_dict()
-        self.events.publish("voicemail", box=box, action="new", id=info.get("id"), caller=info.get("caller"),
-                            duration_s=info.get("duration_s"))
-        self.edge.notify_mwi(box, unsolicited=config.notify_unsolicited)
-        if config.email and self.mailer is not None:
-            path = self.voicemail.audio_path(box, info["id"]) if config.attach_audio else None
-            self.mailer.queue(config.email, f"Voicemail from {info.get('caller') or 'unknown'} for {box}",
-                              f"A new voicemail message for box {box} from {info.get('caller')} "
-                              f"({info.get('duration_s')} s).", path, ref=f"{box}/{info['id']}")
-
     def voicemail_changed(self, box: str) -> None:
         self.events.publish("voicemail", box=box, action="changed")
         self.edge.notify_mwi(box, unsolicited=self.voicemail_box(box).notify_unsolicited)
-
-    async def crm_webhook(self) -> None:
-        """Call events to a CRM's URL as JSON POSTs; a CRM that is down loses events, never calls."""
-        import urllib.request
-        sub = self.events.subscribe({"call_record", "queue", "agent", "voicemail", "sms"})
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                event = await sub.queue.get()
-                url = self.settings["crm.webhook_url"]
-                if not url:
-                    continue
-                body = json.dumps({"event": event.kind, "time": event.time, **event.data}).encode()
-
-                def post() -> None:
-                    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
-                                                                          "User-Agent": "Callbox"})
-                    urllib.request.urlopen(req, timeout=5).read()
-
-                try:
-                    await loop.run_in_executor(None, post)
-                except Exception as e:
-                    log.warning("CRM webhook %s: %s", url, e)
-        finally:
-            self.events.unsubscribe(sub)
-
-    async def deliver_mail(self) -> None:
-        """Voicemail emails: sent off the loop, retried by the mailer's own schedule, never dropped."""
-        while self.mailer is not None:
-            await asyncio.sleep(5)
-            sent = await asyncio.get_running_loop().run_in_executor(None, self.mailer.deliver_due)
-            for status in sent or []:
-                ref = getattr(status, "ref", "") or (status.get("ref") if isinstance(status, dict) else "")
-                state = getattr(status, "state", None) or (status.get("state") if isinstance(status, dict) else None)
-                if ref and str(state).lower() == "sent":
-                    box, _, mid = ref.partition("/")
-                    self.voicemail.mark_emailed(box, mid)
-
-    # --- front panel -----------------------------------------------------------------------
-
-    def _start_panel(self) -> None:
-        from appliance.hw.backends import select_backend
-        from appliance.hw.panel import Panel
-        backend = select_backend(self.settings["panel.backend"])
-        # RPi.GPIO calls back on its own thread: hand the events to the loop.
-        backend.dispatch = asyncio.get_running_loop().call_soon_threadsafe
-        self.panel = Panel(backend, self.settings["panel.pins"])
-        self.night_mode = self.panel.night_mode
-        self.panel.when_night_changed = self._night_changed
-        self.panel.when_reset_held = self._reset_held
-        self.panel.when_status_pressed = lambda: self.events.publish("panel", button="status")
-        # The fault LED follows the alarms at once, not at the next housekeeping round.
-        self.events.listen(lambda kind, data: self.panel.show(self.panel_state())
-                           if kind in ("alarm", "alarm_cleared") and self.panel is not None else None)
-        log.info("front panel: %s (%s)", backend.name, backend.reason)
-
-    def _night_changed(self, on: bool) -> None:
-        self.night_mode = on
-        self.events.publish("night_mode", on=on, by="panel")
-
-    def _reset_held(self) -> None:
-        from appliance.backup import factory_reset
-        log.warning("reset button held for 10 s: factory reset")
-        self.events.publish("panel", button="reset", action="factory_reset")
-        factory_reset(self.data_dir, core_holds_lock=True)
-        # Everything in memory is stale now: exit non-zero so systemd starts us afresh.
-        self.exit_code = 3
-        if self._stop_event is not None:
-            self._stop_event.set()
-
-    def panel_state(self):
-        from appliance.hw.panel import Fault, PanelState
-        faults = []
-        if self.switchboard is not None and any(not w["alive"] for w in self.switchboard.status()):
-            faults.append(Fault.ENGINE_RESTARTING.value)
-        if self.recordings.disk_full:
-            faults.append(Fault.DISK_FULL.value)
-        # Every other alarm lights the fault LED too (steadily, when it has no blink code of its own).
-        faults += sorted(k for k in self.alarms.kinds() if k not in ("disk",))
-        return PanelState(ready=True, lines_ok=True, callers_waiting=0, voicemail_waiting=False, faults=faults)
-
-    def panel_press(self, data: Any) -> dict[str, Any]:
-        if self.panel is None:
-            raise NotFound("the front panel is not running")
-        if not isinstance(data, dict) or data.get("button") not in ("night", "reset", "status") \
-                or data.get("action", "press") not in ("press", "release", "toggle"):
-            raise ValidationError("button: one of night, reset, status; action: press, release or toggle")
-        button, action = data["button"], data.get("action", "press")
-        if (button == "night") != (action == "toggle"):
-            raise ValidationError("the night switch is toggled; reset and status are pressed and released")
-        if button == "night":
-            self.panel.toggle_night()
-        elif action == "press":
-            self.panel.press(button)
-            if button == "status":
-                self.panel.release(button)
-        else:
-            self.panel.release(button)
-        return self.panel.snapshot()
 
     async def housekeeping(self) -> None:
         last_snapshot = time.monotonic()
@@ -623,7 +474,7 @@ class Core:
             await asyncio.sleep(HOUSEKEEPING_S)
             if time.monotonic() - last_snapshot >= REGISTRATION_SNAPSHOT_S:
                 last_snapshot = time.monotonic()
-                self._bindings_changed()
+                self.registration_snapshot.changed()
                 await asyncio.get_running_loop().run_in_executor(None, self._daily)
                 await asyncio.get_running_loop().run_in_executor(None, self.recordings.compress_pending)
             self.heartbeat = time.monotonic()
@@ -631,12 +482,10 @@ class Core:
             for b in expired:
                 self.events.publish("unregistration", aor=b.aor, contact=b.contact, reason="expired")
             if expired:
-                self._bindings_changed()
+                self.registration_snapshot.changed()
             for ban in self.guard.expire():
                 self.events.publish("unban", ip=ban.ip, by="expiry")
-            if self.panel is not None:
-                self.panel.show(self.panel_state())
-                self.panel.tick()
+            self.front_panel.tick()
 
     async def stop(self) -> None:
         if self.phones is not None:
@@ -648,9 +497,7 @@ class Core:
         await self.edge.stop()
         if self.api_runner is not None:
             await self.api_runner.cleanup()
-        self._closing = True
-        self._writer.shutdown(wait=True)
-        self._save_registrations(in_background=False)
+        self.registration_snapshot.close()
         self.audit_trail.close()
         self.queue_log.close()
         self.sms_log.close()
@@ -659,7 +506,7 @@ class Core:
     async def run(self) -> None:
         from appliance.sdnotify import SystemdNotifier, WatchdogFeeder
         await self.start()
-        self._start_panel()
+        self.front_panel.start()
         stop = self._stop_event = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -667,8 +514,8 @@ class Core:
         notifier = SystemdNotifier()
         alarm_log = AlarmLog(self.alarms, self.clock)
         logging.getLogger().addHandler(alarm_log)
-        tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.deliver_mail()),
-                 asyncio.create_task(self.crm_webhook()), asyncio.create_task(self.network.run())]
+        tasks = [asyncio.create_task(self.housekeeping()), asyncio.create_task(self.voicemail_mail.deliver()),
+                 asyncio.create_task(post_events(self.events, self.setting)), asyncio.create_task(self.network.run())]
         interval = notifier.watchdog_interval()
         if interval:
             feeder = WatchdogFeeder(notifier, interval / 2, self.is_healthy)
@@ -682,8 +529,7 @@ class Core:
             logging.getLogger().removeHandler(alarm_log)
             for t in tasks:
                 t.cancel()
-            if self.panel is not None:
-                self.panel.close()
+            self.front_panel.close()
             await self.stop()
 
     def stage_restore(self, data: bytes) -> dict[str, Any]:
@@ -707,29 +553,13 @@ class Core:
         if self._stop_event is not None:
             asyncio.get_running_loop().call_later(0.5, self._stop_event.set)
 
-    def flow_overrides(self) -> dict:
-        """Time conditions the admin forced open or closed (kept in the store, so a restart keeps them)."""
-        from appliance.logic.flows import Override
-        docs = self.store.table("flow_overrides").all()
-        return {d["node"]: Override(d["override"]) for d in docs}
-
-    def set_flow_override(self, data: Any) -> dict:
-        from appliance.logic.flows import Override
-        if not isinstance(data, dict) or not isinstance(data.get("node"), str):
-            raise ValidationError("body: {node, override: auto|force_open|force_closed}")
-        try:
-            override = Override(data.get("override", "auto"))
-        except ValueError:
-            raise ValidationError("override: auto, force_open or force_closed") from None
-        node = self.flows.nodes.get(data["node"]) if self.flows else None
-        if node is None or getattr(node, "kind", "") != "time_condition":
-            raise NotFound(f"no time condition {data['node']!r} in the call flows")
-        table = self.store.table("flow_overrides")
-        table.remove(_field("node", data["node"]))
-        if override != Override.AUTO:
-            table.insert({"node": data["node"], "override": override.value})
-        self.events.publish("flows", override=override.value, node=data["node"])
-        return {"node": data["node"], "override": override.value}
+    def _factory_reset(self) -> None:
+        from appliance.backup import factory_reset
+        factory_reset(self.data_dir, core_holds_lock=True)
+        # Everything in memory is stale now: exit non-zero so systemd starts us afresh.
+        self.exit_code = 3
+        if self._stop_event is not None:
+            self._stop_event.set()
 
     def _daily(self) -> None:
         """Retention, at most once a day (checked every minute)."""

@@ -15,17 +15,17 @@ import json
 import logging
 import re
 import sys
+import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timezone
+from typing import Any
 
 from appliance.engine.protocol import (ProtocolError, decode_line, parse_gateway_command,
                                         parse_gateway_message)
 from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.logic import routing as rt
-
-if TYPE_CHECKING:
-    from appliance.core import Core
+from appliance.ports import Paths, Publish, RecordLog, Setting, Tables
 
 log = logging.getLogger("callbox.lines")
 
@@ -69,15 +69,23 @@ def validate_line(data: Any) -> dict[str, Any]:
 
 
 class Lines:
-    def __init__(self, core: "Core"):
-        self.core = core
+    def __init__(self, *, paths: Paths, tables: Tables, setting: Setting, publish: Publish, sms_log: RecordLog,
+                 edge_port: Callable[[], int]):
+        """`edge_port` is the SIP edge's port, where the gateways send their calls."""
+        self.run_dir = paths.folder("run")
+        self.state_dir = paths.folder("state")
+        self.tables = tables
+        self.setting = setting
+        self.publish = publish
+        self.sms_log = sms_log
+        self.edge_port = edge_port
         self.lines: dict[str, Line] = {}
         self._status_server: asyncio.AbstractServer | None = None
         self._stopping = False
-        self.socket_path = core.data_dir / "run" / "lines.sock"
+        self.socket_path = self.run_dir / "lines.sock"
 
     def configs(self) -> list[dict[str, Any]]:
-        return [dict(d) for d in self.core.store.table("lines").all()]
+        return [dict(d) for d in self.tables("lines").all()]
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -92,7 +100,7 @@ class Lines:
         cfg = validate_line(data)
         if any(c["name"] == cfg["name"] for c in self.configs()):
             raise ValidationError(f"name: a line {cfg['name']} exists already")
-        self.core.store.table("lines").insert(cfg)
+        self.tables("lines").insert(cfg)
         await self._start_line(cfg, len(self.lines))
         return {"name": cfg["name"]}
 
@@ -104,10 +112,10 @@ class Lines:
             device, audio = self._start_simulator(line)
         args = [sys.executable, "-m", "appliance.engine.gateway", "--line", cfg["kind"], "--device", device,
                 "--sip-port", "0", "--bind", line.address,
-                "--box", f"sip:{self._edge_host()}:{self.core.edge.port}",
+                "--box", f"sip:{self._edge_host()}:{self.edge_port()}",
                 "--name", cfg.get("number") or cfg["name"], "--status-socket", str(self.socket_path),
-                "--lock-dir", str(self.core.data_dir / "run"),
-                "--pin-memory", str(self.core.data_dir / "state" / f"line-{line.name}.pin")]
+                "--lock-dir", str(self.run_dir),
+                "--pin-memory", str(self.state_dir / f"line-{line.name}.pin")]
         if audio:
             args += ["--audio-device", audio]
         profile = cfg.get("profile")
@@ -118,7 +126,7 @@ class Lines:
             args += ["--profile", profile]
         if cfg.get("pin"):
             args += ["--pin", str(cfg["pin"])]
-        log_path = self.core.data_dir / "run" / f"line-{line.name}.log"
+        log_path = self.run_dir / f"line-{line.name}.log"
         with open(log_path, "ab") as out:
             line.process = await asyncio.create_subprocess_exec(*args, stdout=out, stderr=out)
         asyncio.create_task(self._watch(line, line.process))
@@ -127,12 +135,12 @@ class Lines:
     def _edge_host(self) -> str:
         """Gateways are the box's own processes on loopback: they reach the edge there, whatever the
         LAN address is now (and nobody on the LAN can reach them)."""
-        bind = self.core.settings["sip.bind"]
+        bind = self.setting("sip.bind")
         return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
 
     def _start_simulator(self, line: Line) -> tuple[str, str | None]:
         """The simulated modem of `sim:` lines: a product feature for the demo, on pseudo-terminals."""
-        run = self.core.data_dir / "run"
+        run = self.run_dir
         dev = str(run / f"sim-{line.name}-at")
         if line.simulator is None:
             kind = line.config["device"].removeprefix("sim:")
@@ -156,7 +164,7 @@ class Lines:
         log.error("line %s: gateway exited (%s); restarting in %.0f s", line.name, code, delay,
                   extra={"alarm": True})  # the line's own alarm says it (appliance/alarms.py)
         line.status = {"state": "restarting", "exit": code}
-        self.core.events.publish("line", line=line.name, state="restarting")
+        self.publish("line", line=line.name, state="restarting")
         await asyncio.sleep(delay)
         if not self._stopping:
             await self._start_line(line.config, list(self.lines).index(line.name))
@@ -186,7 +194,7 @@ class Lines:
                                     else f"failed: {msg.get('error', '')}")
                 if msg.get("event") == "status":
                     line.status = {k: v for k, v in msg.items() if k not in ("event", "line")}
-                self.core.events.publish("line", line=line.name, **{k: v for k, v in msg.items() if k != "line"})
+                self.publish("line", line=line.name, **{k: v for k, v in msg.items() if k != "line"})
         finally:
             writer.close()
 
@@ -207,11 +215,10 @@ class Lines:
     # --- SMS -------------------------------------------------------------------------------
 
     def _store_sms(self, line: Line, direction: str, number: str, text: str, status: str) -> None:
-        from datetime import datetime, timezone
         entry = {"time": datetime.now(timezone.utc).isoformat(), "line": line.name, "direction": direction,
                  "number": number, "text": text, "status": status}
-        self.core.sms_log.append(entry)
-        self.core.events.publish("sms", **entry)
+        self.sms_log.append(entry)
+        self.publish("sms", **entry)
 
     def send_sms(self, data: Any) -> dict[str, Any]:
         """An SMS out through a GSM line (e.g. a missed-call notice to the owner)."""
@@ -279,8 +286,7 @@ class Lines:
             sim.replug()
         elif action == "save_audio":
             # What the simulated far end heard, as a WAV: the demo lets people listen to it.
-            import wave
-            path = self.core.data_dir / "run" / f"sim-{name}-heard.wav"
+            path = self.run_dir / f"sim-{name}-heard.wav"
             with wave.open(str(path), "wb") as w:
                 w.setnchannels(1)
                 w.setsampwidth(2)

@@ -10,21 +10,25 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from appliance.errors import NotFound, ValidationError
-
-if TYPE_CHECKING:
-    from appliance.core import Core
+from appliance.ports import FindExtension, Paths, Publish, Setting, SettingsView
 
 log = logging.getLogger("callbox.phones")
 
 
 class Phones:
-    def __init__(self, core: "Core"):
+    def __init__(self, *, paths: Paths, setting: Setting, extension: FindExtension, publish: Publish,
+                 box_address: Callable[[], str]):
+        """`box_address` is where phones reach the box now (the network watch follows it)."""
         from appliance.provisioning.store import RegistryStore
-        self.core = core
-        self.store = RegistryStore(core.data_dir / "state" / "phones.json")
+        self.setting = setting
+        self.extension = extension
+        self.publish = publish
+        self.box_address = box_address
+        self.store = RegistryStore(paths.folder("state") / "phones.json")
         self.registry = self.store.load()
         self.app = None
         self.runner = None
@@ -39,15 +43,15 @@ class Phones:
     async def start(self, box_address: str) -> None:
         from appliance.provisioning.http import create_provisioning_app, start_provisioning_server
         from appliance.provisioning.service import ProvisioningSettings
-        s = self.core.settings
-        settings = ProvisioningSettings.from_settings(s, box_address, allow_networks=list(s["provisioning.allow_networks"]))
-        self.app = create_provisioning_app(self.registry, settings, extensions=self.core.extension_or_none,
-                                           store=self.store)
-        self.runner, self.port = await start_provisioning_server(self.app, s["provisioning.bind"],
-                                                                  s["provisioning.port"])
+        s = self.setting
+        settings = ProvisioningSettings.from_settings(SettingsView(s), box_address,
+                                                      allow_networks=list(s("provisioning.allow_networks")))
+        self.app = create_provisioning_app(self.registry, settings, extensions=self.extension, store=self.store)
+        self.runner, self.port = await start_provisioning_server(self.app, s("provisioning.bind"),
+                                                                  s("provisioning.port"))
         self._point_files_at(box_address)  # the port is known only now when 0 picked a free one
         log.info("phone provisioning on %s", self.url(box_address))
-        if s["provisioning.pnp"]:
+        if s("provisioning.pnp"):
             await self._start_pnp(box_address)
 
     async def _start_pnp(self, box_address: str) -> None:
@@ -55,13 +59,13 @@ class Phones:
         from appliance.provisioning.pnp_socket import start_pnp_listener
         responder = PnpResponder(self.registry, self.url(box_address), (box_address, 0), time.time)
         try:
-            self.pnp = await start_pnp_listener(responder, box_address, port=self.core.settings["provisioning.pnp_port"])
+            self.pnp = await start_pnp_listener(responder, box_address, port=self.setting("provisioning.pnp_port"))
         except OSError as e:  # no multicast on this interface: DHCP option 66 still works
             log.warning("plug and play is off: %s", e)
 
     def url(self, address: str | None = None) -> str:
         """The provisioning URL phones are given (DHCP option 66, plug and play, the phone sheets)."""
-        host = address or self.core.network.address
+        host = address or self.box_address()
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/p/"
 
@@ -78,7 +82,7 @@ class Phones:
         if self.pnp is not None:
             self.pnp.close()
             self.pnp = None
-        if self.core.settings["provisioning.pnp"]:
+        if self.setting("provisioning.pnp"):
             asyncio.ensure_future(self._start_pnp(address))
 
     async def stop(self) -> None:
@@ -95,7 +99,7 @@ class Phones:
     def bind(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not {"mac", "extension"} <= set(data):
             raise ValidationError("body: {mac, extension, vendor?, model?}")
-        if self.core.extension_or_none(str(data["extension"])) is None:
+        if self.extension(str(data["extension"])) is None:
             raise NotFound(f"extension {data['extension']} does not exist")
         pending = {p.mac for p in self.registry.pending()}
         from appliance.provisioning.macs import normalise_mac
@@ -108,9 +112,14 @@ class Phones:
             binding = self.registry.bind(mac, str(data["extension"]), str(data["vendor"]),
                                          model=str(data.get("model", "")), now=time.time())
         self.store.save(self.registry)
-        self.core.events.publish("phone", action="bound", mac=binding.mac, extension=binding.extension)
+        self.publish("phone", action="bound", mac=binding.mac, extension=binding.extension)
         # The password is shown once, for phones set up by hand with the URL.
         return binding.public() | {"password": binding.password}
+
+    def forget_extension(self, number: str) -> None:
+        """An extension was deleted: the phones bound to it are unbound."""
+        self.registry.forget_extension(number)
+        self.store.save(self.registry)
 
     def unbind(self, mac: str) -> None:
         self.registry.unbind(mac)

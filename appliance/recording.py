@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import time
+import wave
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from appliance.core import Core
+from appliance.ports import AlarmBoard, FindExtension, Paths, RecordLog, Setting
+from appliance.voicemail_store import repair_wav
 
 log = logging.getLogger("callbox.recording")
 
 
 class Recordings:
-    def __init__(self, core: "Core"):
-        self.core = core
-        self.dir = core.data_dir / "recordings"
+    def __init__(self, *, paths: Paths, setting: Setting, extension: FindExtension, alarms: AlarmBoard,
+                 call_records: RecordLog):
+        self.data_dir = paths.data
+        self.setting = setting
+        self.extension = extension
+        self.alarms = alarms
+        self.call_records = call_records
+        self.dir = paths.folder("recordings")
         self.dir.mkdir(parents=True, exist_ok=True)
         self.disk_full = False
 
@@ -31,33 +37,33 @@ class Recordings:
         """An extension's own choice wins; then the queue's, the route's (a route that announces
         recording records), and the box-wide policy."""
         for number in extensions:
-            ext = self.core.extension_or_none(number) or {}
+            ext = self.extension(number) or {}
             choice = ext.get("record", "default")
             if choice == "always":
                 return True
             if choice == "never":
                 return False
-        if queue and queue in self.core.settings["recording.queues"]:
+        if queue and queue in self.setting("recording.queues"):
             return True
         if str(route_mode) in ("announce", "opt_out"):
             return True
-        policy = self.core.settings["recording.policy"]
+        policy = self.setting("recording.policy")
         return policy == "always" or (policy == "queues" and bool(queue))
 
     def path_for(self, call_id: str) -> Path | None:
         """Where a new recording goes, or None when the disk guard says no."""
         usage = shutil.disk_usage(self.dir)
         pct = 100.0 * usage.used / usage.total if usage.total else 0.0
-        if pct >= self.core.settings["recording.max_disk_pct"]:
+        if pct >= self.setting("recording.max_disk_pct"):
             if not self.disk_full:
                 log.warning("data disk %.0f %% full: new recordings stop until there is room", pct)
-                self.core.alarms.raise_alarm(
+                self.alarms.raise_alarm(
                     "disk", f"The data disk is {pct:.0f} % full: new recordings have stopped (calls go on).",
                     "Delete old recordings (Recordings page) or lower the retention, or use a larger card.")
             self.disk_full = True
             return None
         if self.disk_full:
-            self.core.alarms.clear("disk")
+            self.alarms.clear("disk")
         self.disk_full = False
         day = time.strftime("%Y/%m/%d")
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in call_id)[:80]
@@ -67,7 +73,6 @@ class Recordings:
 
     def repair_all(self) -> int:
         """Fix the headers of recordings whose worker died mid-call (sizes are written only at the end)."""
-        from appliance.voicemail_store import repair_wav
         fixed = 0
         for wav in self.dir.rglob("*.wav"):
             try:
@@ -86,10 +91,7 @@ class Recordings:
         record is pointed at the new file before the WAV is removed, so nothing is lost on a
         power cut in between. Without opusenc the WAVs simply stay.
         """
-        import shutil as _shutil
-        import subprocess
-        import wave
-        if not self.core.settings["recording.compress"] or _shutil.which("opusenc") is None:
+        if not self.setting("recording.compress") or shutil.which("opusenc") is None:
             return 0
         now = now or time.time()
         done = 0
@@ -111,16 +113,16 @@ class Recordings:
                 tmp.unlink(missing_ok=True)
                 continue
             tmp.replace(opus)
-            old = str(wav.relative_to(self.core.data_dir))
-            new = str(opus.relative_to(self.core.data_dir))
-            for rec in self.core.call_records.query(None, None, lambda r: r.get("recording") == old, limit=None):
-                self.core.call_records.update(rec["id"], {"recording": new})
+            old = str(wav.relative_to(self.data_dir))
+            new = str(opus.relative_to(self.data_dir))
+            for rec in self.call_records.query(None, None, lambda r: r.get("recording") == old, limit=None):
+                self.call_records.update(rec["id"], {"recording": new})
             wav.unlink()
             done += 1
         return done
 
     def expire(self, now: float | None = None) -> int:
-        days = self.core.settings["recording.retention_days"]
+        days = self.setting("recording.retention_days")
         if not days:
             return 0
         cutoff = (now or time.time()) - days * 86400

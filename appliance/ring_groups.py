@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from appliance.errors import Conflict, NotFound, ValidationError
-
-if TYPE_CHECKING:
-    from appliance.core import Core
+from appliance.ports import CheckNumber, ExtensionNumbers, Tables
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 STRATEGIES = ("ringall", "hunt")
@@ -43,11 +41,13 @@ def validate(data: Any, extensions: set[str]) -> dict[str, Any]:
 
 
 class RingGroups:
-    def __init__(self, core: "Core"):
-        self.core = core
+    def __init__(self, *, tables: Tables, extension_numbers: ExtensionNumbers, check_free: CheckNumber):
+        self.tables = tables
+        self.extension_numbers = extension_numbers
+        self.check_free = check_free
 
     def all(self) -> list[dict[str, Any]]:
-        return [dict(d) for d in self.core.store.table("ring_groups").all()]
+        return [dict(d) for d in self.tables("ring_groups").all()]
 
     def get(self, name: str) -> dict[str, Any] | None:
         return next((g for g in self.all() if g["name"] == name), None)
@@ -56,15 +56,14 @@ class RingGroups:
         return next((g for g in self.all() if number and g.get("number") == number), None)
 
     def create(self, data: Any) -> dict[str, Any]:
-        from appliance.numbers_runtime import check_free
-        group = validate(data, set(self.core.extension_numbers()))
+        group = validate(data, set(self.extension_numbers()))
         if self.get(group["name"]):
             raise Conflict(f"ring group {group['name']} exists already")
-        check_free(self.core, group["number"])  # names the route, extension, box or code that holds it
-        self.core.store.table("ring_groups").insert(group)
+        self.check_free(group["number"])  # names the route, extension, box or code that holds it
+        self.tables("ring_groups").insert(group)
         return group
 
     def delete(self, name: str) -> None:
         if self.get(name) is None:
             raise NotFound(f"ring group {name} does not exist")
-        self.core.store.table("ring_groups").remove(lambda d: d.get("name") == name)
+        self.tables("ring_groups").remove(lambda d: d.get("name") == name)

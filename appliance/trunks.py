@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.logic import routing as rt
+from appliance.ports import ExtensionNumbers, FindExtension, Names, Publish, SendSip, Setting, Tables
 from appliance.sip import message as sipmsg
 from appliance.sip.trunk_registration import PublicAddressChanged, Send, StatusChanged, TrunkRegistration
-
-if TYPE_CHECKING:
-    from appliance.core import Core
 
 log = logging.getLogger("callbox.trunks")
 
@@ -28,8 +27,20 @@ TICK_S = 1.0
 
 
 class Trunks:
-    def __init__(self, core: "Core"):
-        self.core = core
+    def __init__(self, *, tables: Tables, setting: Setting, publish: Publish, send: SendSip,
+                 edge_address: Callable[[], str], line_trunks: Callable[[], Iterable[rt.Trunk]],
+                 line_names: Names, extension: FindExtension, extension_numbers: ExtensionNumbers):
+        """`edge_address` is the edge's host:port as providers should see it now; `line_trunks` the
+        phone lines that are up, each a trunk, and `line_names` every configured line."""
+        self.tables = tables
+        self.setting = setting
+        self.publish = publish
+        self.send = send
+        self.edge_address = edge_address
+        self.line_trunks = line_trunks
+        self.line_names = line_names
+        self.extension = extension
+        self.extension_numbers = extension_numbers
         self.trunks: dict[str, rt.Trunk] = {}
         self.outbound: list[rt.OutboundRoute] = []
         self.inbound: list[rt.InboundRoute] = []
@@ -41,14 +52,13 @@ class Trunks:
     # --- config -------------------------------------------------------------------------
 
     def load(self) -> None:
-        store = self.core.store
-        for doc in store.table("trunks").all():
+        for doc in self.tables("trunks").all():
             try:
                 t = rt.validate_trunk(dict(doc))
                 self.trunks[t.name] = t
             except ValidationError as e:
                 log.error("skipping a stored trunk: %s", e)
-        routes = store.table("routes").all()
+        routes = self.tables("routes").all()
         doc = dict(routes[0]) if routes else {}
         self.outbound = [rt.validate_outbound_route(r) for r in doc.get("outbound", [])]
         self.inbound = [rt.validate_inbound_route(r) for r in doc.get("inbound", [])]
@@ -67,11 +77,11 @@ class Trunks:
         t = rt.validate_trunk(data)
         if t.name in self.trunks:
             raise Conflict(f"trunk {t.name} exists already")
-        self.core.store.table("trunks").insert(dict(data))
+        self.tables("trunks").insert(dict(data))
         self.trunks[t.name] = t
         if t.register and t.enabled:
             self._start_registration(t)
-        self.core.events.publish("trunk", name=t.name, action="created")
+        self.publish("trunk", name=t.name, action="created")
         return {"name": t.name}
 
     def delete(self, name: str) -> None:
@@ -79,22 +89,22 @@ class Trunks:
             raise NotFound(f"trunk {name} does not exist")
         if any(name in r.trunks for r in self.outbound):
             raise Conflict(f"trunk {name} is used by an outbound route; change the route first")
-        self.core.store.table("trunks").remove(lambda d: d.get("name") == name)
+        self.tables("trunks").remove(lambda d: d.get("name") == name)
         del self.trunks[name]
         self.registrations.pop(name, None)
         self.status.pop(name, None)
 
     def routes(self) -> dict[str, Any]:
-        docs = self.core.store.table("routes").all()
+        docs = self.tables("routes").all()
         return dict(docs[0]) if docs else {"outbound": [], "inbound": []}
 
     def put_routes(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or set(data) - {"outbound", "inbound"}:
             raise ValidationError("body: {\"outbound\": [...], \"inbound\": [...]}")
-        names = set(self.trunks) | {f"line-{c['name']}" for c in self.core.lines.configs()}
+        names = set(self.trunks) | {f"line-{name}" for name in self.line_names()}
         outbound = [rt.validate_outbound_route(r, names) for r in data.get("outbound", [])]
         inbound = [rt.validate_inbound_route(r) for r in data.get("inbound", [])]
-        table = self.core.store.table("routes")
+        table = self.tables("routes")
         table.truncate()
         table.insert({"outbound": data.get("outbound", []), "inbound": data.get("inbound", [])})
         self.outbound, self.inbound = outbound, inbound
@@ -116,9 +126,8 @@ class Trunks:
                 self._start_registration(t)
 
     def _start_registration(self, t: rt.Trunk) -> None:
-        edge = self.core.edge
-        reg = TrunkRegistration(t, time.monotonic, f"{edge.advertised_host}:{edge.port}",
-                                self.core.settings["sip.external_address"] or None)
+        reg = TrunkRegistration(t, time.monotonic, self.edge_address(),
+                                self.setting("sip.external_address") or None)
         self.registrations[t.name] = reg
         self._act(reg.start())
 
@@ -140,12 +149,12 @@ class Trunks:
     def _act(self, actions: list) -> None:
         for a in actions:
             if isinstance(a, Send):
-                self.core.edge.send(a.to_bytes(), a.transport, (a.host, a.port))
+                self.send(a.to_bytes(), a.transport, (a.host, a.port))
             elif isinstance(a, StatusChanged):
                 state = str(a.state)
                 self.status[a.trunk] = {"state": state, "reason": a.reason}
                 log.info("trunk %s: %s%s", a.trunk, state, f" ({a.reason})" if a.reason else "")
-                self.core.events.publish("trunk", name=a.trunk, state=state, reason=a.reason)
+                self.publish("trunk", name=a.trunk, state=state, reason=a.reason)
             elif isinstance(a, PublicAddressChanged):
                 self.status.setdefault(a.trunk, {})["public_address"] = f"{a.address[0]}:{a.address[1]}"
 
@@ -159,8 +168,7 @@ class Trunks:
 
     def all_trunks(self) -> dict[str, rt.Trunk]:
         """Configured trunks and the phone lines (each line's gateway is a trunk too)."""
-        lines = self.core.lines.trunks() if getattr(self.core, "lines", None) else []
-        return {**self.trunks, **{t.name: t for t in lines}}
+        return {**self.trunks, **{t.name: t for t in self.line_trunks()}}
 
     def identify(self, ip: str, port: int, request_user: str) -> str | None:
         t = rt.identify_trunk([t for t in self.all_trunks().values() if t.enabled], ip, port, request_user)
@@ -171,7 +179,7 @@ class Trunks:
 
     def plan(self, caller_ext: str, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
         """May this extension call this number, and the trunks to try in order (uri and credentials)."""
-        ext = self.core.extension_or_none(caller_ext)
+        ext = self.extension(caller_ext)
         caller = rt.Caller(rt.CallerKind.EXTENSION if ext else rt.CallerKind.UNKNOWN, caller_ext,
                            authenticated=ext is not None,
                            cos=rt.ClassOfService(ext.get("class_of_service", "internal")) if ext
@@ -181,11 +189,11 @@ class Trunks:
     def plan_callback(self, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
         """A queue callback to the number a caller left: the callbacks' own class of service decides
         (callbacks.class_of_service), never the agent's, since the number is the caller's word."""
-        cos = rt.ClassOfService(self.core.settings["callbacks.class_of_service"])
+        cos = rt.ClassOfService(self.setting("callbacks.class_of_service"))
         return self._plan(rt.Caller(rt.CallerKind.EXTENSION, "callback", authenticated=True, cos=cos), number)
 
     def _plan(self, caller: rt.Caller, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
-        decision = rt.plan_outbound(caller, number, self.outbound, extensions=set(self.core.extension_numbers()))
+        decision = rt.plan_outbound(caller, number, self.outbound, extensions=set(self.extension_numbers()))
         attempts = []
         if decision.allowed and decision.match is not None:
             trunks = self.all_trunks()

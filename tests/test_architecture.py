@@ -98,3 +98,106 @@ def test_a_broken_contract_is_caught(tmp_path):
     bad.write_text("from appliance.store.db import Store\nimport tinydb\n")
     assert _imports(bad) == ["appliance.store.db", "tinydb"]
     assert not _within("appliance.store.db", DOMAIN_MAY_IMPORT)
+
+
+# --- services take ports from the composition root ---------------------------------------------
+
+ROOT_MODULE = "appliance.core"
+# Each takes what it needs as keyword arguments (appliance/ports.py): never the Core, never a sibling.
+SERVICES = (
+    "appliance.business_runtime", "appliance.center_admin", "appliance.contacts", "appliance.crm_webhook",
+    "appliance.front_panel", "appliance.lines_runtime", "appliance.numbers_runtime", "appliance.phones_runtime",
+    "appliance.privacy_runtime", "appliance.recent_log", "appliance.recording", "appliance.registration_snapshot",
+    "appliance.report_days", "appliance.reports", "appliance.ring_groups", "appliance.trunks",
+    "appliance.voicemail_mail", "appliance.web_users",
+)
+# One concept split over two modules is still one service.
+PARTS = {"appliance.reports": ("appliance.report_days",)}
+
+
+def _module_file(module: str) -> Path:
+    return ROOT / (module.replace(".", "/") + ".py")
+
+
+def _type_checking_imports(tree: ast.AST) -> list[str]:
+    """Modules imported under `if TYPE_CHECKING:` (the way a hidden cycle to the Core hides)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                for sub in ast.walk(inner):
+                    if isinstance(sub, ast.ImportFrom) and sub.module:
+                        found.append(sub.module)
+                    elif isinstance(sub, ast.Import):
+                        found += [a.name for a in sub.names]
+    return found
+
+
+def _core_reaches(tree: ast.AST) -> list[str]:
+    """`self.core.x`, `core.x` and `x.core._y`: a service holding the Core, or someone's private attribute."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        value = node.value
+        holds_core = (isinstance(value, ast.Name) and value.id == "core") or (
+            isinstance(value, ast.Attribute) and value.attr == "core")
+        if holds_core:
+            found.append(ast.unparse(node))
+    return found
+
+
+def service_problems(module: str, path: Path) -> list[str]:
+    """What breaks the service contract in one module: the root, a sibling, a TYPE_CHECKING import, the core."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    own = (module, *PARTS.get(module, ()))
+    problems = []
+    for imported in _imports(path):
+        if _within(imported, (ROOT_MODULE,)):
+            problems.append(f"{module} imports the composition root {imported}")
+        elif _within(imported, SERVICES) and not _within(imported, own):
+            problems.append(f"{module} imports the service {imported}; pass what it needs as a port")
+    problems += [f"{module} imports {m} under TYPE_CHECKING" for m in _type_checking_imports(tree)
+                 if _within(m, (ROOT_MODULE, *SERVICES))]
+    problems += [f"{module} reaches {reach}" for reach in _core_reaches(tree)]
+    return problems
+
+
+@pytest.mark.parametrize("module", SERVICES)
+def test_a_service_gets_ports_never_the_core_nor_a_sibling(module):
+    assert service_problems(module, _module_file(module)) == []
+
+
+def test_no_module_reaches_a_private_attribute_of_the_core():
+    bad = []
+    for path in _files("appliance/"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                value = node.value
+                if (isinstance(value, ast.Name) and value.id == "core") or (
+                        isinstance(value, ast.Attribute) and value.attr == "core"):
+                    bad.append(f"{_rel(path)}: {ast.unparse(node)}")
+    assert bad == []
+
+
+def test_a_service_that_holds_the_core_is_caught(tmp_path):
+    """The checker itself: each way back to the Core or a sibling is named."""
+    bad = tmp_path / "bad_service.py"
+    bad.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from appliance.trunks import Trunks\n"
+        "if TYPE_CHECKING:\n"
+        "    from appliance.core import Core\n"
+        "class Bad:\n"
+        "    def __init__(self, core: 'Core'):\n"
+        "        self.core = core\n"
+        "    def go(self):\n"
+        "        return self.core.store, self.core._secrets\n")
+    problems = service_problems("appliance.contacts", bad)
+    assert any("composition root appliance.core" in p for p in problems)
+    assert any("the service appliance.trunks" in p for p in problems)
+    assert any("under TYPE_CHECKING" in p for p in problems)
+    assert any("self.core.store" in p for p in problems) and any("self.core._secrets" in p for p in problems)
+    good = tmp_path / "good_service.py"
+    good.write_text("from appliance.ports import Setting\nfrom appliance.report_days import DayRollups\n")
+    assert service_problems("appliance.reports", good) == []
