@@ -29,12 +29,16 @@ def engine_message(cmd: Any, prompt_file: Callable[[str], str | None]) -> Engine
         return "answer", {"leg": cmd.leg}
     if isinstance(cmd, m.Dial):
         extra = {"auth": cmd.auth} if cmd.auth else {}
+        extra |= {"headers": cmd.headers} if cmd.headers else {}
         return "call", {"leg": cmd.leg, "uri": cmd.uri, "caller_id": cmd.caller_id, "timeout_s": cmd.timeout_s,
                         **extra}
     if isinstance(cmd, m.Bridge):
         return "bridge", {"a": cmd.a, "b": cmd.b}
     if isinstance(cmd, m.Unbridge):
         return "unbridge", {"a": cmd.a, "b": cmd.b}
+    if isinstance(cmd, m.Conference):
+        whisper = {"whisper": {"to": cmd.whisper[0], "from": cmd.whisper[1]}} if cmd.whisper else {}
+        return "conference", {"legs": list(cmd.legs), "listen_only": list(cmd.listen_only), **whisper}
     if isinstance(cmd, m.Hangup):
         return "hangup", {"leg": cmd.leg}
     if isinstance(cmd, m.Reject):

@@ -31,6 +31,7 @@ class Dial:
     caller_id: dict[str, str]
     timeout_s: float
     auth: dict[str, str] | None = None
+    headers: dict[str, str] | None = None  # extra one-line headers (Alert-Info for auto-answer)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ class Hangup:
 class Reject:
     leg: str
     status: int
+
+
+@dataclass(frozen=True)
+class Conference:
+    """Legs that all hear each other; listen_only legs hear but are not heard; whisper (to, from):
+    only `to` hears `from` (a supervisor coaching an agent)."""
+
+    legs: tuple[str, ...]
+    listen_only: tuple[str, ...] = ()
+    whisper: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -116,5 +127,5 @@ class WriteRecord:
     record: dict[str, Any]
 
 
-MediaCommand = (Ringing | Dial | Answer | Bridge | Unbridge | Hangup | Reject | Play | StopPlay | SendDtmf
-                | Record | StopRecord | StartTimer | CancelTimer | WriteRecord)
+MediaCommand = (Ringing | Dial | Answer | Bridge | Unbridge | Conference | Hangup | Reject | Play | StopPlay
+                | SendDtmf | Record | StopRecord | StartTimer | CancelTimer | WriteRecord)

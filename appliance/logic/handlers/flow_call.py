@@ -1,0 +1,577 @@
+"""A call the box answers itself, as one table: the recording notice, the call flow (IVR), a queue,
+the agents it rings, the agent who talks, the supervisors who join, and the end.
+
+`FlowCallHandler` is told what happened (the box answered, a digit, a prompt said to its end, the
+digit timer, an agent's phone answered or stopped ringing, the ACD's decisions, the caller or the
+agent hung up) and returns commands: the media vocabulary (`appliance.logic.media`) and the few
+effects declared here, which feed the ACD, hand the caller to someone else or record the
+conversation. It does no I/O; the time comes from the clock it is given, and prompt files from
+the `find_prompt` port. `FLOW_CALL.fire` is the only place its state changes.
+
+The flow itself (menus, time conditions, where a digit leads) is the interpreter's
+(`appliance.logic.flows.FlowRun`); the queue, the agents and who gets the caller are the ACD's
+(`appliance.logic.acd`). This handler keeps the call around them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from appliance.logic import flows as fl
+from appliance.logic import media as m
+from appliance.logic.business.privacy import DECLINE_DIGIT, RecordingMode, recording_notice
+from appliance.logic.calls import Disposition
+from appliance.logic.machine import Machine
+from appliance.logic.records import call_record
+
+log = logging.getLogger("callbox.flowcalls")
+
+CALLBACK_DIGIT = "1"  # while waiting in a queue: call me back, keeping my place
+DIGITS = "digits"  # the timer of the flow's digit collection
+AUTO_ANSWER = {"Alert-Info": "<http://127.0.0.1/answer>;info=alert-autoanswer"}
+SUPERVISOR_RING_S = 30
+MAX_SKIPPED = 64  # prompts missing in a row before the flow is no longer pushed on (a looping flow)
+
+
+class FlowCallState(StrEnum):
+    ANSWERING = "ANSWERING"  # the box is picking up
+    NOTICE = "NOTICE"  # "this call may be recorded" (and, if the route allows, "press 9 to decline")
+    IN_FLOW = "IN_FLOW"  # the call flow: prompts, menus, digits
+    QUEUED = "QUEUED"  # waiting in a queue: music and announcements
+    RINGING_AGENT = "RINGING_AGENT"  # waiting, and agents' phones ring
+    AGENT_WAITING = "AGENT_WAITING"  # an agent answered; the caller hears the end of a prompt first
+    WITH_AGENT = "WITH_AGENT"  # caller and agent talk; supervisors may join
+    LEAVING = "LEAVING"  # a last prompt (a callback's confirmation), then the box hangs up
+    HANDED_OFF = "HANDED_OFF"  # an extension, a ring group or voicemail took the caller
+    ENDED = "ENDED"
+
+
+class FlowCallEvent(StrEnum):
+    ANSWERED = "ANSWERED"  # the box picked up, nothing to say first
+    ANSWERED_WITH_NOTICE = "ANSWERED_WITH_NOTICE"  # ... and the route says the call may be recorded
+    DIGIT = "DIGIT"  # the caller pressed a key
+    PLAY_DONE = "PLAY_DONE"  # what the caller was being told has been said
+    DIGIT_TIMEOUT = "DIGIT_TIMEOUT"  # the flow waited for a key in vain
+    JOIN_QUEUE = "JOIN_QUEUE"  # the flow sent the caller to a queue
+    HAND_OFF = "HAND_OFF"  # the flow or the queue's overflow sent the caller to someone else
+    BOX_HANGS_UP = "BOX_HANGS_UP"  # the flow ended, or the queue let the caller go
+    HANG_UP_AFTER_PROMPT = "HANG_UP_AFTER_PROMPT"  # ... while a prompt is still being said
+    ANNOUNCE = "ANNOUNCE"  # the ACD: music on hold, a position or a wait announcement
+    RING_AGENT = "RING_AGENT"  # the ACD offers the caller to an agent
+    AGENT_UNREACHABLE = "AGENT_UNREACHABLE"  # ... whose phone cannot be rung from here
+    STOP_RINGING = "STOP_RINGING"  # the ACD withdraws an offer
+    RINGING_STOPPED = "RINGING_STOPPED"  # no agent's phone rings any more
+    AGENT_ANSWERED = "AGENT_ANSWERED"  # an agent's phone picked up: the ACD decides what follows
+    AGENT_MISSED = "AGENT_MISSED"  # an agent's phone rang out or declined
+    BRIDGE = "BRIDGE"  # the ACD connects the agent now
+    BRIDGE_AFTER_PROMPT = "BRIDGE_AFTER_PROMPT"  # ... once the caller has heard what is being said
+    AGENT_DIGIT = "AGENT_DIGIT"  # the agent pressed a key (passed on to the caller)
+    AGENT_GONE = "AGENT_GONE"  # the agent hung up
+    MONITOR = "MONITOR"  # a supervisor listens, whispers or barges
+    SUPERVISOR_ANSWERED = "SUPERVISOR_ANSWERED"
+    SUPERVISOR_GONE = "SUPERVISOR_GONE"
+    CALLER_GONE = "CALLER_GONE"  # the caller hung up
+
+
+S, E = FlowCallState, FlowCallEvent
+# Waiting in a queue, whether or not an agent's phone rings.
+_WAITING: dict[FlowCallEvent, FlowCallState] = {
+    E.DIGIT: S.QUEUED, E.PLAY_DONE: S.QUEUED, E.ANNOUNCE: S.QUEUED, E.RING_AGENT: S.RINGING_AGENT,
+    E.AGENT_UNREACHABLE: S.QUEUED, E.STOP_RINGING: S.QUEUED, E.HAND_OFF: S.HANDED_OFF,
+    E.BOX_HANGS_UP: S.ENDED, E.HANG_UP_AFTER_PROMPT: S.LEAVING, E.CALLER_GONE: S.ENDED}
+_STAYS = (E.DIGIT, E.PLAY_DONE, E.ANNOUNCE, E.AGENT_UNREACHABLE, E.STOP_RINGING, E.AGENT_ANSWERED,
+          E.AGENT_MISSED, E.RING_AGENT)
+# With an agent on the line (connected, or about to be): supervisors may join.
+_WITH_AGENT = (E.DIGIT, E.AGENT_DIGIT, E.STOP_RINGING, E.MONITOR, E.SUPERVISOR_ANSWERED,
+               E.SUPERVISOR_GONE)
+TABLE: dict[FlowCallState, dict[FlowCallEvent, FlowCallState]] = {
+    S.ANSWERING: {E.ANSWERED: S.IN_FLOW, E.ANSWERED_WITH_NOTICE: S.NOTICE, E.CALLER_GONE: S.ENDED},
+    S.NOTICE: {E.DIGIT: S.NOTICE, E.PLAY_DONE: S.IN_FLOW, E.CALLER_GONE: S.ENDED},
+    S.IN_FLOW: {E.DIGIT: S.IN_FLOW, E.PLAY_DONE: S.IN_FLOW, E.DIGIT_TIMEOUT: S.IN_FLOW,
+                E.JOIN_QUEUE: S.QUEUED, E.HAND_OFF: S.HANDED_OFF, E.BOX_HANGS_UP: S.ENDED,
+                E.CALLER_GONE: S.ENDED},
+    S.QUEUED: dict(_WAITING),
+    S.RINGING_AGENT: {**_WAITING, **{e: S.RINGING_AGENT for e in _STAYS}, E.RINGING_STOPPED: S.QUEUED,
+                      E.BRIDGE: S.WITH_AGENT, E.BRIDGE_AFTER_PROMPT: S.AGENT_WAITING},
+    S.AGENT_WAITING: {**{e: S.AGENT_WAITING for e in _WITH_AGENT}, E.PLAY_DONE: S.WITH_AGENT,
+                      E.AGENT_GONE: S.ENDED, E.CALLER_GONE: S.ENDED},
+    S.WITH_AGENT: {**{e: S.WITH_AGENT for e in (*_WITH_AGENT, E.PLAY_DONE)}, E.AGENT_GONE: S.ENDED,
+                   E.CALLER_GONE: S.ENDED},
+    S.LEAVING: {E.DIGIT: S.LEAVING, E.STOP_RINGING: S.LEAVING, E.PLAY_DONE: S.ENDED, E.CALLER_GONE: S.ENDED},
+    # The ACD's answer to the caller's own leaving (withdrawing its offers) changes nothing.
+    S.HANDED_OFF: {E.STOP_RINGING: S.HANDED_OFF},
+    S.ENDED: {E.STOP_RINGING: S.ENDED},
+}
+FLOW_CALL: Machine[FlowCallState, FlowCallEvent] = Machine(
+    "flow call", "call %s", "state", TABLE, "callbox.flowcalls")
+OVER = (S.HANDED_OFF, S.ENDED)
+
+
+class Hearing(StrEnum):
+    """What the caller hears from the box (not a state of the call: it decides when a prompt ends)."""
+
+    NOTHING = "NOTHING"
+    PROMPTS = "PROMPTS"  # one prompt or several in a row, each reporting its end
+    MUSIC = "MUSIC"  # music on hold, looping: it never ends by itself
+
+
+class Party(StrEnum):
+    """Who is on a leg of the call."""
+
+    CALLER = "CALLER"
+    RINGING_AGENT = "RINGING_AGENT"
+    AGENT = "AGENT"
+    SUPERVISOR = "SUPERVISOR"  # answered
+    RINGING_SUPERVISOR = "RINGING_SUPERVISOR"
+
+
+# --- effects: what the runtime carries out besides media ---------------------------------------
+
+@dataclass(frozen=True)
+class JoinQueue:
+    """The ACD: the caller enters `queue` (caller_joins)."""
+
+    queue: str
+    caller: str
+
+
+@dataclass(frozen=True)
+class AskForCallback:
+    """The ACD: the caller pressed 1 to be called back, keeping the place (request_callback)."""
+
+    caller: str
+
+
+@dataclass(frozen=True)
+class AgentAnswered:
+    """The ACD: `agent` picked up on `leg` (offer_answered); a Bridge or a StopRinging follows."""
+
+    agent: str
+    leg: str
+
+
+@dataclass(frozen=True)
+class AgentMissed:
+    """The ACD: the offer to `agent` failed; rang_out is a ring timeout, else a refusal.
+    `soon`: tell the ACD on the next turn of the loop (it is still giving its own orders)."""
+
+    agent: str
+    rang_out: bool = False
+    soon: bool = False
+
+
+@dataclass(frozen=True)
+class LeaveQueue:
+    """The ACD: the caller hung up before an agent took the call (caller_hangs_up)."""
+
+
+@dataclass(frozen=True)
+class ConversationOver:
+    """The ACD: the conversation with the agent is over; the agent goes to wrap-up (call_ended)."""
+
+
+@dataclass(frozen=True)
+class HandToExtension:
+    """The ordinary call machine rings `number` (an extension, or a ring group by `group`)."""
+
+    number: str
+    group: bool = False
+
+
+@dataclass(frozen=True)
+class HandToVoicemail:
+    box: str
+    language: str
+
+
+@dataclass(frozen=True)
+class RecordConversation:
+    """Record caller and agent if the recording policy wants it (a caller who declined never is)."""
+
+    legs: tuple[str, str]
+    extensions: tuple[str, ...]
+    queue: str | None
+
+
+Effect = (JoinQueue | AskForCallback | AgentAnswered | AgentMissed | LeaveQueue | ConversationOver
+          | HandToExtension | HandToVoicemail | RecordConversation)
+Command = m.MediaCommand | Effect
+
+
+def notice_mode_for(routes: Any, dialled: str, caller: str, notices: Mapping[str, str]) -> RecordingMode:
+    """The recording notice of the route a call came in by, keyed by where the route leads (its first
+    node); the "*" entry for every other route."""
+    first = fl.match_route(routes, dialled, caller) or ""
+    return RecordingMode(notices.get(first, notices.get("*", "never")))
+
+
+class FlowCallHandler:
+    """One caller the box answered: flow first, maybe a queue, maybe an agent."""
+
+    def __init__(self, call_id: str, inbound: str, *, dialled: str, caller: str, caller_name: str,
+                 run: fl.FlowRun, clock: Callable[[], float], find_prompt: Callable[[str, str], str | None],
+                 caller_is_extension: bool, trunk: str | None = None, worker: str = ""):
+        self.id = self.call_id = call_id
+        self.inbound = inbound
+        self.dialled, self.caller, self.caller_name = dialled, caller, caller_name
+        self.run = run
+        self.clock = clock
+        self.find_prompt = find_prompt  # (name, language) -> a file, or None when it is missing
+        self.trunk, self.worker = trunk, worker  # for the call record
+        self.direction = "internal" if caller_is_extension else "inbound"
+        self.state = S.ANSWERING
+        self.start = clock()
+        self.answer_time: float | None = None
+        self.notice_mode = RecordingMode.NEVER
+        self.declined = False  # the caller pressed 9 during the notice
+        self.hearing = Hearing.NOTHING
+        self.playlist: list[str] = []  # prompt files still to say after the one playing
+        self.queue: str | None = None
+        self.joined_at: float | None = None
+        self.ringing: dict[str, str] = {}  # agent leg -> agent
+        self.agent: str | None = None
+        self.agent_leg: str | None = None
+        self.agent_answer: float | None = None
+        self.supervisors: dict[str, str] = {}  # supervisor leg -> listen / whisper / barge
+        self.ringing_supervisors: dict[str, str] = {}
+        self.outcome: str | None = None
+        self._seq = 0
+
+    # --- what the runtime asks ------------------------------------------------------------------
+
+    @property
+    def ended(self) -> bool:
+        return self.state in OVER
+
+    def party(self, leg: str | None) -> Party | None:
+        if leg == self.inbound:
+            return Party.CALLER
+        if leg in self.ringing:
+            return Party.RINGING_AGENT
+        if leg is not None and leg == self.agent_leg:
+            return Party.AGENT
+        if leg in self.supervisors:
+            return Party.SUPERVISOR
+        if leg in self.ringing_supervisors:
+            return Party.RINGING_SUPERVISOR
+        return None
+
+    def _fire(self, event: FlowCallEvent) -> FlowCallState:
+        return FLOW_CALL.fire(self, event)
+
+    # --- the caller -----------------------------------------------------------------------------
+
+    def answered(self, notice_mode: RecordingMode | str = RecordingMode.NEVER) -> list[Command]:
+        """The box picked up: the recording notice first (9 may decline it), then the flow."""
+        self.answer_time = self.clock()
+        self.notice_mode = RecordingMode(notice_mode)
+        files = self._files(recording_notice(self.notice_mode))
+        if files:
+            self._fire(E.ANSWERED_WITH_NOTICE)
+            return self._say(files)
+        self._fire(E.ANSWERED)
+        return self._flow(self.run.start())
+
+    def digit(self, digit: str) -> list[Command]:
+        was = self.state
+        self._fire(E.DIGIT)
+        if was is S.NOTICE:
+            if digit == DECLINE_DIGIT and self.notice_mode is RecordingMode.OPT_OUT:
+                self.declined = True
+            return []
+        if was is S.IN_FLOW:
+            return [m.CancelTimer(DIGITS), *self._flow(self.run.digit(digit))]
+        if was in (S.QUEUED, S.RINGING_AGENT) and digit == CALLBACK_DIGIT:
+            return [AskForCallback(self.caller)]
+        return []  # with an agent, or leaving: the keypad is the agent's business
+
+    def digit_timeout(self) -> list[Command]:
+        self._fire(E.DIGIT_TIMEOUT)
+        return self._flow(self.run.digits_timeout())
+
+    def play_done(self) -> list[Command]:
+        """The engine says the prompt playing to the caller ended."""
+        FLOW_CALL.next_state(self.id, self.state, E.PLAY_DONE)  # refused where nothing can play
+        if self.playlist:
+            return [m.Play(self.inbound, self.playlist.pop(0))]
+        return self._said()
+
+    def _said(self) -> list[Command]:
+        was, heard = self.state, self.hearing
+        self._fire(E.PLAY_DONE)
+        if was is S.QUEUED or was is S.RINGING_AGENT:
+            # An announcement is over: the music again. (Music never ends; a stale report changes nothing.)
+            return self._music() if heard is Hearing.PROMPTS else []
+        self.hearing = Hearing.NOTHING
+        if was is S.NOTICE:
+            return self._flow(self.run.start())
+        if was is S.IN_FLOW:
+            return self._flow(self.run.play_done())
+        if was is S.AGENT_WAITING:
+            return self._connect()
+        if was is S.LEAVING:
+            return self._hang_up("box")
+        return []
+
+    def caller_gone(self) -> list[Command]:
+        was = self.state
+        self._fire(E.CALLER_GONE)
+        self.run.hangup()
+        out: list[Command] = [m.CancelTimer(DIGITS)]
+        if was in (S.AGENT_WAITING, S.WITH_AGENT):
+            out.append(ConversationOver())
+            self.outcome = self.outcome or "ANSWERED"
+            out.append(m.Hangup(self.agent_leg))
+        elif self.queue is not None:
+            out.append(LeaveQueue())
+            self.outcome = self.outcome or "ABANDONED"
+        out += [m.Hangup(leg) for leg in [*self.ringing, *self.supervisors, *self.ringing_supervisors]]
+        self.ringing.clear()
+        return out + self._record("caller")
+
+    # --- the flow -------------------------------------------------------------------------------
+
+    def _flow(self, commands: list[fl.Command]) -> list[Command]:
+        out: list[Command] = []
+        for _ in range(MAX_SKIPPED):
+            skipped = False
+            for c in commands:
+                if self.ended:
+                    break
+                if isinstance(c, fl.Play):
+                    found = self._files([c.prompt], c.language or self.run.language)
+                    out += self._say(found)
+                    skipped = not found
+                elif isinstance(c, fl.CollectDigits):
+                    out.append(m.StartTimer(DIGITS, c.timeout_s))
+                elif isinstance(c, fl.ToQueue):
+                    out += self._join_queue(c.name)
+                elif isinstance(c, fl.ToExtension):
+                    out += self._hand_off(HandToExtension(c.number))
+                elif isinstance(c, fl.ToRingGroup):
+                    out += self._hand_off(HandToExtension(c.name, group=True))
+                elif isinstance(c, fl.ToVoicemail):
+                    out += self._hand_off(m.StopPlay(self.inbound), HandToVoicemail(c.box, self.run.language))
+                elif isinstance(c, fl.Dial):
+                    # Not in this box yet: end politely rather than leave the caller in silence.
+                    log.warning("call %s: %s is not available yet", self.call_id, c)
+                    self.outcome = "FAILED"
+                    out += self._finish("box")
+                elif isinstance(c, fl.Hangup):
+                    out += self._finish("box")
+            if not skipped or self.state is not S.IN_FLOW:
+                return out
+            # A prompt that does not exist is skipped, so a flow never waits on silence.
+            self._fire(E.PLAY_DONE)
+            commands = self.run.play_done()
+        log.error("call %s: %d missing prompts in a row; the flow waits", self.call_id, MAX_SKIPPED)
+        return out
+
+    def _join_queue(self, queue: str) -> list[Command]:
+        self._fire(E.JOIN_QUEUE)
+        self.queue, self.joined_at = queue, self.clock()
+        # A call into a queue is an inbound contact-center call, whoever's phone it came from.
+        self.direction = "inbound"
+        return [m.CancelTimer(DIGITS), JoinQueue(queue, self.caller)]
+
+    def _hand_off(self, *commands: Command) -> list[Command]:
+        self._fire(E.HAND_OFF)
+        hangups: list[Command] = [m.Hangup(leg) for leg in self.ringing]
+        self.ringing.clear()
+        return [m.CancelTimer(DIGITS), *hangups, *commands]
+
+    # --- the queue (the ACD's decisions) ----------------------------------------------------------
+
+    def queue_result(self, result: str) -> None:
+        """The ACD logged how the caller left the queue: the call record says it."""
+        self.outcome = result
+
+    def music_on_hold(self) -> list[Command]:
+        self._fire(E.ANNOUNCE)
+        return self._music()
+
+    def announce(self, prompts: list[str]) -> list[Command]:
+        """Say a position or a wait (prompt names); a missing prompt is skipped."""
+        self._fire(E.ANNOUNCE)
+        return self._say(self._files(prompts))
+
+    def ring_agent(self, agent: str, queue: str, timeout_s: float, contacts: list[str],
+                   auto_answer: bool = False) -> list[Command]:
+        """Ring every phone of `agent` the worker has room for; none: the offer fails at once."""
+        if not contacts:
+            self._fire(E.AGENT_UNREACHABLE)
+            return [AgentMissed(agent, soon=True)]
+        self._fire(E.RING_AGENT)
+        out: list[Command] = []
+        for contact in contacts:
+            leg = self._new_leg("a")
+            self.ringing[leg] = agent
+            shown = {"number": self.caller, "name": f"{queue}: {self.caller_name or self.caller}"}
+            out.append(m.Dial(leg, contact, shown, timeout_s, headers=dict(AUTO_ANSWER) if auto_answer else None))
+        return out
+
+    def stop_ringing(self, agent: str) -> list[Command]:
+        self._fire(E.STOP_RINGING)
+        legs = [leg for leg, who in self.ringing.items() if who == agent]
+        for leg in legs:
+            del self.ringing[leg]
+        return [m.Hangup(leg) for leg in legs] + self._ringing_changed()
+
+    def agent_answered(self, leg: str) -> list[Command]:
+        self._fire(E.AGENT_ANSWERED)
+        return [AgentAnswered(self.ringing[leg], leg)]
+
+    def agent_missed(self, leg: str, rang_out: bool) -> list[Command]:
+        """An agent's phone stopped ringing by itself (no answer, busy, declined)."""
+        self._fire(E.AGENT_MISSED)
+        agent = self.ringing.pop(leg)
+        out: list[Command] = []
+        if agent not in self.ringing.values() and agent != self.agent:
+            out.append(AgentMissed(agent, rang_out))
+        return self._ringing_changed() + out
+
+    def _ringing_changed(self) -> list[Command]:
+        if self.state is S.RINGING_AGENT and not self.ringing:
+            self._fire(E.RINGING_STOPPED)
+        return []
+
+    def bridge(self, agent: str, leg: str | None) -> list[Command]:
+        """The ACD gives the caller to `agent` (who answered on `leg`)."""
+        leg = leg or next((lg for lg, a in self.ringing.items() if a == agent), None)
+        if leg is None:
+            return []
+        prompt_playing = self.hearing is Hearing.PROMPTS
+        self._fire(E.BRIDGE_AFTER_PROMPT if prompt_playing else E.BRIDGE)
+        self.ringing.pop(leg, None)
+        out: list[Command] = [m.Hangup(other) for other in self.ringing]
+        self.ringing.clear()
+        self.agent, self.agent_leg, self.agent_answer = agent, leg, self.clock()
+        whisper = self.find_prompt(f"queue-{self.queue}", self.run.language) if self.queue else None
+        if whisper:
+            out.append(m.Play(leg, whisper))  # the agent hears which queue it is
+        if prompt_playing:
+            return out  # the caller is hearing "agent N will help you": connected once it is said
+        self.hearing = Hearing.NOTHING
+        return out + [m.StopPlay(self.inbound)] + self._connect()
+
+    def _connect(self) -> list[Command]:
+        return [m.Bridge(self.inbound, self.agent_leg),
+                RecordConversation((self.inbound, self.agent_leg), (self.agent,), self.queue)]
+
+    def hang_up_after_prompt(self, outcome: str) -> list[Command]:
+        """The queue let the caller go: once what is playing (a confirmation) has been heard."""
+        self.outcome = self.outcome or outcome
+        if self.hearing is Hearing.PROMPTS:
+            self._fire(E.HANG_UP_AFTER_PROMPT)
+            return []
+        return self._finish("box")
+
+    def overflow_to_voicemail(self, box: str) -> list[Command]:
+        self.outcome = self.outcome or "TIMEOUT"
+        return self._hand_off(m.StopPlay(self.inbound), HandToVoicemail(box, self.run.language))
+
+    def overflow_to_extension(self, number: str) -> list[Command]:
+        self.outcome = self.outcome or "TIMEOUT"
+        return self._hand_off(HandToExtension(number))
+
+    def give_up(self) -> list[Command]:
+        """The queue's overflow leads nowhere this box knows: the box hangs up."""
+        return self._finish("box")
+
+    # --- the agent and supervisors -----------------------------------------------------------------
+
+    def agent_digit(self, digit: str) -> list[Command]:
+        self._fire(E.AGENT_DIGIT)
+        return [m.SendDtmf(self.inbound, digit)]
+
+    def agent_gone(self) -> list[Command]:
+        self._fire(E.AGENT_GONE)
+        self.agent_leg = None
+        self.outcome = self.outcome or "ANSWERED"
+        out: list[Command] = [ConversationOver()]
+        out += [m.Hangup(leg) for leg in [*self.supervisors, *self.ringing_supervisors]]
+        return out + [m.CancelTimer(DIGITS), m.Hangup(self.inbound)] + self._record("agent")
+
+    def monitor(self, supervisor: str, mode: str, leg: str | None = None,
+                contact: str | None = None) -> list[Command]:
+        """Listen, whisper or barge: the supervisor's own leg if they dialled in, else ring `contact`."""
+        self._fire(E.MONITOR)
+        if leg is not None:
+            self.supervisors[leg] = mode
+            return [m.Answer(leg), self._conference()]
+        if contact is None:
+            return []
+        new = self._new_leg("s")
+        self.ringing_supervisors[new] = mode
+        return [m.Dial(new, contact, {"number": self.agent or "", "name": f"{mode}: {self.agent}"},
+                       SUPERVISOR_RING_S)]
+
+    def supervisor_answered(self, leg: str) -> list[Command]:
+        self._fire(E.SUPERVISOR_ANSWERED)
+        self.supervisors[leg] = self.ringing_supervisors.pop(leg)
+        return [self._conference()]
+
+    def supervisor_gone(self, leg: str) -> list[Command]:
+        self._fire(E.SUPERVISOR_GONE)
+        self.supervisors.pop(leg, None)
+        self.ringing_supervisors.pop(leg, None)
+        return []
+
+    def _conference(self) -> m.Conference:
+        listen = tuple(leg for leg, mode in self.supervisors.items() if mode in ("listen", "whisper"))
+        barge = tuple(leg for leg, mode in self.supervisors.items() if mode == "barge")
+        whisper = next(((self.agent_leg, leg) for leg, mode in self.supervisors.items() if mode == "whisper"),
+                       None)
+        return m.Conference((self.inbound, self.agent_leg, *barge), listen, whisper)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _files(self, prompts: Any, language: str | None = None) -> list[str]:
+        found = (self.find_prompt(p, language or self.run.language) for p in prompts)
+        return [f for f in found if f]
+
+    def _say(self, files: list[str]) -> list[Command]:
+        self.playlist = list(files[1:])
+        if not files:
+            return []
+        self.hearing = Hearing.PROMPTS
+        return [m.Play(self.inbound, files[0])]
+
+    def _music(self) -> list[Command]:
+        if self.agent_leg is not None:
+            return []
+        # Music replaces whatever was playing, and a replaced prompt never reports its end.
+        self.playlist = []
+        self.hearing = Hearing.MUSIC
+        return [m.Play(self.inbound, m.MUSIC_ON_HOLD, loop=True)]
+
+    def _new_leg(self, kind: str) -> str:
+        self._seq += 1
+        return f"{self.inbound}.{kind}{self._seq}"
+
+    def _finish(self, by: str) -> list[Command]:
+        self._fire(E.BOX_HANGS_UP)
+        return self._hang_up(by)
+
+    def _hang_up(self, by: str) -> list[Command]:
+        hangups: list[Command] = [m.Hangup(leg) for leg in self.ringing]
+        self.ringing.clear()
+        return [m.CancelTimer(DIGITS), *hangups, m.Hangup(self.inbound)] + self._record(by)
+
+    def _record(self, by: str) -> list[Command]:
+        end = self.clock()
+        answered = self.agent_answer is not None or self.outcome == "ANSWERED"
+        disposition = Disposition.ANSWERED if answered else (
+            Disposition.CANCELLED if by == "caller" else Disposition.NO_ANSWER)
+        return [m.WriteRecord(call_record(
+            call_id=self.call_id, start=self.start, answer=self.answer_time, end=end,
+            disposition=disposition, direction=self.direction, caller=self.caller, callee=self.dialled,
+            talk_from=self.agent_answer, answered_by=self.agent, hangup_by=by, worker=self.worker,
+            trunk=self.trunk, caller_name=self.caller_name, queue=self.queue, agent=self.agent,
+            wait_s=round((self.agent_answer or end) - self.joined_at, 3) if self.joined_at else None,
+            outcome=self.outcome, flow=list(self.run.trail),
+            **({"recording_declined": True} if self.declined else {})))]
