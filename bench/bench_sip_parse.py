@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from appliance.sip.digest import DigestAuth, client_response
-from appliance.sip.message import parse
+from appliance.sip.parser import parse
 
 REGISTER = (
     "REGISTER sip:192.168.1.10:5060 SIP/2.0\r\n"

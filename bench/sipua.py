@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from appliance.errors import SipParseError
 from appliance.sip.digest import client_response
-from appliance.sip.message import make_response, parse
+from appliance.sip.message import make_response
+from appliance.sip.parser import parse
 
 T1 = 0.5
 

@@ -49,10 +49,10 @@ from appliance.sip.message import (
     make_response,
     new_branch,
     new_tag,
-    parse,
     parse_params,
     parse_via,
 )
+from appliance.sip.parser import parse
 
 log = logging.getLogger(__name__)
 

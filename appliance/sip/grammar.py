@@ -1,8 +1,9 @@
-"""SIP grammar (RFC 3261 §25): URIs, name-addrs, Via, parameters, credentials.
+"""SIP grammar (RFC 3261 §25): URIs, name-addrs, Via, CSeq, parameters, credentials.
 
-Pure: strings in, objects out, no I/O. The message parser in
-appliance.sip.message hands header values here when somebody asks for their
-structure. Everything malformed raises SipParseError and nothing else.
+Pure: strings in, objects out, no I/O. The message parser (appliance.sip.parser)
+and the message model (appliance.sip.message) hand header values here when
+somebody asks for their structure. This is the box's one name-addr parser: the
+engine reads a caller's From with it too. Everything malformed raises SipParseError and nothing else.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from dataclasses import dataclass, field
 from appliance.errors import SipParseError
 
 __all__ = [
-    "VERSION", "SipUri", "NameAddr", "Via",
-    "is_token", "quote", "split_header_list", "parse_params",
-    "parse_uri", "parse_name_addr", "parse_via", "parse_auth",
+    "VERSION", "NO_SPACE_RE", "SipUri", "NameAddr", "Via",
+    "parse_error", "is_token", "quote", "split_header_list", "parse_params",
+    "parse_uri", "parse_name_addr", "parse_via", "parse_auth", "parse_cseq", "uri_key",
 ]
 
 VERSION = "SIP/2.0"
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
-_NO_SPACE_RE = re.compile(r"[^\x00-\x20\x7f]+")
+NO_SPACE_RE = re.compile(r"[^\x00-\x20\x7f]+")
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_])?\.?")
 # '#' is not in RFC 3261's user set, but phones send feature codes like *97# raw.
 _USER_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/#]|%[0-9A-Fa-f]{2})+")
@@ -44,9 +45,9 @@ _SIMPLE_URI_RE = re.compile(
 )
 
 
-def _fail(reason: str, status: int = 400) -> SipParseError:
+def parse_error(reason: str, status: int = 400) -> SipParseError:
+    """The error for malformed SIP: a reason, and the status that answers it (400 unless said)."""
     return SipParseError(reason, status)
-
 
 
 # Messages name the same methods, parameters and schemes over and over.
@@ -92,7 +93,7 @@ def _split_outside(s: str, sep: str) -> list[str]:
             parts.append(s[start:i])
             start = i + 1
     if quoted or angled:
-        raise _fail("unbalanced quotes or angle brackets")
+        raise parse_error("unbalanced quotes or angle brackets")
     parts.append(s[start:])
     return parts
 
@@ -119,16 +120,16 @@ def parse_params(s: str) -> dict[str, str]:
         name, eq, value = raw.partition("=")
         name = name.strip(" \t").lower()
         if not name or not is_token(name):
-            raise _fail("bad parameter name")
+            raise parse_error("bad parameter name")
         if eq:
             value = value.strip(" \t")
             if value.startswith('"'):
                 if len(value) < 2 or not value.endswith('"') or _unquote_end(value, 0) != len(value):
-                    raise _fail("bad quoted parameter value")
+                    raise parse_error("bad quoted parameter value")
             elif not _GENVALUE_RE.fullmatch(value):
-                raise _fail("bad parameter value")
+                raise parse_error("bad parameter value")
         if name in params:
-            raise _fail(f"parameter {name} appears twice")
+            raise parse_error(f"parameter {name} appears twice")
         params[name] = value
     return params
 
@@ -205,14 +206,14 @@ class SipUri:
 def _check_host(host: str) -> str:
     if host.startswith("["):
         if not host.endswith("]"):
-            raise _fail("bad IPv6 reference")
+            raise parse_error("bad IPv6 reference")
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
-            raise _fail("bad IPv6 address") from None
+            raise parse_error("bad IPv6 address") from None
         return host
     if not _HOSTNAME_RE.fullmatch(host):
-        raise _fail("bad host")
+        raise parse_error("bad host")
     return host
 
 
@@ -220,7 +221,7 @@ def _split_hostport(s: str) -> tuple[str, int | None]:
     if s.startswith("["):
         end = s.find("]")
         if end < 0:
-            raise _fail("bad IPv6 reference")
+            raise parse_error("bad IPv6 reference")
         host, rest = s[: end + 1], s[end + 1:]
     else:
         host, colon, port = s.partition(":")
@@ -229,10 +230,10 @@ def _split_hostport(s: str) -> tuple[str, int | None]:
     if not rest:
         return host, None
     if rest[0] != ":" or not rest[1:].isascii() or not rest[1:].isdigit() or len(rest) > 6:
-        raise _fail("bad port")
+        raise parse_error("bad port")
     port = int(rest[1:])
     if not 0 < port < 65536:
-        raise _fail("port out of range")
+        raise parse_error("port out of range")
     return host, port
 
 
@@ -241,10 +242,10 @@ def _parse_uri_params(s: str) -> dict[str, str]:
     for raw in s.split(";"):
         name, eq, value = raw.partition("=")
         if not _PARAMCHARS_RE.fullmatch(name) or (eq and not _PARAMCHARS_RE.fullmatch(value)):
-            raise _fail("bad URI parameter")
+            raise parse_error("bad URI parameter")
         name = name.lower()
         if name in params:
-            raise _fail(f"URI parameter {name} appears twice")
+            raise parse_error(f"URI parameter {name} appears twice")
         params[name] = value
     return params
 
@@ -260,12 +261,12 @@ def parse_uri(s: str) -> SipUri:
     scheme, colon, rest = s.partition(":")
     scheme = scheme.lower()
     if not colon or scheme not in ("sip", "sips", "tel") or not rest:
-        raise _fail("URI scheme must be sip, sips or tel")
+        raise parse_error("URI scheme must be sip, sips or tel")
     uri_headers: dict[str, str] = {}
     if scheme == "tel":
         number, _, params = rest.partition(";")
         if not _TEL_RE.fullmatch(number):
-            raise _fail("bad telephone number")
+            raise parse_error("bad telephone number")
         return SipUri("tel", number, None, "", None, _parse_uri_params(params) if params else {})
     user = password = None
     at = rest.find("@")
@@ -273,17 +274,17 @@ def parse_uri(s: str) -> SipUri:
         userinfo, rest = rest[:at], rest[at + 1:]
         user, pcolon, pw = userinfo.partition(":")
         if not _USER_RE.fullmatch(user):
-            raise _fail("bad user part in URI")
+            raise parse_error("bad user part in URI")
         if pcolon:
             if not _PASSWORD_RE.fullmatch(pw):
-                raise _fail("bad password in URI")
+                raise parse_error("bad password in URI")
             password = pw
     rest, q, hdrs = rest.partition("?")
     if q:
         for pair in hdrs.split("&"):
             hname, eq, hvalue = pair.partition("=")
             if not eq or not hname or not _HEADERCHARS_RE.fullmatch(hname) or not _HEADERCHARS_RE.fullmatch(hvalue):
-                raise _fail("bad URI header")
+                raise parse_error("bad URI header")
             uri_headers[hname] = hvalue
     hostport, semi, params = rest.partition(";")
     host, port = _split_hostport(hostport)
@@ -320,36 +321,36 @@ def parse_name_addr(s: str) -> NameAddr:
     if s == "*":
         return NameAddr(None, None, {}, True)
     if not s:
-        raise _fail("empty address")
+        raise parse_error("empty address")
     display = None
     if s[0] == '"':
         end = _unquote_end(s, 0)
         if end < 0:
-            raise _fail("unterminated display name")
+            raise parse_error("unterminated display name")
         display = _unescape(s[1: end - 1])
         s = s[end:].lstrip(" \t")
         if not s.startswith("<"):
-            raise _fail("display name must be followed by <URI>")
+            raise parse_error("display name must be followed by <URI>")
     lt = s.find("<")
     if lt >= 0:
         if lt > 0:
             words = s[:lt]
             if not _DISPLAY_TOKENS_RE.fullmatch(words):
-                raise _fail("bad display name")
+                raise parse_error("bad display name")
             display = " ".join(words.split()) or None
         gt = s.find(">", lt)
         if gt < 0:
-            raise _fail("missing > after URI")
+            raise parse_error("missing > after URI")
         uri = parse_uri(s[lt + 1: gt])
         rest = s[gt + 1:].strip(" \t")
         if rest and rest[0] != ";":
-            raise _fail("junk after address")
+            raise parse_error("junk after address")
         return NameAddr(uri, display, parse_params(rest))
     # Bare addr-spec: RFC 3261 §20.10 makes every ;param a header parameter.
     uri_s, semi, rest = s.partition(";")
     uri_s = uri_s.rstrip(" \t")
-    if not _NO_SPACE_RE.fullmatch(uri_s):
-        raise _fail("bad address")
+    if not NO_SPACE_RE.fullmatch(uri_s):
+        raise parse_error("bad address")
     return NameAddr(parse_uri(uri_s), None, parse_params(rest) if semi else {})
 
 
@@ -399,31 +400,65 @@ def parse_via(s: str) -> Via:
             p = parse_params(params) if params is not None else {}
             rport = p.get("rport")
             if rport and (not rport.isdigit() or not rport.isascii()):
-                raise _fail("bad Via rport")
+                raise parse_error("bad Via rport")
             return Via(transport.upper(), host, None if port is None else int(port), p, VERSION)
     parts = s.split("/", 2)
     if len(parts) != 3:
-        raise _fail("bad Via protocol")
+        raise parse_error("bad Via protocol")
     name, version, rest = parts[0].strip(" \t"), parts[1].strip(" \t"), parts[2].lstrip(" \t")
     if name.upper() != "SIP" or version != "2.0":
-        raise _fail("Via protocol must be SIP/2.0")
+        raise parse_error("Via protocol must be SIP/2.0")
     i = 0
     n = len(rest)
     while i < n and rest[i] not in " \t":
         i += 1
     transport = rest[:i].upper()
     if not transport or not is_token(transport):
-        raise _fail("bad Via transport")
+        raise parse_error("bad Via transport")
     sent_by, semi, params = rest[i:].lstrip(" \t").partition(";")
     sent_by = sent_by.rstrip(" \t")
     if not sent_by:
-        raise _fail("Via without sent-by")
+        raise parse_error("Via without sent-by")
     host, port = _split_hostport(sent_by)
     p = parse_params(params) if semi else {}
     rport = p.get("rport")
     if rport and (not rport.isdigit() or not rport.isascii()):
-        raise _fail("bad Via rport")
+        raise parse_error("bad Via rport")
     return Via(transport, host, port, p, VERSION)
+
+
+# --------------------------------------------------------------------------
+# CSeq
+
+# CSeq values repeat ("1 REGISTER", "2 REGISTER" ...), and each message is asked for its CSeq several times.
+_CSEQS: dict[str, tuple[int, str]] = {}
+_CSEQS_MAX = 1024
+
+
+def parse_cseq(value: str) -> tuple[int, str]:
+    """Parse a CSeq value (RFC 3261 §20.16) into (number, method)."""
+    known = _CSEQS.get(value)
+    if known is None:
+        known = _read_cseq(value)
+        if len(_CSEQS) >= _CSEQS_MAX:
+            _CSEQS.clear()
+        _CSEQS[value] = known
+    return known
+
+
+def _read_cseq(value: str) -> tuple[int, str]:
+    parts = value.split()
+    if len(parts) != 2:
+        raise parse_error("CSeq must be a number and a method")
+    num, method = parts
+    if not (num.isascii() and num.isdigit()) or len(num) > 10:
+        raise parse_error("bad CSeq number")
+    seq = int(num)
+    if seq >= 2**31:
+        raise parse_error("CSeq number too large")
+    if not is_token(method):
+        raise parse_error("bad CSeq method")
+    return seq, method
 
 
 # --------------------------------------------------------------------------
@@ -447,13 +482,13 @@ def parse_auth(value: str) -> tuple[str, dict[str, str]]:
     value = value.strip(" \t")
     scheme, _, rest = value.partition(" ")
     if not scheme or not is_token(scheme):
-        raise _fail("bad authentication scheme")
+        raise parse_error("bad authentication scheme")
     params: dict[str, str] = {}
     if rest and _AUTH_LIST_RE.fullmatch(rest) is not None:
         for name, quoted, token in _AUTH_ITEM_RE.findall(rest):
             name = name.lower()
             if name in params:
-                raise _fail(f"authentication parameter {name} appears twice")
+                raise parse_error(f"authentication parameter {name} appears twice")
             # A token is never empty, so an empty one means the value was quoted.
             params[name] = token or quoted
         return scheme, params
@@ -463,17 +498,17 @@ def parse_auth(value: str) -> tuple[str, dict[str, str]]:
     while pos < n:
         m = match(rest, pos)
         if m is None or m.end() == pos:
-            raise _fail("malformed authentication parameters")
+            raise parse_error("malformed authentication parameters")
         name = m.group(1).lower()
         if name in params:
-            raise _fail(f"authentication parameter {name} appears twice")
+            raise parse_error(f"authentication parameter {name} appears twice")
         quoted = m.group(2)
         params[name] = _unescape(quoted) if quoted is not None else m.group(3)
         pos = m.end()
         if rest[pos - 1: pos] != "," and pos < n:
-            raise _fail("malformed authentication parameters")
+            raise parse_error("malformed authentication parameters")
     if rest.rstrip(" \t").endswith(","):
-        raise _fail("trailing comma in authentication parameters")
+        raise parse_error("trailing comma in authentication parameters")
     return scheme, params
 
 

@@ -1,7 +1,8 @@
 """The registrar and location service (RFC 3261 §10.3), as pure logic.
 
 The edge turns a parsed REGISTER into a `RegisterRequest` and the
-`RegisterResult` back into a SIP response; this module does no I/O and reads
+`RegisterResult` back into a SIP response (appliance.sip.bindings holds
+those and the `Binding`s kept); this module does no I/O and reads
 time only through the clocks it is given.
 
 Decisions worth knowing:
@@ -35,29 +36,23 @@ Decisions worth knowing:
 - When a request carries `+sip.instance` and `reg-id` (RFC 5626), a new
   contact replaces the AOR's other bindings with the same pair, so a phone
   that changes its Contact after a network change leaves no stale binding.
-- A Contact points at the phone that registered (`contact_refusal`): its
-  host is the REGISTER's source address, written as an IP address, and not a
-  trunk, a line gateway, the box's own SIP socket, or a multicast address;
-  no `maddr` elsewhere and no URI headers. The box calls a registered
-  contact from its own trusted address, so a Contact naming a gateway that
-  trusts the box would make the box dial for whoever registered it. Behind a
-  NAT a phone whose Contact names its private address from the NAT's public
-  one is refused too (for now; an admin-allowed host per extension may come).
+- A Contact points at the phone that registered (`contact_refusal`, in
+  appliance.sip.contact_rules): the edge refuses a REGISTER that breaks the
+  rule, and `restore()` leaves out a binding written before it.
 """
 
 from __future__ import annotations
 
 import heapq
-import ipaddress
 import itertools
 import logging
-import math
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from appliance.errors import SettingError, SipParseError, ValidationError
-from appliance.sip.grammar import parse_uri, uri_key
+from appliance.errors import SettingError, ValidationError
+from appliance.sip.bindings import Binding, ContactRequest, RegisterRequest, RegisterResult, contact_key
+from appliance.sip.contact_rules import contact_refusal
+from appliance.sip.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -68,218 +63,6 @@ Clock = Callable[[], float]
 _HEAP_SLACK = 2
 # RFC 3261 Timer F (64 × T1): a client stops re-sending a REGISTER after this long.
 _RESEND_WINDOW_S = 32.0
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a request came from: the transport and the far end's address."""
-
-    transport: str
-    ip: str
-    port: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"transport": self.transport, "ip": self.ip, "port": self.port}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Source:
-        try:
-            transport, ip, port = data["transport"], data["ip"], data["port"]
-        except (KeyError, TypeError) as exc:
-            raise ValidationError(f"source: missing {exc}") from None
-        if not isinstance(transport, str) or not isinstance(ip, str):
-            raise ValidationError("source: transport and ip must be text")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise ValidationError(f"source: bad port {port!r}")
-        return cls(transport, ip, port)
-
-
-@dataclass
-class ContactRequest:
-    """One Contact of a REGISTER, as the parser found it."""
-
-    uri: str
-    expires: int | None
-    q: float | None
-    raw: str
-    star: bool = False
-
-
-@dataclass
-class RegisterRequest:
-    """A REGISTER reduced to what the registrar needs."""
-
-    aor: str
-    call_id: str
-    cseq: int
-    contacts: list[ContactRequest]
-    expires_header: int | None
-    source: Source
-    user_agent: str = ""
-    instance: str | None = None
-    reg_id: str | None = None
-
-
-@dataclass
-class Binding:
-    """One contact at which an AOR (an extension) can be reached, until it expires."""
-
-    aor: str
-    contact: str
-    expires_at: float
-    call_id: str
-    cseq: int
-    q: float | None
-    source: Source
-    user_agent: str
-    registered_at: float
-    instance: str | None = None
-    reg_id: str | None = None
-
-    def expires_in(self, now: float) -> int:
-        """Whole seconds left, for the `;expires=` of a 200; 0 once expired."""
-        left = self.expires_at - now
-        if left <= 0:
-            return 0
-        # Rounding noise of `now + expires - now` must not turn 3600 into 3601.
-        return max(1, math.ceil(left - 1e-6))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "aor": self.aor,
-            "contact": self.contact,
-            "expires_at": self.expires_at,
-            "call_id": self.call_id,
-            "cseq": self.cseq,
-            "q": self.q,
-            "source": self.source.to_dict(),
-            "user_agent": self.user_agent,
-            "registered_at": self.registered_at,
-            "instance": self.instance,
-            "reg_id": self.reg_id,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Binding:
-        if not isinstance(data, dict):
-            raise ValidationError(f"binding: expected an object, got {type(data).__name__}")
-        try:
-            binding = cls(
-                aor=data["aor"],
-                contact=data["contact"],
-                expires_at=data["expires_at"],
-                call_id=data["call_id"],
-                cseq=data["cseq"],
-                q=data.get("q"),
-                source=Source.from_dict(data["source"]),
-                user_agent=data.get("user_agent", ""),
-                registered_at=data.get("registered_at", data["expires_at"]),
-                instance=data.get("instance"),
-                reg_id=data.get("reg_id"),
-            )
-        except KeyError as exc:
-            raise ValidationError(f"binding: missing {exc}") from None
-        for name in ("aor", "contact", "call_id", "user_agent"):
-            if not isinstance(getattr(binding, name), str):
-                raise ValidationError(f"binding: {name} must be text")
-        for name in ("expires_at", "registered_at"):
-            value = getattr(binding, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValidationError(f"binding: {name} must be a number")
-        if isinstance(binding.cseq, bool) or not isinstance(binding.cseq, int):
-            raise ValidationError("binding: cseq must be an integer")
-        if binding.q is not None and (
-            isinstance(binding.q, bool) or not isinstance(binding.q, (int, float))
-        ):
-            raise ValidationError("binding: q must be a number")
-        return binding
-
-
-@dataclass
-class RegisterResult:
-    """What to answer: status, reason, and the AOR's bindings for a 200."""
-
-    status: int
-    reason: str
-    bindings: list[Binding] = field(default_factory=list)
-    min_expires: int | None = None
-    changed: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
-
-
-def contact_key(uri: str) -> str:
-    """The form under which two Contact URIs count as the same binding."""
-    text = uri.strip()
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1].strip()
-    return uri_key(text)
-
-
-# The loopback network the line gateways listen on (127.0.1.n, appliance/lines_runtime.py).
-LINE_GATEWAYS = ipaddress.ip_network("127.0.1.0/24")
-_BROADCAST = ipaddress.ip_address("255.255.255.255")
-
-# Reason phrases of the 403 for a Contact that may not be bound.
-CONTACT_ELSEWHERE = "Contact must point at this phone"
-CONTACT_IS_THE_BOX = "Contact must not be the box itself"
-CONTACT_IS_A_TRUNK = "Contact must not be a trunk"
-CONTACT_IS_A_LINE = "Contact must not be a line gateway"
-CONTACT_NOT_UNICAST = "Contact must not be multicast or broadcast"
-CONTACT_WITH_HEADERS = "Contact must not carry headers"
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An IP address (IPv4-mapped IPv6 as IPv4), or None for a host name."""
-    try:
-        ip = ipaddress.ip_address(text[1:-1] if text.startswith("[") else text)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
-def contact_refusal(
-    uri: str,
-    source: Source,
-    *,
-    is_own: Callable[[str, int], bool] = lambda ip, port: False,
-    is_trunk: Callable[[str, int], bool] = lambda ip, port: False,
-) -> str | None:
-    """Why a REGISTER from `source` may not bind `uri`, or None when it may.
-
-    `is_own(ip, port)`: whether that is the box's own SIP socket; `is_trunk(ip, port)`: whether a
-    trunk (a provider or a gateway that trusts the box by its address) is there.
-    """
-    try:
-        parsed = parse_uri(uri)
-    except SipParseError:
-        return CONTACT_ELSEWHERE
-    if parsed.scheme not in ("sip", "sips"):
-        return CONTACT_ELSEWHERE
-    if parsed.headers:
-        # Headers in a URI the box dials become headers of its INVITE (a Route, say).
-        return CONTACT_WITH_HEADERS
-    host = _address(parsed.host)
-    if host is None:
-        return CONTACT_ELSEWHERE  # a name could resolve anywhere
-    if host.is_multicast or host.is_unspecified or host == _BROADCAST or \
-            (isinstance(host, ipaddress.IPv4Address) and host.is_reserved):
-        return CONTACT_NOT_UNICAST
-    if host.version == 4 and host in LINE_GATEWAYS:
-        return CONTACT_IS_A_LINE
-    maddr = parsed.params.get("maddr")
-    if host != _address(source.ip) or (maddr is not None and _address(maddr) != host):
-        return CONTACT_ELSEWHERE
-    port = parsed.port or (5061 if parsed.scheme == "sips" else 5060)
-    if is_own(str(host), port):
-        return CONTACT_IS_THE_BOX
-    if is_trunk(str(host), port):
-        return CONTACT_IS_A_TRUNK
-    return None
 
 
 def _sort_key(binding: Binding) -> tuple[float, float]:

@@ -55,7 +55,7 @@ def test_plug_and_play_on_the_sip_port_beside_the_edge(core_factory):
     answers with the provisioning URL, and normal SIP on that port still works."""
     import socket
 
-    from appliance.sip.message import parse
+    from appliance.sip.parser import parse
     from tests.conftest import free_port
     from tests.provisioning.test_pnp import snom_subscribe
     port = free_port()

@@ -18,7 +18,8 @@ from appliance.provisioning.pnp import (
 )
 from appliance.provisioning.pnp_socket import start_pnp_listener
 from appliance.provisioning.registry import PhoneRegistry
-from appliance.sip.message import make_response, parse
+from appliance.sip.message import make_response
+from appliance.sip.parser import parse
 
 BASE = "http://192.0.2.10:8088/p/"
 

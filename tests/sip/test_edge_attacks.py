@@ -1,118 +1,21 @@
 """The edge against the attacks seen on the office LAN, without a core: a SipEdge over a fake
-UDP socket that records what it sends (and, for TCP, a real loopback socket in this process)."""
+UDP socket that records what it sends (tests/sip/edge_harness.py; TCP in test_edge_tcp.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import socket
 import time
 
 import pytest
 
-from appliance.events import EventBus
-from appliance.sip import message as sipmsg
-from appliance.sip.digest import DigestAuth, client_response
-from appliance.sip.edge import EdgeLimits, SipEdge
-from appliance.sip import registrar as reg
-from appliance.sip.registrar import Registrar, Source
-from appliance.sip.security import Guard, SecurityPolicy
-
-SECRET = "s3cret-1001"
-
-
-class FakeClock:
-    def __init__(self, t: float = 1000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, s: float) -> None:
-        self.t += s
-
-
-class RecordingUdp:
-    """Stands in for the edge's UDP socket: what was sent, to where."""
-
-    def __init__(self):
-        self.sent: list[tuple[bytes, tuple[str, int]]] = []
-
-    def sendto(self, data: bytes, addr) -> None:
-        self.sent.append((data, tuple(addr)))
-
-    def close(self) -> None:
-        pass
-
-    def take(self) -> list[tuple[bytes, tuple[str, int]]]:
-        out, self.sent = self.sent, []
-        return out
-
-
-def make_edge(policy: SecurityPolicy | None = None, *, forward_to=("127.0.0.50", 5080), trunks=(),
-              limits: EdgeLimits = EdgeLimits()) -> SipEdge:
-    clock = FakeClock()
-    guard = Guard(policy or SecurityPolicy(ban_failures=5), clock)
-    registrar = Registrar(time.monotonic)
-    auth = DigestAuth("callbox", {"1001": SECRET}.get, algorithms=("MD5",))
-    edge = SipEdge(registrar=registrar, guard=guard, auth=auth, events=EventBus(), identity_key=b"k" * 32,
-                   forward_target=lambda req, ext: forward_to, clock=time.time,
-                   trunk_of=lambda src, req: "provider" if src.ip in trunks else None, limits=limits)
-    edge.udp = RecordingUdp()  # type: ignore[assignment]
-    edge.port = 5060
-    edge.clock_for_tests = clock  # type: ignore[attr-defined]
-    return edge
-
-
-def req(method: str, uri: str = "sip:127.0.0.1", *, src=("127.0.0.2", 5070), call_id: str | None = None,
-        cseq: int = 1, user: str = "1001", extra: str = "", branch: str | None = None, mf: str = "70",
-        contact: str | None = None) -> bytes:
-    call_id = call_id or secrets.token_hex(5)
-    branch = branch or "z9hG4bK" + secrets.token_hex(5)
-    return (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {src[0]}:{src[1]};branch={branch};rport\r\n"
-            f"Max-Forwards: {mf}\r\nFrom: <sip:{user}@127.0.0.1>;tag=a\r\nTo: <sip:{user}@127.0.0.1>\r\n"
-            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: {contact or f'<sip:{user}@{src[0]}:{src[1]}>'}\r\n"
-            f"{extra}Content-Length: 0\r\n\r\n").encode()
-
-
-def status(data: bytes) -> int:
-    return int(data.split(b" ", 2)[1])
-
-
-def answers(edge: SipEdge) -> list[int]:
-    return [status(d) for d, _ in edge.udp.take() if d.startswith(b"SIP/2.0 ")]
-
-
-def hdr(data: bytes, name: str) -> str:
-    return sipmsg.parse(data).get(name) or ""
-
-
-def register(edge: SipEdge, src=("127.0.0.2", 5070), secret: str = SECRET, contact: str | None = None) -> int:
-    source = Source("udp", *src)
-    call_id = secrets.token_hex(5)
-    edge.handle(req("REGISTER", src=src, call_id=call_id, contact=contact), source)
-    (challenge, _), = edge.udp.take()
-    assert status(challenge) == 401
-    auth = client_response("REGISTER", "sip:127.0.0.1", "1001", secret, hdr(challenge, "WWW-Authenticate"))
-    edge.handle(req("REGISTER", src=src, call_id=call_id, cseq=2, extra=f"Authorization: {auth}\r\n",
-                    contact=contact), source)
-    sent = edge.udp.take()
-    return status(sent[0][0]) if sent else 0
-
-
-def invite(edge: SipEdge, src=("127.0.0.2", 5070), uri: str = "sip:1002@127.0.0.1", secret: str = SECRET,
-           call_id: str | None = None, user: str = "1001", method: str = "INVITE", extra: str = "",
-           ) -> list[tuple[bytes, tuple[str, int]]]:
-    """A phone's request: without credentials, the 407, then with them. What the edge sent after that."""
-    source = Source("udp", *src)
-    call_id = call_id or secrets.token_hex(5)
-    edge.handle(req(method, uri, src=src, call_id=call_id, user=user, extra=extra), source)
-    (challenge, _), = edge.udp.take()
-    assert status(challenge) == 407, challenge
-    auth = client_response(method, uri, user, secret, hdr(challenge, "Proxy-Authenticate"))
-    edge.handle(req(method, uri, src=src, call_id=call_id, cseq=2, user=user,
-                    extra=f"{extra}Proxy-Authorization: {auth}\r\n"), source)
-    return edge.udp.take()
+from appliance.sip import contact_rules as reg
+from appliance.sip.digest import client_response
+from appliance.sip.edge import SipEdge
+from appliance.sip.edge_limits import EdgeLimits
+from appliance.sip.parser import parse
+from appliance.sip.security import SecurityPolicy
+from appliance.sip.source import Source
+from tests.sip.edge_harness import SECRET, answers, hdr, invite, make_edge, register, req, status
 
 
 # ---- 1. unknown Authorization schemes -------------------------------------------------------------
@@ -148,7 +51,7 @@ def test_wrong_digest_credentials_still_count_and_ban():
 @pytest.mark.parametrize("value,forwarded", [("0068", "67"), ("70", "69"), ("0000000000000000000001", "0"),
                                              ("99999999999999999999999", "254"), ("256", "254")])
 def test_max_forwards_with_any_number_of_digits(value, forwarded):
-    assert sipmsg.parse(req("OPTIONS", mf=value)).get("Max-Forwards") == value
+    assert parse(req("OPTIONS", mf=value)).get("Max-Forwards") == value
     edge = make_edge(trunks=("127.0.0.9",))
     edge.handle(req("INVITE", "sip:100@127.0.0.1", src=("127.0.0.9", 5060), mf=value),
                 Source("udp", "127.0.0.9", 5060))
@@ -168,7 +71,7 @@ def test_max_forwards_of_zero_in_any_spelling_is_too_many_hops(value):
 @pytest.mark.parametrize("value", ["-1", "7 0", "0x10", "seventy", ""])
 def test_max_forwards_that_is_not_digits_is_refused(value):
     with pytest.raises(Exception):
-        sipmsg.parse(req("OPTIONS", mf=value))
+        parse(req("OPTIONS", mf=value))
 
 
 # ---- 5. Request-URI schemes ------------------------------------------------------------------------
@@ -200,7 +103,7 @@ def test_sip_and_sips_request_uris_are_served():
 
 
 def _response_to(forwarded: bytes, status_line: str = "200 OK") -> bytes:
-    msg = sipmsg.parse(forwarded)
+    msg = parse(forwarded)
     keep = [f"{n}: {v}" for n, v in msg.headers if n in ("Via", "From", "To", "Call-ID", "CSeq")]
     return (f"SIP/2.0 {status_line}\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode()
 
@@ -244,7 +147,7 @@ def test_forged_responses_with_our_branch_mark_are_dropped_without_a_trace(secon
               + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: f1\r\nCSeq: 1 INVITE\r\n"
               "Content-Length: 0\r\n\r\n").encode()
     with caplog.at_level("DEBUG"):
-        edge._handle_safely(forged, Source("udp", "127.0.0.8", 5060), False)
+        edge.handle_safely(forged, Source("udp", "127.0.0.8", 5060), False)
     assert edge.udp.take() == []
     assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
 
@@ -267,7 +170,7 @@ def test_relay_paths_are_bounded_in_number_and_time():
 
 def test_the_edge_never_talks_to_itself():
     edge = make_edge()
-    edge._own_hosts = frozenset({"127.0.0.1"})
+    edge.own_hosts = frozenset({"127.0.0.1"})
     edge.handle(req("OPTIONS", src=("127.0.0.1", 5060)), Source("udp", "127.0.0.1", 5060))
     assert edge.udp.take() == []
     edge.send(b"x", "udp", ("127.0.0.1", 5060))
@@ -334,148 +237,6 @@ def test_the_overall_limit_caps_unregistered_traffic_but_not_registered_phones()
     for _ in range(30):
         edge.handle(req("OPTIONS", src=("127.0.0.5", 5070)), Source("udp", "127.0.0.5", 5070))
     assert len(edge.udp.take()) == 30
-
-
-# ---- 2, 3, 8. TCP over loopback in this process --------------------------------------------------------
-
-
-async def _tcp_edge(limits: EdgeLimits) -> SipEdge:
-    edge = make_edge(limits=limits)
-    await edge.start("127.0.0.1", 0)
-    return edge
-
-
-def _read_all(conn: socket.socket, timeout: float) -> tuple[bytes, bool]:
-    """What the peer sent until it closed (True) or the timeout (False)."""
-    conn.settimeout(timeout)
-    data = b""
-    try:
-        while chunk := conn.recv(65535):
-            data += chunk
-        return data, True
-    except ConnectionResetError:
-        return data, True
-    except socket.timeout:
-        return data, False
-
-
-def _run(coro):
-    return asyncio.run(coro)
-
-
-def test_tcp_incomplete_message_times_out_and_idle_connections_close():
-    async def main():
-        edge = await _tcp_edge(EdgeLimits(tcp_message_timeout_s=0.3, tcp_idle_timeout_s=0.8))
-        loop = asyncio.get_running_loop()
-        try:
-            partial = socket.create_connection(("127.0.0.1", edge.port))
-            partial.sendall(req("OPTIONS").replace(b"Content-Length: 0", b"Content-Length: 100") + b"v=0")
-            idle = socket.create_connection(("127.0.0.1", edge.port))
-            started = time.monotonic()
-            closed, _ = await loop.run_in_executor(None, _read_all, partial, 3.0)
-            assert time.monotonic() - started < 1.0
-            _, closed = await loop.run_in_executor(None, _read_all, idle, 3.0)
-            assert closed and time.monotonic() - started < 2.5
-            assert edge.stats.tcp_timed_out == 2
-            # A slow drip that never completes a message is cut too.
-            drip = socket.create_connection(("127.0.0.1", edge.port))
-            started = time.monotonic()
-            try:
-                for b in req("OPTIONS")[:60]:
-                    drip.send(bytes([b]))
-                    await asyncio.sleep(0.05)
-                cut = (await loop.run_in_executor(None, _read_all, drip, 2.0))[1]
-            except (BrokenPipeError, ConnectionResetError):
-                cut = True
-            assert cut and time.monotonic() - started < 2.0
-        finally:
-            await edge.stop()
-    _run(main())
-
-
-def test_tcp_connections_per_address_are_limited():
-    async def main():
-        edge = await _tcp_edge(EdgeLimits(tcp_per_address=3, tcp_total=5))
-        loop = asyncio.get_running_loop()
-        held = []
-        try:
-            for _ in range(5):
-                c = socket.socket()
-                c.bind(("127.0.0.3", 0))
-                c.connect(("127.0.0.1", edge.port))
-                held.append(c)
-            await asyncio.sleep(0.2)
-            results = [await loop.run_in_executor(None, _read_all, c, 0.1) for c in held]
-            assert [closed for _, closed in results] == [False, False, False, True, True]
-            others = []
-            for i in range(3):
-                c = socket.socket()
-                c.bind((f"127.0.0.{4 + i}", 0))
-                c.connect(("127.0.0.1", edge.port))
-                others.append(c)
-            await asyncio.sleep(0.2)
-            results = [await loop.run_in_executor(None, _read_all, c, 0.1) for c in others]
-            assert [closed for _, closed in results] == [False, False, True]  # 5 in all
-            held[0].close()
-            await asyncio.sleep(0.2)
-            assert edge.tcp_per_ip.get("127.0.0.3") == 2
-            for c in held + others:
-                c.close()
-        finally:
-            await edge.stop()
-    _run(main())
-
-
-def test_tcp_messages_before_garbage_are_handled_then_the_garbage_answered():
-    async def main():
-        edge = await _tcp_edge(EdgeLimits())
-        loop = asyncio.get_running_loop()
-        try:
-            conn = socket.create_connection(("127.0.0.1", edge.port))
-            bad = req("OPTIONS", call_id="bad").replace(b"Content-Length: 0", b"Content-Length: zero")
-            conn.sendall(req("OPTIONS", call_id="one") + b"\r\n" + req("OPTIONS", call_id="two") + bad)
-            data, closed = await loop.run_in_executor(None, _read_all, conn, 3.0)
-            assert closed
-            parts = [p for p in data.split(b"SIP/2.0 ") if p]
-            assert [p[:3] for p in parts] == [b"200", b"200", b"400"], data
-            assert b"Call-ID: one" in parts[0] and b"Call-ID: two" in parts[1] and b"Call-ID: bad" in parts[2]
-        finally:
-            await edge.stop()
-    _run(main())
-
-
-def test_tcp_oversized_body_gets_413_and_is_closed():
-    async def main():
-        edge = await _tcp_edge(EdgeLimits())
-        loop = asyncio.get_running_loop()
-        try:
-            conn = socket.create_connection(("127.0.0.1", edge.port))
-            conn.sendall(req("MESSAGE").replace(b"Content-Length: 0", b"Content-Length: 20000"))
-            data, closed = await loop.run_in_executor(None, _read_all, conn, 3.0)
-            assert closed and data.startswith(b"SIP/2.0 413 ")
-        finally:
-            await edge.stop()
-    _run(main())
-
-
-def test_stream_framer_returns_the_messages_before_the_error():
-    framer = sipmsg.StreamFramer()
-    messages, error = framer.read(req("OPTIONS", call_id="a") + b"junk without end\r\n\r\n")
-    assert len(messages) == 1 and b"Call-ID: a" in messages[0]
-    assert error is not None and framer.rest().startswith(b"junk")
-    assert framer.read(req("OPTIONS")) == ([], error)  # broken for good
-    with pytest.raises(Exception):
-        sipmsg.StreamFramer().feed(b"junk\r\n\r\n")
-
-
-def test_udp_datagram_over_the_size_limit_gets_413():
-    edge = make_edge()
-    big = req("MESSAGE", "sip:1001@127.0.0.1").replace(b"Content-Length: 0\r\n\r\n",
-                                                        b"Content-Length: 20000\r\n\r\n" + b"x" * 20000)
-    edge.handle(big, Source("udp", "127.0.0.2", 5070))
-    assert answers(edge) == [413]
-    edge.handle(b"x" * 70000, Source("udp", "127.0.0.2", 5070))
-    assert edge.udp.take() == []
 
 
 # ---- 11. calls are placed only by someone who proved who they are ----------------------------------

@@ -18,6 +18,7 @@ from appliance.errors import StateMachineError, ValidationError
 from appliance.logic.routing import validate_trunk
 from appliance.sip import message as sipmsg
 from appliance.sip.digest import DigestAuth
+from appliance.sip.parser import parse
 from appliance.sip.trunk_registration import (
     KEEPALIVE_S,
     TIMER_F,
@@ -59,7 +60,7 @@ def sends(actions) -> list[Send]:
 
 def requests(actions) -> list[sipmsg.SipMessage]:
     """What went on the wire, parsed back from bytes as the provider would see it."""
-    return [sipmsg.parse(a.to_bytes()) for a in sends(actions) if not isinstance(a.payload, bytes)]
+    return [parse(a.to_bytes()) for a in sends(actions) if not isinstance(a.payload, bytes)]
 
 
 def states(actions) -> list[RegistrationState]:
@@ -88,7 +89,7 @@ class FakeProvider:
         out = [("Via", str(via)), ("From", req.get("From")), ("To", req.get("To") + ";tag=p1"),
                ("Call-ID", req.call_id), ("CSeq", req.get("CSeq"))]
         out += [(k.replace("_", "-"), v) for k, v in headers.items()]
-        return sipmsg.parse(sipmsg.SipMessage.response(status, None, out).to_bytes())
+        return parse(sipmsg.SipMessage.response(status, None, out).to_bytes())
 
     def _decide(self, req):
         cred = req.get("Authorization")
@@ -479,7 +480,7 @@ class SippProvider:
                     actions = reg.on_timer(clock.now)
                 continue
             data, _ = self.sock.recvfrom(65535)
-            actions = reg.on_response(sipmsg.parse(data))
+            actions = reg.on_response(parse(data))
         raise AssertionError(f"no progress; state {reg.status()}")
 
     def finish(self) -> tuple[int, str]:
