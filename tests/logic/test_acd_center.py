@@ -390,3 +390,35 @@ def test_a_phone_gone_during_a_call_takes_effect_when_the_call_and_wrap_up_end()
     box.call_ended("c1")
     box.advance(10)
     assert box.center.agent("1001").state == "NO_PHONE"
+
+
+
+def test_an_agent_kept_for_a_campaign_call_is_offered_nothing_else_and_wraps_up_after():
+    box = Box(QueueConfig("support", wrap_up_s=5))
+    box.agents("1001", "1002")
+    assert box.center.free_agents("support") == ["1001", "1002"]
+    box.campaign_offer("1001", "k1")
+    assert box.center.free_agents("support") == ["1002"] and box.center.agent("1001").state == "OFFERED"
+    box.caller_joins("support", "c1", "+48601000001")
+    assert rung(box) == ["1002"]  # not the agent kept for the campaign
+    box.campaign_talking("1001")
+    box.advance(60)
+    box.campaign_done("1001", "support")
+    agent = box.center.agent("1001")
+    assert agent.state == "WRAP_UP" and agent.talk_time_today == 60 and agent.calls_today == 1
+    with pytest.raises(Conflict):
+        box.campaign_offer("1001", "k2")  # in wrap-up: not free
+    box.advance(5)
+    assert agent.state == "IDLE" and box.center.free_agents("support") == ["1001"]
+
+
+def test_a_campaign_call_that_never_reached_the_agent_frees_them_and_logout_is_safe():
+    box = Box(QueueConfig("support"))
+    box.agents("1003")
+    box.campaign_offer("1003", "k9")
+    box.campaign_done("1003", "support")
+    assert box.center.agent("1003").state == "IDLE"
+    box.campaign_offer("1003", "k10")
+    box.agent_logout("1003")  # with a campaign call ringing: no crash, the call ends by itself
+    box.campaign_done("1003", "support")
+    assert box.center.agent("1003").state == "IDLE" and box.center.free_agents("support") == []

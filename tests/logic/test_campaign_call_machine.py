@@ -83,6 +83,7 @@ def test_no_agent_takes_the_answered_callee_abandoned_with_an_apology():
     assert c.leg_hung_up("k1.a", 408) == [StopPlay("k1.c"), Play("k1.c", SORRY)] and c.state is S.CLOSING
     out = c.play_done("k1.c")
     assert of(out, AttemptOver)[0].result is Result.ABANDONED and of(out, AttemptOver)[0].agent == ""
+    assert of(out, WriteRecord)[0].record["agent"] is None  # not the agent's call in their statistics
 
 
 def test_callee_leaves_while_the_agent_rings_abandoned():

@@ -143,7 +143,9 @@ class AgentSide(CenterState):
     def _missed(self, agent: Agent, why: str) -> list[Command]:
         if agent.state is not AgentState.OFFERED or agent.call_id is None:
             return []  # the ring ended some other way first
-        caller = self._callers[agent.call_id]
+        caller = self._callers.get(agent.call_id)
+        if caller is None:  # a campaign call (campaign_side.py): it ends by itself
+            return []
         cfg = self._queues[caller.queue].config
         cmds = self._cancel_timer(f"ring:{agent.id}")
         cmds.append(StopRinging(agent.id, caller.id))
@@ -189,7 +191,9 @@ class AgentSide(CenterState):
         """An agent leaving stops ringing; their caller waits on, not counted as missed."""
         if agent.state is not AgentState.OFFERED or agent.call_id is None:
             return []
-        caller = self._callers[agent.call_id]
+        caller = self._callers.get(agent.call_id)
+        if caller is None:  # a campaign call (campaign_side.py): it ends by itself
+            return []
         cmds = self._stop_offer(agent, caller)
         if not caller.offered_to:
             CALLER.fire(caller, CallerEvent.NO_ANSWER)

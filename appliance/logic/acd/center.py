@@ -19,6 +19,7 @@ import heapq
 
 from appliance.logic.acd.agent_side import AgentSide
 from appliance.logic.acd.callbacks import Callbacks
+from appliance.logic.acd.campaign_side import CampaignSide
 from appliance.logic.acd.caller_side import CallerSide
 from appliance.logic.acd.center_state import IN_LINE, SERVING_ORDER
 from appliance.logic.acd.commands import CallAgentForCallback, Command, Ring
@@ -29,7 +30,7 @@ from appliance.logic.acd.queue_log import QueueLogKind
 from appliance.logic.acd.strategies import choose
 
 
-class ContactCenter(AgentSide, CallerSide, Callbacks):
+class ContactCenter(AgentSide, CallerSide, Callbacks, CampaignSide):
     """Queues, agents and the callers waiting for them."""
 
     # --- time -------------------------------------------------------------------------

@@ -274,7 +274,8 @@ class CampaignCall:
             disposition=_disposition(result), direction="outbound", caller=self.caller_id or self.agent,
             callee=self.callee.number, answered_by=self.agent if self.talk_from else None, hangup_by=by,
             trunk=self.callee.trunk, worker=self.worker, outcome="CAMPAIGN", campaign=self.campaign,
-            campaign_entry=self.entry, campaign_result=result.value, agent=self.agent or None,
+            campaign_entry=self.entry, campaign_result=result.value,
+            agent=self.agent if self.talk_from is not None else None,  # agent statistics count campaign talk
             **({"csat": self.score} if self.score is not None else {}),
             **({"digit": self.digit} if self.digit else {}))
         if self.talk_from is not None and self.talk_end is not None:
