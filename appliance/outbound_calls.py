@@ -1,8 +1,9 @@
-"""Calls the box places itself: click-to-dial and the callback that kept a caller's place.
+"""Calls the box places itself, at run time: click-to-dial and the callback that kept a caller's place.
 
-`OriginateCall` rings the extension's phone first, then dials the number it asked for.
-`CallbackCall` rings an agent first, then the customer who asked to be called back
-(`appliance.logic.acd` decides who and when; this carries it out in one engine worker).
+The handlers (`appliance.logic.handlers.click_to_dial`, `...callback_call`) decide; this module
+feeds them what the engine and the ACD report, gives their media commands to a `MediaExecutor`
+in the call's worker, and carries out their other effects through the ports it was given
+(`OutboundPorts`): the ACD's inputs, the call record, forgetting a callback between attempts.
 """
 
 from __future__ import annotations
@@ -10,196 +11,182 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from appliance.errors import StateMachineError
 from appliance.logic.acd import commands as acd
-
-if TYPE_CHECKING:
-    from appliance.switchboard import Switchboard, Worker
+from appliance.logic.handlers import callback_call as cb
+from appliance.logic.handlers.click_to_dial import ClickToDial, Destination
+from appliance.logic.media import WriteRecord
+from appliance.media_executor import MediaExecutor
 
 log = logging.getLogger("callbox.outbound_calls")
 
 
-class OriginateCall:
+class CallbackDesk(Protocol):
+    """The ACD's inputs about a callback (`appliance.logic.acd`'s contact center)."""
+
+    def offer_answered(self, call_id: str, agent_id: str) -> list[acd.Command]: ...
+    def offer_rejected(self, agent_id: str) -> list[acd.Command]: ...
+    def offer_timeout(self, agent_id: str) -> list[acd.Command]: ...
+    def customer_answered(self, callback_id: str) -> list[acd.Command]: ...
+    def customer_unreachable(self, callback_id: str, reason: str = ...) -> list[acd.Command]: ...
+    def call_ended(self, call_id: str) -> list[acd.Command]: ...
+
+
+@dataclass(frozen=True)
+class OutboundPorts:
+    """What the box's own calls in one worker need from the rest of the box."""
+
+    send: Callable[[str, dict[str, Any]], None]  # an engine command to the worker, not awaited
+    own_leg: Callable[[str, Any], None]  # events of this leg go to this owner
+    finish: Callable[[Any, dict[str, Any]], None]  # the call is over: forget it, file its record
+    forget: Callable[[str], None]  # a callback between attempts waits in the ACD, not in a worker
+    desk: CallbackDesk
+    run_acd: Callable[[list[acd.Command]], None]
+    phone_of: Callable[[str], str | None]  # an extension's registered contact, None when not registered
+    plan_callback: Callable[[str], tuple[Any, list[dict[str, Any]]]]  # trunks' (decision, attempts)
+    room: Callable[[], int]  # legs the worker can still take
+    clock: Callable[[], float] = time.time
+
+
+class _Runtime:
+    """The shared part: an executor in the worker, and the legs it places announced to the switchboard."""
+
+    def __init__(self, w: Any, ports: OutboundPorts):
+        self.w, self.ports = w, ports
+        self.recording: str | None = None
+        self.ended = False
+        self.media = MediaExecutor(self._send, prompt_file=lambda path: path, on_timer=lambda name: None,
+                                   other=self._effect)
+
+    def _send(self, name: str, fields: dict[str, Any]) -> None:
+        if name == "call":
+            self.ports.own_leg(fields["leg"], self)
+        self.ports.send(name, fields)
+
+    def _run(self, step: Callable[[], list[Any]]) -> None:
+        try:
+            commands = step()
+        except StateMachineError as e:  # an engine report that does not fit the call now
+            log.warning("%s", e)
+            return
+        self.media(commands)
+
+    def _effect(self, effect: Any) -> None:
+        if isinstance(effect, WriteRecord):
+            self.ended = True
+            self.ports.finish(self, effect.record)
+        else:
+            log.info("%s is not carried out here", type(effect).__name__)
+
+
+class OriginateCall(_Runtime):
     """Click-to-dial: the box rings the extension's phone first, then dials the number it asked for."""
 
-    def __init__(self, sb: "Switchboard", w: "Worker", call_id: str, ext: str, target: dict[str, Any]):
-        self.sb, self.w, self.call_id, self.ext, self.target = sb, w, call_id, ext, target
-        self.start = time.time()
-        self.answer_time: float | None = None
-        self.own_leg = f"{call_id}.o"
-        self.far_leg = f"{call_id}.f"
-        self.recording: str | None = None
-        self.ended = False
+    def __init__(self, w: Any, call_id: str, ext: str, target: dict[str, Any], ports: OutboundPorts):
+        super().__init__(w, ports)
+        self.target = target
+        self.call = ClickToDial(call_id, ext, Destination.from_dict(target), w.id, ports.clock)
 
-    def send(self, cmd: str, **fields: Any) -> None:
-        asyncio.ensure_future(self.sb.send(self.w, cmd, **fields))
+    call_id = property(lambda self: self.call.id)
+    ext = property(lambda self: self.call.ext)
+    start = property(lambda self: self.call.start)
+    answer_time = property(lambda self: self.call.answer_time)
 
     def begin(self, contact: str) -> None:
-        self.sb.own_leg(self.w, self.own_leg, self)
-        self.send("call", leg=self.own_leg, uri=contact, timeout_s=30,
-                  caller_id={"number": self.target["number"], "name": "click-to-dial"})
+        self._run(lambda: self.call.begin(contact))
 
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
-        leg = event.get("leg")
-        if leg == self.own_leg and kind == "answered":
-            self.sb.own_leg(self.w, self.far_leg, self)
-            self.send("call", leg=self.far_leg, uri=self.target["uri"], timeout_s=60,
-                      caller_id={"number": self.ext, "name": ""}, **({"auth": self.target["auth"]}
-                                                                    if self.target.get("auth") else {}))
-        elif leg == self.far_leg and kind == "answered":
-            self.answer_time = time.time()
-            self.send("bridge", a=self.own_leg, b=self.far_leg)
+        leg = str(event.get("leg"))
+        if kind == "answered":
+            self._run(lambda: self.call.leg_answered(leg))
         elif kind == "hangup":
-            other = self.far_leg if leg == self.own_leg else self.own_leg
-            self.send("hangup", leg=other)
-            self._finish(by="caller" if leg == self.own_leg else "callee")
-
-    def _finish(self, by: str) -> None:
-        if self.ended:
-            return
-        self.ended = True
-        end = time.time()
-        self.sb.finish_flow_call(self, {
-            "call_id": self.call_id, "start": self.start, "answer": self.answer_time, "end": end,
-            "duration_s": round(end - self.start, 3),
-            "talk_s": round(end - self.answer_time, 3) if self.answer_time else 0.0,
-            "disposition": "ANSWERED" if self.answer_time else "NO ANSWER",
-            "direction": "outbound" if self.target.get("trunk") else "internal",
-            "caller": self.ext, "callee": self.target["number"], "answered_by": self.target["number"]
-            if self.answer_time else None, "hangup_by": by, "trunk": self.target.get("trunk"),
-            "worker": self.w.id, "outcome": "CLICK_TO_DIAL"})
+            self._run(lambda: self.call.leg_hung_up(leg))
 
 
-class CallbackCall:
+class CallbackCall(_Runtime):
     """The box calls back a caller who kept their place: the agent first, then the customer."""
 
-    def __init__(self, sb: "Switchboard", w: "Worker", callback_id: str, queue: str, number: str):
-        self.sb, self.w, self.call_id, self.queue, self.number = sb, w, callback_id, queue, number
-        self.start = time.time()
-        self.agent: str | None = None
-        self.agent_leg: str | None = None
-        self.customer_leg: str | None = None
-        self.ringing: dict[str, str] = {}
-        self.answer_time: float | None = None
-        self.recording: str | None = None
-        self.outcome: str | None = None
-        self.ended = False
-        self._seq = 0
+    def __init__(self, w: Any, callback_id: str, queue: str, number: str, ports: OutboundPorts):
+        super().__init__(w, ports)
+        self.call = cb.CallbackCall(callback_id, queue, number, w.id, ports.clock, f"cb{id(self) % 100000}")
 
-    def send(self, cmd: str, **fields: Any) -> None:
-        asyncio.ensure_future(self.sb.send(self.w, cmd, **fields))
+    call_id = property(lambda self: self.call.id)
+    queue = property(lambda self: self.call.queue)
+    number = property(lambda self: self.call.number)
+    agent = property(lambda self: self.call.agent)
+    start = property(lambda self: self.call.start)
+    answer_time = property(lambda self: self.call.answer_time)
 
-    def _leg(self, kind: str) -> str:
-        self._seq += 1
-        leg = f"cb{id(self) % 100000}.{kind}{self._seq}"
-        self.sb.own_leg(self.w, leg, self)
-        return leg
+    # --- what the ACD asks ---------------------------------------------------------------
 
     def call_agent(self, cmd: acd.CallAgentForCallback) -> None:
-        contacts = self.sb.core.registrar.lookup(cmd.agent_id)
-        if not contacts or self.w.room < 2:
-            asyncio.get_running_loop().call_soon(lambda: self.sb.run_acd(self.sb.center.offer_rejected(cmd.agent_id)))
-            return
-        leg = self._leg("a")
-        self.ringing[leg] = cmd.agent_id
-        self.send("call", leg=leg, uri=contacts[0].contact, timeout_s=cmd.timeout_s,
-                  caller_id={"number": cmd.number, "name": f"callback {cmd.queue}: {cmd.number}"})
+        contact = self.ports.phone_of(cmd.agent_id) if self.ports.room() >= 2 else None
+        self._run(lambda: self.call.ring_agent(cmd.agent_id, contact, cmd.timeout_s))
 
     def dial_customer(self, cmd: acd.DialCustomer) -> None:
         """The agent is on the line: now the customer, at an extension or through a trunk."""
-        leg = self._leg("c")
-        self.customer_leg = leg
-        bindings = self.sb.core.registrar.lookup(cmd.number)
-        if bindings:
-            self.send("call", leg=leg, uri=bindings[0].contact, timeout_s=40,
-                      caller_id={"number": cmd.agent_id, "name": self.queue})
-            return
+        route = self._route(cmd.number)
+        self._run(lambda: self.call.dial_customer(cmd.agent_id, route))
+
+    def stop_ringing(self, agent_id: str, keep: str | None = None) -> None:
+        self._run(lambda: self.call.stop_ringing(agent_id))
+
+    def bridge_agent(self, agent_id: str, leg: str | None) -> None:
+        self._run(self.call.bridge)
+
+    def _finish(self, hangup_caller: bool = False, by: str = "box") -> None:
+        """The ACD let the callback go: file its record once."""
+        if not self.ended:
+            self._effect(WriteRecord(self.call.record(by)))
+
+    def _route(self, number: str) -> cb.CustomerRoute | None:
+        contact = self.ports.phone_of(number)
+        if contact:
+            return cb.CustomerRoute(contact)
         try:
-            decision, attempts = self.sb.core.trunks.plan_callback(cmd.number)
+            decision, attempts = self.ports.plan_callback(number)
         except Exception:  # a number the numbering plan cannot read
             decision, attempts = None, []
         if decision is not None and not decision.allowed:
-            log.warning("callback %s to %s refused: %s (callbacks.class_of_service)", self.call_id, cmd.number,
+            log.warning("callback %s to %s refused: %s (callbacks.class_of_service)", self.call_id, number,
                         decision.verdict)
             attempts = []
         if not attempts:
-            asyncio.get_running_loop().call_soon(
-                lambda: self.sb.run_acd(self.sb.center.customer_unreachable(self.call_id, "no route")))
-            self.customer_leg = None
-            return
-        a = attempts[0]
-        self.send("call", leg=leg, uri=a["uri"], timeout_s=40, caller_id={"number": cmd.agent_id, "name": ""},
-                  **({"auth": a["auth"]} if a.get("auth") else {}))
+            return None
+        return cb.CustomerRoute(attempts[0]["uri"], through_trunk=True, auth=attempts[0].get("auth"))
 
-    def stop_ringing(self, agent_id: str, keep: str | None = None) -> None:
-        for leg, agent in list(self.ringing.items()):
-            if agent == agent_id:
-                del self.ringing[leg]
-                self.send("hangup", leg=leg)
-
-    def bridge_agent(self, agent_id: str, leg: str | None) -> None:
-        if self.agent_leg and self.customer_leg:
-            self.answer_time = time.time()
-            self.send("bridge", a=self.customer_leg, b=self.agent_leg)
+    # --- what the engine reports -----------------------------------------------------------
 
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
-        leg = event.get("leg")
-        if leg in self.ringing:
-            agent = self.ringing.pop(leg)
-            if kind == "answered":
-                self.agent, self.agent_leg = agent, leg
-                self.sb.run_acd(self.sb.center.offer_answered(self.call_id, agent))
-            elif kind == "hangup":
-                cause = int(event.get("cause") or 0)
-                self.sb.run_acd(self.sb.center.offer_timeout(agent) if cause == 408
-                                else self.sb.center.offer_rejected(agent))
-                self._forget_if_idle()
-            else:
-                self.ringing[leg] = agent
-        elif leg == self.customer_leg:
-            if kind == "answered":
-                self.sb.run_acd(self.sb.center.customer_answered(self.call_id))
-            elif kind == "hangup":
-                self.customer_leg = None
-                if self.answer_time is None:
-                    self.sb.run_acd(self.sb.center.customer_unreachable(self.call_id, str(event.get("cause"))))
-                    if self.agent_leg:
-                        self.send("hangup", leg=self.agent_leg)
-                    self.agent_leg = None
-                    self._forget_if_idle()
-                else:
-                    self._end()
-        elif leg == self.agent_leg and kind == "hangup":
-            self.agent_leg = None
-            if self.answer_time is not None:
-                self._end()
-            elif self.customer_leg:
-                self.send("hangup", leg=self.customer_leg)
+        leg = str(event.get("leg"))
+        if kind == "answered":
+            self._run(lambda: self.call.leg_answered(leg))
+        elif kind == "hangup":
+            self._run(lambda: self.call.leg_hung_up(leg, int(event.get("cause") or 0)))
 
-    def _end(self) -> None:
-        for leg in (self.agent_leg, self.customer_leg):
-            if leg:
-                self.send("hangup", leg=leg)
-        self.sb.run_acd(self.sb.center.call_ended(self.call_id))
-        self.outcome = "CALLBACK_COMPLETED"
-        self._finish()
-
-    def _forget_if_idle(self) -> None:
-        """Between attempts the callback waits in the ACD, not in a worker."""
-        if not self.ringing and not self.agent_leg and not self.customer_leg:
-            self.sb.flow_calls.pop(self.call_id, None)
-
-    def _finish(self, hangup_caller: bool = False, by: str = "box") -> None:
-        if self.ended:
-            return
-        self.ended = True
-        end = time.time()
-        self.sb.finish_flow_call(self, {
-            "call_id": self.call_id, "start": self.start, "answer": self.answer_time, "end": end,
-            "duration_s": round(end - self.start, 3),
-            "talk_s": round(end - self.answer_time, 3) if self.answer_time else 0.0,
-            "disposition": "ANSWERED" if self.answer_time else "NO ANSWER", "direction": "outbound",
-            "caller": self.agent or "", "callee": self.number, "answered_by": self.agent, "hangup_by": by,
-            "queue": self.queue, "agent": self.agent, "outcome": self.outcome, "worker": self.w.id,
-            "trunk": None})
+    def _effect(self, effect: Any) -> None:
+        desk, run, call_id = self.ports.desk, self.ports.run_acd, self.call.id
+        if isinstance(effect, cb.AgentAnswered):
+            run(desk.offer_answered(call_id, effect.agent_id))
+        elif isinstance(effect, cb.AgentMissed) and effect.soon:
+            agent = effect.agent_id
+            asyncio.get_running_loop().call_soon(lambda: run(desk.offer_rejected(agent)))
+        elif isinstance(effect, cb.AgentMissed):
+            run(desk.offer_timeout(effect.agent_id) if effect.timed_out else desk.offer_rejected(effect.agent_id))
+        elif isinstance(effect, cb.CustomerAnswered):
+            run(desk.customer_answered(call_id))
+        elif isinstance(effect, cb.CustomerUnreachable) and effect.soon:
+            reason = effect.reason
+            asyncio.get_running_loop().call_soon(lambda: run(desk.customer_unreachable(call_id, reason)))
+        elif isinstance(effect, cb.CustomerUnreachable):
+            run(desk.customer_unreachable(call_id, effect.reason))
+        elif isinstance(effect, cb.CallbackEnded):
+            run(desk.call_ended(call_id))
+        elif isinstance(effect, cb.Idle):
+            self.ports.forget(call_id)
+        else:
+            super()._effect(effect)

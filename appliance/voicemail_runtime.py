@@ -1,8 +1,10 @@
 """Voicemail calls at run time: leaving a message, and listening to one, on an engine leg.
 
-The pure machines (`appliance.logic.voicemail`) decide; this module plays
-their prompts and greetings, records, and files messages into the
-`VoicemailStore`, then tells the box (MWI to phones, the event stream, email).
+The handler (`appliance.logic.handlers.voicemail_call`) and the mailbox machines it drives
+decide; this module feeds the handler what the engine reports about the caller's leg, gives
+its media commands to a `MediaExecutor` in the call's worker, and carries out its mailbox
+changes on the `VoicemailStore` through the ports it was given (`VoicemailPorts`), then tells
+the box (MWI to phones, the event stream, email).
 """
 
 from __future__ import annotations
@@ -10,168 +12,145 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from appliance.errors import StateMachineError
 from appliance.logic import voicemail as vm
+from appliance.logic.handlers import voicemail_call as h
+from appliance.logic.media import WriteRecord
+from appliance.media_executor import MediaExecutor
 from appliance.voicemail_store import VoicemailStore
 
-if TYPE_CHECKING:
-    from appliance.switchboard import Switchboard, Worker
-
 log = logging.getLogger("callbox.voicemail")
+
+Outcome = h.VoicemailOutcome
+
+
+@dataclass(frozen=True)
+class VoicemailPorts:
+    """What a voicemail call in one worker needs from the rest of the box."""
+
+    send: Callable[[str, dict[str, Any]], None]  # an engine command to the worker, not awaited
+    command: Callable[..., Awaitable[Any]]  # an engine command whose answer matters (answer, record_stop)
+    prompt_file: Callable[[str, str], str | None]  # (prompt name, language) -> WAV
+    store: VoicemailStore
+    pin_guard: vm.PinGuard
+    changed: Callable[[str], None]  # a box's messages changed: MWI and the event stream
+    deposited: Callable[[str, Any], None]  # a new message was filed: email and the event stream
+    finish: Callable[[Any, dict[str, Any]], None]  # the call is over: forget it, file its record
+    clock: Callable[[], float] = time.time
 
 
 class VoicemailCall:
     """The caller's leg in one worker, driven by a Deposit or an Access machine."""
 
-    def __init__(self, sb: "Switchboard", w: "Worker", leg: str, call_id: str, caller: str, caller_name: str,
-                 machine: Any, *, answered: bool = False, record_base: dict[str, Any] | None = None,
-                 language: str = "en"):
-        self.sb, self.w, self.inbound, self.call_id = sb, w, leg, call_id
-        self.language = language  # the caller's: the flow's language, or the box's
-        self.caller, self.caller_name = caller, caller_name
-        self.machine = machine
+    def __init__(self, w: Any, ports: VoicemailPorts, leg: str, call_id: str, caller: str, caller_name: str,
+                 machine: vm.Deposit | vm.Access, *, answered: bool = False, callee: str = "",
+                 language: str = "en", outcome: Outcome = Outcome.VOICEMAIL):
+        self.w, self.ports, self.inbound = w, ports, leg
         self.answered = answered
-        self.start = time.time()
-        self.playlist: list[str] = []
-        self.turn = 0
-        self.timer: asyncio.TimerHandle | None = None
-        self.take: str | None = None       # the WAV being recorded: an absolute path from the store
+        self.language = language  # the caller's: the flow's language, or the box's
+        self.recording: str | None = None
         self.ended = False
-        self.record_base = record_base or {}
-        self.outcome = "VOICEMAIL"
+        store = ports.store
+        self.call = h.VoicemailCall(
+            call_id, leg, caller, caller_name, callee, w.id, ports.clock, machine, audio_file=self._audio_file,
+            take_path=lambda box: str(store.incoming_path(box, call_id, caller, caller_name)),
+            open_menu=lambda box: vm.Access(call_id, store.snapshot, ports.pin_guard, ports.clock, box=box),
+            outcome=outcome)
+        self.media = MediaExecutor(ports.send, prompt_file=lambda path: path, on_timer=self._timer,
+                                   other=self._effect)
 
-    @property
-    def store(self) -> VoicemailStore:
-        return self.sb.core.voicemail
-
-    def send(self, cmd: str, **fields: Any) -> None:
-        asyncio.ensure_future(self.sb.send(self.w, cmd, **fields))
+    call_id = property(lambda self: self.call.id)
+    caller = property(lambda self: self.call.caller)
+    caller_name = property(lambda self: self.call.caller_name)
+    callee = property(lambda self: self.call.callee)
+    start = property(lambda self: self.call.start)
+    machine = property(lambda self: self.call.mailbox)
 
     async def begin(self) -> None:
         if not self.answered:
             try:
-                await self.w.client.command("answer", leg=self.inbound)
+                await self.ports.command("answer", leg=self.inbound)
             except Exception as e:
                 log.info("voicemail %s: could not answer: %s", self.call_id, e)
                 return
             self.answered = True
-        self.run(self.machine.start())
+        self._run(self.call.begin)
 
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
         if event.get("leg") != self.inbound:
             return
         if kind == "dtmf":
-            self.run(self.machine.digit(str(event.get("digit", ""))))
+            digit = str(event.get("digit", ""))
+            self._run(lambda: self.call.digit(digit))
         elif kind == "play_done":
-            self._next()
+            self._run(self.call.play_done)
         elif kind == "hangup":
-            if self.timer:
-                self.timer.cancel()
-            self.run(self.machine.hangup())
-            self._finish()
+            self._run(self.call.hung_up)
 
-    def _next(self) -> None:
-        if self.playlist:
-            self.send("play", leg=self.inbound, file=self.playlist.pop(0))
-        else:
-            self.run(self.machine.play_done(self.turn))
+    def _timer(self, name: str) -> None:
+        self._run(lambda: self.call.timer(name))
 
-    # --- carrying out the machine's commands --------------------------------------------------
-
-    def run(self, commands: list) -> None:
-        for c in commands:
-            if isinstance(c, vm.Play):
-                self.turn = c.turn
-                files = [f for f in (self._file(item) for item in c.items) if f]
-                self.playlist = files
-                if files:
-                    self.send("play", leg=self.inbound, file=self.playlist.pop(0))
-                else:
-                    asyncio.get_running_loop().call_soon(self._next)
-            elif isinstance(c, vm.Record):
-                if c.action == vm.RecordAction.START:
-                    box = getattr(self.machine, "box", None)
-                    number = box.number if box is not None else "greetings"
-                    self.take = str(self.store.incoming_path(number, self.call_id, self.caller, self.caller_name))
-                    self.send("record_start", leg=self.inbound, file=self.take)
-                else:
-                    asyncio.ensure_future(self._stop_recording())
-            elif isinstance(c, vm.StartTimer):
-                if self.timer:
-                    self.timer.cancel()
-                turn = c.turn
-                self.timer = asyncio.get_running_loop().call_later(
-                    max(0.0, c.at - time.time()), lambda: self.run(self.machine.timeout(turn)))
-            elif isinstance(c, vm.Hangup):
-                self.send("hangup", leg=self.inbound)
-            elif isinstance(c, vm.SaveRecording):
-                asyncio.ensure_future(self._save(c))
-            elif isinstance(c, vm.DiscardRecording):
-                if self.take:
-                    self.store.discard_incoming(Path(self.take))
-            elif isinstance(c, vm.StartLogin):
-                self.machine = vm.Access(self.call_id, self.store.snapshot, self.sb.core.pin_guard, time.time,
-                                         box=c.box)
-                self.outcome = "VOICEMAIL_LOGIN"
-                self.run(self.machine.start())
-            elif isinstance(c, vm.MarkHeard):
-                self.store.mark_heard(c.box, c.message_id, by=self.caller)
-                self.sb.core.voicemail_changed(c.box)
-            elif isinstance(c, vm.SaveMessage):
-                self.store.save(c.box, c.message_id)
-                self.sb.core.voicemail_changed(c.box)
-            elif isinstance(c, vm.DeleteMessage):
-                self.store.delete(c.box, c.message_id)
-                self.sb.core.voicemail_changed(c.box)
-            elif isinstance(c, vm.ChangePin):
-                config = self.store.box(c.box)
-                self.store.save_box(vm.BoxConfig.from_dict(config.to_dict() | {"pin_hash": c.pin_hash}))
-            elif isinstance(c, vm.SaveGreeting) and self.take:
-                self.store.set_greeting(c.box, c.kind, Path(self.take))
-            elif isinstance(c, vm.DeleteGreeting):
-                self.store.delete_greeting(c.box, c.kind)
-            else:
-                log.info("voicemail %s: %s is not carried out here", self.call_id, type(c).__name__)
-
-    async def _stop_recording(self) -> None:
+    def _run(self, step: Callable[[], list[Any]]) -> None:
         try:
-            await self.w.client.command("record_stop", leg=self.inbound)
+            commands = step()
+        except StateMachineError as e:  # an engine report that does not fit the call now
+            log.warning("%s", e)
+            return
+        self.media(commands)
+
+    # --- the handler's mailbox changes --------------------------------------------------------
+
+    def _effect(self, c: Any) -> None:
+        store, changed = self.ports.store, self.ports.changed
+        if isinstance(c, WriteRecord):
+            self.ended = True
+            self.ports.finish(self, c.record)
+        elif isinstance(c, h.FileMessage):
+            asyncio.ensure_future(self._file_message(c))
+        elif isinstance(c, h.DiscardTake):
+            store.discard_incoming(Path(c.take))
+        elif isinstance(c, h.KeepGreeting):
+            store.set_greeting(c.box, c.kind, Path(c.take))
+        elif isinstance(c, vm.MarkHeard):
+            store.mark_heard(c.box, c.message_id, by=self.caller)
+            changed(c.box)
+        elif isinstance(c, vm.SaveMessage):
+            store.save(c.box, c.message_id)
+            changed(c.box)
+        elif isinstance(c, vm.DeleteMessage):
+            store.delete(c.box, c.message_id)
+            changed(c.box)
+        elif isinstance(c, vm.ChangePin):
+            config = store.box(c.box)
+            store.save_box(vm.BoxConfig.from_dict(config.to_dict() | {"pin_hash": c.pin_hash}))
+        elif isinstance(c, vm.DeleteGreeting):
+            store.delete_greeting(c.box, c.kind)
+        else:
+            log.info("voicemail %s: %s is not carried out here", self.call_id, type(c).__name__)
+
+    async def _file_message(self, c: h.FileMessage) -> None:
+        try:
+            await self.ports.command("record_stop", leg=self.inbound)  # the WAV is complete when the worker answers
         except Exception:
             pass  # the leg is gone: the worker closed the recording itself
-
-    async def _save(self, c: vm.SaveRecording) -> None:
-        await self._stop_recording()  # the WAV is complete when the worker answers
-        if not self.take:
-            return
         try:
-            message = self.store.deposit(c.box, Path(self.take), c.caller, c.caller_name)
+            message = self.ports.store.deposit(c.box, Path(c.take), c.caller, c.caller_name)
         except Exception as e:  # a message must never vanish silently
             log.error("voicemail %s: could not file the message: %s", self.call_id, e)
             return
-        self.sb.core.voicemail_deposited(c.box, message)
+        self.ports.deposited(c.box, message)
 
-    def _file(self, item: Any) -> str | None:
+    def _audio_file(self, item: vm.Audio) -> str | None:
         if isinstance(item, vm.Prompt):
-            return self.sb.prompt_file(item.name, self.language)
+            return self.ports.prompt_file(item.name, self.language)
         if isinstance(item, vm.GreetingAudio):
-            path = self.store.greeting_path(item.box, item.kind)
+            path = self.ports.store.greeting_path(item.box, item.kind)
             return str(path) if path else None
         if isinstance(item, vm.MessageAudio):
-            return str(self.store.audio_path(item.box, item.message_id))
-        if isinstance(item, vm.TakeAudio) and self.take:
-            return self.take
+            return str(self.ports.store.audio_path(item.box, item.message_id))
         return None
-
-    def _finish(self) -> None:
-        if self.ended:
-            return
-        self.ended = True
-        end = time.time()
-        record = {"call_id": self.call_id, "start": self.start, "answer": self.start, "end": end,
-                  "duration_s": round(end - self.start, 3), "talk_s": 0.0, "disposition": "ANSWERED",
-                  "direction": "internal", "caller": self.caller, "caller_name": self.caller_name,
-                  "callee": getattr(getattr(self.machine, "box", None), "number", ""), "answered_by": "voicemail",
-                  "hangup_by": "caller", "worker": self.w.id, "trunk": None, "outcome": self.outcome}
-        self.sb.finish_flow_call(self, record | self.record_base)

@@ -1,9 +1,9 @@
 """Voicemail as pure logic: boxes, the caller's deposit, the owner's phone menu, MWI bodies.
 
-Two machines, one table each ({State: {Event: NewState}}), and one `_go` per
-machine that changes state and logs `old -> new`. They return commands (play
-this, record that, save this message, hang up) and never touch files or
-sockets; the core carries the commands out and feeds back events:
+Two machines, one table each ({State: {Event: NewState}}), each governed by
+one `appliance.logic.machine.Machine` whose `fire` changes state and logs
+`old -> new`. They return commands (play this, record that, save this message,
+hang up) and never touch files or sockets; the core carries the commands out and feeds back events:
 `play_done`, `digit`, `hangup`, `timeout`.
 
 Every Play and StartTimer carries a `turn`. A key that interrupts a prompt

@@ -7,6 +7,7 @@ from dataclasses import replace
 from enum import StrEnum
 
 from appliance.errors import ValidationError
+from appliance.logic.machine import Machine as TableMachine
 from appliance.logic.voicemail.boxes import (
     PIN_MAX, PIN_MIN, BoxSnapshot, Folder, GreetingKind, MessageInfo, PinGuard, check_pin,
     hash_pin, validate_pin)
@@ -59,6 +60,8 @@ ACCESS_TRANSITIONS: dict[AccessState, dict[Event, AccessState]] = {
     A.GOODBYE: {E.DONE: A.ENDED, E.HANGUP: A.ENDED},
     A.ENDED: {},
 }
+ACCESS: TableMachine[AccessState, Event] = TableMachine(
+    "voicemail access", "voicemail access %s", "state", ACCESS_TRANSITIONS, "callbox.voicemail")
 
 # The prompt each waiting state repeats after silence or "*" for help.
 STATE_PROMPT: dict[AccessState, str] = {
@@ -78,7 +81,7 @@ class Access(Machine):
     """
 
     name = "voicemail access"
-    table = ACCESS_TRANSITIONS
+    MACHINE = ACCESS
 
     def __init__(self, call_id: str, lookup: Callable[[str], BoxSnapshot | None], guard: PinGuard,
                  clock: Callable[[], float], *, box: str | None = None, trusted: bool = False,

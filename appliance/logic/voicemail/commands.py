@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from appliance.errors import StateMachineError
+from appliance.logic.machine import Machine as TableMachine
 from appliance.logic.voicemail.boxes import GreetingKind
-
-log = logging.getLogger("callbox.voicemail")
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -185,10 +182,11 @@ class Event(StrEnum):
 
 
 class Machine:
-    """One table and the one place `state` changes."""
+    """The base of the two voicemail machines: its table is a `logic.machine.Machine` (`MACHINE`),
+    whose `fire` is the one place `state` changes; this adds the turns of prompts and timers."""
 
     name = "voicemail"
-    table: dict[Any, dict[Event, Any]] = {}
+    MACHINE: TableMachine[Any, Event]
 
     def __init__(self, who: str, clock: Callable[[], float], initial: Any):
         self.who = who
@@ -196,12 +194,12 @@ class Machine:
         self.state = initial
         self.turn = 0
 
+    @property
+    def id(self) -> str:
+        return self.who
+
     def _go(self, event: Event) -> None:
-        new = self.table.get(self.state, {}).get(event)
-        if new is None:
-            raise StateMachineError(self.name, self.who, self.state.value, event.value)
-        log.info("%s %s: %s -> %s", self.name, self.who, self.state.value, new.value)
-        self.state = new
+        self.MACHINE.fire(self, event)
 
     def _play(self, *items: Audio) -> Play:
         self.turn += 1

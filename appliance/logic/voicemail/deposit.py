@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from enum import StrEnum
 
+from appliance.logic.machine import Machine as TableMachine
 from appliance.logic.voicemail.boxes import BoxConfig, choose_greeting
 from appliance.logic.voicemail.commands import (
     Audio, Command, DiscardRecording, Event, GreetingAudio, Hangup, Machine, Prompt, Record,
@@ -35,6 +36,8 @@ DEPOSIT_TRANSITIONS: dict[DepositState, dict[Event, DepositState]] = {
     D.SAVED: {},
     D.DISCARDED: {},
 }
+DEPOSIT: TableMachine[DepositState, Event] = TableMachine(
+    "voicemail deposit", "voicemail deposit %s", "state", DEPOSIT_TRANSITIONS, "callbox.voicemail")
 
 
 class Deposit(Machine):
@@ -45,7 +48,7 @@ class Deposit(Machine):
     """
 
     name = "voicemail deposit"
-    table = DEPOSIT_TRANSITIONS
+    MACHINE = DEPOSIT
 
     def __init__(self, call_id: str, box: BoxConfig, caller: str, clock: Callable[[], float], *,
                  caller_name: str = "", reason: str = "unavailable",
