@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance.errors import Conflict, NotAllowed, NotFound
 from appliance.flowcalls import FlowCall
-from appliance.outbound_calls import CallbackCall, OriginateCall
+from appliance.outbound_calls import CallbackCall, OriginateCall, OutboundPorts
 from appliance.logic.acd import commands as acd
 from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
 
@@ -129,7 +129,7 @@ class AcdRuntime:
         if best is None or best.room < 2:
             raise Conflict("the box is full: try again in a moment")
         call_id = f"ctd-{int(time.time() * 1000)}-{ext}"
-        oc = OriginateCall(self, best, call_id, ext, target)
+        oc = OriginateCall(best, call_id, ext, target, self._outbound_ports(best))
         self.flow_calls[call_id] = oc  # type: ignore[assignment]
         oc.begin(contacts[0].contact)
         return {"call_id": call_id}
@@ -142,9 +142,21 @@ class AcdRuntime:
             if best is None or best.room < 2:
                 asyncio.get_running_loop().call_soon(lambda: self.run_acd(self.center.offer_rejected(cmd.agent_id)))
                 return
-            cb = CallbackCall(self, best, cmd.callback_id, cmd.queue, cmd.number)
+            cb = CallbackCall(best, cmd.callback_id, cmd.queue, cmd.number, self._outbound_ports(best))
             self.flow_calls[cmd.callback_id] = cb  # type: ignore[assignment]
         cb.call_agent(cmd)
+
+    def _outbound_ports(self, w: Any) -> OutboundPorts:
+        """What click-to-dial and callbacks placed in worker `w` may use of the box."""
+        def phone_of(extension: str) -> str | None:
+            bindings = self.core.registrar.lookup(extension)
+            return bindings[0].contact if bindings else None
+        return OutboundPorts(
+            send=lambda name, fields: asyncio.ensure_future(self.send(w, name, **fields)),
+            own_leg=lambda leg, owner: self.own_leg(w, leg, owner), finish=self.finish_flow_call,
+            forget=lambda call_id: self.flow_calls.pop(call_id, None), desk=self.center, run_acd=self.run_acd,
+            phone_of=phone_of, plan_callback=lambda number: self.core.trunks.plan_callback(number),
+            room=lambda: w.room)
 
     def _acd_timer(self, name: str) -> None:
         self._acd_timers.pop(name, None)

@@ -638,6 +638,16 @@ class Switchboard(AcdRuntime):
         ext = self.core.extension_or_none(call.dialled)
         return call.dialled if ext is not None and ext.get("voicemail", True) else None
 
+    def _voicemail_ports(self, w: Worker) -> Any:
+        """What a voicemail call in worker `w` may use of the box."""
+        from appliance.voicemail_runtime import VoicemailPorts
+        core = self.core
+        return VoicemailPorts(
+            send=lambda name, fields: asyncio.ensure_future(self.send(w, name, **fields)),
+            command=lambda name, **fields: w.client.command(name, **fields), prompt_file=self.prompt_file,
+            store=core.voicemail, pin_guard=core.pin_guard, changed=core.voicemail_changed,
+            deposited=lambda box, message: core.voicemail_deposited(box, message), finish=self.finish_flow_call)
+
     def _to_voicemail(self, w: Worker, leg: str, call_id: str, caller: str, caller_name: str, box: str,
                       reason: str, answered: bool, language: str | None = None) -> None:
         from appliance.logic import voicemail as vm
@@ -647,8 +657,8 @@ class Switchboard(AcdRuntime):
         machine = vm.Deposit(call_id, config, caller, time.time, caller_name=caller_name, reason=reason,
                              recorded=store.greetings(box), message_count=store.counts(box).new
                              + store.counts(box).old)
-        vc = VoicemailCall(self, w, leg, call_id, caller, caller_name, machine, answered=answered,
-                           record_base={"callee": box}, language=language or self._language())
+        vc = VoicemailCall(w, self._voicemail_ports(w), leg, call_id, caller, caller_name, machine,
+                           answered=answered, callee=box, language=language or self._language())
         self.calls.pop((w.id, leg), None)
         self.leg_owner[(w.id, leg)] = vc
         self.flow_calls[call_id] = vc  # type: ignore[assignment]
@@ -675,15 +685,14 @@ class Switchboard(AcdRuntime):
 
     def _voicemail_access(self, w: Worker, call: Call, own: bool) -> None:
         from appliance.logic import voicemail as vm
-        from appliance.voicemail_runtime import VoicemailCall
+        from appliance.voicemail_runtime import Outcome, VoicemailCall
         ext = call.caller.get("number", "")
         if own:
             self.core.voicemail_box(ext)
         machine = vm.Access(call.call_id, self.core.voicemail.snapshot, self.core.pin_guard, time.time,
                             box=ext if own else None)
-        vc = VoicemailCall(self, w, call.inbound, call.call_id, ext, call.caller.get("name", ""), machine,
-                           language=self._language())
-        vc.outcome = "VOICEMAIL_ACCESS"
+        vc = VoicemailCall(w, self._voicemail_ports(w), call.inbound, call.call_id, ext, call.caller.get("name", ""),
+                           machine, language=self._language(), outcome=Outcome.VOICEMAIL_ACCESS)
         self.calls.pop((w.id, call.inbound), None)
         self.leg_owner[(w.id, call.inbound)] = vc
         self.flow_calls[call.call_id] = vc  # type: ignore[assignment]
@@ -850,7 +859,7 @@ def _box_call(fc: Any) -> dict[str, Any]:
     elif isinstance(fc, OriginateCall):
         state, caller, callee = "CLICK_TO_DIAL", fc.ext, (fc.target or {}).get("number")
     elif isinstance(fc, VoicemailCall):
-        state, caller, callee = "VOICEMAIL", fc.caller, fc.record_base.get("callee", "")
+        state, caller, callee = "VOICEMAIL", fc.caller, fc.callee
     else:
         state = "ANSWERED" if getattr(fc, "agent_answer", None) else "QUEUED" if queue else "IN_MENU"
         caller, callee = getattr(fc, "caller", ""), getattr(fc, "dialled", "")
