@@ -2,210 +2,39 @@
 
 Everything the page shows or changes goes through the core's control API.
 This module holds the app object, its plugin (sessions, CSRF, first run,
-injection of `api` and `user`), the role decorator, and the pages about
-logging in; the admin pages live in web/pages.py, the calls, Now and
-system pages in web/monitor.py.
+injection of `api` and `user`), and the pages about logging in, and mounts
+the other pages (one module per area: web/pages.py, web/monitor.py,
+web/center.py, ...). What the pages share (render, require, asking the core)
+is in web/kit.py, the one module a page imports from web/.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import json
 import logging
-import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
 import bottle
-from bottle import HTTPError, HTTPResponse, request, response
+from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, ValidationError
+from web import (center, contacts, contract, ivr, monitor, pages, phones,  # the pages
+                 prompts, recordings, reports, trunks, voicemail, wizard)
 from web.api_client import ApiClient
-from web.i18n import (LANGUAGES, _, current, negotiate, ngettext, script_messages,
-                      flow_words, translate_message, translate_word)
-from web.nav import menu_for
-from web.security import (DUMMY_HASH, LoginThrottle, Role, Session, SessionStore,
-                          check_new_password, check_username, csrf_ok, hash_password,
-                          password_generation, role_allows, verify_password)
+from web.kit import (DUMMY_HASH, FORM_MAX, LANGUAGES, STATIC, LoginThrottle, Role, Session,
+                     SessionStore, WebSettings, WebState, _, check_new_password, check_username,
+                     client_ip, csrf_ok, hash_password, negotiate, ngettext, notice,
+                     password_generation, relay_events, render, require, safe_next, see_other,
+                     translate_message, verify_password, wizard_never_opened)
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).resolve().parent
-TEMPLATES = [str(HERE / "templates")]
-STATIC = HERE / "static"
 COOKIE = "callbox_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Request bodies: a form is small; a route that takes a file declares its own cap with
-# max_body=... (see upload_limit). Checked before anything reads the body, so an
-# oversized or endless request costs neither memory nor the SD card.
-FORM_MAX = 1 << 20
-MULTIPART_SLACK = 64 << 10  # the form fields and boundaries around an uploaded file
-# The largest any route declares (a backup with audio); cheroot refuses more before the app sees it.
-SERVER_MAX_BODY = (256 << 20) + MULTIPART_SLACK
-MAX_HEADER = 64 << 10
-
-
-def upload_limit(file_bytes: int) -> int:
-    """The max_body of a route that takes one file of at most file_bytes."""
-    return file_bytes + MULTIPART_SLACK
-
-
-BOX_NAME_TTL_S = 30.0
-
 # Wrong first-run set-up codes are throttled like failed logins of this (impossible) username.
 SETUP_GUESSER = "(set-up)"
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """How the web process behaves; the defaults are the ones documented in docs/web.md."""
-
-    secure_cookie: bool = True
-    session_idle_s: float = 30 * 60
-    session_absolute_s: float = 12 * 3600
-    # Failed logins (per address and username) before each try must wait; the wait then
-    # doubles from 1 s up to login_max_delay_s; failures are forgotten after login_forget_s.
-    login_free_failures: int = 5
-    login_max_delay_s: float = 5 * 60
-    login_forget_s: float = 3600
-    min_password_length: int = 10
-    event_idle_s: float = 15
-    event_relay_max_s: float = 10 * 60
-    # The live pages refetch on events; this poll catches what has no event (a call starting).
-    # 0 turns it off.
-    live_poll_s: float = 10
-    # The core's data directory, for the disk space the system page shows.
-    data_dir: str | None = None
-    clock: Callable[[], float] = time.time
-
-
-@dataclass
-class WebState:
-    """What the running app shares between requests."""
-
-    settings: WebSettings
-    api: ApiClient
-    sessions: SessionStore
-    throttle: LoginThrottle
-    has_users: bool = False
-    setup_lock: threading.Lock = field(default_factory=threading.Lock)
-    # The business name (box.name) for the page header and its time zone (box.timezone) for
-    # every time shown, asked of the core at most every BOX_NAME_TTL_S seconds and again after
-    # any change made through the page.
-    _box_name: tuple[float, str, str] | None = None
-
-    def _box(self) -> tuple[float, str, str]:
-        now = time.monotonic()
-        if self._box_name is None or now - self._box_name[0] > BOX_NAME_TTL_S:
-            try:
-                values = {d.get("key"): d.get("value") for d in self.api.settings()}
-                name = str(values.get("box.name") or "").strip()
-                tz = str(values.get("box.timezone") or "UTC")
-            except (ApiError, AttributeError, TypeError):
-                name, tz = (self._box_name[1], self._box_name[2]) if self._box_name else ("", "UTC")
-            self._box_name = (now, name, tz)
-        return self._box_name
-
-    def box_name(self) -> str:
-        return self._box()[1]
-
-    def box_timezone(self) -> str:
-        """The box's time zone (IANA name): every time a page shows is on this clock."""
-        return self._box()[2]
-
-    def forget_box_name(self) -> None:
-        self._box_name = None
-
-    def audit(self, actor: str, action: str, detail: str) -> None:
-        """Write an audit entry; a failing write is logged, never shown as a failed change."""
-        try:
-            self.api.add_audit(actor, action, detail)
-        except ApiError as exc:
-            log.error("audit entry %s/%s not written: %s", actor, action, exc)
-
-    def users_exist(self) -> bool:
-        if not self.has_users:
-            self.has_users = bool(self.api.users())
-        return self.has_users
-
-
-# -- rendering -------------------------------------------------------------
-
-def render(name: str, **values: Any) -> str:
-    """Render a page template with the session's user, CSRF token and notices."""
-    session: Session | None = request.environ.get("callbox.session")
-    values.setdefault("title", "Callbox")
-    t = current()
-    values.update(_=t.gettext, ngettext=t.ngettext, t=t, lang=t.lang, languages=LANGUAGES,
-                  translate_word=translate_word, flow_words=flow_words,
-                  translate_message=translate_message)
-    values["messages_json"] = script_messages(t)
-    values.setdefault("error", None)
-    values.setdefault("user", session if session and session.logged_in else None)
-    values["csrf"] = session.csrf_token if session else ""
-    values["notices"] = session.notices[:] if session else []
-    if session:
-        session.notices.clear()
-    values["path"] = request.path
-    user = values["user"]
-    values["menu"] = menu_for(user.role or "", request.path) if user else None
-    state: WebState | None = request.environ.get("callbox.state")
-    if state is not None and user:
-        values.setdefault("box_name", state.box_name())
-    values["fullpath"] = request.fullpath + (f"?{request.query_string}" if request.query_string else "")
-    return bottle.template(name, template_lookup=TEMPLATES, **values)
-
-
-def notice(text: str) -> None:
-    """A one-time message shown at the top of the next page this browser sees."""
-    session: Session | None = request.environ.get("callbox.session")
-    if session is not None:
-        session.notices.append(text)
-
-
-def client_ip() -> str:
-    # Not request.remote_addr: it trusts X-Forwarded-For, which any client can send.
-    return request.environ.get("REMOTE_ADDR", "")
-
-
-def safe_next(target: str | None) -> str:
-    """Only local paths, so a crafted login link cannot send the user elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
-
-
-def see_other(location: str) -> HTTPResponse:
-    res = response.copy(cls=HTTPResponse)
-    res.status = 303
-    res.set_header("Location", location)
-    return res
-
-
-# -- roles -----------------------------------------------------------------
-
-def require(role: str | Role) -> Callable:
-    """Let a page be used only by users with at least this role; others get 403."""
-    need = Role(role)
-
-    def decorate(handler: Callable) -> Callable:
-        @functools.wraps(handler)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            session: Session | None = request.environ.get("callbox.session")
-            if session is None or not session.logged_in:
-                raise HTTPError(403, _("You must be logged in."))
-            if not role_allows(session.role or "", need):
-                raise HTTPError(403, _("This page needs the {role} role.", role=_(str(need))))
-            return handler(*args, **kwargs)
-
-        guarded.required_role = need
-        return guarded
-
-    return decorate
 
 
 # -- the plugin ------------------------------------------------------------
@@ -317,9 +146,6 @@ def _static_app() -> bottle.Bottle:
 
 def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     """The admin web page as a WSGI app talking to the core through `api`."""
-    from web import (center, contacts, contract, ivr, monitor, pages, phones,  # the pages
-                     prompts, recordings, reports, trunks, voicemail, wizard)  # register themselves
-
     state = WebState(
         settings=settings, api=api,
         sessions=SessionStore(settings.clock, settings.session_idle_s, settings.session_absolute_s),
@@ -490,7 +316,6 @@ def _auth_routes(app: bottle.Bottle, state: WebState) -> None:
         request.environ["callbox.session"] = session
         state.audit(session.username, "login", f"from {ip}")
         if target == "/" and session.role == Role.ADMIN:
-            from web.wizard import wizard_never_opened
             if wizard_never_opened(api):
                 raise see_other("/wizard")
         raise see_other(target)
@@ -531,35 +356,3 @@ def _users_exist_or_503(state: WebState) -> bool:
         return state.users_exist()
     except ApiError as exc:
         raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
-
-
-def relay_events(state: WebState, user: Session,
-                 keep: Callable[[Any], bool] | None = None):
-    """Pass the core's events to a logged-in browser until its session ends.
-
-    The upstream stream is reopened after each quiet spell so that a
-    logged-out or expired session stops receiving within event_idle_s, and
-    the relay ends after event_relay_max_s (EventSource reconnects) so that
-    no server thread is held forever. `keep` picks the events this user may see.
-    """
-    settings = state.settings
-    deadline = settings.clock() + settings.event_relay_max_s
-    yield "retry: 3000\n\n"
-    while settings.clock() < deadline and state.sessions.alive(user.id):
-        try:
-            for event in state.api.events(idle_timeout=settings.event_idle_s):
-                if not state.sessions.alive(user.id):
-                    return
-                if keep is None or keep(event):
-                    yield format_event(event.name, event.data)
-            yield ": keepalive\n\n"
-        except ApiError as exc:
-            yield format_event("core", {"status": "unreachable", "detail": exc.message})
-            time.sleep(min(3.0, settings.event_idle_s))
-
-
-def format_event(name: str, data: Any) -> str:
-    if isinstance(data, dict):
-        # A phone's secret never travels to a browser through the live panel.
-        data = {k: v for k, v in data.items() if k not in ("secret", "password_hash")}
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n"

@@ -14,16 +14,10 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
-from web.i18n import _, current, ngettext, translate_blocks
-from web.app import WebState, notice, relay_events, render, require, see_other
-from web.center_views import (ACTIONS, BREAK_REASONS, WALLBOARD_COLUMNS, agent_row,
-                              current_call, event_is_for_agent, parse_queue_form, queue_fields,
-                              queue_row, wallboard_blocks)
-from web.contact_views import DISPOSITION_CODES, last_call, screen_pop
-from web.monitor import NOT_YET, Missing, _optional
-from web.pages import _api
-from web.security import Role, Session
-from web.views import _midnight
+from web.kit import (_, ACTIONS, BREAK_REASONS, NOT_YET, WALLBOARD_COLUMNS, Missing, Role, WebState,
+                     agent_panel, agent_row, ask_core, ask_core_or_missing, event_is_for_agent,
+                     midnight, notice, parse_queue_form, queue_fields, queue_row, relay_events,
+                     render, require, see_other, translate_blocks, wallboard_blocks)
 
 # A day's call records fetched for the provisional service level; more is not a small box.
 RECORDS_FOR_SERVICE_LEVEL = 10_000
@@ -33,26 +27,6 @@ def _list(value: Any) -> list:
     return [] if isinstance(value, Missing) else value
 
 
-def agent_panel(api, user: Session, error: str | None = None) -> str:
-    """The agent's panel: status buttons, the current call with its screen pop, own password."""
-    agents = _optional(api.agents)
-    me = None
-    if not isinstance(agents, Missing):
-        me = next((a for a in agents if str(a.get("extension")) == user.username), None)
-    call = pop = after = None
-    if me is not None:
-        log = _list(_optional(api.queue_log))
-        call = current_call(user.username, me, log)
-        if call and call["number"] not in ("", "unknown"):
-            found = _optional(api.lookup_contact, call["number"])
-            pop = None if isinstance(found, Missing) else screen_pop(found, current().tz, current().lang)
-        elif call is None:
-            after = last_call(user.username, log)
-    return render("panel.tpl", title=_("My panel"), error=error, agent=agent_row(me) if me else None,
-                  center_missing=isinstance(agents, Missing), call=call, actions=ACTIONS,
-                  reasons=BREAK_REASONS, pop=pop, after=after, dispositions=DISPOSITION_CODES)
-
-
 def register(app: bottle.Bottle, state: WebState) -> None:
     """Add the queues, wallboard and agent pages to the app."""
 
@@ -60,8 +34,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
     def _queues_page(api, user, error: str | None = None, form: dict | None = None,
                      errors: dict | None = None) -> str:
-        queues, agents = _optional(api.queues), _optional(api.agents)
-        extensions = _api(api.extensions) if user.role == Role.ADMIN else []
+        queues, agents = ask_core_or_missing(api.queues), ask_core_or_missing(api.agents)
+        extensions = ask_core(api.extensions) if user.role == Role.ADMIN else []
         agent_exts = {a["extension"] for a in _list(agents)}
         now = state.settings.clock()
         return render(
@@ -85,7 +59,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         config, errors = parse_queue_form(form)
         if not errors:
             try:
-                _api(api.add_queue, config)
+                ask_core(api.add_queue, config)
             except ApiError as exc:
                 errors[""] = exc.message
             else:
@@ -103,7 +77,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         extension = (request.forms.getunicode("extension") or "").strip()
         queues = request.forms.getall("queues")
         try:
-            _api(api.add_agent, extension, queues)
+            ask_core(api.add_agent, extension, queues)
         except ApiError as exc:
             response.status = 409 if exc.status == 409 else 400
             return _queues_page(api, user, error=_("{extension} did not become an agent: {reason}",
@@ -119,7 +93,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             raise HTTPError(404, _("No agent action {action}.", action=repr(action)))
         reason = (request.forms.getunicode("reason") or "break").strip()[:40]
         try:
-            result = _api(api.agent_action, extension, action, reason)
+            result = ask_core(api.agent_action, extension, action, reason)
         except ApiError as exc:
             notice(_("Agent {extension}: {message}", extension=extension, message=exc.message))
         else:
@@ -131,13 +105,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     # -- the wallboard ----------------------------------------------------------------
 
     def _wallboard(api) -> dict[str, Any]:
-        queues, agents = _optional(api.queues), _optional(api.agents)
-        engine, bans = _optional(api.engine), _optional(api.bans)
-        box_alarms = _optional(api.alarms)
+        queues, agents = ask_core_or_missing(api.queues), ask_core_or_missing(api.agents)
+        engine, bans = ask_core_or_missing(api.engine), ask_core_or_missing(api.bans)
+        box_alarms = ask_core_or_missing(api.alarms)
         today = date.today()
-        records = _optional(api.call_records, _midnight(today, None),
-                            _midnight(today + timedelta(days=1), None), "", 0,
-                            RECORDS_FOR_SERVICE_LEVEL)
+        records = ask_core_or_missing(api.call_records, midnight(today, None),
+                                      midnight(today + timedelta(days=1), None), "", 0,
+                                      RECORDS_FOR_SERVICE_LEVEL)
         name = ""
         try:
             name = next((str(s.get("value")) for s in api.settings() if s["key"] == "box.name"), "")
@@ -202,7 +176,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             raise HTTPError(400, _("No such status change {action}.", action=repr(action)))
         reason = (request.forms.getunicode("reason") or "break").strip()[:40]
         try:
-            result = _api(api.agent_action, user.username, action, reason)
+            result = ask_core(api.agent_action, user.username, action, reason)
         except ApiError as exc:
             response.status = 404 if exc.status == 404 else 400
             return agent_panel(api, user, error=_not_an_agent(user.username)

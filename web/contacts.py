@@ -14,14 +14,10 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
-from web.app import WebState, notice, render, require, safe_next, see_other, upload_limit
-from web.contact_views import (agent_handled, contact_row, parse_after_call,
-                               parse_contact_form, parse_dial, screen_pop)
-from web.i18n import _, ngettext, translate_message
-from web.i18n import current as _translator
-from web.monitor import Missing, NOT_YET, _optional
-from web.pages import _api
-from web.security import Role, role_allows
+from web.kit import (_, NOT_YET, Missing, Role, WebState, agent_handled, ask_core,
+                     ask_core_or_missing, contact_row, current as _translator, ngettext, notice,
+                     parse_after_call, parse_contact_form, parse_dial, render, require, role_allows,
+                     safe_next, screen_pop, see_other, translate_message, upload_limit)
 
 PAGE_SIZE = 50
 MAX_IMPORT = 4 << 20  # a CSV of some ten thousand contacts
@@ -47,7 +43,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def contacts_page(api, user, form: dict | None = None, errors: dict | None = None,
                       error: str | None = None, import_errors: list | None = None) -> str:
         q, offset = _query()
-        found = _optional(api.contacts, q, offset, PAGE_SIZE + 1)
+        found = ask_core_or_missing(api.contacts, q, offset, PAGE_SIZE + 1)
         lang = _translator().lang
         rows = [] if isinstance(found, Missing) else [contact_row(c, _tz(), lang) for c in found[:PAGE_SIZE]]
         return render("contacts.tpl", title=_("Contacts"), rows=rows, q=q, offset=offset,
@@ -71,7 +67,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         body, errors = parse_contact_form(form)
         if not errors:
             try:
-                created = _api(api.add_contact, body)
+                created = ask_core(api.add_contact, body)
             except ApiError as exc:
                 errors[""] = exc.message
             else:
@@ -89,18 +85,18 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.SUPERVISOR)
     def edit_contact_form(api, contact_id):
         return render("contact_edit.tpl", title=_("Edit contact"),
-                      contact=contact_row(_api(api.contact, contact_id), _tz(), _translator().lang), errors={})
+                      contact=contact_row(ask_core(api.contact, contact_id), _tz(), _translator().lang), errors={})
 
     @app.post("/contacts/<contact_id>/edit")
     @require(Role.SUPERVISOR)
     def edit_contact(api, user, contact_id):
-        current = _api(api.contact, contact_id)
+        current = ask_core(api.contact, contact_id)
         form = {k: request.forms.getunicode(k, "") for k in
                 ("name", "company", "numbers", "email", "notes")}
         body, errors = parse_contact_form(form)
         if not errors:
             try:
-                _api(api.update_contact, contact_id, **body)
+                ask_core(api.update_contact, contact_id, **body)
             except ApiError as exc:
                 errors[""] = exc.message
             else:
@@ -118,8 +114,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.post("/contacts/<contact_id>/delete")
     @require(Role.SUPERVISOR)
     def delete_contact(api, user, contact_id):
-        contact = _api(api.contact, contact_id)
-        _api(api.delete_contact, contact_id)
+        contact = ask_core(api.contact, contact_id)
+        ask_core(api.delete_contact, contact_id)
         state.audit(user.username, "contact_deleted", f"{contact_id} ({contact.get('name', '')})")
         notice(_("Contact {name} was deleted.", name=contact.get("name", "")))
         raise see_other("/contacts")
@@ -153,7 +149,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             return contacts_page(api, user, error=_("The file is too big (at most {size} MB).",
                                                     size=MAX_IMPORT >> 20))
         try:
-            result = _api(api.import_contacts_csv, data)
+            result = ask_core(api.import_contacts_csv, data)
         except ApiError as exc:
             response.status = 400
             return contacts_page(api, user, error=_("Nothing was imported: {reason}",
@@ -191,12 +187,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if reason:
             raise HTTPError(400, translate_message(reason))
         if user.role == Role.AGENT:
-            log = _optional(api.queue_log)
+            log = ask_core_or_missing(api.queue_log)
             # An agent writes notes on their own calls only.
             if isinstance(log, Missing) or not agent_handled(user.username, call_id, log):
                 raise HTTPError(403, _("Call {call} was not yours.", call=call_id))
         try:
-            _api(api.update_call_record, call_id, agent=user.username, **changes)
+            ask_core(api.update_call_record, call_id, agent=user.username, **changes)
         except ApiError as exc:
             raise HTTPError(400, exc.message)
         state.audit(user.username, "after_call_notes",

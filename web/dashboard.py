@@ -58,7 +58,7 @@ def from_customer(record: Mapping[str, Any]) -> bool:
     return record.get("direction") == "inbound" or bool(record.get("queue")) or bool(record.get("flow"))
 
 
-def today(records: Iterable[Mapping[str, Any]], limit: int = DAY_LIMIT) -> Today:
+def calls_today(records: Iterable[Mapping[str, Any]], limit: int = DAY_LIMIT) -> Today:
     """Answered and missed customer calls, and the missed callers still waiting for a call back.
 
     A missed caller drops off the list once a later call from them was answered or someone

@@ -387,6 +387,12 @@ def _counted(lang: str) -> dict[str, tuple[str, str]]:
     return {form: key for key in catalogue(lang) if isinstance(key, tuple) for form in key}
 
 
+def reload_catalogues() -> None:
+    """Read the .po files again on next use (after they were written, or moved in a test)."""
+    catalogue.cache_clear()
+    _counted.cache_clear()
+
+
 def translate_message(text: str, t: Translator | None = None) -> str:
     """A message made by the page's own checks ("the password must have at least 10
     characters"): found whole, or with its one number as {n} — a counted message then takes

@@ -16,12 +16,9 @@ from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, FlowRejected
 from appliance.logic.flows.model import NodeKind
-from web.i18n import _, ngettext
-from web.app import WebState, notice, render, require, see_other
-from web.center_views import flow_tree, node_form, parse_node_form, problems_by_node
-from web.inbound import inbound_rows, rows_from_form, save as save_inbound
-from web.pages import _api
-from web.security import Role
+from web.kit import (_, Role, WebState, ask_core, flow_tree, inbound_rows, inbound_rows_from_form,
+                     node_form, notice, parse_node_form, problems_by_node, render, require,
+                     save_inbound, see_other)
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 KINDS = [k.value for k in NodeKind]
@@ -30,7 +27,7 @@ KINDS = [k.value for k in NodeKind]
 def _flows(api) -> dict[str, Any] | None:
     """The active flow set, or None when none was saved yet."""
     try:
-        return _api(api.flows)
+        return ask_core(api.flows)
     except HTTPError as exc:
         if exc.status_code == 404:
             return None
@@ -79,7 +76,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         call-flow set (web/inbound.py)."""
         flows = _flows(api)
         try:
-            rows, bad = rows_from_form(request.forms)
+            rows, bad = inbound_rows_from_form(request.forms)
         except ValueError:
             raise HTTPError(400, _("The form was incomplete; reload the page."))
         shown = [dict(r, kind="flow" if r["destination"].startswith("flow:") else "direct") for r in rows]

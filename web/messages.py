@@ -79,7 +79,7 @@ def update(langs: tuple[str, ...] = ("pl", "zh")) -> dict[str, list[i18n.Key]]:
             catalog.add(key, ("",) * catalog.num_plurals if isinstance(key, tuple) else "")
         if added:
             write(lang, catalog)
-        i18n.catalogue.cache_clear()
+        i18n.reload_catalogues()
         table = i18n.catalogue(lang)
         missing[lang] = sorted((k for k in wanted if k not in table), key=str)
     return missing

@@ -3,54 +3,23 @@ with its virtual front panel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web.i18n import _, current, translate_message, ngettext, translate_blocks, translate_word, zone
-from web.app import WebState, notice, render, require, see_other, upload_limit
-from web.machine import fmt_bytes, fmt_uptime, read_machine
-from web.security import Role
-from web.views import (BUTTON_ACTIONS, CSV_LIMIT, NOW_COLUMNS, PAGE_SIZE, CallFilter,
-                       now_blocks, panel_json, panel_view, parse_call_filter, record_row,
-                       worker_row)
+from web.kit import (_, BUTTON_ACTIONS, CSV_LIMIT, NOT_YET, NOW_COLUMNS, PAGE_SIZE, CallFilter,
+                     Missing, Role, WebState, ask_core_or_missing, current, fmt_bytes, fmt_uptime,
+                     notice, now_blocks, panel_json, panel_view, parse_call_filter, read_machine,
+                     record_row, render, require, see_other, translate_blocks, translate_message,
+                     translate_word, upload_limit, worker_row, zone)
 
 RECENT_ON_NOW = 10
 LOG_LINES = 200
 MAX_BACKUP = 256 << 20  # with recordings and voicemail a backup is big; still bounded
 FILTER_KEYS = ("from", "to", "number", "page")
-class _NotYet:
-    """The notice for a part the core does not offer yet, in the reader's language."""
-
-    def format(self, what: str) -> str:
-        return _("This core does not offer {what} yet; update the core to see it here.",
-                 what=_(what))
-
-
-NOT_YET = _NotYet()
-
-
-@dataclass(frozen=True)
-class Missing:
-    """What the core answered 404 for (an older core, or a part that is not running)."""
-
-    reason: str
-
-
-def _optional(call: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call the API; Missing when the core answers 404, a 503 page when it is unreachable."""
-    try:
-        return call(*args, **kwargs)
-    except ApiError as exc:
-        if exc.status == 404:
-            return Missing(exc.message)
-        if exc.status == 0 or exc.status >= 500:
-            raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
-        raise
 
 
 def _json_error(status: int, message: str) -> HTTPResponse:
@@ -78,8 +47,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         start, end = wanted.api_range(zone(current().tz))  # the box's days, not the server's
         try:
             # One more than a page tells whether there is a next page without counting them all.
-            records = _optional(api.call_records, start, end, wanted.number, wanted.offset,
-                                PAGE_SIZE + 1)
+            records = ask_core_or_missing(api.call_records, start, end, wanted.number, wanted.offset,
+                                          PAGE_SIZE + 1)
         except ApiError as exc:
             response.status = 400
             return _calls_page(form, wanted, [], False, error=exc.message)
@@ -122,8 +91,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     # -- the Now page ----------------------------------------------------------
 
     def _now(api) -> dict[str, Any]:
-        engine = _optional(api.engine)
-        records = _optional(api.call_records, limit=RECENT_ON_NOW)
+        engine = ask_core_or_missing(api.engine)
+        records = ask_core_or_missing(api.call_records, limit=RECENT_ON_NOW)
         return translate_blocks(now_blocks(None if isinstance(engine, Missing) else engine,
                                            None if isinstance(records, Missing) else records,
                                            state.settings.clock(), current().tz, current().lang))
@@ -153,10 +122,10 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         return _system_page(api)
 
     def _system_page(api, error: str | None = None) -> str:
-        health = _optional(api.health)
-        logs = _optional(api.logs, LOG_LINES)
-        engine = _optional(api.engine)
-        snapshot = _optional(api.panel)
+        health = ask_core_or_missing(api.health)
+        logs = ask_core_or_missing(api.logs, LOG_LINES)
+        engine = ask_core_or_missing(api.engine)
+        snapshot = ask_core_or_missing(api.panel)
         machine = read_machine(state.settings.data_dir)
         return render(
             "system.tpl", title=_("System"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 import zoneinfo
 from typing import Any
 
@@ -11,51 +9,13 @@ import bottle
 from bottle import HTTPError, abort, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web import dashboard as owner_day, forms
-from web.i18n import _, ngettext, translate_message
-from web.app import WebState, notice, render, require, see_other
-from web.security import (Role, check_new_password, check_username, hash_password,
-                          verify_password)
+from web.kit import (_, DAY_LIMIT, Role, WebState, agent_panel, ask_core, build_fields, calls_today,
+                     check_new_password, check_username, day_bounds, error_field, field_kind,
+                     group_title, grouped, hash_password, new_secret, notice, parse_submission,
+                     render, require, secret_made, see_other, take_fresh_secret, translate_message,
+                     verify_password, voicemail_waiting, who_is_on, wizard_unfinished)
 
 CLASSES_OF_SERVICE = ["internal", "local", "national", "international"]
-_SECRET_ALPHABET = string.ascii_letters + string.digits
-
-
-# Extensions whose secret a session may still see once on the printable sheet: {session id:
-# {number}}, filled when the secret is made (added, new secret, the wizard), emptied as the
-# sheet is shown. A secret "shown once" is not shown again when the page is reopened.
-_FRESH_SECRETS: dict[str, set[str]] = {}
-
-
-def secret_made(session_id: str, number: str) -> None:
-    _FRESH_SECRETS.setdefault(session_id, set()).add(number)
-
-
-def _take_fresh_secret(session_id: str, number: str) -> bool:
-    numbers = _FRESH_SECRETS.get(session_id, set())
-    if number not in numbers:
-        return False
-    numbers.discard(number)
-    if not numbers:
-        _FRESH_SECRETS.pop(session_id, None)
-    return True
-
-
-def new_secret(length: int = 16) -> str:
-    """A phone secret that is easy to type on a phone's keypad (letters and digits, ~95 bits)."""
-    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
-
-
-def _api(call, *args: Any, **kwargs: Any) -> Any:
-    """Call the API for a page; an unreachable core becomes a 503 page, a 404 a 404 page."""
-    try:
-        return call(*args, **kwargs)
-    except ApiError as exc:
-        if exc.status == 404:
-            raise HTTPError(404, exc.message)
-        if exc.status == 0 or exc.status >= 500:
-            raise HTTPError(503, _("The core is not reachable: {reason}", reason=exc.message))
-        raise
 
 
 def _optional_list(call, *args: Any, **kwargs: Any) -> list[dict]:
@@ -80,22 +40,20 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/")
     def dashboard(api, user):
         if not (user.role in (Role.ADMIN, Role.SUPERVISOR)):
-            from web.center import agent_panel
             return agent_panel(api, user)
-        values = {str(d.get("key")): d.get("value") for d in _api(api.settings)}
+        values = {str(d.get("key")): d.get("value") for d in ask_core(api.settings)}
         try:
             zone = zoneinfo.ZoneInfo(str(values.get("box.timezone") or "UTC"))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             zone = zoneinfo.ZoneInfo("UTC")
-        start, end = owner_day.day_bounds(state.settings.clock(), zone)
-        day = owner_day.today(_optional_list(api.call_records, start=start.isoformat(),
-                                             end=end.isoformat(), limit=owner_day.DAY_LIMIT))
+        start, end = day_bounds(state.settings.clock(), zone)
+        day = calls_today(_optional_list(api.call_records, start=start.isoformat(),
+                                         end=end.isoformat(), limit=DAY_LIMIT))
         boxes = _optional_list(api.voicemail_boxes)
         if user.role != Role.ADMIN:  # a supervisor sees the shared boxes, not each person's own
             boxes = [b for b in boxes if not str(b.get("number") or "").isdigit()]
         wizard_open = False
         if user.role == Role.ADMIN:
-            from web.wizard import wizard_unfinished
             wizard_open = wizard_unfinished(api)
         try:
             box_alarms = api.alarms()
@@ -103,8 +61,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             box_alarms = []
         registrations = _optional_list(api.registrations)
         return render("dashboard.tpl", title=_("Dashboard"), alarms=box_alarms, day=day,
-                      voicemail=owner_day.voicemail_waiting(boxes),
-                      who=owner_day.who_is_on(_optional_list(api.agents)),
+                      voicemail=voicemail_waiting(boxes),
+                      who=who_is_on(_optional_list(api.agents)),
                       registrations=registrations, wizard_open=wizard_open,
                       can_dial=user.username.isdigit(), zone=zone)
 
@@ -113,8 +71,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         current = request.forms.getunicode("current", "")
         password = request.forms.getunicode("password", "")
         repeated = request.forms.getunicode("password2", "")
-        record = _api(api.user, user.username)
-        from web.center import agent_panel
+        record = ask_core(api.user, user.username)
         if not verify_password(current[:1024], record.get("password_hash", "")):
             response.status = 400
             return agent_panel(api, user, error=_("The current password is wrong."))
@@ -123,7 +80,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if reason:
             response.status = 400
             return agent_panel(api, user, error=translate_message(reason))
-        _api(api.update_user, user.username, password_hash=hash_password(password))
+        ask_core(api.update_user, user.username, password_hash=hash_password(password))
         state.sessions.drop_user(user.username, keep=user.id)
         state.audit(user.username, "password_changed", "own password")
         notice(_("Your password was changed; your other sessions were logged out."))
@@ -134,7 +91,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/extensions")
     @require(Role.ADMIN)
     def extensions(api):
-        return render("extensions.tpl", title=_("Extensions"), extensions=_api(api.extensions),
+        return render("extensions.tpl", title=_("Extensions"), extensions=ask_core(api.extensions),
                       form={}, classes=CLASSES_OF_SERVICE)
 
     @app.post("/extensions")
@@ -145,12 +102,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         form["voicemail"] = _checkbox("voicemail")
         secret = form["secret"] or new_secret()
         try:
-            created = _api(api.add_extension, form["number"], form["name"], secret=secret,
-                           class_of_service=form["class_of_service"] or None,
-                           voicemail=form["voicemail"])
+            created = ask_core(api.add_extension, form["number"], form["name"], secret=secret,
+                               class_of_service=form["class_of_service"] or None,
+                               voicemail=form["voicemail"])
         except ApiError as exc:
             response.status = 400 if exc.status != 409 else 409
-            return render("extensions.tpl", title=_("Extensions"), extensions=_api(api.extensions),
+            return render("extensions.tpl", title=_("Extensions"), extensions=ask_core(api.extensions),
                           form=form, classes=CLASSES_OF_SERVICE, error=exc.message)
         state.audit(user.username, "extension_added",
                     f"{created['number']} ({created.get('name', '')})")
@@ -161,8 +118,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/extensions/<number>/sheet")
     @require(Role.ADMIN)
     def phone_sheet(api, user, number):
-        extension = _api(api.extension, number)
-        if not _take_fresh_secret(user.id, number):
+        extension = ask_core(api.extension, number)
+        if not take_fresh_secret(user.id, number):
             extension = {k: v for k, v in extension.items() if k != "secret"}
         # The address the box found on the LAN, not the name this browser used (localhost, a tunnel).
         server, port = request.urlparts.hostname or "", 5060
@@ -179,12 +136,12 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def edit_extension_form(api, number):
         return render("extension_edit.tpl", title=_("Edit {number}", number=number),
-                      extension=_api(api.extension, number), classes=CLASSES_OF_SERVICE)
+                      extension=ask_core(api.extension, number), classes=CLASSES_OF_SERVICE)
 
     @app.post("/extensions/<number>/edit")
     @require(Role.ADMIN)
     def edit_extension(api, user, number):
-        current = _api(api.extension, number)
+        current = ask_core(api.extension, number)
         changes: dict[str, Any] = {}
         name = request.forms.getunicode("name", "").strip()
         cos = request.forms.getunicode("class_of_service", "").strip()
@@ -201,7 +158,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             notice(_("Extension {number}: nothing to change.", number=number))
             raise see_other("/extensions")
         try:
-            updated = _api(api.update_extension, number, **changes)
+            updated = ask_core(api.update_extension, number, **changes)
         except ApiError as exc:
             response.status = 400
             current.update({k: v for k, v in changes.items() if k != "secret"})
@@ -221,7 +178,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.post("/extensions/<number>/delete")
     @require(Role.ADMIN)
     def delete_extension(api, user, number):
-        _api(api.delete_extension, number)
+        ask_core(api.delete_extension, number)
         state.audit(user.username, "extension_deleted", number)
         notice(_("Extension {number} was deleted.", number=number))
         raise see_other("/extensions")
@@ -232,26 +189,26 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def registrations(api):
         return render("registrations.tpl", title=_("Registrations"),
-                      registrations=_api(api.registrations))
+                      registrations=ask_core(api.registrations))
 
     @app.get("/bans")
     @require(Role.ADMIN)
     def bans(api):
-        return render("bans.tpl", title=_("Bans"), bans=_api(api.bans))
+        return render("bans.tpl", title=_("Bans"), bans=ask_core(api.bans))
 
     @app.post("/alarms/<alarm_id>/ack")
     @require(Role.ADMIN)
     def acknowledge_alarm(api, user, alarm_id):
         if not alarm_id.isdigit():
             abort(404, _("No such alarm."))
-        _api(api.acknowledge_alarm, int(alarm_id))
+        ask_core(api.acknowledge_alarm, int(alarm_id))
         state.audit(user.username, "alarm_acknowledged", str(alarm_id))
         raise see_other("/")
 
     @app.post("/bans/<ip>/unban")
     @require(Role.ADMIN)
     def unban(api, user, ip):
-        _api(api.unban, ip)
+        ask_core(api.unban, ip)
         state.audit(user.username, "unbanned", ip)
         notice(_("{ip} may register again.", ip=ip))
         raise see_other("/bans")
@@ -261,27 +218,27 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/settings")
     @require(Role.ADMIN)
     def settings_form(api):
-        declarations = _api(api.settings)
-        return render("settings.tpl", title=_("Settings"), group_title=forms.group_title,
-                      groups=forms.grouped(forms.build_fields(declarations)), errors={})
+        declarations = ask_core(api.settings)
+        return render("settings.tpl", title=_("Settings"), group_title=group_title,
+                      groups=grouped(build_fields(declarations)), errors={})
 
     @app.post("/settings")
     @require(Role.ADMIN)
     def save_settings(api, user):
-        declarations = _api(api.settings)
+        declarations = ask_core(api.settings)
         shown = set(request.forms.getall("shown"))
         form = {k: request.forms.getunicode(k) for k in request.forms.keys()}
-        changes, errors, submitted = forms.parse_submission(declarations, form, shown)
+        changes, errors, submitted = parse_submission(declarations, form, shown)
         if not errors and changes:
             try:
-                result = _api(api.update_settings, changes)
+                result = ask_core(api.update_settings, changes)
             except ApiError as exc:
-                key, reason = forms.error_field(exc.message, {str(d["key"]) for d in declarations})
+                key, reason = error_field(exc.message, {str(d["key"]) for d in declarations})
                 errors[key or ""] = reason
             else:
                 state.audit(user.username, "settings_changed",
                             ", ".join(f"{k}={changes[k]!r}" for k in sorted(changes)
-                                      if forms.field_kind(_decl(declarations, k)) != "password"))
+                                      if field_kind(_decl(declarations, k)) != "password"))
                 restart = result.get("restart_needed") or []
                 notice(_("Saved. A restart is needed for: {settings}.", settings=", ".join(restart))
                        if restart else _("Saved."))
@@ -290,8 +247,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             notice(_("Nothing was changed."))
             raise see_other("/settings")
         response.status = 400
-        return render("settings.tpl", title=_("Settings"), group_title=forms.group_title, errors=errors,
-                      groups=forms.grouped(forms.build_fields(declarations, submitted)),
+        return render("settings.tpl", title=_("Settings"), group_title=group_title, errors=errors,
+                      groups=grouped(build_fields(declarations, submitted)),
                       error=_("Nothing was saved: fix the fields marked below."))
 
     # -- users ------------------------------------------------------------
@@ -299,7 +256,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.get("/users")
     @require(Role.ADMIN)
     def users(api):
-        return render("users.tpl", title=_("Users"), users=_api(api.users), roles=list(Role),
+        return render("users.tpl", title=_("Users"), users=ask_core(api.users), roles=list(Role),
                       form={})
 
     @app.post("/users")
@@ -314,11 +271,11 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                         state.settings.min_password_length)
             if reason:
                 raise ValidationError(reason)
-            _api(api.add_user, name, role.value, hash_password(password))
+            ask_core(api.add_user, name, role.value, hash_password(password))
         except (ValidationError, ApiError, ValueError) as exc:
             response.status = 409 if getattr(exc, "status", 0) == 409 else 400
             message = translate_message(getattr(exc, "message", None) or str(exc))
-            return render("users.tpl", title=_("Users"), users=_api(api.users), roles=list(Role),
+            return render("users.tpl", title=_("Users"), users=ask_core(api.users), roles=list(Role),
                           form=form, error=message)
         state.audit(user.username, "user_added", f"{name} as {role}")
         notice(_("User {name} was added.", name=name))
@@ -346,7 +303,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 raise HTTPError(400, translate_message(reason))
             changes["password_hash"] = hash_password(password)
         if changes:
-            _api(api.update_user, username, **changes)
+            ask_core(api.update_user, username, **changes)
             state.sessions.drop_user(username)
             state.audit(user.username, "user_changed",
                         f"{username}: " + ", ".join("password" if k == "password_hash"
@@ -359,7 +316,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def delete_user(api, user, username):
         if username == user.username:
             raise HTTPError(403, _("You cannot delete yourself."))
-        _api(api.delete_user, username)
+        ask_core(api.delete_user, username)
         state.sessions.drop_user(username)
         state.audit(user.username, "user_deleted", username)
         notice(_("User {username} was deleted.", username=username))
@@ -374,7 +331,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             limit = max(1, min(1000, int(request.query.get("limit", "100"))))
         except ValueError:
             limit = 100
-        return render("audit.tpl", title=_("Audit log"), entries=_api(api.audit, limit))
+        return render("audit.tpl", title=_("Audit log"), entries=ask_core(api.audit, limit))
 
 
 def _decl(declarations: list[dict], key: str) -> dict:

@@ -7,45 +7,12 @@ the URL a phone set up by hand needs, and never again (lists never carry it).
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote
-
 import bottle
 from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError
-from web.app import WebState, notice, render, require, see_other
-from web.i18n import _
-from web.pages import _api
-from web.security import Role
-
-VENDORS = ("yealink", "grandstream", "snom", "poly", "fanvil")
-VENDOR_NAMES = {"yealink": "Yealink", "grandstream": "Grandstream", "snom": "Snom",
-                "poly": "Poly", "fanvil": "Fanvil"}
-# What a MAC may look like in a path: hex digits and the usual separators; the core normalises.
-MAC_TEXT = re.compile(r"^[0-9A-Fa-f:.\-]{12,17}$")
-
-
-def display_mac(mac: str) -> str:
-    """00:15:65:AB:CD:EF, as printed on the phone's label."""
-    plain = re.sub(r"[^0-9A-Fa-f]", "", mac or "").upper()
-    return ":".join(plain[i:i + 2] for i in range(0, len(plain), 2)) if len(plain) == 12 else mac
-
-
-def credentials_url(base_url: str, mac: str, password: str) -> str:
-    """The provisioning URL with the phone's own user (its MAC) and password in it."""
-    scheme, sep, rest = base_url.partition("://")
-    if not sep:
-        return base_url
-    return f"{scheme}://{mac}:{quote(password, safe='')}@{rest}"
-
-
-def outcome_text(outcome: str) -> str:
-    """A line of the fetch log in words (the core's words are its FetchOutcome values)."""
-    return {"ok": _("sent"), "challenged": _("asked for the password"),
-            "denied": _("wrong password"), "unknown phone": _("unknown phone, now waiting"),
-            "not found": _("no such file"), "refused": _("refused (address not allowed)")
-            }.get(str(outcome), str(outcome))
+from web.kit import (_, MAC_TEXT, VENDORS, VENDOR_NAMES, Role, WebState, ask_core, credentials_url,
+                     display_mac, notice, outcome_text, render, require, see_other)
 
 
 def _mac_or_404(mac: str) -> str:
@@ -60,7 +27,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def page(api, form: dict | None = None, errors: dict | None = None,
              error: str | None = None) -> str:
         try:
-            found = _api(api.phones)
+            found = ask_core(api.phones)
         except HTTPError as exc:
             if exc.status_code != 404:
                 raise
@@ -69,8 +36,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                           url="", fetches=[], extensions=[], vendors=VENDORS,
                           vendor_names=VENDOR_NAMES, form={}, errors={}, error=error,
                           display_mac=display_mac, outcome_text=outcome_text)
-        fetches = _api(api.phone_log)
-        extensions = sorted(_api(api.extensions), key=lambda e: str(e.get("number")))
+        fetches = ask_core(api.phone_log)
+        extensions = sorted(ask_core(api.extensions), key=lambda e: str(e.get("number")))
         return render("phones.tpl", title=_("Phones"), off=False,
                       phones=sorted(found.get("phones") or [], key=lambda p: str(p.get("extension"))),
                       pending=sorted(found.get("pending") or [], key=lambda p: -float(p.get("last_seen") or 0)),
@@ -111,8 +78,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             errors["vendor"] = _("Choose the maker of the phone.")
         if not errors:
             try:
-                created = _api(api.bind_phone, form["mac"], form["extension"], form["vendor"],
-                               form["model"] or None)
+                created = ask_core(api.bind_phone, form["mac"], form["extension"], form["vendor"],
+                                   form["model"] or None)
             except ApiError as exc:
                 key, _sep, reason = exc.message.partition(":")
                 if key.strip() in form and reason:
@@ -135,7 +102,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             return page(api, error=_("Choose an extension for phone {mac}.", mac=display_mac(mac)))
         try:
             # No vendor: the core approves the pending phone as it recognised it.
-            created = _api(api.bind_phone, mac, extension)
+            created = ask_core(api.bind_phone, mac, extension)
         except ApiError as exc:
             response.status = 409 if exc.status == 409 else 400
             return page(api, error=exc.message)
@@ -145,7 +112,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def unbind(api, user, mac):
         _mac_or_404(mac)
-        _api(api.unbind_phone, mac)
+        ask_core(api.unbind_phone, mac)
         state.audit(user.username, "phone_unbound", mac)
         notice(_("Phone {mac} was unbound.", mac=display_mac(mac)))
         raise see_other("/phones")
@@ -154,6 +121,6 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def files(api, mac):
         _mac_or_404(mac)
-        found = _api(api.phone_files, mac)
+        found = ask_core(api.phone_files, mac)
         return render("phone_files.tpl", title=_("Files for phone {mac}", mac=display_mac(mac)),
                       mac=mac, files=sorted(found.items()), display_mac=display_mac)

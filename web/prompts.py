@@ -15,10 +15,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import ApiError
-from web.app import WebState, notice, render, require, see_other, upload_limit
-from web.i18n import _
-from web.pages import _api
-from web.security import Role
+from web.kit import _, Role, WebState, ask_core, notice, render, require, see_other, upload_limit
 
 PROMPT_LANGUAGES = ("en", "pl", "zh")
 NAME_RE = re.compile(r"^[a-z0-9-]{1,64}$")
@@ -30,7 +27,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     """Add the prompts page to the app."""
 
     def page(api, form=None, errors=None, error=None) -> str:
-        prompts = sorted(_api(api.prompts), key=lambda p: (p.get("language", ""), p.get("name", "")))
+        prompts = sorted(ask_core(api.prompts), key=lambda p: (p.get("language", ""), p.get("name", "")))
         return render("prompts.tpl", title=_("Prompts"), prompts=prompts, form=form or {},
                       errors=errors or {}, error=error, languages_of_prompts=PROMPT_LANGUAGES)
 
@@ -56,7 +53,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             errors["text"] = _("Write what the prompt says.")
         if not errors:
             try:
-                _api(api.speak_prompt, form["language"], form["name"], form["text"])
+                ask_core(api.speak_prompt, form["language"], form["name"], form["text"])
             except ApiError as exc:
                 errors[""] = exc.message
         if errors:
@@ -84,7 +81,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 errors["audio"] = _("The file is larger than 32 MiB.")
         if not errors:
             try:
-                _api(api.upload_prompt, form["language"], form["name"], data)
+                ask_core(api.upload_prompt, form["language"], form["name"], data)
             except ApiError as exc:
                 errors["audio"] = exc.message
         if errors:

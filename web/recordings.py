@@ -14,11 +14,8 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web.app import WebState, render, require
-from web.i18n import _, translate_message
-from web.pages import _api
-from web.security import Role
-from web.views import NUMBER_RE, CallFilter, fmt_duration, parse_call_filter
+from web.kit import (_, NUMBER_RE, CallFilter, Role, WebState, ask_core, fmt_duration,
+                     parse_call_filter, render, require, translate_message)
 
 # Call ids are the core's own (letters, digits, - _ . @); anything else is no recording.
 CALL_ID = re.compile(r"^[\w.@-]{1,128}$")
@@ -49,7 +46,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                           error=translate_message(str(exc)), limit=LIMIT, fmt_duration=fmt_duration)
         start, end = wanted.api_range()
         try:
-            rows = _api(api.recordings, start, end, wanted.number, agent)
+            rows = ask_core(api.recordings, start, end, wanted.number, agent)
         except ApiError as exc:
             response.status = 400
             return render("recordings.tpl", title=_("Recordings"), form=form, rows=[],

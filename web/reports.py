@@ -9,11 +9,9 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web import report_views as rv
-from web.app import WebState, render, require
-from web.i18n import _, current, translate_message
-from web.pages import _api
-from web.security import Role
+from web.kit import (_, INTERVALS, WEEKDAYS, ReportFilter, Role, WebState, ask_core, current,
+                     heat_rows, interval_label, parse_report_filter, queue_table, render, require,
+                     service_level_svg, staffing_grid, translate_message, trend_rows)
 
 KINDS = ("queues", "agents", "staffing", "heatmap", "today")
 
@@ -22,7 +20,7 @@ def _query() -> dict[str, str]:
     return {k: request.query.getunicode(k, "") or "" for k in request.query.keys()}
 
 
-def _api_args(kind: str, wanted: rv.ReportFilter) -> dict[str, str | float]:
+def _api_args(kind: str, wanted: ReportFilter) -> dict[str, str | float]:
     if kind == "today":
         return {}
     args: dict[str, str | float] = {"from": wanted.day_from, "to": wanted.day_to}
@@ -35,8 +33,8 @@ def _api_args(kind: str, wanted: rv.ReportFilter) -> dict[str, str | float]:
     return args
 
 
-def _report(api, kind: str, wanted: rv.ReportFilter) -> dict:
-    return _api(api.report, kind, **_api_args(kind, wanted))
+def _report(api, kind: str, wanted: ReportFilter) -> dict:
+    return ask_core(api.report, kind, **_api_args(kind, wanted))
 
 
 def register(app: bottle.Bottle, state: WebState) -> None:
@@ -47,7 +45,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def reports(api):
         form = _query()
         try:
-            wanted = rv.parse_report_filter(form)
+            wanted = parse_report_filter(form)
         except ValidationError as exc:
             response.status = 400
             return render("reports.tpl", title=_("Reports"), form=form, wanted=None,
@@ -59,19 +57,19 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             return render("reports.tpl", title=_("Reports"), form=form, wanted=None,
                           error=exc.message)
         t = current()
-        trend = rv.trend_rows(found["queues"], wanted.queue)
-        points = [(rv.interval_label(r["interval"], t), r.get("service_level")) for r in trend]
-        chart = rv.service_level_svg(
+        trend = trend_rows(found["queues"], wanted.queue)
+        points = [(interval_label(r["interval"], t), r.get("service_level")) for r in trend]
+        chart = service_level_svg(
             points, wanted.target_sl, title=_("Service level"),
             desc=_("Share of calls answered within {s} seconds, per interval; the dashed line is the target of {target}.",
                    s=t.number(wanted.target_s), target=t.percent(wanted.target_sl, 0)),
             fmt=lambda v: t.percent(v, 0))
         csv_query = urlencode({k: v for k, v in wanted.query().items() if v})
         return render("reports.tpl", title=_("Reports"), form=form, wanted=wanted, found=found,
-                      chart=chart, trend=trend, queue_rows=rv.queue_table(found["queues"]),
-                      heat=rv.heat_rows(found["heatmap"]),
-                      staffing=rv.staffing_grid(found["staffing"]), csv_query=csv_query,
-                      intervals=rv.INTERVALS, weekdays=rv.WEEKDAYS, label=rv.interval_label)
+                      chart=chart, trend=trend, queue_rows=queue_table(found["queues"]),
+                      heat=heat_rows(found["heatmap"]),
+                      staffing=staffing_grid(found["staffing"]), csv_query=csv_query,
+                      intervals=INTERVALS, weekdays=WEEKDAYS, label=interval_label)
 
     @app.get("/reports/<kind>.csv")
     @require(Role.SUPERVISOR)
@@ -79,7 +77,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if kind not in KINDS:
             raise HTTPError(404, _("There is no such report."))
         try:
-            wanted = rv.parse_report_filter(_query())
+            wanted = parse_report_filter(_query())
         except ValidationError as exc:
             raise HTTPError(400, translate_message(str(exc)))
         try:

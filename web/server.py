@@ -50,7 +50,7 @@ def make_server(app, host: str, port: int, certfile: str | None = None,
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="callbox-web")
     # The app caps each route's body (web/app.py); this refuses more than the largest
     # cap, and huge headers, before a thread reads them.
-    from web.app import MAX_HEADER, SERVER_MAX_BODY
+    from web.kit import MAX_HEADER, SERVER_MAX_BODY
     server.max_request_body_size = SERVER_MAX_BODY
     server.max_request_header_size = MAX_HEADER
     if certfile:

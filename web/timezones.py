@@ -47,7 +47,7 @@ def _rows(path: Path) -> list[list[str]]:
 
 
 @lru_cache(maxsize=1)
-def choices() -> tuple[Choice, ...]:
+def zone_choices() -> tuple[Choice, ...]:
     """Every (country, zone) the tz database knows, as the database lists them."""
     found: list[Choice] = []
     path = _tab("zone.tab")
@@ -86,19 +86,19 @@ def city(zone: str, lang: str) -> str:
 
 def country_of(zone: str) -> str | None:
     """The country a zone belongs to (the first the database lists), None for UTC and the like."""
-    return next((c.country for c in choices() if c.zone == zone), None)
+    return next((c.country for c in zone_choices() if c.zone == zone), None)
 
 
-def options(lang: str) -> list[tuple[str, str]]:
+def zone_options(lang: str) -> list[tuple[str, str]]:
     """(zone, label) for the wizard's list, sorted by country name in `lang`: "Poland", "China —
     Ürümqi (Asia/Urumqi)", "Chiny — Urumczi (Asia/Urumqi)". A country with one zone is just its
     name; typing it finds it in the list."""
     names = country_names(lang)
     per_country: dict[str, int] = {}
-    for c in choices():
+    for c in zone_choices():
         per_country[c.country] = per_country.get(c.country, 0) + 1
     out = []
-    for c in choices():
+    for c in zone_choices():
         name = names.get(c.country, c.country)
         label = name if per_country[c.country] == 1 else f"{name} — {city(c.zone, lang)} ({c.zone})"
         out.append((c.zone, label))

@@ -37,8 +37,8 @@ class CallFilter:
     def api_range(self, tz: tzinfo | None = None) -> tuple[str | None, str | None]:
         """The range as the API's ISO times: from midnight of day_from up to the midnight
         after day_to (the API's end is exclusive), in the box's zone unless tz is given."""
-        return (_midnight(self.day_from, tz) if self.day_from else None,
-                _midnight(self.day_to + timedelta(days=1), tz) if self.day_to else None)
+        return (midnight(self.day_from, tz) if self.day_from else None,
+                midnight(self.day_to + timedelta(days=1), tz) if self.day_to else None)
 
     @property
     def offset(self) -> int:
@@ -67,7 +67,8 @@ class CallFilter:
         return ", ".join(parts) or say("all calls")
 
 
-def _midnight(day: date, tz: tzinfo | None) -> str:
+def midnight(day: date, tz: tzinfo | None) -> str:
+    """The start of `day` as the API's ISO time: in `tz`, or on this machine's clock when None."""
     if tz is None:
         return datetime.combine(day, time()).astimezone().isoformat()
     return datetime.combine(day, time(), tzinfo=tz).isoformat()

@@ -14,16 +14,8 @@ import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
-from appliance.logic.voicemail import PIN_MAX, PIN_MIN
-from web import forms
-from web.app import WebState, notice, render, require, see_other
-from web.i18n import _
-from web.pages import _api
-from web.security import Role, Session
-
-BOX_FIELDS = ("pin", "email", "max_message_s", "max_messages", "attach_audio", "notify_unsolicited")
-# Limits of the box are the admin's to set; the owner sets their PIN and where mail goes.
-ADMIN_ONLY = {"max_message_s", "max_messages"}
+from web.kit import (_, BOX_FIELDS, Role, Session, WebState, ask_core, error_field, notice,
+                     parse_box_form, render, see_other)
 
 
 def may_open(user: Session, box: str) -> bool:
@@ -35,36 +27,12 @@ def _box_or_403(user: Session, box: str) -> None:
         raise HTTPError(403, _("You may open only your own voicemail box."))
 
 
-def parse_box_form(form: dict[str, str], checked: set[str], admin: bool
-                   ) -> tuple[dict[str, Any], dict[str, str]]:
-    """(changes, errors) from the box settings form; an empty PIN keeps the current one."""
-    changes: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    pin = form.get("pin", "").strip()
-    if pin:
-        if not pin.isdigit() or not PIN_MIN <= len(pin) <= PIN_MAX:
-            errors["pin"] = _("Use 4 to 10 digits.")
-        else:
-            changes["pin"] = pin
-    changes["email"] = form.get("email", "").strip()
-    if admin:
-        for key in ("max_message_s", "max_messages"):
-            raw = form.get(key, "").strip()
-            if raw.isdigit():
-                changes[key] = int(raw)
-            else:
-                errors[key] = _("Enter a whole number.")
-    for key in ("attach_audio", "notify_unsolicited"):
-        changes[key] = key in checked
-    return changes, errors
-
-
 def register(app: bottle.Bottle, state: WebState) -> None:
     """Add the voicemail pages to the app."""
 
     @app.get("/voicemail")
     def boxes(api, user):
-        all_boxes = _api(api.voicemail_boxes)
+        all_boxes = ask_core(api.voicemail_boxes)
         shown = [b for b in all_boxes if may_open(user, str(b.get("number")))]
         if user.role != Role.ADMIN and len(shown) == 1:
             raise see_other(f"/voicemail/{shown[0]['number']}")
@@ -72,10 +40,10 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
     def _box_page(api, user, box: str, errors: dict[str, str] | None = None,
                   submitted: dict[str, Any] | None = None, error: str | None = None) -> str:
-        config = next((b for b in _api(api.voicemail_boxes) if str(b.get("number")) == box), None)
+        config = next((b for b in ask_core(api.voicemail_boxes) if str(b.get("number")) == box), None)
         if config is None:
             raise HTTPError(404, _("There is no voicemail box {box}.", box=box))
-        messages = sorted(_api(api.voicemail_messages, box),
+        messages = sorted(ask_core(api.voicemail_messages, box),
                           key=lambda m: m.get("received", 0), reverse=True)
         return render("voicemail_box.tpl", title=_("Voicemail box {box}", box=box), box=box,
                       config=config | (submitted or {}), messages=messages, errors=errors or {},
@@ -108,7 +76,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.post("/voicemail/<box>/<message_id>/delete")
     def delete(api, user, box, message_id):
         _box_or_403(user, box)
-        _api(api.delete_voicemail, box, message_id)
+        ask_core(api.delete_voicemail, box, message_id)
         state.audit(user.username, "voicemail_deleted", f"{box}/{message_id}")
         notice(_("The message was deleted."))
         raise see_other(f"/voicemail/{box}")
@@ -122,9 +90,9 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         changes, errors = parse_box_form(form, checked, admin)
         if not errors:
             try:
-                _api(api.update_voicemail_box, box, **changes)
+                ask_core(api.update_voicemail_box, box, **changes)
             except ApiError as exc:
-                key, reason = forms.error_field(exc.message, set(BOX_FIELDS))
+                key, reason = error_field(exc.message, set(BOX_FIELDS))
                 errors[key or ""] = reason
             else:
                 state.audit(user.username, "voicemail_box_changed",

@@ -17,19 +17,14 @@ import bottle
 from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, FlowRejected, ValidationError
+from appliance.logic.flows.schedule import DAYS
 from appliance.logic.flows.template import default_flows
-from web import forms, timezones
-from web.i18n import _, current, ngettext, translate_message
-from web.app import WebState, notice, render, require, see_other
-from web.center_views import (DAY_NAMES, DAYS, DEFAULT_HOURS, STEP_NAMES, WIZARD_STEPS,
-                              next_step, parse_hours, parse_staff, problems_by_node)
-from web.monitor import Missing, _optional
-from web.pages import _api, new_secret, secret_made
-from web.security import Role, hash_password
-from web.trunks import field_errors, trunk_body
-from web.voicemail import parse_box_form
+from web.kit import (_, DAY_NAMES, DEFAULT_HOURS, PROGRESS_KEY, STEP_NAMES, WIZARD_STEPS, Missing,
+                     Role, WebState, ask_core, ask_core_or_missing, current, error_field,
+                     field_errors, hash_password, new_secret, next_step, notice, parse_box_form,
+                     parse_hours, parse_staff, problems_by_node, render, require, secret_made,
+                     see_other, setting_values, translate_message, trunk_body, zone_options)
 
-PROGRESS_KEY = "setup.wizard"
 # What staff dial to reach the menu from their desk phones; the core lets a phone into the
 # flows only through a route with a number (a catch-all route is for outside callers).
 SERVICE_NUMBER = "500"
@@ -38,31 +33,9 @@ SERVICE_RE = re.compile(r"^[0-9*#+]{1,16}$")
 PROVIDER_TRUNK = "provider"
 
 
-def _settings(api) -> dict[str, Any]:
-    return {str(d["key"]): d.get("value") for d in api.settings()}
-
-
-def wizard_never_opened(api) -> bool:
-    """True on a box whose admin has not opened the wizard yet: their first login goes there."""
-    try:
-        values = _settings(api)
-    except ApiError:
-        return False
-    return PROGRESS_KEY in values and not (values[PROGRESS_KEY] or {}).get("step")
-
-
-def wizard_unfinished(api) -> bool:
-    """True while the core says the wizard was started and not finished."""
-    try:
-        values = _settings(api)
-    except ApiError:
-        return False
-    return (values.get(PROGRESS_KEY) or {}).get("step") not in (None, "", "done")
-
-
 def _zone_options(lang: str) -> list[tuple[str, str]]:
     """The wizard's time zones by country; the bare IANA list when the box lacks zone.tab."""
-    found = timezones.options(lang)
+    found = zone_options(lang)
     if found:
         return found
     return [(z, z) for z in sorted(z for z in zoneinfo.available_timezones()
@@ -79,16 +52,16 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     kept_here: dict[str, Any] = {}  # progress, when the core has no setting for it
 
     def progress(api) -> dict[str, Any]:
-        values = _api(_settings, api)
+        values = ask_core(setting_values, api)
         if PROGRESS_KEY in values:
             return dict(values[PROGRESS_KEY] or {})
         return dict(kept_here)
 
     def save(api, changes: dict[str, Any]) -> dict[str, Any]:
         current = progress(api) | changes
-        values = _api(_settings, api)
+        values = ask_core(setting_values, api)
         if PROGRESS_KEY in values:
-            _api(api.update_settings, {PROGRESS_KEY: current})
+            ask_core(api.update_settings, {PROGRESS_KEY: current})
         else:
             kept_here.clear()
             kept_here.update(current)
@@ -102,7 +75,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def show(api, step: str, **values: Any) -> str:
         """A step's form, filled from what the core has now."""
         done = progress(api)
-        settings = _api(_settings, api)
+        settings = ask_core(setting_values, api)
         values.setdefault("reached", done.get("step") or STEP_NAMES[0])
         if step == "business":
             zone = str(settings.get("box.timezone") or "")
@@ -119,32 +92,32 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             values.setdefault("text", "")
             values.setdefault("created", None)
             values.setdefault("kept", [])
-            values["extensions"] = _api(api.extensions)
+            values["extensions"] = ask_core(api.extensions)
         elif step == "flows":
-            staff = done.get("staff") or [e["number"] for e in _api(api.extensions)]
-            flows = _optional(api.flows)
+            staff = done.get("staff") or [e["number"] for e in ask_core(api.extensions)]
+            flows = ask_core_or_missing(api.flows)
             values.setdefault("form", {"queue": "sales", "support": "support",
                                        "operator": staff[0] if staff else "",
                                        "box": staff[0] if staff else "general",
                                        "service": done.get("service_number") or SERVICE_NUMBER})
             values.update(staff=staff, has_flows=not isinstance(flows, Missing))
         elif step == "voicemail":
-            staff = done.get("staff") or [e["number"] for e in _api(api.extensions)]
-            boxes = _optional(api.voicemail_boxes)
+            staff = done.get("staff") or [e["number"] for e in ask_core(api.extensions)]
+            boxes = ask_core_or_missing(api.voicemail_boxes)
             boxes = [] if isinstance(boxes, Missing) else boxes
             owner = done.get("owner") or (staff[0] if staff else "")
             box = next((b for b in boxes if b.get("number") == owner), {})
             values.setdefault("form", {"box": owner, "email": box.get("email") or ""})
             values.update(staff=staff, boxes=[b.get("number") for b in boxes])
         elif step == "provider":
-            trunks = _optional(api.trunks)
+            trunks = ask_core_or_missing(api.trunks)
             values["trunks"] = [] if isinstance(trunks, Missing) else trunks
             values.setdefault("form", {"host": "", "username": "", "number": ""})
         elif step == "lines":
-            lines = _optional(api.lines)
+            lines = ask_core_or_missing(api.lines)
             values["lines"] = [] if isinstance(lines, Missing) else lines
         elif step == "test":
-            values["registered"] = _api(api.registrations)
+            values["registered"] = ask_core(api.registrations)
             values["service_number"] = done.get("service_number") or SERVICE_NUMBER
         return page(step, **values)
 
@@ -198,8 +171,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             errors["timezone"] = _("Pick a time zone from the list, e.g. Europe/Warsaw.")
         if not errors:
             try:
-                _api(api.update_settings, {"box.name": form["name"],
-                                           "box.timezone": form["timezone"]})
+                ask_core(api.update_settings, {"box.name": form["name"],
+                                               "box.timezone": form["timezone"]})
             except ApiError as exc:
                 errors[""] = exc.message
         if errors:
@@ -237,7 +210,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         created, kept, failed = [], [], []
         for number, name in staff:
             try:
-                ext = _api(api.add_extension, number, name, secret=new_secret())
+                ext = ask_core(api.add_extension, number, name, secret=new_secret())
                 created.append(ext)
                 secret_made(user.id, ext["number"])
             except ApiError as exc:
@@ -265,7 +238,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                 for k in ("queue", "support", "operator", "box", "service")}
         agents = request.forms.getall("agents")
         done = progress(api)
-        settings = _api(_settings, api)
+        settings = ask_core(setting_values, api)
         queues = [q for q in (form["queue"], form["support"]) if q]
         errors: dict[str, str] = {}
         if not form["queue"]:
@@ -274,20 +247,20 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             errors["box"] = _("After hours, callers leave voicemail in this box.")
         if not SERVICE_RE.match(form["service"]):
             errors["service"] = _("Digits only (and * # +), e.g. 500.")
-        elif any(e["number"] == form["service"] for e in _api(api.extensions)):
+        elif any(e["number"] == form["service"] for e in ask_core(api.extensions)):
             errors["service"] = _("{number} is an extension; pick a number that is not.",
                                   number=form["service"])
         for name in queues:
             if errors:
                 break
             try:
-                _api(api.add_queue, {"name": name})
+                ask_core(api.add_queue, {"name": name})
             except ApiError as exc:
                 if exc.status != 409:  # a queue made on an earlier visit stays as it is
                     errors["queue" if name == form["queue"] else "support"] = exc.message
         for number in agents if not errors else []:
             try:
-                _api(api.add_agent, number, queues)
+                ask_core(api.add_agent, number, queues)
             except ApiError as exc:
                 if exc.status != 409:
                     errors["agents"] = f"{number}: {exc.message}"
@@ -325,14 +298,14 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     def add_agent_logins(api, user, agents: list[str]) -> None:
         """A login to the agent panel for each new agent (username = extension), its first
         password shown once, on the next page only."""
-        existing = {str(u.get("username")) for u in _api(api.users)}
+        existing = {str(u.get("username")) for u in ask_core(api.users)}
         made = []
         for number in agents:
             if number in existing:
                 continue
             password = agent_password()
             try:
-                _api(api.add_user, number, "agent", hash_password(password))
+                ask_core(api.add_user, number, "agent", hash_password(password))
             except ApiError as exc:
                 notice(_("No login was made for {number}: {reason}", number=number, reason=exc.message))
                 continue
@@ -355,13 +328,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             errors["box"] = _("Pick your own extension.")
         if not errors:
             try:
-                _api(api.update_voicemail_box, form["box"], **changes)
+                ask_core(api.update_voicemail_box, form["box"], **changes)
             except HTTPError as exc:
                 if exc.status_code != 404:
                     raise
                 errors["box"] = _("Extension {number} has no voicemail box.", number=form["box"])
             except ApiError as exc:
-                key, reason = forms.error_field(exc.message, {"pin", "email"})
+                key, reason = error_field(exc.message, {"pin", "email"})
                 errors[key or ""] = reason
         if errors:
             response.status = 400
@@ -396,7 +369,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                "secret": form["secret"], "dids": form["number"],
                                "caller_id_number": form["number"]})
             try:
-                _api(api.add_trunk, body)
+                ask_core(api.add_trunk, body)
             except ApiError as exc:
                 found = field_errors(exc.message, {"host", "username", "secret", "dids", "caller_id_number"})
                 for key, reason in found.items():

@@ -8,7 +8,7 @@ from tests.web.fake_api import FakeControlApi
 from tests.web.wsgi_client import WsgiClient
 from web.api_client import ApiClient
 from web.app import WebSettings, create_app
-from web.security import hash_password
+from web.kit import hash_password
 
 ADMIN_PASSWORD = "correct horse battery"
 

@@ -17,9 +17,7 @@ from tests.web import fake_contacts, fake_phones
 from tests.web.fake_api import SETTINGS
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import Reply, WsgiClient
-from web.i18n import MARK_CLOSE, MARK_OPEN
-from web import timezones
-from web.phones import VENDOR_NAMES, display_mac
+from web.kit import MARK_CLOSE, MARK_OPEN, VENDOR_NAMES, display_mac, zone_options
 
 # Words that read the same in every language: product and protocol names, units, codes.
 ALLOWED_WORDS = {"Callbox", "SIP", "CSV", "IVR", "ACD", "GSM", "UDP", "TCP", "TLS", "WAV", "MP3",
@@ -209,7 +207,7 @@ def data_words(fake_api) -> set[str]:
     # Time zone names (IANA) and the host the browser used are names, not sentences.
     blob += " ".join(zoneinfo.available_timezones()).replace("/", " ") + " callbox.test"
     # Countries and their zones as the tz database names them (web/timezones.py).
-    blob += " ".join(label for lang in ("en", "pl", "zh") for _, label in timezones.options(lang))
+    blob += " ".join(label for lang in ("en", "pl", "zh") for _, label in zone_options(lang))
     # Phone makers are brand names; MACs are shown as on the phone's label.
     blob += " " + " ".join(VENDOR_NAMES.values())
     blob += " " + " ".join(display_mac(m) for m in list(fake_api.phone_bindings) + list(fake_api.pending_phones))

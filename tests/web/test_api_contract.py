@@ -32,7 +32,7 @@ from tests.web.fake_api import FakeControlApi
 from tests.web.wsgi_client import WsgiClient
 from web.api_client import ApiClient
 from web.app import WebSettings, create_app
-from web.security import hash_password
+from web.kit import hash_password
 
 HASH = "scrypt$16384$8$1$" + base64.b64encode(b"salt").decode() + "$" + base64.b64encode(b"h" * 32).decode()
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web.i18n import Translator
-from web.views import fmt_time
+from web.kit import Translator, fmt_time
 
 ROOT = Path(__file__).resolve().parents[2]
 AFTERNOON = datetime(2026, 11, 10, 13, 5, 9, tzinfo=timezone.utc)  # 14:05:09 in Warsaw, 21:05:09 in Shanghai

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from web.center_views import (agent_says, current_call, next_step, parse_hours,
-                              parse_node_form, parse_queue_form, parse_staff, service_level)
+from web.kit import (agent_says, current_call, next_step, parse_hours,
+                     parse_node_form, parse_queue_form, parse_staff, service_level)
 
 
 @pytest.mark.parametrize("status, state, says", [

@@ -11,7 +11,7 @@ import pytest
 from tests.web import fake_contacts as fc
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
-from web.contact_views import format_number, last_call, parse_after_call, parse_dial
+from web.kit import format_number, last_call, parse_after_call, parse_dial
 
 
 def _as(app, fake_api, username: str, role: str) -> WsgiClient:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tests.web import page_walk as pw
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
-from web import dashboard
+from web.kit import calls_today, who_is_on
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -55,7 +55,7 @@ def test_today_counts_customer_calls_and_lists_who_still_waits_for_a_call_back()
         {"caller": "1003", "callee": "500", "direction": "internal", "disposition": "CANCELLED",
          "flow": ["main"], "start": at(13)},
     ]
-    day = dashboard.today(records)
+    day = calls_today(records)
     assert (day.answered, day.missed, day.internal) == (1, 4, 1)
     assert [(m.number, m.tries) for m in day.call_back] == [("1003", 1), ("+48601", 2)]
 
@@ -67,8 +67,8 @@ def test_who_is_on_groups_agents_by_what_they_do():
               {"extension": "1004", "status": "ON_BREAK", "state": "IDLE", "break_reason": "lunch"},
               {"extension": "1005", "status": "AVAILABLE", "state": "NO_PHONE"},
               {"extension": "1006", "status": "LOGGED_OUT", "state": "IDLE"}]
-    assert dashboard.who_is_on(agents) == {"available": ["1001 Ola"], "talking": ["1002", "1003"],
-                                           "on break": ["1004"], "no phone": ["1005"]}
+    assert who_is_on(agents) == {"available": ["1001 Ola"], "talking": ["1002", "1003"],
+                                 "on break": ["1004"], "no phone": ["1005"]}
 
 
 def test_the_dashboard_shows_the_owners_day(admin, fake_api):

@@ -131,7 +131,7 @@ from tests.web.conftest import ADMIN_PASSWORD, FakeClock, add_user, log_in  # no
 from tests.web.wsgi_client import WsgiClient  # noqa: E402
 from web.api_client import ApiClient  # noqa: E402
 from web.app import WebSettings, create_app  # noqa: E402
-from web.security import hash_password, verify_password  # noqa: E402
+from web.kit import hash_password, verify_password  # noqa: E402
 
 PASSWORD = "a long enough pass"
 STRANGER, OWNER = "192.168.1.66", "192.168.1.7"
@@ -288,7 +288,7 @@ def test_an_upload_over_its_cap_gets_a_clear_error(admin, fake_api):
 
 
 def test_the_web_server_caps_bodies_and_headers():
-    from web.app import MAX_HEADER, SERVER_MAX_BODY
+    from web.kit import MAX_HEADER, SERVER_MAX_BODY
     from web.server import make_server
     server = make_server(lambda environ, start: [], "127.0.0.1", 0)
     assert (server.max_request_body_size, server.max_request_header_size) == (SERVER_MAX_BODY, MAX_HEADER)

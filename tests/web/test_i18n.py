@@ -13,18 +13,18 @@ import pytest
 from tests.web import page_walk as pw
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
-from web import i18n
-from web.i18n import Translator, negotiate, plural_form
+from web import kit
+from web.kit import Translator, catalogue, negotiate, plural_form, set_marking
 from web.messages import source_messages
 
-WEB = Path(i18n.__file__).resolve().parent
+WEB = Path(kit.__file__).resolve().parent
 
 
 @pytest.fixture
 def marked():
-    i18n.set_marking(True)
+    set_marking(True)
     yield
-    i18n.set_marking(False)
+    set_marking(False)
 
 
 # -- the catalogues -----------------------------------------------------------------------
@@ -33,12 +33,12 @@ def test_every_message_in_the_source_has_a_polish_and_a_chinese_translation():
     messages = source_messages()
     assert len(messages) > 500
     for lang in ("pl", "zh"):
-        missing = sorted(m for m in messages if m not in i18n.catalogue(lang))
+        missing = sorted(m for m in messages if m not in catalogue(lang))
         assert not missing, f"{lang}: {missing[:10]}"
 
 
 def test_both_catalogues_have_the_same_keys_and_keep_every_field():
-    pl, zh = i18n.catalogue("pl"), i18n.catalogue("zh")
+    pl, zh = catalogue("pl"), catalogue("zh")
     assert set(pl) == set(zh)
     for key in pl:
         fields = set(re.findall(r"\{(\w+)\}", key if isinstance(key, str) else key[1]))
@@ -52,7 +52,7 @@ def test_both_catalogues_have_the_same_keys_and_keep_every_field():
 
 
 def test_polish_uses_its_own_letters_and_chinese_its_own_script():
-    pl, zh = i18n.catalogue("pl"), i18n.catalogue("zh")
+    pl, zh = catalogue("pl"), catalogue("zh")
     assert re.search("[ąćęłńóśźż]", pl["Delete this message?"] + pl["Messages"] + pl["Service level"])
     assert all(re.search("[\u4e00-\u9fff]", zh[k]) for k in ("Dashboard", "Reports", "Voicemail"))
 
@@ -158,7 +158,7 @@ def test_the_check_catches_a_hard_coded_string(app, fake_api, marked, tmp_path, 
     original = (WEB / "templates" / "dashboard.tpl").read_text()
     (tmp_path / "dashboard.tpl").write_text(original.replace(
         "<h1>{{_('Dashboard')}}</h1>", "<h1>{{_('Dashboard')}}</h1>\n<p>Calls are flowing nicely</p>"))
-    monkeypatch.setattr("web.app.TEMPLATES", [str(tmp_path)] + i18n_templates())
+    monkeypatch.setattr("web.kit.TEMPLATES", [str(tmp_path)] + i18n_templates())
     bottle.TEMPLATES.clear()
     try:
         client = pw.log_in_as(app, fake_api, "boss", "admin", "127.0.0.21")
@@ -171,9 +171,9 @@ def test_the_check_catches_a_hard_coded_string(app, fake_api, marked, tmp_path, 
 
 
 def test_the_check_catches_a_message_missing_from_the_catalogue(app, fake_api, marked, monkeypatch):
-    table = dict(i18n.catalogue("zh"))
+    table = dict(catalogue("zh"))
     del table["Calls today"]
-    monkeypatch.setattr(i18n, "catalogue", lambda lang: table if lang == "zh" else {})
+    monkeypatch.setattr("web.i18n.catalogue", lambda lang: table if lang == "zh" else {})
     client = pw.log_in_as(app, fake_api, "boss", "admin", "127.0.0.22")
     pw.choose_language(client, "zh")
     assert pw.untranslated(client.get("/").text, pw.data_words(fake_api)) == ["Calls today"]

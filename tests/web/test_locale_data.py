@@ -15,9 +15,10 @@ import pytest
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
-from web import i18n, messages, timezones
-from web.i18n import Translator, plural_form, translate_message
-from web.views import fmt_time
+from web import messages
+from web.kit import (Translator, country_names, fmt_time, plural_categories, plural_form,
+                     reload_catalogues, translate_alarm, translate_message, zone_choices,
+                     zone_options)
 
 ROOT = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2026, 11, 10, 13, 5, 9, tzinfo=timezone.utc)  # 14:05:09 in Warsaw, 21:05:09 in Shanghai
@@ -35,9 +36,9 @@ def test_polish_counts_take_cldrs_one_few_many(n, form, text):
 
 
 def test_each_language_has_cldrs_categories_in_cldrs_order():
-    assert i18n.plural_categories("pl") == ("one", "few", "many", "other")
-    assert i18n.plural_categories("en") == ("one", "other")
-    assert i18n.plural_categories("zh") == ("other",)
+    assert plural_categories("pl") == ("one", "few", "many", "other")
+    assert plural_categories("en") == ("one", "other")
+    assert plural_categories("zh") == ("other",)
     assert [plural_form("en", n, 2) for n in (0, 1, 2)] == [1, 0, 1]
     assert Translator("zh").ngettext("{n} call", "{n} calls", 1) == "1 通电话"
 
@@ -83,7 +84,7 @@ def test_a_count_in_a_checks_sentence_takes_the_right_form():
         "hasło musi mieć co najmniej 10 znaków"
     assert translate_message("name: at most 2 characters", pl) == "nazwa: najwyżej 2 znaki"
     assert translate_message("name: at most 22 characters", pl) == "nazwa: najwyżej 22 znaki"
-    assert i18n.translate_alarm(pl, "Engine worker w1 is down (restarted 1 time).") == \
+    assert translate_alarm(pl, "Engine worker w1 is down (restarted 1 time).") == \
         "Proces silnika w1 nie działa (restartowany 1 raz)."
     assert pl.ngettext("At least {n} character.", "At least {n} characters.", 3) == "Co najmniej 3 znaki."
 
@@ -112,11 +113,11 @@ def test_numbers_and_months_follow_cldr():
 # -- countries and zones ------------------------------------------------------------------
 
 def test_country_names_come_from_cldr_in_the_readers_language():
-    assert timezones.country_names("pl")["PL"] == "Polska"
-    assert timezones.country_names("zh")["CN"] == "中国"
-    assert timezones.country_names("en")["CN"] == "China"
-    labels_pl = [label for _, label in timezones.options("pl")]
-    labels_zh = [label for _, label in timezones.options("zh")]
+    assert country_names("pl")["PL"] == "Polska"
+    assert country_names("zh")["CN"] == "中国"
+    assert country_names("en")["CN"] == "China"
+    labels_pl = [label for _, label in zone_options("pl")]
+    labels_zh = [label for _, label in zone_options("zh")]
     assert "Polska" in labels_pl and "中国 — 上海 (Asia/Shanghai)" in labels_zh
     assert "Chiny — Urumczi (Asia/Urumqi)" in labels_pl
     # Polish order: Łotwa among the L's, not after Z.
@@ -124,13 +125,13 @@ def test_country_names_come_from_cldr_in_the_readers_language():
 
 
 def test_zones_by_country_without_the_tz_tables(monkeypatch):
-    monkeypatch.setattr(timezones, "_tab", lambda name: None)
-    timezones.choices.cache_clear()
+    monkeypatch.setattr("web.timezones._tab", lambda name: None)
+    zone_choices.cache_clear()
     try:
-        zones = {c.zone: c.country for c in timezones.choices()}
+        zones = {c.zone: c.country for c in zone_choices()}
         assert zones["Europe/Warsaw"] == "PL" and zones["Asia/Shanghai"] == "CN"
     finally:
-        timezones.choices.cache_clear()
+        zone_choices.cache_clear()
 
 
 # -- the catalogues -----------------------------------------------------------------------
@@ -159,10 +160,10 @@ def test_the_po_files_round_trip(lang):
 def test_an_untranslated_message_is_added_empty_and_shows_in_english(tmp_path, monkeypatch):
     for lang in ("pl", "zh"):
         (tmp_path / f"{lang}.po").write_bytes(messages.path_of(lang).read_bytes())
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr("web.i18n.LOCALE_DIR", tmp_path)
     monkeypatch.setattr(messages, "source_messages",
                         lambda: {"Calls today", "A brand new sentence.", ("{n} new thing", "{n} new things")})
-    i18n.catalogue.cache_clear()
+    reload_catalogues()
     try:
         missing = messages.update()
         assert set(missing["pl"]) == {"A brand new sentence.", ("{n} new thing", "{n} new things")}
@@ -172,8 +173,7 @@ def test_an_untranslated_message_is_added_empty_and_shows_in_english(tmp_path, m
         assert Translator("pl").gettext("A brand new sentence.") == "A brand new sentence."
         assert Translator("pl").gettext("Calls today") != "Calls today"
     finally:
-        i18n.catalogue.cache_clear()
-        i18n._counted.cache_clear()
+        reload_catalogues()
 
 
 # -- the dashboard's live events ----------------------------------------------------------

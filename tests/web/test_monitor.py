@@ -12,7 +12,7 @@ import pytest
 from appliance.hw.panel import PanelState, blink_code
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
-from web.views import PAGE_SIZE
+from web.kit import PAGE_SIZE
 
 WATCH_PAGES = ("/calls", "/calls.csv", "/now", "/now.json")
 ADMIN_ONLY = ("/system", "/system/panel.json")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from web.hw_words import panel_reason
-from web.i18n import Translator, translate_blocks
+from web.kit import Translator, panel_reason, translate_blocks
 
 
 def test_the_prompts_page_puts_the_forms_and_their_errors_above_a_compact_list(admin, fake_api):

@@ -10,8 +10,7 @@ import pytest
 from tests.web import fake_phones
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
-from web.contract import ContractForm, default_month, sanitise_report
-from web.phones import credentials_url, display_mac
+from web.kit import ContractForm, credentials_url, default_month, display_mac, sanitise_report
 
 
 def _as(app, fake_api, username: str, role: str) -> WsgiClient:

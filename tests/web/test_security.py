@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import FakeClock
-from web import forms
-from web.security import (LoginThrottle, SessionStore, check_new_password, csrf_ok,
-                          hash_password, role_allows, verify_password)
+from web.kit import (LoginThrottle, SessionStore, build_fields, check_new_password, csrf_ok,
+                     error_field, hash_password, parse_submission, role_allows, verify_password)
 
 
 def test_password_hash_is_self_describing_salted_and_verifies():
@@ -111,23 +110,23 @@ def test_settings_submission_parses_types_and_keeps_only_changes():
              {"key": "box.name", "type": "str", "value": "Callbox"},
              {"key": "recording.mode", "type": "str", "value": "off", "choices": ["off", "all"]}]
     shown = {"sip.port", "voicemail.enabled", "box.name", "recording.mode"}
-    changes, errors, _ = forms.parse_submission(
+    changes, errors, _ = parse_submission(
         decls, {"set:sip.port": "5070", "set:box.name": "Callbox", "set:recording.mode": "all"}, shown)
     assert changes == {"sip.port": 5070, "voicemail.enabled": False, "recording.mode": "all"}
     assert errors == {}
-    changes, errors, submitted = forms.parse_submission(decls, {"set:sip.port": "five"}, {"sip.port"})
+    changes, errors, submitted = parse_submission(decls, {"set:sip.port": "five"}, {"sip.port"})
     assert changes == {} and errors == {"sip.port": "must be a whole number"}
     assert submitted["sip.port"] == "five"
 
 
 def test_field_kinds_follow_the_declared_types():
-    kinds = [f.kind for f in forms.build_fields([
+    kinds = [f.kind for f in build_fields([
         {"key": "a.x", "type": "int"}, {"key": "a.y", "type": "bool"}, {"key": "a.z", "type": "str"},
         {"key": "a.w", "type": "str", "choices": ["p", "q"]}, {"key": "a.s", "type": "secret"}])]
     assert kinds == ["number", "checkbox", "text", "select", "password"]
 
 
 def test_api_error_messages_are_matched_to_their_setting():
-    assert forms.error_field("sip.port: must be between 1 and 65535", {"sip.port"}) == \
+    assert error_field("sip.port: must be between 1 and 65535", {"sip.port"}) == \
         ("sip.port", "must be between 1 and 65535")
-    assert forms.error_field("something else broke", {"sip.port"}) == (None, "something else broke")
+    assert error_field("something else broke", {"sip.port"}) == (None, "something else broke")

@@ -9,10 +9,9 @@ import pytest
 from appliance.errors import ValidationError
 from appliance.hw.backends import select_backend
 from appliance.hw.panel import Panel, PanelState
-from web.machine import (Usage, fmt_bytes, fmt_uptime, parse_loadavg, parse_meminfo,
-                         parse_temperature, parse_uptime, read_machine)
-from web.views import (CallFilter, fmt_duration, led_view, now_blocks, panel_view,
-                       parse_call_filter, record_row)
+from web.kit import (CallFilter, Usage, fmt_bytes, fmt_duration, fmt_uptime, led_view, now_blocks,
+                     panel_view, parse_call_filter, parse_loadavg, parse_meminfo, parse_temperature,
+                     parse_uptime, read_machine, record_row)
 
 MEMINFO = """MemTotal:        3884584 kB
 MemFree:          203648 kB

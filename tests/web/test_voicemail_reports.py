@@ -7,8 +7,7 @@ import re
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.fake_more import wav
 from tests.web.wsgi_client import WsgiClient
-from web import report_views as rv
-from web.i18n import Translator
+from web.kit import Translator, heat_rows, service_level_svg
 
 
 def _as(app, fake_api, username: str, role: str) -> WsgiClient:
@@ -147,8 +146,8 @@ def test_csv_downloads_are_proxied_with_the_filter_and_audited(admin, fake_api):
 
 def test_service_level_chart_draws_a_bar_per_interval_against_the_target():
     t = Translator("en")
-    svg = rv.service_level_svg([("a", 0.9), ("b", None), ("c", 0.5)], 0.8, "SL", "desc",
-                               lambda v: t.percent(v, 0))
+    svg = service_level_svg([("a", 0.9), ("b", None), ("c", 0.5)], 0.8, "SL", "desc",
+                            lambda v: t.percent(v, 0))
     bars = re.findall(r'<rect class="bar (ok|low)"[^>]*height="([\d.]+)"', svg)
     assert [b[0] for b in bars] == ["ok", "low"]
     assert float(bars[0][1]) > float(bars[1][1]) > 0
@@ -156,9 +155,9 @@ def test_service_level_chart_draws_a_bar_per_interval_against_the_target():
 
 
 def test_heat_levels_follow_the_busiest_hour():
-    rows = rv.heat_rows({"weekdays": ["Mon"], "calls": [[0, 1, 5, 10]]})
+    rows = heat_rows({"weekdays": ["Mon"], "calls": [[0, 1, 5, 10]]})
     assert rows == [("Mon", [(0, 0), (1, 1), (5, 4), (10, 9)])]
-    assert rv.heat_rows({"calls": [[0, 0]]}) == [("Mon", [(0, 0), (0, 0)])]
+    assert heat_rows({"calls": [[0, 0]]}) == [("Mon", [(0, 0), (0, 0)])]
 
 
 def test_wav_helper_makes_a_readable_file():

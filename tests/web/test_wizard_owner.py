@@ -5,20 +5,20 @@ from __future__ import annotations
 import re
 
 from tests.web.test_wizard import _step
-from web import timezones
+from web.kit import country_names, country_of, zone_options
 
 
 def test_time_zones_are_offered_by_country_from_the_tz_database():
-    options = dict((label, zone) for zone, label in timezones.options("en"))
+    options = dict((label, zone) for zone, label in zone_options("en"))
     assert options["Poland"] == "Europe/Warsaw"
     assert options["China — Shanghai (Asia/Shanghai)"] == "Asia/Shanghai"
-    assert timezones.country_of("Europe/Warsaw") == "PL" and timezones.country_of("UTC") is None
+    assert country_of("Europe/Warsaw") == "PL" and country_of("UTC") is None
     assert len(options) > 300  # the whole database, not a hand-written list
 
 
 def test_country_names_come_in_the_readers_language():
-    assert timezones.country_names("pl")["PL"] == "Polska"  # CLDR through Babel: no iso-codes needed
-    assert timezones.country_names("zh")["CN"] == "中国"
+    assert country_names("pl")["PL"] == "Polska"  # CLDR through Babel: no iso-codes needed
+    assert country_names("zh")["CN"] == "中国"
 
 
 def test_the_business_step_preselects_the_browsers_zone_until_one_is_chosen(admin, fake_api):

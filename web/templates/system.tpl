@@ -1,5 +1,5 @@
 % rebase('base.tpl')
-% from web.hw_words import panel_reason
+% from web.kit import panel_reason
 <h1>{{_('System')}}</h1>
 <section aria-labelledby="h-core">
   <h2 id="h-core">{{_('Core')}}</h2>
