@@ -368,7 +368,8 @@ def test_voicemail_menus_speak_the_callers_language_not_always_english():
     from appliance.logic import voicemail as vm
     from appliance.voicemail_runtime import VoicemailCall
     asked: list[tuple[str, str]] = []
-    sb = SimpleNamespace(prompt_file=lambda name, language: asked.append((name, language)) or f"/{language}/{name}")
-    call = VoicemailCall(sb, SimpleNamespace(id="w0"), "w0-1", "c1", "1001", "", machine=None, language="pl")
-    assert call._file(vm.Prompt("vm-default-greeting")) == "/pl/vm-default-greeting"
+    ports = SimpleNamespace(prompt_file=lambda name, language: asked.append((name, language)) or f"/{language}/{name}",
+                            store=None, pin_guard=None, send=None, clock=lambda: 0.0)
+    call = VoicemailCall(SimpleNamespace(id="w0"), ports, "w0-1", "c1", "1001", "", machine=None, language="pl")
+    assert call._audio_file(vm.Prompt("vm-default-greeting")) == "/pl/vm-default-greeting"
     assert asked == [("vm-default-greeting", "pl")]
