@@ -16,7 +16,6 @@ from appliance.errors import Conflict, NotAllowed, NotFound
 from appliance.flowcalls import FlowCall
 from appliance.outbound_calls import CallbackCall, OriginateCall, OutboundPorts
 from appliance.logic.acd import commands as acd
-from appliance.logic.flows import ToVoicemail as fl_ToVoicemail
 
 log = logging.getLogger("callbox.switchboard")
 
@@ -48,7 +47,9 @@ class AcdRuntime:
                 self.core.queue_log.append(entry)
                 self.core.events.publish("queue", **entry)
                 target = self.flow_calls.get(cmd.entry.call_id)
-                if target is not None and cmd.entry.result:
+                if isinstance(target, FlowCall) and cmd.entry.result:
+                    target.queue_result(cmd.entry.result)
+                elif target is not None and cmd.entry.result:
                     target.outcome = cmd.entry.result
                 if cmd.entry.agent_id:
                     # The wallboard and the agent's own panel follow agents' states as they change.
@@ -78,30 +79,14 @@ class AcdRuntime:
                     cb.dial_customer(cmd)
             elif fc is None:
                 log.debug("ACD command for a call that is gone: %s", cmd)
-            elif isinstance(cmd, acd.Ring):
-                fc.ring_agent(cmd)
+            elif isinstance(fc, FlowCall):
+                fc.on_acd(cmd, answered_leg)
             elif isinstance(cmd, acd.StopRinging):
                 fc.stop_ringing(cmd.agent_id)
             elif isinstance(cmd, acd.Bridge):
                 fc.bridge_agent(cmd.agent_id, answered_leg)
-            elif isinstance(cmd, acd.Play):
-                fc.play_announcement(cmd)
-            elif isinstance(cmd, acd.Overflow) and cmd.destination.startswith("voicemail:"):
-                fc.outcome = fc.outcome or "TIMEOUT"
-                fc.flow([fl_ToVoicemail(cmd.destination.removeprefix("voicemail:"))])
-            elif isinstance(cmd, acd.Overflow):
-                number = cmd.destination.removeprefix("extension:")
-                if number.isdigit() and self.core.extension_or_none(number):
-                    fc.outcome = fc.outcome or "TIMEOUT"
-                    fc._to_extension(number)
-                else:
-                    fc._finish(hangup_caller=True, by="box")
-            elif isinstance(cmd, acd.Hangup) and isinstance(fc, FlowCall):
-                fc.hang_up_after_prompt(cmd.reason.upper().replace(" ", "_"))
-            elif isinstance(cmd, acd.Hangup):
-                fc._finish(hangup_caller=True, by="box")
             else:
-                log.info("ACD command not carried out yet: %s", cmd)
+                log.info("ACD command not carried out for %s: %s", type(fc).__name__, cmd)
 
     def originate(self, ext: str, number: str) -> dict[str, Any]:
         """Click-to-dial: ring `ext`'s phone, then dial `number` (class of service applies)."""

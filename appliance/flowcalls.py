@@ -1,9 +1,12 @@
-"""Calls the box answers itself: walked through the call flows (IVR) and queued to agents.
+"""Calls the box answers itself, on the runtime side: walked through the call flows (IVR) and
+queued to agents.
 
-Each `FlowCall` owns the caller's leg in one engine worker. It feeds engine
-events into the pure flow interpreter (`appliance.logic.flows`) and the ACD
-(`appliance.logic.acd`), and carries out what they return: prompts, digit
-collection, music on hold, ringing agents in the same worker, bridging.
+What such a call does is the domain's `FlowCallHandler` (`appliance.logic.handlers.flow_call`):
+a table of states, events in, commands out. A `FlowCall` owns the caller's leg in one engine
+worker; it feeds the handler the worker's events and the ACD's commands, hands the media
+commands it returns to a `MediaExecutor`, and carries out its other effects (the ACD's inputs,
+handing the caller over, recording, the call record) through the ports it was given.
+`answer_with_flows` is the wiring: it builds both from the switchboard's public side.
 """
 
 from __future__ import annotations
@@ -11,362 +14,241 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from appliance.errors import StateMachineError
 from appliance.logic import flows as fl
+from appliance.logic import media as m
 from appliance.logic.acd import commands as acd
-from appliance.logic.calls import MUSIC_ON_HOLD
+from appliance.logic.handlers import flow_call as h
+from appliance.media_executor import MediaExecutor
 
 if TYPE_CHECKING:
+    from appliance.logic.acd import ContactCenter
     from appliance.switchboard import Switchboard, Worker
 
 log = logging.getLogger("callbox.flowcalls")
 
-CALLBACK_DIGIT = "1"
+# What the rest of the box reads of a flow call (the Now page, supervision, recording, hand-over).
+_SHOWN = frozenset({"call_id", "inbound", "dialled", "caller", "caller_name", "trunk", "direction", "start",
+                    "answer_time", "queue", "agent", "agent_leg", "agent_answer", "declined", "notice_mode",
+                    "outcome", "ended", "state"})
+
+
+@dataclass
+class FlowCallPorts:
+    """What a flow call needs from the rest of the box, one callable each (bound to its worker)."""
+
+    answer: Callable[[str], Awaitable[Any]]  # pick up a leg, awaited: nothing is said before
+    send: Callable[[str, dict[str, Any]], None]  # an engine command to the call's worker
+    own_leg: Callable[[str, Any], None]  # the worker's events of a new leg go to its owner
+    room: Callable[[], int]  # legs the worker can still place
+    contacts: Callable[[str], list[str]]  # an extension's registered contacts
+    is_extension: Callable[[str], bool]
+    sound: Callable[[str], str]  # a file for a system sound (music on hold) or a resolved prompt
+    notices: Callable[[], Mapping[str, str]]  # the recording notice per route (setting recording.notice)
+    announcement: Callable[[acd.Play], list[str]]  # prompt names that say an ACD announcement
+    center: "ContactCenter"
+    run_acd: Callable[..., None]  # carry out the ACD's commands (answered_leg= for a Bridge)
+    record_code: Callable[[Any, str, str], bool]  # *1 from the agent: recording on demand
+    record_conversation: Callable[[Any, list[str], list[str], str | None], None]
+    to_extension: Callable[[Any, str], None]
+    to_ring_group: Callable[[Any, str], None]
+    to_voicemail: Callable[[Any, str, str], None]  # (call, box, language)
+    finish: Callable[[Any, dict[str, Any]], None]  # the call is over: forget it, file its record
 
 
 class FlowCall:
-    """One caller the box answered: flow first, maybe a queue, maybe an agent."""
+    """One caller the box answered, in one worker: the handler's decisions carried out."""
 
-    def __init__(self, sb: "Switchboard", w: "Worker", leg: str, call_id: str, dialled: str, caller: str,
-                 caller_name: str, flows: fl.FlowSet, caller_is_extension: bool, trunk: str | None = None):
-        self.sb, self.w, self.inbound, self.call_id = sb, w, leg, call_id
-        self.trunk = trunk  # the trunk an outside caller came in on, for the call record
-        self.dialled, self.caller, self.caller_name = dialled, caller, caller_name
-        self.start = time.time()
-        self.answer_time: float | None = None
-        self.run = fl.FlowRun(flows, call_id, dialled, caller, lambda: datetime.now(timezone.utc),
-                              extensions=sb.core.extension_numbers(), night_mode=lambda: sb.core.night_mode,
-                              overrides=sb.core.flow_overrides())
-        self.direction = "internal" if caller_is_extension else "inbound"
-        self.queue: str | None = None
-        self.joined_at: float | None = None
-        self.agent: str | None = None
-        self.agent_leg: str | None = None
-        self.agent_answer: float | None = None
-        self.ringing: dict[str, str] = {}   # agent leg -> agent id
-        self.outcome: str | None = None
-        self.recording: str | None = None
-        self.after_play: Any = None
-        self.in_notice = False
-        self.declined = False          # the caller declined recording
-        self.notice_mode: Any = "never"
-        self.decline_digit = "9"
-        self.supervisors: dict[str, str] = {}          # supervisor leg -> listen / whisper / barge
-        self.pending_supervisors: dict[str, str] = {}  # legs still ringing
-        self.ended = False
-        self.digit_timer: asyncio.TimerHandle | None = None
-        self.playlist: list[str] = []
-        self.playing = False
-        self.moh = False
-        self._seq = 0
+    def __init__(self, handler: h.FlowCallHandler, w: "Worker", ports: FlowCallPorts):
+        self.handler, self.w, self.ports = handler, w, ports
+        self.recording: str | None = None  # set by the recorder when the conversation is recorded
+        self.media = MediaExecutor(send=ports.send, prompt_file=ports.sound, on_timer=self._timer,
+                                   other=self._effect)
 
-    # --- engine ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name in _SHOWN:
+            return getattr(self.handler, name)
+        raise AttributeError(name)
 
-    def send(self, cmd: str, **fields: Any) -> None:
-        asyncio.ensure_future(self.sb.send(self.w, cmd, **fields))
+    def carry_out(self, commands: list[Any]) -> None:
+        for cmd in commands:
+            if isinstance(cmd, m.Dial):
+                self.ports.own_leg(cmd.leg, self)
+            self.media.carry_out(cmd)
+
+    # --- the worker's events ---------------------------------------------------------------------
 
     async def begin(self) -> None:
         try:
-            await self.w.client.command("answer", leg=self.inbound)
+            await self.ports.answer(self.handler.inbound)
         except Exception as e:  # the caller may be gone already
-            log.info("call %s: could not answer: %s", self.call_id, e)
+            log.info("call %s: could not answer: %s", self.handler.call_id, e)
             return
-        self.answer_time = time.time()
-        from appliance.logic.business.privacy import DECLINE_DIGIT, RecordingMode, recording_notice
-        from appliance.logic.flows import match_route
-        first = match_route(self.run.flows.routes, self.dialled, self.caller) or ""
-        notices = self.sb.core.settings["recording.notice"]
-        self.notice_mode = RecordingMode(notices.get(first, notices.get("*", "never")))
-        self.decline_digit = DECLINE_DIGIT
-        prompts = recording_notice(self.notice_mode)
-        if prompts:
-            # The notice comes before anything else; with opt_out the caller may press 9 meanwhile.
-            self.in_notice = True
-            self.after_play = self._notice_done
-            self._play([self.sb.prompt_file(p, self.run.language) for p in prompts])
-            return
-        self.flow(self.run.start())
-
-    def _notice_done(self) -> None:
-        self.in_notice = False
-        self.flow(self.run.start())
+        routes = self.handler.run.flows.routes
+        mode = h.notice_mode_for(routes, self.handler.dialled, self.handler.caller, self.ports.notices())
+        self.carry_out(self.handler.answered(mode))
 
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
-        leg = event.get("leg")
+        leg, call = event.get("leg"), self.handler
+        if call.ended:
+            return  # what the worker still reports about a call that is over changes nothing
+        party = call.party(leg)
+        digit = str(event.get("digit", ""))
         if kind == "dtmf":
-            log.debug("call %s: digit %s from %s", self.call_id, event.get("digit"), leg)
-        if leg == self.inbound:
-            if kind == "dtmf" and self.in_notice:
-                if str(event.get("digit")) == self.decline_digit and str(self.notice_mode) == "opt_out":
-                    self.declined = True
-            elif kind == "dtmf" and self.queue:
-                self._queue_digit(str(event.get("digit", "")))
-            elif kind == "dtmf":
-                self._cancel_digit_timer()
-                self.flow(self.run.digit(str(event.get("digit", ""))))
+            log.debug("call %s: digit %s from %s", call.call_id, digit, leg)
+        out: list[Any] = []
+        if party is h.Party.CALLER:
+            if kind == "dtmf":
+                out = call.digit(digit)
             elif kind == "play_done":
-                self._play_done()
+                out = call.play_done()
             elif kind == "hangup":
-                self._caller_gone()
-            return
-        if leg in self.ringing:
-            agent = self.ringing[leg]
+                out = call.caller_gone()
+        elif party is h.Party.RINGING_AGENT:
             if kind == "answered":
-                self.acd(self.sb.center.offer_answered(self.call_id, agent), answered_leg=leg)
+                out = call.agent_answered(leg)
             elif kind == "hangup":
-                del self.ringing[leg]
-                if agent not in self.ringing.values() and self.agent != agent:
-                    cause = int(event.get("cause") or 0)
-                    out = self.sb.center.offer_timeout(agent) if cause == 408 else self.sb.center.offer_rejected(agent)
-                    self.acd(out)
-            return
-        if leg in self.pending_supervisors and kind == "answered":
-            self.supervisors[leg] = self.pending_supervisors.pop(leg)
-            self._conference()
-            return
-        if (leg in self.supervisors or leg in self.pending_supervisors) and kind == "hangup":
-            self.supervisors.pop(leg, None)
-            self.pending_supervisors.pop(leg, None)
-            return
-        if leg == self.agent_leg and kind == "hangup":
-            self.agent_leg = None
-            self.acd(self.sb.center.call_ended(self.call_id))
-            self.outcome = self.outcome or "ANSWERED"
-            for sup in [*self.supervisors, *self.pending_supervisors]:
-                self.send("hangup", leg=sup)
-            self._finish(hangup_caller=True, by="agent")
-        elif leg == self.agent_leg and kind == "dtmf":
-            if not self.sb._record_code(self, leg, str(event.get("digit", ""))):
-                self.send("send_dtmf", leg=self.inbound, digits=str(event.get("digit", "")))
+                out = call.agent_missed(leg, rang_out=int(event.get("cause") or 0) == 408)
+        elif party is h.Party.RINGING_SUPERVISOR and kind == "answered":
+            out = call.supervisor_answered(leg)
+        elif party in (h.Party.SUPERVISOR, h.Party.RINGING_SUPERVISOR) and kind == "hangup":
+            out = call.supervisor_gone(leg)
+        elif party is h.Party.AGENT and kind == "hangup":
+            out = call.agent_gone()
+        elif party is h.Party.AGENT and kind == "dtmf" and not self.ports.record_code(self, leg, digit):
+            out = call.agent_digit(digit)
+        self.carry_out(out)
 
-    # --- the flow --------------------------------------------------------------------------
+    def _timer(self, name: str) -> None:
+        if name == h.DIGITS and self.handler.state is h.FlowCallState.IN_FLOW:
+            self.carry_out(self.handler.digit_timeout())
 
-    def flow(self, commands: list[fl.Command]) -> None:
-        for c in commands:
-            if isinstance(c, fl.Play):
-                self._play([self.sb.prompt_file(c.prompt, c.language or self.run.language)])
-            elif isinstance(c, fl.CollectDigits):
-                self._cancel_digit_timer()
-                self.digit_timer = asyncio.get_running_loop().call_later(c.timeout_s, self._digits_timeout)
-            elif isinstance(c, fl.ToQueue):
-                self.queue = c.name
-                self.joined_at = time.time()
-                # A call into a queue is an inbound contact-center call, whoever's phone it came from.
-                self.direction = "inbound"
-                self.acd(self.sb.center.caller_joins(c.name, self.call_id, self.caller))
-            elif isinstance(c, fl.ToExtension):
-                self._to_extension(c.number)
-            elif isinstance(c, fl.ToVoicemail):
-                self.ended = True
-                self.sb.flow_calls.pop(self.call_id, None)
-                self.send("stop_play", leg=self.inbound)
-                self.sb._to_voicemail(self.w, self.inbound, self.call_id, self.caller, self.caller_name, c.box,
-                                      "unavailable", answered=True, language=self.run.language)
-            elif isinstance(c, fl.ToRingGroup):
-                self.ended = True
-                self.sb.take_over_for_ring_group(self, c.name)
-            elif isinstance(c, fl.Dial):
-                # Not in this box yet: end politely rather than leave the caller in silence.
-                log.warning("call %s: %s is not available yet", self.call_id, c)
-                self.outcome = "FAILED"
-                self._finish(hangup_caller=True, by="box")
-            elif isinstance(c, fl.Hangup):
-                self._finish(hangup_caller=True, by="box")
+    # --- the ACD's commands ------------------------------------------------------------------------
 
-    def _digits_timeout(self) -> None:
-        self.digit_timer = None
-        if not self.ended:
-            self.flow(self.run.digits_timeout())
+    def queue_result(self, result: str) -> None:
+        self.handler.queue_result(result)
 
-    def _cancel_digit_timer(self) -> None:
-        if self.digit_timer is not None:
-            self.digit_timer.cancel()
-            self.digit_timer = None
-
-    def _play(self, files: list[str | None]) -> None:
-        self.playlist = [f for f in files if f]
-        self.moh = False
-        if not self.playlist:
-            # A prompt that does not exist is skipped, so a flow never waits on silence.
-            asyncio.get_running_loop().call_soon(self._play_done)
-            return
-        self.playing = True
-        self.send("play", leg=self.inbound, file=self.playlist.pop(0))
-
-    def _play_done(self) -> None:
-        if self.ended:
-            return
-        if self.playlist:
-            self.send("play", leg=self.inbound, file=self.playlist.pop(0))
-            return
-        if self.after_play is not None:
-            then, self.after_play = self.after_play, None
-            self.playing = False
-            then()
-            return
-        if self.playing or not self.queue:
-            self.playing = False
-            if self.queue and self.agent_leg is None:
-                self._music_on_hold()
-            elif not self.queue:
-                self.flow(self.run.play_done())
-
-    def _music_on_hold(self) -> None:
-        # Music replaces whatever was playing, and a replaced prompt never reports its end.
-        self.playing = False
-        self.playlist = []
-        self.moh = True
-        self.send("play", leg=self.inbound, file=str(self.sb.sounds[MUSIC_ON_HOLD]), loop=True)
-
-    def _to_extension(self, number: str) -> None:
-        """Hand the caller to the ordinary extension call machine, in this worker."""
-        self.ended = True
-        self.sb.take_over_for_extension(self, number)
-
-    # --- the queue -----------------------------------------------------------------------
-
-    def acd(self, commands: list[acd.Command], answered_leg: str | None = None) -> None:
-        self.sb.run_acd(commands, answered_leg=answered_leg)
-
-    def _queue_digit(self, digit: str) -> None:
-        """While waiting: 1 asks to be called back, keeping the caller's place in line."""
-        if digit != CALLBACK_DIGIT or self.agent_leg is not None:
-            return
+    def on_acd(self, cmd: acd.Command, answered_leg: str | None = None) -> None:
+        """One of the ACD's commands for this caller."""
+        call = self.handler
         try:
-            self.acd(self.sb.center.request_callback(self.call_id, self.caller))
-        except Exception as e:  # the queue offers no callbacks, or the caller is being connected
-            log.info("call %s: no callback: %s", self.call_id, e)
-
-    def hang_up_after_prompt(self, outcome: str) -> None:
-        """End the call once what is playing (a confirmation) has been heard."""
-        self.outcome = self.outcome or outcome
-        if self.playlist or self.playing:
-            self.after_play = lambda: self._finish(hangup_caller=True, by="box")
-        else:
-            self._finish(hangup_caller=True, by="box")
-
-    def ring_agent(self, cmd: acd.Ring) -> None:
-        contacts = self.sb.core.registrar.lookup(cmd.agent_id)
-        if not contacts or self.w.room < 1:
-            # Nobody to ring here (unregistered phone, or the worker is full): the offer fails now.
-            asyncio.get_running_loop().call_soon(lambda: self.acd(self.sb.center.offer_rejected(cmd.agent_id)))
+            if isinstance(cmd, acd.StopRinging):
+                out = call.stop_ringing(cmd.agent_id)
+            elif call.ended:
+                log.debug("call %s is over: %s not carried out", call.call_id, cmd)
+                return
+            elif isinstance(cmd, acd.Ring):
+                room = self.ports.room()
+                found = self.ports.contacts(cmd.agent_id)
+                contacts = found[: max(1, room)] if room >= 1 else []
+                out = call.ring_agent(cmd.agent_id, cmd.queue, cmd.timeout_s, contacts, cmd.auto_answer)
+            elif isinstance(cmd, acd.Bridge):
+                out = call.bridge(cmd.agent_id, answered_leg)
+            elif isinstance(cmd, acd.Play) and cmd.prompt == "music_on_hold":
+                out = call.music_on_hold()
+            elif isinstance(cmd, acd.Play):
+                out = call.announce(self.ports.announcement(cmd))
+            elif isinstance(cmd, acd.Overflow) and cmd.destination.startswith("voicemail:"):
+                out = call.overflow_to_voicemail(cmd.destination.removeprefix("voicemail:"))
+            elif isinstance(cmd, acd.Overflow):
+                number = cmd.destination.removeprefix("extension:")
+                known = number.isdigit() and self.ports.is_extension(number)
+                out = call.overflow_to_extension(number) if known else call.give_up()
+            elif isinstance(cmd, acd.Hangup):
+                out = call.hang_up_after_prompt(cmd.reason.upper().replace(" ", "_"))
+            else:
+                log.info("ACD command not carried out yet: %s", cmd)
+                return
+        except StateMachineError:
+            # One call's surprise must not stop the ACD's orders for the others.
+            log.exception("call %s: ACD command %s refused", call.call_id, cmd)
             return
-        for binding in contacts[: max(1, self.w.room)]:
-            self._seq += 1
-            leg = f"{self.inbound}.a{self._seq}"
-            self.ringing[leg] = cmd.agent_id
-            self.sb.own_leg(self.w, leg, self)
-            self.send("call", leg=leg, uri=binding.contact, timeout_s=cmd.timeout_s,
-                      caller_id={"number": self.caller, "name": f"{cmd.queue}: {self.caller_name or self.caller}"},
-                      headers={"Alert-Info": "<http://127.0.0.1/answer>;info=alert-autoanswer"}
-                      if cmd.auto_answer else {})
+        self.carry_out(out)
 
-    def stop_ringing(self, agent_id: str, keep: str | None = None) -> None:
-        for leg, agent in list(self.ringing.items()):
-            if agent == agent_id and leg != keep:
-                del self.ringing[leg]
-                self.send("hangup", leg=leg)
-
-    def bridge_agent(self, agent_id: str, leg: str | None) -> None:
-        leg = leg or next((lg for lg, a in self.ringing.items() if a == agent_id), None)
-        if leg is None:
-            return
-        self.ringing.pop(leg, None)
-        self.stop_ringing(agent_id)
-        for other_leg in list(self.ringing):
-            self.send("hangup", leg=other_leg)
-        self.ringing.clear()
-        self.agent, self.agent_leg, self.agent_answer = agent_id, leg, time.time()
-        self.moh = False
-        whisper = self.sb.prompt_file(f"queue-{self.queue}", self.run.language) if self.queue else None
-        if whisper:
-            self.send("play", leg=leg, file=whisper)  # the agent hears which queue it is
-        if self.playlist or self.playing:
-            # The caller is hearing "agent N will help you": connect them once it is said.
-            self.after_play = self._connect_agent
-        else:
-            self.send("stop_play", leg=self.inbound)
-            self._connect_agent()
-
-    def _connect_agent(self) -> None:
-        self.send("bridge", a=self.inbound, b=self.agent_leg)
-        self.sb.start_recording(self.w, self, [self.inbound, self.agent_leg], [self.agent], self.queue)
-
-    # --- supervisors ------------------------------------------------------------------------
+    # --- supervisors -------------------------------------------------------------------------------
 
     def monitor(self, supervisor: str, mode: str, leg: str | None = None) -> None:
         """Listen, whisper or barge: the supervisor's leg (theirs if they dialled in, else we ring them)."""
-        if self.agent_leg is None:
+        if self.handler.agent_leg is None:
             return
-        if leg is not None:
-            self.supervisors[leg] = mode
-            self.send("answer", leg=leg)
-            self._conference()
-            return
-        for binding in self.sb.core.registrar.lookup(supervisor)[:1]:
-            self._seq += 1
-            new = f"{self.inbound}.s{self._seq}"
-            self.pending_supervisors[new] = mode
-            self.sb.own_leg(self.w, new, self)
-            self.send("call", leg=new, uri=binding.contact, timeout_s=30,
-                      caller_id={"number": self.agent or "", "name": f"{mode}: {self.agent}"})
+        contact = None if leg is not None else next(iter(self.ports.contacts(supervisor)), None)
+        self.carry_out(self.handler.monitor(supervisor, mode, leg, contact))
 
-    def _conference(self) -> None:
-        listen = [leg for leg, mode in self.supervisors.items() if mode in ("listen", "whisper")]
-        barge = [leg for leg, mode in self.supervisors.items() if mode == "barge"]
-        whisper = next(({"to": self.agent_leg, "from": leg} for leg, mode in self.supervisors.items()
-                        if mode == "whisper"), None)
-        fields: dict[str, Any] = {"legs": [self.inbound, self.agent_leg, *barge], "listen_only": listen}
-        if whisper:
-            fields["whisper"] = whisper
-        self.send("conference", **fields)
+    # --- effects ---------------------------------------------------------------------------------
 
-    def play_announcement(self, cmd: acd.Play) -> None:
-        if cmd.prompt == "music_on_hold":
-            if self.agent_leg is None:
-                self._music_on_hold()
-            return
-        files = [self.sb.prompt_file(name, self.run.language) for name in self.sb.announcement(cmd)]
-        self._play(files)
+    def _effect(self, cmd: Any) -> None:
+        ports, call_id = self.ports, self.handler.call_id
+        center = ports.center
+        if isinstance(cmd, m.WriteRecord):
+            self.media.cancel_all()
+            ports.finish(self, cmd.record)
+        elif isinstance(cmd, h.JoinQueue):
+            ports.run_acd(center.caller_joins(cmd.queue, call_id, cmd.caller))
+        elif isinstance(cmd, h.AskForCallback):
+            try:
+                ports.run_acd(center.request_callback(call_id, cmd.caller))
+            except Exception as e:  # the queue offers no callbacks, or the caller is being connected
+                log.info("call %s: no callback: %s", call_id, e)
+        elif isinstance(cmd, h.AgentAnswered):
+            ports.run_acd(center.offer_answered(call_id, cmd.agent), answered_leg=cmd.leg)
+        elif isinstance(cmd, h.AgentMissed):
+            missed = center.offer_timeout if cmd.rang_out else center.offer_rejected
+            if cmd.soon:  # the ACD is still giving the orders that led here
+                asyncio.get_running_loop().call_soon(lambda: ports.run_acd(missed(cmd.agent)))
+            else:
+                ports.run_acd(missed(cmd.agent))
+        elif isinstance(cmd, h.LeaveQueue):
+            ports.run_acd(center.caller_hangs_up(call_id))
+        elif isinstance(cmd, h.ConversationOver):
+            ports.run_acd(center.call_ended(call_id))
+        elif isinstance(cmd, h.HandToExtension):
+            self.media.cancel_all()
+            (ports.to_ring_group if cmd.group else ports.to_extension)(self, cmd.number)
+        elif isinstance(cmd, h.HandToVoicemail):
+            self.media.cancel_all()
+            ports.to_voicemail(self, cmd.box, cmd.language)
+        elif isinstance(cmd, h.RecordConversation):
+            ports.record_conversation(self, list(cmd.legs), list(cmd.extensions), cmd.queue)
+        else:
+            log.warning("call %s: %s is not carried out", call_id, cmd)
 
-    # --- the end ----------------------------------------------------------------------------
 
-    def _caller_gone(self) -> None:
-        if self.ended:
-            return
-        self._cancel_digit_timer()
-        self.flow(self.run.hangup())
-        if self.queue and self.agent_leg is None:
-            self.acd(self.sb.center.caller_hangs_up(self.call_id))
-            self.outcome = self.outcome or "ABANDONED"
-        elif self.agent_leg is not None:
-            self.acd(self.sb.center.call_ended(self.call_id))
-            self.outcome = self.outcome or "ANSWERED"
-            self.send("hangup", leg=self.agent_leg)
-        for leg in [*self.ringing, *self.supervisors, *self.pending_supervisors]:
-            self.send("hangup", leg=leg)
-        self._finish(hangup_caller=False, by="caller")
+def answer_with_flows(sb: "Switchboard", w: "Worker", leg: str, call_id: str, dialled: str, caller: str,
+                      caller_name: str, flows: fl.FlowSet, *, caller_is_extension: bool,
+                      trunk: str | None = None) -> FlowCall:
+    """The wiring of one flow call: its handler, and its ports from the switchboard's public side."""
+    core = sb.core
+    run = fl.FlowRun(flows, call_id, dialled, caller, lambda: datetime.now(timezone.utc),
+                     extensions=core.extension_numbers(), night_mode=lambda: core.night_mode,
+                     overrides=core.flow_overrides())
+    handler = h.FlowCallHandler(call_id, leg, dialled=dialled, caller=caller, caller_name=caller_name, run=run,
+                                clock=time.time, find_prompt=sb.prompt_file, caller_is_extension=caller_is_extension,
+                                trunk=trunk, worker=w.id)
 
-    def _finish(self, hangup_caller: bool, by: str) -> None:
-        if self.ended:
-            return
-        self.ended = True
-        self._cancel_digit_timer()
-        if hangup_caller:
-            self.send("hangup", leg=self.inbound)
-        end = time.time()
-        answered = self.agent_answer is not None or self.outcome == "ANSWERED"
-        record = {
-            "call_id": self.call_id, "start": self.start, "answer": self.answer_time, "end": end,
-            "duration_s": round(end - self.start, 3),
-            "talk_s": round(end - self.agent_answer, 3) if self.agent_answer else 0.0,
-            "disposition": "ANSWERED" if answered else ("CANCELLED" if by == "caller" else "NO ANSWER"),
-            "direction": self.direction, "caller": self.caller, "caller_name": self.caller_name,
-            "callee": self.dialled, "answered_by": self.agent, "hangup_by": by, "queue": self.queue,
-            "agent": self.agent, "wait_s": round((self.agent_answer or end) - self.joined_at, 3)
-            if self.joined_at else None,
-            "outcome": self.outcome, "flow": list(self.run.trail), "worker": self.w.id, "trunk": self.trunk,
-        }
-        self.sb.finish_flow_call(self, record)
+    def send(name: str, fields: dict[str, Any]) -> None:
+        asyncio.ensure_future(sb.send(w, name, **fields))
+
+    def to_voicemail(fc: FlowCall, box: str, language: str) -> None:
+        sb.flow_calls.pop(fc.call_id, None)  # gone from here even if the box cannot take the caller
+        sb.to_voicemail(w, fc.inbound, fc.call_id, fc.caller, fc.caller_name, box, "unavailable",
+                        answered=True, language=language)
+
+    ports = FlowCallPorts(
+        answer=lambda lg: w.client.command("answer", leg=lg),
+        send=send,
+        own_leg=lambda lg, owner: sb.own_leg(w, lg, owner),
+        room=lambda: w.room,
+        contacts=lambda ext: [b.contact for b in core.registrar.lookup(ext)],
+        is_extension=lambda number: core.extension_or_none(number) is not None,
+        sound=lambda name: str(sb.sounds.get(name, name)),
+        notices=lambda: core.settings["recording.notice"],
+        announcement=sb.announcement, center=sb.center, run_acd=sb.run_acd, record_code=sb.record_code,
+        record_conversation=lambda fc, legs, exts, queue: sb.start_recording(w, fc, legs, exts, queue),
+        to_extension=sb.take_over_for_extension, to_ring_group=sb.take_over_for_ring_group,
+        to_voicemail=to_voicemail, finish=sb.finish_flow_call)
+    return FlowCall(handler, w, ports)

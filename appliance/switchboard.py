@@ -26,7 +26,7 @@ from appliance.errors import Conflict, EngineError, NotAllowed, NotFound, SipPar
 from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
                                    ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
 from appliance.acd_runtime import AcdRuntime
-from appliance.flowcalls import FlowCall
+from appliance.flowcalls import FlowCall, answer_with_flows
 from appliance.outbound_calls import CallbackCall, OriginateCall
 from appliance.logic.acd import ContactCenter
 from appliance.logic.flows import match_route
@@ -401,7 +401,7 @@ class Switchboard(AcdRuntime):
             self._run(w, call, call.on_ringing(leg))
         elif kind == "dtmf":
             digit = str(event.get("digit", ""))
-            if self._record_code(call, leg, digit):
+            if self.record_code(call, leg, digit):
                 return
             self._run(w, call, call.on_dtmf(leg, digit, event.get("method", "rfc2833")))
         elif kind == "held":
@@ -476,8 +476,9 @@ class Switchboard(AcdRuntime):
         routes = (flows.routes if from_trunk else tuple(r for r in flows.routes if r.did)) if flows else ()
         if (self.core.extension_or_none(call.dialled) is None and flows is not None
                 and match_route(routes, call.dialled, call.caller["number"]) is not None):
-            fc = FlowCall(self, w, leg, call_id, call.dialled, call.caller["number"], call.caller.get("name", ""),
-                          flows, caller_is_extension=not from_trunk, trunk=call.trunk)
+            fc = answer_with_flows(self, w, leg, call_id, call.dialled, call.caller["number"],
+                                   call.caller.get("name", ""), flows, caller_is_extension=not from_trunk,
+                                   trunk=call.trunk)
             del self.calls[(w.id, leg)]
             self.leg_owner[(w.id, leg)] = fc
             self.flow_calls[call_id] = fc
@@ -565,8 +566,8 @@ class Switchboard(AcdRuntime):
             # Nobody answered (or busy): the caller leaves a message instead of hearing a refusal.
             commands = [c for c in commands if not isinstance(c, (Reject, WriteRecord))]
             reason = "busy" if call.refused_status == 486 else "unavailable"
-            self._to_voicemail(w, call.inbound, call.call_id, call.caller.get("number", ""),
-                               call.caller.get("name", ""), box, reason, answered=call.inbound_answered)
+            self.to_voicemail(w, call.inbound, call.call_id, call.caller.get("number", ""),
+                              call.caller.get("name", ""), box, reason, answered=call.inbound_answered)
         for cmd in commands:
             if isinstance(cmd, WriteRecord):
                 self._write_record(cmd.record, call.recording)
@@ -582,7 +583,7 @@ class Switchboard(AcdRuntime):
                                                               if lg.id == cmd.b]
                 self.start_recording(w, call, [cmd.a, cmd.b], parties, None)
 
-    def _record_code(self, owner: Any, leg: str, digit: str) -> bool:
+    def record_code(self, owner: Any, leg: str, digit: str) -> bool:
         """*1 pressed during a conversation starts its recording (on demand)."""
         last = owner.__dict__.setdefault("_digits", {})
         previous, last[leg] = last.get(leg, ""), digit
@@ -648,8 +649,8 @@ class Switchboard(AcdRuntime):
             store=core.voicemail, pin_guard=core.pin_guard, changed=core.voicemail_changed,
             deposited=lambda box, message: core.voicemail_deposited(box, message), finish=self.finish_flow_call)
 
-    def _to_voicemail(self, w: Worker, leg: str, call_id: str, caller: str, caller_name: str, box: str,
-                      reason: str, answered: bool, language: str | None = None) -> None:
+    def to_voicemail(self, w: Worker, leg: str, call_id: str, caller: str, caller_name: str, box: str,
+                     reason: str, answered: bool, language: str | None = None) -> None:
         from appliance.logic import voicemail as vm
         from appliance.voicemail_runtime import VoicemailCall
         config = self.core.voicemail_box(box)
