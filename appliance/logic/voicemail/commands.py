@@ -1,4 +1,10 @@
-"""What the voicemail machines ask the core to do, the events they take, and their base."""
+"""What the voicemail machines ask for, the events they take, and their base.
+
+These are the mailbox's words: a playlist of audio items (prompts, greetings, messages) with the
+turn it belongs to, a recording started or stopped, a timer of a turn, and the changes to a box.
+They name no leg and no file; `appliance.logic.handlers.voicemail_call` turns them into the media
+vocabulary (`appliance.logic.media`) for the caller's leg and carries the turns.
+"""
 
 from __future__ import annotations
 
