@@ -820,8 +820,6 @@ class Switchboard(AcdRuntime):
         self.placements.pop(fc.call_id, None)
         for key in [k for k, v in self.leg_owner.items() if v is fc]:
             del self.leg_owner[key]
-        if getattr(fc, "declined", False):
-            record["recording_declined"] = True
         self._write_record(record, getattr(fc, "recording", None))
 
     def _write_record(self, record: dict[str, Any], recording: str | None = None) -> None:

@@ -467,7 +467,9 @@ class FlowCallHandler:
         self.outcome = self.outcome or outcome
         if self.hearing is Hearing.PROMPTS:
             self._fire(E.HANG_UP_AFTER_PROMPT)
-            return []
+            hangups: list[Command] = [m.Hangup(leg) for leg in self.ringing]  # the ACD withdrew them already
+            self.ringing.clear()
+            return hangups
         return self._finish("box")
 
     def overflow_to_voicemail(self, box: str) -> list[Command]:
