@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance import __version__, directory
-from appliance.errors import Conflict, NotFound, SettingError, SipParseError, ValidationError
+from appliance import __version__
+from appliance.errors import NotFound, SettingError, SipParseError, ValidationError
 from appliance.sip.message import parse_uri
 from appliance.network import NetworkWatch
 from appliance.alarms import AlarmLog, Alarms, alarm_extra, follow_events
@@ -37,6 +37,7 @@ from appliance.logic.flows import FlowSet
 from appliance.ports import DataDir
 from appliance.business_runtime import Business
 from appliance.center_admin import CenterAdmin
+from appliance.campaigns import Campaigns
 from appliance.contacts import Contacts
 from appliance.lines_runtime import Lines
 from appliance.numbers_runtime import Numbers
@@ -52,6 +53,7 @@ from appliance.front_panel import FrontPanel
 from appliance.recent_log import RECENT_LOG
 from appliance.registration_snapshot import RegistrationSnapshot
 from appliance.web_users import WebUsers
+from appliance.extensions import Extensions
 
 log = logging.getLogger("callbox.core")
 
@@ -67,11 +69,6 @@ def _request_user(req) -> str:
         return parse_uri(req.uri or "").user or ""
     except SipParseError:
         return ""
-
-
-def _field(name: str, value: Any):
-    """A store condition: documents whose field equals value."""
-    return lambda doc: doc.get(name) == value
 
 
 def security_policy(s: Settings) -> SecurityPolicy:
@@ -125,8 +122,14 @@ class Core:
         self.guard = Guard(security_policy(s), clock)
         # The edge signs what it forwards to the engine with this key (new at every start).
         self.identity_key = secrets.token_bytes(32)
-        self._secrets: dict[str, str] = {e["number"]: e["secret"] for e in self.store.table("extensions").all()}
-        self.auth = DigestAuth(s["sip.realm"], self._secrets.get, nonce_ttl=float(s["sip.nonce_ttl"]),
+        self.extension_book = book = Extensions(
+            tables=self.store.table, publish=self.events.publish, registered=lambda n: bool(self.registrar.bindings(n)),
+            registered_numbers=lambda: {b.aor for b in self.registrar.all_bindings()},
+            check_free=lambda n: self.numbers.check_free(n), forget=self._forget_extension)
+        self.extensions, self.extension_numbers, self.extension_or_none = book.all, book.numbers, book.get_or_none
+        self.extension, self.create_extension, self.update_extension = book.get, book.create, book.update
+        self.delete_extension = book.delete
+        self.auth = DigestAuth(s["sip.realm"], book.secret, nonce_ttl=float(s["sip.nonce_ttl"]),
                                algorithms=tuple(s["sip.digest_algorithms"]), clock=clock)
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
                             identity_key=self.identity_key, forward_target=self._forward_target,
@@ -174,6 +177,8 @@ class Core:
         self.flow_overrides = self.center_admin.flow_overrides
         self.set_flow_override = self.center_admin.set_flow_override
         self.contacts = Contacts(tables=tables, setting=setting, call_records=self.call_records)
+        self.campaigns = Campaigns(tables=tables, folder=paths.folder("campaigns"), clock=self.clock, publish=publish,
+                                   queues=self.contact_center.queue_names)
         self.business = Business(rollup=self.reports.rollup, queue_log=self.queue_log, setting=setting)
         self.recordings = Recordings(paths=paths, setting=setting, extension=self.extension_or_none,
                                      alarms=self.alarms, call_records=self.call_records)
@@ -295,54 +300,12 @@ class Core:
             return None
         return self.switchboard.forward_target(request, ext)
 
-    # --- extensions --------------------------------------------------------------------
-
-    def extensions(self) -> list[dict[str, Any]]:
-        regs = {b.aor for b in self.registrar.all_bindings()}
-        exts = sorted(self.store.table("extensions").all(), key=lambda e: e["number"])
-        return [directory.public_extension(dict(e), e["number"] in regs) for e in exts]
-
-    def extension_numbers(self) -> list[str]:
-        return list(self._secrets)
-
-    def extension_or_none(self, number: str) -> dict[str, Any] | None:
-        found = self.store.table("extensions").get(_field("number", number))
-        return dict(found) if found is not None else None
-
-    def extension(self, number: str) -> dict[str, Any]:
-        found = self.store.table("extensions").get(_field('number', number))
-        if found is None:
-            raise NotFound(f"extension {number} does not exist")
-        return dict(found) | {"registered": bool(self.registrar.bindings(number))}
-
-    def create_extension(self, data: Any) -> dict[str, Any]:
-        ext = directory.new_extension(data)
-        if ext["number"] in self._secrets:
-            raise Conflict(f"extension {ext['number']} exists already")
-        self.numbers.check_free(ext["number"])  # one namespace: not a route's, a group's, a box's or a code's number
-        self.store.table("extensions").insert(ext)
-        self._secrets[ext["number"]] = ext["secret"]
-        self.events.publish("extension", action="created", number=ext["number"])
-        return ext
-
-    def update_extension(self, number: str, data: Any) -> dict[str, Any]:
-        current = self.extension(number)
-        current.pop("registered", None)
-        new = directory.change_extension(current, data)
-        self.store.table("extensions").update(new, _field('number', number))
-        self._secrets[number] = new["secret"]
-        self.events.publish("extension", action="changed", number=number)
-        return new
-
-    def delete_extension(self, number: str) -> None:
-        self.extension(number)
-        self.store.table("extensions").remove(_field('number', number))
-        self._secrets.pop(number, None)
+    def _forget_extension(self, number: str) -> None:
+        """A deleted extension: its registrations end, its phones are forgotten."""
         self.registrar.remove_aor(number)
         if self.phones is not None:
             self.phones.forget_extension(number)
         self.registration_snapshot.changed()
-        self.events.publish("extension", action="deleted", number=number)
 
     # --- registrations and bans -------------------------------------------------------
 

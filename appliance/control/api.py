@@ -13,7 +13,7 @@ from types import ModuleType
 
 from aiohttp import web
 
-from appliance.control import (calls, center, contacts, event_stream, lines, phones, privacy, prompts, reports,
+from appliance.control import (calls, campaigns, center, contacts, event_stream, lines, phones, privacy, prompts, reports,
                                system, users, voicemail)
 from appliance.control.calls import CDR_COLUMNS
 from appliance.control.common import MAX_BODY, Route, guard
@@ -23,7 +23,7 @@ __all__ = ["AREAS", "CDR_COLUMNS", "ROUTES", "create_api", "start_api"]
 
 # In the order of docs/api.md.
 AREAS: tuple[ModuleType, ...] = (system, users, phones, calls, center, voicemail, prompts, lines, contacts,
-                                 reports, privacy, event_stream)
+                                 campaigns, reports, privacy, event_stream)
 ROUTES: tuple[Route, ...] = tuple(route for area in AREAS for route in area.ROUTES)
 
 
@@ -40,6 +40,7 @@ def _areas(s: ControlServices) -> dict[ModuleType, object]:
         prompts: prompts.PromptRoutes(s.data_dir, s.events),
         lines: lines.LineRoutes(s.trunks, s.lines, s.sms_log),
         contacts: contacts.ContactRoutes(s.contacts),
+        campaigns: campaigns.CampaignRoutes(s.campaigns, s.contacts, s.call_records, s.clock),
         reports: reports.ReportRoutes(s.reports, s.business),
         privacy: privacy.PrivacyRoutes(s.privacy),
         event_stream: event_stream.EventStreamRoutes(s.events),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from appliance.alarms import Alarms
     from appliance.business_runtime import Business
+    from appliance.campaigns import Campaigns
     from appliance.center_admin import CenterAdmin
     from appliance.contacts import Contacts
     from appliance.events import EventBus
@@ -116,3 +117,5 @@ class ControlServices:
     business: "Business"
     privacy: "Privacy"
     phones: Callable[[], "Phones | None"]
+    campaigns: "Campaigns"
+    clock: Callable[[], float]

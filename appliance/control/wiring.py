@@ -51,4 +51,6 @@ def control_services(core: "Core") -> ControlServices:
         business=core.business,
         privacy=core.privacy,
         phones=lambda: core.phones,
+        campaigns=core.campaigns,
+        clock=core.clock,
     )
