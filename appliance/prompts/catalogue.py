@@ -57,6 +57,11 @@ _PHRASES: dict[str, dict[str, str]] = {
         "press-1-for-callback": "To be called back instead of waiting, press 1.",
         "callback-confirm": "Thank you. We will call you back as soon as an agent is free.",
         "thank-you-goodbye": "Thank you for calling. Goodbye.",
+        "survey-question": ("Before you go: how satisfied were you with this call? "
+                            "Press 1 for not at all, up to 5 for very satisfied."),
+        "survey-thanks": "Thank you for your answer. Goodbye.",
+        "campaign-sorry": "We are sorry, all our consultants are busy right now. We will call you again. Goodbye.",
+        "campaign-removed": "We will not call you again. Goodbye.",
         "main-menu": "For sales, press 1. For support, press 2. For the operator, press 0.",
         "invalid-option": "Sorry, that is not a valid option.",
         "closed-greeting": "Thank you for calling. We are closed at the moment. "
@@ -79,6 +84,11 @@ _PHRASES: dict[str, dict[str, str]] = {
                                 "prosimy nacisnąć jedynkę.",
         "callback-confirm": "Dziękujemy. Oddzwonimy, gdy tylko konsultant będzie wolny.",
         "thank-you-goodbye": "Dziękujemy za telefon. Do widzenia.",
+        "survey-question": ("Zanim się rozłączysz: jak oceniasz tę rozmowę? "
+                            "Naciśnij od 1, jeśli wcale nie jesteś zadowolony, do 5, jeśli bardzo."),
+        "survey-thanks": "Dziękujemy za odpowiedź. Do widzenia.",
+        "campaign-sorry": "Przepraszamy, wszyscy konsultanci są teraz zajęci. Zadzwonimy ponownie. Do widzenia.",
+        "campaign-removed": "Nie będziemy już do Ciebie dzwonić. Do widzenia.",
         "main-menu": "Dział sprzedaży: prosimy nacisnąć jedynkę. Pomoc techniczna: dwójkę. "
                      "Aby połączyć się z operatorem, prosimy nacisnąć zero.",
         "invalid-option": "Niestety, nie ma takiej opcji.",
@@ -101,6 +111,10 @@ _PHRASES: dict[str, dict[str, str]] = {
         "press-1-for-callback": "如果您不想继续等待，需要我们回电，请按一。",
         "callback-confirm": "谢谢。客服人员空闲后将立即给您回电。",
         "thank-you-goodbye": "感谢您的来电，再见。",
+        "survey-question": "挂机前请为本次通话评分：非常不满意请按1，非常满意请按5。",
+        "survey-thanks": "感谢您的评价，再见。",
+        "campaign-sorry": "抱歉，我们的客服人员正忙，我们稍后会再给您打电话。再见。",
+        "campaign-removed": "我们不会再给您打电话。再见。",
         "main-menu": "销售请按一，技术支持请按二，转人工服务请按零。",
         "invalid-option": "对不起，您的输入有误。",
         "closed-greeting": "感谢您的来电。现在是非工作时间，请在工作时间再次致电。",
