@@ -138,11 +138,6 @@ class CallbackCall(_Runtime):
     def bridge_agent(self, agent_id: str, leg: str | None) -> None:
         self._run(self.call.bridge)
 
-    def _finish(self, hangup_caller: bool = False, by: str = "box") -> None:
-        """The ACD let the callback go: file its record once."""
-        if not self.ended:
-            self._effect(WriteRecord(self.call.record(by)))
-
     def _route(self, number: str) -> cb.CustomerRoute | None:
         contact = self.ports.phone_of(number)
         if contact:

@@ -71,6 +71,15 @@ class VoicemailCall:
     start = property(lambda self: self.call.start)
     machine = property(lambda self: self.call.mailbox)
 
+    @property
+    def outcome(self) -> str:
+        return self.call.outcome
+
+    @outcome.setter
+    def outcome(self, value: str) -> None:
+        """The queue's result, when a queue's caller was sent here (the record says it)."""
+        self.call.outcome = value
+
     async def begin(self) -> None:
         if not self.answered:
             try:

@@ -107,7 +107,7 @@ class VoicemailCall:
     audio_file: Callable[[vm.Audio], str | None]
     take_path: Callable[[str], str]
     open_menu: Callable[[str], vm.Access]
-    outcome: VoicemailOutcome = VoicemailOutcome.VOICEMAIL
+    outcome: str = VoicemailOutcome.VOICEMAIL  # or the queue's result of a caller sent here from a queue
     state: VoicemailCallState = S.NEW
     start: float = 0.0
     take: str | None = None  # the WAV being recorded
@@ -207,4 +207,4 @@ class VoicemailCall:
             call_id=self.id, start=self.start, answer=self.start, end=self.clock(), talk_from=None,
             disposition=Disposition.ANSWERED, direction="internal", caller=self.caller,
             caller_name=self.caller_name, callee=self.callee, answered_by="voicemail", hangup_by="caller",
-            worker=self.worker, trunk=None, outcome=self.outcome.value)
+            worker=self.worker, trunk=None, outcome=str(self.outcome))
