@@ -17,7 +17,7 @@ import sys
 import tempfile
 from typing import Any, AsyncIterator
 
-from appliance.engine.protocol import decode_line, encode, parse_event, ProtocolError
+from appliance.engine.protocol import ProtocolError, decode_line, encode, parse_command, parse_event
 from appliance.errors import EngineError
 
 READY_TIMEOUT_S = 20.0
@@ -46,10 +46,15 @@ class EngineClient:
         if self.closed.is_set():
             raise EngineError("engine connection closed")
         cmd_id = next(self._ids)
+        message = {"id": cmd_id, "cmd": cmd, **args}
+        try:
+            parse_command(message)  # what the worker would refuse never leaves: a bug says so here
+        except ProtocolError as e:
+            raise EngineError(str(e)) from None
         future = asyncio.get_running_loop().create_future()
         self._pending[cmd_id] = future
         try:
-            self._writer.write(encode({"id": cmd_id, "cmd": cmd, **args}))
+            self._writer.write(encode(message))
             await self._writer.drain()
             reply = await asyncio.wait_for(future, reply_timeout)
         except (ConnectionError, OSError) as e:
@@ -93,6 +98,10 @@ class EngineClient:
                 self._events.put_nowait(None)
                 return
             yield event
+
+    def abort(self) -> None:
+        """Close the connection now, without waiting for the worker (it is gone)."""
+        self._writer.close()
 
     async def close(self) -> None:
         self._writer.close()
@@ -223,7 +232,7 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
         if self.client is not None:
-            self.client._writer.close()
+            self.client.abort()
         if self._server is not None:
             self._server.close()
         if self._tmp is not None:

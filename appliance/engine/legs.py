@@ -1,4 +1,4 @@
-"""A leg is one SIP call the worker holds; LegCall is its pjsua2 face."""
+"""A leg is one SIP call the worker holds; LegCall is its pjsua2 face, LocalAccount the door INVITEs come in by."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import functools
 import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 import pjsua2 as pj
+
+from appliance.engine.commands import CommandFailed
 
 if TYPE_CHECKING:
     from appliance.engine.media import Player
@@ -66,31 +68,49 @@ class Leg:
         return described
 
 
-class LegCall(pj.Call):
-    """Forwards pjsua2's call callbacks to the worker (on the worker's thread)."""
+def live_leg(legs: Mapping[str, Leg], leg_id: str) -> Leg:
+    """The leg a command names, still with its call; CommandFailed if it is unknown or over."""
+    leg = legs.get(leg_id)
+    if leg is None or leg.call is None:
+        raise CommandFailed(f"no such leg: {leg_id}")
+    return leg
 
-    def __init__(self, worker: Any, leg_id: str, account: pj.Account,
+
+class LegEvents(Protocol):
+    """What happens to a leg, told on the worker's thread (the worker's call legs listen)."""
+
+    def on_state(self, leg: Leg, info: pj.CallInfo) -> None: ...
+    def on_media(self, leg: Leg) -> None: ...
+    def on_dtmf(self, leg: Leg, digit: str, method: str) -> None: ...
+    def on_transfer_request(self, leg: Leg, target: str) -> None: ...
+    def on_transfer_status(self, leg: Leg, status: int, final: bool) -> None: ...
+
+
+class LegCall(pj.Call):
+    """Forwards pjsua2's call callbacks to the worker's call legs (on the worker's thread)."""
+
+    def __init__(self, owner: LegEvents, leg_id: str, account: pj.Account,
                  call_id: int = pj.PJSUA_INVALID_ID):
         super().__init__(account, call_id)
-        self.worker = worker
+        self.owner = owner
         self.leg_id = leg_id
         self.leg: Leg | None = None
 
     @guarded
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         if self.leg is not None:
-            self.worker.on_state(self.leg, self.getInfo())
+            self.owner.on_state(self.leg, self.getInfo())
 
     @guarded
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         if self.leg is not None:
-            self.worker.on_media(self.leg)
+            self.owner.on_media(self.leg)
 
     @guarded
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         if self.leg is not None:
             method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
-            self.worker.on_dtmf(self.leg, prm.digit, method)
+            self.owner.on_dtmf(self.leg, prm.digit, method)
 
     @guarded
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
@@ -98,22 +118,22 @@ class LegCall(pj.Call):
         # the core decides and carries out the transfer with its own legs.
         prm.statusCode = 603
         if self.leg is not None:
-            self.worker.on_transfer_request(self.leg, prm.dstUri)
+            self.owner.on_transfer_request(self.leg, prm.dstUri)
 
     @guarded
     def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
         # NOTIFYs about a REFER we sent: the core hangs up once it succeeded.
         if self.leg is not None:
-            self.worker.on_transfer_status(self.leg, prm.statusCode, prm.finalNotify)
+            self.owner.on_transfer_status(self.leg, prm.statusCode, prm.finalNotify)
 
 
 class LocalAccount(pj.Account):
-    """The worker's one account: no registration, receives every INVITE."""
+    """An account that registers nowhere and hands every INVITE it receives to `on_incoming`."""
 
-    def __init__(self, worker: Any):
+    def __init__(self, on_incoming: Callable[[pj.OnIncomingCallParam], None]):
         super().__init__()
-        self.worker = worker
+        self.on_incoming = on_incoming
 
     @guarded
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
-        self.worker.on_incoming(prm)
+        self.on_incoming(prm)

@@ -1,15 +1,16 @@
-"""Endpoint setup and the media objects (players, recorders) of a worker.
+"""Endpoint setup and the media objects (players, recorders) of the engine's processes.
 
-Everything here runs on the worker's pjsua2 thread only.
+Everything here runs on the process's pjsua2 thread only.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import threading
 import time
-from typing import Any
+from typing import Callable
 
 import pjsua2 as pj
 
@@ -22,23 +23,28 @@ CLOCK_RATE = 8000  # 16 kHz costs about four times the CPU with G.711
 CONFERENCE_PORTS = 128
 
 
-def start_endpoint(worker: Any, bind: str, sip_port: int, log_file: str | None,
-                   log_level: int) -> tuple[pj.Endpoint, LocalAccount, int]:
+def start_endpoint(bind: str, sip_port: int = 0, *, log_file: str | None = None, log_level: int = 1,
+                   user_agent: str = "Callbox engine", max_calls: int = 4096,
+                   conference_ports: int | None = CONFERENCE_PORTS,
+                   codecs: dict[str, int] = CODEC_PRIORITY) -> tuple[pj.Endpoint, int]:
+    """One pjsua2 Endpoint on this thread alone (threadCnt=0, mainThreadOnly), with no sound card,
+    listening for SIP over UDP on bind:sip_port (0 picks a free port); returns it and the port."""
     set_log_level(log_level)  # before libCreate, which logs at the default level
     ep = pj.Endpoint()
     ep.libCreate()
     cfg = pj.EpConfig()
     cfg.uaConfig.threadCnt = 0
     cfg.uaConfig.mainThreadOnly = True
-    cfg.uaConfig.maxCalls = 4096  # clamped to the build's PJSUA_MAX_CALLS
-    cfg.uaConfig.userAgent = "Callbox engine"
+    cfg.uaConfig.maxCalls = max_calls  # clamped to the build's PJSUA_MAX_CALLS
+    cfg.uaConfig.userAgent = user_agent
     cfg.logConfig.level = log_level
     cfg.logConfig.consoleLevel = log_level
     if log_file:
         cfg.logConfig.filename = log_file
     cfg.medConfig.clockRate = CLOCK_RATE
     cfg.medConfig.sndClockRate = CLOCK_RATE
-    cfg.medConfig.maxMediaPorts = CONFERENCE_PORTS
+    if conference_ports is not None:
+        cfg.medConfig.maxMediaPorts = conference_ports
     cfg.medConfig.noVad = True  # recordings and prompts must not be clipped
     cfg.medConfig.ecTailLen = 0  # no sound card, so no echo to cancel
     ep.libInit(cfg)
@@ -49,20 +55,26 @@ def start_endpoint(worker: Any, bind: str, sip_port: int, log_file: str | None,
     port = int(ep.transportGetInfo(transport).localName.rsplit(":", 1)[1])
     ep.libStart()
     ep.audDevManager().setNullDev()
-    set_codec_priorities(ep)
+    set_codec_priorities(ep, codecs)
+    return ep, port
+
+
+def local_account(user: str, bind: str, sip_port: int,
+                  on_incoming: Callable[[pj.OnIncomingCallParam], None]) -> LocalAccount:
+    """The process's own account (sip:user@bind:port): it registers nowhere and takes every INVITE."""
     acfg = pj.AccountConfig()
-    acfg.idUri = f"sip:{worker.id}@{bind}:{port}"
+    acfg.idUri = f"sip:{user}@{bind}:{sip_port}"
     acfg.mediaConfig.transportConfig.boundAddress = bind
     acfg.mediaConfig.transportConfig.port = 0
-    account = LocalAccount(worker)
+    account = LocalAccount(on_incoming)
     account.create(acfg, True)
-    return ep, account, port
+    return account
 
 
-def set_codec_priorities(ep: pj.Endpoint) -> None:
+def set_codec_priorities(ep: pj.Endpoint, codecs: dict[str, int] = CODEC_PRIORITY) -> None:
     for codec in ep.codecEnum2():
         name_rate = "/".join(codec.codecId.split("/")[:2])  # ids end in /channels
-        ep.codecSetPriority(codec.codecId, CODEC_PRIORITY.get(name_rate, 0))
+        ep.codecSetPriority(codec.codecId, codecs.get(name_rate, 0))
 
 
 def stop_endpoint(ep: pj.Endpoint, account: pj.Account | None) -> None:
@@ -77,8 +89,11 @@ def stop_endpoint(ep: pj.Endpoint, account: pj.Account | None) -> None:
 
 
 def _pjlib() -> ctypes.CDLL:
-    # The module exports pjproject's C API; SWIG does not wrap these two.
-    return ctypes.CDLL(pj._pjsua2.__file__)
+    # The extension module exports pjproject's C API; SWIG does not wrap these two.
+    spec = importlib.util.find_spec("pjsua2._pjsua2")
+    if spec is None or spec.origin is None:
+        raise ImportError("pjsua2's extension module is missing")
+    return ctypes.CDLL(spec.origin)
 
 
 def max_calls() -> int:

@@ -17,7 +17,7 @@ from appliance.errors import EngineError
 DEFAULT_MAX_ACCOUNTS = 8
 
 _CHILD = r"""
-import ctypes, json, pjsua2 as pj
+import ctypes, importlib.util, json, pjsua2 as pj
 ep = pj.Endpoint()
 ep.libCreate()
 cfg = pj.EpConfig()
@@ -27,7 +27,7 @@ cfg.uaConfig.maxCalls = 4096
 cfg.logConfig.level = 0
 cfg.logConfig.consoleLevel = 0
 ep.libInit(cfg)
-lib = ctypes.CDLL(pj._pjsua2.__file__)
+lib = ctypes.CDLL(importlib.util.find_spec("pjsua2._pjsua2").origin)
 lib.pjsua_call_get_max_count.restype = ctypes.c_uint
 lib.pjsua_conf_get_max_ports.restype = ctypes.c_uint
 ep.audDevManager().setNullDev()

@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 
+from appliance.engine import demo_voice
 from appliance.engine import simphones as sim
-from appliance.engine.simphones import (
+from appliance.engine.simphones import parse_accounts
+from appliance.logic import simcalls
+from appliance.logic.simcalls import (
     AgentHabits, AgentPlan, Answer, Arrivals, CallerHabits, CallerPlan, CallEvent, CallState,
     CancelTimers, HangUp, Range, Ring, SendDigits, StartTimer, admit, incoming_call, outgoing_call,
-    parse_accounts, parse_box, parse_digit_choices, parse_range, step)
+    parse_box, parse_digit_choices, parse_range, step)
 from appliance.errors import StateMachineError, ValidationError
 from tests.conftest import PYTHON, ROOT, free_port
 from tests.integration.corebox import CoreProcess
@@ -141,7 +144,7 @@ def test_an_agent_call_rings_answers_talks_and_hangs_up():
 def test_a_caller_presses_digits_after_the_box_answers_and_gives_up_when_patience_ends():
     plan = CallerPlan(digits="1", digits_after_s=1.5, hangup_after_s=12.0, abandons=True)
     call, commands = outgoing_call("1001-1", "1001", plan, now=0.0)
-    assert commands == [StartTimer(CallEvent.HANGUP_DUE, sim.DIAL_TIMEOUT_S)]
+    assert commands == [StartTimer(CallEvent.HANGUP_DUE, simcalls.DIAL_TIMEOUT_S)]
     assert step(call, CallEvent.CONNECTED, 1.0) == [
         StartTimer(CallEvent.HANGUP_DUE, 12.0), StartTimer(CallEvent.DIGITS_DUE, 1.5)]
     assert step(call, CallEvent.DIGITS_DUE, 2.5) == [SendDigits("1")]
@@ -161,16 +164,16 @@ def test_the_box_hanging_up_ends_a_ringing_call_and_a_missing_pair_is_an_error()
 
 
 def test_every_state_can_be_shut_down_or_is_over():
-    for state, row in sim.TRANSITIONS.items():
+    for state, row in simcalls.TRANSITIONS.items():
         assert CallEvent.SHUTDOWN in row or state == CallState.ENDED
-        assert all(new in sim.TRANSITIONS for new in row.values())
+        assert all(new in simcalls.TRANSITIONS for new in row.values())
 
 
 # --- the voice ------------------------------------------------------------------------------
 
 
 def test_the_synthetic_voice_is_telephone_audio_with_pauses_like_speech(tmp_path):
-    path = sim.synthetic_voice(tmp_path / "v.wav", "agent", seconds=4.0, seed=5)
+    path = demo_voice.synthetic_voice(tmp_path / "v.wav", "agent", seconds=4.0, seed=5)
     with wave.open(str(path), "rb") as w:
         assert (w.getframerate(), w.getsampwidth(), w.getnchannels()) == (8000, 2, 1)
         assert w.getnframes() == 32000
@@ -179,13 +182,13 @@ def test_the_synthetic_voice_is_telephone_audio_with_pauses_like_speech(tmp_path
     loud = (abs(frames).max(axis=1) > 3000).mean()
     assert 0.3 < loud < 0.95  # syllables with gaps between words, not a steady tone
     assert 80 < dominant_frequency(path) < 1500  # voiced energy sits low, like a voice
-    other = sim.synthetic_voice(tmp_path / "c.wav", "caller", seconds=4.0, seed=5)
+    other = demo_voice.synthetic_voice(tmp_path / "c.wav", "caller", seconds=4.0, seed=5)
     assert path.read_bytes() != other.read_bytes()
 
 
 def test_make_voice_uses_a_given_wav_and_refuses_stereo(tmp_path):
-    mono = sim.synthetic_voice(tmp_path / "mono.wav", "agent", seconds=0.5)
-    assert sim.make_voice(str(mono), "agent", tmp_path) == (mono, "file")
+    mono = demo_voice.synthetic_voice(tmp_path / "mono.wav", "agent", seconds=0.5)
+    assert demo_voice.make_voice(str(mono), "agent", tmp_path) == (mono, "file")
     stereo = tmp_path / "stereo.wav"
     with wave.open(str(stereo), "wb") as w:
         w.setnchannels(2)
@@ -193,8 +196,8 @@ def test_make_voice_uses_a_given_wav_and_refuses_stereo(tmp_path):
         w.setframerate(8000)
         w.writeframes(b"\0\0\0\0" * 100)
     with pytest.raises(ValidationError, match="mono"):
-        sim.make_voice(str(stereo), "agent", tmp_path)
-    path, source = sim.make_voice("synthetic", "caller", tmp_path, seed=2)
+        demo_voice.make_voice(str(stereo), "agent", tmp_path)
+    path, source = demo_voice.make_voice("synthetic", "caller", tmp_path, seed=2)
     assert source == "synthetic" and path.exists()
 
 

@@ -106,3 +106,26 @@ def test_a_worker_that_cannot_start_is_reported(engine):
     with pytest.raises(EngineError, match="w1 failed to start"):
         asyncio.run(second_on_same_port())
     assert engine.command("status")["free"] == engine.ready["max_calls"]
+
+
+def test_a_command_nobody_declared_never_leaves_the_core(engine):
+    with pytest.raises(EngineError, match="unknown command"):
+        engine.command("launch_rockets")
+    assert engine.client.unmatched_replies == []  # refused before it was written
+    assert engine.command("status")["free"] == engine.ready["max_calls"]
+
+
+def test_every_declared_command_has_one_handler_and_every_handler_a_declaration():
+    from appliance.engine.commands import check_declared, worker_handlers
+    from appliance.engine.protocol import COMMAND_TABLE, GATEWAY_COMMAND_TABLE
+
+    class Anything:  # every attribute is a handler
+        def __getattr__(self, name):
+            return lambda **args: None
+
+    handlers = worker_handlers(Anything(), Anything(), lambda: {})
+    assert set(handlers) == set(COMMAND_TABLE)
+    with pytest.raises(RuntimeError, match="without a declaration \\['launch'\\]"):
+        check_declared({**handlers, "launch": lambda: None}, COMMAND_TABLE)
+    with pytest.raises(RuntimeError, match="without a handler \\['send_sms'\\]"):
+        check_declared({}, GATEWAY_COMMAND_TABLE)

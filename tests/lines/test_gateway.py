@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.engine.gateway import (
+from appliance.engine.line_calls import (
     AnswerBox, AnswerLine, CallState, DialLine, DtmfToBox, DtmfToLine, GatewayCalls, HangUpBox,
     HangUpLine, InviteBox, JoinAudio, RefuseBox, RingBox, SplitAudio, dialled_number,
 )
