@@ -18,7 +18,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from enum import StrEnum
 from typing import Callable
 
 from appliance.errors import Conflict, ModemReplyError, ValidationError
@@ -32,7 +31,7 @@ from appliance.lines.notices import (
     CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineStatus, SmsReceived, SmsSent, UssdResult,
 )
 from appliance.atomicfile import atomic_write_bytes
-from appliance.lines.modem_core import ModemCore
+from appliance.lines.modem_core import E, S, LineEvent, LineState, ModemCore
 from appliance.lines.runner import LineRunner
 
 log = logging.getLogger(__name__)
@@ -63,29 +62,6 @@ PROFILES: dict[str, VendorProfile] = {
 }
 
 
-class LineState(StrEnum):
-    GONE = "gone"
-    STARTING = "starting"
-    SIM_PROBLEM = "sim_problem"
-    READY = "ready"
-    RINGING = "ringing"
-    DIALING = "dialing"
-    TALKING = "talking"
-
-
-class LineEvent(StrEnum):
-    CONNECTED = "connected"
-    INIT_DONE = "init_done"
-    SIM_FAILED = "sim_failed"
-    PIN_CHANGED = "pin_changed"
-    RING = "ring"
-    DIAL = "dial"
-    ANSWERED = "answered"
-    CALL_ENDED = "call_ended"
-    LOST = "lost"
-
-
-S, E = LineState, LineEvent
 TRANSITIONS: dict[LineState, dict[LineEvent, LineState]] = {
     S.GONE: {E.CONNECTED: S.STARTING, E.LOST: S.GONE},
     S.STARTING: {E.INIT_DONE: S.READY, E.SIM_FAILED: S.SIM_PROBLEM, E.LOST: S.GONE,
@@ -111,17 +87,15 @@ class GsmLine(ModemCore):
 
     TRANSITIONS = TRANSITIONS
     IN_CALL = IN_CALL
-    CONNECTED, LOST = E.CONNECTED, E.LOST
 
     def __init__(self, *, profile: VendorProfile | str = "generic", pin: str | None = None,
                  clock: Callable[[], float], poll_interval: float = 15.0,
                  ring_timeout: float = 8.0, name: str = "gsm", refused_pin: str | None = None):
-        super().__init__(clock=clock, name=name, state=LineState.GONE, status=LineStatus())
+        super().__init__(clock=clock, name=name, status=LineStatus(), ring_timeout=ring_timeout)
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
         self._pin = pin or None
         self.refused_pin = refused_pin  # pin_digest() of the PIN the SIM refused, kept across restarts
         self._poll_interval = poll_interval
-        self._ring_timeout = ring_timeout
         self._sms_parts: dict[tuple[str, int], dict[int, str]] = {}
         self._rings = 0
         self._next_poll = 0.0
@@ -155,8 +129,7 @@ class GsmLine(ModemCore):
     def tick(self) -> None:
         now = self._clock()
         self._run_timers(now)
-        if self.state == S.RINGING and now - self._last_ring > self._ring_timeout:
-            self._end_call("missed")
+        self._ring_cycle_over(now)
         if self.state in (S.READY, S.TALKING) and now >= self._next_poll and self._queue.idle:
             self._next_poll = now + self._poll_interval
             self._poll_status()
@@ -169,11 +142,6 @@ class GsmLine(ModemCore):
         return self._queue.due_writes()
 
     # --- commands -------------------------------------------------------------------
-
-    def _cmd(self, text: str, timeout: float = 5.0, *, expect: object = None,
-             done: Callable[[Command], None] | None = None, body: bytes | None = None,
-             call_progress: bool = False) -> Command:
-        return self._submit(text, timeout, expect=expect, done=done, body=body, call_progress=call_progress)
 
     def _timed_out(self, cmd: Command) -> bool:
         # One silence can be a busy modem; two in a row is a modem that needs a restart.
@@ -285,23 +253,19 @@ class GsmLine(ModemCore):
                   done=lambda c: (self._on_cops(c), then() if then else None))
 
     def _on_csq(self, cmd: Command) -> None:
-        for line in cmd.lines:
-            try:
-                self._set_status(signal_dbm=parse_csq(line).dbm)
-            except ModemReplyError as exc:
-                log.debug("%s: %s", self.name, exc)
+        self._status_from(cmd, lambda line: {"signal_dbm": parse_csq(line).dbm})
 
     def _on_creg(self, cmd: Command) -> None:
-        for line in cmd.lines:
-            try:
-                self._set_status(registered=parse_creg(line).registered)
-            except ModemReplyError as exc:
-                log.debug("%s: %s", self.name, exc)
+        self._status_from(cmd, lambda line: {"registered": parse_creg(line).registered})
 
     def _on_cops(self, cmd: Command) -> None:
+        self._status_from(cmd, lambda line: {"operator": parse_cops(line).name})
+
+    def _status_from(self, cmd: Command, read: Callable[[str], dict[str, object]]) -> None:
+        """The status as a polled reply tells it; a line that does not parse changes nothing."""
         for line in cmd.lines:
             try:
-                self._set_status(operator=parse_cops(line).name)
+                self._set_status(**read(line))
             except ModemReplyError as exc:
                 log.debug("%s: %s", self.name, exc)
 
@@ -317,15 +281,12 @@ class GsmLine(ModemCore):
             log.info("%s: unparsable %r: %s", self.name, urc.raw, exc)
 
     def _on_ring(self, urc: Unsolicited) -> None:
-        if self.state == S.READY:
-            self._announced = False
+        if self._ring():
             self._rings = 0
-            self._fire(E.RING)
             if not self.profile.sends_clip:
                 self._cmd("AT+CLCC", 5, expect="+CLCC", done=self._on_clcc_ringing)
         if self.state != S.RINGING:
             return
-        self._last_ring = self._clock()
         self._rings += 1
         if self._rings >= 2 and not self._announced:
             self._announce("")  # no caller id after a full ring cycle: withheld
@@ -429,14 +390,15 @@ class GsmLine(ModemCore):
             for text in self.profile.on_connect:
                 self._cmd(text, 5)
 
-    def _end_call(self, cause: str) -> None:
+    def _end_call(self, cause: str) -> bool:
         was_talking = self.state == S.TALKING
-        if self._fire(E.CALL_ENDED):
-            self._hanging_up = False
-            self._notices.append(CallEnded(cause))
-            if was_talking:
-                for text in self.profile.on_end:
-                    self._cmd(text, 5)
+        if not super()._end_call(cause):
+            return False
+        self._hanging_up = False
+        if was_talking:
+            for text in self.profile.on_end:
+                self._cmd(text, 5)
+        return True
 
     def _on_clcc_poll(self, cmd: Command) -> None:
         if not cmd.ok:
@@ -448,8 +410,7 @@ class GsmLine(ModemCore):
             self._talking("out")
 
     def answer(self) -> None:
-        if self.state != S.RINGING:
-            raise Conflict(f"no call is ringing (line is {self.state})")
+        self._check_ringing()
         self._cmd("ATA", 15, call_progress=True, done=self._on_ata)
 
     def _on_ata(self, cmd: Command) -> None:
@@ -459,12 +420,7 @@ class GsmLine(ModemCore):
             self._end_call("missed")
 
     def dial(self, number: str) -> None:
-        if not _NUMBER.match(number):
-            raise ValidationError(f"not a phone number: {number!r}")
-        if self.state != S.READY:
-            raise Conflict(f"the line cannot dial now (line is {self.state})")
-        self._fire(E.DIAL)
-        self._cmd(f"ATD{number};", 30, call_progress=True, done=self._on_atd)
+        self._dial(number, _NUMBER, f"ATD{number};", 30, done=self._on_atd)
 
     def _on_atd(self, cmd: Command) -> None:
         if not cmd.ok and self.state == S.DIALING:

@@ -1,19 +1,24 @@
 """What the GSM and the voice-modem drivers share: the pure core of a modem line.
 
 Both speak AT through one parser and one command queue, keep the line's state in
-a table (each driver brings its own `TRANSITIONS`), publish `LineStatus` changes
-and other notices for the gateway, and run timers that die with a reset (a
-modem that went away and came back must not get the old modem's callbacks).
+a table (one vocabulary of states and events, `LineState` and `LineEvent`; each
+driver brings its own `TRANSITIONS` over the part it uses), publish `LineStatus`
+changes and other notices for the gateway, and run timers that die with a reset
+(a modem that went away and came back must not get the old modem's callbacks).
+What a call does the same way on both lines lives here too: a ring that starts
+it, a ring cycle that ends it unanswered, the checks before answering or dialling.
 No I/O: bytes in (`receive`), bytes out (`writes`), time from the clock given.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from enum import StrEnum
 from typing import Callable, ClassVar
 
+from appliance.errors import Conflict, ValidationError
 from appliance.lines.at_parser import ATParser
 from appliance.lines.command_queue import Command, CommandQueue, Outcome
 from appliance.lines.notices import CallEnded, LineError, LineStatus, Notice, StatusChanged
@@ -21,16 +26,45 @@ from appliance.lines.notices import CallEnded, LineError, LineStatus, Notice, St
 log = logging.getLogger(__name__)
 
 
+class LineState(StrEnum):
+    GONE = "gone"
+    STARTING = "starting"
+    SIM_PROBLEM = "sim_problem"   # GSM: the SIM needs a person (PIN, PUK, missing)
+    READY = "ready"
+    RINGING = "ringing"
+    DIALING = "dialing"           # GSM: the network is connecting our call
+    CONNECTING = "connecting"     # analog: off-hook or dialling, voice data not yet flowing
+    TALKING = "talking"
+    HANGING_UP = "hanging_up"     # analog: DLE ! sent, waiting for the modem's DLE ETX
+
+
+class LineEvent(StrEnum):
+    CONNECTED = "connected"       # the modem's port opened (first time or after it came back)
+    LOST = "lost"                 # the modem went away
+    INIT_DONE = "init_done"
+    SIM_FAILED = "sim_failed"
+    PIN_CHANGED = "pin_changed"
+    RING = "ring"
+    ANSWER = "answer"             # analog: we take the line off-hook
+    DIAL = "dial"
+    ANSWERED = "answered"         # GSM: the call is connected
+    STREAMING = "streaming"       # analog: voice data flows
+    HANGUP = "hangup"             # analog: we leave voice data mode
+    STREAM_ENDED = "stream_ended"
+    CALL_ENDED = "call_ended"
+
+
+S, E = LineState, LineEvent
+
+
 class ModemCore:
-    """Subclasses set TRANSITIONS, IN_CALL and the two events every modem has (it appeared,
-    it went away), and implement `_start_init`."""
+    """Subclasses set TRANSITIONS and IN_CALL, and implement `_start_init` and `_end_call`."""
 
-    TRANSITIONS: ClassVar[dict]
-    IN_CALL: ClassVar[set]
-    CONNECTED: ClassVar[StrEnum]
-    LOST: ClassVar[StrEnum]
+    TRANSITIONS: ClassVar[dict[LineState, dict[LineEvent, LineState]]]
+    IN_CALL: ClassVar[set[LineState]]
 
-    def __init__(self, *, clock: Callable[[], float], name: str, state: StrEnum, status: LineStatus) -> None:
+    def __init__(self, *, clock: Callable[[], float], name: str, status: LineStatus,
+                 ring_timeout: float = 8.0) -> None:
         self.name = name
         self._clock = clock
         self._parser = ATParser()
@@ -38,14 +72,15 @@ class ModemCore:
         self._notices: list[Notice] = []
         self._timers: list[tuple[float, Callable[[], None]]] = []
         self._generation = 0  # callbacks from before a reset are ignored
-        self.state = state
+        self.state = S.GONE
         self._status = status
+        self._ring_timeout = ring_timeout
         self._announced = False
         self._last_ring = 0.0
 
     # --- state ------------------------------------------------------------------
 
-    def _fire(self, event: StrEnum) -> bool:
+    def _fire(self, event: LineEvent) -> bool:
         """The one place the line's state changes (`old -> new` logged); False if the table has
         no such move (the event is ignored, as a modem's late reply may be)."""
         new = self.TRANSITIONS[self.state].get(event)
@@ -58,7 +93,7 @@ class ModemCore:
         self._set_status(**self._status_in(new))
         return True
 
-    def _status_in(self, state: StrEnum) -> dict[str, object]:
+    def _status_in(self, state: LineState) -> dict[str, object]:
         """What the status says in `state` (a driver may add to it)."""
         return {"state": state.value, "in_call": state in self.IN_CALL}
 
@@ -83,14 +118,14 @@ class ModemCore:
     def connected(self) -> None:
         """The port is open (first time or after the modem came back)."""
         self._reset_io()
-        self._fire(self.CONNECTED)
+        self._fire(E.CONNECTED)
         self._start_init()
 
     def gone(self) -> None:
         if self.state in self.IN_CALL:
             self._notices.append(CallEnded("modem_gone"))
         self._reset_io()
-        self._fire(self.LOST)
+        self._fire(E.LOST)
 
     def _start_init(self) -> None:
         raise NotImplementedError
@@ -120,8 +155,8 @@ class ModemCore:
 
     # --- commands and notices ------------------------------------------------------------
 
-    def _submit(self, text: str, timeout: float, *, expect: object = None,
-                done: Callable[[Command], None] | None = None, **options: object) -> Command:
+    def _cmd(self, text: str, timeout: float = 5.0, *, expect: object = None,
+             done: Callable[[Command], None] | None = None, **options: object) -> Command:
         """Queue an AT command; `done` runs with its outcome unless a reset came first or the
         driver's `_timed_out` says the timeout was dealt with."""
         generation = self._generation
@@ -148,3 +183,41 @@ class ModemCore:
     def notices(self) -> list[Notice]:
         out, self._notices = self._notices, []
         return out
+
+    # --- a call, the same on every line -----------------------------------------------------
+
+    def _ring(self) -> bool:
+        """The modem said RING: True when it starts a call (the line was ready)."""
+        started = self.state == S.READY
+        if started:
+            self._announced = False
+            self._fire(E.RING)
+        if self.state == S.RINGING:
+            self._last_ring = self._clock()
+        return started
+
+    def _ring_cycle_over(self, now: float) -> None:
+        """No RING for a whole ring cycle: the caller gave up before anyone answered."""
+        if self.state == S.RINGING and now - self._last_ring > self._ring_timeout:
+            self._end_call("missed")
+
+    def _check_ringing(self) -> None:
+        if self.state != S.RINGING:
+            raise Conflict(f"no call is ringing (line is {self.state})")
+
+    def _dial(self, number: str, valid: re.Pattern[str], command: str, timeout: float,
+              done: Callable[[Command], None]) -> None:
+        """Dial `number` (checked against `valid`) with `command` (ATD...;), from a ready line only."""
+        if not valid.match(number):
+            raise ValidationError(f"not a phone number: {number!r}")
+        if self.state != S.READY:
+            raise Conflict(f"the line cannot dial now (line is {self.state})")
+        self._fire(E.DIAL)
+        self._cmd(command, timeout, call_progress=True, done=done)
+
+    def _end_call(self, cause: str) -> bool:
+        """The call is over (`cause` in the modem's words): True when it was one."""
+        if not self._fire(E.CALL_ENDED):
+            return False
+        self._notices.append(CallEnded(cause))
+        return True

@@ -16,17 +16,15 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Callable
 
-from appliance.errors import Conflict, ValidationError
 from appliance.lines.at_parser import (
     CALL_PROGRESS, FinalKind, FinalResult, Unsolicited, VoiceFormat, parse_vsm_list,
 )
 from appliance.lines.command_queue import Command, Completed
 from appliance.lines.dle import ABORT, DleDecoder, DleDtmf, DleTone, Tone, dle_encode
-from appliance.lines.notices import CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineStatus
-from appliance.lines.modem_core import ModemCore
+from appliance.lines.notices import CallAnswered, DtmfReceived, IncomingCall, LineStatus
+from appliance.lines.modem_core import LineEvent, LineState, ModemCore
 from appliance.lines.runner import LineRunner
 
 log = logging.getLogger(__name__)
@@ -65,31 +63,8 @@ def frame_bytes(fmt: VoiceFormat | None) -> int:
     return 320 if fmt is not None and fmt.bits == 16 else 160
 
 
-class VoiceState(StrEnum):
-    GONE = "gone"
-    STARTING = "starting"
-    READY = "ready"
-    RINGING = "ringing"
-    CONNECTING = "connecting"     # off-hook or dialling, voice data not yet flowing
-    TALKING = "talking"           # in voice data mode
-    HANGING_UP = "hanging_up"     # DLE ! sent, waiting for the modem's DLE ETX
-
-
-class VoiceEvent(StrEnum):
-    CONNECTED = "connected"
-    INIT_DONE = "init_done"
-    RING = "ring"
-    ANSWER = "answer"
-    DIAL = "dial"
-    STREAMING = "streaming"
-    HANGUP = "hangup"
-    STREAM_ENDED = "stream_ended"
-    CALL_ENDED = "call_ended"
-    LOST = "lost"
-
-
-V, VE = VoiceState, VoiceEvent
-TRANSITIONS: dict[VoiceState, dict[VoiceEvent, VoiceState]] = {
+V, VE = LineState, LineEvent
+TRANSITIONS: dict[LineState, dict[LineEvent, LineState]] = {
     V.GONE: {VE.CONNECTED: V.STARTING, VE.LOST: V.GONE},
     V.STARTING: {VE.INIT_DONE: V.READY, VE.LOST: V.GONE, VE.CONNECTED: V.STARTING},
     V.READY: {VE.RING: V.RINGING, VE.DIAL: V.CONNECTING, VE.LOST: V.GONE,
@@ -109,14 +84,12 @@ class VoiceLine(ModemCore):
 
     TRANSITIONS = TRANSITIONS
     IN_CALL = IN_CALL
-    CONNECTED, LOST = VE.CONNECTED, VE.LOST
 
     def __init__(self, *, profile: VoiceProfile | str = "conexant",
                  clock: Callable[[], float], ring_timeout: float = 8.0,
                  stream_end_timeout: float = 2.0, name: str = "voice"):
-        super().__init__(clock=clock, name=name, state=VoiceState.GONE, status=LineStatus(sim="none"))
+        super().__init__(clock=clock, name=name, status=LineStatus(sim="none"), ring_timeout=ring_timeout)
         self.profile = VOICE_PROFILES[profile] if isinstance(profile, str) else profile
-        self._ring_timeout = ring_timeout
         self._stream_end_timeout = stream_end_timeout
         self._decoder = DleDecoder(stop_at_end=True)
         self._raw_out: list[bytes] = []
@@ -126,7 +99,7 @@ class VoiceLine(ModemCore):
         self._end_cause = ""
         self._skip_lf = False
 
-    def _status_in(self, state: VoiceState) -> dict[str, object]:
+    def _status_in(self, state: LineState) -> dict[str, object]:
         # An analog line is "registered" when the modem is ready: there is no network to join.
         return super()._status_in(state) | {"registered": state not in (V.GONE, V.STARTING)}
 
@@ -177,8 +150,7 @@ class VoiceLine(ModemCore):
     def tick(self) -> None:
         now = self._clock()
         self._run_timers(now)
-        if self.state == V.RINGING and now - self._last_ring > self._ring_timeout:
-            self._end_call("missed")
+        self._ring_cycle_over(now)
 
     def writes(self) -> list[bytes]:
         out = self._raw_out + self._queue.due_writes()
@@ -196,11 +168,6 @@ class VoiceLine(ModemCore):
             self._raw_out.append(dle_encode(audio))
 
     # --- commands ---------------------------------------------------------------------
-
-    def _cmd(self, text: str, timeout: float = 5.0, *, expect: object = None,
-             done: Callable[[Command], None] | None = None,
-             call_progress: bool = False) -> Command:
-        return self._submit(text, timeout, expect=expect, done=done, call_progress=call_progress)
 
     def _start_init(self) -> None:
         for text in ("ATZ", "ATE0", "AT+FCLASS=8", "AT+VCID=1", *self.profile.init):
@@ -221,13 +188,10 @@ class VoiceLine(ModemCore):
     def _on_urc(self, urc: Unsolicited) -> None:
         name = urc.name.upper()
         if name == "RING":
-            if self.state == V.READY:
+            if self._ring():
                 self._caller = {}
-                self._announced = False
-                self._fire(VE.RING)
             elif self.state == V.RINGING and not self._announced:
                 self._announce()
-            self._last_ring = self._clock()
         elif name in ("DATE", "TIME", "NMBR", "NAME", "DDN_NMBR") and self.state == V.RINGING:
             self._caller[name] = urc.args
             if not self._announced and "NMBR" in self._caller and "NAME" in self._caller:
@@ -255,19 +219,13 @@ class VoiceLine(ModemCore):
     # --- calls ---------------------------------------------------------------------------
 
     def answer(self) -> None:
-        if self.state != V.RINGING:
-            raise Conflict(f"no call is ringing (line is {self.state})")
+        self._check_ringing()
         self._fire(VE.ANSWER)
         self._cmd("AT+VLS=1", 5, done=self._start_voice)
         self._notices.append(CallAnswered("in"))
 
     def dial(self, number: str) -> None:
-        if not _NUMBER.match(number):
-            raise ValidationError(f"not a phone number: {number!r}")
-        if self.state != V.READY:
-            raise Conflict(f"the line cannot dial now (line is {self.state})")
-        self._fire(VE.DIAL)
-        self._cmd(f"ATDT{number};", 60, call_progress=True, done=self._on_dialled)
+        self._dial(number, _NUMBER, f"ATDT{number};", 60, done=self._on_dialled)
 
     def _on_dialled(self, cmd: Command) -> None:
         if cmd.ok:
@@ -317,10 +275,11 @@ class VoiceLine(ModemCore):
     def _hang_up_command_mode(self, cause: str) -> None:
         self._cmd("ATH", 5, done=lambda c: self._end_call(cause))
 
-    def _end_call(self, cause: str) -> None:
-        if self._fire(VE.CALL_ENDED):
-            self._end_cause = ""
-            self._notices.append(CallEnded(cause))
+    def _end_call(self, cause: str) -> bool:
+        if not super()._end_call(cause):
+            return False
+        self._end_cause = ""
+        return True
 
 
 class VoiceModemDriver(LineRunner):

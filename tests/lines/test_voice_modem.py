@@ -7,9 +7,8 @@ import pytest
 from appliance.lines.at_parser import parse_vsm_list
 from appliance.lines.notices import CallAnswered, CallEnded, DtmfReceived, IncomingCall
 from appliance.lines.sim_voice import VSM_LIST
-from appliance.lines.voice_modem import (
-    VOICE_PROFILES, VoiceLine, VoiceState, choose_format, frame_bytes,
-)
+from appliance.lines.modem_core import LineState
+from appliance.lines.voice_modem import VOICE_PROFILES, VoiceLine, choose_format, frame_bytes
 
 from .conftest import wait_until
 from .fakes import FakeClock, ScriptedModem
@@ -46,7 +45,7 @@ def test_audio_right_after_connect_never_reaches_the_parser():
     line.notices()
     line.answer()
     modem.pump()
-    assert line.state == VoiceState.TALKING
+    assert line.state == LineState.TALKING
     assert line.audio_received() == b"\x10OK\r\n"
     assert DtmfReceived("5") in line.notices()
 
