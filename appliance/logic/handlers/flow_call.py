@@ -83,6 +83,7 @@ _WAITING: dict[FlowCallEvent, FlowCallState] = {
     E.DIGIT: S.QUEUED, E.PLAY_DONE: S.QUEUED, E.ANNOUNCE: S.QUEUED, E.RING_AGENT: S.RINGING_AGENT,
     E.AGENT_UNREACHABLE: S.QUEUED, E.STOP_RINGING: S.QUEUED, E.HAND_OFF: S.HANDED_OFF,
     E.BOX_HANGS_UP: S.ENDED, E.HANG_UP_AFTER_PROMPT: S.LEAVING, E.CALLER_GONE: S.ENDED}
+# While agents' phones ring, these leave the caller waiting (RINGING_STOPPED says when none rings any more).
 _STAYS = (E.DIGIT, E.PLAY_DONE, E.ANNOUNCE, E.AGENT_UNREACHABLE, E.STOP_RINGING, E.AGENT_ANSWERED,
           E.AGENT_MISSED, E.RING_AGENT)
 # With an agent on the line (connected, or about to be): supervisors may join.
