@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.lines.pdu import SmsPdu, decode_pdu_sms, encode_deliver_pdu, encode_gsm7_packed_hex
-from appliance.lines.sim_pty import AudioPump, PtyPort, tone_frames
+from appliance.lines.sim_pty import AudioPump, PtyPort, SimulatedModem, tone_frames
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class SimCall:
     number: str
 
 
-class GsmModemSim:
+class GsmModemSim(SimulatedModem):
     def __init__(self, port: str, *, dialect: str = "huawei", pin: str | None = None,
                  audio_port: str | None = None, operator: str = "Plus", rssi: int = 20,
                  ring_interval: float = 3.0, ussd_replies: dict[str, str] | None = None):
@@ -82,30 +82,10 @@ class GsmModemSim:
         self._tty = PtyPort(port, self._on_bytes)
         self._audio_tty = PtyPort(audio_port, self._on_audio) if audio_port else None
         self._pump = AudioPump(self._audio_tty.write) if self._audio_tty else None
+        self._ports = [self._tty] + ([self._audio_tty] if self._audio_tty else [])
         self._power_on_defaults()
 
-    # --- lifecycle -------------------------------------------------------------
-
-    def start(self) -> "GsmModemSim":
-        self._tty.plug()
-        if self._audio_tty:
-            self._audio_tty.plug()
-        return self
-
-    def stop(self) -> None:
-        self._ring_stop.set()
-        if self._pump:
-            self._pump.stop()
-        if self._tty.plugged:
-            self._tty.unplug()
-        if self._audio_tty and self._audio_tty.plugged:
-            self._audio_tty.unplug()
-
-    def __enter__(self) -> "GsmModemSim":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    # --- lifecycle (start, stop: SimulatedModem) ------------------------------
 
     def _power_on_defaults(self) -> None:
         self.echo = True

@@ -3,6 +3,7 @@
 The driver opens a stable path (a symlink we own, like /dev/ttyUSB0 would
 be) with pyserial; `unplug()` closes the pty so the driver's reads fail with
 EIO and removes the path; `replug()` makes a fresh pty at the same path.
+`SimulatedModem` is how every simulator comes and goes with its ports.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import select
 import threading
 import tty
-from typing import Callable
+from typing import Callable, Self
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +180,31 @@ def tone_frames(hz: float, *, bits: int = 16, amplitude: float = 0.3):
             return struct.pack(f"<{samples_per_frame}h", *(int(v * 32767) for v in values))
         return bytes(int(128 + v * 127) for v in values)
     return frame
+
+
+class SimulatedModem:
+    """How a modem simulator comes and goes: its ports plug in at `start`; at `stop` the ringing
+    and the audio stop and the ports go. Usable as `with GsmModemSim(...) as modem:`."""
+
+    _ports: list[PtyPort]
+    _pump: AudioPump | None
+    _ring_stop: threading.Event
+
+    def start(self) -> Self:
+        for port in self._ports:
+            port.plug()
+        return self
+
+    def stop(self) -> None:
+        self._ring_stop.set()
+        if self._pump is not None:
+            self._pump.stop()
+        for port in self._ports:
+            if port.plugged:
+                port.unplug()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -15,7 +15,7 @@ import re
 import threading
 
 from appliance.lines.dle import DleDecoder, Tone, dle_encode
-from appliance.lines.sim_pty import AudioPump, PtyPort, tone_frames
+from appliance.lines.sim_pty import AudioPump, PtyPort, SimulatedModem, tone_frames
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ VSM_LIST = (
 _BITS = {0: 8, 1: 8, 4: 8, 5: 8, 130: 16}
 
 
-class VoiceModemSim:
+class VoiceModemSim(SimulatedModem):
     def __init__(self, port: str, *, ring_interval: float = 1.0):
         self.port = port
         self.ring_interval = ring_interval
@@ -42,6 +42,7 @@ class VoiceModemSim:
         self._ring_stop = threading.Event()
         self._tty = PtyPort(port, self._on_bytes)
         self._pump = AudioPump(lambda frame: self._tty.write(dle_encode(frame)))
+        self._ports = [self._tty]
         self._decoder = DleDecoder(stop_at_end=True)
         self._power_on()
 
@@ -55,22 +56,6 @@ class VoiceModemSim:
         self.ringing = False
 
     # --- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> "VoiceModemSim":
-        self._tty.plug()
-        return self
-
-    def stop(self) -> None:
-        self._ring_stop.set()
-        self._pump.stop()
-        if self._tty.plugged:
-            self._tty.unplug()
-
-    def __enter__(self) -> "VoiceModemSim":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def unplug(self) -> None:
         with self._lock:
