@@ -426,3 +426,10 @@ def test_the_route_decides_the_notice():
 def test_the_new_media_commands_are_valid_engine_commands(cmd):
     name, fields = engine_message(cmd, lambda p: p)
     parse_command({"cmd": name, "id": 1, **fields})
+
+
+def test_the_agent_hears_which_queue_before_the_caller_is_connected():
+    c = Call()
+    ringing(c)
+    c.h.find_prompt = lambda name, language: f"/p/{language}/{name}.wav"
+    assert c.bridge("1001", "in1.a1")[:2] == [m.Play("in1.a1", "/p/en/queue-sales.wav"), m.StopPlay(LEG)]
