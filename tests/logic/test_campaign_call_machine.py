@@ -134,3 +134,10 @@ def test_message_heard_to_the_end_without_a_digit():
     c2, _ = call(message="reminder", collect_digit=True, agent="", agent_uri="")
     c2.begin_message(), c2.leg_answered("k1.c"), c2.play_done("k1.c")
     assert of(c2.timer_fired("digit"), AttemptOver)[0].digit == ""
+
+
+def test_a_survey_nobody_answers_is_recorded_as_offered_without_a_score():
+    c, _ = call(survey=True)
+    c.begin_progressive(), c.leg_answered("k1.c"), c.leg_answered("k1.a"), c.leg_hung_up("k1.a", 200)
+    record = of(c.timer_fired("survey"), WriteRecord)[0].record
+    assert "csat" in record and record["csat"] is None

@@ -137,6 +137,7 @@ class CampaignCall:
     digit: str = ""
     score: int | None = None
     never_again: bool = False
+    surveyed: bool = False        # the callee heard the survey question (a score or none)
 
     def __post_init__(self) -> None:
         self.start = self.clock()
@@ -213,6 +214,7 @@ class CampaignCall:
         self.result = Result.ANSWERED
         if not self.survey:
             return [Hangup(self.callee_leg)] + self._over(by="agent", force_end=True)
+        self.surveyed = True
         return [Play(self.callee_leg, SURVEY_QUESTION), StartTimer("survey", DIGIT_WAIT_S + 10)]
 
     def play_done(self, leg: str) -> list[Any]:
@@ -276,7 +278,7 @@ class CampaignCall:
             trunk=self.callee.trunk, worker=self.worker, outcome="CAMPAIGN", campaign=self.campaign,
             campaign_entry=self.entry, campaign_result=result.value,
             agent=self.agent if self.talk_from is not None else None,  # agent statistics count campaign talk
-            **({"csat": self.score} if self.score is not None else {}),
+            **({"csat": self.score} if self.surveyed else {}),
             **({"digit": self.digit} if self.digit else {}))
         if self.talk_from is not None and self.talk_end is not None:
             record["talk_s"] = talk_s
