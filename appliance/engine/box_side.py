@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
 from typing import Protocol
 
 import pjsua2 as pj
@@ -186,13 +185,7 @@ class BoxSide:
 
     def end_calls(self) -> None:
         """Hang up and wait a moment for the box to hear it."""
-        try:
-            self.ep.hangupAllCalls()
-        except pj.Error:
-            pass
-        deadline = time.monotonic() + _HANGUP_GRACE_S
-        while self.call is not None and time.monotonic() < deadline:
-            self.ep.libHandleEvents(10)
+        media.hang_up_all(self.ep, lambda: self.call is not None, _HANGUP_GRACE_S)
 
     def close(self) -> None:
         """Take the endpoint down (its calls ended first)."""

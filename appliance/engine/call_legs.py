@@ -315,9 +315,5 @@ class CallLegs:
         self.legs.clear()
         self._trash.clear()
         gc.collect()  # the Calls go before their accounts
-        for account in self.trunk_accounts.values():
-            try:
-                account.shutdown()
-            except pj.Error:
-                pass
+        media.shut_down_accounts(self.trunk_accounts.values())
         self.trunk_accounts.clear()

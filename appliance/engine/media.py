@@ -10,7 +10,7 @@ import importlib.util
 import os
 import threading
 import time
-from typing import Callable
+from typing import Callable, Iterable
 
 import pjsua2 as pj
 
@@ -77,12 +77,32 @@ def set_codec_priorities(ep: pj.Endpoint, codecs: dict[str, int] = CODEC_PRIORIT
         ep.codecSetPriority(codec.codecId, codecs.get(name_rate, 0))
 
 
-def stop_endpoint(ep: pj.Endpoint, account: pj.Account | None) -> None:
-    if account is not None:
+def hang_up_all(ep: pj.Endpoint, still_up: Callable[[], bool], grace_s: float, poll_ms: int = 10,
+                clock: Callable[[], float] = time.monotonic) -> None:
+    """Hang up every call and let pjsua run until `still_up()` turns false or `grace_s` has passed,
+    so that the far ends hear the BYE before the endpoint goes."""
+    try:
+        ep.hangupAllCalls()
+    except pj.Error:
+        pass
+    deadline = clock() + grace_s
+    while still_up() and clock() < deadline:
+        ep.libHandleEvents(poll_ms)
+
+
+def shut_down_accounts(accounts: Iterable[pj.Account | None]) -> None:
+    """Take accounts down before the endpoint (one that will not go is left to libDestroy)."""
+    for account in accounts:
+        if account is None:
+            continue
         try:
             account.shutdown()
         except pj.Error:
             pass
+
+
+def stop_endpoint(ep: pj.Endpoint, account: pj.Account | None) -> None:
+    shut_down_accounts([account])
     # Calls were hung up and answered before this; without the flag pjsua
     # sleeps up to a second waiting for unregistrations this account never makes.
     ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)

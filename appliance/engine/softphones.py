@@ -280,11 +280,8 @@ class SimPhones:
         now = self.clock()
         for sim in [c.sim for c in self.calls.values() if c.sim is not None]:
             self.run(sim, step(sim, CallEvent.SHUTDOWN, now))
-        try:
-            self.ep.hangupAllCalls()  # refusals still under way
-        except pj.Error:
-            pass
-        self._pump_until(lambda: not self.calls and not self.refused, 3.0)
+        # refusals still under way go too
+        media.hang_up_all(self.ep, lambda: bool(self.calls or self.refused), 3.0, clock=self.clock)
         for account in self.accounts:
             if account.registered:
                 try:
@@ -298,11 +295,7 @@ class SimPhones:
         self._trash.clear()
         self.voice_player = None
         gc.collect()
-        for account in self.accounts:
-            try:
-                account.shutdown()
-            except pj.Error:
-                pass
+        media.shut_down_accounts(self.accounts)
         self.accounts.clear()
         gc.collect()
         # Unregistration is done (or gave up): don't let pjsua wait for it again.

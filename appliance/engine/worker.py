@@ -25,10 +25,7 @@ import queue
 import socket
 import sys
 import threading
-import time
 from typing import Any
-
-import pjsua2 as pj
 
 from appliance.engine import media, process
 from appliance.engine.audio_paths import AudioPaths
@@ -181,13 +178,7 @@ class Worker:
 
     def _shutdown(self) -> None:
         log.info("worker %s shutting down with %d legs", self.id, len(self.legs))
-        try:
-            self.ep.hangupAllCalls()
-        except pj.Error:
-            pass
-        deadline = time.monotonic() + _SHUTDOWN_GRACE_S
-        while self.legs and time.monotonic() < deadline:
-            self.ep.libHandleEvents(_POLL_MS)
+        media.hang_up_all(self.ep, lambda: bool(self.legs), _SHUTDOWN_GRACE_S, _POLL_MS)
         self.audio.close()
         self.calls.close()
         media.stop_endpoint(self.ep, self.calls.account)
