@@ -28,6 +28,9 @@ OWNERS = {  # library -> the only places that may import it
     "bottle": ("web/",),
     "cheroot": ("web/",),
     "aiohttp": ("appliance/control/", "appliance/provisioning/http.py"),
+    "aiortc": ("appliance/webrtc/",),
+    "aioice": ("appliance/webrtc/",),
+    "av": ("appliance/webrtc/",),
 }
 WEB_MAY_IMPORT = ("appliance.errors", "appliance.logic", "appliance.sdnotify", "appliance")
 
