@@ -251,11 +251,7 @@ class Gateway:
         collect = process.Collector()
         while not self.stopping:
             self.box.handle_events(_POLL_MS)
-            while True:
-                try:
-                    notice = self.inbox.get_nowait()
-                except queue.Empty:
-                    break
+            for notice in process.drained(self.inbox):
                 try:
                     self._on_notice(notice)
                 except Exception:  # a bug must cost one notice, not the line

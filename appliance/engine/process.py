@@ -1,6 +1,7 @@
 """What every pjsua2 process of the engine does around its loop (the worker, the line gateway, the
-simulated phones): Python's garbage collected on the pjsua2 thread only, a stop asked for by
-SIGTERM or SIGINT, and an exit that skips Python's own teardown.
+simulated phones): Python's garbage collected on the pjsua2 thread only, what other threads
+posted taken from the inbox, a stop asked for by SIGTERM or SIGINT, and an exit that skips
+Python's own teardown.
 
 Python's cycle collector is disabled in these processes: a collection started on another thread
 could destroy a pjsua2 object under pjsua2's feet and abort the process.
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import gc
 import os
+import queue
 import signal
 import time
-from typing import Callable, NoReturn, TextIO
+from typing import Any, Callable, Iterator, NoReturn, TextIO
 
 GC_EVERY_S = 2.0
 
@@ -37,6 +39,15 @@ class Collector:
         gc.collect()
         self.next_at = now + self.every_s
         return True
+
+
+def drained(inbox: queue.Queue) -> Iterator[Any]:
+    """What other threads posted to the loop's inbox, in order, without waiting for more."""
+    while True:
+        try:
+            yield inbox.get_nowait()
+        except queue.Empty:
+            return
 
 
 def stop_on_signals(stop: Callable[[], None]) -> None:

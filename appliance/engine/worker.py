@@ -121,11 +121,7 @@ class Worker:
         return self.exit_code
 
     def _drain_inbox(self) -> None:
-        while True:
-            try:
-                item = self.inbox.get_nowait()
-            except queue.Empty:
-                return
+        for item in process.drained(self.inbox):
             if item is _LOST:
                 self._lost("closed by core")
                 return
