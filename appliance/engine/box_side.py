@@ -55,7 +55,7 @@ class BoxCall(pj.Call):
 
     @guarded
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
-        self.side.events.box_dtmf(self.ref, prm.digit)
+        self.side.on_dtmf(self, prm.digit)
 
 
 class BoxSide:
@@ -106,6 +106,9 @@ class BoxSide:
     def on_media(self, call: BoxCall) -> None:
         if call is self.call:
             self._wire()
+
+    def on_dtmf(self, call: BoxCall, digit: str) -> None:
+        self.events.box_dtmf(call.ref, digit)
 
     # --- what the gateway carries out -----------------------------------------------------------
 
