@@ -45,6 +45,8 @@ TIME_BASE = fractions.Fraction(1, plain_sdp.RTP_CLOCK)
 # Packets from the engine waiting for the browser's sender: normally none or one. More than this
 # means the browser side stalled; the oldest go, so that the delay never grows.
 QUEUE_PACKETS = 3
+# What a browser's certificate may be checked with (RFC 8122); Chromium and Firefox send sha-256.
+FINGERPRINTS = ("sha-256", "sha-384", "sha-512")
 
 
 class BridgeState(StrEnum):
@@ -100,8 +102,13 @@ def browser_codecs(sdp: str, what: str) -> dict[int, str]:
     media = parsed.media[0]
     if media.ice is None or not media.ice.usernameFragment or media.dtls is None or not media.dtls.fingerprints:
         raise MediaBridgeError(f"{what} has no ICE credentials or DTLS fingerprint (not WebRTC)")
+    if not any(f.algorithm.lower() in FINGERPRINTS for f in media.dtls.fingerprints):
+        raise MediaBridgeError(f"{what}: no DTLS fingerprint in {', '.join(sorted(FINGERPRINTS))}")
+    listed = {str(f) for f in media.fmt}      # an rtpmap whose type the m= line leaves out is not offered
     found = {}
     for codec in media.rtp.codecs:
+        if str(codec.payloadType) not in listed:
+            continue
         name = codec.mimeType.split("/", 1)[1]
         if name.lower() == plain_sdp.DTMF:
             if codec.clockRate == plain_sdp.RTP_CLOCK:
@@ -202,10 +209,14 @@ class MediaBridge:
 
     # -- the state table --------------------------------------------------------------------------
 
-    def _move(self, event: str) -> None:
+    def _expect(self, event: str) -> BridgeState:
         new = TRANSITIONS[self.state].get(event)
         if new is None:
             raise MediaBridgeError(f"bridge {self.name}: no '{event}' while {self.state}")
+        return new
+
+    def _move(self, event: str) -> None:
+        new = self._expect(event)
         log.info("bridge %s: %s -> %s", self.name, self.state, new)
         self.state = new
 
@@ -224,6 +235,7 @@ class MediaBridge:
             self._map_browser(offered)
             await self._open_engine_side()
         except BaseException:
+            self._move("hang-up")
             await self._close()
             raise
         engine_offer = plain_sdp.build_plain(self.address, self.port, self.codec,
@@ -232,6 +244,7 @@ class MediaBridge:
 
     def engine_answers(self, answer: str) -> None:
         """The engine's plain-RTP answer to `browser_calls`'s offer: audio starts flowing to it."""
+        self._expect("engine answer")
         media = plain_sdp.parse_plain(answer, "engine answer")
         if self.codec not in media.voice():
             raise MediaBridgeError(f"engine answer has no {self.codec}, the codec offered ({media.voice()})")
@@ -247,6 +260,7 @@ class MediaBridge:
 
     async def ring_browser(self, engine_offer: str) -> str:
         """The engine's plain-RTP offer in; an offer for the browser out."""
+        self._expect("engine offer")
         media = plain_sdp.parse_plain(engine_offer, "engine offer")
         voice = media.voice()
         self.codec = plain_sdp.choose_codec(voice, tuple(voice) or plain_sdp.VOICE_CODECS)
@@ -257,14 +271,14 @@ class MediaBridge:
             await self._aiortc("browser offer", pc.setLocalDescription(await pc.createOffer()))
             await self._open_engine_side()
         except BaseException:
+            self._move("hang-up")
             await self._close()
             raise
         return pc.localDescription.sdp
 
     async def browser_answers(self, answer: str) -> str:
         """The browser's answer in; the plain-RTP answer for the engine out."""
-        if self.state != S.RINGING_BROWSER:
-            raise MediaBridgeError(f"bridge {self.name}: no 'browser answer' while {self.state}")
+        self._expect("browser answer")
         answered = browser_codecs(answer, "browser answer")
         if self.codec not in answered.values():
             raise MediaBridgeError(f"browser answer has no {self.codec}, the codec offered "
