@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import StateMachineError
+from appliance.errors import NotFound, StateMachineError
 from appliance.logic import flows as fl
 from appliance.logic import media as m
 from appliance.logic.acd import commands as acd
@@ -127,6 +127,8 @@ class FlowCall:
     def _timer(self, name: str) -> None:
         if name == h.DIGITS and self.handler.state is h.FlowCallState.IN_FLOW:
             self.carry_out(self.handler.digit_timeout())
+        elif name == h.SURVEY and self.handler.state is h.FlowCallState.SURVEY:
+            self.carry_out(self.handler.survey_timeout())
 
     # --- the ACD's commands ------------------------------------------------------------------------
 
@@ -214,6 +216,9 @@ class FlowCall:
             ports.to_voicemail(self, cmd.box, cmd.language)
         elif isinstance(cmd, h.RecordConversation):
             ports.record_conversation(self, list(cmd.legs), list(cmd.extensions), cmd.queue)
+        elif isinstance(cmd, h.StopRecording):
+            if self.recording:  # the file stays the call's recording; the survey is not in it
+                ports.send("record_stop", {"file": self.recording})
         else:
             log.warning("call %s: %s is not carried out", call_id, cmd)
 
@@ -226,9 +231,15 @@ def answer_with_flows(sb: "Switchboard", w: "Worker", leg: str, call_id: str, di
     run = fl.FlowRun(flows, call_id, dialled, caller, lambda: datetime.now(timezone.utc),
                      extensions=core.extension_numbers(), night_mode=lambda: core.night_mode,
                      overrides=core.flow_overrides())
+    def survey(queue: str) -> bool:
+        try:
+            return sb.center.queue_config(queue).survey
+        except NotFound:  # a queue that is gone asks nothing
+            return False
+
     handler = h.FlowCallHandler(call_id, leg, dialled=dialled, caller=caller, caller_name=caller_name, run=run,
                                 clock=time.time, find_prompt=sb.prompt_file, caller_is_extension=caller_is_extension,
-                                trunk=trunk, worker=w.id)
+                                trunk=trunk, worker=w.id, survey=survey)
 
     def send(name: str, fields: dict[str, Any]) -> None:
         asyncio.ensure_future(sb.send(w, name, **fields))

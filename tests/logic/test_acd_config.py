@@ -38,6 +38,7 @@ def test_defaults_and_coercion_from_text():
     ({"skills_required": ["polish"]}, "skills_required"),
     ({"strategy": "skills"}, "strategy"),
     ({"default_handle_time_s": 0}, "default_handle_time_s"),
+    ({"survey": "on"}, "survey"),
     ({"callback_retries": -2}, "callback_retries"),
 ])
 def test_bad_settings_are_refused_with_the_setting_named(changes, named):
@@ -53,6 +54,11 @@ def test_from_dict_refuses_unknown_keys_and_missing_name():
         QueueConfig.from_dict({"strategy": "linear"})
     cfg = QueueConfig.from_dict({"name": "sales", "vip_numbers": ["+1"], "max_callers": 4})
     assert cfg.max_callers == 4 and "+1" in cfg.vip_numbers
+
+
+def test_the_survey_is_off_unless_asked_for():
+    assert QueueConfig("sales").survey is False
+    assert QueueConfig.from_dict({"name": "sales", "survey": True}).survey is True
 
 
 def test_vip_priority():

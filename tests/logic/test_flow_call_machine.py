@@ -124,6 +124,17 @@ def with_agent(c: Call) -> None:
     c.bridge("1001", leg)
 
 
+def surveying(c: Call) -> None:
+    with_agent(c)
+    c.h.survey = lambda queue: queue == "sales"
+    c.agent_gone()
+
+
+def thanking(c: Call) -> None:
+    surveying(c)
+    c.digit("5")
+
+
 def leaving(c: Call) -> None:
     queued(c)
     c.announce(["callback-confirmed"])
@@ -142,7 +153,7 @@ def handed_off(c: Call) -> None:
 
 ARRIVE = {S.ANSWERING: lambda c: None, S.NOTICE: lambda c: c.answered("announce"), S.IN_FLOW: in_flow,
           S.QUEUED: queued, S.RINGING_AGENT: ringing, S.AGENT_WAITING: agent_waiting, S.WITH_AGENT: with_agent,
-          S.LEAVING: leaving, S.HANDED_OFF: handed_off, S.ENDED: ended}
+          S.LEAVING: leaving, S.SURVEY: surveying, S.THANKS: thanking, S.HANDED_OFF: handed_off, S.ENDED: ended}
 
 
 def hand_off(c: Call) -> None:
@@ -190,6 +201,9 @@ ACT = {
     E.BRIDGE_AFTER_PROMPT: lambda c: (c.announce(["agent-number"]), c.bridge("1001", c.ring_leg)),
     E.AGENT_DIGIT: lambda c: c.agent_digit("5"),
     E.AGENT_GONE: lambda c: c.agent_gone(),
+    E.AGENT_GONE_TO_SURVEY: lambda c: (setattr(c.h, "survey", lambda queue: True), c.agent_gone()),
+    E.SCORE: lambda c: c.digit("4"),
+    E.SURVEY_TIMEOUT: lambda c: c.survey_timeout(),
     E.MONITOR: lambda c: c.monitor("2000", "whisper", contact="sip:2000@10.0.0.9"),
     E.SUPERVISOR_ANSWERED: supervisor_answers,
     E.SUPERVISOR_GONE: supervisor_goes,

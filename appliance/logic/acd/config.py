@@ -62,6 +62,7 @@ class QueueConfig:
     callback_retry_delay_s: float = 300.0
     auto_answer: bool = False
     default_handle_time_s: float = 180.0  # estimate used until real calls were measured
+    survey: bool = False  # after the agent hangs up, the caller is asked to rate the call 1-5 (CSAT)
 
     def __post_init__(self) -> None:
         def fail(key: str, reason: str) -> None:
@@ -87,7 +88,8 @@ class QueueConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 fail(key, f"must be a whole number >= 0, got {value!r}")
-        for key in ("announce_wait", "announce_agent", "callback_enabled", "auto_answer"):
+        for key in ("announce_wait", "announce_agent", "callback_enabled", "auto_answer",
+                    "survey"):
             if not isinstance(getattr(self, key), bool):
                 fail(key, f"must be true or false, got {getattr(self, key)!r}")
         for key in ("overflow_to", "music_on_hold"):

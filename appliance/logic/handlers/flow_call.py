@@ -1,10 +1,11 @@
 """A call the box answers itself, as one table: the recording notice, the call flow (IVR), a queue,
-the agents it rings, the agent who talks, the supervisors who join, and the end.
+the agents it rings, the agent who talks, the supervisors who join, the satisfaction survey of a
+queue that asks for one, and the end.
 
 `FlowCallHandler` is told what happened (the box answered, a digit, a prompt said to its end, the
 digit timer, an agent's phone answered or stopped ringing, the ACD's decisions, the caller or the
 agent hung up) and returns commands: the media vocabulary (`appliance.logic.media`) and the few
-effects declared here, which feed the ACD, hand the caller to someone else or record the
+effects of `flow_call_effects`, which feed the ACD, hand the caller to someone else or record the
 conversation. It does no I/O; the time comes from the clock it is given, and prompt files from
 the `find_prompt` port. `FLOW_CALL.fire` is the only place its state changes.
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -25,8 +25,17 @@ from appliance.logic import flows as fl
 from appliance.logic import media as m
 from appliance.logic.business.privacy import DECLINE_DIGIT, RecordingMode, recording_notice
 from appliance.logic.calls import Disposition
+from appliance.logic.csat import score_of
+from appliance.logic.handlers.flow_call_effects import (
+    AgentAnswered, AgentMissed, AskForCallback, Command, ConversationOver, Effect, HandToExtension, HandToVoicemail,
+    JoinQueue, LeaveQueue, RecordConversation, StopRecording)
 from appliance.logic.machine import Machine
-from appliance.logic.records import call_record
+from appliance.logic.records import call_record, talk_seconds
+
+__all__ = ["AUTO_ANSWER", "CALLBACK_DIGIT", "DIGITS", "FLOW_CALL", "SURVEY", "TABLE", "AgentAnswered", "AgentMissed",
+           "AskForCallback", "Command", "ConversationOver", "Effect", "FlowCallEvent", "FlowCallHandler",
+           "FlowCallState", "HandToExtension", "HandToVoicemail", "Hearing", "JoinQueue", "LeaveQueue", "Party",
+           "RecordConversation", "StopRecording", "notice_mode_for"]
 
 log = logging.getLogger("callbox.flowcalls")
 
@@ -35,6 +44,11 @@ DIGITS = "digits"  # the timer of the flow's digit collection
 AUTO_ANSWER = {"Alert-Info": "<http://127.0.0.1/answer>;info=alert-autoanswer"}
 SUPERVISOR_RING_S = 30
 MAX_SKIPPED = 64  # prompts missing in a row before the flow is no longer pushed on (a looping flow)
+# The satisfaction survey (as a campaign's): its timer, how long the caller has to press 1-5 from
+# the start of the question, and its prompts.
+SURVEY = "survey"
+SURVEY_WAIT_S = 18.0
+SURVEY_QUESTION, SURVEY_THANKS = "survey-question", "survey-thanks"
 
 
 class FlowCallState(StrEnum):
@@ -46,6 +60,8 @@ class FlowCallState(StrEnum):
     AGENT_WAITING = "AGENT_WAITING"  # an agent answered; the caller hears the end of a prompt first
     WITH_AGENT = "WITH_AGENT"  # caller and agent talk; supervisors may join
     LEAVING = "LEAVING"  # a last prompt (a callback's confirmation), then the box hangs up
+    SURVEY = "SURVEY"  # the agent hung up; the caller hears "press 1 to 5" and may rate the call
+    THANKS = "THANKS"  # the caller rated the call and hears the thanks, then the box hangs up
     HANDED_OFF = "HANDED_OFF"  # an extension, a ring group or voicemail took the caller
     ENDED = "ENDED"
 
@@ -71,6 +87,9 @@ class FlowCallEvent(StrEnum):
     BRIDGE_AFTER_PROMPT = "BRIDGE_AFTER_PROMPT"  # ... once the caller has heard what is being said
     AGENT_DIGIT = "AGENT_DIGIT"  # the agent pressed a key (passed on to the caller)
     AGENT_GONE = "AGENT_GONE"  # the agent hung up
+    AGENT_GONE_TO_SURVEY = "AGENT_GONE_TO_SURVEY"  # ... and the queue asks the caller to rate the call
+    SCORE = "SCORE"  # the caller pressed 1-5 at the survey
+    SURVEY_TIMEOUT = "SURVEY_TIMEOUT"  # the caller rated nothing in time
     MONITOR = "MONITOR"  # a supervisor listens, whispers or barges
     SUPERVISOR_ANSWERED = "SUPERVISOR_ANSWERED"
     SUPERVISOR_GONE = "SUPERVISOR_GONE"
@@ -101,8 +120,12 @@ TABLE: dict[FlowCallState, dict[FlowCallEvent, FlowCallState]] = {
     S.AGENT_WAITING: {**{e: S.AGENT_WAITING for e in _WITH_AGENT}, E.PLAY_DONE: S.WITH_AGENT,
                       E.AGENT_GONE: S.ENDED, E.CALLER_GONE: S.ENDED},
     S.WITH_AGENT: {**{e: S.WITH_AGENT for e in (*_WITH_AGENT, E.PLAY_DONE)}, E.AGENT_GONE: S.ENDED,
-                   E.CALLER_GONE: S.ENDED},
+                   E.AGENT_GONE_TO_SURVEY: S.SURVEY, E.CALLER_GONE: S.ENDED},
     S.LEAVING: {E.DIGIT: S.LEAVING, E.STOP_RINGING: S.LEAVING, E.PLAY_DONE: S.ENDED, E.CALLER_GONE: S.ENDED},
+    # Another key than 1-5 changes nothing: the question stays and its timer runs.
+    S.SURVEY: {E.DIGIT: S.SURVEY, E.PLAY_DONE: S.SURVEY, E.SCORE: S.THANKS, E.SURVEY_TIMEOUT: S.ENDED,
+               E.STOP_RINGING: S.SURVEY, E.CALLER_GONE: S.ENDED},
+    S.THANKS: {E.DIGIT: S.THANKS, E.STOP_RINGING: S.THANKS, E.PLAY_DONE: S.ENDED, E.CALLER_GONE: S.ENDED},
     # The ACD's answer to the caller's own leaving (withdrawing its offers) changes nothing.
     S.HANDED_OFF: {E.STOP_RINGING: S.HANDED_OFF},
     S.ENDED: {E.STOP_RINGING: S.ENDED},
@@ -130,79 +153,6 @@ class Party(StrEnum):
     RINGING_SUPERVISOR = "RINGING_SUPERVISOR"
 
 
-# --- effects: what the runtime carries out besides media ---------------------------------------
-
-@dataclass(frozen=True)
-class JoinQueue:
-    """The ACD: the caller enters `queue` (caller_joins)."""
-
-    queue: str
-    caller: str
-
-
-@dataclass(frozen=True)
-class AskForCallback:
-    """The ACD: the caller pressed 1 to be called back, keeping the place (request_callback)."""
-
-    caller: str
-
-
-@dataclass(frozen=True)
-class AgentAnswered:
-    """The ACD: `agent` picked up on `leg` (offer_answered); a Bridge or a StopRinging follows."""
-
-    agent: str
-    leg: str
-
-
-@dataclass(frozen=True)
-class AgentMissed:
-    """The ACD: the offer to `agent` failed; rang_out is a ring timeout, else a refusal.
-    `soon`: tell the ACD on the next turn of the loop (it is still giving its own orders)."""
-
-    agent: str
-    rang_out: bool = False
-    soon: bool = False
-
-
-@dataclass(frozen=True)
-class LeaveQueue:
-    """The ACD: the caller hung up before an agent took the call (caller_hangs_up)."""
-
-
-@dataclass(frozen=True)
-class ConversationOver:
-    """The ACD: the conversation with the agent is over; the agent goes to wrap-up (call_ended)."""
-
-
-@dataclass(frozen=True)
-class HandToExtension:
-    """The ordinary call machine rings `number` (an extension, or a ring group by `group`)."""
-
-    number: str
-    group: bool = False
-
-
-@dataclass(frozen=True)
-class HandToVoicemail:
-    box: str
-    language: str
-
-
-@dataclass(frozen=True)
-class RecordConversation:
-    """Record caller and agent if the recording policy wants it (a caller who declined never is)."""
-
-    legs: tuple[str, str]
-    extensions: tuple[str, ...]
-    queue: str | None
-
-
-Effect = (JoinQueue | AskForCallback | AgentAnswered | AgentMissed | LeaveQueue | ConversationOver
-          | HandToExtension | HandToVoicemail | RecordConversation)
-Command = m.MediaCommand | Effect
-
-
 def notice_mode_for(routes: Any, dialled: str, caller: str, notices: Mapping[str, str]) -> RecordingMode:
     """The recording notice of the route a call came in by, keyed by where the route leads (its first
     node); the "*" entry for every other route."""
@@ -215,13 +165,15 @@ class FlowCallHandler:
 
     def __init__(self, call_id: str, inbound: str, *, dialled: str, caller: str, caller_name: str,
                  run: fl.FlowRun, clock: Callable[[], float], find_prompt: Callable[[str, str], str | None],
-                 caller_is_extension: bool, trunk: str | None = None, worker: str = ""):
+                 caller_is_extension: bool, trunk: str | None = None, worker: str = "",
+                 survey: Callable[[str], bool] = lambda queue: False):
         self.id = self.call_id = call_id
         self.inbound = inbound
         self.dialled, self.caller, self.caller_name = dialled, caller, caller_name
         self.run = run
         self.clock = clock
         self.find_prompt = find_prompt  # (name, language) -> a file, or None when it is missing
+        self.survey = survey  # whether a queue asks its callers to rate the call
         self.trunk, self.worker = trunk, worker  # for the call record
         self.direction = "internal" if caller_is_extension else "inbound"
         self.state = S.ANSWERING
@@ -237,6 +189,9 @@ class FlowCallHandler:
         self.agent: str | None = None
         self.agent_leg: str | None = None
         self.agent_answer: float | None = None
+        self.talk_end: float | None = None  # the agent hung up and a survey followed
+        self.surveyed = False  # the caller heard the survey question
+        self.score: int | None = None
         self.supervisors: dict[str, str] = {}  # supervisor leg -> listen / whisper / barge
         self.ringing_supervisors: dict[str, str] = {}
         self.outcome: str | None = None
@@ -278,6 +233,8 @@ class FlowCallHandler:
         return self._flow(self.run.start())
 
     def digit(self, digit: str) -> list[Command]:
+        if self.state is S.SURVEY and score_of(digit) is not None:
+            return self._rated(score_of(digit))
         was = self.state
         self._fire(E.DIGIT)
         if was is S.NOTICE:
@@ -288,7 +245,7 @@ class FlowCallHandler:
             return [m.CancelTimer(DIGITS), *self._flow(self.run.digit(digit))]
         if was in (S.QUEUED, S.RINGING_AGENT) and digit == CALLBACK_DIGIT:
             return [AskForCallback(self.caller)]
-        return []  # with an agent, or leaving: the keypad is the agent's business
+        return []  # with an agent, leaving, or another key than 1-5 at the survey: nothing to do
 
     def digit_timeout(self) -> list[Command]:
         self._fire(E.DIGIT_TIMEOUT)
@@ -316,13 +273,18 @@ class FlowCallHandler:
             return self._connect()
         if was is S.LEAVING:
             return self._hang_up("box")
-        return []
+        if was is S.THANKS:
+            return self._hang_up("agent")
+        return []  # the survey's question is said: the caller's key or its timer ends it
 
     def caller_gone(self) -> list[Command]:
         was = self.state
         self._fire(E.CALLER_GONE)
         self.run.hangup()
         out: list[Command] = [m.CancelTimer(DIGITS)]
+        if was in (S.SURVEY, S.THANKS):
+            # The ACD heard of the conversation's end when the agent hung up; the agent ended it.
+            return [*out, m.CancelTimer(SURVEY)] + self._record("agent")
         if was in (S.AGENT_WAITING, S.WITH_AGENT):
             out.append(ConversationOver())
             self.outcome = self.outcome or "ANSWERED"
@@ -492,12 +454,39 @@ class FlowCallHandler:
         return [m.SendDtmf(self.inbound, digit)]
 
     def agent_gone(self) -> list[Command]:
-        self._fire(E.AGENT_GONE)
+        """The agent hung up: the ACD hears it at once (wrap-up starts), then the caller is let go, or
+        first asked to rate the call when the queue has a survey and the question can be said."""
+        asked = self.state is S.WITH_AGENT and self.queue is not None and self.survey(self.queue)
+        question = self._files([SURVEY_QUESTION]) if asked else []
+        self._fire(E.AGENT_GONE_TO_SURVEY if question else E.AGENT_GONE)
         self.agent_leg = None
         self.outcome = self.outcome or "ANSWERED"
         out: list[Command] = [ConversationOver()]
         out += [m.Hangup(leg) for leg in [*self.supervisors, *self.ringing_supervisors]]
+        if question:
+            self.supervisors.clear()  # their legs' ends report to nobody now
+            self.ringing_supervisors.clear()
+            self.talk_end, self.surveyed = self.clock(), True
+            return out + [StopRecording(), m.CancelTimer(DIGITS), *self._say(question),
+                          m.StartTimer(SURVEY, SURVEY_WAIT_S)]
         return out + [m.CancelTimer(DIGITS), m.Hangup(self.inbound)] + self._record("agent")
+
+    # --- the survey -------------------------------------------------------------------------------
+
+    def _rated(self, score: int) -> list[Command]:
+        self._fire(E.SCORE)
+        self.score = score
+        out: list[Command] = [m.CancelTimer(SURVEY), m.StopPlay(self.inbound)]
+        thanks = self._files([SURVEY_THANKS])
+        if thanks:
+            return out + self._say(thanks)
+        self.playlist, self.hearing = [], Hearing.NOTHING
+        return out + self._said()  # no thanks to say: the end at once
+
+    def survey_timeout(self) -> list[Command]:
+        """Nothing pressed in time: the call ends without a score."""
+        self._fire(E.SURVEY_TIMEOUT)
+        return self._hang_up("agent")
 
     def monitor(self, supervisor: str, mode: str, leg: str | None = None,
                 contact: str | None = None) -> list[Command]:
@@ -577,4 +566,6 @@ class FlowCallHandler:
             trunk=self.trunk, caller_name=self.caller_name, queue=self.queue, agent=self.agent,
             wait_s=round((self.agent_answer or end) - self.joined_at, 3) if self.joined_at else None,
             outcome=self.outcome, flow=list(self.run.trail),
+            **({"csat": self.score} if self.surveyed else {}),
+            **({"talk_s": talk_seconds(self.talk_end, self.agent_answer)} if self.talk_end is not None else {}),
             **({"recording_declined": True} if self.declined else {})))]
