@@ -18,6 +18,8 @@ CASES = [
     (m.Hangup("a"), ("hangup", {"leg": "a"})),
     (m.Reject("a", 486), ("reject", {"leg": "a", "status": 486})),
     (m.Play("a", "welcome", loop=True), ("play", {"leg": "a", "file": "/p/en/welcome.wav", "loop": True})),
+    # the turn is the handler's own count: the engine plays the same
+    (m.Play("a", "welcome", turn=3), ("play", {"leg": "a", "file": "/p/en/welcome.wav", "loop": False})),
     (m.StopPlay("a"), ("stop_play", {"leg": "a"})),
     (m.SendDtmf("a", "12#"), ("send_dtmf", {"leg": "a", "digits": "12#", "method": "rfc2833"})),
     (m.Record("a", "/r/x.wav"), ("record_start", {"leg": "a", "file": "/r/x.wav"})),
@@ -52,5 +54,5 @@ def test_timers_and_other_commands_stay_on_the_core_side():
     assert pending[0].cancelled and not pending[1].cancelled  # a new timer of one name replaces the old
     pending[1].fn()
     assert fired == ["digits"] and other == [m.WriteRecord({"x": 1})] and sent == []
-    ex([m.StartTimer("t", 1), m.CancelTimer("t")])
+    ex([m.StartTimer("t", 1, turn=4), m.CancelTimer("t")])
     assert pending[2].cancelled

@@ -314,8 +314,8 @@ def test_the_phone_menu_reads_the_store_through_snapshots(store, incoming, clock
     for d in "1234#":
         out = menu.digit(d)
     assert menu.state is AccessState.MAIN_MENU
-    assert out[0].items[0].args == {"new": 1, "old": 1}
-    assert menu.digit("1")[0].items == (MessageAudio("1001", second.id, 1),)
+    assert out[0].prompt.args == {"new": 1, "old": 1}
+    assert menu.digit("1")[0].playlist == (MessageAudio("1001", second.id, 1),)
 
 
 # --- recordings a crash interrupted ---------------------------------------------------------

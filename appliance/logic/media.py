@@ -3,7 +3,8 @@
 Every call machine of the domain (the extension-to-extension call, the calls the box answers
 itself, voicemail, callbacks, click-to-dial) returns these commands; one executor on the
 runtime side carries them out over the engine protocol (`appliance.engine.protocol`). A leg is
-named by the handler; prompts are names (`appliance.prompts` finds the file).
+named by the handler; prompts are names (`appliance.prompts` finds the file), or a handler's own
+audio that it turns into files itself (voicemail's greetings and messages).
 """
 
 from __future__ import annotations
@@ -74,11 +75,24 @@ class Conference:
 
 @dataclass(frozen=True)
 class Play:
-    """Play a prompt (a name, or a file path when the handler resolved it) to one leg."""
+    """Play a prompt (a name, or a file path when the handler resolved it) to one leg.
+
+    A handler may ask for a playlist (`prompt`, then each of `then` in order) and name audio of its
+    own (a voicemail greeting or message, a prompt with numbers to say); it turns those into files
+    and plays one at a time, the next on the previous one's `play_done`, since the executor plays
+    one file. `turn` numbers a handler's turns, so it can tell the end of a play that a key has
+    since replaced from the end of the current one (0: not counted).
+    """
 
     leg: str
-    prompt: str
+    prompt: Any
     loop: bool = False
+    then: tuple[Any, ...] = ()
+    turn: int = 0
+
+    @property
+    def playlist(self) -> tuple[Any, ...]:
+        return (self.prompt, *self.then)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ class StartTimer:
 
     name: str
     after_s: float
+    turn: int = 0  # the handler's turn it belongs to, as in `Play`: a timer of an earlier turn is stale
 
 
 @dataclass(frozen=True)

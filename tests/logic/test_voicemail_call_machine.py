@@ -153,7 +153,7 @@ def test_a_caller_leaves_a_message_and_it_is_filed_before_the_record_is_written(
     c, box = voicemail_call(clock)
     assert c.begin() == [Play("in1", "/prompts/vm-default-greeting.wav")]
     assert c.play_done() == [Play("in1", "/prompts/beep.wav")]
-    assert c.play_done() == [Record("in1", "/incoming/1001-1.wav", 120), StartTimer(TIMER, 120)]
+    assert c.play_done() == [Record("in1", "/incoming/1001-1.wav", 120), StartTimer(TIMER, 120, turn=c.mailbox.turn)]
     clock.advance(42.5)
     out = c.hung_up()
     assert out[:3] == [CancelTimer(TIMER), StopRecord("in1"),
@@ -203,7 +203,7 @@ def test_star_during_the_greeting_opens_the_owners_menu_and_the_record_says_so()
     c.begin()
     assert c.digit("*") == [Play("in1", "/prompts/vm-enter-pin.wav")]
     assert c.state is S.AT_MENU and isinstance(c.mailbox, vm.Access)
-    assert c.play_done() == [StartTimer(TIMER, 8.0)]
+    assert c.play_done() == [StartTimer(TIMER, 8.0, turn=c.mailbox.turn)]
     for d in "1234":
         c.digit(d)
     assert c.digit("#")[0] == Play("in1", "/prompts/vm-main-menu.wav")
@@ -229,7 +229,7 @@ def test_a_new_greeting_is_recorded_reviewed_and_kept():
     c.digit("0")
     assert c.digit("1") == [Play("in1", "/prompts/vm-record-greeting.wav")]
     c.play_done()
-    assert c.play_done() == [Record("in1", "/incoming/greetings-1.wav", 60.0), StartTimer(TIMER, 60.0)]
+    assert c.play_done() == [Record("in1", "/incoming/greetings-1.wav", 60.0), StartTimer(TIMER, 60.0, turn=c.mailbox.turn)]
     clock.advance(5)
     assert c.digit("#") == [StopRecord("in1"), Play("in1", "/prompts/vm-review-greeting.wav")]
     assert c.digit("2") == [Play("in1", "/incoming/greetings-1.wav")]  # the take itself, then the menu
@@ -242,7 +242,7 @@ def test_a_timer_comes_due_as_an_event_and_a_stale_one_is_ignored():
     clock = FakeClock()
     c, _ = voicemail_call(clock, menu=True)
     c.begin()
-    assert c.play_done() == [StartTimer(TIMER, 8.0)]
+    assert c.play_done() == [StartTimer(TIMER, 8.0, turn=c.mailbox.turn)]
     clock.advance(8)
     assert c.timer(TIMER) == [Play("in1", "/prompts/vm-enter-box.wav")]  # silence: the prompt again
     assert c.timer(TIMER) == []  # the timer of an earlier turn

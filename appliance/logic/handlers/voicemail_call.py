@@ -1,10 +1,10 @@
 """A call the voicemail takes: a caller leaving a message, or a box owner at the phone menu.
 
 The mailbox machines (`appliance.logic.voicemail`: `Deposit`, `Access`) decide what the caller
-hears and what happens to messages; they speak of audio items (a prompt, a greeting, a
-message) and turns. This handler holds the call around them: it answers for the caller's leg,
-turns their playlists into one `Play` per file, their timers into named timers, their
-recordings into files, and returns media commands plus the mailbox changes to carry out
+hears and what happens to messages, in the media vocabulary (`appliance.logic.media`) on the
+caller's leg plus voicemail's own commands. This handler holds the call around them: it plays
+their playlists one file at a time and keeps the turn of what plays and of the running timer,
+names each take's file, and returns media commands plus the mailbox changes to carry out
 (`FileMessage`, `DiscardTake`, `KeepGreeting` and the machines' own `MarkHeard`, `SaveMessage`,
 `DeleteMessage`, `ChangePin`, `DeleteGreeting`, `CallBack`), and the call record at the end.
 """
@@ -12,17 +12,16 @@ recordings into files, and returns media commands plus the mailbox changes to ca
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from appliance.logic import voicemail as vm
 from appliance.logic.calls import Disposition
 from appliance.logic.machine import Machine
-from appliance.logic.media import CancelTimer, Hangup, Play, Record, StartTimer, StopRecord, WriteRecord
+from appliance.logic.media import CancelTimer, Play, Record, StartTimer, WriteRecord
 from appliance.logic.records import call_record
-
-TIMER = "voicemail"  # the mailbox has one timer at a time: a new one replaces the old
+from appliance.logic.voicemail import TIMER
 
 
 class VoicemailOutcome(StrEnum):
@@ -123,6 +122,7 @@ class VoicemailCall:
     def begin(self) -> list[Any]:
         """The caller's leg is answered: the mailbox speaks first."""
         MACHINE.fire(self, E.LEAVE_MESSAGE if isinstance(self.mailbox, vm.Deposit) else E.OPEN_MENU)
+        self.mailbox.leg = self.leg  # the mailbox speaks to the caller's leg
         return self._carry_out(self.mailbox.start())
 
     def digit(self, d: str) -> list[Any]:
@@ -157,26 +157,24 @@ class VoicemailCall:
         out: list[Any] = []
         nothing_to_play: int | None = None
         for c in commands:
-            if isinstance(c, vm.Play):
+            if isinstance(c, Play):
                 self.turn = c.turn
-                files = [f for f in (self._file(item) for item in c.items) if f]
+                files = [f for f in (self._file(item) for item in c.playlist) if f]
                 self.playlist = files[1:]
                 if files:
-                    out.append(Play(self.leg, files[0]))
+                    out.append(Play(c.leg, files[0]))
                     nothing_to_play = None
                 else:
                     nothing_to_play = c.turn  # as if it had played, once the rest is done
-            elif isinstance(c, vm.Record) and c.action is vm.RecordAction.START:
+            elif isinstance(c, Record) and c.path == vm.TAKE:
+                # Each take has its own file, named by the store beside a note that recovers it
+                # after a power loss.
                 box = self.mailbox.box.number if isinstance(self.mailbox, vm.Deposit) else "greetings"
                 self.take = self.take_path(box)
-                out.append(Record(self.leg, self.take, c.max_s))
-            elif isinstance(c, vm.Record):
-                out.append(StopRecord(self.leg))
-            elif isinstance(c, vm.StartTimer):
+                out.append(replace(c, path=self.take))
+            elif isinstance(c, StartTimer):
                 self.timer_turn = c.turn
-                out.append(StartTimer(TIMER, max(0.0, c.at - self.clock())))
-            elif isinstance(c, vm.Hangup):
-                out.append(Hangup(self.leg))
+                out.append(c)
             elif isinstance(c, vm.SaveRecording):
                 if self.take:
                     out.append(FileMessage(c.box, self.take, c.caller, c.caller_name))
@@ -189,9 +187,10 @@ class VoicemailCall:
             elif isinstance(c, vm.StartLogin):
                 MACHINE.fire(self, E.LOGIN)
                 self.mailbox = self.open_menu(c.box)
+                self.mailbox.leg = self.leg
                 self.outcome = VoicemailOutcome.VOICEMAIL_LOGIN
                 out += self._carry_out(self.mailbox.start())
-            else:  # MarkHeard, SaveMessage, DeleteMessage, ChangePin, DeleteGreeting, CallBack
+            else:  # StopRecord, Hangup; MarkHeard, SaveMessage, DeleteMessage, ChangePin, DeleteGreeting, CallBack
                 out.append(c)
         if nothing_to_play is not None:
             out += self._carry_out(self.mailbox.play_done(nothing_to_play))

@@ -8,13 +8,13 @@ from enum import StrEnum
 
 from appliance.errors import ValidationError
 from appliance.logic.machine import Machine as TableMachine
+from appliance.logic.media import Play
 from appliance.logic.voicemail.boxes import (
     PIN_MAX, PIN_MIN, BoxSnapshot, Folder, GreetingKind, MessageInfo, PinGuard, check_pin,
     hash_pin, validate_pin)
 from appliance.logic.voicemail.commands import (
-    CallBack, ChangePin, Command, DeleteGreeting, DeleteMessage, DiscardRecording, Event, Hangup,
-    Machine, MarkHeard, MessageAudio, Play, Prompt, Record, RecordAction, SaveGreeting, SaveMessage,
-    TakeAudio)
+    CallBack, ChangePin, Command, DeleteGreeting, DeleteMessage, DiscardRecording, Event, Machine,
+    MarkHeard, MessageAudio, Prompt, SaveGreeting, SaveMessage, TakeAudio)
 
 PIN_ATTEMPTS_PER_CALL = 3
 MAX_SILENCES = 3  # unanswered menu prompts before the box says goodbye
@@ -85,8 +85,8 @@ class Access(Machine):
 
     def __init__(self, call_id: str, lookup: Callable[[str], BoxSnapshot | None], guard: PinGuard,
                  clock: Callable[[], float], *, box: str | None = None, trusted: bool = False,
-                 digit_timeout_s: float = 8.0, max_greeting_s: float = 60.0):
-        super().__init__(call_id, clock, AccessState.NEW)
+                 digit_timeout_s: float = 8.0, max_greeting_s: float = 60.0, leg: str = ""):
+        super().__init__(call_id, clock, AccessState.NEW, leg)
         self.lookup, self.guard = lookup, guard
         self.box_number, self.trusted = box, trusted
         self.own_box = box is not None
@@ -129,7 +129,7 @@ class Access(Machine):
         s = self.state
         if s is A.GOODBYE:
             self._go(E.DONE)
-            return [Hangup()]
+            return [self._hangup()]
         if s is A.MESSAGE and self.message_phase == "body":
             msg = self.messages[self.index]
             out: list[Command] = []
@@ -145,7 +145,7 @@ class Access(Machine):
             return [self._play(Prompt("beep"))]
         if s is A.RECORD_GREETING and self.greeting_phase == "beep":
             self.greeting_phase = "recording"
-            return [Record(RecordAction.START, self.max_greeting_s), self._timer(self.max_greeting_s)]
+            return [self._record(self.max_greeting_s), self._timer(self.max_greeting_s)]
         if s in STATE_PROMPT:
             return [self._timer(self.digit_timeout_s)]
         return []
@@ -169,7 +169,7 @@ class Access(Machine):
             return []
         out: list[Command] = []
         if self.state is A.RECORD_GREETING and self.greeting_phase == "recording":
-            out = [Record(RecordAction.STOP), DiscardRecording()]
+            out = [self._stop_recording(), DiscardRecording()]
         if self.state is A.REVIEW_GREETING:
             out = [DiscardRecording()]
         self._go(E.HANGUP)
@@ -445,7 +445,7 @@ class Access(Machine):
     def _greeting_recorded(self) -> list[Command]:
         self._go(E.REVIEW)
         self.greeting_phase = ""
-        return [Record(RecordAction.STOP), self._play(Prompt("vm-review-greeting"))]
+        return [self._stop_recording(), self._play(Prompt("vm-review-greeting"))]
 
     def _goodbye(self, why: Event) -> list[Command]:
         self._go(why)

@@ -1,9 +1,11 @@
 """What the voicemail machines ask for, the events they take, and their base.
 
-These are the mailbox's words: a playlist of audio items (prompts, greetings, messages) with the
-turn it belongs to, a recording started or stopped, a timer of a turn, and the changes to a box.
-They name no leg and no file; `appliance.logic.handlers.voicemail_call` turns them into the media
-vocabulary (`appliance.logic.media`) for the caller's leg and carries the turns.
+The caller hears and is recorded through the house's media vocabulary (`appliance.logic.media`):
+`Play` (a playlist of this module's audio items: prompts, greetings, messages, the take, with
+the turn it belongs to), `Record` / `StopRecord` of the take, `StartTimer` of a turn, `Hangup`,
+all on the caller's leg. What happens to the box (a message kept, heard, deleted, a greeting, a
+PIN) is voicemail's own and declared here. `appliance.logic.handlers.voicemail_call` plays the
+playlists, names the take's file and carries out the box's changes.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from enum import StrEnum
 from typing import Any
 
 from appliance.logic.machine import Machine as TableMachine
+from appliance.logic.media import Hangup, Play, Record, StartTimer, StopRecord
 from appliance.logic.voicemail.boxes import GreetingKind
 
+TIMER = "voicemail"  # the mailbox has one timer at a time: a new one replaces the old
+TAKE = ""  # the file a mailbox's `Record` names: the handler gives each take its own (the store's)
 
-# --- commands ----------------------------------------------------------------------------
+
+# --- audio items of a playlist -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Prompt:
@@ -48,37 +54,7 @@ class TakeAudio:
 Audio = Prompt | GreetingAudio | MessageAudio | TakeAudio
 
 
-@dataclass(frozen=True)
-class Play:
-    """Play the items one after another; a new Play replaces what is playing."""
-
-    items: tuple[Audio, ...]
-    turn: int
-
-
-class RecordAction(StrEnum):
-    START = "start"
-    STOP = "stop"
-
-
-@dataclass(frozen=True)
-class Record:
-    action: RecordAction
-    max_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    """Send `timeout(turn)` at clock time `at`, unless another StartTimer replaces it."""
-
-    at: float
-    turn: int
-
-
-@dataclass(frozen=True)
-class Hangup:
-    pass
-
+# --- voicemail's own commands: the take, the login, changes to a box -----------------------
 
 @dataclass(frozen=True)
 class SaveRecording:
@@ -145,7 +121,7 @@ class ChangePin:
     pin_hash: str
 
 
-Command = (Play | Record | StartTimer | Hangup | SaveRecording | DiscardRecording | StartLogin
+Command = (Play | Record | StopRecord | StartTimer | Hangup | SaveRecording | DiscardRecording | StartLogin
            | MarkHeard | SaveMessage | DeleteMessage | CallBack | SaveGreeting | DeleteGreeting
            | ChangePin)
 
@@ -189,15 +165,18 @@ class Event(StrEnum):
 
 class Machine:
     """The base of the two voicemail machines: its table is a `logic.machine.Machine` (`MACHINE`),
-    whose `fire` is the one place `state` changes; this adds the turns of prompts and timers."""
+    whose `fire` is the one place `state` changes; this adds the caller's leg, which every media
+    command names (the handler gives it when the call is answered), and the turns of prompts and
+    timers."""
 
     name = "voicemail"
     MACHINE: TableMachine[Any, Event]
 
-    def __init__(self, who: str, clock: Callable[[], float], initial: Any):
+    def __init__(self, who: str, clock: Callable[[], float], initial: Any, leg: str = ""):
         self.who = who
         self.clock = clock
         self.state = initial
+        self.leg = leg
         self.turn = 0
 
     @property
@@ -207,13 +186,22 @@ class Machine:
     def _go(self, event: Event) -> None:
         self.MACHINE.fire(self, event)
 
-    def _play(self, *items: Audio) -> Play:
+    def _play(self, first: Audio, *then: Audio) -> Play:
         self.turn += 1
-        return Play(tuple(items), self.turn)
+        return Play(self.leg, first, then=then, turn=self.turn)
 
     def _timer(self, after_s: float) -> StartTimer:
         self.turn += 1
-        return StartTimer(self.clock() + after_s, self.turn)
+        return StartTimer(TIMER, after_s, turn=self.turn)
+
+    def _record(self, max_s: float) -> Record:
+        return Record(self.leg, TAKE, max_s)
+
+    def _stop_recording(self) -> StopRecord:
+        return StopRecord(self.leg)
+
+    def _hangup(self) -> Hangup:
+        return Hangup(self.leg)
 
     def _stale(self, turn: int | None) -> bool:
         return turn is not None and turn != self.turn

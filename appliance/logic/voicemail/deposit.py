@@ -8,8 +8,7 @@ from enum import StrEnum
 from appliance.logic.machine import Machine as TableMachine
 from appliance.logic.voicemail.boxes import BoxConfig, choose_greeting
 from appliance.logic.voicemail.commands import (
-    Audio, Command, DiscardRecording, Event, GreetingAudio, Hangup, Machine, Prompt, Record,
-    RecordAction, SaveRecording, StartLogin)
+    Audio, Command, DiscardRecording, Event, GreetingAudio, Machine, Prompt, SaveRecording, StartLogin)
 
 MIN_MESSAGE_S = 1.0  # shorter is a caller who hung up at the beep
 
@@ -52,8 +51,8 @@ class Deposit(Machine):
 
     def __init__(self, call_id: str, box: BoxConfig, caller: str, clock: Callable[[], float], *,
                  caller_name: str = "", reason: str = "unavailable",
-                 recorded: Collection[str] = (), message_count: int = 0):
-        super().__init__(call_id, clock, DepositState.NEW)
+                 recorded: Collection[str] = (), message_count: int = 0, leg: str = ""):
+        super().__init__(call_id, clock, DepositState.NEW, leg)
         self.box = box
         self.caller = caller
         self.caller_name = caller_name
@@ -82,12 +81,12 @@ class Deposit(Machine):
         if self.state is D.BEEP:
             self._go(E.PLAY_DONE)
             self.record_started = self.clock()
-            return [Record(RecordAction.START, self.box.max_message_s), self._timer(self.box.max_message_s)]
+            return [self._record(self.box.max_message_s), self._timer(self.box.max_message_s)]
         if self.state is D.FULL:
             self._go(E.PLAY_DONE)
-            return [Hangup()]
+            return [self._hangup()]
         if self.state in (D.SAVED, D.DISCARDED):
-            return [Hangup()]  # after the goodbye
+            return [self._hangup()]  # after the goodbye
         return []
 
     def digit(self, d: str) -> list[Command]:
@@ -117,7 +116,7 @@ class Deposit(Machine):
     def _stop(self, *goodbye: Audio) -> list[Command]:
         started = self.record_started if self.record_started is not None else self.clock()
         self.duration_s = round(self.clock() - started, 3)
-        out: list[Command] = [Record(RecordAction.STOP)]
+        out: list[Command] = [self._stop_recording()]
         if self.duration_s < MIN_MESSAGE_S:
             self._go(E.TOO_SHORT)
             out.append(DiscardRecording())
