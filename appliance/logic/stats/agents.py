@@ -26,6 +26,7 @@ from typing import Any
 from appliance.errors import ValidationError
 from appliance.logic.acd.queue_log import QueueLogKind
 from appliance.logic.calls import Disposition
+from appliance.logic.stats import satisfaction
 from appliance.logic.stats.intervals import zone
 from appliance.logic.stats.schema import (
     ANSWERED_RESULTS,
@@ -49,6 +50,8 @@ class AgentTally:
     logged_in_s: float = 0.0
     break_s_by_reason: dict[str, float] = field(default_factory=dict)
     missed_offers: int = 0
+    csat_offered: int = 0  # callers of this agent who heard the satisfaction survey
+    csat_scores: list[int] = field(default_factory=satisfaction.no_scores)
 
     @property
     def break_s(self) -> float:
@@ -62,6 +65,7 @@ class AgentTally:
         self.missed_offers += other.missed_offers
         for reason, s in other.break_s_by_reason.items():
             self.break_s_by_reason[reason] = self.break_s_by_reason.get(reason, 0.0) + s
+        satisfaction.merge(self, other)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,9 +73,12 @@ class AgentTally:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AgentTally:
         try:
-            return cls(**data)
+            tally = cls(**data)
         except TypeError as e:
             raise ValidationError(f"bad agent tally: {e}") from e
+        if not satisfaction.valid(tally.csat_scores):
+            raise ValidationError("bad agent tally: satisfaction scores must be five counts")
+        return tally
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,10 @@ class AgentStats:
     utilisation: float | None
     occupancy: float | None
     avg_handle_s: float | None
+    csat_offered: int = 0
+    csat_answered: int = 0
+    csat_average: float | None = None
+    csat_pct: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +120,7 @@ def stats_of(agent: str, tally: AgentTally) -> AgentStats:
         utilisation=tally.talk_s / tally.logged_in_s if tally.logged_in_s > 0 else None,
         occupancy=(tally.talk_s + tally.wrap_up_s) / available if available > 0 else None,
         avg_handle_s=(tally.talk_s + tally.wrap_up_s) / tally.calls if tally.calls else None,
+        **satisfaction.figures(tally),
     )
 
 
@@ -200,6 +212,7 @@ def agent_tallies(
         tally.calls += 1
         tally.talk_s += seconds(record, "talk_s")
         tally.wrap_up_s += seconds(record, "wrap_up_s")
+        satisfaction.count(tally, record)
 
     timeline: list[tuple[datetime, int, str, str, str | None]] = []
     for n, event in enumerate(events):

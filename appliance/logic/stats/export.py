@@ -14,6 +14,7 @@ from typing import Any
 
 from appliance.logic import csv_safe
 from appliance.logic.stats.agents import AgentStats
+from appliance.logic.stats import satisfaction
 from appliance.logic.stats.kpis import QueueKpis
 from appliance.logic.stats.staffing import StaffingHour
 
@@ -21,16 +22,17 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "interval", "queue", "offered", "answered", "abandoned", "short_abandoned", "timeout",
     "refused", "callbacks_requested", "callbacks_completed", "callbacks_failed",
     "answered_within_target", "service_level", "abandon_rate", "asa_s", "aht_s",
-    "avg_talk_s", "avg_wrap_up_s", "avg_abandon_wait_s", "longest_wait_s",
+    "avg_talk_s", "avg_wrap_up_s", "avg_abandon_wait_s", "longest_wait_s", *satisfaction.COLUMNS,
 )
 AGENT_COLUMNS: tuple[str, ...] = (
     "agent", "calls", "talk_s", "wrap_up_s", "logged_in_s", "break_s", "breaks_by_reason",
-    "missed_offers", "utilisation", "occupancy", "avg_handle_s",
+    "missed_offers", "utilisation", "occupancy", "avg_handle_s", *satisfaction.COLUMNS,
 )
 STAFFING_COLUMNS: tuple[str, ...] = (
     "label", "weekday", "hour", "calls_per_hour", "aht_s", "agents", "service_level", "asa_s",
 )
 _RATIOS = {"service_level", "abandon_rate", "utilisation", "occupancy"}
+_TWO_PLACES = {"csat_average"}  # a score 1-5: one decimal would hide most of a difference
 
 
 def _cell(name: str, value: Any) -> str:
@@ -40,6 +42,8 @@ def _cell(name: str, value: Any) -> str:
         # One cell for the breaks: "lunch=1800.0;training=600.0".
         return ";".join(f"{k}={v:.1f}" for k, v in value.items())
     if isinstance(value, float):
+        if name in _TWO_PLACES:
+            return f"{value:.2f}"
         return f"{value:.4f}" if name in _RATIOS else f"{value:.1f}"
     return str(value)
 

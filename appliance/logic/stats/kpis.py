@@ -6,7 +6,9 @@ The formulas (docs/statistics.md says the same):
 - service level = answered within target / (offered - short abandons);
 - abandon rate = (abandoned - short abandons) / (offered - short abandons);
 - ASA = wait of answered calls / answered;
-- AHT = (talk + wrap-up of answered calls) / answered.
+- AHT = (talk + wrap-up of answered calls) / answered;
+- CSAT: surveys offered and answered, the average score and the share of 4s and 5s in per cent
+  (stats/satisfaction.py).
 
 Short abandons (caller hung up within `short_abandon_s`) are mostly
 misdials and impatient redials, not failures of service, so they leave both
@@ -21,6 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
+from appliance.logic.stats import satisfaction
 from appliance.logic.stats.intervals import Interval, interval_label, interval_start, zone
 from appliance.logic.stats.schema import Direction, KpiSettings, Record, parse_time
 from appliance.logic.stats.tally import Tally
@@ -56,6 +59,10 @@ class QueueKpis:
     avg_wrap_up_s: float | None
     avg_abandon_wait_s: float | None
     longest_wait_s: float
+    csat_offered: int = 0
+    csat_answered: int = 0
+    csat_average: float | None = None
+    csat_pct: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +102,7 @@ def kpis_of(tally: Tally, queue: str, interval: str, settings: KpiSettings | Non
         avg_wrap_up_s=_ratio(tally.wrap_up_s, tally.answered),
         avg_abandon_wait_s=_ratio(tally.wait_abandoned_s, tally.abandoned),
         longest_wait_s=tally.longest_wait_s,
+        **satisfaction.figures(tally),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from appliance.errors import ValidationError
 from appliance.logic.acd.machines import QueueResult
+from appliance.logic.stats import satisfaction
 from appliance.logic.stats.schema import (
     ANSWERED_RESULTS,
     CALLBACK_RESULTS,
@@ -58,6 +59,8 @@ class Tally:
     wrap_up_s: float = 0.0
     longest_wait_s: float = 0.0
     wait_histogram: list[int] = field(default_factory=lambda: [0] * (len(WAIT_EDGES) + 1))
+    csat_offered: int = 0  # callers who heard the satisfaction survey
+    csat_scores: list[int] = field(default_factory=satisfaction.no_scores)  # how many scored 1, 2, ... 5
 
     def add(self, record: Record, settings: KpiSettings) -> None:
         """Count one call record of this queue."""
@@ -88,6 +91,7 @@ class Tally:
                 self.callbacks_completed += 1
             elif result is QueueResult.CALLBACK_FAILED:
                 self.callbacks_failed += 1
+        satisfaction.count(self, record)
 
     def merge(self, other: Tally) -> None:
         """Add another tally into this one."""
@@ -97,6 +101,7 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.longest_wait_s = max(self.longest_wait_s, other.longest_wait_s)
         self.wait_histogram = [a + b for a, b in zip(self.wait_histogram, other.wait_histogram)]
+        satisfaction.merge(self, other)
 
     def answered_within(self, target_s: float) -> float:
         """Calls answered within `target_s`, from the histogram.
@@ -128,4 +133,6 @@ class Tally:
         tally = cls(**data)
         if len(tally.wait_histogram) != len(WAIT_EDGES) + 1:
             raise ValidationError("wait histogram has the wrong number of buckets")
+        if not satisfaction.valid(tally.csat_scores):
+            raise ValidationError("satisfaction scores must be five counts")
         return tally
