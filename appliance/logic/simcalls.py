@@ -1,7 +1,7 @@
 """Simulated agents and callers, the pure half: options, plans, arrivals and
 one simulated call as a state machine.
 
-The softphones in appliance.engine.simphones carry out the commands these
+The softphones in appliance.engine.softphones carry out the commands these
 functions return; nothing here touches the network, files or the clock.
 """
 
