@@ -89,7 +89,7 @@ class CenterAdmin:
         for name in self.center.queue_names():
             cfg = self.center.queue_config(name)
             waiting = self.center.waiting(name)
-            out.append({"name": name, "strategy": str(cfg.strategy), "waiting": len(waiting),
+            out.append({"name": name, "strategy": str(cfg.strategy), "survey": cfg.survey, "waiting": len(waiting),
                         "longest_wait_s": max((self.clock() - c.joined_at for c in waiting), default=0.0),
                         "members": [m.agent_id for m in self.center.members(name)]})
         return out
