@@ -106,6 +106,23 @@ class CenterAdmin:
         self._make_whisper(cfg.name)
         return {"name": cfg.name}
 
+    def change_queue(self, name: str, data: Any) -> dict[str, Any]:
+        """Change some of a queue's settings (not its name); the rest stay as they were."""
+        if not isinstance(data, dict):
+            raise ValidationError("body: must be a JSON object")
+        if name not in self.center.queue_names():
+            raise NotFound(f"no queue {name}")
+        if data.get("name", name) != name:
+            raise ValidationError("name: a queue cannot be renamed")
+        table = self.tables("queues")
+        stored = table.get(_field("name", name)) or {"name": name}
+        doc = {**dict(stored), **data}
+        cfg = QueueConfig.from_dict(doc)
+        self.center.change_queue(cfg)
+        table.update(doc, _field("name", name))
+        self.publish("queue_config", action="changed", queue=name)
+        return doc
+
     def _make_whisper(self, queue: str) -> None:
         """The whisper agents hear on answer names the queue: spoken once, in the background."""
         def speak() -> None:

@@ -19,12 +19,15 @@ TITLE = "The contact center: queues, agents, call flows, ring groups"
 
 ROUTES = (
     Route("GET", "/api/queues", "list_queues",
-          '`{"queues": [{name, strategy, waiting, longest_wait_s, members}]}`'),
+          '`{"queues": [{name, strategy, survey, waiting, longest_wait_s, members}]}`'),
     Route("POST", "/api/queues", "create_queue",
           "a queue: `{name, strategy?, ring_timeout_s?, wrap_up_s?, max_callers?, max_wait_s?, overflow_to? "
           '("extension:1001", "voicemail:1005"), join_empty?, leave_when_empty?, announce_position_every_s?, '
           "announce_agent?, callback_enabled?, callback_retries?, callback_retry_delay_s?, vip_numbers?, "
-          "skills_required?, auto_answer?}` (see `acd.md`) → `201`"),
+          "skills_required?, auto_answer?, survey?}` (see `acd.md`) → `201`"),
+    Route("PATCH", "/api/queues/{name}", "change_queue",
+          "change some of a queue's settings (same fields as above, not `name`): the stored queue as it is now; "
+          "callers and members stay", shown="/api/queues/<name>"),
     Route("GET", "/api/agents", "list_agents",
           '`{"agents": [{extension, name, status, state, break_reason, queues}]}`'),
     Route("POST", "/api/agents/{ext}", "create_agent",
@@ -60,6 +63,9 @@ class CenterRoutes:
 
     async def create_queue(self, request: web.Request) -> web.Response:
         return web.json_response(self.admin.create_queue(await body(request)), status=201)
+
+    async def change_queue(self, request: web.Request) -> web.Response:
+        return web.json_response(self.admin.change_queue(request.match_info["name"], await body(request)))
 
     async def list_agents(self, request: web.Request) -> web.Response:
         return web.json_response({"agents": self.admin.agents()})

@@ -87,12 +87,15 @@ def test_a_caller_who_hangs_up_first_is_asked_nothing(box, phones):
     assert box.api("GET", "/api/csat?by=queue")[1]["groups"] == {}
 
 
-def test_the_survey_setting_survives_a_restart(core_factory):
+def test_the_survey_is_set_changed_and_kept_across_a_restart(core_factory):
     core = core_factory()
     assert core.api("POST", "/api/queues", {"name": "sales", "survey": True})[0] == 201
     assert core.api("POST", "/api/queues", {"name": "support"})[0] == 201
     assert core.api("POST", "/api/queues", {"name": "bad", "survey": "yes"})[0] == 400
+    assert core.api("PATCH", "/api/queues/support", {"survey": True})[1]["survey"] is True
+    assert core.api("PATCH", "/api/queues/sales", {"survey": "no"})[0] == 400
+    assert core.api("PATCH", "/api/queues/nowhere", {"survey": True})[0] == 404
     core.stop()
     again = core_factory(data_dir=core.data_dir)
     queues = {q["name"]: q for q in again.api("GET", "/api/queues")[1]["queues"]}
-    assert (queues["sales"]["survey"], queues["support"]["survey"]) == (True, False) and "bad" not in queues
+    assert (queues["sales"]["survey"], queues["support"]["survey"]) == (True, True) and "bad" not in queues

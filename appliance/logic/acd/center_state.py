@@ -103,6 +103,10 @@ class CenterState:
             raise Conflict(f"queue {config.name} exists already")
         self._queues[config.name] = Queue(config)
 
+    def change_queue(self, config: QueueConfig) -> None:
+        """New settings for a queue: its members and callers stay, the next decision follows them."""
+        self._queue(config.name).config = config
+
     def add_agent(self, agent_id: str, name: str, skills: Mapping[str, int] | None = None,
                   queues: Mapping[str, int] | Iterable[str] = ()) -> Agent:
         """A person who can log in; `queues` makes them a member (name -> level, or names)."""
