@@ -312,6 +312,7 @@ class MediaBridge:
                 "state": str(self.state), "codec": self.codec,
                 "ice": self._pc.iceConnectionState if self._pc else "closed",
                 "queue_wait_ms_p50": round(waits[len(waits) // 2], 3) if waits else None,
+                "queue_wait_ms_p95": round(waits[int(len(waits) * 0.95)], 3) if waits else None,
                 "queue_wait_ms_max": round(waits[-1], 3) if waits else None}
 
     # -- inside -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
+import os
 import struct
 import subprocess
 import sys
@@ -218,15 +218,24 @@ class BridgeProcess:
             self.events.remove(found)
             return found
 
-    def cpu_s(self) -> float:
-        """User + system CPU of the bridge process so far, from /proc (the process itself, not ip netns)."""
+    def _pid(self) -> int:
         pid = self.proc.pid
         children = Path(f"/proc/{pid}/task/{pid}/children")
         if children.exists() and children.read_text().split():   # `ip netns exec` execs: usually none
             pid = int(children.read_text().split()[0])
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        import os
+        return pid
+
+    def cpu_s(self) -> float:
+        """User + system CPU of the bridge process so far, from /proc."""
+        fields = Path(f"/proc/{self._pid()}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the bridge process, in MB."""
+        for line in Path(f"/proc/{self._pid()}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
 
     def close(self) -> None:
         if self.proc.poll() is None:
