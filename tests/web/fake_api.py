@@ -395,7 +395,7 @@ class FakeControlApi:
         if route == ("GET", "queues", 1):
             now = time.time()
             return 200, {"queues": [
-                {"name": name, "strategy": str(cfg.get("strategy", "leastrecent")),
+                {"name": name, "strategy": str(cfg.get("strategy", "leastrecent")), "survey": bool(cfg.get("survey")),
                  "waiting": len(self.waiting.get(name, [])),
                  "longest_wait_s": max((now - c["joined_at"] for c in self.waiting.get(name, [])),
                                        default=0.0),

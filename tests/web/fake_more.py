@@ -23,7 +23,8 @@ WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 QUEUE_FIELDS = ["offered", "answered", "abandoned", "short_abandoned", "timeout", "refused",
                 "callbacks_requested", "callbacks_completed", "callbacks_failed",
                 "answered_within_target", "service_level", "abandon_rate", "asa_s", "aht_s",
-                "avg_talk_s", "avg_wrap_up_s", "avg_abandon_wait_s", "longest_wait_s"]
+                "avg_talk_s", "avg_wrap_up_s", "avg_abandon_wait_s", "longest_wait_s",
+                "csat_offered", "csat_answered", "csat_average", "csat_pct"]
 LINE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
 
@@ -82,7 +83,9 @@ def _queue_row(queue: str, interval: str, offered: int, answered: int) -> dict[s
             "abandoned": offered - answered, "answered_within_target": max(0, answered - 1),
             "service_level": round(max(0, answered - 1) / offered, 4) if offered else None,
             "abandon_rate": round((offered - answered) / offered, 4) if offered else None,
-            "asa_s": 14.0, "aht_s": 151.0, "avg_talk_s": 130.0, "avg_wrap_up_s": 21.0}
+            "asa_s": 14.0, "aht_s": 151.0, "avg_talk_s": 130.0, "avg_wrap_up_s": 21.0,
+            "csat_offered": answered, "csat_answered": answered // 2, "csat_average": 4.5 if answered > 1 else None,
+            "csat_pct": 100.0 if answered > 1 else None}
     return row
 
 
@@ -104,7 +107,9 @@ def report(kind: str, query: dict[str, list[str]]) -> dict[str, Any]:
         return head | {"rows": [{"agent": "1001", "calls": 14, "talk_s": 2200.0, "wrap_up_s": 300.0,
                                  "logged_in_s": 28800.0, "break_s": 1800.0,
                                  "breaks_by_reason": {"lunch": 1800.0}, "missed_offers": 1,
-                                 "utilisation": 0.076, "occupancy": 0.62, "avg_handle_s": 178.6}]}
+                                 "utilisation": 0.076, "occupancy": 0.62, "avg_handle_s": 178.6,
+                                 "csat_offered": 6, "csat_answered": 4, "csat_average": 4.25,
+                                 "csat_pct": 75.0}]}
     if kind == "staffing":
         try:
             sl = float(query.get("target_sl", ["0.8"])[0])
