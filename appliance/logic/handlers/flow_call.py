@@ -233,8 +233,9 @@ class FlowCallHandler:
         return self._flow(self.run.start())
 
     def digit(self, digit: str) -> list[Command]:
-        if self.state is S.SURVEY and score_of(digit) is not None:
-            return self._rated(score_of(digit))
+        score = score_of(digit) if self.state is S.SURVEY else None
+        if score is not None:
+            return self._rated(score)
         was = self.state
         self._fire(E.DIGIT)
         if was is S.NOTICE:
