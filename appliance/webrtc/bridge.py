@@ -202,6 +202,7 @@ class MediaBridge:
         self._to_engine_pt: dict[int, int] = {}      # browser payload type -> engine payload type
         self._browser_names: dict[int, str] = {}
         self._engine_offer: plain_sdp.PlainMedia | None = None
+        self._tasks: set[asyncio.Task] = set()
         self._dtmf_pts: set[int] = set()             # browser payload types of telephone-event
         self.codec = ""
         self.counts = {"to_engine": 0, "to_browser": 0, "dtmf_to_engine": 0, "dropped_from_browser": 0,
@@ -230,13 +231,13 @@ class MediaBridge:
             self.codec = plain_sdp.choose_codec(list(offered.values()))
             has_dtmf = plain_sdp.DTMF in offered.values()
             pc = self._peer([self.codec] + ([plain_sdp.DTMF] if has_dtmf else []))
-            await self._aiortc("browser offer", pc.setRemoteDescription(RTCSessionDescription(offer, "offer")))
-            await self._aiortc("browser offer", pc.setLocalDescription(await pc.createAnswer()))
+            await self._aiortc("browser offer", lambda: pc.setRemoteDescription(RTCSessionDescription(offer, "offer")))
+            answer = await self._aiortc("browser offer", pc.createAnswer)
+            await self._aiortc("browser offer", lambda: pc.setLocalDescription(answer))
             self._map_browser(offered)
             await self._open_engine_side()
         except BaseException:
-            self._move("hang-up")
-            await self._close()
+            await self._abandon()
             raise
         engine_offer = plain_sdp.build_plain(self.address, self.port, self.codec,
                                              plain_sdp.DTMF_PT if has_dtmf else None, self._session_id)
@@ -268,11 +269,11 @@ class MediaBridge:
         self._engine_offer = media
         try:
             pc = self._peer([self.codec] + ([plain_sdp.DTMF] if media.dtmf_pt is not None else []))
-            await self._aiortc("browser offer", pc.setLocalDescription(await pc.createOffer()))
+            offer = await self._aiortc("browser offer", pc.createOffer)
+            await self._aiortc("browser offer", lambda: pc.setLocalDescription(offer))
             await self._open_engine_side()
         except BaseException:
-            self._move("hang-up")
-            await self._close()
+            await self._abandon()
             raise
         return pc.localDescription.sdp
 
@@ -283,7 +284,8 @@ class MediaBridge:
         if self.codec not in answered.values():
             raise MediaBridgeError(f"browser answer has no {self.codec}, the codec offered "
                                    f"({', '.join(answered.values())})")
-        await self._aiortc("browser answer", self._pc.setRemoteDescription(RTCSessionDescription(answer, "answer")))
+        pc = self._pc
+        await self._aiortc("browser answer", lambda: pc.setRemoteDescription(RTCSessionDescription(answer, "answer")))
         self._move("browser answer")
         media = self._engine_offer
         engine_pts = {self.codec: media.pt_of(self.codec)}
@@ -304,6 +306,12 @@ class MediaBridge:
         if self.state == S.ENDED:
             return
         self._move("hang-up")
+        await self._close()
+
+    async def _abandon(self) -> None:
+        """A set-up step failed (or the call was hung up meanwhile): nothing of it stays open."""
+        if self.state != S.ENDED:
+            self._move("hang-up")
         await self._close()
 
     def stats(self) -> dict:
@@ -331,13 +339,17 @@ class MediaBridge:
         pc.on("connectionstatechange", self._browser_state)
         return pc
 
-    async def _aiortc(self, what: str, step) -> Any:
+    async def _aiortc(self, what: str, step: Callable[[], Any]) -> Any:
+        """One aiortc step: its errors said as ours; a hang-up while it ran ends the set-up."""
         try:
-            return await step
-        except MediaBridgeError:
-            raise
+            result = await step()
         except Exception as e:  # aiortc raises ValueError, InvalidStateError, OperationError, ...
+            if self.state == S.ENDED:
+                raise MediaBridgeError(f"bridge {self.name}: hung up during set-up") from None
             raise MediaBridgeError(f"{what} refused: {type(e).__name__}: {e}") from None
+        if self.state == S.ENDED:
+            raise MediaBridgeError(f"bridge {self.name}: hung up during set-up")
+        return result
 
     def _map_browser(self, names: dict[int, str]) -> None:
         self._browser_names = {pt: name for pt, name in names.items() if name in (self.codec, plain_sdp.DTMF)}
@@ -352,21 +364,33 @@ class MediaBridge:
             raise MediaBridgeError(f"cannot open the engine side on {self.address}:{self._port_wanted}: "
                                    f"{e.strerror or e}") from None
         self.port = self._transport.get_extra_info("sockname")[1]
+        if self.state == S.ENDED:           # hung up while the socket was being made
+            self._transport.close()
+            self._transport = None
+            raise MediaBridgeError(f"bridge {self.name}: hung up during set-up")
 
     async def _from_browser(self, packet, arrival_time_ms: int = 0) -> None:
-        pt = self._to_engine_pt.get(packet.payload_type)
-        if pt is None or self._engine is None or self._transport is None:
+        # Called by aiortc's receiving task: an exception here would end that task, and the call.
+        try:
+            pt = self._to_engine_pt.get(packet.payload_type)
+            if pt is None or self._engine is None or self._transport is None:
+                self.counts["dropped_from_browser"] += 1
+                return
+            self._transport.sendto(rtp_header.build(pt, packet.marker, packet.sequence_number, packet.timestamp,
+                                                    self._ssrc, packet.payload), self._engine)
+            self.counts["dtmf_to_engine" if packet.payload_type in self._dtmf_pts else "to_engine"] += 1
+        except Exception as e:
             self.counts["dropped_from_browser"] += 1
-            return
-        self._transport.sendto(rtp_header.build(pt, packet.marker, packet.sequence_number, packet.timestamp,
-                                                self._ssrc, packet.payload), self._engine)
-        self.counts["dtmf_to_engine" if packet.payload_type in self._dtmf_pts else "to_engine"] += 1
+            log.warning("bridge %s: a packet from the browser was dropped: %s", self.name, e)
 
     def _from_engine(self, data: bytes, addr: tuple) -> None:
         packet = rtp_header.parse(data)
         if packet is None:
             return                                   # RTCP, or not RTP at all
-        if self._engine is None or addr[0] != self._engine[0]:
+        if self._engine is None:
+            self.counts["dropped_from_engine"] += 1  # before the engine's SDP: nobody to hear yet
+            return
+        if addr[0] != self._engine[0]:
             self.counts["refused_sources"] += 1      # only the engine the SDP named may speak
             return
         if packet.payload_type != self._engine_voice_pt or self.state != S.CONNECTED:
@@ -381,7 +405,9 @@ class MediaBridge:
         if pc is None or self.state == S.ENDED or pc.connectionState not in ("failed", "closed"):
             return
         reason = "browser unreachable" if pc.connectionState == "failed" else "browser closed"
-        asyncio.ensure_future(self._ended_by_browser(reason))
+        task = asyncio.ensure_future(self._ended_by_browser(reason))
+        self._tasks.add(task)                         # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
 
     async def _ended_by_browser(self, reason: str) -> None:
         try:

@@ -31,6 +31,7 @@ from appliance.webrtc.bridge import MediaBridge
 from appliance.webrtc.errors import MediaBridgeError
 
 MAX_LINE = 256 * 1024
+log = logging.getLogger(__name__)
 
 
 class Bridges:
@@ -119,6 +120,7 @@ async def serve(address: str) -> None:
     reader = asyncio.StreamReader(limit=MAX_LINE)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     emit({"event": "ready"})
+    pending: set[asyncio.Task] = set()
     try:
         while True:
             try:
@@ -130,8 +132,13 @@ async def serve(address: str) -> None:
                 break
             if not line.strip():
                 continue
-            await _one(bridges, line, emit)
+            # Each command in its own task: a call's set-up never holds up another call's hang-up.
+            task = asyncio.ensure_future(_one(bridges, line, emit))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
     finally:
+        if pending:
+            await asyncio.wait(pending, timeout=10)
         await bridges.close()
 
 
@@ -147,6 +154,9 @@ async def _one(bridges: Bridges, line: bytes, emit: Callable[[dict], None]) -> N
         emit({"reply": message.get("id"), "ok": True, **await bridges.handle(message)})
     except MediaBridgeError as e:
         emit({"reply": message.get("id"), "ok": False, "error": str(e)})
+    except Exception as e:  # a fault of the bridge itself: said, logged, and the other calls go on
+        log.exception("media bridge: %s failed", message.get("cmd"))
+        emit({"reply": message.get("id"), "ok": False, "error": f"internal error: {type(e).__name__}: {e}"})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -200,13 +200,20 @@ class BridgeProcess:
         self.proc.stdin.flush()
 
     def command(self, cmd: str, timeout: float = 20.0, **args: Any) -> dict:
+        return self.reply(self.ask(cmd, **args), timeout)
+
+    def ask(self, cmd: str, **args: Any) -> int:
+        """Send a command without waiting; `reply(id)` waits for its answer."""
         with self._cond:
             self._next += 1
             cmd_id = self._next
         self.send_line(json.dumps({"id": cmd_id, "cmd": cmd, **args}))
+        return cmd_id
+
+    def reply(self, cmd_id: int, timeout: float = 20.0) -> dict:
         with self._cond:
             if not self._cond.wait_for(lambda: cmd_id in self._replies, timeout):
-                raise TimeoutError(f"no reply to {cmd}")
+                raise TimeoutError(f"no reply to command {cmd_id}")
             return self._replies.pop(cmd_id)
 
     def wait_for(self, event: str, timeout: float = 10.0) -> dict:

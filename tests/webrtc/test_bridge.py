@@ -93,6 +93,27 @@ def test_steps_out_of_order_name_the_state_and_the_step():
     assert all(BridgeState.ENDED in (s, *to.values()) or "hang-up" in to for s, to in TRANSITIONS.items())
 
 
+@pytest.mark.parametrize("direction", ["browser calls", "box rings"])
+def test_a_hang_up_at_any_moment_of_set_up_leaves_nothing_open(direction):
+    async def go(turns: int) -> None:
+        bridge = MediaBridge("127.0.0.1")
+        setting_up = asyncio.ensure_future(bridge.browser_calls(CHROMIUM_OFFER) if direction == "browser calls"
+                                           else bridge.ring_browser(PJSUA2_OFFER))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await bridge.hang_up()
+        try:
+            await setting_up        # done before the hang-up, or ended by it
+        except MediaBridgeError as e:
+            assert "hung up during set-up" in str(e) or "while ended" in str(e)
+        assert bridge.state == BridgeState.ENDED and bridge._transport is None and bridge._pc is None
+
+    async def every_moment() -> None:
+        for turns in (0, 1, 2, 5, 10, 20, 50, 200):
+            await go(turns)
+    run(every_moment())
+
+
 def test_an_engine_answer_with_another_codec_is_refused():
     async def go():
         bridge = MediaBridge("127.0.0.1")

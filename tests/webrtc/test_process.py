@@ -37,3 +37,12 @@ def test_calls_are_kept_apart_by_their_id(bridge):
     assert bridge.command("hang_up", call="c1")["ok"]
     assert set(bridge.command("stats")["calls"]) == {"c2"}
     assert bridge.command("hang_up", call="c1")["ok"]     # already gone: nothing to do
+
+
+def test_a_hang_up_during_set_up_leaves_nothing_behind(bridge):
+    setting_up = bridge.ask("browser_calls", call="c1", offer=CHROMIUM_OFFER)
+    hanging_up = bridge.ask("hang_up", call="c1")
+    assert bridge.reply(hanging_up)["ok"]
+    bridge.reply(setting_up)          # answered either way: set up before the hang-up, or refused
+    bridge.command("hang_up", call="c1")
+    assert bridge.command("stats")["calls"] == {}
