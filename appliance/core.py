@@ -345,6 +345,7 @@ class Core:
         from appliance.control.wiring import control_services
         s = self.settings
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
+        await self.edge.start_websockets(s["sip.bind"], s["sip.wss_port"], self.data_dir / "tls")  # the web page's pair
         self.api_runner, self.api_url = await start_api(control_services(self), s["api.bind"], s["api.port"])
         await self.trunks.start()
         await self.lines.start()

@@ -168,6 +168,9 @@ DECLARATIONS: tuple[Setting, ...] = (
             "is not an interface name"),
     Setting("sip.port", int, 5060, "SIP port of the edge (UDP and TCP).", port, restart=True),
     Setting("sip.tcp", bool, True, "Also accept SIP over TCP.", restart=True),
+    Setting("sip.wss_port", int, 7443, "Port of the browser phones: SIP over secure WebSocket (RFC 7118) with the "
+            "web page's certificate, on sip.bind; 0: off. (8089, the usual one, is the control API's.)", port,
+            restart=True),
     Setting("sip.realm", str, "callbox", "Digest authentication realm presented to phones.", non_empty,
             restart=True),
     Setting("sip.min_expires", int, 60, "Shortest registration a phone may ask for, in seconds (shorter gets 423).",

@@ -13,8 +13,8 @@ from types import ModuleType
 
 from aiohttp import web
 
-from appliance.control import (calls, campaigns, center, contacts, event_stream, lines, phones, privacy, prompts, reports,
-                               system, users, voicemail)
+from appliance.control import (browser_phone, calls, campaigns, center, contacts, event_stream, lines, phones, privacy,
+                               prompts, reports, system, users, voicemail)
 from appliance.control.calls import CDR_COLUMNS
 from appliance.control.common import MAX_BODY, Route, guard
 from appliance.control.services import ControlServices
@@ -22,8 +22,8 @@ from appliance.control.services import ControlServices
 __all__ = ["AREAS", "CDR_COLUMNS", "ROUTES", "create_api", "start_api"]
 
 # In the order of docs/api.md.
-AREAS: tuple[ModuleType, ...] = (system, users, phones, calls, center, voicemail, prompts, lines, contacts,
-                                 campaigns, reports, privacy, event_stream)
+AREAS: tuple[ModuleType, ...] = (system, users, phones, browser_phone, calls, center, voicemail, prompts, lines,
+                                 contacts, campaigns, reports, privacy, event_stream)
 ROUTES: tuple[Route, ...] = tuple(route for area in AREAS for route in area.ROUTES)
 
 
@@ -33,6 +33,7 @@ def _areas(s: ControlServices) -> dict[ModuleType, object]:
         system: system.SystemRoutes(s.box, s.alarms, s.users, s.panel, s.switchboard, s.data_dir),
         users: users.UserRoutes(s.users, s.data_dir),
         phones: phones.PhoneRoutes(s.extensions, s.registrations, s.phones),
+        browser_phone: browser_phone.BrowserPhoneRoutes(s.browser_phone, s.extensions),
         calls: calls.CallRoutes(s.call_records, s.switchboard, s.users, s.data_dir),
         center: center.CenterRoutes(s.center_admin, s.queue_log, s.ring_groups),
         voicemail: voicemail.VoicemailRoutes(s.voicemail, s.mailboxes, s.extensions, s.numbers, s.users,

@@ -91,6 +91,13 @@ class Mailboxes:
 
 
 @dataclass(frozen=True)
+class BrowserPhone:
+    """The browser phones' WebSocket: a ticket for an extension, and its port (0 while it is off)."""
+    issue_ticket: Callable[[str], Json]
+    port: Callable[[], int]
+
+
+@dataclass(frozen=True)
 class ControlServices:
     api_token: Callable[[], str]
     data_dir: Path
@@ -119,3 +126,4 @@ class ControlServices:
     phones: Callable[[], "Phones | None"]
     campaigns: "Campaigns"
     clock: Callable[[], float]
+    browser_phone: BrowserPhone

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appliance.control.services import (Box, ControlServices, Extensions, FrontPanel, Mailboxes, Registrations,
-                                        Users)
+from appliance.control.services import (Box, BrowserPhone, ControlServices, Extensions, FrontPanel, Mailboxes,
+                                        Registrations, Users)
 
 if TYPE_CHECKING:
     from appliance.core import Core
@@ -53,4 +53,6 @@ def control_services(core: "Core") -> ControlServices:
         phones=lambda: core.phones,
         campaigns=core.campaigns,
         clock=core.clock,
+        browser_phone=BrowserPhone(issue_ticket=lambda ext: core.edge.browser_tickets.issue(ext).to_dict(),
+                                   port=lambda: core.edge.websockets.port),
     )

@@ -71,6 +71,8 @@ def contact_refusal(
         return CONTACT_WITH_HEADERS
     host = _address(parsed.host)
     if host is None:
+        if source.transport == "wss" and _reached_over_its_websocket(parsed):
+            return None
         return CONTACT_ELSEWHERE  # a name could resolve anywhere
     if host.is_multicast or host.is_unspecified or host == _BROADCAST or \
             (isinstance(host, ipaddress.IPv4Address) and host.is_reserved):
@@ -86,3 +88,12 @@ def contact_refusal(
     if is_trunk(str(host), port):
         return CONTACT_IS_A_TRUNK
     return None
+
+
+def _reached_over_its_websocket(parsed) -> bool:
+    """A browser phone's Contact (RFC 7118 §5): a name under `.invalid`, which never resolves
+    (RFC 6761), with transport=ws or wss and no maddr: the box can reach it only over the
+    WebSocket it registered on, never at a host of somebody's choosing."""
+    transport = (parsed.params.get("transport") or "").lower()
+    return parsed.host.lower().rstrip(".").endswith(".invalid") and transport in ("ws", "wss") \
+        and "maddr" not in parsed.params

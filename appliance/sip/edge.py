@@ -4,8 +4,9 @@ It puts the edge's parts together and dispatches what arrives: sockets (transpor
 (security.py), the parser, retransmissions and its own answers (answers.py), OPTIONS pings and
 keep-alives (keepalive.py), phones registering (phone_registration.py), authentication of
 requests (request_auth.py), the calls it placed (placed_calls.py), forwarding to the engine
-workers (forwarding.py) and MWI (mwi.py). What each decides lives in those modules; this one
-turns datagrams and TCP messages into calls of them.
+workers (forwarding.py) and MWI (mwi.py); browser phones over WebSocket (websocket_transport.py,
+browser_tickets.py, browser_phones.py). What each decides lives in those modules; this one
+turns datagrams, TCP and WebSocket messages into calls of them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import ipaddress
 import logging
 import socket
 import time
+from pathlib import Path
 from typing import Callable
 
 from appliance.errors import SipParseError
 from appliance.events import EventBus
 from appliance.sip.answers import ANSWER_CACHE_S, Answers, answer_to_garbage
+from appliance.sip.bindings import Binding, ContactRequest, RegisterRequest
+from appliance.sip.browser_phones import UNCHANGED, BrowserMedia, carries_sdp, identity_refusal, is_webrtc_sdp
+from appliance.sip.browser_tickets import BrowserTickets
 from appliance.sip.digest import DigestAuth
 from appliance.sip.edge_limits import EdgeLimits, EdgeStats
 from appliance.sip.forwarding import Forwarding, RelayPaths
@@ -35,6 +40,8 @@ from appliance.sip.security import Guard, Verdict
 from appliance.sip.source import Source
 from appliance.sip.transport import TcpConnections, UdpSocket, widen_receive_buffer
 from appliance.sip.via_stamping import stamp_received
+from appliance.sip.websocket_transport import WSS, WebSocketLimits, WebSocketListener
+from appliance.sip.wss_certificate import WssCertificate
 
 __all__ = ["SipEdge", "EdgeLimits", "EdgeStats", "CHALLENGED", "UNCHALLENGEABLE", "URI_SCHEMES"]
 
@@ -67,6 +74,8 @@ class SipEdge:
         trunk_of: Callable[[Source, SipMessage], str | None] = lambda source, req: None,
         response_hook: Callable[[SipMessage], bool] = lambda msg: False,
         limits: EdgeLimits = EdgeLimits(),
+        browser_media: BrowserMedia = UNCHANGED,
+        websocket_limits: WebSocketLimits = WebSocketLimits(),
     ):
         self.registrar = registrar
         self.guard = guard
@@ -99,7 +108,7 @@ class SipEdge:
             registered_from=registrar.is_registered_address, trunk_of=trunk_of, reply=self.answers.reply,
             publish=events.publish, stats=self.stats)
         self.registration = PhoneRegistration(
-            registrar=registrar, registrar_clock=registrar_clock, authenticate=self.authentication.authenticate,
+            registrar=registrar, registrar_clock=registrar_clock, authenticate=self._authenticate,
             reply=self.answers.reply, is_own_address=self.is_own_address, trunk_of=trunk_of,
             bindings_changed=on_bindings_changed, publish=events.publish)
         self.tcp = TcpConnections(
@@ -107,6 +116,15 @@ class SipEdge:
             allow_address=lambda ip: guard.check_address(ip).verdict is Verdict.ALLOW,
             on_message=self.handle_safely, on_garbage=self.malformed_stream,
             keep_open=lambda source: registrar.is_registered_source(source) is not None)
+        # Browser phones: a WebSocket opened with a ticket is that extension's (docs/browser-phone.md).
+        self.browser_media = browser_media
+        self.browser_tickets = BrowserTickets(time.monotonic)
+        self.websockets = WebSocketListener(
+            allow_address=lambda ip: guard.check_address(ip).verdict is Verdict.ALLOW,
+            redeem_ticket=self.browser_tickets.redeem, ticket_refused=self._ticket_refused,
+            ticket_accepted=guard.auth_succeeded, on_message=self.handle_safely,
+            keep_open=lambda source: registrar.is_registered_source(source) is not None,
+            on_closed=self._browser_gone, limits=websocket_limits)
 
     # --- sockets -------------------------------------------------------------
 
@@ -147,7 +165,21 @@ class SipEdge:
         """host:port where phones reach the edge (its Via, MWI's Contact)."""
         return f"{self.advertised_host}:{self.port}"
 
+    async def start_websockets(self, host: str, port: int, tls_directory: Path) -> int:
+        """Listen for browser phones (SIP over WebSocket, TLS) at host:port with the certificate in
+        `tls_directory` (the web page's, wss_certificate.py); port 0 leaves them off. Registrations
+        made over WebSockets before a restart lost their connections: they go."""
+        for b in self.registrar.all_bindings():
+            if b.source.transport == WSS:
+                self._unbind(b)
+        if not port:
+            return 0
+        certificate = WssCertificate(tls_directory)
+        certificate.context()  # made now if the web page has not made it yet, so that both serve the same
+        return await self.websockets.start(host, port, certificate.context)
+
     async def stop(self) -> None:
+        await self.websockets.stop()
         if self.udp:
             self.udp.close()
         if self.tcp_server:
@@ -158,6 +190,9 @@ class SipEdge:
     def send(self, data: bytes, transport: str, addr: tuple[str, int]) -> None:
         if self.is_own_address(addr[0], addr[1]):
             log.debug("not sending to the edge's own address %s:%s", *addr)
+            return
+        if transport == WSS:
+            self._to_browser(data, addr)  # only ever on its connection: no other way reaches a browser
             return
         if transport == "tcp":
             conn = self.tcp.open_to(addr)
@@ -271,6 +306,9 @@ class SipEdge:
         """Who may place a call (or transfer one, subscribe, send a message): a trunk by its
         address, a phone by digest, an ACK or a CANCEL only for a call the edge placed."""
         method = req.method
+        if source.transport == WSS:
+            self._on_browser_request(req, source)
+            return
         ext = self.registrar.is_registered_source(source)
         if ext is None:
             trunk = self.trunk_of(source, req)
@@ -305,10 +343,91 @@ class SipEdge:
                 self.answers.reply(req, source, 200)
             return
         placed = self.placed.get(req.call_id)
-        if placed is None or placed.ip != source.ip:
+        if placed is None or placed.ip != source.ip or \
+                (source.transport == WSS and placed.ext != self.websockets.extension_of(source)):
             self.stats.dropped += 1
             return
         self.forwarding.forward(req, source, placed.ext)
+
+    # --- browser phones (SIP over WebSocket) -------------------------------------------------
+
+    def _authenticate(self, req: SipMessage, source: Source, header: str, challenge_status: int) -> str | None:
+        """Who sent a request: for a browser phone the extension its ticket opened the connection
+        for (and the request must not claim another); for anybody else, digest."""
+        if source.transport != WSS:
+            return self.authentication.authenticate(req, source, header, challenge_status)
+        ext = self.websockets.extension_of(source)
+        if ext is None:  # the connection has gone meanwhile
+            self.stats.dropped += 1
+            return None
+        refusal = identity_refusal(req, ext)
+        if refusal is not None:
+            log.info("%s from browser phone %s at %s:%d: %s", req.method, ext, source.ip, source.port, refusal)
+            self.answers.reply(req, source, 403, refusal)
+            return None
+        return ext
+
+    def _on_browser_request(self, req: SipMessage, source: Source) -> None:
+        """A request on a browser phone's connection: in its extension's name, never a trunk's,
+        never by its source address; ACK and CANCEL only for a call it placed."""
+        if req.method in UNCHALLENGEABLE:
+            self._on_ack_or_cancel(req, source)
+            return
+        ext = self._authenticate(req, source, "Proxy-Authorization", 407)
+        if ext is None:
+            return
+        if req.method == "SUBSCRIBE" and self.mwi is not None and \
+                (req.get("Event") or "").split(";")[0].strip().lower() == "message-summary":
+            self._subscribe_mwi(req, source, ext)
+            return
+
+        def forward(msg: SipMessage) -> None:
+            if self.forwarding.forward(msg, source, ext) and msg.method == "INVITE":
+                self.placed.put(msg.call_id, ext, source.ip)
+
+        if carries_sdp(req) and is_webrtc_sdp(req.body):
+            self.browser_media.from_browser(req, ext, forward)  # the media bridge's hook
+        else:
+            forward(req)
+
+    def _to_browser(self, data: bytes, addr: tuple[str, int]) -> None:
+        ext = self.websockets.extension_of(Source(WSS, addr[0], addr[1]))
+        if ext is None:
+            log.debug("no browser connection at %s:%d any more", *addr)
+            return
+        if b"application/sdp" in data.split(b"\r\n\r\n", 1)[0].lower():
+            try:
+                msg = parse(data)
+            except SipParseError:
+                msg = None
+            if msg is not None and carries_sdp(msg):
+                self.browser_media.to_browser(msg, ext, lambda m: self.websockets.send(addr, m.to_bytes()))
+                return
+        self.websockets.send(addr, data)
+
+    def _ticket_refused(self, ip: str) -> None:
+        """A bad ticket counts like a wrong password. Over TLS the address cannot be forged, so
+        it is counted against that address even where a phone is registered."""
+        ban = self.guard.auth_failed(ip)
+        if ban is not None:
+            log.warning("banned %s: %s (browser phone tickets)", ip, ban.reason)
+            self.events.publish("ban", **ban.to_dict())
+
+    def _browser_gone(self, source: Source, extension: str) -> None:
+        """A browser's connection ended: nothing can reach its registrations any more."""
+        gone = [b for b in self.registrar.bindings(extension) if b.source == source]
+        for b in gone:
+            self._unbind(b)
+        if gone:
+            log.info("browser phone %s at %s:%d went away", extension, source.ip, source.port)
+
+    def _unbind(self, b: Binding) -> None:
+        result = self.registrar.register(RegisterRequest(
+            aor=b.aor, call_id=b.call_id, cseq=b.cseq + 1, expires_header=0, source=b.source,
+            contacts=[ContactRequest(uri=b.contact, expires=0, q=None, raw=b.contact)]))
+        if result.changed:
+            self.registration.bindings_changed()
+            self.events.publish("unregistration", aor=b.aor, contact=b.contact, reason="connection closed")
 
     # --- message waiting (MWI) -------------------------------------------------
 

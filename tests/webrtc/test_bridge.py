@@ -8,12 +8,14 @@ import inspect
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
 from appliance.webrtc import rtp_header
-from appliance.webrtc.bridge import TRANSITIONS, BridgeState, MediaBridge
+from appliance.webrtc.bridge import TRANSITIONS, BridgeState, MediaBridge, browser_codecs
 from appliance.webrtc.errors import MediaBridgeError
 from appliance.webrtc.plain_sdp import build_plain, parse_plain
 from tests.webrtc.captures import CHROMIUM_OFFER, PJSUA2_OFFER
@@ -168,3 +170,31 @@ def test_the_aiortc_hook_the_bridge_uses_is_still_there():
     params = list(inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters)
     assert params == ["self", "packet", "arrival_time_ms"]
     assert "receiver._handle_rtp_packet(packet" in inspect.getsource(RTCDtlsTransport._handle_rtp_data)
+
+
+CHROMIUM_LINES = CHROMIUM_OFFER.split("\r\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(0, len(CHROMIUM_LINES) - 1), max_size=8), st.text(max_size=60))
+def test_a_damaged_browser_offer_is_read_or_refused_clearly(dropped, extra):
+    """Lines missing from a real offer, or junk added to it: a MediaBridgeError, never anything else."""
+    lines = [line for i, line in enumerate(CHROMIUM_LINES) if i not in dropped]
+    try:
+        browser_codecs("\r\n".join(lines) + extra, "browser offer")
+    except MediaBridgeError:
+        pass
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sets(st.integers(1, len(CHROMIUM_LINES) - 2), min_size=1, max_size=4))
+def test_a_browser_offer_missing_lines_gets_an_answer_or_a_clear_error(dropped):
+    async def go():
+        bridge = MediaBridge("127.0.0.1")
+        lines = [line for i, line in enumerate(CHROMIUM_LINES) if i not in dropped]
+        try:
+            await bridge.browser_calls("\r\n".join(lines))
+        except MediaBridgeError:
+            assert bridge.state == BridgeState.ENDED and bridge._pc is None
+        await bridge.hang_up()
+    run(go())
