@@ -149,5 +149,7 @@ def build_plain(address: str, port: int, codec: str, dtmf_pt: int | None, sessio
     ]
     if dtmf_pt is not None:
         lines += [f"a=rtpmap:{dtmf_pt} {DTMF}/{RTP_CLOCK}", f"a=fmtp:{dtmf_pt} 0-16"]
-    lines += ["a=ptime:20", f"a={direction}"]
+    # RTCP to the RTP port (RFC 3605), where the bridge drops it: no stray packets to port + 1,
+    # which may be another call's.
+    lines += [f"a=rtcp:{port} IN IP4 {address}", "a=ptime:20", f"a={direction}"]
     return "\r\n".join(lines) + "\r\n"
