@@ -23,7 +23,7 @@ ROUTES = (
     Route("POST", "/api/browser-phone/ticket", "browser_phone_ticket",
           "`{extension}` → 201 `{ticket, extension, expires_in, port}`: a ticket for one WebSocket connection "
           "(`wss://<box>:<port>/?ticket=<ticket>`), single use, valid `expires_in` seconds; 404 for an unknown "
-          "extension, 409 while `sip.wss_port` is 0"),
+          "extension, 409 while browser phones are off (`sip.wss_port` 0, or its port taken)"),
 )
 
 
@@ -38,7 +38,7 @@ class BrowserPhoneRoutes:
             raise ValidationError("extension: required")
         port = self.browser_phone.port()
         if not port:
-            raise Conflict("the browser phone is off (sip.wss_port is 0)")
+            raise Conflict("the browser phone is off (sip.wss_port is 0, or another program holds the port)")
         self.extensions.get(number)  # NotFound: 404
         ticket = self.browser_phone.issue_ticket(number)
         return web.json_response(ticket | {"port": port}, status=201)

@@ -168,7 +168,8 @@ class SipEdge:
     async def start_websockets(self, host: str, port: int, tls_directory: Path) -> int:
         """Listen for browser phones (SIP over WebSocket, TLS) at host:port with the certificate in
         `tls_directory` (the web page's, wss_certificate.py); port 0 leaves them off. Registrations
-        made over WebSockets before a restart lost their connections: they go."""
+        made over WebSockets before a restart lost their connections: they go. A port another program
+        holds leaves browser phones off (logged), never the rest of the box."""
         for b in self.registrar.all_bindings():
             if b.source.transport == WSS:
                 self._unbind(b)
@@ -176,7 +177,11 @@ class SipEdge:
             return 0
         certificate = WssCertificate(tls_directory)
         certificate.context()  # made now if the web page has not made it yet, so that both serve the same
-        return await self.websockets.start(host, port, certificate.context)
+        try:
+            return await self.websockets.start(host, port, certificate.context)
+        except OSError as e:
+            log.error("browser phones are off: cannot listen on %s:%d: %s", host, port, e)
+            return 0
 
     async def stop(self) -> None:
         await self.websockets.stop()

@@ -26,7 +26,7 @@ class CoreProcess:
         # Engine workers cost half a second and 30 MB each: only the call tests ask for them.
         # The built-in prompts (espeak-ng) likewise; tests that need prompts make their own.
         self.settings = {"engine.enabled": False, "prompts.builtin_languages": [], "provisioning.port": 0,
-                                           "provisioning.pnp": False} \
+                                           "provisioning.pnp": False, "sip.wss_port": 0} \
             | (settings or {})
         self.sip_port_wanted = sip_port
         self.env = env or {}

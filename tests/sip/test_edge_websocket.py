@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 import pytest
 
@@ -239,6 +240,25 @@ def test_connections_are_limited_and_unregistered_idle_or_slow_ones_close(tmp_pa
             await edge.stop()
 
     asyncio.run(main())
+
+
+def test_a_port_another_program_holds_leaves_browser_phones_off_and_the_edge_up(tmp_path, caplog):
+    async def main():
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        edge = make_edge()
+        try:
+            assert await edge.start_websockets("127.0.0.1", holder.getsockname()[1], tmp_path) == 0
+            assert edge.websockets.port == 0
+        finally:
+            holder.close()
+            await edge.stop()
+
+    asyncio.run(main())
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "browser phones are off" in error.getMessage()
+    caplog.clear()
 
 
 def test_registrations_over_websockets_from_before_a_restart_are_dropped(tmp_path):
