@@ -365,6 +365,9 @@ class SipEdge:
         if ext is None:  # the connection has gone meanwhile
             self.stats.dropped += 1
             return None
+        if self.auth.lookup_secret(ext) is None:  # the extension was deleted since its ticket
+            self.answers.reply(req, source, 403, "Forbidden")
+            return None
         refusal = identity_refusal(req, ext)
         if refusal is not None:
             log.info("%s from browser phone %s at %s:%d: %s", req.method, ext, source.ip, source.port, refusal)

@@ -160,6 +160,12 @@ def test_a_request_that_claims_another_extension_gets_403(tmp_path):
             assert b"403 Contact must point at this phone" in await browser.sip()
             assert edge.udp.take() == [] and edge.registrar.lookup("1001") == []
             await browser.close()
+
+            # An extension deleted since its ticket was issued is nobody any more.
+            gone = await Browser.open(edge.websockets.port, edge.browser_tickets.issue("1005").ticket)
+            gone.send(sip_request("REGISTER", "1005"))
+            assert _status(await gone.sip()) == 403 and edge.registrar.lookup("1005") == []
+            await gone.close()
         finally:
             await edge.stop()
 
