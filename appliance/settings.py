@@ -214,6 +214,12 @@ DECLARATIONS: tuple[Setting, ...] = (
             "ID), so it is data, not a permission: the agent's class of service does not apply. internal: "
             "extensions only; local; national (default: no international or premium numbers); international.",
             choices=("internal", "local", "national", "international")),
+    Setting("campaigns.class_of_service", str, "national",
+            "What an outbound campaign may dial through a trunk. The numbers come from a list (an import, the "
+            "contacts, the call records), not from a person with a permission; a campaign's own route does not "
+            "bypass it. internal: extensions only; local; national (default: no international or premium "
+            "numbers); international.",
+            choices=("internal", "local", "national", "international")),
     Setting("engine.enabled", bool, True, "Start the engine workers (off: calls are refused with 503, "
             "or go to sip.forward_to).", restart=True),
     Setting("engine.bind", str, "", "Address the engine workers use for SIP and RTP; phones must reach it "

@@ -192,6 +192,17 @@ class Trunks:
         cos = rt.ClassOfService(self.setting("callbacks.class_of_service"))
         return self._plan(rt.Caller(rt.CallerKind.EXTENSION, "callback", authenticated=True, cos=cos), number)
 
+    def plan_campaign(self, number: str, prefer: str = "") -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
+        """A campaign's call to a number on its list: the campaigns' own class of service decides
+        (campaigns.class_of_service), as for callbacks; the campaign's `route` (`prefer`, a trunk or a
+        line) only puts that trunk first among those the plan allows, it never opens another."""
+        cos = rt.ClassOfService(self.setting("campaigns.class_of_service"))
+        decision, attempts = self._plan(rt.Caller(rt.CallerKind.EXTENSION, "campaign", authenticated=True, cos=cos),
+                                        number)
+        if prefer:
+            attempts.sort(key=lambda a: a["trunk"] not in (prefer, f"line-{prefer}"))
+        return decision, attempts
+
     def _plan(self, caller: rt.Caller, number: str) -> tuple[rt.OutboundDecision, list[dict[str, Any]]]:
         decision = rt.plan_outbound(caller, number, self.outbound, extensions=set(self.extension_numbers()))
         attempts = []
