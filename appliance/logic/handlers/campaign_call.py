@@ -193,6 +193,8 @@ class CampaignCall:
             self.result = result_of_hangup(cause)
         elif was is S.CONNECTING:
             self.result = Result.ABANDONED
+        elif self.result is None and self.answer_time is not None:  # reached: they hung up on the agent or message
+            self.result = Result.ANSWERED
         out: list[Any] = [Hangup(self.agent_leg)] if was in (S.CONNECTING, S.WITH_AGENT, S.AGENT_WAITING) else []
         return out + self._over(by="callee")
 
