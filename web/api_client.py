@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from appliance.errors import ApiError, FlowRejected
+from web.api_campaigns import CampaignCalls
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ def _quote(part: str) -> str:
     return urllib.parse.quote(str(part), safe="")
 
 
-class ApiClient:
-    """Talks to the control API at base_url with the given bearer token."""
+class ApiClient(CampaignCalls):
+    """Talks to the control API at base_url with the given bearer token (campaign calls: CampaignCalls)."""
 
     def __init__(self, base_url: str, token: str, timeout: float = 5):
         self.base_url = base_url.rstrip("/")

@@ -20,8 +20,8 @@ import bottle
 from bottle import HTTPError, request, response
 
 from appliance.errors import ApiError, ValidationError
-from web import (center, contacts, contract, ivr, monitor, pages, phones,  # the pages
-                 prompts, recordings, reports, trunks, voicemail, wizard)
+from web import (campaigns, center, contacts, contract, ivr, monitor, pages,  # the pages
+                 phones, prompts, recordings, reports, trunks, voicemail, wizard)
 from web.api_client import ApiClient
 from web.kit import (DUMMY_HASH, FORM_MAX, LANGUAGES, STATIC, LoginThrottle, Role, Session,
                      SessionStore, WebSettings, WebState, _, check_new_password, check_username,
@@ -176,6 +176,7 @@ def create_app(settings: WebSettings, api: ApiClient) -> bottle.Bottle:
     recordings.register(app, state)
     contract.register(app, state)
     contacts.register(app, state)
+    campaigns.register(app, state)
     return app
 
 

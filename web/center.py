@@ -15,9 +15,10 @@ from bottle import HTTPError, HTTPResponse, request, response
 
 from appliance.errors import ApiError
 from web.kit import (_, ACTIONS, BREAK_REASONS, NOT_YET, WALLBOARD_COLUMNS, Missing, Role, WebState,
-                     agent_panel, agent_row, ask_core, ask_core_or_missing, event_is_for_agent,
-                     midnight, notice, parse_queue_form, queue_fields, queue_row, relay_events,
-                     render, require, see_other, translate_blocks, wallboard_blocks)
+                     agent_panel, agent_row, ask_core, ask_core_or_missing, campaign_progress_rows,
+                     csat_rows, event_is_for_agent, midnight, notice, parse_queue_form, queue_fields,
+                     queue_row, relay_events, render, require, see_other, translate_blocks,
+                     wallboard_blocks)
 
 # A day's call records fetched for the provisional service level; more is not a small box.
 RECORDS_FOR_SERVICE_LEVEL = 10_000
@@ -121,6 +122,13 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                   None if isinstance(engine, Missing) else engine, _list(bans),
                                   None if isinstance(records, Missing) else records,
                                   state.settings.clock(), name, _list(box_alarms))
+        campaigns = _list(ask_core_or_missing(api.campaigns))
+        reports = {c["id"]: ask_core_or_missing(api.campaign_report, c["id"])
+                   for c in campaigns if c.get("state") == "running"}
+        blocks["campaigns"] = campaign_progress_rows(
+            campaigns, {k: v for k, v in reports.items() if not isinstance(v, Missing)})
+        csat = ask_core_or_missing(api.csat, "queue", 1)  # the last 24 hours
+        blocks["csat"] = csat_rows(None if isinstance(csat, Missing) else csat)
         blocks["available"] = {"center": not isinstance(queues, Missing),
                                "records": not isinstance(records, Missing)}
         return translate_blocks(blocks)

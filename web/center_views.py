@@ -40,6 +40,7 @@ QUEUE_HELP = {
     "announce_position_every_s": "Tell callers their place in line this often; 0 for never.",
     "vip_numbers": "Numbers served first, separated by commas.",
     "skills_required": "skill:level pairs separated by commas, for the skills strategy.",
+    "survey": "After the agent hangs up, the caller is asked to rate the call from 1 to 5.",
 }
 # Shown on the page; the rest keep their defaults unless the admin opens "More settings".
 QUEUE_MAIN = ("name", "strategy", "ring_timeout_s", "wrap_up_s", "max_callers", "max_wait_s",
@@ -154,6 +155,11 @@ WALLBOARD_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "queues": [("name", "Queue"), ("waiting", "Waiting"), ("since", "Longest wait"),
                ("ready", "Agents free"), ("members", "Agents")],
     "agents": [("extension", "Ext."), ("name", "Name"), ("says", "Now"), ("queues", "Queues")],
+    # Outbound campaigns running now, and satisfaction per queue (web/campaign_views.py makes the rows).
+    "campaigns": [("name", "Campaign"), ("done", "Done"), ("progress", "People done"),
+                  ("reached", "Reached"), ("abandoned", "Abandoned")],
+    "csat": [("queue", "Queue"), ("average", "Average score"), ("csat", "Satisfied (4–5)"),
+             ("answered", "Answered surveys")],
 }
 
 
@@ -299,11 +305,15 @@ def current_call(extension: str, agent: Mapping[str, Any] | None,
 
 
 def event_is_for_agent(name: str, data: Any, extension: str) -> bool:
-    """Whether a core event belongs on this agent's panel (their own status and calls only)."""
+    """Whether a core event belongs on this agent's panel: their own status, calls and campaign
+    results, and the campaigns' changes of state (which name nobody)."""
     if not isinstance(data, Mapping):
         return False
     if name == "agent":
         return str(data.get("extension") or "") == extension
     if name == "queue":
         return str(data.get("agent") or "") == extension
-    return False
+    if name in ("campaign_attempt", "campaign_result"):
+        return str(data.get("agent") or "") == extension
+    # A campaign starting or pausing may change the card; the event names no person.
+    return name == "campaign"

@@ -2,7 +2,7 @@
 
 A page is a module that adds its routes to the app (`register(app, state)`): pages.py,
 monitor.py, center.py, ivr.py, wizard.py, voicemail.py, reports.py, trunks.py, prompts.py,
-phones.py, recordings.py, contract.py, contacts.py. A page imports from web/ only this
+phones.py, recordings.py, contract.py, contacts.py, campaigns.py. A page imports from web/ only this
 module, never another page, so that any page can change or go without touching the others
 (tests/web/test_web_layers.py holds every page to it).
 
@@ -60,6 +60,12 @@ from web.center_views import (ACTIONS, BREAK_REASONS, WALLBOARD_COLUMNS, agent_r
 from web.contact_views import (DISPOSITION_CODES, agent_handled, contact_row, format_number,
                                last_call, parse_after_call, parse_contact_form, parse_dial,
                                screen_pop)
+# -- outbound campaigns: their pages, the agent's card, the wallboard's lines
+from web.campaign_views import (BUTTON_LABELS, CAMPAIGN_BUTTONS, COUNTRIES, DAYS as CAMPAIGN_DAYS,
+                                ENTRY_STATES, MODES, RETRY_RESULTS, campaign_form,
+                                campaign_progress_rows, campaign_row, card_view, csat_rows,
+                                entry_row, error_field_of, fill_script, parse_callback,
+                                parse_campaign_form, pick_card, report_blocks)
 # -- the IVR editor and the inbound routes it lists
 from web.ivr_views import flow_tree, node_form, parse_node_form, problems_by_node
 from web.inbound import inbound_rows, rows_from_form as inbound_rows_from_form, save as save_inbound
@@ -80,6 +86,10 @@ from web.report_views import (INTERVALS, WEEKDAYS, ReportFilter, heat_rows, inte
 
 # What a page may use: the names below, defined here or made in the modules above.
 __all__ = ["_", "ACTIONS", "BOX_FIELDS", "BREAK_REASONS", "BUTTON_ACTIONS", "COST_FIELDS",
+           "BUTTON_LABELS", "CAMPAIGN_BUTTONS", "CAMPAIGN_DAYS", "COUNTRIES", "ENTRY_STATES", "MODES",
+           "RETRY_RESULTS", "campaign_card", "campaign_form", "campaign_progress_rows", "campaign_row",
+           "card_view", "csat_rows", "entry_row", "error_field_of", "fill_script", "parse_callback",
+           "parse_campaign_form", "pick_card", "report_blocks",
            "CSV_LIMIT", "DAY_LIMIT", "DAY_NAMES", "DEFAULT_HOURS", "DISPOSITION_CODES",
            "DUMMY_HASH", "FORM_MAX", "HERE", "INTERVALS", "LANGUAGES", "LINE_FORM", "MAC_TEXT",
            "MARK_CLOSE", "MARK_OPEN", "MAX_HEADER", "MODELS", "MULTIPART_SLACK", "NOT_YET",
@@ -299,6 +309,25 @@ def agent_panel(api, user: Session, error: str | None = None) -> str:
             pop = None if isinstance(found, Missing) else screen_pop(found, current().tz, current().lang)
         elif call is None:
             after = last_call(user.username, log)
+    card = campaign_card(api, user.username, me) if me is not None else None
     return render("panel.tpl", title=_("My panel"), error=error, agent=agent_row(me) if me else None,
                   center_missing=isinstance(agents, Missing), call=call, actions=ACTIONS,
-                  reasons=BREAK_REASONS, pop=pop, after=after, dispositions=DISPOSITION_CODES)
+                  reasons=BREAK_REASONS, pop=pop, after=after, dispositions=DISPOSITION_CODES,
+                  card=card)
+
+
+def campaign_card(api, extension: str, agent: dict) -> dict | None:
+    """The campaign card the agent works now (docs/campaigns.md, "Agents"), or None: their call on
+    a campaign, an answered call waiting for their result, else the next person to preview."""
+    campaigns = ask_core_or_missing(api.campaigns)
+    if isinstance(campaigns, Missing):
+        return None
+    mine = [c for c in campaigns if c.get("mode") in ("preview", "progressive")
+            and c.get("state") not in ("draft", "stopped") and c.get("queue") in (agent.get("queues") or ())]
+    cards = []
+    for c in sorted(mine, key=lambda c: -int(c.get("priority") or 5)):
+        found = ask_core_or_missing(api.campaign_card, c["id"], extension)
+        if not isinstance(found, Missing):
+            cards.append((c, found))
+    picked = pick_card(cards)
+    return card_view(picked[0], picked[1], current().tz, time.time()) if picked else None

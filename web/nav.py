@@ -50,6 +50,8 @@ GROUPS = (
     Group("flows", "Call flows", (Item("/ivr", "IVR", A, ("/routes",)),
                                   Item("/queues", "Queues", S, ("/agents",)),
                                   Item("/prompts", "Prompts", A))),
+    Group("campaigns", "Campaigns", (Item("/campaigns", "Campaigns", S),
+                                     Item("/do-not-call", "Do not call", A))),
     Group("reports", "Reports", (Item("/reports", "Reports", S), Item("/calls", "Calls", S),
                                  Item("/recordings", "Recordings", S),
                                  Item("/voicemail", "Voicemail", A),

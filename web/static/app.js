@@ -350,6 +350,7 @@ function startAgentPanel(panel) {
   }
 
   var source = new EventSource(panel.getAttribute("data-agent-events"));
+  panel.agentEvents = source;  // the campaign card (campaign_card.js) listens on the same stream
   source.onopen = function () { status.textContent = T("Live: connected."); };
   source.onerror = function () { status.textContent = T("Disconnected; retrying…"); };
   source.addEventListener("queue", function (e) {

@@ -33,6 +33,8 @@
     % end
   </div>
 </section>
+% include('campaign_card.tpl', card=get('card'))
+<script src="/static/campaign_card.js" defer></script>
 <section class="card screen-pop" id="screen-pop" aria-labelledby="pop-title" {{!'' if call else 'hidden'}}>
   <h2 id="pop-title"><span id="pop-state">{{_('Ringing') if call and call['state'] == 'OFFERED' else _('On a call')}}</span></h2>
   <p class="big" id="pop-number">{{call['number'] if call else ''}}</p>

@@ -5,7 +5,7 @@
 % if not kiosk:
 <p class="help"><a href="/wallboard/kiosk">{{_('Kiosk view for a TV')}}</a> {{_('(no menus, large type).')}}</p>
 % end
-<div class="board wallboard" id="board" data-events="/events" data-data="{{data_url}}" data-poll="{{poll_s}}" data-refresh-on="queue agent call_record engine ban unban" data-now="{{blocks['now']}}">
+<div class="board wallboard" id="board" data-events="/events" data-data="{{data_url}}" data-poll="{{poll_s}}" data-refresh-on="queue agent call_record engine ban unban campaign campaign_attempt" data-now="{{blocks['now']}}">
   % if not blocks['available']['center']:
   <p class="notice">{{not_yet.format(what='queues and agents')}}</p>
   % end
@@ -29,7 +29,7 @@
     </ul>
     <p class="help" data-empty="alarms" {{!'hidden' if blocks['alarms'] else ''}}>{{_('No alarm.')}}</p>
   </section>
-  % for name, heading, empty in (('queues', _('Queues'), _('No queue yet.')), ('agents', _('Agents'), _('No agent yet.'))):
+  % for name, heading, empty in (('queues', _('Queues'), _('No queue yet.')), ('agents', _('Agents'), _('No agent yet.')), ('campaigns', _('Campaigns running'), _('No campaign is running.')), ('csat', _('Satisfaction by queue, last 24 hours'), _('No survey answered in the last 24 hours.'))):
   % rows = blocks[name]
   <section class="block block-{{name}}" aria-labelledby="h-{{name}}">
     <h2 id="h-{{name}}">{{heading}}</h2>
