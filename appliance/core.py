@@ -31,7 +31,8 @@ from appliance.sip.security import Guard, SecurityPolicy
 from appliance.store.atomic import atomic_write_bytes
 from appliance.store.db import Store
 from appliance.store.records import MonthlyLog
-from appliance.switchboard import Switchboard
+from appliance.switchboard import Switchboard, SwitchboardPorts
+from appliance.prompt_files import PromptFiles
 from appliance.logic.acd import ContactCenter
 from appliance.logic.flows import FlowSet
 from appliance.ports import DataDir
@@ -370,7 +371,7 @@ class Core:
         if not s["sip.forward_to"] and s["engine.enabled"]:
             key_file = self.data_dir / "run" / "edge.key"
             atomic_write_bytes(key_file, self.identity_key.hex().encode(), mode=0o600)
-            self.switchboard = Switchboard(self, bind=s["engine.bind"] or self.network.address,
+            self.switchboard = Switchboard(self._switchboard_ports(), bind=s["engine.bind"] or self.network.address,
                                            edge_key_file=str(key_file))
             await self.switchboard.start(s["engine.max_calls"])
         atomic_write_bytes(self.data_dir / "run" / "api.json",
@@ -383,6 +384,20 @@ class Core:
         if found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
             self.alarms.raise_alarm("network", f"The box has no LAN address ({found.reason}): phones cannot "
                                     "reach it.", NETWORK_ACTION)
+
+    def _switchboard_ports(self) -> SwitchboardPorts:
+        """What the calls in the engine workers may ask of the box: contacts, trunks, the ACD, voicemail."""
+        groups = self.ring_groups
+        return SwitchboardPorts(
+            publish=self.events.publish, setting=self.setting, paths=DataDir(self.data_dir),
+            contacts=lambda ext: [b.contact for b in self.registrar.lookup(ext)], extension=self.extension_or_none,
+            extension_numbers=self.extension_numbers, ring_group=groups.by_number, ring_group_named=groups.get,
+            dialer=self.trunks, center=self.contact_center, agent_action=self.center_admin.agent_action,
+            flows=lambda: self.flows, night_mode=lambda: self.night_mode, flow_overrides=self.flow_overrides,
+            mailbox=self.voicemail, pin_guard=self.pin_guard, voicemail_box=self.voicemail_box,
+            voicemail_changed=self.voicemail_changed, voicemail_deposited=lambda b, m: self.voicemail_deposited(b, m),
+            recordings=self.recordings, call_records=self.call_records, queue_log=self.queue_log, alarms=self.alarms,
+            prompt_file=PromptFiles(self.data_dir / "prompts", self.alarms))
 
     def api_token(self) -> str:
         """A token made once per box (first boot), kept 0600 in the state directory."""

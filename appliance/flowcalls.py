@@ -6,7 +6,7 @@ a table of states, events in, commands out. A `FlowCall` owns the caller's leg i
 worker; it feeds the handler the worker's events and the ACD's commands, hands the media
 commands it returns to a `MediaExecutor`, and carries out its other effects (the ACD's inputs,
 handing the caller over, recording, the call record) through the ports it was given.
-`answer_with_flows` is the wiring: it builds both from the switchboard's public side.
+`answer_with_flows` is the wiring: it builds both, binding the switchboard's `FlowCallWiring` to the worker.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,8 @@ from appliance.logic.handlers import flow_call as h
 from appliance.media_executor import MediaExecutor
 
 if TYPE_CHECKING:
+    from appliance.engine_pool import Worker
     from appliance.logic.acd import ContactCenter
-    from appliance.switchboard import Switchboard, Worker
 
 log = logging.getLogger("callbox.flowcalls")
 
@@ -223,43 +223,57 @@ class FlowCall:
             log.warning("call %s: %s is not carried out", call_id, cmd)
 
 
-def answer_with_flows(sb: "Switchboard", w: "Worker", leg: str, call_id: str, dialled: str, caller: str,
+@dataclass(frozen=True)
+class FlowCallWiring:
+    """What every flow call is built from, before it is bound to its worker (filled by the switchboard)."""
+
+    answer: Callable[[Any, str], Awaitable[Any]]  # (worker, leg): pick up, awaited
+    send: Callable[[Any, str, dict[str, Any]], None]  # (worker, engine command, fields), not awaited
+    own_leg: Callable[[Any, str, Any], None]  # (worker, leg, owner)
+    contacts: Callable[[str], list[str]]  # an extension's registered contacts
+    is_extension: Callable[[str], bool]
+    extension_numbers: Callable[[], Iterable[str]]
+    night_mode: Callable[[], bool]
+    flow_overrides: Callable[[], Any]
+    prompt_file: Callable[[str, str], str | None]  # (prompt name, language) -> WAV
+    sound: Callable[[str], str]
+    notices: Callable[[], Mapping[str, str]]
+    announcement: Callable[[acd.Play], list[str]]
+    center: "ContactCenter"
+    run_acd: Callable[..., None]
+    record_code: Callable[[Any, str, str], bool]
+    record_conversation: Callable[[Any, Any, list[str], list[str], str | None], None]  # (worker, call, ...)
+    to_extension: Callable[[Any, str], None]
+    to_ring_group: Callable[[Any, str], None]
+    to_voicemail: Callable[[Any, Any, str, str], None]  # (worker, call, box, language)
+    finish: Callable[[Any, dict[str, Any]], None]
+
+
+def answer_with_flows(wiring: FlowCallWiring, w: "Worker", leg: str, call_id: str, dialled: str, caller: str,
                       caller_name: str, flows: fl.FlowSet, *, caller_is_extension: bool,
                       trunk: str | None = None) -> FlowCall:
-    """The wiring of one flow call: its handler, and its ports from the switchboard's public side."""
-    core = sb.core
+    """The wiring of one flow call: its handler, and its ports bound to its worker."""
     run = fl.FlowRun(flows, call_id, dialled, caller, lambda: datetime.now(timezone.utc),
-                     extensions=core.extension_numbers(), night_mode=lambda: core.night_mode,
-                     overrides=core.flow_overrides())
+                     extensions=wiring.extension_numbers(), night_mode=wiring.night_mode,
+                     overrides=wiring.flow_overrides())
     def survey(queue: str) -> bool:
         try:
-            return sb.center.queue_config(queue).survey
+            return wiring.center.queue_config(queue).survey
         except NotFound:  # a queue that is gone asks nothing
             return False
 
     handler = h.FlowCallHandler(call_id, leg, dialled=dialled, caller=caller, caller_name=caller_name, run=run,
-                                clock=time.time, find_prompt=sb.prompt_file, caller_is_extension=caller_is_extension,
-                                trunk=trunk, worker=w.id, survey=survey)
-
-    def send(name: str, fields: dict[str, Any]) -> None:
-        asyncio.ensure_future(sb.send(w, name, **fields))
-
-    def to_voicemail(fc: FlowCall, box: str, language: str) -> None:
-        sb.flow_calls.pop(fc.call_id, None)  # gone from here even if the box cannot take the caller
-        sb.to_voicemail(w, fc.inbound, fc.call_id, fc.caller, fc.caller_name, box, "unavailable",
-                        answered=True, language=language)
-
+                                clock=time.time, find_prompt=wiring.prompt_file,
+                                caller_is_extension=caller_is_extension, trunk=trunk, worker=w.id, survey=survey)
     ports = FlowCallPorts(
-        answer=lambda lg: w.client.command("answer", leg=lg),
-        send=send,
-        own_leg=lambda lg, owner: sb.own_leg(w, lg, owner),
+        answer=lambda lg: wiring.answer(w, lg),
+        send=lambda name, fields: wiring.send(w, name, fields),
+        own_leg=lambda lg, owner: wiring.own_leg(w, lg, owner),
         room=lambda: w.room,
-        contacts=lambda ext: [b.contact for b in core.registrar.lookup(ext)],
-        is_extension=lambda number: core.extension_or_none(number) is not None,
-        sound=lambda name: str(sb.sounds.get(name, name)),
-        notices=lambda: core.settings["recording.notice"],
-        announcement=sb.announcement, center=sb.center, run_acd=sb.run_acd, record_code=sb.record_code,
-        record_conversation=lambda fc, legs, exts, queue: sb.start_recording(w, fc, legs, exts, queue),
-        to_extension=sb.take_over_for_extension, to_ring_group=sb.take_over_for_ring_group,
-        to_voicemail=to_voicemail, finish=sb.finish_flow_call)
+        contacts=wiring.contacts, is_extension=wiring.is_extension, sound=wiring.sound, notices=wiring.notices,
+        announcement=wiring.announcement, center=wiring.center, run_acd=wiring.run_acd,
+        record_code=wiring.record_code,
+        record_conversation=lambda fc, legs, exts, queue: wiring.record_conversation(w, fc, legs, exts, queue),
+        to_extension=wiring.to_extension, to_ring_group=wiring.to_ring_group,
+        to_voicemail=lambda fc, box, language: wiring.to_voicemail(w, fc, box, language), finish=wiring.finish)
     return FlowCall(handler, w, ports)

@@ -124,3 +124,30 @@ class SettingsView:
 
     def __getitem__(self, key: str) -> Any:
         return self._setting(key)
+
+
+# --- what the switchboard asks of the rest of the box -------------------------------------------
+
+Locations = Callable[[str], "list[str]"]
+"""The contacts (SIP URIs) where an extension's phones are registered now, best first; [] when none."""
+
+FindRingGroup = Callable[[str], "dict[str, Any] | None"]
+"""A ring group by one key (its number, or its name), or None when there is none."""
+
+Prompts = Callable[[str, str], "str | None"]
+"""The WAV file of a prompt in a language (falling back to English), None (and an alarm) when missing."""
+
+
+class Dialer(Protocol):
+    """How a number outside the box is reached (the trunks), and where an inbound DID rings."""
+
+    def plan(self, caller_ext: str, number: str) -> tuple[Any, list[dict[str, Any]]]: ...
+    def plan_callback(self, number: str) -> tuple[Any, list[dict[str, Any]]]: ...
+    def inbound_destination(self, did: str, caller: str) -> str | None: ...
+
+
+class RecordingPolicy(Protocol):
+    """Whether a conversation is recorded, and where its file goes (None: the disk is nearly full)."""
+
+    def wanted(self, extensions: list[str], queue: str | None, route_mode: str = "never") -> bool: ...
+    def path_for(self, call_id: str) -> Path | None: ...

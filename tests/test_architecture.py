@@ -106,16 +106,29 @@ def test_a_broken_contract_is_caught(tmp_path):
 # --- services take ports from the composition root ---------------------------------------------
 
 ROOT_MODULE = "appliance.core"
+# The switchboard's parts (every call in the engine workers): each its own object, given ports.
+SWITCHBOARD_PARTS = (
+    "appliance.engine_pool", "appliance.call_placement", "appliance.leg_owners", "appliance.extension_calls",
+    "appliance.transfers", "appliance.box_calls", "appliance.box_placed_calls", "appliance.acd_runtime",
+    "appliance.conversation_recording", "appliance.call_record_writer", "appliance.prompt_files",
+    "appliance.flowcalls", "appliance.outbound_calls", "appliance.voicemail_runtime",
+)
 # Each takes what it needs as keyword arguments (appliance/ports.py): never the Core, never a sibling.
 SERVICES = (
     "appliance.business_runtime", "appliance.center_admin", "appliance.contacts", "appliance.crm_webhook",
     "appliance.front_panel", "appliance.lines_runtime", "appliance.numbers_runtime", "appliance.phones_runtime",
     "appliance.privacy_runtime", "appliance.recent_log", "appliance.recording", "appliance.registration_snapshot",
     "appliance.report_days", "appliance.reports", "appliance.ring_groups", "appliance.trunks",
-    "appliance.voicemail_mail", "appliance.web_users",
+    "appliance.voicemail_mail", "appliance.web_users", "appliance.switchboard", *SWITCHBOARD_PARTS,
 )
-# One concept split over two modules is still one service.
-PARTS = {"appliance.reports": ("appliance.report_days",)}
+# One concept split over several modules is still one service: its parts may import each other.
+PARTS = {"appliance.reports": ("appliance.report_days",), "appliance.switchboard": SWITCHBOARD_PARTS}
+
+
+def _own(module: str) -> tuple[str, ...]:
+    """The modules of the service `module` belongs to (itself, or its head and the head's parts)."""
+    head = next((h for h, parts in PARTS.items() if module in parts), module)
+    return (head, *PARTS.get(head, ()))
 
 
 def _module_file(module: str) -> Path:
@@ -153,7 +166,7 @@ def _core_reaches(tree: ast.AST) -> list[str]:
 def service_problems(module: str, path: Path) -> list[str]:
     """What breaks the service contract in one module: the root, a sibling, a TYPE_CHECKING import, the core."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    own = (module, *PARTS.get(module, ()))
+    own = _own(module)
     problems = []
     for imported in _imports(path):
         if _within(imported, (ROOT_MODULE,)):
@@ -161,7 +174,7 @@ def service_problems(module: str, path: Path) -> list[str]:
         elif _within(imported, SERVICES) and not _within(imported, own):
             problems.append(f"{module} imports the service {imported}; pass what it needs as a port")
     problems += [f"{module} imports {m} under TYPE_CHECKING" for m in _type_checking_imports(tree)
-                 if _within(m, (ROOT_MODULE, *SERVICES))]
+                 if _within(m, (ROOT_MODULE, *SERVICES)) and not _within(m, own)]
     problems += [f"{module} reaches {reach}" for reach in _core_reaches(tree)]
     return problems
 
