@@ -65,22 +65,22 @@ class BoxCalls:
         self.take_over, self.forget_call, self.forget_placement = take_over, forget_call, forget_placement
         self.write_record, self.call_over = write_record, call_over
         self.flow_wiring = flow_wiring  # what each menu's call is built from
-        self.by_call_id: dict[str, Any] = {}  # SIP Call-ID -> the call the box answered or placed
+        self._calls: dict[str, Any] = {}  # SIP Call-ID -> the call the box answered or placed
 
     # --- the table --------------------------------------------------------------------------
 
     def get(self, call_id: str) -> Any:
-        return self.by_call_id.get(call_id)
+        return self._calls.get(call_id)
 
     def add(self, call_id: str, call: Any) -> None:
-        self.by_call_id[call_id] = call
+        self._calls[call_id] = call
 
     def forget(self, call_id: str) -> None:
-        self.by_call_id.pop(call_id, None)
+        self._calls.pop(call_id, None)
 
     def finish(self, call: Any, record: dict[str, Any]) -> None:
         """The call is over: forget it and its legs, file its record."""
-        self.by_call_id.pop(call.call_id, None)
+        self._calls.pop(call.call_id, None)
         self.forget_placement(call.call_id)
         self.legs.release_all(call)
         self.call_over(call.call_id)
@@ -88,7 +88,7 @@ class BoxCalls:
 
     def shown(self) -> list[dict[str, Any]]:
         """What the Now page shows of the calls in progress."""
-        return [_shown(c) for c in list(self.by_call_id.values()) if not getattr(c, "ended", False)]
+        return [_shown(c) for c in list(self._calls.values()) if not getattr(c, "ended", False)]
 
     def language(self) -> str:
         """The box's language for callers (the call flows' own), English without flows."""
@@ -101,18 +101,18 @@ class BoxCalls:
         fc = answer_with_flows(self.flow_wiring, w, leg, call_id, dialled, caller, caller_name, flows,
                                caller_is_extension=caller_is_extension, trunk=trunk)
         self.legs.own(w.id, leg, fc)
-        self.by_call_id[call_id] = fc
+        self._calls[call_id] = fc
         return fc
 
     def take_over_for_extension(self, fc: FlowCall, number: str) -> None:
         """A flow sent its caller to an extension (or a ring group, by its name): the ordinary call rings it."""
-        self.by_call_id.pop(fc.call_id, None)
+        self._calls.pop(fc.call_id, None)
         self.pool.send_soon(fc.w, "stop_play", {"leg": fc.inbound})
         self.take_over(fc.w, call_id=fc.call_id, inbound=fc.inbound, caller=fc.caller, caller_name=fc.caller_name,
                        number=number, direction=fc.direction, trunk=fc.trunk)
 
     def flow_to_voicemail(self, w: Worker, fc: FlowCall, box: str, language: str) -> None:
-        self.by_call_id.pop(fc.call_id, None)  # gone from here even if the box cannot take the caller
+        self._calls.pop(fc.call_id, None)  # gone from here even if the box cannot take the caller
         self.to_voicemail(w, fc.inbound, fc.call_id, fc.caller, fc.caller_name, box, "unavailable",
                           answered=True, language=language)
 
@@ -152,7 +152,7 @@ class BoxCalls:
     def _start(self, w: Worker, leg: str, call_id: str, vc: VoicemailCall) -> None:
         self.forget_call(w, leg)
         self.legs.own(w.id, leg, vc)
-        self.by_call_id[call_id] = vc
+        self._calls[call_id] = vc
         asyncio.ensure_future(vc.begin())
 
     # --- agents at their desk phones ----------------------------------------------------------
@@ -179,7 +179,7 @@ class BoxCalls:
     # --- supervisors ------------------------------------------------------------------------
 
     def call_of_agent(self, agent: str) -> FlowCall | None:
-        return next((fc for fc in self.by_call_id.values()
+        return next((fc for fc in self._calls.values()
                      if isinstance(fc, FlowCall) and fc.agent == agent and fc.agent_leg), None)
 
     def worker_of_agent(self, agent: str) -> str | None:

@@ -166,27 +166,9 @@ class Switchboard:
         """Run a call the box places in a worker with room for it (None when the box is full)."""
         return self.placed.place(call_id, build, legs)
 
-    # What a call the box places itself uses of its worker (campaign calls place themselves with these).
-
-    @property
-    def workers(self) -> dict[str, Worker]:
-        return self.pool.workers
-
-    @property
-    def flow_calls(self) -> dict[str, Any]:
-        """The calls the box answered or placed itself, by Call-ID (one placed here is kept in it)."""
-        return self.box_calls.by_call_id
-
-    def own_leg(self, w: Worker, leg: str, owner: Any) -> None:
-        """The worker's events of `leg` go to `owner`."""
-        self.legs.own(w.id, leg, owner)
-
     def prompt_file(self, name: str, language: str) -> str | None:
+        """A prompt's WAV in a language (the box's own sounds are in `sounds`)."""
         return self.ports.prompt_file(name, language)
-
-    def finish_flow_call(self, call: Any, record: dict[str, Any]) -> None:
-        """A call the box answered or placed is over: forget it and its legs, file its record."""
-        self.box_calls.finish(call, record)
 
     def supervise(self, supervisor: str, agent: str, mode: str, leg: str | None = None) -> None:
         self.box_calls.supervise(supervisor, agent, mode, leg)
