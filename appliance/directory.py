@@ -32,7 +32,7 @@ class Role(StrEnum):
 EXTENSION_NUMBER = re.compile(r"^[1-9][0-9]{1,7}$")
 SECRET_ALPHABET = string.ascii_letters + string.digits
 MIN_SECRET = 12
-USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")  # an agent's web user is their extension: 1001
 
 
 def generate_secret(length: int = 20) -> str:
@@ -141,7 +141,7 @@ def new_user(data: Any, now: float) -> dict[str, Any]:
         raise ValidationError(f"{sorted(unknown)[0]}: unknown field")
     username = data.get("username")
     if not isinstance(username, str) or not USERNAME.match(username):
-        raise ValidationError("username: 2 to 32 characters: lowercase letters, digits, . _ -, starting with a letter")
+        raise ValidationError("username: 2 to 32 characters: lowercase letters, digits, . _ -, starting with a letter or digit")
     user = {"username": username, "created": now, "language": "en"}
     return user | change_user(user | {"role": None, "password_hash": None}, data, creating=True)
 
