@@ -6,6 +6,8 @@ each get their refusal, and the box stays up without a traceback."""
 from __future__ import annotations
 
 import asyncio
+import random
+from pathlib import Path
 
 import aiohttp
 
@@ -86,3 +88,43 @@ def test_with_the_port_at_zero_there_is_no_browser_phone(core_factory):
     core.add_extension("1001", "browser-secret-1")
     status, body = core.api("POST", "/api/browser-phone/ticket", {"extension": "1001"})
     assert status == 409 and "sip.wss_port" in body["error"]
+
+
+def test_the_malformed_corpus_and_mutations_over_a_browser_connection_leave_no_traceback(core_factory):
+    """Over an open connection, each malformed message gets 400/413 or silence, as over UDP."""
+    port = free_port()
+    core = core_factory({"sip.wss_port": port})
+    core.wss_port = port
+    core.add_extension("1001", "browser-secret-1")
+    corpus = [p.read_bytes() for p in sorted((Path(__file__).parents[1] / "sip" / "corpus").glob("*.sip"))]
+    corpus = [data for data in corpus if len(data) <= 60_000]  # larger is a frame too big: tested above
+    rng = random.Random(7118)
+    valid = sip_request("REGISTER")
+
+    async def main():
+        browser = await Browser.open(port, _ticket(core))
+        assert browser.status == 101
+        for data in corpus:
+            browser.send(data, opcode=2)
+        for _ in range(150):
+            data = bytearray(valid)
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            browser.send(bytes(data), opcode=2)
+        browser.send(sip_request("OPTIONS", to_user="1001").replace(b"OPTIONS sip:1001@callbox",
+                                                                     b"OPTIONS sip:callbox"))
+        statuses = []
+        while True:
+            answer = await browser.sip(timeout=10)
+            assert answer, "the connection ended"
+            if not answer.strip():
+                continue  # the pong of a message that was only CRLFs (a keep-alive)
+            assert answer.startswith(b"SIP/2.0 "), answer[:200]
+            statuses.append(answer.split(b" ", 2)[1])
+            if b"CSeq: 1 OPTIONS" in answer:
+                break
+        assert set(statuses) <= {b"200", b"400", b"401", b"403", b"413", b"416", b"423", b"500"}, statuses
+        await browser.close()
+
+    asyncio.run(main())
+    assert core.alive() and "Traceback" not in core.log_path.read_text(errors="replace")
