@@ -39,12 +39,13 @@ class ExtensionCalls:
                  record_code: Callable[[Any, str, str], bool],
                  start_recording: Callable[[Worker, Any, list[str], list[str], str | None], None],
                  resolve_transfer: Callable[[Worker, Call, str], None], to_voicemail: ToVoicemail,
-                 forget_placement: Callable[[str], None], clock: Clock, ring_timeout_s: float = RING_TIMEOUT_S):
+                 forget_placement: Callable[[str], None], call_over: Callable[[str], None], clock: Clock,
+                 ring_timeout_s: float = RING_TIMEOUT_S):
         self.legs, self.contacts, self.extension = legs, contacts, extension
         self.ring_group, self.ring_group_named, self.dialer = ring_group, ring_group_named, dialer
         self.sounds, self.write_record, self.record_code = sounds, write_record, record_code
         self.start_recording, self.resolve_transfer = start_recording, resolve_transfer
-        self.to_voicemail, self.forget_placement = to_voicemail, forget_placement
+        self.to_voicemail, self.forget_placement, self.call_over = to_voicemail, forget_placement, call_over
         self.clock, self.ring_timeout_s = clock, ring_timeout_s
         self._calls: dict[tuple[str, str], Call] = {}     # (worker, inbound leg) -> call
 
@@ -86,7 +87,7 @@ class ExtensionCalls:
                     repair_wav(Path(call.recording))
                 self.run(w, call, call.on_worker_lost())
         for key in [k for k in self._calls if k[0] == w.id]:
-            del self._calls[key]
+            self.call_over(self._calls.pop(key).call_id)
 
     def take_over(self, w: Worker, *, call_id: str, inbound: str, caller: str, caller_name: str, number: str,
                   direction: str, trunk: str | None) -> None:
@@ -125,6 +126,7 @@ class ExtensionCalls:
         if call.state is CallState.ENDED and not self.legs.owns_any(call):
             self._calls.pop((w.id, call.inbound), None)
             self.forget_placement(call.call_id)
+            self.call_over(call.call_id)
 
     # --- where a call rings -----------------------------------------------------------------
 

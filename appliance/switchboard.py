@@ -99,7 +99,8 @@ class Switchboard:
             record_code=self.recorder.record_code, start_recording=self.recorder.start,
             resolve_transfer=lambda w, call, target: self.transfers.resolve(w, call, target),
             to_voicemail=lambda *args, **kw: self.box_calls.to_voicemail(*args, **kw),
-            forget_placement=lambda cid: self.placements.forget(cid), clock=clock, ring_timeout_s=ring_timeout_s)
+            forget_placement=lambda cid: self.placements.forget(cid), call_over=self.recorder.forget, clock=clock,
+            ring_timeout_s=ring_timeout_s)
         self.transfers = Transfers(calls_in=self.calls.calls_in, extension_contacts=self._extension_contacts,
                                    run=self.calls.run, own_leg=self.legs.own)
         self.box_calls = BoxCalls(

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from web.i18n import current
+
 MODES = ("preview", "progressive", "message")
 STATES = ("draft", "running", "paused", "finished", "stopped")
 ENTRY_STATES = ("waiting", "offered", "dialling", "connected", "done", "do_not_call")
@@ -161,20 +163,28 @@ def entry_row(e: Mapping[str, Any]) -> dict[str, Any]:
             "fields": ", ".join(f"{k}: {v}" for k, v in fields.items())}
 
 
+def _pct(value: Any) -> str:
+    """A percentage the core gives (85.3) in the reader's style ("85,3%"); "–" for none."""
+    return "–" if value is None else current().percent(float(value) / 100)
+
+
+def _num(value: Any, decimals: int | None = None) -> str:
+    return "–" if value is None else current().number(value, decimals)
+
+
 def report_blocks(report: Mapping[str, Any], campaign: Mapping[str, Any], now: float) -> dict[str, Any]:
     """The report view's figures, as the page renders them and its JSON redraws them."""
     row = campaign_row(campaign)
     csat = report.get("csat") or {}
-    summary = {"contacts": str(report.get("contacts", 0)), "attempted": str(report.get("attempted", 0)),
-               "reached": str(report.get("reached", 0)), "attempts": str(report.get("attempts", 0)),
-               "attempts_per_contact": str(report.get("attempts_per_contact", 0)),
+    summary = {"contacts": _num(report.get("contacts", 0)), "attempted": _num(report.get("attempted", 0)),
+               "reached": _num(report.get("reached", 0)), "attempts": _num(report.get("attempts", 0)),
+               "attempts_per_contact": _num(report.get("attempts_per_contact", 0), 2),
                "talk": _clock(report.get("talk_s")), "talk_avg": _clock(report.get("talk_avg_s")),
-               "abandoned_pct": f"{report.get('abandoned_pct', 0)} %",
-               "do_not_call": str(report.get("do_not_call", 0)), "waiting": str(report.get("waiting", 0)),
-               "done_pct": f"{row['done_pct']} %", "state": row["state"],
-               "csat_offered": str(csat.get("offered", 0)), "csat_answered": str(csat.get("answered", 0)),
-               "csat_average": "–" if csat.get("average") is None else str(csat["average"]),
-               "csat_pct": "–" if csat.get("csat_pct") is None else f"{csat['csat_pct']} %"}
+               "abandoned_pct": _pct(report.get("abandoned_pct", 0)),
+               "do_not_call": _num(report.get("do_not_call", 0)), "waiting": _num(report.get("waiting", 0)),
+               "done_pct": _pct(row["done_pct"]), "state": row["state"],
+               "csat_offered": _num(csat.get("offered", 0)), "csat_answered": _num(csat.get("answered", 0)),
+               "csat_average": _num(csat.get("average"), 2), "csat_pct": _pct(csat.get("csat_pct"))}
     return {"now": now, "summary": summary, "done_pct": row["done_pct"],
             "results": [{"what": k, "count": str(v)} for k, v in (report.get("results") or {}).items() if k],
             "dispositions": [{"what": k, "count": str(v)} for k, v in (report.get("dispositions") or {}).items()],
@@ -245,9 +255,8 @@ def campaign_progress_rows(campaigns: list[Mapping[str, Any]], reports: Mapping[
         if c.get("state") != "running":
             continue
         row, report = campaign_row(c), reports.get(str(c.get("id"))) or {}
-        rows.append({"name": row["name"], "done": f"{row['done_pct']} %", "progress": f"{row['done']}/{row['total']}",
-                     "reached": str(report.get("reached", "–")),
-                     "abandoned": f"{report['abandoned_pct']} %" if "abandoned_pct" in report else "–"})
+        rows.append({"name": row["name"], "done": _pct(row["done_pct"]), "progress": f"{row['done']}/{row['total']}",
+                     "reached": _num(report.get("reached")), "abandoned": _pct(report.get("abandoned_pct"))})
     return rows
 
 
@@ -255,7 +264,6 @@ def csat_rows(csat: Mapping[str, Any] | None) -> list[dict[str, str]]:
     """Satisfaction per queue: the average score and the share of 4s and 5s among answers."""
     rows = []
     for queue, s in sorted(((csat or {}).get("groups") or {}).items()):
-        rows.append({"queue": str(queue), "average": "–" if s.get("average") is None else f"{s['average']:.2f}",
-                     "csat": "–" if s.get("csat_pct") is None else f"{s['csat_pct']} %",
+        rows.append({"queue": str(queue), "average": _num(s.get("average"), 2), "csat": _pct(s.get("csat_pct")),
                      "answered": f"{s.get('answered', 0)}/{s.get('offered', 0)}"})
     return rows

@@ -97,9 +97,9 @@ def test_wallboard_lines_for_campaigns_and_satisfaction():
     running = {"id": "r", "name": "Repairs", "state": "running",
                "progress": {"total": 4, "states": {"done": 1, "do_not_call": 1}, "done_pct": 50.0}}
     rows = campaign_progress_rows([running, running | {"state": "paused"}], {"r": {"reached": 1, "abandoned_pct": 0.0}})
-    assert rows == [{"name": "Repairs", "done": "50.0 %", "progress": "2/4", "reached": "1", "abandoned": "0.0 %"}]
+    assert rows == [{"name": "Repairs", "done": "50.0%", "progress": "2/4", "reached": "1", "abandoned": "0.0%"}]
     assert csat_rows({"groups": {"sales": {"offered": 3, "answered": 2, "average": 4.5, "csat_pct": 100.0}}}) == \
-        [{"queue": "sales", "average": "4.50", "csat": "100.0 %", "answered": "2/3"}]
+        [{"queue": "sales", "average": "4.50", "csat": "100.0%", "answered": "2/3"}]
 
 
 def test_the_agent_hears_their_own_campaign_events_only():
@@ -257,9 +257,12 @@ def test_the_wallboard_shows_running_campaigns_and_satisfaction(app, admin, fake
     fake_api.add_call_record(queue="support", csat=5, start=datetime.now(timezone.utc).isoformat())
     fake_api.add_call_record(queue="support", csat=None, start=datetime.now(timezone.utc).isoformat())
     data = json.loads(admin.get("/wallboard.json").text)
-    assert data["campaigns"] == [{"name": "After repairs", "done": "0.0 %", "progress": "0/2", "reached": "0",
-                                  "abandoned": "0.0 %"}]
-    assert data["csat"] == [{"queue": "support", "average": "5.00", "csat": "100.0 %", "answered": "1/2"}]
+    assert data["campaigns"] == [{"name": "After repairs", "done": "0.0%", "progress": "0/2", "reached": "0",
+                                  "abandoned": "0.0%"}]
+    assert data["csat"] == [{"queue": "support", "average": "5.00", "csat": "100.0%", "answered": "1/2"}]
+    admin.submit("/", "/language", {"language": "pl", "next": "/"})
+    data = json.loads(admin.get("/wallboard.json").text)
+    assert data["csat"][0]["average"] == "5,00" and data["campaigns"][0]["done"] == "0,0%"
     page = admin.get("/wallboard")
     assert 'data-block="campaigns"' in page.text and 'data-block="csat"' in page.text
 

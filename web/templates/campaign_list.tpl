@@ -3,7 +3,7 @@
 % row = campaign
 <h1>{{title}}</h1>
 <p>{{_(row['mode'])}} · <span class="badge campaign-{{row['state']}}">{{_(row['state'])}}</span> ·
-  <progress max="100" value="{{row['done_pct']}}" aria-label="{{_('Done')}}">{{t.number(row['done_pct'])}} %</progress>
+  <progress max="100" value="{{row['done_pct']}}" aria-label="{{_('Done')}}">{{t.percent(row['done_pct'] / 100)}}</progress>
   {{_('{done} of {total} done', done=row['done'], total=row['total'])}}
   · <a href="/campaigns/{{row['id']}}/report">{{_('Report')}}</a>
   · <a href="/campaigns/{{row['id']}}/list.csv" id="export-list">{{_('Export as CSV')}}</a></p>

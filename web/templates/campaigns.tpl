@@ -18,7 +18,7 @@
     <td data-label="{{_('Mode')}}">{{_(row['mode'])}}</td>
     <td data-label="{{_('Queue')}}">{{row['queue'] or '–'}}</td>
     <td data-label="{{_('State')}}"><span class="badge campaign-{{row['state']}}">{{_(row['state'])}}</span></td>
-    <td data-label="{{_('Progress')}}"><progress max="100" value="{{row['done_pct']}}" aria-label="{{_('Done')}}">{{t.number(row['done_pct'])}} %</progress> {{_('{done} of {total} done', done=row['done'], total=row['total'])}}</td>
+    <td data-label="{{_('Progress')}}"><progress max="100" value="{{row['done_pct']}}" aria-label="{{_('Done')}}">{{t.percent(row['done_pct'] / 100)}}</progress> {{_('{done} of {total} done', done=row['done'], total=row['total'])}}</td>
     <td data-label="{{_('Actions')}}">
       <a href="/campaigns/{{row['id']}}/list">{{_('Call list')}}</a>
       <a href="/campaigns/{{row['id']}}/report">{{_('Report')}}</a>
