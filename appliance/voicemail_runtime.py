@@ -58,7 +58,8 @@ class VoicemailCall:
         store = ports.store
         self.call = h.VoicemailCall(
             call_id, leg, caller, caller_name, callee, w.id, ports.clock, machine, audio_file=self._audio_file,
-            take_path=lambda box: str(store.incoming_path(box, call_id, caller, caller_name)),
+            take_path=lambda box, greeting: str(store.greeting_take_path(box, call_id) if greeting
+                                                else store.incoming_path(box, call_id, caller, caller_name)),
             open_menu=lambda box: vm.Access(call_id, store.snapshot, ports.pin_guard, ports.clock, box=box),
             outcome=outcome)
         self.media = MediaExecutor(ports.send, prompt_file=lambda path: path, on_timer=self._timer,

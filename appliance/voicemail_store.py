@@ -309,7 +309,9 @@ class VoicemailStore:
 
     def discard_incoming(self, wav_path: Path) -> None:
         wav_path = Path(wav_path)
-        if wav_path.parent != self.root / INCOMING:
+        is_greeting_take = wav_path.parent.name == GREETINGS and wav_path.name.startswith(".take-") \
+            and wav_path.parent.parent.parent == self.root
+        if wav_path.parent != self.root / INCOMING and not is_greeting_take:
             raise ValidationError(f"{wav_path} is not a recording in progress")
         wav_path.unlink(missing_ok=True)
         wav_path.with_suffix(".json").unlink(missing_ok=True)
@@ -432,6 +434,16 @@ class VoicemailStore:
             except OSError as e:
                 raise StoreError(f"cannot store a greeting for box {box}: {e.strerror or e}") from e
             return dst
+
+    def greeting_take_path(self, box: str, call_id: str) -> Path:
+        """Where the owner's phone records a new greeting before they keep it (`set_greeting`).
+
+        In the box's own greetings folder, hidden, so it is never taken for a message (the
+        incoming folder's recordings are delivered as messages after a power loss)."""
+        safe_call = "".join(c if c.isalnum() or c in "-_." else "_" for c in call_id)[:80]
+        d = self._existing(box) / GREETINGS
+        d.mkdir(exist_ok=True)
+        return d / f".take-{safe_call}.wav"
 
     def greeting_path(self, box: str, kind: GreetingKind | str) -> Path | None:
         path = self._existing(box) / GREETINGS / f"{GreetingKind(kind).value}.wav"

@@ -373,3 +373,21 @@ def test_voicemail_menus_speak_the_callers_language_not_always_english():
     call = VoicemailCall(SimpleNamespace(id="w0"), ports, "w0-1", "c1", "1001", "", machine=None, language="pl")
     assert call._audio_file(vm.Prompt("vm-default-greeting")) == "/pl/vm-default-greeting"
     assert asked == [("vm-default-greeting", "pl")]
+
+
+def test_a_greeting_recorded_by_phone_is_taken_in_the_owners_box_and_never_becomes_a_message(tmp_path):
+    import wave
+
+    store = VoicemailStore(tmp_path / "vm")
+    store.save_box(BoxConfig("1001", owner="1001"))
+    take = store.greeting_take_path("1001", "call/1")
+    assert take.parent == store.root / "1001" / "greetings" and take.name.startswith(".take-")
+    with wave.open(str(take), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(b"\x00\x01" * 16000)
+    assert store.recover_incoming() == []  # not a message after a power loss
+    store.set_greeting("1001", "unavailable", take)
+    assert store.greeting_path("1001", "unavailable") is not None and not take.exists()
+    again = store.greeting_take_path("1001", "call/2")
+    again.write_bytes(b"x")
+    store.discard_incoming(again)
+    assert not again.exists()

@@ -110,3 +110,45 @@ def test_a_message_is_filed_when_the_data_directory_is_relative(phones, tmp_path
         assert list((tmp_path / "var" / "voicemail" / "1002").glob(f"{message['id']}*.wav"))
     finally:
         box.stop()
+
+
+def test_the_owner_records_a_greeting_by_phone_and_callers_hear_it(box, phones, tmp_path):
+    owner_ext = box.add_extension("1003")
+    assert box.api("PATCH", "/api/voicemail/1003", {"pin": "8642"})[0] == 200
+    owner = Phone("owner3")
+    try:
+        owner.register(f"sip:127.0.0.1:{box.sip_port}", "1003", owner_ext["secret"])
+        owner.wait_for("reg_state", code=200, timeout=15)
+        owner.call(f"sip:*97@127.0.0.1:{box.sip_port}")
+        owner.wait_for("call_state", state="CONFIRMED", timeout=15)
+        time.sleep(0.5)
+        owner.dtmf("8642#")
+        time.sleep(1.0)
+        owner.dtmf("0")  # options
+        time.sleep(1.0)
+        owner.dtmf("1")  # record the unavailable greeting
+        time.sleep(1.0)  # the instructions (no spoken prompts in a test box), then the beep
+        owner.play_tone(600)
+        time.sleep(2.5)
+        owner.dtmf("#")  # done: review menu
+        time.sleep(1.0)
+        owner.dtmf("1")  # keep it
+        time.sleep(1.5)
+        owner.hangup()
+    finally:
+        owner.close()
+    greeting = box.data_dir / "voicemail" / "1003" / "greetings" / "unavailable.wav"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not greeting.exists():
+        time.sleep(0.3)
+    assert greeting.exists() and tone_present(greeting, 600, start_s=1.0)
+    assert not list(greeting.parent.glob(".take-*"))  # the take became the greeting
+    caller = registered_phone(box, phones, "1001")
+    caller.call(f"sip:1003@127.0.0.1:{box.sip_port}")
+    # The owner's phone may still be registered: it rings out before voicemail answers.
+    caller.wait_for("call_state", state="CONFIRMED", timeout=45)
+    caller.record(tmp_path / "caller-heard.wav")
+    time.sleep(3.5)
+    caller.stop_record()
+    caller.hangup()
+    assert tone_present(tmp_path / "caller-heard.wav", 600, start_s=1.5)  # the owner's own greeting

@@ -46,9 +46,10 @@ class Mailbox:
             return f"/voicemail/{item.box}/{item.message_id}.wav"
         return None  # no greeting recorded
 
-    def take_path(self, box: str) -> str:
+    def take_path(self, box: str, greeting: bool) -> str:
         self.takes.append(box)
-        return f"/incoming/{box}-{len(self.takes)}.wav"
+        return f"/voicemail/{box}/greetings/.take-{len(self.takes)}.wav" if greeting else \
+            f"/incoming/{box}-{len(self.takes)}.wav"
 
     def lookup(self, number: str) -> vm.BoxSnapshot | None:
         return self.snapshot if number == "1001" else None
@@ -229,13 +230,13 @@ def test_a_new_greeting_is_recorded_reviewed_and_kept():
     c.digit("0")
     assert c.digit("1") == [Play("in1", "/prompts/vm-record-greeting.wav")]
     c.play_done()
-    assert c.play_done() == [Record("in1", "/incoming/greetings-1.wav", 60.0), StartTimer(TIMER, 60.0, turn=c.mailbox.turn)]
+    assert c.play_done() == [Record("in1", "/voicemail/1001/greetings/.take-1.wav", 60.0), StartTimer(TIMER, 60.0, turn=c.mailbox.turn)]
     clock.advance(5)
     assert c.digit("#") == [StopRecord("in1"), Play("in1", "/prompts/vm-review-greeting.wav")]
-    assert c.digit("2") == [Play("in1", "/incoming/greetings-1.wav")]  # the take itself, then the menu
+    assert c.digit("2") == [Play("in1", "/voicemail/1001/greetings/.take-1.wav")]  # the take itself, then the menu
     assert c.play_done() == [Play("in1", "/prompts/vm-review-greeting.wav")]
     out = c.digit("1")
-    assert out[0] == KeepGreeting("1001", vm.GreetingKind.UNAVAILABLE, "/incoming/greetings-1.wav")
+    assert out[0] == KeepGreeting("1001", vm.GreetingKind.UNAVAILABLE, "/voicemail/1001/greetings/.take-1.wav")
 
 
 def test_a_timer_comes_due_as_an_event_and_a_stale_one_is_ignored():

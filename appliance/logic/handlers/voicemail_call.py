@@ -91,7 +91,8 @@ class VoicemailCall:
     """The caller's leg in one worker, driven by a `Deposit` or an `Access` mailbox machine.
 
     Ports: `audio_file(item)` finds the file of a prompt, greeting or message (None: missing);
-    `take_path(box)` names a new recording; `open_menu(box)` builds the owner's `Access` menu
+    `take_path(box, greeting)` names a new recording (a message for `box`, or a greeting its owner
+    is recording); `open_menu(box)` builds the owner's `Access` menu
     when a caller logs in from the greeting.
     """
 
@@ -104,7 +105,7 @@ class VoicemailCall:
     clock: Callable[[], float]
     mailbox: vm.Deposit | vm.Access
     audio_file: Callable[[vm.Audio], str | None]
-    take_path: Callable[[str], str]
+    take_path: Callable[[str, bool], str]
     open_menu: Callable[[str], vm.Access]
     outcome: str = VoicemailOutcome.VOICEMAIL  # or the queue's result of a caller sent here from a queue
     state: VoicemailCallState = S.NEW
@@ -169,8 +170,10 @@ class VoicemailCall:
             elif isinstance(c, Record) and c.path == vm.TAKE:
                 # Each take has its own file, named by the store beside a note that recovers it
                 # after a power loss.
-                box = self.mailbox.box.number if isinstance(self.mailbox, vm.Deposit) else "greetings"
-                self.take = self.take_path(box)
+                if isinstance(self.mailbox, vm.Deposit):
+                    self.take = self.take_path(self.mailbox.box.number, False)
+                else:  # the owner records a greeting in their own box
+                    self.take = self.take_path(self.mailbox.box_number or "", True)
                 out.append(replace(c, path=self.take))
             elif isinstance(c, StartTimer):
                 self.timer_turn = c.turn
