@@ -290,6 +290,14 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         """The card alone, for the panel's script to put in place when the agent's work changes."""
         return render("campaign_card.tpl", card=my_card(api, user))
 
+    def on_my_card(api, user, cid: str, entry: str) -> bool:
+        """Whether this is the card the user works now: nobody answers for another's person."""
+        card = my_card(api, user)
+        if card is not None and (card["campaign"], card["entry"]["id"]) == (cid, entry):
+            return True
+        notice(_("That person is not on your card now."))
+        return False
+
     @app.post("/agent/campaign/<cid>/<entry>/result")
     @require(Role.AGENT)
     def set_result(api, user, cid, entry):
@@ -303,6 +311,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
         if request.forms.get("callback_required") and callback_at is None:
             notice(_("Before the call a result books a callback: choose when to call back."))
             raise see_other("/agent")
+        if not on_my_card(api, user, cid, entry):
+            raise see_other("/agent")
         try:
             ask_core(api.set_campaign_result, cid, entry, user.username, result, notes, callback_at)
         except ApiError as exc:
@@ -315,6 +325,8 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @app.post("/agent/campaign/<cid>/<entry>/dial")
     @require(Role.AGENT)
     def dial(api, user, cid, entry):
+        if not on_my_card(api, user, cid, entry):
+            raise see_other("/agent")
         try:
             ask_core(api.dial_campaign_entry, cid, entry, user.username)
         except ApiError as exc:

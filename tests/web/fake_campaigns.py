@@ -209,6 +209,9 @@ def _dial(api, cid: str, entry_id: str, data: Any) -> dict[str, Any]:
         raise Conflict(f"campaign {cid} is not running")
     if c["mode"] != "preview":
         raise Conflict(f"campaign {cid} is {c['mode']}: the box dials it itself")
+    who = api.agents.get(str(data["agent"])) or {}
+    if (who.get("status"), who.get("state")) != ("AVAILABLE", "IDLE") or c["queue"] not in (who.get("queues") or ()):
+        raise Conflict(f"agent {data['agent']} is not free in queue {c['queue']}")
     if entry.state is not EntryState.WAITING:
         raise Conflict(f"{entry.number} is {entry.state.value}")
     call_id = f"cmp-{cid}-{entry_id}-{int(time.time() * 1000)}"

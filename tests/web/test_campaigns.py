@@ -228,6 +228,16 @@ def test_the_agent_previews_dials_and_gives_a_result(app, admin, fake_api):
     assert "Bożena Ćwik" in agent.get("/agent").text
 
 
+def test_an_agent_answers_only_for_the_person_on_their_card(app, admin, fake_api):
+    _campaign(admin, fake_api)
+    admin.submit("/campaigns", "/campaigns/repairs/start", {})
+    agent = _as(app, fake_api, "1001", "agent")
+    agent.submit("/agent", "/agent/campaign/repairs/2/dial", {})  # Bożena is not on the card: Anna is
+    agent.submit("/agent", "/agent/campaign/repairs/2/result", {"result": "Fixed"})
+    assert "That person is not on your card now." in agent.get("/agent").text
+    assert fake_api.campaign_dials == [] and fake_api.campaign_service.entry("repairs", "2").result == ""
+
+
 def test_before_the_call_a_result_books_a_callback(app, admin, fake_api):
     _campaign(admin, fake_api)
     admin.submit("/campaigns", "/campaigns/repairs/start", {})
@@ -244,11 +254,13 @@ def test_before_the_call_a_result_books_a_callback(app, admin, fake_api):
 
 
 def test_a_refused_dial_is_told_in_words(app, admin, fake_api):
-    _campaign(admin, fake_api)  # a draft: not running
+    _campaign(admin, fake_api)  # a draft: no card yet
     agent = _as(app, fake_api, "1001", "agent")
     assert 'id="campaign-card"' in agent.get("/agent").text and 'id="card-title"' not in agent.get("/agent").text
+    admin.submit("/campaigns", "/campaigns/repairs/start", {})
+    fake_api.agents["1001"]["status"] = "ON_BREAK"
     agent.submit("/agent", "/agent/campaign/repairs/1/dial", {})
-    assert "The call was not placed: campaign repairs is not running" in agent.get("/agent").text
+    assert "The call was not placed: agent 1001 is not free in queue support" in agent.get("/agent").text
 
 
 def test_the_wallboard_shows_running_campaigns_and_satisfaction(app, admin, fake_api):
