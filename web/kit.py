@@ -326,7 +326,10 @@ def campaign_card(api, extension: str, agent: dict) -> dict | None:
             and c.get("state") not in ("draft", "stopped") and c.get("queue") in (agent.get("queues") or ())]
     cards = []
     for c in sorted(mine, key=lambda c: -int(c.get("priority") or 5)):
-        found = ask_core_or_missing(api.campaign_card, c["id"], extension)
+        try:
+            found = ask_core_or_missing(api.campaign_card, c["id"], extension)
+        except ApiError:  # a core without the card (405), or a campaign gone meanwhile: no card
+            continue
         if not isinstance(found, Missing):
             cards.append((c, found))
     picked = pick_card(cards)
