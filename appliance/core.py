@@ -39,6 +39,8 @@ from appliance.ports import DataDir
 from appliance.business_runtime import Business
 from appliance.center_admin import CenterAdmin
 from appliance.campaigns import Campaigns
+from appliance.campaign_calls import placer
+from appliance.campaign_dialer import CampaignDialer, DialerPorts
 from appliance.contacts import Contacts
 from appliance.lines_runtime import Lines
 from appliance.numbers_runtime import Numbers
@@ -101,6 +103,7 @@ class Core:
         self.audit_trail = MonthlyLog(self.data_dir / "audit", time_key="time")
         self.call_records = self.store.call_records
         self.switchboard: Switchboard | None = None
+        self.campaign_dialer: CampaignDialer | None = None  # dials while the switchboard runs
         self.queue_log = MonthlyLog(self.data_dir / "queue_log", time_key="time")
         self.sms_log = MonthlyLog(self.data_dir / "sms", time_key="time")
         self.contact_center = ContactCenter(time.time)
@@ -374,6 +377,8 @@ class Core:
             self.switchboard = Switchboard(self._switchboard_ports(), bind=s["engine.bind"] or self.network.address,
                                            edge_key_file=str(key_file))
             await self.switchboard.start(s["engine.max_calls"])
+            self.campaign_dialer = self._campaign_dialer(self.switchboard)
+            self.campaign_dialer.start()
         atomic_write_bytes(self.data_dir / "run" / "api.json",
                            json.dumps({"url": self.api_url, "token": self.api_token(),
                                        "sip_port": self.edge.port, "pid": os.getpid()}).encode(), mode=0o600)
@@ -384,6 +389,16 @@ class Core:
         if found.loopback_only and s["sip.bind"] in ("0.0.0.0", "::"):
             self.alarms.raise_alarm("network", f"The box has no LAN address ({found.reason}): phones cannot "
                                     "reach it.", NETWORK_ACTION)
+
+    def _campaign_dialer(self, sb: Switchboard) -> CampaignDialer:
+        center = self.contact_center
+        return CampaignDialer(DialerPorts(
+            clock=self.clock, campaigns=self.campaigns, free_agents=center.free_agents,
+            campaign_offer=center.campaign_offer, campaign_talking=center.campaign_talking,
+            campaign_done=center.campaign_done, run_acd=self.run_acd, plan=self.trunks.plan_campaign,
+            is_extension=lambda number: self.extension_or_none(number) is not None,
+            phone_of=lambda number: next((b.contact for b in self.registrar.lookup(number)), None),
+            place=placer(sb), write_record=sb.records.write))
 
     def _switchboard_ports(self) -> SwitchboardPorts:
         """What the calls in the engine workers may ask of the box: contacts, trunks, the ACD, voicemail."""
@@ -471,6 +486,8 @@ class Core:
             await self.phones.stop()
         await self.lines.stop()
         await self.trunks.stop()
+        if self.campaign_dialer is not None:
+            self.campaign_dialer.stop()
         if self.switchboard is not None:
             await self.switchboard.stop()
         await self.edge.stop()

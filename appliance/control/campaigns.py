@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from aiohttp import web
 
 from appliance.control.common import MAX_IMPORT, Route, body, no_content, upload
-from appliance.errors import ValidationError
+from appliance.errors import Conflict, ValidationError
 from appliance.logic.csat import summarise
 
 if TYPE_CHECKING:
+    from appliance.campaign_dialer import CampaignDialer
     from appliance.campaigns import Campaigns
     from appliance.contacts import Contacts
     from appliance.store.records import MonthlyLog
@@ -42,6 +43,11 @@ ROUTES = (
           shown="/api/campaigns/<id>/entries?state=&offset=&limit="),
     Route("POST", "/api/campaigns/{id}/entries/{entry}/result", "set_result",
           "the agent's result: `{agent, result (one of the campaign's), notes?, callback_at? (epoch s)}`"),
+    Route("POST", "/api/campaigns/{id}/entries/{entry}/dial", "dial_entry",
+          "preview: the agent calls this person, `{agent}`: the agent's phone rings first, then the callee's "
+          "→ `{call_id, dialled}` (`dialled` false: the numbering plan refused the number, the attempt is FAILED); "
+          "`409` when the campaign is not a running preview, the agent is not free, the person may not be "
+          "called now (hours, retry not due, do-not-call) or the box is full"),
     Route("GET", "/api/campaigns/{id}/report", "campaign_report",
           "attempted, reached, results, attempts per contact, talk time, abandoned share, CSAT"),
     Route("GET", "/api/do-not-call", "list_dnc", '`{"numbers": [{number, why, added}]}`'),
@@ -63,11 +69,14 @@ GROUPINGS: dict[str, Callable[[dict[str, Any]], str | None]] = {
 
 class CampaignRoutes:
     def __init__(self, campaigns: "Campaigns", contacts: "Contacts", call_records: "MonthlyLog",
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float],
+                 dialer: Callable[[], "CampaignDialer | None"] = lambda: None) -> None:
+        """`dialer()` is the campaign dialer while the box places calls (None with the engine off)."""
         self.campaigns = campaigns
         self.contacts = contacts
         self.call_records = call_records
         self.clock = clock
+        self.dialer = dialer
 
     async def list_campaigns(self, request: web.Request) -> web.Response:
         return web.json_response({"campaigns": self.campaigns.list()})
@@ -157,6 +166,17 @@ class CampaignRoutes:
         return web.json_response(self.campaigns.set_result(
             request.match_info["id"], request.match_info["entry"], agent=str(data["agent"]),
             result=str(data["result"]), notes=str(data.get("notes") or ""), callback_at=at))
+
+    async def dial_entry(self, request: web.Request) -> web.Response:
+        data = await body(request)
+        if not isinstance(data, dict) or not data.get("agent"):
+            raise ValidationError("send {agent}")
+        cid, entry = request.match_info["id"], request.match_info["entry"]
+        self.campaigns.entry(cid, entry)  # 404 first
+        dialer = self.dialer()
+        if dialer is None:
+            raise Conflict("the box places no calls now (the engine is off)")
+        return web.json_response(dialer.dial_preview(cid, entry, str(data["agent"])))
 
     async def campaign_report(self, request: web.Request) -> web.Response:
         cid = request.match_info["id"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from appliance.alarms import Alarms
     from appliance.business_runtime import Business
+    from appliance.campaign_dialer import CampaignDialer
     from appliance.campaigns import Campaigns
     from appliance.center_admin import CenterAdmin
     from appliance.contacts import Contacts
@@ -127,3 +128,4 @@ class ControlServices:
     campaigns: "Campaigns"
     clock: Callable[[], float]
     browser_phone: BrowserPhone
+    campaign_dialer: Callable[[], "CampaignDialer | None"]

@@ -55,4 +55,5 @@ def control_services(core: "Core") -> ControlServices:
         clock=core.clock,
         browser_phone=BrowserPhone(issue_ticket=lambda ext: core.edge.browser_tickets.issue(ext).to_dict(),
                                    port=lambda: core.edge.websockets.port),
+        campaign_dialer=lambda: core.campaign_dialer,
     )
