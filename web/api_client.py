@@ -440,6 +440,11 @@ class ApiClient(CampaignCalls):
         """Click-to-dial: the extension's phone rings first, then `to` is called: {call_id}."""
         return self._request("POST", "/api/calls", {"from": from_extension, "to": to})
 
+    def browser_phone_ticket(self, extension: str) -> dict:
+        """A single-use ticket that opens the browser phone's SIP WebSocket as `extension`:
+        {ticket, extension, expires_in, port}; 409 while browser phones are off."""
+        return self._request("POST", "/api/browser-phone/ticket", {"extension": extension})
+
     # -- backup, restore, logs -------------------------------------------------
 
     def backup(self, actor: str) -> Iterator[bytes]:

@@ -7,6 +7,7 @@ no other link between the two, so the panel acts only for that number.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,22 @@ from web.kit import (_, ACTIONS, BREAK_REASONS, NOT_YET, WALLBOARD_COLUMNS, Miss
 
 # A day's call records fetched for the provisional service level; more is not a small box.
 RECORDS_FOR_SERVICE_LEVEL = 10_000
+
+# -- the agent's browser phone (docs/browser-phone.md, "The agent panel") ---------------------
+# The pages that show the agent's panel, and so its phone (an agent's "/" is their panel).
+PHONE_PAGES = ("/", "/agent")
+# web/app.py's policy, plus the phone's SIP WebSocket: the box's own host, on the port the
+# core's ticket names (sip.wss_port), hence any port of that host and of no other.
+PAGE_POLICY = ("default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+               "base-uri 'none'; object-src 'none'")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$")
+
+
+def phone_policy(host_header: str) -> str:
+    """The panel's Content-Security-Policy: the usual one, and WebSockets to the host the browser
+    used for this page (a Host header the policy cannot carry opens nothing more)."""
+    found = _HOST.match(host_header or "")
+    return PAGE_POLICY + "; connect-src 'self'" + (f" wss://{found.group(1)}:*" if found else "")
 
 
 def _list(value: Any) -> list:
@@ -193,6 +210,31 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                     + (f" ({reason})" if action == "break" else ""))
         notice(_("You are {status}.", status=_(result.get('status', '?').replace('_', ' ').lower())))
         raise see_other("/agent")
+
+    # -- the agent's browser phone -------------------------------------------------------
+
+    def _phone_policy() -> None:
+        if request.method == "GET" and request.path in PHONE_PAGES:
+            request.environ["callbox.csp"] = phone_policy(request.environ.get("HTTP_HOST", ""))
+
+    app.add_hook("before_request", _phone_policy)
+
+    # The phone's script asks for a ticket for each connection (a reconnect too); asking is
+    # not activity, like the event stream, so a panel left open logs out like any page.
+    @app.post("/agent/phone/ticket", login_redirect=False, touch=False)
+    @require(Role.AGENT)
+    def my_phone_ticket(api, user):
+        try:
+            agents = ask_core_or_missing(api.agents)
+            if isinstance(agents, Missing) or not any(
+                    str(a.get("extension")) == user.username for a in agents):
+                return HTTPResponse({"error": _not_an_agent(user.username)}, status=403)
+            ticket = ask_core(api.browser_phone_ticket, user.username)
+        except HTTPError as exc:  # the core unreachable (503), the extension gone (404)
+            return HTTPResponse({"error": str(exc.body)}, status=exc.status_code)
+        except ApiError as exc:
+            return HTTPResponse({"error": exc.message}, status=409 if exc.status == 409 else 502)
+        return {k: ticket.get(k) for k in ("ticket", "extension", "expires_in", "port")}
 
     @app.get("/agent/events", login_redirect=False, touch=False)
     @require(Role.AGENT)

@@ -72,6 +72,9 @@ class FakeControlApi:
         self.flow_versions: list[dict] = []
         self.queue_log: list[dict] = []  # newest first
         self.lines: list[dict] = []
+        # Browser phones: the WebSocket port (0: off, a ticket gets 409) and the tickets issued.
+        self.wss_port = 7443
+        self.tickets: list[dict] = []
         # Voicemail, reports, trunks, routes, prompts: see fake_more.py.
         self.box_changes: list[tuple[str, dict]] = []
         self.errors_sent: list[str] = []
@@ -313,6 +316,8 @@ class FakeControlApi:
             return self._panel(route, body)
         if route == ("GET", "lines", 1):
             return 200, {"lines": [dict(ln) for ln in self.lines]}
+        if route == ("POST", "browser-phone", 2) and parts[1] == "ticket":
+            return self._ticket(body)
         if what in ("queues", "agents", "flows", "queue-log"):
             return self._center(route, parts, body)
         if what in ("contacts", "contacts.csv", "calls", "backup", "logs") or (
@@ -325,6 +330,18 @@ class FakeControlApi:
         if what in ("voicemail", "reports", "trunks", "routes", "prompts") or route == ("POST", "lines", 1):
             return fake_more.route(self, route, parts, query, body)
         return 404, {"error": "no such endpoint"}
+
+    def _ticket(self, body):
+        """As control/browser_phone.py: 400 without an extension, 409 while off, 404 unknown."""
+        number = body.get("extension") if isinstance(body, dict) else None
+        if not isinstance(number, str) or not number:
+            return 400, {"error": "extension: required"}
+        if not self.wss_port:
+            return 409, {"error": "the browser phone is off (sip.wss_port is 0, or another program holds the port)"}
+        if number not in self.extensions:
+            return 404, {"error": f"no extension {number}"}
+        self.tickets.append({"ticket": secrets.token_urlsafe(24), "extension": number, "expires_in": 60})
+        return 201, dict(self.tickets[-1], port=self.wss_port)
 
     def _cdr(self, query):
         """Like the core: start <= time < end, number in caller or callee, newest first, a page."""

@@ -33,6 +33,8 @@
     % end
   </div>
 </section>
+% # The phone in this browser (phone_card.tpl, static/phone.js).
+% include('phone_card.tpl', extension=agent['extension'])
 % include('campaign_card.tpl', card=get('card'))
 <script src="/static/campaign_card.js" defer></script>
 <section class="card screen-pop" id="screen-pop" aria-labelledby="pop-title" {{!'' if call else 'hidden'}}>

@@ -1,0 +1,151 @@
+"""The agent panel is a phone: headless Chromium against a real core with browser phones on (a free
+`sip.wss_port`) and the web page served against it. The panel gets a ticket through the page and
+registers over WSS (the core lists the agent's extension over `wss:`); a second tab takes over and
+the first says so; a restart of the box is said and survived; closing the tab ends the
+registration; a refused microphone is said in words
+and registers nothing."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.conftest import free_port
+from tests.integration.corebox import CoreProcess
+from tests.web.conftest import ADMIN_PASSWORD
+from tests.web.fake_api import FakeControlApi
+from tests.web.test_api_contract import Both
+from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, sync_api  # noqa: F401
+from web.api_client import ApiClient
+from web.app import WebSettings, create_app
+from web.kit import hash_password
+from web.server import make_server
+
+# The box's certificate is self-signed: the test's browser accepts it as an agent does once.
+PHONE_ARGS = ARGS + ["--use-fake-device-for-media-stream", "--ignore-certificate-errors",
+                     "--autoplay-policy=no-user-gesture-required"]
+READY = '#phone[data-phone-state="phone-ready"]'
+
+
+@pytest.fixture
+def on_core(tmp_path):
+    """A real core with browser phones on, a queue with agents 1001 and 1002, and the web page."""
+    core = CoreProcess(tmp_path / "data", settings={"sip.wss_port": free_port(socket.SOCK_STREAM)}).start()
+    api = ApiClient.from_data_dir(core.data_dir)
+    api.add_queue({"name": "support"})
+    for ext, name in (("1001", "Anna Agent"), ("1002", "Bob Agent")):
+        api.add_extension(ext, name)
+        api.add_agent(ext, ["support"])
+        api.add_user(ext, "agent", hash_password(ADMIN_PASSWORD))
+    api.update_settings({"setup.wizard": {"step": "done"}})
+    app = create_app(WebSettings(secure_cookie=False, live_poll_s=0, event_idle_s=1), api)
+    server = make_server(app, "127.0.0.1", 0)
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.bind_addr[1]}", core
+    server.stop()
+    thread.join(10)
+    core.stop()
+
+
+def _log_in(page, base: str, username: str) -> None:
+    page.set_default_timeout(15000)
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/")
+
+
+def _over_wss(core, aor: str) -> list[dict]:
+    return [r for r in core.registrations() if r["aor"] == aor and str(r.get("source", "")).startswith("wss:")]
+
+
+def _wait(predicate, what: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def test_the_panel_registers_a_second_tab_takes_over_and_closing_it_unregisters(on_core):
+    base, core = on_core
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=PHONE_ARGS + ["--use-fake-ui-for-media-stream"])
+        try:
+            context = browser.new_context(viewport={"width": 1024, "height": 900})
+            first = context.new_page()
+            _log_in(first, base, "1001")
+            first.wait_for_selector(READY)
+            assert "calls to extension 1001 ring here" in first.locator("#phone-state").inner_text()
+            [reg] = _wait(lambda: _over_wss(core, "1001"), "1001 registered over wss")
+            assert reg["contact"].endswith(";transport=ws")
+            first.screenshot(path=str(ARTIFACTS / "web-agent-phone.png"), full_page=True)
+
+            second = context.new_page()
+            second.set_default_timeout(15000)
+            second.goto(base + "/agent")
+            second.wait_for_selector(READY)
+            first.get_by_text("This phone moved to a newer tab or window of this browser").wait_for()
+            assert first.locator("#phone").get_attribute("data-phone-state") == "phone-off"
+            # One registration again: the second tab's, on its own connection.
+            _wait(lambda: len(_over_wss(core, "1001")) == 1 and _over_wss(core, "1001")[0]["contact"] != reg["contact"],
+                  "only the second tab registered")
+            first.screenshot(path=str(ARTIFACTS / "web-agent-phone-moved.png"), full_page=True)
+
+            # The box restarts: the panel says the connection is lost, tries again with a new
+            # ticket, waiting longer each time, and registers once the box is back.
+            core.stop()
+            second.get_by_text("The connection to the box was lost; trying again in").wait_for()
+            assert second.locator("#phone").get_attribute("data-phone-state") == "phone-lost"
+            second.screenshot(path=str(ARTIFACTS / "web-agent-phone-lost.png"), full_page=True)
+            core.start()
+            second.wait_for_selector(READY, timeout=40000)
+            _wait(lambda: _over_wss(core, "1001"), "1001 registered again after the restart")
+
+            second.close()
+            _wait(lambda: not _over_wss(core, "1001"), "the closed tab's registration ended")
+        finally:
+            browser.close()
+
+
+def test_a_refused_microphone_is_said_in_words_and_nothing_registers(on_core):
+    base, core = on_core
+    with sync_api.sync_playwright() as p:
+        # No --use-fake-ui-for-media-stream: the permission is the context's, and it is refused.
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=PHONE_ARGS)
+        try:
+            context = browser.new_context(permissions=[])
+            page = context.new_page()
+            _log_in(page, base, "1002")
+            page.get_by_text("The browser refused the microphone to this page").wait_for()
+            assert page.locator("#phone").get_attribute("data-phone-state") == "phone-off"
+            page.screenshot(path=str(ARTIFACTS / "web-agent-phone-no-microphone.png"), full_page=True)
+            time.sleep(0.5)
+            assert not _over_wss(core, "1002")
+        finally:
+            browser.close()
+
+
+def test_the_fakes_tickets_are_the_cores(on_core):
+    """web/api_client.py's ticket call, on the fake and on this real core: the same answers."""
+    _, core = on_core
+    fake = FakeControlApi().start()
+    try:
+        fake.extensions["1001"] = {"number": "1001", "name": "Anna Agent"}
+        both = Both(fake, core)
+        answer = both.same(lambda a: a.browser_phone_ticket("1001"))
+        assert set(answer) == {"ticket", "extension", "expires_in", "port"}
+        assert both.status(lambda a: a.browser_phone_ticket("1999")) == 404
+        assert both.status(lambda a: a.browser_phone_ticket("")) == 400
+    finally:
+        fake.stop()
