@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
-from appliance.errors import NotFound, SettingError, SipParseError, ValidationError
+from appliance.errors import NotFound, SettingError, SipParseError
 from appliance.sip.message import parse_uri
 from appliance.network import NetworkWatch
 from appliance.alarms import AlarmLog, Alarms, alarm_extra, follow_events
@@ -50,6 +50,7 @@ from appliance.recording import Recordings
 from appliance.reports import Reports
 from appliance.ring_groups import RingGroups
 from appliance.trunks import Trunks
+from appliance.voicemail_boxes import VoicemailBoxes
 from appliance.voicemail_mail import VoicemailMail, mailer_from_settings
 from appliance.crm_webhook import post_events
 from appliance.front_panel import FrontPanel
@@ -438,29 +439,10 @@ class Core:
             log.warning("recovered %d voicemail message(s) recorded before a restart", len(recovered))
         self.pin_guard = vm.PinGuard(self.clock, max_failures=self.settings["voicemail.pin_lockout_failures"],
                                      lockout_s=self.settings["voicemail.pin_lockout_s"])
-        self.edge.mwi = MwiService(self.clock, self.voicemail_counts, self.network.address)
-
-    def voicemail_counts(self, box: str) -> tuple[int, int]:
-        try:
-            c = self.voicemail.counts(box)
-        except (NotFound, ValidationError, OSError):
-            return 0, 0
-        return c.new, c.old
-
-    def voicemail_box(self, number: str):
-        """The box of an extension, queue or shared number; made on first use."""
-        from appliance.logic import voicemail as vm
-        try:
-            return self.voicemail.box(number)
-        except NotFound:
-            ext = self.extension_or_none(number)
-            config = vm.BoxConfig(number=number, owner=ext["name"] if ext else number)
-            self.voicemail.save_box(config)
-            return config
-
-    def voicemail_changed(self, box: str) -> None:
-        self.events.publish("voicemail", box=box, action="changed")
-        self.edge.notify_mwi(box, unsolicited=self.voicemail_box(box).notify_unsolicited)
+        boxes = VoicemailBoxes(store=self.voicemail, extension=self.extension_or_none, publish=self.events.publish,
+                               notify_mwi=lambda box, **how: self.edge.notify_mwi(box, **how))
+        self.voicemail_box, self.voicemail_counts, self.voicemail_changed = boxes.box, boxes.counts, boxes.changed
+        self.edge.mwi = MwiService(self.clock, boxes.counts, self.network.address)
 
     async def housekeeping(self) -> None:
         last_snapshot = time.monotonic()
