@@ -128,12 +128,16 @@ class CampaignDialer:
 
     def _round(self, c: Campaign) -> list[str | None]:
         campaigns = self.ports.campaigns
+        outcomes: list[str | None] = []
         if c.mode is Mode.MESSAGE:
-            return [self._attempt(c, entry, "") for entry in campaigns.due(c.id, free_agents=0)]
+            for entry in campaigns.due(c.id, free_agents=0):
+                outcomes.append(self._attempt(c, entry, ""))
+                if outcomes[-1] == "":
+                    break
+            return outcomes
         free = self.ports.free_agents(c.queue)
         if not free:
             return []
-        outcomes: list[str | None] = []
         # `due` counts the campaign's calls in progress against its agents: those agents are kept, not free.
         for entry in campaigns.due(c.id, free_agents=len(free) + campaigns.in_progress(c.id)):
             agent = entry.agent if entry.agent in free else free[0]

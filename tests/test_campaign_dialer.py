@@ -134,6 +134,19 @@ def test_progressive_one_call_per_free_agent_who_is_kept_until_the_call_ends(rig
     run(steps)
 
 
+def test_the_higher_priority_campaign_gets_the_free_agents_first_and_a_booked_callback_its_agent(rig):
+    rig.campaign("low", ["600100301", "600100302"], mode="progressive", queue="support", priority=2)
+    rig.campaign("high", ["600100201"], mode="progressive", queue="support", priority=8)
+    entry = rig.campaigns.entry("high", "1")
+    entry.agent = "1002"  # the person asked this agent to call back
+
+    async def steps():
+        rig.dialer.tick()
+        await settle()
+        assert [(r.call.campaign, r.call.agent) for r in rig.runs] == [("high", "1002"), ("low", "1001")]
+    run(steps)
+
+
 def test_a_refused_number_is_a_failed_attempt_never_dialled_and_message_calls_fill_their_lines(rig):
     rig.campaign("remind", ["0049301234567", "600100201", "600100202", "600100203"], mode="message",
                  message="reminder", max_lines=2)
