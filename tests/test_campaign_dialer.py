@@ -164,6 +164,17 @@ def test_a_refused_number_is_a_failed_attempt_never_dialled_and_message_calls_fi
     run(steps)
 
 
+def test_an_extension_on_the_list_rings_its_phone_directly(rig):
+    rig.campaign("inside", ["1001", "2001"], mode="message", message="reminder")
+
+    async def steps():
+        rig.dialer.tick()
+        await settle()
+        assert [f["uri"] for name, f in rig.worker.sent if name == "call"] == ["sip:1001@10.0.0.9"]
+        assert rig.records[0]["callee"] == "2001" and rig.records[0]["campaign_result"] == "FAILED"  # no phone
+    run(steps)
+
+
 def test_a_full_box_dials_nobody_and_leaves_the_agent_free(rig):
     rig.campaign("follow", ["600100201"], mode="progressive", queue="support")
     rig.worker.room = 1  # one leg: not enough for a callee and an agent
