@@ -120,7 +120,7 @@ SERVICES = (
     "appliance.privacy_runtime", "appliance.recent_log", "appliance.recording", "appliance.registration_snapshot",
     "appliance.report_days", "appliance.reports", "appliance.ring_groups", "appliance.trunks",
     "appliance.voicemail_boxes", "appliance.voicemail_mail", "appliance.web_users", "appliance.switchboard",
-    *SWITCHBOARD_PARTS,
+    "appliance.campaign_dialer", *SWITCHBOARD_PARTS,
 )
 # One concept split over several modules is still one service: its parts may import each other.
 PARTS = {"appliance.reports": ("appliance.report_days",), "appliance.switchboard": SWITCHBOARD_PARTS}
