@@ -26,6 +26,9 @@ from appliance.events import EventBus
 from appliance.settings import Settings, declaration
 from appliance.sip.digest import DigestAuth
 from appliance.sip.edge import SipEdge
+from appliance.agent_phones import AgentPhones
+from appliance.browser_media import BridgedMedia
+from appliance.media_bridge_runtime import MediaBridgeRuntime
 from appliance.sip.registrar import Registrar
 from appliance.sip.security import Guard, SecurityPolicy
 from appliance.store.atomic import atomic_write_bytes
@@ -136,20 +139,27 @@ class Core:
         self.delete_extension = book.delete
         self.auth = DigestAuth(s["sip.realm"], book.secret, nonce_ttl=float(s["sip.nonce_ttl"]),
                                algorithms=tuple(s["sip.digest_algorithms"]), clock=clock)
+        # Browser phones' audio: the media bridge process, started with the WebSocket listener.
+        self.media_bridge = MediaBridgeRuntime(address=lambda: self.network.address, alarms=self.alarms,
+                                               on_ended=lambda call, why: self.browser_media.bridge_ended(call, why))
+        self.browser_media = BridgedMedia(self.media_bridge.current)
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
                             identity_key=self.identity_key, forward_target=self._forward_target,
                             on_bindings_changed=self.registration_snapshot.changed,
                             advertised_host=self.network.address, clock=clock,
                             registrar_clock=self.registrar_clock,
                             trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, _request_user(req)),
-                            response_hook=lambda msg: self.trunks.on_response(msg))
+                            response_hook=lambda msg: self.trunks.on_response(msg), browser_media=self.browser_media)
         self._start_voicemail()
         self._build_services()
         self.recordings.repair_all()
         self.registration_snapshot.restore()
-        for agent in self.contact_center.agents():   # whose phone is here, now that registrations are back
-            self.contact_center.phone_changed(agent.id, bool(self.registrar.lookup(agent.id)))
-        self.events.listen(self._agent_phone)
+        self.agent_phones = AgentPhones(
+            self.contact_center, registered=lambda ext: bool(self.registrar.lookup(ext)),
+            run_acd=lambda cmds: self.switchboard.run_acd(cmds) if self.switchboard is not None else None,
+            log_out=lambda ext: self.center_admin.agent_action(ext, "logout", {}))
+        self.agent_phones.restore()   # whose phone is here, now that registrations are back
+        self.events.listen(self.agent_phones.on_event)
         self.api_runner = None
         self._token = ""
         self.api_url = ""
@@ -268,6 +278,7 @@ class Core:
         """The LAN address changed (DHCP, another cable, Wi-Fi): calls in progress finish where
         they are; everything new uses the new address; phones are told to fetch their settings."""
         self.edge.advertised_host = new.address
+        self.media_bridge.address_moved()
         if self.edge.mwi is not None:
             self.edge.mwi.host = new.address
         if self.switchboard is not None and not self.settings["engine.bind"]:
@@ -329,15 +340,6 @@ class Core:
             raise NotFound(f"{ip} is not banned")
         self.events.publish("unban", ip=ip, by="api")
 
-    def _agent_phone(self, kind: str, data: dict[str, Any]) -> None:
-        """An agent whose phone is gone is offered nothing and shown as such, at once."""
-        if kind not in ("registration", "unregistration"):
-            return
-        aor = str(data.get("aor", ""))
-        commands = self.contact_center.phone_changed(aor, bool(self.registrar.lookup(aor)))
-        if commands and self.switchboard is not None:
-            self.switchboard.run_acd(commands)
-
     # --- running -------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
@@ -350,7 +352,8 @@ class Core:
         from appliance.control.wiring import control_services
         s = self.settings
         await self.edge.start(s["sip.bind"], s["sip.port"], tcp=s["sip.tcp"])
-        await self.edge.start_websockets(s["sip.bind"], s["sip.wss_port"], self.data_dir / "tls")  # the web page's pair
+        if await self.edge.start_websockets(s["sip.bind"], s["sip.wss_port"], self.data_dir / "tls"):  # the page's pair
+            self.media_bridge.start()
         self.api_runner, self.api_url = await start_api(control_services(self), s["api.bind"], s["api.port"])
         await self.trunks.start()
         await self.lines.start()
@@ -398,7 +401,7 @@ class Core:
             campaign_offer=center.campaign_offer, campaign_talking=center.campaign_talking,
             campaign_done=center.campaign_done, run_acd=self.run_acd, plan=self.trunks.plan_campaign,
             is_extension=lambda number: self.extension_or_none(number) is not None,
-            phone_of=lambda number: next((b.contact for b in self.registrar.lookup(number)), None),
+            phone_of=lambda number: next(iter(self.edge.contacts_to_call(number)), None),
             place=placer(sb), write_record=sb.records.write))
 
     def _switchboard_ports(self) -> SwitchboardPorts:
@@ -406,7 +409,7 @@ class Core:
         groups = self.ring_groups
         return SwitchboardPorts(
             publish=self.events.publish, setting=self.setting, paths=DataDir(self.data_dir),
-            contacts=lambda ext: [b.contact for b in self.registrar.lookup(ext)], extension=self.extension_or_none,
+            contacts=self.edge.contacts_to_call, extension=self.extension_or_none,
             extension_numbers=self.extension_numbers, ring_group=groups.by_number, ring_group_named=groups.get,
             dialer=self.trunks, center=self.contact_center, agent_action=self.center_admin.agent_action,
             flows=lambda: self.flows, night_mode=lambda: self.night_mode, flow_overrides=self.flow_overrides,
@@ -473,6 +476,7 @@ class Core:
         if self.switchboard is not None:
             await self.switchboard.stop()
         await self.edge.stop()
+        await self.media_bridge.stop()
         if self.api_runner is not None:
             await self.api_runner.cleanup()
         self.registration_snapshot.close()

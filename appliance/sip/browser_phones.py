@@ -9,8 +9,9 @@ Inside a dialog (To tag) the From is the dialog's and is not checked: the connec
 sends it.
 
 A browser's media is WebRTC (ICE, DTLS-SRTP: `UDP/TLS/RTP/SAVPF`); the engine speaks plain RTP.
-The media bridge (appliance/webrtc/) will rewrite the SDP both ways. Until it is plugged in, the
-edge is given `UNCHANGED`, which lets every message go on as it is.
+The media bridge (appliance/webrtc/, driven by appliance/browser_media.py) rewrites the SDP both
+ways, and hears from the edge when a browser's call is over. Without it (`UNCHANGED`) every
+message goes on as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from appliance.errors import SipParseError
 from appliance.sip.message import SipMessage, parse_name_addr
 
 __all__ = ["FROM_ANOTHER", "identity_refusal", "BrowserMedia", "UnchangedMedia", "UNCHANGED", "carries_sdp",
-           "is_webrtc_sdp"]
+           "is_webrtc_sdp", "ends_a_call"]
 
 # The reason phrase of the 403 for a request that claims another extension.
 FROM_ANOTHER = "From must be this browser phone's extension"
@@ -59,10 +60,15 @@ class BrowserMedia(Protocol):
     send on (at once, or later when the bridge has its answer), or never to drop it."""
 
     def from_browser(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None]) -> None:
-        """A request from a browser whose body is WebRTC SDP, before it is forwarded to the engine."""
+        """A message from a browser whose body is WebRTC SDP (its INVITE, or its answer when the
+        box rang it), before it is forwarded to the engine."""
 
     def to_browser(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None]) -> None:
         """A message with an SDP body on its way to a browser, before it is framed and sent."""
+
+    def call_over(self, msg: SipMessage) -> None:
+        """A BYE, a CANCEL or a final failure of an INVITE on its way to or from a browser
+        (`ends_a_call`): that call's media may go (a re-INVITE's failure leaves it)."""
 
 
 class UnchangedMedia:
@@ -73,6 +79,9 @@ class UnchangedMedia:
 
     def to_browser(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None]) -> None:
         go_on(msg)
+
+    def call_over(self, msg: SipMessage) -> None:
+        pass
 
 
 UNCHANGED = UnchangedMedia()
@@ -87,3 +96,13 @@ def carries_sdp(msg: SipMessage) -> bool:
 def is_webrtc_sdp(body: bytes) -> bool:
     """Whether an SDP offers media the WebRTC way (RFC 8827/8829: UDP/TLS/RTP/SAVPF)."""
     return _WEBRTC_MEDIA.search(body.replace(b"\r\n", b"\n")) is not None
+
+
+def ends_a_call(msg: SipMessage) -> bool:
+    """A BYE, a CANCEL, or a final failure (3xx-6xx) of an INVITE."""
+    if msg.is_request:
+        return msg.method in ("BYE", "CANCEL")
+    try:
+        return msg.status >= 300 and msg.cseq[1] == "INVITE"
+    except (SipParseError, ValueError):
+        return False

@@ -23,14 +23,15 @@ from appliance.errors import SipParseError
 from appliance.events import EventBus
 from appliance.sip.answers import ANSWER_CACHE_S, Answers, answer_to_garbage
 from appliance.sip.bindings import Binding, ContactRequest, RegisterRequest
-from appliance.sip.browser_phones import UNCHANGED, BrowserMedia, carries_sdp, identity_refusal, is_webrtc_sdp
+from appliance.sip.browser_phones import UNCHANGED, BrowserMedia, carries_sdp, ends_a_call, identity_refusal, is_webrtc_sdp
+from appliance.sip.browser_routes import browser_route, names_edge_route, route_of_request
 from appliance.sip.browser_tickets import BrowserTickets
 from appliance.sip.digest import DigestAuth
 from appliance.sip.edge_limits import EdgeLimits, EdgeStats
 from appliance.sip.forwarding import Forwarding, RelayPaths
 from appliance.sip.identity import sign_identity
 from appliance.sip.keepalive import PING_ANSWER_HEADERS, is_ping_for_the_box
-from appliance.sip.message import SipMessage
+from appliance.sip.message import SipMessage, parse_name_addr
 from appliance.sip.parser import MAX_MESSAGE_BYTES, parse
 from appliance.sip.phone_registration import PhoneRegistration
 from appliance.sip.placed_calls import PlacedCalls
@@ -92,6 +93,7 @@ class SipEdge:
         self.udp: UdpSocket | None = None
         self.tcp_server: asyncio.base_events.Server | None = None
         self.port = 0
+        self.wss_port = 0
         self.own_hosts: frozenset[str] = frozenset()
         self._own_loopback = False
 
@@ -178,7 +180,8 @@ class SipEdge:
         certificate = WssCertificate(tls_directory)
         certificate.context()  # made now if the web page has not made it yet, so that both serve the same
         try:
-            return await self.websockets.start(host, port, certificate.context)
+            self.wss_port = await self.websockets.start(host, port, certificate.context)
+            return self.wss_port
         except OSError as e:
             log.error("browser phones are off: cannot listen on %s:%d: %s", host, port, e)
             return 0
@@ -256,7 +259,7 @@ class SipEdge:
             return
         if not msg.is_request:
             if not self.response_hook(msg):  # else an answer to our own request (a registration to a provider)
-                self.forwarding.relay(msg, source)
+                self._relay(msg, source)
             return
         if self.guard.check_agent(msg.get("User-Agent") or "").verdict is not Verdict.ALLOW:
             self.stats.dropped += 1
@@ -313,6 +316,10 @@ class SipEdge:
         method = req.method
         if source.transport == WSS:
             self._on_browser_request(req, source)
+            return
+        routed = route_of_request(self.identity_key, req) if self._is_box(source.ip) else None
+        if routed is not None:
+            self._toward_browser(req, source, *routed)  # a worker calls a browser phone
             return
         ext = self.registrar.is_registered_source(source)
         if ext is None:
@@ -378,6 +385,11 @@ class SipEdge:
     def _on_browser_request(self, req: SipMessage, source: Source) -> None:
         """A request on a browser phone's connection: in its extension's name, never a trunk's,
         never by its source address; ACK and CANCEL only for a call it placed."""
+        routes = req.get_all("Route")
+        if routes and names_edge_route(routes[0]):
+            req.remove_first("Route")  # the edge's own, recorded in the dialog (browser_routes.py)
+        if ends_a_call(req):
+            self.browser_media.call_over(req)
         if req.method in UNCHALLENGEABLE:
             self._on_ack_or_cancel(req, source)
             return
@@ -389,8 +401,14 @@ class SipEdge:
             self._subscribe_mwi(req, source, ext)
             return
 
+        in_dialog = bool(parse_name_addr(req.get("To") or "").params.get("tag"))
+        if req.method == "INVITE" and not in_dialog:
+            # The worker reaches the browser again through the edge, never at its .invalid Contact.
+            req.add("Record-Route", f"<{self.browser_route(source)};lr>", first=True)
+        worker = self._worker_of_dialog(req) if in_dialog else None
+
         def forward(msg: SipMessage) -> None:
-            if self.forwarding.forward(msg, source, ext) and msg.method == "INVITE":
+            if self.forwarding.forward(msg, source, ext, worker) and msg.method == "INVITE" and not in_dialog:
                 self.placed.put(msg.call_id, ext, source.ip)
 
         if carries_sdp(req) and is_webrtc_sdp(req.body):
@@ -398,11 +416,72 @@ class SipEdge:
         else:
             forward(req)
 
+    def browser_route(self, connection: Source, user: str = "") -> str:
+        """The edge's URI that leads to one browser's connection (sip/browser_routes.py)."""
+        return browser_route(self.identity_key, connection, self.local_address(), user)
+
+    def contacts_to_call(self, aor: str) -> list[str]:
+        """Where the engine calls an extension's phones: a desk phone at its Contact, a browser
+        phone at its route through the edge."""
+        return [self.browser_route(b.source, aor) if b.source.transport == WSS else b.contact
+                for b in self.registrar.lookup(aor)]
+
+    def _is_box(self, ip: str) -> bool:
+        """One of the box's own addresses, where its workers are (never a source from the LAN)."""
+        return ip in self.own_hosts or ip == self.advertised_host or _is_loopback(ip)
+
+    def _worker_of_dialog(self, req: SipMessage) -> tuple[str, int] | None:
+        """Inside a dialog a browser sends to the worker's Contact, as a desk phone would; only a
+        worker's (the box's own address), never another host of the browser's choosing."""
+        try:
+            uri = req.request_uri
+        except (SipParseError, ValueError):
+            return None
+        if self._is_box(uri.host) and uri.port and uri.port != self.port:
+            return uri.host, uri.port
+        return None
+
+    def _toward_browser(self, req: SipMessage, source: Source, connection: Source, new_call: bool) -> None:
+        """A worker's request for a browser phone: on that browser's connection, and only there."""
+        ext = self.websockets.extension_of(connection)
+        binding = next((b for b in self.registrar.bindings(ext) if b.source == connection), None) if ext else None
+        if ext is None or (new_call and binding is None):
+            if req.method != "ACK":
+                self.answers.reply(req, source, 480, "Temporarily Unavailable")
+            return
+        if new_call:
+            req.uri = binding.contact
+            if req.method == "INVITE":
+                req.add("Record-Route", f"<{self.browser_route(connection)};lr>", first=True)
+        else:
+            req.remove_first("Route")
+        if ends_a_call(req):
+            self.browser_media.call_over(req)
+        self.forwarding.to_browser(req, source, connection, f"{self.advertised_host}:{self.wss_port}")
+
+    def _relay(self, resp: SipMessage, source: Source) -> None:
+        """A response back along its path; a browser's answer (WebRTC SDP) through the media bridge."""
+        if source.transport == WSS:
+            if ends_a_call(resp):
+                self.browser_media.call_over(resp)
+            ext = self.websockets.extension_of(source)
+            if ext is not None and carries_sdp(resp) and is_webrtc_sdp(resp.body):
+                self.browser_media.from_browser(resp, ext, lambda m: self.forwarding.relay(m, source))
+                return
+        self.forwarding.relay(resp, source)
+
     def _to_browser(self, data: bytes, addr: tuple[str, int]) -> None:
         ext = self.websockets.extension_of(Source(WSS, addr[0], addr[1]))
         if ext is None:
             log.debug("no browser connection at %s:%d any more", *addr)
             return
+        if data.startswith(b"SIP/2.0 ") and data[8:9] in b"3456":  # a final failure: the set-up may be over
+            try:
+                failure = parse(data)
+            except SipParseError:
+                failure = None
+            if failure is not None and ends_a_call(failure):
+                self.browser_media.call_over(failure)
         if b"application/sdp" in data.split(b"\r\n\r\n", 1)[0].lower():
             try:
                 msg = parse(data)
@@ -421,21 +500,22 @@ class SipEdge:
             log.warning("banned %s: %s (browser phone tickets)", ip, ban.reason)
             self.events.publish("ban", **ban.to_dict())
 
-    def _browser_gone(self, source: Source, extension: str) -> None:
-        """A browser's connection ended: nothing can reach its registrations any more."""
+    def _browser_gone(self, source: Source, extension: str, said_goodbye: bool = False) -> None:
+        """A browser's connection ended: nothing can reach its registrations any more. The reason
+        says whether the page closed it ("page closed") or the network lost it."""
         gone = [b for b in self.registrar.bindings(extension) if b.source == source]
         for b in gone:
-            self._unbind(b)
+            self._unbind(b, "page closed" if said_goodbye else "connection closed")
         if gone:
             log.info("browser phone %s at %s:%d went away", extension, source.ip, source.port)
 
-    def _unbind(self, b: Binding) -> None:
+    def _unbind(self, b: Binding, reason: str = "connection closed") -> None:
         result = self.registrar.register(RegisterRequest(
             aor=b.aor, call_id=b.call_id, cseq=b.cseq + 1, expires_header=0, source=b.source,
             contacts=[ContactRequest(uri=b.contact, expires=0, q=None, raw=b.contact)]))
         if result.changed:
             self.registration.bindings_changed()
-            self.events.publish("unregistration", aor=b.aor, contact=b.contact, reason="connection closed")
+            self.events.publish("unregistration", aor=b.aor, contact=b.contact, reason=reason)
 
     # --- message waiting (MWI) -------------------------------------------------
 

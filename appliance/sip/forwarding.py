@@ -103,13 +103,33 @@ class Forwarding:
         self.via_host, self.sign = via_host, sign
         self.paths, self.limits, self.stats = paths, limits, stats
 
-    def forward(self, req: SipMessage, source: Source, ext: str) -> bool:
-        """Forward a request to the engine (or sip.forward_to); False when it was answered here instead."""
-        target = self.target(req, ext)
+    def forward(self, req: SipMessage, source: Source, ext: str, target: tuple[str, int] | None = None) -> bool:
+        """Forward a request to the engine (or sip.forward_to), or to `target` (a worker's Contact
+        inside a dialog); False when it was answered here instead."""
+        target = target or self.target(req, ext)
         if target is None:
             if req.method != "ACK":
                 self.reply(req, source, 503, "Service Unavailable", [("Retry-After", "5")])
             return False
+        if not self._on_its_way(req, source, target[0], f"SIP/2.0/UDP {self.via_host()}"):
+            return False
+        req.set("X-Callbox-Auth", self.sign(req.call_id, ext))
+        self.stats.forwarded += 1
+        self.send(req.to_bytes(), "udp", target)
+        return True
+
+    def to_browser(self, req: SipMessage, source: Source, connection: Source, sent_by: str) -> bool:
+        """A worker's request on a browser phone's connection (sip/browser_routes.py); its
+        responses come back to the worker like any others. `sent_by`: the edge's WebSocket host:port."""
+        if not self._on_its_way(req, source, connection.ip, f"SIP/2.0/WSS {sent_by}"):
+            return False
+        self.stats.forwarded += 1
+        self.send(req.to_bytes(), connection.transport, (connection.ip, connection.port))
+        return True
+
+    def _on_its_way(self, req: SipMessage, source: Source, target_host: str, via: str) -> bool:
+        """Max-Forwards, the headers nobody may bring, the edge's Via and the way back; False when
+        the request was answered here instead (483)."""
         mf = max_forwards(req.get("Max-Forwards"))
         if mf is not None and mf <= 0:
             if req.method != "ACK":
@@ -125,11 +145,8 @@ class Forwarding:
         key = f"{top}|{req.call_id}|{req.cseq[0]}".encode()
         branch = BRANCH_MARK + hashlib.blake2s(key, digest_size=10).hexdigest()
         ttl = self.limits.relay_invite_s if req.method == "INVITE" else self.limits.relay_other_s
-        self.paths.put(branch, source, target[0], ttl)
-        req.add("Via", f"SIP/2.0/UDP {self.via_host()};branch={branch};rport", first=True)
-        req.set("X-Callbox-Auth", self.sign(req.call_id, ext))
-        self.stats.forwarded += 1
-        self.send(req.to_bytes(), "udp", target)
+        self.paths.put(branch, source, target_host, ttl)
+        req.add("Via", f"{via};branch={branch};rport", first=True)
         return True
 
     def relay(self, resp: SipMessage, source: Source) -> None:

@@ -108,13 +108,15 @@ class WebSocketListener:
     `ticket_accepted(ip)`: a good one (forgives earlier failures, like a good password);
     `on_message(data, source)`: one SIP message from an open connection;
     `keep_open(source)`: whether an idle connection must stay (a registration was made over it);
-    `on_closed(source, extension)`: an open connection ended (its registrations go with it).
+    `on_closed(source, extension, said_goodbye)`: an open connection ended (its registrations go
+    with it); `said_goodbye` when the browser closed it (a Close frame: the page was closed or
+    left), not when the network lost it.
     """
 
     def __init__(self, *, allow_address: Callable[[str], bool],
                  redeem_ticket: Callable[[str], str | None], ticket_refused: Callable[[str], None],
                  ticket_accepted: Callable[[str], None], on_message: Callable[[bytes, Source], None],
-                 keep_open: Callable[[Source], bool], on_closed: Callable[[Source, str], None],
+                 keep_open: Callable[[Source], bool], on_closed: Callable[[Source, str, bool], None],
                  limits: WebSocketLimits = WebSocketLimits()):
         self.allow_address = allow_address
         self.tls_context: Callable[[], ssl.SSLContext | None] = lambda: None
@@ -201,6 +203,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.last_data = time.monotonic()
         self.begun_at: float | None = None
+        self.said_goodbye = False  # the browser closed it (a Close frame), not a network that vanished
 
     # --- the state machine -------------------------------------------------------------------------
 
@@ -221,7 +224,7 @@ class WebSocketConnection(asyncio.Protocol):
             self.timer = None
         if was_open and self.extension is not None:
             try:
-                self.listener.on_closed(self.source, self.extension)
+                self.listener.on_closed(self.source, self.extension, self.said_goodbye)
             except Exception:
                 log.exception("error after the browser connection %s:%d closed", *self.addr)
 
@@ -342,6 +345,7 @@ class WebSocketConnection(asyncio.Protocol):
             elif isinstance(event, Ping):
                 self._write(frame(Opcode.PONG, event.data))
             elif isinstance(event, Close):
+                self.said_goodbye = True  # a page closed or left: only a page sends a Close frame
                 self.close(event.code, "")  # echoed, as RFC 6455 §5.5.1 has it
                 return
         if error is not None:

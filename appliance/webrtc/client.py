@@ -153,6 +153,11 @@ class BridgeClient:
         for call in sorted(self._calls):
             self._ended(call, "media bridge stopped")
 
+    async def stopped(self) -> None:
+        """Return once the process has stopped or died (its calls reported ended by then)."""
+        if self._reader is not None:
+            await asyncio.shield(self._reader)
+
     async def stop(self) -> None:
         """Close its stdin (it hangs up every call and exits); kill it if it does not."""
         proc, self._proc = self._proc, None

@@ -1,0 +1,125 @@
+"""An agent with no desk phone, only the browser, on an office LAN with the box as it ships.
+
+Headless Chromium on one desk opens the box's SIP WebSocket with a ticket and registers; a pjsua2
+desk phone on another calls the sales queue; the box rings the browser through the edge and the
+media bridge; each side hears the other's tone (FFT); the browser hangs up. Then the browser calls
+the desk phone's extension, both hear each other, the desk phone hangs up. Last, the agent closes
+the page: the ACD stops offering them calls and they are logged out of the queue.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.peers.audio import dominant_frequency, write_sine
+
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+pytest.importorskip("pjsua2", reason="the pjsua2 wheel is not installed")
+from tests.office.browser_agent import BrowserSip, agent_browser  # noqa: E402
+from tests.peers.phones import Phone  # noqa: E402
+from tests.webrtc.browser_page import CHROMIUM  # noqa: E402
+from tests.webrtc.peers import dominant_hz  # noqa: E402
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+pytestmark = pytest.mark.peers
+
+BROWSER_HZ = 700
+PHONE_HZ = 1100
+WSS_PORT = 7443
+FLOWS = {"schema": 1, "version": 1, "language": "en",
+         "routes": [{"name": "service", "did": "500", "destination": "sales"}],
+         "nodes": {"sales": {"kind": "queue", "queue": "sales"}}}
+
+
+def _heard_by_browser(page, seconds: float = 1.5) -> float:
+    page.evaluate("phone.record(true)")
+    time.sleep(seconds)
+    page.evaluate("phone.record(false)")
+    samples = np.array(page.evaluate("phone.samples()"), dtype=np.float64)
+    return dominant_hz(samples[len(samples) // 4:])
+
+
+def _heard_by_phone(phone: Phone, wav: Path, seconds: float = 1.5) -> float:
+    phone.record(wav)
+    time.sleep(seconds)
+    phone.stop_record()
+    return dominant_frequency(wav, start_s=0.3)
+
+
+def _connected(page, timeout: float = 15.0) -> None:
+    end = time.monotonic() + timeout
+    while page.evaluate("phone.state()") != "connected":
+        assert time.monotonic() < end, f"browser is {page.evaluate('phone.state()')}"
+        time.sleep(0.1)
+
+
+def _agent(box, ext: str) -> dict:
+    return next(a for a in box.api("GET", "/api/agents")[1]["agents"] if a["extension"] == ext)
+
+
+def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_page_logs_out(lan, office, tmp_path):
+    box = office({"sip.wss_port": WSS_PORT})
+    desk1, desk2 = lan.host("desk1"), lan.host("desk2")
+    box.engine_ready()
+    box.add_extension("1010")
+    customer_ext = box.add_extension("1001")
+    assert box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 20})[0] == 201
+    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
+    assert box.api("PUT", "/api/flows", FLOWS)[0] in (200, 201)
+    tone = write_sine(tmp_path / "mic.wav", BROWSER_HZ, 3.0, rate=48000)
+    customer = Phone("customer", codecs="G722/16000,PCMU/8000,PCMA/8000", host=desk2)
+    try:
+        customer.register(f"sip:{box.host.address}:5060", "1001", customer_ext["secret"])
+        customer.wait_for("reg_state", code=200, timeout=15)
+        with agent_browser(desk1, tone, tmp_path) as page:
+            status, ticket = box.api("POST", "/api/browser-phone/ticket", {"extension": "1010"})
+            assert status == 201, ticket
+            sip = BrowserSip(page, box.host.address, WSS_PORT, ticket["ticket"], "1010")
+            sip.register()
+            assert box.api("POST", "/api/agents/1010/login", {})[1]["status"] == "AVAILABLE"
+            assert _agent(box, "1010")["state"] == "IDLE"
+
+            # A customer calls the queue: the box rings the agent's browser, which answers.
+            customer.call(f"sip:500@{box.host.address}:5060")
+            offer = sip.wait_invite()
+            assert "UDP/TLS/RTP/SAVPF" in offer and sip.invite.first.startswith("INVITE sip:")
+            assert ".invalid;transport=ws" in sip.invite.first  # the browser's own Contact, on its connection
+            sip.answer(page.evaluate("offer => phone.answer(offer)", offer))
+            _connected(page)
+            customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+            customer.play_tone(PHONE_HZ)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            assert abs(_heard_by_phone(customer, tmp_path / "customer.wav") - BROWSER_HZ) < 25
+            assert sip.hang_up() == 200
+            customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
+
+            # The agent calls the customer's extension from the browser.
+            page.evaluate("phone.hangUp()")
+            sip.call("1001", page.evaluate("phone.call()"))
+            customer.wait_for("incoming", timeout=15)
+            customer.answer()
+            answer = sip.answered()
+            page.evaluate("answer => phone.accept(answer)", answer)
+            _connected(page)
+            customer.play_tone(PHONE_HZ)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            assert abs(_heard_by_phone(customer, tmp_path / "customer2.wav") - BROWSER_HZ) < 25
+            customer.hangup()
+            sip.wait_bye()
+
+            # The agent closes the panel.
+            page.close()
+            box.wait_registered("1010", present=False)
+            box.wait_for("the agent logged out", lambda: _agent(box, "1010")["status"] == "LOGGED_OUT", 10)
+        log = box.log()
+        print("\n".join(line for line in log.splitlines() if "WARNING" in line or "ERROR" in line or "browser" in line))
+        assert "Traceback" not in log
+    finally:
+        customer.close()
