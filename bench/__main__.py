@@ -101,6 +101,10 @@ TARGETS: dict[str, Target] = {
         "<=", 100, "95th percentile of serving the admin pages a supervisor keeps open (/wallboard, "
         "/wallboard.json, /now, /calls, /reports as it opens) by the real web app and core, with a year "
         "of call records, 20 agents logged in and 5 queues, in ms."),
+    "webrtc_added_p95_ms": Target(
+        "<=", 20, "What the browser phone's media bridge adds to audio between a browser (ICE, DTLS-SRTP) and "
+        "an engine worker's plain RTP: 95th percentile of the bridged path's one-way delay minus the same "
+        "peers' direct path, one call, in ms."),
     "report_page_cold_ms": Target(
         "<=", 1000, "The first reports page for the whole year after the core starts (roll-ups not yet in "
         "memory), through the web app, in ms."),
@@ -150,6 +154,22 @@ NOTES: dict[str, str] = {
     "once the core has its roll-ups, in ms.",
     "page_p95_ms_": "page_p95_ms for that page alone.",
     "page_p50_ms": "Median over the same pages and requests as page_p95_ms, in ms.",
+    "webrtc_cpu_pct_per_call": "CPU that one more browser call costs the media bridge (DTLS-SRTP, ICE "
+    "consent, relaying), % of one core: the slope between the bench's levels.",
+    "webrtc_cpu_pct_one_call": "The media bridge's CPU with one browser call, % of one core.",
+    "webrtc_up_p50_ms": "Median one-way delay browser → engine through the bridge, one call, in ms.",
+    "webrtc_up_p95_ms": "95th percentile of webrtc_up_p50_ms's samples, in ms.",
+    "webrtc_down_p50_ms": "Median one-way delay engine → browser through the bridge, one call, in ms.",
+    "webrtc_down_p95_ms": "95th percentile of webrtc_down_p50_ms's samples, in ms.",
+    "webrtc_up_p95_ms_": "webrtc_up_p95_ms at the bench's highest level of simultaneous calls.",
+    "webrtc_down_p95_ms_": "webrtc_down_p95_ms at the bench's highest level of simultaneous calls.",
+    "webrtc_setup_p50_ms": "Median from the browser's offer to DTLS done on the bridge, in ms.",
+    "webrtc_queue_wait_p95_ms": "95th percentile a packet waited in the bridge's queue at the highest level, ms.",
+    "webrtc_rss_mb_idle": "Resident memory of the media bridge process with no call, in MB.",
+    "webrtc_rss_mb_": "Resident memory of the media bridge process at the bench's highest level, in MB.",
+    "webrtc_direct_p50_ms": "Median one-way delay between the same peers without the bridge, in ms.",
+    "webrtc_direct_p95_ms": "95th percentile of webrtc_direct_p50_ms's samples, in ms.",
+    "webrtc_added_p50_ms": "Median of what the bridge adds (webrtc_added_p95_ms's samples), in ms.",
 }
 
 
