@@ -9,6 +9,7 @@ from aiohttp import web
 
 from appliance.control.common import MAX_IMPORT, Route, body, no_content, upload
 from appliance.errors import Conflict, ValidationError
+from appliance.logic.campaigns.config import campaign_from_dict
 from appliance.logic.csat import summarise
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ ROUTES = (
           "→ `{call_id, dialled}` (`dialled` false: the numbering plan refused the number, the attempt is FAILED); "
           "`409` when the campaign is not a running preview, the agent is not free, the person may not be "
           "called now (hours, retry not due, do-not-call) or the box is full"),
+    Route("GET", "/api/campaigns/{id}/card", "agent_card",
+          "the card an agent works now (read only): `{step: call\\|result\\|preview\\|null, entry, call_id}`: "
+          "the campaign call they are on, else their answered call still without a result, else (a running "
+          "preview campaign) the next person due", shown="/api/campaigns/<id>/card?agent="),
     Route("GET", "/api/campaigns/{id}/report", "campaign_report",
           "attempted, reached, results, attempts per contact, talk time, abandoned share, CSAT"),
     Route("GET", "/api/do-not-call", "list_dnc", '`{"numbers": [{number, why, added}]}`'),
@@ -177,6 +182,41 @@ class CampaignRoutes:
         if dialer is None:
             raise Conflict("the box places no calls now (the engine is off)")
         return web.json_response(dialer.dial_preview(cid, entry, str(data["agent"])))
+
+    async def agent_card(self, request: web.Request) -> web.Response:
+        agent = request.query.get("agent", "")
+        if not agent:
+            raise ValidationError("agent: the agent's extension")
+        cid = request.match_info["id"]
+        return web.json_response(self.card(cid, self.campaigns.describe(cid), agent))
+
+    def card(self, cid: str, described: dict[str, Any], agent: str) -> dict[str, Any]:
+        """What the agent's panel shows for this campaign; nothing here changes an entry."""
+        none: dict[str, Any] = {"step": None, "entry": None, "call_id": None}
+        if described["mode"] == "message":
+            return none
+        dialer = self.dialer()
+        for run in list(getattr(dialer, "calls", {}).values()) if dialer is not None else []:
+            call = getattr(run, "call", None)
+            if call is not None and call.campaign == cid and call.agent == agent and not getattr(run, "ended", False):
+                return {"step": "call", "entry": self.campaigns.entry(cid, call.entry).to_dict(), "call_id": call.id}
+        entries = self.campaigns.entries(cid, "", 0, 1 << 30)
+        mine = [e for e in entries if e["agent"] == agent]
+        for e in mine:
+            if e["state"] in ("offered", "dialling", "connected"):
+                return {"step": "call", "entry": e, "call_id": None}
+        for e in reversed(mine):  # answered, and the agent has not chosen a result yet
+            if e["state"] == "done" and e["result"] == "ANSWERED":
+                return {"step": "result", "entry": e, "call_id": None}
+        if described["state"] != "running" or described["mode"] != "preview":
+            return none
+        campaign, now = campaign_from_dict(described), self.clock()
+        moment = datetime.fromtimestamp(now, timezone.utc)
+        due = [e for e in entries if e["state"] == "waiting" and e["due"] <= now
+               and campaign.calling_hours.may_call(moment, e["zone"] or campaign.zone)]
+        # A callback the agent booked comes back to them first.
+        pick = next((e for e in due if e["agent"] == agent), None) or next(iter(due), None)
+        return {"step": "preview", "entry": pick, "call_id": None} if pick else none
 
     async def campaign_report(self, request: web.Request) -> web.Response:
         cid = request.match_info["id"]
