@@ -95,9 +95,12 @@ def with_direction(sdp: str, direction: str) -> str:
 class BridgedMedia:
     """The edge's BrowserMedia on top of the media bridge process."""
 
-    def __init__(self, bridge: Callable[[], Bridge | None],
+    def __init__(self, bridge: Callable[[], Bridge | None], media_ended: Callable[[str], None] = lambda call_id: None,
                  spawn: Callable[[Awaitable[Any]], Any] = asyncio.ensure_future):
+        """`media_ended(call_id)`: the bridge ended a call by itself (the browser went away, or the
+        process stopped): its SIP call must end too (the edge says BYE in the browser's name)."""
         self.bridge = bridge
+        self.media_ended = media_ended
         self.spawn = spawn
         self.calls: dict[str, BridgedCall] = {}
 
@@ -124,6 +127,7 @@ class BridgedMedia:
         """The bridge ended a call by itself (the browser went away, the process stopped)."""
         if self.calls.pop(call_id, None) is not None:
             log.info("browser call %s: media ended (%s)", call_id, reason)
+        self.media_ended(call_id)
 
     def forget(self, call_id: str, why: str) -> None:
         if self.calls.pop(call_id, None) is None:

@@ -142,7 +142,8 @@ class Core:
         # Browser phones' audio: the media bridge process, started with the WebSocket listener.
         self.media_bridge = MediaBridgeRuntime(address=lambda: self.network.address, alarms=self.alarms,
                                                on_ended=lambda call, why: self.browser_media.bridge_ended(call, why))
-        self.browser_media = BridgedMedia(self.media_bridge.current)
+        self.browser_media = BridgedMedia(self.media_bridge.current,
+                                          media_ended=lambda call: self.edge.hang_up_browser_call(call))
         self.edge = SipEdge(registrar=self.registrar, guard=self.guard, auth=self.auth, events=self.events,
                             identity_key=self.identity_key, forward_target=self._forward_target,
                             on_bindings_changed=self.registration_snapshot.changed,

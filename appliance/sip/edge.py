@@ -23,7 +23,9 @@ from appliance.errors import SipParseError
 from appliance.events import EventBus
 from appliance.sip.answers import ANSWER_CACHE_S, Answers, answer_to_garbage
 from appliance.sip.bindings import Binding, ContactRequest, RegisterRequest
-from appliance.sip.browser_phones import UNCHANGED, BrowserMedia, carries_sdp, ends_a_call, identity_refusal, is_webrtc_sdp
+from appliance.sip.browser_phones import (UNCHANGED, BrowserMedia, carries_sdp, ends_a_call, identity_refusal,
+                                          is_webrtc_sdp)
+from appliance.sip.browser_dialogs import BrowserDialog, BrowserDialogs, bye_for
 from appliance.sip.browser_routes import browser_route, names_edge_route, route_of_request
 from appliance.sip.browser_tickets import BrowserTickets
 from appliance.sip.digest import DigestAuth
@@ -120,6 +122,7 @@ class SipEdge:
             keep_open=lambda source: registrar.is_registered_source(source) is not None)
         # Browser phones: a WebSocket opened with a ticket is that extension's (docs/browser-phone.md).
         self.browser_media = browser_media
+        self.browser_dialogs = BrowserDialogs()
         self.browser_tickets = BrowserTickets(time.monotonic)
         self.websockets = WebSocketListener(
             allow_address=lambda ip: guard.check_address(ip).verdict is Verdict.ALLOW,
@@ -390,6 +393,7 @@ class SipEdge:
             req.remove_first("Route")  # the edge's own, recorded in the dialog (browser_routes.py)
         if ends_a_call(req):
             self.browser_media.call_over(req)
+        self.browser_dialogs.browser_sent(req)
         if req.method in UNCHALLENGEABLE:
             self._on_ack_or_cancel(req, source)
             return
@@ -405,6 +409,7 @@ class SipEdge:
         if req.method == "INVITE" and not in_dialog:
             # The worker reaches the browser again through the edge, never at its .invalid Contact.
             req.add("Record-Route", f"<{self.browser_route(source)};lr>", first=True)
+            self.browser_dialogs.browser_invites(req, source, ext)
         worker = self._worker_of_dialog(req) if in_dialog else None
 
         def forward(msg: SipMessage) -> None:
@@ -453,8 +458,10 @@ class SipEdge:
             req.uri = binding.contact
             if req.method == "INVITE":
                 req.add("Record-Route", f"<{self.browser_route(connection)};lr>", first=True)
+                self.browser_dialogs.worker_invites(req, connection, ext)
         else:
             req.remove_first("Route")
+        self.browser_dialogs.worker_sent(req)
         if ends_a_call(req):
             self.browser_media.call_over(req)
         self.forwarding.to_browser(req, source, connection, f"{self.advertised_host}:{self.wss_port}")
@@ -462,6 +469,7 @@ class SipEdge:
     def _relay(self, resp: SipMessage, source: Source) -> None:
         """A response back along its path; a browser's answer (WebRTC SDP) through the media bridge."""
         if source.transport == WSS:
+            self.browser_dialogs.browser_sent(resp)
             if ends_a_call(resp):
                 self.browser_media.call_over(resp)
             ext = self.websockets.extension_of(source)
@@ -475,18 +483,15 @@ class SipEdge:
         if ext is None:
             log.debug("no browser connection at %s:%d any more", *addr)
             return
-        if data.startswith(b"SIP/2.0 ") and data[8:9] in b"3456":  # a final failure: the set-up may be over
-            try:
-                failure = parse(data)
-            except SipParseError:
-                failure = None
-            if failure is not None and ends_a_call(failure):
-                self.browser_media.call_over(failure)
-        if b"application/sdp" in data.split(b"\r\n\r\n", 1)[0].lower():
+        if data.startswith(b"SIP/2.0 ") or b"application/sdp" in data.split(b"\r\n\r\n", 1)[0].lower():
             try:
                 msg = parse(data)
             except SipParseError:
                 msg = None
+            if msg is not None and not msg.is_request:  # a worker's answer: the call may be set up, or over
+                self.browser_dialogs.worker_sent(msg)
+                if ends_a_call(msg):
+                    self.browser_media.call_over(msg)
             if msg is not None and carries_sdp(msg):
                 self.browser_media.to_browser(msg, ext, lambda m: self.websockets.send(addr, m.to_bytes()))
                 return
@@ -503,11 +508,33 @@ class SipEdge:
     def _browser_gone(self, source: Source, extension: str, said_goodbye: bool = False) -> None:
         """A browser's connection ended: nothing can reach its registrations any more. The reason
         says whether the page closed it ("page closed") or the network lost it."""
+        for dialog in self.browser_dialogs.gone(source):
+            self._bye_for_browser(dialog)  # its calls end, rather than leave their callers in silence
         gone = [b for b in self.registrar.bindings(extension) if b.source == source]
         for b in gone:
             self._unbind(b, "page closed" if said_goodbye else "connection closed")
         if gone:
             log.info("browser phone %s at %s:%d went away", extension, source.ip, source.port)
+
+    def hang_up_browser_call(self, call_id: str) -> None:
+        """A browser's media ended without a BYE (its network, or the browser, went): the worker
+        gets one in the browser's name."""
+        dialog = self.browser_dialogs.take(call_id)
+        if dialog is not None:
+            self._bye_for_browser(dialog)
+
+    def _bye_for_browser(self, dialog: BrowserDialog) -> None:
+        try:
+            uri = SipMessage.request("BYE", dialog.worker_contact).request_uri
+        except (SipParseError, ValueError):
+            return
+        if not (self._is_box(uri.host) and uri.port):
+            return  # only ever to a worker of this box
+        bye = bye_for(dialog, self.local_address())
+        bye.set("X-Callbox-Auth", sign_identity(self.identity_key, dialog.call_id, dialog.extension, self.clock()))
+        log.info("browser phone %s gone: BYE for its call %s", dialog.extension, dialog.call_id)
+        self.browser_media.call_over(bye)
+        self.send(bye.to_bytes(), "udp", (uri.host, uri.port))
 
     def _unbind(self, b: Binding, reason: str = "connection closed") -> None:
         result = self.registrar.register(RegisterRequest(

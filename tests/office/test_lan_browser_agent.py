@@ -4,7 +4,8 @@ Headless Chromium on one desk opens the box's SIP WebSocket with a ticket and re
 desk phone on another calls the sales queue; the box rings the browser through the edge and the
 media bridge; each side hears the other's tone (FFT); the browser hangs up. Then the browser calls
 the desk phone's extension, both hear each other, the desk phone hangs up. Last, the agent closes
-the page: the ACD stops offering them calls and they are logged out of the queue.
+the page in the middle of a queue call: the caller's call ends, the ACD stops offering them calls
+and they are logged out of the queue.
 """
 
 from __future__ import annotations
@@ -114,8 +115,15 @@ def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_p
             customer.hangup()
             sip.wait_bye()
 
-            # The agent closes the panel.
+            # Another customer's call; the agent closes the panel in the middle of it: the caller's
+            # call ends (the box says BYE for the browser) and the agent is logged out.
+            page.evaluate("phone.hangUp()")
+            customer.call(f"sip:500@{box.host.address}:5060")
+            sip.answer(page.evaluate("offer => phone.answer(offer)", sip.wait_invite()))
+            _connected(page)
+            customer.wait_for("call_state", state="CONFIRMED", timeout=15)
             page.close()
+            customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
             box.wait_registered("1010", present=False)
             box.wait_for("the agent logged out", lambda: _agent(box, "1010")["status"] == "LOGGED_OUT", 10)
         log = box.log()
