@@ -15,7 +15,6 @@ from typing import Any, Callable, Protocol
 
 from appliance.alarms import alarm_extra
 from appliance.webrtc.client import BridgeClient
-from appliance.webrtc.errors import MediaBridgeError
 
 __all__ = ["MediaBridgeRuntime", "ALARM_KIND", "RESTART_DELAYS_S"]
 
@@ -82,7 +81,7 @@ class MediaBridgeRuntime:
             client = self._make(address=address, on_ended=self.on_ended)
             try:
                 await client.start()
-            except (MediaBridgeError, OSError) as e:
+            except Exception as e:  # whatever stops it starting: said, and tried again
                 failures += 1
                 log.error("the media bridge did not start on %s: %s", address, e, extra=alarm_extra())
                 self.alarms.raise_alarm(ALARM_KIND, f"The media bridge for browser phones does not start ({e}).",

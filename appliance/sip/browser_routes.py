@@ -24,11 +24,11 @@ import hashlib
 import hmac
 
 from appliance.errors import SipParseError
-from appliance.sip.grammar import SipUri, parse_uri
+from appliance.sip.grammar import SipUri
 from appliance.sip.message import SipMessage, parse_name_addr
 from appliance.sip.source import Source
 
-__all__ = ["PARAM", "route_value", "connection_of", "browser_route", "route_of_request", "is_browser_contact"]
+__all__ = ["PARAM", "route_value", "connection_of", "browser_route", "route_of_request", "names_edge_route"]
 
 # The URI parameter that names a browser's connection.
 PARAM = "cbx-ws"
@@ -94,12 +94,3 @@ def names_edge_route(value: str) -> bool:
     except (SipParseError, ValueError):
         return False
     return isinstance(uri, SipUri) and PARAM in uri.params
-
-
-def is_browser_contact(uri: str) -> bool:
-    """Whether a Contact URI is a browser's made-up `.invalid` name (reachable only over its WebSocket)."""
-    try:
-        parsed = parse_uri(uri)
-    except (SipParseError, ValueError):
-        return False
-    return parsed.host.lower().rstrip(".").endswith(".invalid")
