@@ -44,19 +44,6 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                       missing=NOT_YET.format(what="campaigns") if isinstance(found, Missing) else None,
                       can_edit=user.role == Role.ADMIN, labels=BUTTON_LABELS)
 
-    @app.post("/campaigns/<cid>/<action:re:start|pause|resume|stop>")
-    @require(Role.ADMIN)
-    def control(api, user, cid, action):
-        try:
-            done = ask_core(api.campaign_action, cid, action)
-        except ApiError as exc:
-            notice(_("Campaign {name}: {reason}", name=cid, reason=exc.message))
-        else:
-            state.audit(user.username, f"campaign_{action}", cid)
-            notice(_("Campaign {name} is {state}.", name=done.get("name", cid),
-                     state=_(str(done.get("state", ACTION_WORDS[action])))))
-        raise see_other(request.forms.getunicode("next") or "/campaigns")
-
     @app.post("/campaigns/<cid>/delete")
     @require(Role.ADMIN)
     def delete(api, user, cid):
@@ -337,3 +324,19 @@ def register(app: bottle.Bottle, state: WebState) -> None:
             state.audit(user.username, "campaign_dial", f"{cid}/{entry}")
             notice(_("Your phone rings: pick it up to call the person."))
         raise see_other("/agent")
+
+    # Last, so that the campaign's other pages (edit, delete, list) are matched before it.
+    @app.post("/campaigns/<cid>/<action>")
+    @require(Role.ADMIN)
+    def control(api, user, cid, action):
+        if action not in ACTION_WORDS:
+            raise HTTPError(404, _("No campaign action {action}.", action=repr(action)))
+        try:
+            done = ask_core(api.campaign_action, cid, action)
+        except ApiError as exc:
+            notice(_("Campaign {name}: {reason}", name=cid, reason=exc.message))
+        else:
+            state.audit(user.username, f"campaign_{action}", cid)
+            notice(_("Campaign {name} is {state}.", name=done.get("name", cid),
+                     state=_(str(done.get("state", ACTION_WORDS[action])))))
+        raise see_other(request.forms.getunicode("next") or "/campaigns")

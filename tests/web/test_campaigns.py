@@ -132,6 +132,13 @@ def test_an_admin_creates_a_campaign_uploads_a_list_and_runs_it(admin, fake_api)
     assert {"campaign_saved", "campaign_start", "campaign_pause", "campaign_list_imported"} <= set(actions)
 
 
+def test_a_campaign_is_deleted_and_an_unknown_action_is_not_found(admin, fake_api):
+    _campaign(admin, fake_api)
+    assert admin.submit("/campaigns", "/campaigns/repairs/explode", {}).status == 404
+    assert admin.submit("/campaigns/repairs/edit", "/campaigns/repairs/delete", {}).status == 303
+    assert fake_api.campaign_service.list() == [] and fake_api.audit[0]["action"] == "campaign_deleted"
+
+
 def test_refusals_are_shown_next_to_their_fields_and_nothing_is_lost(admin, fake_api):
     _center(fake_api)
     reply = admin.submit("/campaigns/new", "/campaigns/new", FORM | {"priority": "0", "hours": "someday"})
