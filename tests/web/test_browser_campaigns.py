@@ -103,6 +103,11 @@ def test_a_preview_campaign_from_the_editor_to_the_agents_result(on_core):
             # Anna waits for her callback: the next person is on the card.
             assert "Bożena Ćwik" in agent.locator("#campaign-card").inner_text()
 
+            # The admin pauses the campaign: the agent's card follows without a reload.
+            owner.goto(base + "/campaigns")
+            owner.get_by_role("button", name="Pause After repairs").click()
+            owner.get_by_text("Campaign After repairs is paused.").wait_for()
+            agent.locator("#campaign-card").wait_for(state="hidden")
             reply = owner.request.get(base + "/campaigns/repairs/list.csv")
             assert reply.ok
             rows = {r["name"]: r for r in csv.DictReader(io.StringIO(reply.text()))}
