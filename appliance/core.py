@@ -158,7 +158,8 @@ class Core:
         self.agent_phones = AgentPhones(
             self.contact_center, registered=lambda ext: bool(self.registrar.lookup(ext)),
             run_acd=lambda cmds: self.switchboard.run_acd(cmds) if self.switchboard is not None else None,
-            log_out=lambda ext: self.center_admin.agent_action(ext, "logout", {}))
+            log_out=lambda ext: self.center_admin.agent_action(ext, "logout", {}),
+            later=lambda seconds, fn: asyncio.get_running_loop().call_later(seconds, fn))
         self.agent_phones.restore()   # whose phone is here, now that registrations are back
         self.events.listen(self.agent_phones.on_event)
         self.api_runner = None

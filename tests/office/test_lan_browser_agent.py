@@ -125,7 +125,7 @@ def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_p
             page.close()
             customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
             box.wait_registered("1010", present=False)
-            box.wait_for("the agent logged out", lambda: _agent(box, "1010")["status"] == "LOGGED_OUT", 10)
+            box.wait_for("the agent logged out", lambda: _agent(box, "1010")["status"] == "LOGGED_OUT", 15)
         log = box.log()
         print("\n".join(line for line in log.splitlines() if "WARNING" in line or "ERROR" in line or "browser" in line))
         assert "Traceback" not in log
