@@ -23,6 +23,9 @@ from web.kit import (_, ACTIONS, BREAK_REASONS, NOT_YET, WALLBOARD_COLUMNS, Miss
 
 # A day's call records fetched for the provisional service level; more is not a small box.
 RECORDS_FOR_SERVICE_LEVEL = 10_000
+# A campaign's report reads all its call records: the wallboard, refetched on every queue or
+# agent event, asks for it at most this often.
+CAMPAIGN_REPORT_TTL_S = 15.0
 
 # -- the agent's browser phone (docs/browser-phone.md, "The agent panel") ---------------------
 # The pages that show the agent's panel, and so its phone (an agent's "/" is their panel).
@@ -122,6 +125,15 @@ def register(app: bottle.Bottle, state: WebState) -> None:
 
     # -- the wallboard ----------------------------------------------------------------
 
+    campaign_reports: dict[str, tuple[float, Any]] = {}
+
+    def _campaign_report(api, campaign_id: str) -> Any:
+        now = state.settings.clock()
+        kept = campaign_reports.get(campaign_id)
+        if kept is None or now - kept[0] > CAMPAIGN_REPORT_TTL_S:
+            kept = campaign_reports[campaign_id] = (now, ask_core_or_missing(api.campaign_report, campaign_id))
+        return kept[1]
+
     def _wallboard(api) -> dict[str, Any]:
         queues, agents = ask_core_or_missing(api.queues), ask_core_or_missing(api.agents)
         engine, bans = ask_core_or_missing(api.engine), ask_core_or_missing(api.bans)
@@ -140,8 +152,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
                                   None if isinstance(records, Missing) else records,
                                   state.settings.clock(), name, _list(box_alarms))
         campaigns = _list(ask_core_or_missing(api.campaigns))
-        reports = {c["id"]: ask_core_or_missing(api.campaign_report, c["id"])
-                   for c in campaigns if c.get("state") == "running"}
+        reports = {c["id"]: _campaign_report(api, c["id"]) for c in campaigns if c.get("state") == "running"}
         blocks["campaigns"] = campaign_progress_rows(
             campaigns, {k: v for k, v in reports.items() if not isinstance(v, Missing)})
         csat = ask_core_or_missing(api.csat, "queue", 1)  # the last 24 hours

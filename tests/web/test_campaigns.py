@@ -322,3 +322,15 @@ def test_the_campaign_pages_are_fully_translated(app, admin, fake_api, lang):
         set_marking(False)
     assert all(reply.status < 500 for _, reply in pages)
     assert not found, "\n".join(f"{label}: {piece}" for piece, label in found.items())
+
+
+def test_the_wallboard_asks_for_a_campaigns_report_at_most_every_15_s(app, admin, fake_api, clock):
+    _campaign(admin, fake_api)
+    admin.submit("/campaigns", "/campaigns/repairs/start", {})
+    asked = lambda: sum(1 for r in fake_api.requests if r == ("GET", "/api/campaigns/repairs/report"))  # noqa: E731
+    admin.get("/wallboard.json")
+    admin.get("/wallboard.json")
+    assert asked() == 1
+    clock.advance(16)
+    admin.get("/wallboard.json")
+    assert asked() == 2
