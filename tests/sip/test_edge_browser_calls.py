@@ -180,3 +180,25 @@ def test_a_browser_that_goes_away_in_a_call_gets_a_bye_sent_in_its_name(tmp_path
             await edge.stop()
 
     asyncio.run(main())
+
+
+def test_inside_a_dialog_a_browser_reaches_a_worker_of_the_box_and_no_other_host(tmp_path):
+    async def main():
+        edge, media, browser = await _edge_with_browser(tmp_path)
+        try:
+            for uri, target in (("sip:w@127.0.0.50:5090", ("127.0.0.50", 5090)),      # a worker's Contact
+                                ("sip:0088161234567@192.0.2.9:5060", WORKER)):       # a gateway: never
+                bye = sip_request("BYE", to_tag="worker").replace(b"BYE sip:1002@callbox", f"BYE {uri}".encode())
+                browser.send(bye)
+                for _ in range(50):
+                    if edge.udp.sent:
+                        break
+                    await asyncio.sleep(0.02)
+                [(data, sent_to)] = edge.udp.take()
+                assert sent_to == target and data.startswith(f"BYE {uri}".encode())
+                assert _header(data, "X-Callbox-Auth")    # signed, in 1001's name, like every forwarded request
+        finally:
+            await browser.close()
+            await edge.stop()
+
+    asyncio.run(main())
