@@ -18,11 +18,11 @@ from typing import Any
 from appliance.engine_pool import Worker
 from appliance.errors import EngineError, ValidationError
 from appliance.leg_owners import LegOwners
-from appliance.logic.calls import (Answer, Bridge, Call, CallState, Command, Dial, Hangup, Play, Reject,
-                                   ResolveTransfer, Ringing, SendDtmf, StopPlay, Target, Unbridge, WriteRecord)
+from appliance.logic.calls import Bridge, Call, CallState, Command, Dial, Reject, ResolveTransfer, Target, WriteRecord
 from appliance.logic.routing import fails_over
 from appliance.ports import Clock, Dialer, FindExtension, FindRingGroup, Locations
 from appliance.call_placement import Placement
+from appliance.media_executor import engine_message
 
 log = logging.getLogger("callbox.switchboard")
 
@@ -224,39 +224,24 @@ class ExtensionCalls:
         return call.dialled if ext is not None and ext.get("voicemail", True) else None
 
     async def _send(self, w: Worker, cmd: Command) -> None:
+        """One command of the call table, as the one media executor's translation says (engine_message)."""
         if w.client is None or not w.alive:
             return
+        if isinstance(cmd, Dial):
+            await self._dial(w, cmd)
+            return
+        message = engine_message(cmd, lambda name: str(self.sounds.get(name, name)))
+        if message is None:
+            return
         try:
-            if isinstance(cmd, Ringing):
-                await w.client.command("ringing", leg=cmd.leg)
-            elif isinstance(cmd, Answer):
-                await w.client.command("answer", leg=cmd.leg)
-            elif isinstance(cmd, Bridge):
-                await w.client.command("bridge", a=cmd.a, b=cmd.b)
-            elif isinstance(cmd, Unbridge):
-                await w.client.command("unbridge", a=cmd.a, b=cmd.b)
-            elif isinstance(cmd, Play):
-                await w.client.command("play", leg=cmd.leg, file=str(self.sounds.get(cmd.prompt, cmd.prompt)),
-                                       loop=cmd.loop)
-            elif isinstance(cmd, StopPlay):
-                await w.client.command("stop_play", leg=cmd.leg)
-            elif isinstance(cmd, SendDtmf):
-                await w.client.command("send_dtmf", leg=cmd.leg, digits=cmd.digits,
-                                       method="info" if cmd.method == "info" else "rfc2833")
-            elif isinstance(cmd, Hangup):
-                await w.client.command("hangup", leg=cmd.leg)
-            elif isinstance(cmd, Reject):
-                await w.client.command("reject", leg=cmd.leg, status=cmd.status)
-            elif isinstance(cmd, Dial):
-                await self._dial(w, cmd)
+            await w.client.command(message[0], **message[1])
         except EngineError as e:
             log.info("%s refused %s: %s", w.id, cmd, e)
 
     async def _dial(self, w: Worker, cmd: Dial) -> None:
         try:
-            extra = {"auth": cmd.auth} if cmd.auth else {}
-            await w.client.command("call", leg=cmd.leg, uri=cmd.uri, caller_id=cmd.caller_id,
-                                   timeout_s=cmd.timeout_s, **extra)
+            name, fields = engine_message(cmd, lambda prompt: prompt) or ("call", {})
+            await w.client.command(name, **fields)
         except EngineError as e:
             # The worker could not place the leg (full, bad URI): the call sees it as failed.
             log.warning("could not dial %s: %s", cmd.uri, e)
