@@ -196,14 +196,17 @@ class CampaignRoutes:
         if described["mode"] == "message":
             return none
         dialer = self.dialer()
-        for run in list(getattr(dialer, "calls", {}).values()) if dialer is not None else []:
-            call = getattr(run, "call", None)
-            if call is not None and call.campaign == cid and call.agent == agent and not getattr(run, "ended", False):
+        calls = [run.call for run in list(getattr(dialer, "calls", {}).values()) if dialer is not None
+                 and getattr(run, "call", None) is not None and not getattr(run, "ended", False)
+                 and run.call.campaign == cid]
+        for call in calls:
+            if call.agent == agent:
                 return {"step": "call", "entry": self.campaigns.entry(cid, call.entry).to_dict(), "call_id": call.id}
         entries = self.campaigns.entries(cid, "", 0, 1 << 30)
         mine = [e for e in entries if e["agent"] == agent]
+        elsewhere = {call.entry for call in calls}  # a retry another agent is on names the last agent still
         for e in mine:
-            if e["state"] in ("offered", "dialling", "connected"):
+            if e["state"] in ("offered", "dialling", "connected") and e["id"] not in elsewhere:
                 return {"step": "call", "entry": e, "call_id": None}
         for e in reversed(mine):  # answered, and the agent has not chosen a result yet
             if e["state"] == "done" and e["result"] == "ANSWERED":
