@@ -2,8 +2,8 @@
 (fake_sip_box.py) and a second Chromium plays the caller's side of the media (a bare
 RTCPeerConnection, tests/webrtc/browser_page.py). The panel rings with the caller's name, is
 answered with a click, and each side hears the other's tone (FFT); mute silences the agent; the
-keypad, hold and a blind transfer (a REFER to the extension typed) work; the box hangs up, then
-the agent does. Needs an address other than loopback: Chromium offers no loopback candidates."""
+keypad, hold and a blind transfer (a REFER to the extension typed) work; the box hangs up; a
+newer tab opened during the next call takes over only when the agent has hung up. Needs an address other than loopback: Chromium offers no loopback candidates."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_a_call_rings_the_panel_is_answered_heard_both_ways_and_hung_up(served, 
         agent_browser = _browser(p, agent_tone, ["--ignore-certificate-errors"])
         caller_browser = _browser(p, caller_tone, [])
         try:
-            panel = agent_browser.new_page(viewport={"width": 1024, "height": 900})
+            panel = agent_browser.new_context(viewport={"width": 1024, "height": 900}).new_page()
             panel.set_default_timeout(20000)
             panel.goto(base + "/login")
             panel.get_by_label("Username").fill("1001")
@@ -159,16 +159,26 @@ def test_a_call_rings_the_panel_is_answered_heard_both_ways_and_hung_up(served, 
             panel.get_by_text("Call ended.").wait_for()
             assert panel.locator("#phone").get_attribute("data-call") == ""
 
-            # A second call, and this time the agent hangs up.
+            # A second call. The agent opens the panel in another tab meanwhile: the new tab
+            # registers, the call stays where it is; the agent hangs up, and the old tab lets go.
             second = box.ring(caller.evaluate("phone.call()"))
             panel.wait_for_selector('#phone[data-call="ringing"]')
             panel.get_by_role("button", name="Answer").click()
             caller.evaluate("answer => phone.accept(answer)", box.wait_answer(second).body)
             panel.wait_for_selector('#phone[data-call="talking"]')
+            registers = len([r for r in box.requests if r.method == "REGISTER"])
+            newer = panel.context.new_page()
+            newer.set_default_timeout(20000)
+            newer.goto(base + "/agent")
+            newer.wait_for_selector('#phone[data-phone-state="phone-ready"]')
+            assert len([r for r in box.requests if r.method == "REGISTER"]) > registers
+            time.sleep(0.5)
+            assert panel.locator("#phone").get_attribute("data-call") == "talking"
             panel.get_by_role("button", name="Hang up").click()
             bye = box.wait_request("BYE")
             assert bye.get("Call-ID") == second.call_id
-            panel.get_by_text("Call ended.").wait_for()
+            panel.get_by_text("This phone moved to a newer tab or window of this browser").wait_for()
+            assert newer.locator("#phone").get_attribute("data-phone-state") == "phone-ready"
         finally:
             agent_browser.close()
             caller_browser.close()

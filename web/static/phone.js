@@ -29,7 +29,7 @@
   var RETRY_MIN_S = 1, RETRY_MAX_S = 30;
 
   var ua = null, session = null, retryS = RETRY_MIN_S, retryTimer = null, everConnected = false;
-  var stopped = false, held = false, muted = false, ringer = null;
+  var stopped = false, held = false, muted = false, ringer = null, tookOver = false, movedAway = false;
 
   function showState(text, cls) {
     stateEl.textContent = text;
@@ -42,15 +42,21 @@
   }
 
   // -- one tab per agent: the newest takes over -------------------------------------------------
+  // It says so once it has registered, so that the agent is never without a phone in between;
+  // an older tab on a call keeps the call and lets go when it ends.
   var channel = window.BroadcastChannel ? new BroadcastChannel("callbox-phone-" + extension) : null;
   var me = Math.random().toString(36).slice(2);
   if (channel) {
     channel.onmessage = function (e) {
       if (!e.data || e.data.from === me || e.data.kind !== "takeover") { return; }
-      stopPhone();
-      showState(say("moved_short"), "phone-off");
-      showProblem(say("moved"));
+      movedAway = true;
+      if (!session) { letGo(); }
     };
+  }
+  function letGo() {
+    stopPhone();
+    showState(say("moved_short"), "phone-off");
+    showProblem(say("moved"));
   }
 
   function stopPhone() {
@@ -154,6 +160,7 @@
       retryS = RETRY_MIN_S;
       showProblem("");
       showState(say("ready", { extension: ticket.extension }), "phone-ready");
+      if (channel && !tookOver) { tookOver = true; channel.postMessage({ kind: "takeover", from: me }); }
     });
     agent.on("registrationFailed", function (e) {
       if (ua !== agent) { return; }
@@ -214,6 +221,7 @@
     callStateEl.textContent = how === "failed" && reason && reason !== "Canceled" && reason !== "Rejected"
       ? say("call_failed", { reason: reason }) : say("call_ended");
     callEl.hidden = false;
+    if (movedAway) { letGo(); }
   }
 
   function endCallView() {
@@ -323,7 +331,9 @@
   }
 
   // -- start, and end with the page ------------------------------------------------------------------
-  window.addEventListener("pagehide", function () { stopPhone(); });
+  // No goodbye when the page goes (closed, reloaded, left): the browser closes the WebSocket
+  // itself, which the box takes for the agent leaving the panel (docs/browser-phone.md, "The
+  // agent's status follows the panel"); an un-REGISTER first would hide that.
   endCallView();
   showState(say("starting"), "phone-connecting");
   if (typeof JsSIP === "undefined") {
@@ -331,10 +341,7 @@
     showProblem(say("no_library"));
     return;
   }
-  checkMicrophone().then(function () {
-    if (channel) { channel.postMessage({ kind: "takeover", from: me }); }
-    connect();
-  }, function (err) {
+  checkMicrophone().then(connect, function (err) {
     showState(say("off_short"), "phone-off");
     showProblem(say(err.key, { reason: err.reason || "", url: "https://" + location.hostname + ":8443" + location.pathname }));
   });
