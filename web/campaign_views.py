@@ -225,6 +225,8 @@ def card_view(campaign: Mapping[str, Any], card: Mapping[str, Any], tz: str, now
             "mode": str(campaign.get("mode") or ""), "step": step, "call_id": str(card.get("call_id") or ""),
             "entry": entry_row(entry), "field_pairs": [(str(k), str(v)) for k, v in (entry.get("fields") or {}).items()],
             "script": fill_script(str(campaign.get("script") or ""), entry),
+            # Past results: how earlier attempts ended ({"BUSY": 2}), for the agent to see before dialling.
+            "tries": sorted((str(k), int(v)) for k, v in (entry.get("tries") or {}).items() if v),
             "dispositions": list(campaign.get("dispositions") or ()),
             "can_dial": step == "preview" and campaign.get("mode") == "preview",
             # Before the call a result only books a callback: the person has not been reached.

@@ -81,8 +81,10 @@ def test_a_call_comes_before_a_result_and_a_result_before_a_preview():
     assert pick_card([(a, preview), (b, result)]) == (b, result)
     assert pick_card([(a, {"step": None, "entry": None})]) is None
     view = card_view({"id": "a", "mode": "preview", "dispositions": ["Ok"], "script": "Hi {name}"},
-                     {"step": "preview", "entry": {"id": "1", "name": "Ola"}}, "Europe/Warsaw", 0)
+                     {"step": "preview", "entry": {"id": "1", "name": "Ola", "tries": {"BUSY": 2, "FAILED": 0}}},
+                     "Europe/Warsaw", 0)
     assert view["can_dial"] and view["callback_required"] and view["script"] == "Hi Ola"
+    assert view["tries"] == [("BUSY", 2)]
 
 
 def test_a_callback_is_read_on_the_boxs_clock():

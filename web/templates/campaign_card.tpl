@@ -11,7 +11,14 @@
     % end
   </dl>
   % end
-  <p class="help">{{_('Attempts so far: {n}', n=e['attempts'])}}{{!'' if not e['result'] else ' · '}}{{translate_word(t, e['result']) if e['result'] else ''}}{{' · ' + e['notes'] if e['notes'] else ''}}</p>
+  <p class="help" id="card-past">{{_('Attempts so far: {n}', n=e['attempts'])}}{{!'' if not e['result'] else ' · '}}{{translate_word(t, e['result']) if e['result'] else ''}}{{' · ' + e['notes'] if e['notes'] else ''}}</p>
+  % if card['tries']:
+  <ul class="plain" id="card-tries" aria-label="{{_('Earlier attempts')}}">
+    % for result, count in card['tries']:
+    <li>{{translate_word(t, result)}} × {{t.number(count)}}</li>
+    % end
+  </ul>
+  % end
   % if card['script']:
   <h3>{{_('Script')}}</h3>
   <blockquote class="script" id="card-script">{{card['script']}}</blockquote>
