@@ -25,6 +25,9 @@ from typing import Iterator
 
 from tests.webrtc.browser_page import ARGS, CHROMIUM, PAGE_URL, PHONE_JS
 
+REPO = Path(__file__).resolve().parents[2]
+JSSIP = REPO / "web" / "static" / "jssip.min.js"
+
 PIPE_JS = """
 window.pipe = {
   inbox: [], closed: null,
@@ -43,10 +46,46 @@ window.pipe = {
 """
 
 
+# The agent panel's way with JsSIP (web/static/phone.js), without the panel: a UA on a ticket's
+# URL, no STUN, no session timers, answering with the microphone; what it hears goes to `phone`.
+JSSIP_AGENT_JS = """
+window.agent = {
+  events: [],
+  start(url, ext, host) {
+    const ua = new JsSIP.UA({sockets: [new JsSIP.WebSocketInterface(url)], uri: `sip:${ext}@${host}`,
+        register: true, session_timers: false, connection_recovery_min_interval: 3600,
+        connection_recovery_max_interval: 3600});
+    ua.on('registered', () => this.events.push('registered'));
+    ua.on('registrationFailed', (e) => this.events.push('registrationFailed ' + e.cause));
+    ua.on('newRTCSession', (e) => {
+      const s = this.session = e.session;
+      this.events.push('session ' + e.originator);
+      s.on('confirmed', () => {
+        this.events.push('confirmed');
+        phone.listen(new MediaStream(s.connection.getReceivers().map((r) => r.track)));
+      });
+      s.on('ended', (x) => this.events.push('ended ' + x.originator));
+      s.on('failed', (x) => this.events.push('failed ' + x.cause));
+    });
+    this.ua = ua;
+    ua.start();
+  },
+  options() {
+    return {mediaConstraints: {audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false},
+                               video: false}, pcConfig: {iceServers: []}};
+  },
+  answer() { this.session.answer(this.options()); },
+  call(target) { this.ua.call(target, this.options()); },
+  hangUp() { this.session.terminate(); },
+  state() { return this.session && this.session.connection ? this.session.connection.connectionState : 'none'; },
+};
+"""
+
+
 @contextlib.contextmanager
-def agent_browser(host, tone_wav: Path, tmp: Path) -> Iterator:
-    """A page in headless Chromium inside `host`, with `phone` (WebRTC) and `pipe` (the WebSocket).
-    The box's certificate is the web page's self-signed one, which an agent accepts once; the
+def agent_browser(host, tone_wav: Path, tmp: Path, jssip: bool = False) -> Iterator:
+    """A page in headless Chromium inside `host`, with `phone` (WebRTC) and `pipe` (the WebSocket),
+    or with `jssip` JsSIP as the agent panel loads it and `agent` (JSSIP_AGENT_JS). The box's certificate is the web page's self-signed one, which an agent accepts once; the
     test browser is told to accept it."""
     from playwright.sync_api import sync_playwright
     wrapper = tmp / "chromium-agent"
@@ -61,9 +100,13 @@ def agent_browser(host, tone_wav: Path, tmp: Path) -> Iterator:
         try:
             page = browser.new_page(ignore_https_errors=True)
             page.set_default_timeout(20000)
+            scripts = f"<script>{PHONE_JS}{PIPE_JS}</script>"
+            if jssip:
+                page.route(PAGE_URL + "/jssip.min.js", lambda route: route.fulfill(
+                    content_type="text/javascript", body=JSSIP.read_text()))
+                scripts += f'<script src="{PAGE_URL}/jssip.min.js"></script><script>{JSSIP_AGENT_JS}</script>'
             page.route(PAGE_URL, lambda route: route.fulfill(
-                content_type="text/html",
-                body=f"<!doctype html><title>agent</title><script>{PHONE_JS}{PIPE_JS}</script>"))
+                content_type="text/html", body=f"<!doctype html><title>agent</title>{scripts}"))
             page.goto(PAGE_URL)
             yield page
         finally:

@@ -107,6 +107,7 @@ def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_p
             customer.wait_for("incoming", timeout=15)
             customer.answer()
             answer = sip.answered()
+            customer.wait_for("call_state", state="CONFIRMED", timeout=15)
             page.evaluate("answer => phone.accept(answer)", answer)
             _connected(page)
             customer.play_tone(PHONE_HZ)
@@ -114,6 +115,7 @@ def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_p
             assert abs(_heard_by_phone(customer, tmp_path / "customer2.wav") - BROWSER_HZ) < 25
             customer.hangup()
             sip.wait_bye()
+            customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
 
             # Another customer's call; the agent closes the panel in the middle of it: the caller's
             # call ends (the box says BYE for the browser) and the agent is logged out.
@@ -129,5 +131,66 @@ def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_p
         log = box.log()
         print("\n".join(line for line in log.splitlines() if "WARNING" in line or "ERROR" in line or "browser" in line))
         assert "Traceback" not in log
+    finally:
+        customer.close()
+
+
+def _events(page, want: str, timeout: float = 20.0) -> list[str]:
+    end = time.monotonic() + timeout
+    while True:
+        events = page.evaluate("agent.events")
+        if any(e.startswith(want) for e in events):
+            return events
+        assert time.monotonic() < end, f"no {want!r} in {events}"
+        time.sleep(0.1)
+
+
+def test_the_agent_panels_sip_library_takes_a_queue_call_and_calls_out_through_the_box(lan, office, tmp_path):
+    """JsSIP (web/static/jssip.min.js), used as the agent panel uses it, against the real box: its
+    route set, its answers and its BYEs work with the edge's routes and the media bridge."""
+    if not (Path(__file__).resolve().parents[2] / "web" / "static" / "jssip.min.js").exists():
+        pytest.skip("JsSIP is not vendored")
+    box = office({"sip.wss_port": WSS_PORT})
+    desk1, desk2 = lan.host("desk1"), lan.host("desk2")
+    box.engine_ready()
+    box.add_extension("1010")
+    customer_ext = box.add_extension("1001")
+    assert box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 20})[0] == 201
+    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
+    assert box.api("PUT", "/api/flows", FLOWS)[0] in (200, 201)
+    tone = write_sine(tmp_path / "mic.wav", BROWSER_HZ, 3.0, rate=48000)
+    customer = Phone("customer", codecs="PCMU/8000,PCMA/8000", host=desk2)
+    try:
+        customer.register(f"sip:{box.host.address}:5060", "1001", customer_ext["secret"])
+        customer.wait_for("reg_state", code=200, timeout=15)
+        with agent_browser(desk1, tone, tmp_path, jssip=True) as page:
+            ticket = box.api("POST", "/api/browser-phone/ticket", {"extension": "1010"})[1]["ticket"]
+            page.evaluate("([url, host]) => agent.start(url, '1010', host)",
+                          [f"wss://{box.host.address}:{WSS_PORT}/?ticket={ticket}", box.host.address])
+            _events(page, "registered")
+            assert box.api("POST", "/api/agents/1010/login", {})[1]["status"] == "AVAILABLE"
+
+            customer.call(f"sip:500@{box.host.address}:5060")
+            _events(page, "session remote")
+            page.evaluate("agent.answer()")
+            _events(page, "confirmed")
+            customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+            customer.play_tone(PHONE_HZ)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            assert abs(_heard_by_phone(customer, tmp_path / "customer.wav") - BROWSER_HZ) < 25
+            customer.hangup()                                  # the box's BYE reaches JsSIP along its route
+            _events(page, "ended remote")
+            customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
+
+            page.evaluate("agent.call('sip:1001@' + location.hostname)")
+            customer.wait_for("incoming", timeout=15)
+            customer.answer()
+            customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+            customer.play_tone(PHONE_HZ)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            assert abs(_heard_by_phone(customer, tmp_path / "customer2.wav") - BROWSER_HZ) < 25
+            page.evaluate("agent.hangUp()")                    # JsSIP's BYE, along the recorded route
+            customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
+        assert "Traceback" not in box.log()
     finally:
         customer.close()
