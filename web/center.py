@@ -27,7 +27,7 @@ RECORDS_FOR_SERVICE_LEVEL = 10_000
 # agent event, asks for it at most this often.
 CAMPAIGN_REPORT_TTL_S = 15.0
 
-# -- the agent's browser phone (docs/browser-phone.md, "The agent panel") ---------------------
+# -- the agent's browser phone (docs/agent-panel.md) -------------------------------------------
 # The pages that show the agent's panel, and so its phone (an agent's "/" is their panel).
 PHONE_PAGES = ("/", "/agent")
 # web/app.py's policy, plus the phone's SIP WebSocket: the box's own host, on the port the
