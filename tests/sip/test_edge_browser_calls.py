@@ -202,3 +202,26 @@ def test_inside_a_dialog_a_browser_reaches_a_worker_of_the_box_and_no_other_host
             await edge.stop()
 
     asyncio.run(main())
+
+
+def test_a_ring_the_worker_gives_up_is_cancelled_on_the_browsers_connection(tmp_path):
+    async def main():
+        edge, media, browser = await _edge_with_browser(tmp_path)
+        try:
+            [route] = edge.contacts_to_call("1001")
+            edge.handle(_worker_invite(route, call_id="ring-1"), Source("udp", *WORKER))
+            invite = await browser.sip()
+            cancel = _worker_invite(route, call_id="ring-1", method="CANCEL", body=b"")
+            edge.handle(cancel, Source("udp", *WORKER))
+            cancelled = await browser.sip()
+            assert cancelled.startswith(b"CANCEL sip:") and b".invalid;transport=ws" in cancelled.split(b"\r\n")[0]
+            assert _header(cancelled, "Via")[0] == _header(invite, "Via")[0]   # matches its INVITE (RFC 3261 §9.1)
+            assert media.over == ["CANCEL"]
+            browser.send(_respond(invite, "487 Request Terminated"))
+            [terminated] = await _sent_to_worker(edge)
+            assert terminated.startswith(b"SIP/2.0 487 ") and media.over == ["CANCEL", 487]
+        finally:
+            await browser.close()
+            await edge.stop()
+
+    asyncio.run(main())
