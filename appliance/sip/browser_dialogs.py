@@ -17,7 +17,7 @@ from appliance.errors import SipParseError
 from appliance.sip.message import SipMessage, new_branch, parse_name_addr
 from appliance.sip.source import Source
 
-__all__ = ["BrowserDialog", "BrowserDialogs", "MAX_DIALOGS", "bye_for"]
+__all__ = ["BrowserDialog", "BrowserDialogs", "MAX_DIALOGS", "bye_for", "bye_to_browser"]
 
 MAX_DIALOGS = 4096  # far more calls than a box carries; the oldest forgotten first
 
@@ -31,6 +31,8 @@ class BrowserDialog:
     worker_side: str        # the worker's
     worker_contact: str     # where the worker takes requests inside the dialog
     browser_cseq: int       # the highest CSeq the browser used
+    browser_contact: str = ""
+    worker_cseq: int = 0    # the highest CSeq the worker used
     confirmed: bool = False
 
 
@@ -45,14 +47,15 @@ class BrowserDialogs:
     def browser_invites(self, req: SipMessage, connection: Source, extension: str) -> None:
         """A browser's INVITE (no To tag) on its way to a worker."""
         self._put(BrowserDialog(req.call_id or "", connection, extension, req.get("From") or "",
-                                req.get("To") or "", "", _cseq(req)))
+                                req.get("To") or "", "", _cseq(req), browser_contact=_contact(req)))
 
     def worker_invites(self, req: SipMessage, connection: Source, extension: str) -> None:
-        """A worker's INVITE (no To tag) on its way to a browser."""
+        """A worker's INVITE (no To tag) on its way to a browser, at the browser's Contact."""
         contact = _contact(req)
         if contact:
             self._put(BrowserDialog(req.call_id or "", connection, extension, req.get("To") or "",
-                                    req.get("From") or "", contact, 0))
+                                    req.get("From") or "", contact, 0, browser_contact=req.uri or "",
+                                    worker_cseq=_cseq(req)))
 
     def browser_sent(self, msg: SipMessage) -> None:
         """Anything from a browser: its CSeq, and its answer to the worker's INVITE."""
@@ -72,6 +75,7 @@ class BrowserDialogs:
         if d is None:
             return
         if msg.is_request:
+            d.worker_cseq = max(d.worker_cseq, _cseq(msg))
             if msg.method == "BYE":
                 self._items.pop(d.call_id, None)
         elif _is_invite(msg):
@@ -119,6 +123,15 @@ def bye_for(d: BrowserDialog, via_host: str) -> SipMessage:
         ("Via", f"SIP/2.0/UDP {via_host};branch={new_branch()};rport"), ("Max-Forwards", "70"),
         ("From", d.browser_side), ("To", d.worker_side), ("Call-ID", d.call_id),
         ("CSeq", f"{d.browser_cseq + 1} BYE"), ("Reason", 'SIP;cause=200;text="browser phone gone"'),
+        ("Content-Length", "0")])
+
+
+def bye_to_browser(d: BrowserDialog, sent_by: str) -> SipMessage:
+    """The BYE the worker would have sent the browser (its media is gone: the bridge stopped)."""
+    return SipMessage.request("BYE", d.browser_contact, [
+        ("Via", f"SIP/2.0/WSS {sent_by};branch={new_branch()}"), ("Max-Forwards", "70"),
+        ("From", d.worker_side), ("To", d.browser_side), ("Call-ID", d.call_id),
+        ("CSeq", f"{d.worker_cseq + 1} BYE"), ("Reason", 'SIP;cause=200;text="media ended"'),
         ("Content-Length", "0")])
 
 

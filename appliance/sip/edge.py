@@ -25,7 +25,7 @@ from appliance.sip.answers import ANSWER_CACHE_S, Answers, answer_to_garbage
 from appliance.sip.bindings import Binding, ContactRequest, RegisterRequest
 from appliance.sip.browser_phones import (UNCHANGED, BrowserMedia, carries_sdp, ends_a_call, identity_refusal,
                                           is_webrtc_sdp)
-from appliance.sip.browser_dialogs import BrowserDialog, BrowserDialogs, bye_for
+from appliance.sip.browser_dialogs import BrowserDialog, BrowserDialogs, bye_for, bye_to_browser
 from appliance.sip.browser_routes import browser_route, names_edge_route, route_of_request
 from appliance.sip.browser_tickets import BrowserTickets
 from appliance.sip.digest import DigestAuth
@@ -517,11 +517,15 @@ class SipEdge:
             log.info("browser phone %s at %s:%d went away", extension, source.ip, source.port)
 
     def hang_up_browser_call(self, call_id: str) -> None:
-        """A browser's media ended without a BYE (its network, or the browser, went): the worker
-        gets one in the browser's name."""
+        """A browser call's media ended without a BYE (the browser or its network went, or the
+        bridge stopped): the worker gets one in the browser's name, the browser one too if it is there."""
         dialog = self.browser_dialogs.take(call_id)
-        if dialog is not None:
-            self._bye_for_browser(dialog)
+        if dialog is None:
+            return
+        self._bye_for_browser(dialog)
+        if dialog.browser_contact and self.websockets.extension_of(dialog.connection) is not None:
+            bye = bye_to_browser(dialog, f"{self.advertised_host}:{self.wss_port}")
+            self.websockets.send((dialog.connection.ip, dialog.connection.port), bye.to_bytes())
 
     def _bye_for_browser(self, dialog: BrowserDialog) -> None:
         try:

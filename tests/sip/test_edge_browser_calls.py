@@ -225,3 +225,30 @@ def test_a_ring_the_worker_gives_up_is_cancelled_on_the_browsers_connection(tmp_
             await edge.stop()
 
     asyncio.run(main())
+
+
+def test_media_that_ended_by_itself_ends_the_call_on_both_sides(tmp_path):
+    """The bridge lost the browser's media (or stopped): the worker and the browser each get a BYE."""
+    async def main():
+        edge, media, browser = await _edge_with_browser(tmp_path)
+        try:
+            [route] = edge.contacts_to_call("1001")
+            [binding] = edge.registrar.lookup("1001")
+            edge.handle(_worker_invite(route, call_id="box-7", cseq=41), Source("udp", *WORKER))
+            invite = await browser.sip()
+            browser.send(_respond(invite, "200 OK", body=WEBRTC_SDP))
+            await _sent_to_worker(edge)
+            edge.hang_up_browser_call("box-7")
+            [to_worker] = await _sent_to_worker(edge)
+            assert to_worker.startswith(f"BYE sip:w@{WORKER[0]}:{WORKER[1]} SIP/2.0".encode())
+            assert _header(to_worker, "From")[0].endswith(";tag=browser") and _header(to_worker, "CSeq") == ["1 BYE"]
+            to_browser = await browser.sip()
+            assert to_browser.startswith(f"BYE {binding.contact} SIP/2.0".encode())
+            assert _header(to_browser, "From")[0].endswith(";tag=worker") and _header(to_browser, "CSeq") == ["42 BYE"]
+            edge.hang_up_browser_call("box-7")            # once
+            assert await _sent_to_worker(edge) == []
+        finally:
+            await browser.close()
+            await edge.stop()
+
+    asyncio.run(main())
