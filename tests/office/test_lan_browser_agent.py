@@ -194,3 +194,53 @@ def test_the_agent_panels_sip_library_takes_a_queue_call_and_calls_out_through_t
         assert "Traceback" not in box.log()
     finally:
         customer.close()
+
+
+@pytest.mark.slow
+def test_an_extension_call_and_a_transfer_reach_an_agent_who_is_only_in_the_browser(lan, office, tmp_path):
+    box = office({"sip.wss_port": WSS_PORT})
+    desk1, desk2, desk3 = lan.host("desk1"), lan.host("desk2"), lan.host("desk3")
+    box.engine_ready()
+    box.add_extension("1010")
+    secrets = {n: box.add_extension(n)["secret"] for n in ("1001", "1002")}
+    tone = write_sine(tmp_path / "mic.wav", BROWSER_HZ, 3.0, rate=48000)
+    anna = Phone("anna", host=desk2)
+    piotr = Phone("piotr", host=desk3)
+    try:
+        for phone, number in ((anna, "1001"), (piotr, "1002")):
+            phone.register(f"sip:{box.host.address}:5060", number, secrets[number])
+            phone.wait_for("reg_state", code=200, timeout=15)
+        with agent_browser(desk1, tone, tmp_path) as page:
+            ticket = box.api("POST", "/api/browser-phone/ticket", {"extension": "1010"})[1]["ticket"]
+            sip = BrowserSip(page, box.host.address, WSS_PORT, ticket, "1010")
+            sip.register()
+
+            # A colleague dials the agent's extension.
+            piotr.call(f"sip:1010@{box.host.address}:5060")
+            sip.answer(page.evaluate("offer => phone.answer(offer)", sip.wait_invite()))
+            _connected(page)
+            piotr.wait_for("call_state", state="CONFIRMED", timeout=15)
+            piotr.play_tone(PHONE_HZ)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            piotr.hangup()
+            sip.wait_bye()
+            piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
+
+            # A caller reaches Anna, who passes him on to the agent (a blind transfer).
+            page.evaluate("phone.hangUp()")
+            piotr.call(f"sip:1001@{box.host.address}:5060")
+            anna.wait_for("incoming", timeout=15)
+            anna.answer()
+            piotr.wait_for("call_state", state="CONFIRMED", timeout=15)
+            anna.transfer(f"sip:1010@{box.host.address}:5060")
+            sip.answer(page.evaluate("offer => phone.answer(offer)", sip.wait_invite()))
+            _connected(page)
+            piotr.play_tone(PHONE_HZ)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            assert abs(_heard_by_phone(piotr, tmp_path / "piotr.wav") - BROWSER_HZ) < 25
+            assert sip.hang_up() == 200
+            piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
+        assert "Traceback" not in box.log()
+    finally:
+        anna.close()
+        piotr.close()
