@@ -2,8 +2,8 @@
 
 The box runs `callbox core` and `callbox web` (HTTPS on 8443, its self-signed certificate, which
 the test browsers are told to accept as an agent does once). Anna (1010) and Ben (1011) each open
-the panel in headless Chromium on their own desk, log in to the sales queue with its button, and
-their panels register. A customer's pjsua2 phone on a third desk calls the queue: one panel rings,
+the panel in headless Chromium on their own desk, their panels register, and they log in to the
+sales queue with its button. A customer's pjsua2 phone on a third desk calls the queue: one panel rings,
 its agent answers with a click, each side hears the other's tone (FFT), and the customer hangs up.
 With that agent in wrap-up, a second call rings the other panel; answered, heard, and the agent
 hangs up from the panel. Together the two calls are "two browser agents in one queue".
@@ -70,8 +70,7 @@ def _panel(p, host, ext: str, base: str, tmp_path: Path):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(base + "/")
     page.wait_for_selector('#phone[data-phone-state="phone-ready"]')
-    # The button reloads the page: the panel says goodbye (an un-REGISTER) and registers again,
-    # and the agent stays logged in (a page closed without goodbye would log them out).
+    # While the phone runs, the status button is sent by the panel's script: no reload.
     page.locator("#agent").get_by_role("button", name="Log in", exact=True).click()
     page.get_by_text("You are available.").wait_for()
     page.wait_for_selector('#phone[data-phone-state="phone-ready"]')

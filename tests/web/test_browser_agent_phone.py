@@ -1,6 +1,7 @@
 """The agent panel is a phone: headless Chromium against a real core with browser phones on (a free
 `sip.wss_port`) and the web page served against it. The panel gets a ticket through the page and
-registers over WSS (the core lists the agent's extension over `wss:`); a second tab takes over and
+registers over WSS (the core lists the agent's extension over `wss:`); a status button keeps the
+page and its phone; a second tab takes over and
 the first says so; a restart of the box is said and survived; closing the tab ends the
 registration; a refused microphone is said in words
 and registers nothing."""
@@ -89,6 +90,15 @@ def test_the_panel_registers_a_second_tab_takes_over_and_closing_it_unregisters(
             assert "calls to extension 1001 ring here" in first.locator("#phone-state").inner_text()
             [reg] = _wait(lambda: _over_wss(core, "1001"), "1001 registered over wss")
             assert reg["contact"].endswith(";transport=ws")
+            # A status button does not reload the panel, so the phone stays registered as it was.
+            first.evaluate("window.notReloaded = true")
+            first.locator("#agent").get_by_role("button", name="Log in", exact=True).click()
+            first.get_by_text("You are available.").wait_for()
+            assert first.locator("#agent").get_by_role("button", name="Break").is_visible()
+            assert first.evaluate("window.notReloaded") is True
+            assert [r["contact"] for r in _over_wss(core, "1001")] == [reg["contact"]]
+            assert next(a for a in core.api("GET", "/api/agents")[1]["agents"]
+                        if a["extension"] == "1001")["status"] == "AVAILABLE"
             first.screenshot(path=str(ARTIFACTS / "web-agent-phone.png"), full_page=True)
 
             second = context.new_page()

@@ -330,6 +330,39 @@
     ringer = null;
   }
 
+  // -- the panel's status buttons, without leaving the page ------------------------------------------
+  // A reload would take the phone with it (a call ringing or up would end, and the agent would be
+  // without a phone for a moment), so while the phone runs, a status button is sent by the script
+  // and the panel's status part and notices are taken from the page the server answers with.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !ua || !window.fetch || !window.DOMParser ||
+        form.getAttribute("action") !== "/agent/status") { return; }
+    e.preventDefault();
+    var body = new URLSearchParams(new FormData(form));
+    fetch("/agent/status", { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (res) { return res.text(); })
+      .then(function (html) { takeStatusFrom(new DOMParser().parseFromString(html, "text/html")); })
+      .catch(function () { form.submit(); });
+  });
+
+  function takeStatusFrom(doc) {
+    var fresh = doc.querySelector("#agent .actions"), here = document.querySelector("#agent .actions");
+    if (!fresh || !here) { location.reload(); return; }
+    here.innerHTML = fresh.innerHTML;
+    var says = doc.getElementById("agent-says"), mine = document.getElementById("agent-says");
+    if (says && mine) { mine.textContent = says.textContent; mine.className = says.className; }
+    var main = document.getElementById("main");
+    main.querySelectorAll(":scope > p.notice, :scope > #form-error").forEach(function (el) { el.remove(); });
+    var told = doc.querySelectorAll("#main > p.notice, #main > #form-error");
+    for (var i = told.length - 1; i >= 0; i--) { main.insertBefore(document.importNode(told[i], true), main.firstChild); }
+  }
+
+  // Leaving the page during a call ends it: the browser asks first.
+  window.addEventListener("beforeunload", function (e) {
+    if (session) { e.preventDefault(); e.returnValue = ""; }
+  });
+
   // -- start, and end with the page ------------------------------------------------------------------
   // No goodbye when the page goes (closed, reloaded, left): the browser closes the WebSocket
   // itself, which the box takes for the agent leaving the panel (docs/browser-phone.md, "The
