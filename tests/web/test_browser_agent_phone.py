@@ -159,3 +159,22 @@ def test_the_fakes_tickets_are_the_cores(on_core):
         assert both.status(lambda a: a.browser_phone_ticket("")) == 400
     finally:
         fake.stop()
+
+
+def test_no_microphone_is_said_in_words(on_core):
+    base, core = on_core
+    with sync_api.sync_playwright() as p:
+        # The permission is given, but the machine has no microphone (no fake device either).
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=ARGS + ["--use-fake-ui-for-media-stream"])
+        try:
+            page = browser.new_page()
+            _log_in(page, base, "1002")
+            inputs = page.evaluate("navigator.mediaDevices.enumerateDevices()"
+                                   ".then(ds => ds.filter(d => d.kind === 'audioinput').length)")
+            if inputs:
+                pytest.skip("this machine has a microphone")
+            page.get_by_text("This computer has no microphone").wait_for()
+            assert not _over_wss(core, "1002")
+        finally:
+            browser.close()
