@@ -205,7 +205,7 @@ def _shown(fc: Any) -> dict[str, Any]:
     if isinstance(fc, CallbackCall):
         state, caller, callee = "CALLBACK", queue, fc.number
     elif isinstance(fc, OriginateCall):
-        state, caller, callee = "CLICK_TO_DIAL", fc.ext, (fc.target or {}).get("number")
+        state, caller, callee = "CLICK_TO_DIAL", fc.ext, fc.callee
     elif isinstance(fc, VoicemailCall):
         state, caller, callee = "VOICEMAIL", fc.caller, fc.callee
     else:

@@ -17,6 +17,7 @@ from appliance.engine_pool import EnginePool, Worker
 from appliance.errors import Conflict, NotAllowed, NotFound, ValidationError
 from appliance.leg_owners import LegOwners
 from appliance.logic.acd import commands as acd
+from appliance.logic.dial_targets import Unreachable, where_to_ring
 from appliance.outbound_calls import CallbackCall, CallbackDesk, OriginateCall, OutboundPorts
 from appliance.ports import Dialer, FindExtension, Locations
 
@@ -49,14 +50,16 @@ class BoxPlacedCalls:
 
     def ports(self, w: Worker) -> OutboundPorts:
         """What a call the box placed in worker `w` may use of the box."""
-        def phone_of(extension: str) -> str | None:
-            contacts = self.contacts(extension)
-            return contacts[0] if contacts else None
         return OutboundPorts(
             send=lambda name, fields: self.pool.send_soon(w, name, fields),
             own_leg=lambda leg, owner: self.legs.own(w.id, leg, owner), finish=self.finish,
-            forget=self.forget, desk=self.desk, run_acd=self.run_acd, phone_of=phone_of,
+            forget=self.forget, desk=self.desk, run_acd=self.run_acd, phone_of=self._phone_of,
             plan_callback=self.dialer.plan_callback, room=lambda: w.room)
+
+    def _phone_of(self, extension: str) -> str | None:
+        """The extension's registered phone the box calls (its first contact), None when none is."""
+        contacts = self.contacts(extension)
+        return contacts[0] if contacts else None
 
     # --- click-to-dial ------------------------------------------------------------------------
 
@@ -65,22 +68,17 @@ class BoxPlacedCalls:
         contacts = self.contacts(ext)
         if self.extension(ext) is None or not contacts:
             raise NotFound(f"extension {ext} has no registered phone")
-        if self.extension(number) is not None:
-            found = self.contacts(number)
-            if not found:
-                raise Conflict(f"extension {number} has no registered phone")
-            target = {"number": number, "uri": found[0]}
-        else:
-            try:
-                decision, attempts = self.dialer.plan(ext, number)
-            except ValidationError:
-                raise ValidationError(f"to: {number!r} is not a number the box can dial") from None
-            if not decision.allowed:
-                raise NotAllowed(f"{ext} may not call {number}: {decision.verdict}")
-            if not attempts:
-                raise Conflict("no trunk can take the call now")
-            target = {"number": number, "uri": attempts[0]["uri"], "auth": attempts[0].get("auth"),
-                      "trunk": attempts[0]["trunk"]}
+        reach = where_to_ring(number, is_extension=lambda n: self.extension(n) is not None,
+                              phone_of=self._phone_of, plan=lambda n: self.dialer.plan(ext, n))
+        if reach.why_not is Unreachable.NO_PHONE:
+            raise Conflict(f"extension {number} has no registered phone")
+        if reach.why_not is Unreachable.UNREADABLE:
+            raise ValidationError(f"to: {number!r} is not a number the box can dial")
+        if reach.why_not is Unreachable.REFUSED:
+            raise NotAllowed(f"{ext} may not call {number}: {reach.verdict}")
+        if reach.why_not is Unreachable.NO_TRUNK:
+            raise Conflict("no trunk can take the call now")
+        target = reach.first
         call_id = f"ctd-{int(time.time() * 1000)}-{ext}"
         oc = self.place(call_id, lambda w, ports: OriginateCall(w, call_id, ext, target, ports))
         if oc is None:

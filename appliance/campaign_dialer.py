@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from appliance.campaign_calls import CampaignCallRuntime, CampaignSide
@@ -30,7 +30,8 @@ from appliance.logic.acd.commands import Command
 from appliance.logic.calls import Disposition
 from appliance.logic.campaigns.config import Campaign
 from appliance.logic.campaigns.model import Entry, EntryState, Mode, Result
-from appliance.logic.handlers.campaign_call import AttemptOver, Callee, CampaignCall
+from appliance.logic.dial_targets import Target, Unreachable, where_to_ring
+from appliance.logic.handlers.campaign_call import AttemptOver, CampaignCall
 from appliance.logic.records import call_record
 
 log = logging.getLogger("callbox.campaigns")
@@ -40,6 +41,13 @@ TICK_S = 1.0
 LANGUAGES = {"PL": "pl", "CN": "zh"}
 EVERYONE = 1_000_000  # "as many agents as there are entries": a query of who may be called now
 ROUNDS = 20  # numbers refused before dialling, asked again at most this often per second and campaign
+# Why a number on the list is not dialled, as the log says it.
+NOT_DIALLED = {
+    Unreachable.NO_PHONE: "extension {number} has no registered phone",
+    Unreachable.UNREADABLE: "not a number the box can dial",
+    Unreachable.REFUSED: "refused by the numbering plan ({verdict}; campaigns.class_of_service)",
+    Unreachable.NO_TRUNK: "no trunk can take the call now",
+}
 
 
 class CampaignList(Protocol):
@@ -207,22 +215,14 @@ class CampaignDialer:
         run.begin()
         return call_id
 
-    def _callee(self, c: Campaign, entry: Entry) -> Callee | str:
+    def _callee(self, c: Campaign, entry: Entry) -> Target | str:
         """Where the entry's number is dialled, or why it may not be."""
         number, ports = entry.number, self.ports
-        if ports.is_extension(number):
-            contact = ports.phone_of(number)
-            return Callee(number, contact, entry.name) if contact else f"extension {number} has no registered phone"
-        try:
-            decision, attempts = ports.plan(number, c.route)
-        except ValidationError:
-            return "not a number the box can dial"
-        if not decision.allowed:
-            return f"refused by the numbering plan ({decision.verdict}; campaigns.class_of_service)"
-        if not attempts:
-            return "no trunk can take the call now"
-        first = attempts[0]
-        return Callee(number, first["uri"], entry.name, first["trunk"], first.get("auth"))
+        reach = where_to_ring(number, is_extension=ports.is_extension, phone_of=ports.phone_of,
+                              plan=lambda n: ports.plan(n, c.route))
+        if reach.why_not is None:
+            return replace(reach.first, name=entry.name)
+        return NOT_DIALLED[reach.why_not].format(number=number, verdict=reach.verdict)
 
     def _not_dialled(self, c: Campaign, entry: Entry, call_id: str, now: float) -> None:
         self.ports.campaigns.attempt_over(AttemptOver(c.id, entry.id, Result.FAILED))

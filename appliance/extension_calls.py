@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.engine_pool import Worker
-from appliance.errors import EngineError, ValidationError
+from appliance.errors import EngineError
 from appliance.leg_owners import LegOwners
 from appliance.logic.calls import Bridge, Call, CallState, Command, Dial, Reject, ResolveTransfer, Target, WriteRecord
+from appliance.logic.dial_targets import Unreachable, through_trunks
 from appliance.logic.routing import fails_over
 from appliance.ports import Clock, Dialer, FindExtension, FindRingGroup, Locations
 from appliance.call_placement import Placement
@@ -166,20 +167,18 @@ class ExtensionCalls:
 
     def _route_out(self, call: Call, placed: Placement) -> list[Command]:
         """An outside number: class of service, the outbound route, its trunks in failover order."""
-        try:
-            decision, attempts = self.dialer.plan(placed.caller_ext, call.dialled)
-        except ValidationError:
+        reach = through_trunks(call.dialled, lambda n: self.dialer.plan(placed.caller_ext, n))
+        if reach.why_not is Unreachable.UNREADABLE:
             return call.refuse(404)
         call.direction = "outbound"
-        if not decision.allowed:
+        if reach.why_not is Unreachable.REFUSED:
             log.info("call %s from %s to %s refused: %s", call.call_id, placed.caller_ext, call.dialled,
-                     decision.verdict)
-            return call.refuse(404 if str(decision.verdict) in ("NO_ROUTE", "INTERNAL") else 403)
-        if not attempts:
+                     reach.verdict)
+            return call.refuse(404 if str(reach.verdict) in ("NO_ROUTE", "INTERNAL") else 403)
+        if reach.why_not is Unreachable.NO_TRUNK:
             return call.refuse(503)
         call.advance_on = fails_over
-        waves = [[Target(a["uri"], None, trunk=a["trunk"], auth=a.get("auth"))] for a in attempts]
-        return call.ring(waves, self.ring_timeout_s * 2)
+        return call.ring([[target] for target in reach.targets], self.ring_timeout_s * 2)
 
     def _in_call(self, extension: str) -> bool:
         for call in self._calls.values():

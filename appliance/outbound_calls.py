@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from appliance.errors import StateMachineError
 from appliance.logic.acd import commands as acd
 from appliance.logic.handlers import callback_call as cb
-from appliance.logic.handlers.click_to_dial import ClickToDial, Destination
+from appliance.logic.dial_targets import Target, Unreachable, where_to_ring
+from appliance.logic.handlers.click_to_dial import ClickToDial
 from appliance.logic.media import WriteRecord
 from appliance.media_executor import MediaExecutor
 
@@ -86,13 +87,13 @@ class _Runtime:
 class OriginateCall(_Runtime):
     """Click-to-dial: the box rings the extension's phone first, then dials the number it asked for."""
 
-    def __init__(self, w: Any, call_id: str, ext: str, target: dict[str, Any], ports: OutboundPorts):
+    def __init__(self, w: Any, call_id: str, ext: str, target: Target, ports: OutboundPorts):
         super().__init__(w, ports)
-        self.target = target
-        self.call = ClickToDial(call_id, ext, Destination.from_dict(target), w.id, ports.clock)
+        self.call = ClickToDial(call_id, ext, target, w.id, ports.clock)
 
     call_id = property(lambda self: self.call.id)
     ext = property(lambda self: self.call.ext)
+    callee = property(lambda self: self.call.destination.number)
     start = property(lambda self: self.call.start)
     answer_time = property(lambda self: self.call.answer_time)
 
@@ -129,8 +130,8 @@ class CallbackCall(_Runtime):
 
     def dial_customer(self, cmd: acd.DialCustomer) -> None:
         """The agent is on the line: now the customer, at an extension or through a trunk."""
-        route = self._route(cmd.number)
-        self._run(lambda: self.call.dial_customer(cmd.agent_id, route))
+        target = self._customer(cmd.number)
+        self._run(lambda: self.call.dial_customer(cmd.agent_id, target))
 
     def stop_ringing(self, agent_id: str, keep: str | None = None) -> None:
         self._run(lambda: self.call.stop_ringing(agent_id))
@@ -138,21 +139,20 @@ class CallbackCall(_Runtime):
     def bridge_agent(self, agent_id: str, leg: str | None) -> None:
         self._run(self.call.bridge)
 
-    def _route(self, number: str) -> cb.CustomerRoute | None:
-        contact = self.ports.phone_of(number)
-        if contact:
-            return cb.CustomerRoute(contact)
+    def _customer(self, number: str) -> Target | None:
+        """Where the customer rings: a number with a registered phone rings it, any other goes
+        through the trunks the callbacks' class of service allows; None: the callback gives up."""
+        phone_of = self.ports.phone_of
         try:
-            decision, attempts = self.ports.plan_callback(number)
-        except Exception:  # a number the numbering plan cannot read
-            decision, attempts = None, []
-        if decision is not None and not decision.allowed:
-            log.warning("callback %s to %s refused: %s (callbacks.class_of_service)", self.call_id, number,
-                        decision.verdict)
-            attempts = []
-        if not attempts:
+            reach = where_to_ring(number, is_extension=lambda n: phone_of(n) is not None, phone_of=phone_of,
+                                  plan=self.ports.plan_callback)
+        except Exception:  # a plan that cannot be made now (its settings): this attempt cannot reach them
+            log.exception("callback %s to %s", self.call_id, number)
             return None
-        return cb.CustomerRoute(attempts[0]["uri"], through_trunk=True, auth=attempts[0].get("auth"))
+        if reach.why_not is Unreachable.REFUSED:
+            log.warning("callback %s to %s refused: %s (callbacks.class_of_service)", self.call_id, number,
+                        reach.verdict)
+        return reach.first if reach.targets else None
 
     # --- what the engine reports -----------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
+from appliance.logic.dial_targets import Target
 from appliance.logic.media import (MUSIC_ON_HOLD, RINGBACK, Answer, Bridge, Dial, Hangup, Play, Reject,  # noqa: F401
                                     Ringing, SendDtmf, StopPlay, Unbridge, WriteRecord)
 
@@ -80,17 +81,6 @@ class ResolveTransfer:
 
 Command = (Ringing | Dial | Answer | Bridge | Unbridge | Hangup | Reject | Play | StopPlay | SendDtmf
            | ResolveTransfer | WriteRecord)
-
-
-
-@dataclass(frozen=True)
-class Target:
-    """Somewhere to ring: a contact URI of a phone, and whose it is."""
-
-    uri: str
-    extension: str | None = None
-    trunk: str | None = None
-    auth: dict[str, str] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass

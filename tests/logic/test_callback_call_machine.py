@@ -10,7 +10,8 @@ import pytest
 from appliance.errors import StateMachineError
 from appliance.logic.handlers.callback_call import (
     MACHINE, TABLE, AgentAnswered, AgentMissed, CallbackCall, CallbackEnded, CallbackEvent as E,
-    CallbackState as S, CustomerAnswered, CustomerRoute, CustomerUnreachable, Idle)
+    CallbackState as S, CustomerAnswered, CustomerUnreachable, Idle)
+from appliance.logic.dial_targets import Target
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
 
 
@@ -26,7 +27,7 @@ class FakeClock:
 
 
 PHONES = {"201": "sip:201@192.0.2.21:5062", "202": "sip:202@192.0.2.22:5062", "203": "sip:203@192.0.2.23:5062"}
-ROUTE = CustomerRoute("sip:0221234567@provider.example", through_trunk=True, auth={"user": "u"})
+ROUTE = Target("sip:0221234567@provider.example", trunk="provider", auth={"user": "u"}, number="0221234567")
 
 
 def kinds(commands) -> list[str]:
@@ -148,8 +149,8 @@ def test_the_agent_is_rung_with_the_customers_number_then_the_customer_with_the_
 
 def test_a_customer_at_an_extension_sees_the_queue_as_the_callers_name():
     c = reach(S.AGENT_ON_LINE)
-    assert c.dial_customer("201", CustomerRoute("sip:1002@192.0.2.12"))[0].caller_id == {"number": "201",
-                                                                                        "name": "sales"}
+    at_extension = Target("sip:1002@192.0.2.12", "1002", number="1002")
+    assert c.dial_customer("201", at_extension)[0].caller_id == {"number": "201", "name": "sales"}
 
 
 def test_a_phone_that_rang_out_is_a_timeout_for_the_acd_and_a_rejection_is_not():

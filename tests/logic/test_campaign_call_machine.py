@@ -5,8 +5,8 @@ import pytest
 from appliance.errors import StateMachineError
 from appliance.logic.campaigns.model import Result
 from appliance.logic.handlers.campaign_call import (MACHINE, REMOVED, SORRY, SURVEY_QUESTION, SURVEY_THANKS, TABLE,
-                                                    AttemptOver, CampaignCall, CampaignCallEvent, CampaignCallState,
-                                                    Callee)
+                                                    AttemptOver, CampaignCall, CampaignCallEvent, CampaignCallState)
+from appliance.logic.dial_targets import Target
 from appliance.logic.media import Bridge, CancelTimer, Dial, Hangup, Play, StartTimer, StopPlay, WriteRecord
 
 S, E = CampaignCallState, CampaignCallEvent
@@ -22,7 +22,8 @@ class Clock:
 
 def call(**kw):
     clock = Clock()
-    base = dict(id="k1", campaign="repairs", entry="7", callee=Callee("600100200", "sip:600100200@gw", "Anna"),
+    callee = Target("sip:600100200@gw", number="600100200", name="Anna")
+    base = dict(id="k1", campaign="repairs", entry="7", callee=callee,
                 caller_id="221234567", worker="w0", clock=clock, agent="1001", agent_uri="sip:1001@10.231.0.20")
     c = CampaignCall(**{**base, **kw})
     return c, clock

@@ -9,7 +9,8 @@ import pytest
 
 from appliance.errors import StateMachineError
 from appliance.logic.handlers.click_to_dial import (
-    MACHINE, TABLE, ClickToDial, ClickToDialEvent as E, ClickToDialState as S, Destination)
+    MACHINE, TABLE, ClickToDial, ClickToDialEvent as E, ClickToDialState as S)
+from appliance.logic.dial_targets import Target
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
 
 
@@ -25,15 +26,15 @@ class FakeClock:
 
 
 PHONE = "sip:1001@192.0.2.10:5062"
-OUTSIDE = Destination("0221234567", "sip:0221234567@provider.example", trunk="provider", auth={"user": "u"})
-INSIDE = Destination("1002", "sip:1002@192.0.2.11:5062")
+OUTSIDE = Target("sip:0221234567@provider.example", trunk="provider", auth={"user": "u"}, number="0221234567")
+INSIDE = Target("sip:1002@192.0.2.11:5062", "1002", number="1002")
 
 
 def kinds(commands) -> list[str]:
     return [type(c).__name__ for c in commands]
 
 
-def call(clock: FakeClock | None = None, destination: Destination = OUTSIDE) -> ClickToDial:
+def call(clock: FakeClock | None = None, destination: Target = OUTSIDE) -> ClickToDial:
     return ClickToDial("ctd-1", "1001", destination, "w1", clock or FakeClock())
 
 

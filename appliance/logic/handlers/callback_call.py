@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from appliance.logic.calls import Disposition
+from appliance.logic.dial_targets import Target
 from appliance.logic.machine import Machine
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
 from appliance.logic.records import call_record
@@ -110,15 +111,6 @@ class Idle:
 AcdInput = AgentAnswered | AgentMissed | CustomerAnswered | CustomerUnreachable | CallbackEnded
 
 
-@dataclass(frozen=True)
-class CustomerRoute:
-    """How to reach the customer: an extension's phone, or through a trunk."""
-
-    uri: str
-    through_trunk: bool = False
-    auth: dict[str, str] | None = field(default=None, compare=False)
-
-
 @dataclass(eq=False)
 class CallbackCall:
     """One callback in one worker: the agent's and the customer's legs, and its state."""
@@ -165,17 +157,18 @@ class CallbackCall:
             del self.ringing[leg]
         return [Hangup(leg) for leg in legs] + self._nobody_rings()
 
-    def dial_customer(self, agent_id: str, route: CustomerRoute | None) -> list[Any]:
-        """The agent is on the line: now the customer (`route` None: the number cannot be dialled)."""
-        if route is None:
+    def dial_customer(self, agent_id: str, target: Target | None) -> list[Any]:
+        """The agent is on the line: now the customer, at an extension's phone or through a trunk
+        (`target` None: the number cannot be dialled)."""
+        if target is None:
             MACHINE.fire(self, E.NO_ROUTE)
             out: list[Any] = [CustomerUnreachable("no route", soon=True)]
             return out + self._drop_agent() + [Idle()]
         MACHINE.fire(self, E.DIAL_CUSTOMER)
         self.customer_leg = self._leg("c")
-        name = "" if route.through_trunk else self.queue
-        return [Dial(self.customer_leg, route.uri, {"number": agent_id, "name": name}, CUSTOMER_RING_S,
-                     route.auth or None)]
+        name = "" if target.trunk else self.queue
+        return [Dial(self.customer_leg, target.uri, {"number": agent_id, "name": name}, CUSTOMER_RING_S,
+                     target.auth or None)]
 
     def bridge(self) -> list[Any]:
         """The ACD connects the customer who answered with the agent waiting on the line."""

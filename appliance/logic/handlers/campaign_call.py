@@ -17,7 +17,7 @@ for the campaign's list, and the call record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,7 @@ from appliance.logic.calls import Disposition
 from appliance.logic.campaigns.model import Result, result_of_hangup
 from appliance.logic.campaigns.rules import NEVER_AGAIN_DIGIT
 from appliance.logic.csat import score_of
+from appliance.logic.dial_targets import Target
 from appliance.logic.machine import Machine
 from appliance.logic.media import Bridge, CancelTimer, Dial, Hangup, Play, StartTimer, StopPlay, WriteRecord
 from appliance.logic.records import call_record
@@ -102,15 +103,6 @@ class AttemptOver:
     never_again: bool = False
 
 
-@dataclass(frozen=True)
-class Callee:
-    number: str
-    uri: str
-    name: str = ""
-    trunk: str | None = None
-    auth: dict[str, str] | None = field(default=None, compare=False)
-
-
 @dataclass(eq=False)
 class CampaignCall:
     """One attempt in one worker: the callee's leg, maybe an agent's, the times and the state."""
@@ -118,7 +110,7 @@ class CampaignCall:
     id: str
     campaign: str
     entry: str
-    callee: Callee
+    callee: Target  # the number on the list, where it rings, and the name on it
     caller_id: str
     worker: str
     clock: Callable[[], float]

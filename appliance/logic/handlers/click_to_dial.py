@@ -8,11 +8,12 @@ when the call is over.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from appliance.logic.calls import Disposition
+from appliance.logic.dial_targets import Target
 from appliance.logic.machine import Machine
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
 from appliance.logic.records import call_record
@@ -51,27 +52,13 @@ MACHINE: Machine[ClickToDialState, ClickToDialEvent] = Machine(
     "click-to-dial", "click-to-dial %s", "state", TABLE, "callbox.outbound_calls")
 
 
-@dataclass(frozen=True)
-class Destination:
-    """Where the extension asked to be connected: another extension's phone, or out through a trunk."""
-
-    number: str
-    uri: str
-    trunk: str | None = None
-    auth: dict[str, str] | None = field(default=None, compare=False)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Destination":
-        return cls(d["number"], d["uri"], d.get("trunk"), d.get("auth"))
-
-
 @dataclass(eq=False)
 class ClickToDial:
     """One click-to-dial call in one worker: its two legs, its times, its state."""
 
     id: str  # the call id
     ext: str
-    destination: Destination
+    destination: Target  # where the extension asked to be connected: a phone, or out through a trunk
     worker: str
     clock: Callable[[], float]
     state: ClickToDialState = S.NEW
