@@ -179,9 +179,11 @@ class BridgedMedia:
                 call.to_browser, call.to_engine = await bridge.browser_calls(call.call_id, sdp)
             else:
                 call.to_browser = await bridge.ring_browser(call.call_id, sdp)
-        except MediaBridgeError as e:
+        except Exception as e:  # a refusal (MediaBridgeError) or anything else: the call must not hang
+            if self.calls.get(call.call_id) is not call:
+                return  # hung up meanwhile (the set-up failed for that): nothing goes on
             log.warning("browser call %s: the media bridge refused the offer: %s", call.call_id, e)
-            self.calls.pop(call.call_id, None)
+            del self.calls[call.call_id]
             go_on(msg)
             return
         call.busy, call.offered = False, True
@@ -207,7 +209,7 @@ class BridgedMedia:
                 call.to_engine = await bridge.browser_answers(call.call_id, sdp)
             else:
                 await bridge.engine_answers(call.call_id, sdp)
-        except MediaBridgeError as e:
+        except Exception as e:  # as for the offer
             log.warning("browser call %s: the media bridge refused the answer: %s", call.call_id, e)
             call.busy = False
             go_on(msg)

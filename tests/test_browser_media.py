@@ -201,3 +201,18 @@ def test_with_direction_sets_every_direction_and_counts_the_version():
     assert out.count("a=inactive") == 2 and "o=- 5 42 IN IP4" in out and out.endswith("\r\n")
     assert direction_of("v=0\r\nm=audio 1 RTP/AVP 0\r\n") == "sendrecv"
     assert "a=sendrecv" in with_direction("v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\n", "bogus")
+
+
+def test_an_offer_hung_up_while_the_bridge_works_on_it_goes_nowhere():
+    async def main():
+        media, bridge, sent, go_on = _media()
+        bridge.gate = asyncio.Event()
+        media.to_browser(_invite(ENGINE_OFFER), "1001", go_on)
+        await _settle()
+        media.call_over(_plain("CANCEL"))
+        bridge.refuse = True                 # the bridge's set-up fails: hung up during set-up
+        bridge.gate.set()
+        await _settle()
+        assert sent == [] and media.calls == {} and ("hang_up", "c1") in bridge.asked
+
+    asyncio.run(main())
