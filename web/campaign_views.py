@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from web.i18n import current
+from web.timezones import country_of
 
 MODES = ("preview", "progressive", "message")
 STATES = ("draft", "running", "paused", "finished", "stopped")
@@ -86,6 +87,15 @@ def campaign_form(c: Mapping[str, Any] | None) -> dict[str, Any]:
         form[f"retry-{result}-delay"] = _minutes(rule.get("delay_s"))
         form[f"retry-{result}-times"] = str(rule.get("times", 0))
     return form
+
+
+def default_place(box_zone: str) -> tuple[str, str]:
+    """(country, zone) a new campaign starts with: the box's own zone, and the calling hours of
+    its country (PL, CN, the EU's for another member; the EU's, the strictest, for anywhere else)."""
+    if not box_zone or country_of(box_zone) is None:
+        return "PL", "Europe/Warsaw"
+    country = country_of(box_zone) or ""
+    return (country if country in ("PL", "CN") else "EU"), box_zone
 
 
 def _minutes(seconds: Any) -> str:

@@ -18,9 +18,9 @@ from bottle import HTTPError, HTTPResponse, request, response
 from appliance.errors import ApiError
 from web.kit import (_, BUTTON_LABELS, CAMPAIGN_DAYS, COUNTRIES, ENTRY_STATES, MODES, NOT_YET,
                      RETRY_RESULTS, Missing, Role, WebState, ask_core, ask_core_or_missing,
-                     campaign_card, campaign_form, campaign_row, current, entry_row, error_field_of,
-                     notice, parse_callback, parse_campaign_form, render, report_blocks, require,
-                     see_other, upload_limit, zone_options)
+                     campaign_card, campaign_form, campaign_row, current, default_place, entry_row,
+                     error_field_of, notice, parse_callback, parse_campaign_form, render,
+                     report_blocks, require, see_other, upload_limit, zone_options)
 
 MAX_LIST = 8 << 20  # a call list of some hundred thousand rows
 PAGE_SIZE = 100
@@ -72,6 +72,7 @@ def register(app: bottle.Bottle, state: WebState) -> None:
     @require(Role.ADMIN)
     def new_form(api):
         form = campaign_form(None)
+        form["country"], form["zone"] = default_place(current().tz)
         # The core's default result words, offered in the admin's language: they become the
         # campaign's own words once saved.
         form["dispositions"] = "\n".join(_(word) for word in form["dispositions"].splitlines())

@@ -62,7 +62,7 @@ from web.contact_views import (DISPOSITION_CODES, agent_handled, contact_row, fo
                                screen_pop)
 # -- outbound campaigns: their pages, the agent's card, the wallboard's lines
 from web.campaign_views import (BUTTON_LABELS, CAMPAIGN_BUTTONS, COUNTRIES, DAYS as CAMPAIGN_DAYS,
-                                ENTRY_STATES, MODES, RETRY_RESULTS, campaign_form,
+                                ENTRY_STATES, MODES, RETRY_RESULTS, campaign_form, default_place,
                                 campaign_progress_rows, campaign_row, card_view, csat_rows,
                                 entry_row, error_field_of, fill_script, parse_callback,
                                 parse_campaign_form, pick_card, report_blocks)
@@ -88,7 +88,7 @@ from web.report_views import (INTERVALS, WEEKDAYS, ReportFilter, heat_rows, inte
 __all__ = ["_", "ACTIONS", "BOX_FIELDS", "BREAK_REASONS", "BUTTON_ACTIONS", "COST_FIELDS",
            "BUTTON_LABELS", "CAMPAIGN_BUTTONS", "CAMPAIGN_DAYS", "COUNTRIES", "ENTRY_STATES", "MODES",
            "RETRY_RESULTS", "campaign_card", "campaign_form", "campaign_progress_rows", "campaign_row",
-           "card_view", "csat_rows", "entry_row", "error_field_of", "fill_script", "parse_callback",
+           "card_view", "csat_rows", "default_place", "entry_row", "error_field_of", "fill_script", "parse_callback",
            "parse_campaign_form", "pick_card", "report_blocks",
            "CSV_LIMIT", "DAY_LIMIT", "DAY_NAMES", "DEFAULT_HOURS", "DISPOSITION_CODES",
            "DUMMY_HASH", "FORM_MAX", "HERE", "INTERVALS", "LANGUAGES", "LINE_FORM", "MAC_TEXT",

@@ -14,8 +14,8 @@ import pytest
 from tests.web import fake_campaigns
 from tests.web.conftest import ADMIN_PASSWORD, add_user, log_in
 from tests.web.wsgi_client import WsgiClient
-from web.kit import (campaign_progress_rows, card_view, csat_rows, error_field_of, event_is_for_agent,
-                     fill_script, parse_callback, parse_campaign_form, pick_card)
+from web.kit import (campaign_progress_rows, card_view, csat_rows, default_place, error_field_of,
+                     event_is_for_agent, fill_script, parse_callback, parse_campaign_form, pick_card)
 
 LIST = ("Telefon;Nazwa;Zlecenie\n+48 600 100 201;Anna Nowak;Z-1\n+48 600 100 202;Bożena Ćwik;Z-2\n"
         "bez numeru;Celina;Z-3\n").encode("cp1250")
@@ -67,6 +67,13 @@ def test_the_form_is_read_and_its_shape_checked():
     assert errors["priority"] == ("a whole number from {low} to {high}", {"low": 1, "high": 9})
     assert error_field_of("there is no queue 'x'") == "queue"
     assert error_field_of("priority must be a number from 1 to 9") == "priority"
+
+
+def test_a_new_campaign_starts_with_the_boxs_zone_and_its_countrys_hours():
+    assert default_place("Asia/Shanghai") == ("CN", "Asia/Shanghai")
+    assert default_place("Europe/Paris") == ("EU", "Europe/Paris")
+    assert default_place("America/New_York") == ("EU", "America/New_York")  # the strictest we know
+    assert default_place("UTC") == ("PL", "Europe/Warsaw") and default_place("") == ("PL", "Europe/Warsaw")
 
 
 def test_the_script_is_filled_in_and_a_missing_field_shows():
