@@ -42,6 +42,8 @@ log = logging.getLogger("callbox.browser_media")
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _DIRECTION = re.compile(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", re.MULTILINE)
 _ORIGIN = re.compile(r"^(o=\S+ \S+ )(\d+)( .*)$", re.MULTILINE)
+_SETUP = re.compile(r"^a=setup:(\w+)\s*$", re.MULTILINE)
+_OTHER_ROLE = {"active": "passive", "passive": "active"}
 
 
 class Bridge(Protocol):
@@ -66,6 +68,7 @@ class BridgedCall:
     offered: bool = False   # the bridge made the offer's other half
     answered: bool = False  # the bridge took the answer
     busy: bool = False      # the bridge is working on this call's set-up
+    bridge_role: str = ""   # the bridge's DTLS role (RFC 5763 a=setup) once the browser answered its offer
 
 
 def direction_of(sdp: str) -> str:
@@ -74,9 +77,10 @@ def direction_of(sdp: str) -> str:
     return found.group(1) if found else "sendrecv"
 
 
-def with_direction(sdp: str, direction: str) -> str:
+def with_direction(sdp: str, direction: str, role: str = "") -> str:
     """`sdp` with every direction attribute set to `direction` and its version one higher (RFC
-    3264 §8: a changed SDP says so)."""
+    3264 §8: a changed SDP says so); with `role`, its `a=setup` too (an offer's `actpass` sent
+    again as an answer must name the DTLS role the call has)."""
     if direction not in DIRECTIONS:
         direction = "sendrecv"
     lines = sdp.replace("\r\n", "\n").rstrip("\n").split("\n")
@@ -85,6 +89,8 @@ def with_direction(sdp: str, direction: str) -> str:
         if _DIRECTION.match(line):
             line = f"a={direction}"
             placed = True
+        elif role and line.startswith("a=setup:"):
+            line = f"a=setup:{role}"
         out.append(line)
     if not placed:
         out.append(f"a={direction}")
@@ -207,6 +213,8 @@ class BridgedMedia:
         try:
             if from_browser:
                 call.to_engine = await bridge.browser_answers(call.call_id, sdp)
+                browser_role = _SETUP.search(sdp.replace("\r\n", "\n"))
+                call.bridge_role = _OTHER_ROLE.get(browser_role.group(1) if browser_role else "", "")
             else:
                 await bridge.engine_answers(call.call_id, sdp)
         except Exception as e:  # as for the offer
@@ -237,7 +245,9 @@ class BridgedMedia:
             call.to_engine = with_direction(call.to_engine, direction)
             msg.body = call.to_engine.encode()
         else:
-            call.to_browser = with_direction(call.to_browser, direction)
+            # The bridge's offer, when it answers the browser's re-offer, takes the role it has.
+            role = call.bridge_role if not msg.is_request and not call.browser_began else ""
+            call.to_browser = with_direction(call.to_browser, direction, role)
             msg.body = call.to_browser.encode()
         go_on(msg)
 

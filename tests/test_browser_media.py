@@ -201,6 +201,25 @@ def test_with_direction_sets_every_direction_and_counts_the_version():
     assert out.count("a=inactive") == 2 and "o=- 5 42 IN IP4" in out and out.endswith("\r\n")
     assert direction_of("v=0\r\nm=audio 1 RTP/AVP 0\r\n") == "sendrecv"
     assert "a=sendrecv" in with_direction("v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\n", "bogus")
+    offer = "v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 8\r\na=setup:actpass\r\na=sendrecv\r\n"
+    assert "a=setup:passive\r\na=recvonly\r\n" in with_direction(offer, "recvonly", "passive")
+
+
+def test_the_bridges_offer_answering_a_browsers_re_offer_names_the_dtls_role_the_call_has():
+    async def main():
+        media, bridge, sent, go_on = _media()
+        media.to_browser(_invite(ENGINE_OFFER), "1001", go_on)
+        await _settle()
+        media.calls["c1"].to_browser = BROWSER_OFFER + "a=setup:actpass\r\n"
+        media.from_browser(_ok(BROWSER_ANSWER + "a=setup:active\r\n"), "1001", go_on)
+        await _settle()
+        media.from_browser(_invite(BROWSER_OFFER.replace("sendrecv", "sendonly") + "a=setup:actpass\r\n", cseq=900),
+                           "1001", go_on)
+        media.to_browser(_ok(ENGINE_ANSWER.replace("sendrecv", "recvonly"), cseq=900), "1001", go_on)
+        reanswer = sent[-1].decode()
+        assert "a=setup:passive" in reanswer and direction_of(reanswer) == "recvonly"
+
+    asyncio.run(main())
 
 
 def test_an_offer_hung_up_while_the_bridge_works_on_it_goes_nowhere():

@@ -65,6 +65,8 @@ window.agent = {
         phone.listen(new MediaStream(s.connection.getReceivers().map((r) => r.track)));
       });
       s.on('ended', (x) => this.events.push('ended ' + x.originator));
+      s.on('hold', (x) => this.events.push('hold ' + x.originator));
+      s.on('unhold', (x) => this.events.push('unhold ' + x.originator));
       s.on('failed', (x) => this.events.push('failed ' + x.cause));
     });
     this.ua = ua;
@@ -77,6 +79,8 @@ window.agent = {
   answer() { this.session.answer(this.options()); },
   call(target) { this.ua.call(target, this.options()); },
   hangUp() { this.session.terminate(); },
+  // JsSIP does nothing (false) while a re-INVITE is still under way.
+  hold(on) { return on ? this.session.hold() : this.session.unhold(); },
   state() { return this.session && this.session.connection ? this.session.connection.connectionState : 'none'; },
 };
 """

@@ -135,6 +135,13 @@ def test_a_browser_agent_takes_a_queue_call_calls_a_desk_phone_and_closing_the_p
         customer.close()
 
 
+def _until(check, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, "not in time"
+        time.sleep(0.1)
+
+
 def _events(page, want: str, timeout: float = 20.0) -> list[str]:
     end = time.monotonic() + timeout
     while True:
@@ -178,6 +185,15 @@ def test_the_agent_panels_sip_library_takes_a_queue_call_and_calls_out_through_t
             customer.play_tone(PHONE_HZ)
             assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
             assert abs(_heard_by_phone(customer, tmp_path / "customer.wav") - BROWSER_HZ) < 25
+            # Hold and resume the JsSIP way (re-INVITEs, a=sendonly then sendrecv): the box answers
+            # each, the call stays up, and the audio flows again after.
+            _until(lambda: page.evaluate("agent.hold(true)"))
+            _until(lambda: page.evaluate("agent.hold(false)"))   # once the hold's re-INVITE is answered
+            _events(page, "unhold local")
+            time.sleep(0.5)
+            assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
+            assert abs(_heard_by_phone(customer, tmp_path / "customer-resumed.wav") - BROWSER_HZ) < 25
+            assert not [e for e in page.evaluate("agent.events") if e.startswith(("ended", "failed"))]
             customer.hangup()                                  # the box's BYE reaches JsSIP along its route
             _events(page, "ended remote")
             customer.wait_for("call_state", state="DISCONNECTED", timeout=10)

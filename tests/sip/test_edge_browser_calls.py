@@ -117,6 +117,14 @@ def test_a_worker_rings_a_browser_through_its_route_and_the_dialog_goes_on_throu
             assert ok.startswith(b"SIP/2.0 200 ") and _header(ok, "Via")[0].startswith(f"SIP/2.0/UDP {WORKER[0]}")
             assert ("from", 200, "1001") in media.seen
 
+            # The browser's re-INVITE (hold) and its ACK go to the worker's Contact, inside the dialog.
+            for method in ("INVITE", "ACK"):
+                browser.send(sip_request(method, call_id="box-1", to_tag="worker", cseq=300,
+                                         body=WEBRTC_SDP if method == "INVITE" else b"").replace(
+                    f"{method} sip:1002@callbox".encode(), f"{method} sip:w@{WORKER[0]}:{WORKER[1]}".encode()))
+                [sent] = await _sent_to_worker(edge)
+                assert sent.startswith(f"{method} sip:w@{WORKER[0]}:{WORKER[1]} ".encode())
+
             # Inside the dialog the worker sends to the recorded route; the edge takes it off.
             edge.handle(_worker_invite(binding.contact, method="BYE", route=record_route, to_tag=";tag=browser",
                                        cseq=2, body=b""), Source("udp", *WORKER))
