@@ -61,6 +61,7 @@ class BridgedCall:
     """One browser call: who began it, and the SDP the box gave each side."""
 
     call_id: str
+    extension: str          # the browser phone's: another browser's messages never touch this call
     setup_cseq: int
     browser_began: bool
     to_browser: str = ""    # the SDP the box gave the browser (its answer, or its offer)
@@ -113,10 +114,10 @@ class BridgedMedia:
     # --- the edge's hook ---------------------------------------------------------------------
 
     def from_browser(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None]) -> None:
-        self._pass(msg, go_on, from_browser=True)
+        self._pass(msg, extension, go_on, from_browser=True)
 
     def to_browser(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None]) -> None:
-        self._pass(msg, go_on, from_browser=False)
+        self._pass(msg, extension, go_on, from_browser=False)
 
     def call_over(self, msg: SipMessage) -> None:
         call = self.calls.get(msg.call_id or "")
@@ -144,12 +145,16 @@ class BridgedMedia:
 
     # --- what each message becomes -----------------------------------------------------------
 
-    def _pass(self, msg: SipMessage, go_on: Callable[[SipMessage], None], *, from_browser: bool) -> None:
+    def _pass(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None], *,
+              from_browser: bool) -> None:
         cseq = _cseq(msg)
         call = self.calls.get(msg.call_id or "")
+        if call is not None and call.extension != extension:
+            go_on(msg)  # another extension's Call-ID: none of this call's business
+            return
         if msg.is_request and msg.method == "INVITE":
             if call is None:
-                self._set_up(msg, go_on, cseq, browser_began=from_browser)
+                self._set_up(msg, extension, go_on, cseq, browser_began=from_browser)
             elif cseq == call.setup_cseq and from_browser == call.browser_began:
                 self._again(call, msg, go_on, call.offered, from_browser)
             else:
@@ -167,13 +172,14 @@ class BridgedMedia:
             self._answer(call, msg, go_on, from_browser)
         # else: the bridge is taking the first copy of this answer; a retransmission comes again
 
-    def _set_up(self, msg: SipMessage, go_on: Callable[[SipMessage], None], cseq: int, *, browser_began: bool) -> None:
+    def _set_up(self, msg: SipMessage, extension: str, go_on: Callable[[SipMessage], None], cseq: int, *,
+                browser_began: bool) -> None:
         bridge = self.bridge()
         if bridge is None:
             log.warning("browser call %s: the media bridge is not running", msg.call_id)
             go_on(msg)
             return
-        call = BridgedCall(msg.call_id or "", cseq, browser_began, busy=True)
+        call = BridgedCall(msg.call_id or "", extension, cseq, browser_began, busy=True)
         self.calls[call.call_id] = call
         self.spawn(self._offer(bridge, call, msg, go_on))
 

@@ -235,3 +235,16 @@ def test_an_offer_hung_up_while_the_bridge_works_on_it_goes_nowhere():
         assert sent == [] and media.calls == {} and ("hang_up", "c1") in bridge.asked
 
     asyncio.run(main())
+
+
+def test_another_browsers_message_with_a_calls_call_id_changes_nothing():
+    async def main():
+        media, bridge, sent, go_on = _media()
+        media.to_browser(_invite(ENGINE_OFFER), "1001", go_on)
+        await _settle()
+        media.from_browser(_ok(BROWSER_ANSWER), "1002", go_on)
+        await _settle()
+        assert sent[-1] == BROWSER_ANSWER.encode() and bridge.asked == [("ring_browser", "c1")]
+        assert not media.calls["c1"].answered
+
+    asyncio.run(main())

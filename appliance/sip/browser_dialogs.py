@@ -57,10 +57,15 @@ class BrowserDialogs:
                                     req.get("From") or "", contact, 0, browser_contact=req.uri or "",
                                     worker_cseq=_cseq(req)))
 
-    def browser_sent(self, msg: SipMessage) -> None:
+    def is_of(self, call_id: str, connection: Source) -> bool:
+        """Whether the call is one of this browser connection's (a browser ends only its own)."""
+        d = self._items.get(call_id)
+        return d is not None and d.connection == connection
+
+    def browser_sent(self, msg: SipMessage, connection: Source) -> None:
         """Anything from a browser: its CSeq, and its answer to the worker's INVITE."""
         d = self._items.get(msg.call_id or "")
-        if d is None:
+        if d is None or d.connection != connection:
             return
         if msg.is_request:
             d.browser_cseq = max(d.browser_cseq, _cseq(msg))

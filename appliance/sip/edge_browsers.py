@@ -51,13 +51,14 @@ class BrowserPhonesOnEdge:
 
     def _on_browser_request(self, req: SipMessage, source: Source) -> None:
         """A request on a browser phone's connection: in its extension's name, never a trunk's,
-        never by its source address; ACK and CANCEL only for a call it placed."""
+        never by its source address; ACK and CANCEL only for a call it placed, or an ACK inside a
+        dialog, to the worker."""
         routes = req.get_all("Route")
         if routes and names_edge_route(routes[0]):
             req.remove_first("Route")  # the edge's own, recorded in the dialog (browser_routes.py)
-        if ends_a_call(req):
+        if ends_a_call(req) and self.browser_dialogs.is_of(req.call_id or "", source):
             self.browser_media.call_over(req)
-        self.browser_dialogs.browser_sent(req)
+        self.browser_dialogs.browser_sent(req, source)
         if req.method in ("ACK", "CANCEL"):  # never challenged
             # An ACK inside a dialog (of a re-INVITE, or of a call the box placed) goes to the
             # worker's Contact like the dialog's other requests; else only for a call it placed.
@@ -140,9 +141,9 @@ class BrowserPhonesOnEdge:
     def _relay(self, resp: SipMessage, source: Source) -> None:
         """A response back along its path; a browser's answer (WebRTC SDP) through the media bridge."""
         if source.transport == WSS:
-            self.browser_dialogs.browser_sent(resp)
-            if ends_a_call(resp):
+            if ends_a_call(resp) and self.browser_dialogs.is_of(resp.call_id or "", source):
                 self.browser_media.call_over(resp)
+            self.browser_dialogs.browser_sent(resp, source)
             ext = self.websockets.extension_of(source)
             if ext is not None and carries_sdp(resp) and is_webrtc_sdp(resp.body):
                 self.browser_media.from_browser(resp, ext, lambda m: self.forwarding.relay(m, source))

@@ -260,3 +260,24 @@ def test_media_that_ended_by_itself_ends_the_call_on_both_sides(tmp_path):
             await edge.stop()
 
     asyncio.run(main())
+
+
+def test_a_browser_cannot_end_another_browsers_call(tmp_path):
+    async def main():
+        edge, media, browser = await _edge_with_browser(tmp_path)
+        other = await Browser.open(edge.websockets.port, edge.browser_tickets.issue("1002").ticket)
+        try:
+            [route] = edge.contacts_to_call("1001")
+            edge.handle(_worker_invite(route, call_id="box-3"), Source("udp", *WORKER))
+            invite = await browser.sip()
+            browser.send(_respond(invite, "200 OK", body=WEBRTC_SDP))
+            await _sent_to_worker(edge)
+            other.send(sip_request("BYE", ext="1002", call_id="box-3", to_tag="worker", cseq=99))
+            await asyncio.sleep(0.2)
+            assert media.over == [] and edge.browser_dialogs.is_of("box-3", edge.registrar.lookup("1001")[0].source)
+        finally:
+            await other.close()
+            await browser.close()
+            await edge.stop()
+
+    asyncio.run(main())
