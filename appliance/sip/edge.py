@@ -380,7 +380,9 @@ class SipEdge(BrowserPhonesOnEdge):
         local = self.local_address()
         sent = 0
         for data, target in self.mwi.changed(aor, local):
-            self.send(data, "udp", target)
+            # A browser that subscribed is reached on its connection; a desk phone over UDP.
+            browser = self.websockets.extension_of(Source(WSS, *target)) is not None
+            self.send(data, WSS if browser else "udp", target)
             sent += 1
         if unsolicited and not sent:
             for b in self.registrar.lookup(aor):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
@@ -277,6 +278,30 @@ def test_a_browser_cannot_end_another_browsers_call(tmp_path):
             assert media.over == [] and edge.browser_dialogs.is_of("box-3", edge.registrar.lookup("1001")[0].source)
         finally:
             await other.close()
+            await browser.close()
+            await edge.stop()
+
+    asyncio.run(main())
+
+
+def test_a_browser_that_subscribed_to_its_voicemail_is_told_on_its_connection(tmp_path):
+    async def main():
+        from appliance.sip.mwi import MwiService
+        edge, media, browser = await _edge_with_browser(tmp_path)
+        counts = {"1001": (0, 0)}
+        edge.mwi = MwiService(time.time, lambda box: counts[box], "127.0.0.1")
+        try:
+            browser.send(sip_request("SUBSCRIBE", to_user="1001").replace(
+                b"Content-Length: 0", b"Event: message-summary\r\nExpires: 600\r\nContent-Length: 0"))
+            assert (await browser.sip()).startswith(b"SIP/2.0 200 ")
+            assert (await browser.sip()).startswith(b"NOTIFY ")
+            counts["1001"] = (1, 0)
+            edge.udp.take()
+            assert edge.notify_mwi("1001") == 1
+            notify = await browser.sip()
+            assert notify.startswith(b"NOTIFY ") and b"Messages-Waiting: yes" in notify
+            assert edge.udp.take() == []
+        finally:
             await browser.close()
             await edge.stop()
 
