@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from appliance.errors import EngineError, StateMachineError
 from appliance.logic.campaigns.model import Mode
@@ -25,8 +25,6 @@ from appliance.logic.handlers.campaign_call import AttemptOver, CampaignCall
 from appliance.logic.media import Dial, Play, WriteRecord
 from appliance.media_executor import MediaExecutor
 
-if TYPE_CHECKING:
-    from appliance.switchboard import Switchboard
 
 log = logging.getLogger("callbox.campaigns")
 
@@ -193,7 +191,16 @@ class CampaignCallRuntime:
             self.on_event("hangup", {"leg": leg, "cause": 503})
 
 
-def placer(sb: "Switchboard") -> Callable[[CampaignCallRuntime], bool]:
+class PlacesCalls(Protocol):
+    """What placing a campaign call needs of the switchboard: its sounds, its prompts, `place`."""
+
+    sounds: dict[str, Any]
+
+    def prompt_file(self, name: str, language: str) -> str | None: ...
+    def place(self, call_id: str, build: Callable[[Any, Any], Any], legs: int = 2) -> Any: ...
+
+
+def placer(sb: PlacesCalls) -> Callable[[CampaignCallRuntime], bool]:
     """The dialer's `place` port: the switchboard's way of running a call the box places (the worker
     with room for its legs; False when the box is full). The worker holds room for the legs the call
     has not opened yet (the agent's, until the callee answers), so no other call takes it meanwhile."""

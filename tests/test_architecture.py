@@ -120,10 +120,12 @@ SERVICES = (
     "appliance.privacy_runtime", "appliance.recent_log", "appliance.recording", "appliance.registration_snapshot",
     "appliance.report_days", "appliance.reports", "appliance.ring_groups", "appliance.trunks",
     "appliance.voicemail_boxes", "appliance.voicemail_mail", "appliance.web_users", "appliance.switchboard",
-    "appliance.campaign_dialer", *SWITCHBOARD_PARTS,
+    "appliance.campaign_dialer", "appliance.campaigns", "appliance.extensions", "appliance.agent_phones",
+    "appliance.browser_media", "appliance.media_bridge_runtime", "appliance.campaign_calls", *SWITCHBOARD_PARTS,
 )
 # One concept split over several modules is still one service: its parts may import each other.
-PARTS = {"appliance.reports": ("appliance.report_days",), "appliance.switchboard": SWITCHBOARD_PARTS}
+PARTS = {"appliance.reports": ("appliance.report_days",), "appliance.switchboard": SWITCHBOARD_PARTS,
+         "appliance.campaign_dialer": ("appliance.campaign_calls",)}
 
 
 def _own(module: str) -> tuple[str, ...]:
