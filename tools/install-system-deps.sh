@@ -9,7 +9,7 @@ want=${1:-demo}
 demo_pkgs=("python3:python3" "espeak-ng:espeak-ng" "sox:sox" "opusenc:opus-tools")
 test_pkgs=("sipp:sip-tester" "baresip:baresip" "linphone-daemon:linphone-cli" "dtc:device-tree-compiler"
            "fdtoverlay:device-tree-compiler" "shellcheck:shellcheck" "chromium:chromium"
-           "chromedriver:chromium-driver" "systemd-analyze:systemd" "openssl:openssl"
+           "chromedriver:chromium-driver" "firefox-esr:firefox-esr" "systemd-analyze:systemd" "openssl:openssl"
            "debootstrap:debootstrap" "qemu-aarch64-static:qemu-user-static"
            "update-binfmts:binfmt-support" "systemd-nspawn:systemd-container")
 
