@@ -7,8 +7,8 @@ WebDriver commands the tests need are here (new session, navigate, run a script,
 an element, type into it, screenshot).
 
 The profile is made per browser: a `user.js` with fake media (Firefox's own tone as the
-microphone), no permission prompt (or a refused microphone), sound allowed to start on its own,
-and nothing that phones home. `Firefox(...).page()` hands back its tab to drive.
+microphone), the microphone allowed or refused without a prompt, sound allowed to start on its
+own, and nothing that phones home. `Firefox(...).page()` hands back its tab to drive.
 """
 
 from __future__ import annotations
@@ -45,21 +45,26 @@ QUIET = {
     "dom.disable_beforeunload": True,  # a test that closes the browser mid-call gets no prompt
 }
 # Fake media: Firefox's fake microphone plays a tone of its own (no file can be given, unlike
-# Chromium); no permission prompt; audio may start without a click.
-# A machine with no sound card (a test machine, CI) gives Firefox no audio output, and then its
-# Web Audio and the <audio> element never run: Firefox's mock output device stands in.
-# `media.navigator.audio.fake_frequency` sets the tone (1000 Hz unless a test says otherwise).
+# Chromium; `media.navigator.audio.fake_frequency` sets it, 1000 Hz otherwise); audio may start
+# without a click. A machine with no sound card (a test machine, CI) gives Firefox no audio
+# output, and then its Web Audio and the <audio> element never run: Firefox's mock output device
+# stands in.
 FAKE_MEDIA = {
-    "media.navigator.streams.fake": True, "media.navigator.permission.disabled": True,
+    "media.navigator.streams.fake": True,
     "media.autoplay.default": 0, "media.autoplay.block-webaudio": False,
     "media.cubeb.force_mock_context": True,
 }
+# The agent allowed the microphone for the site (the prompt's "Allow", remembered). Firefox then
+# puts its addresses in its ICE candidates.
+MIC_ALLOWED = {**FAKE_MEDIA, "media.navigator.permission.disabled": False,
+               "permissions.default.microphone": 1}
+# The microphone given with no prompt and no permission kept for the site: Firefox then hides its
+# addresses behind mDNS names (`<uuid>.local`) in its candidates, as it does for a page that has
+# no lasting permission.
+MIC_UNASKED = {**FAKE_MEDIA, "media.navigator.permission.disabled": True}
 # The agent refused the microphone: the prompt is answered "Block" for every site.
-MIC_REFUSED = {
-    "media.navigator.streams.fake": True, "media.navigator.permission.disabled": False,
-    "permissions.default.microphone": 2, "permissions.default.camera": 2,
-    "media.cubeb.force_mock_context": True,
-}
+MIC_REFUSED = {**FAKE_MEDIA, "media.navigator.permission.disabled": False,
+               "permissions.default.microphone": 2, "permissions.default.camera": 2}
 
 
 class MarionetteError(Exception):
