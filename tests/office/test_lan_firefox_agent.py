@@ -6,7 +6,8 @@ logs in to the page on her desk, the panel registers over WSS, she logs in to th
 a customer's pjsua2 phone on another desk calls the queue, the panel rings, she answers with a
 click, each side hears the other (the phone records Firefox's fake microphone tone, FFT; the page
 records what it plays, FFT, and its RTCPeerConnection counts audio packets in), *Hold* silences
-her and *Resume* brings her back, and she hangs up.
+her and *Resume* brings her back, and she hangs up. Twice: with Firefox's address in its ICE
+candidates, and with an mDNS name in its place (docs/agent-panel.md, "Firefox").
 A Firefox whose microphone is refused says so on the panel and registers nothing.
 """
 
@@ -34,8 +35,8 @@ AGENT = "1010"
 AGENT_HZ = 700      # Firefox's fake microphone, set by a pref
 CUSTOMER_HZ = 1100
 
-# What the page plays, taken from the panel's <audio> element. Firefox joins a MediaStream only
-# to an AudioContext of the graph's own rate, so the page records at that rate and keeps every
+# What the page plays, taken from the panel's <audio> element. The AudioContext keeps its own
+# rate (older Firefox refused a MediaStream in a context of another rate); the page keeps every
 # sixth sample (the tones here are far below the new Nyquist).
 RECORD_PANEL = """
 const el = document.getElementById('phone-audio');
