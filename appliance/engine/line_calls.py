@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from appliance.errors import StateMachineError
+from appliance.logic.machine import Machine
+
 log = logging.getLogger("callbox.engine.gateway")
 
 
@@ -129,6 +132,10 @@ REFUSALS: dict[str, tuple[int, str]] = {
 DIALABLE = re.compile(r"^\+?[0-9*#]{1,40}$")
 
 
+LINE_CALL: Machine[CallState, CallEvent] = Machine("line call", "%s", "state", TRANSITIONS,
+                                                   "callbox.engine.gateway", who="name")
+
+
 class GatewayCalls:
     """The one call a modem line carries, as a state table. Pure: it is told what
     the line and the box did and answers with commands for the gateway to carry out."""
@@ -141,15 +148,13 @@ class GatewayCalls:
         self.direction = ""
 
     def _move(self, event: CallEvent) -> bool:
-        new = TRANSITIONS[self.state].get(event)
-        if new is None:
+        try:
+            new = LINE_CALL.fire(self, event)
+        except StateMachineError:
             # Late news from a modem or the network (an end after our own hang-up)
             # must not stop the gateway.
             log.debug("%s: ignoring %s in %s", self.name, event, self.state)
             return False
-        if new != self.state:
-            log.info("%s: %s -> %s", self.name, self.state.value.upper(), new.value.upper())
-        self.state = new
         if new == C.IDLE:
             self.ref = None
         return True

@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Callable
 
 from appliance.logic.dial_targets import Target
+from appliance.errors import StateMachineError
+from appliance.logic.machine import Machine
 from appliance.logic.media import (MUSIC_ON_HOLD, RINGBACK, Answer, Bridge, Dial, Hangup, Play, Reject,  # noqa: F401
                                     Ringing, SendDtmf, StopPlay, Unbridge, WriteRecord)
 
@@ -65,9 +67,9 @@ TRANSITIONS: dict[CallState, dict[Ev, CallState]] = {
 }
 
 
-class TransitionError(Exception):
-    def __init__(self, state: CallState, event: Ev):
-        super().__init__(f"call: no transition from {state} on {event}")
+CALL: Machine[CallState, Ev] = Machine("call", "call %s", "state", TRANSITIONS, "callbox.calls", who="call_id")
+# An event the table does not allow (the one error policy of every machine).
+TransitionError = StateMachineError
 
 
 # --- commands: the one media vocabulary (appliance.logic.media), plus what only this call asks ---
@@ -127,12 +129,7 @@ class Call:
     # --- the one place state changes ---------------------------------------------
 
     def _go(self, event: Ev) -> None:
-        try:
-            new = TRANSITIONS[self.state][event]
-        except KeyError:
-            raise TransitionError(self.state, event) from None
-        log.info("call %s: %s -> %s", self.call_id, self.state, new)
-        self.state = new
+        CALL.fire(self, event)
 
     # --- routing results -----------------------------------------------------------
 

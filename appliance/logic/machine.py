@@ -29,6 +29,7 @@ class Machine(Generic[S, E]):
     attr: str  # the attribute of the thing that holds its state
     table: dict[S, dict[E, S]]
     logger: str = "callbox.machine"  # the log its changes go to, e.g. "callbox.acd"
+    who: str = "id"  # the thing's attribute that names it in errors and logs
 
     def next_state(self, who: str, state: S, event: E) -> S:
         new = self.table.get(state, {}).get(event)
@@ -41,7 +42,8 @@ class Machine(Generic[S, E]):
 
     def fire(self, thing: Any, event: E) -> S:
         old = getattr(thing, self.attr)
-        new = self.next_state(thing.id, old, event)
+        who = getattr(thing, self.who)
+        new = self.next_state(who, old, event)
         setattr(thing, self.attr, new)
-        logging.getLogger(self.logger).info("%s: %s -> %s", self.label % thing.id, old.value, new.value)
+        logging.getLogger(self.logger).info("%s: %s -> %s", self.label % who, old.value, new.value)
         return new

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.errors import StateMachineError, ValidationError
+from appliance.logic.machine import Machine
 
 log = logging.getLogger("callbox.simphones")
 
@@ -251,10 +252,8 @@ class SimCall:
         return isinstance(self.plan, AgentPlan)
 
 
-def _set_state(call: SimCall, new: CallState) -> None:
-    if new != call.state:
-        log.debug("call %s: %s -> %s", call.id, call.state, new)
-    call.state = new
+SIM_CALL: Machine[CallState, CallEvent] = Machine("simulated call", "simulated call %s", "state", TRANSITIONS,
+                                                  "callbox.simphones")
 
 
 def incoming_call(call_id: str, account: str, plan: AgentPlan, now: float) -> tuple[SimCall, list[Command]]:
@@ -271,11 +270,8 @@ def outgoing_call(call_id: str, account: str, plan: CallerPlan, now: float) -> t
 
 def step(call: SimCall, event: CallEvent, now: float) -> list[Command]:
     """The one place a call changes state; returns what the phone must do."""
-    new = TRANSITIONS[call.state].get(event)
-    if new is None:
-        raise StateMachineError("simulated call", call.id, str(call.state), str(event))
     old = call.state
-    _set_state(call, new)
+    new = SIM_CALL.fire(call, event)
     if new == CallState.HANGING_UP:
         return [] if old == CallState.HANGING_UP else [CancelTimers(), HangUp()]
     if new == CallState.ENDED:
