@@ -11,7 +11,7 @@ from appliance.ports import Setting
 
 log = logging.getLogger("callbox.core")
 
-KINDS = {"call_record", "queue", "agent", "voicemail", "sms"}
+KINDS = {"call_record", "queue", "agent", "voicemail", "sms", "campaign_attempt", "campaign_result", "do_not_call"}
 
 
 async def post_events(events, setting: Setting) -> None:

@@ -77,6 +77,12 @@ def test_call_events_reach_the_crm_webhook(core):
         while not received and time.monotonic() < deadline:
             time.sleep(0.1)
         assert any(e["event"] == "agent" and e["extension"] == "1010" for e in received), received
+        # A number put on the do-not-call list reaches the CRM too (campaign events do).
+        assert core.api("POST", "/api/do-not-call", {"number": "600100200", "why": "asked by phone"})[0] == 201
+        deadline = time.monotonic() + 10
+        while not any(e["event"] == "do_not_call" for e in received) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert any(e["event"] == "do_not_call" and e["number"] == "600100200" for e in received), received
     finally:
         server.shutdown()
 
