@@ -47,6 +47,9 @@ TIME_BASE = fractions.Fraction(1, plain_sdp.RTP_CLOCK)
 QUEUE_PACKETS = 3
 # What a browser's certificate may be checked with (RFC 8122); Chromium and Firefox send sha-256.
 FINGERPRINTS = ("sha-256", "sha-384", "sha-512")
+# How long a browser that names itself only by mDNS has, once both sides agreed, to send its first
+# connectivity check (from which the bridge learns its address) before the call is given up.
+FIRST_CHECK_WAIT = 10.0
 
 
 class BridgeState(StrEnum):
@@ -120,6 +123,26 @@ def browser_codecs(sdp: str, what: str) -> dict[int, str]:
     return found
 
 
+def names_itself_by_mdns(sdp: str) -> tuple[str, bool]:
+    """A browser's SDP as the bridge gives it to aiortc, and whether it names its host by mDNS.
+
+    Firefox without a microphone permission kept for the site, and Chromium by default, put a
+    `<uuid>.local` name in their host candidates instead of their address (RFC 8838 draft
+    mdns-ice-candidates). Where multicast does not pass, aioice cannot resolve it; told
+    `a=end-of-candidates`, aioice 0.13 then drops the component and fails at once. Without that
+    line it keeps checking and learns the browser's address from the browser's own checks
+    (peer-reflexive, RFC 8445 7.3.1.3), which only count once they carry the box's ICE username
+    and pass MESSAGE-INTEGRITY with its password; the bridge says end-of-candidates itself after
+    FIRST_CHECK_WAIT (`MediaBridge._give_up_waiting_for_checks`). `tests/webrtc/test_mdns_browser.py`
+    fails if a new aioice stops waiting or stops learning."""
+    lines = sdp.split("\n")
+    hosts = [line.split()[4] for line in lines
+             if line.startswith("a=candidate:") and len(line.split()) > 7]
+    if not any(h.rstrip(".").lower().endswith(".local") for h in hosts):
+        return sdp, False
+    return "\n".join(line for line in lines if line.rstrip("\r") != "a=end-of-candidates"), True
+
+
 class _ToBrowser(MediaStreamTrack):
     """The engine's audio as already-encoded packets, handed to aiortc's sender as they arrive."""
 
@@ -184,12 +207,16 @@ class MediaBridge:
     """The media of one browser call. `address`: the box's LAN address, where the engine sends RTP."""
 
     def __init__(self, address: str, *, port: int = 0, name: str = "",
-                 on_ended: Callable[[str], Any] | None = None, clock: Callable[[], float] = time.monotonic):
+                 on_ended: Callable[[str], Any] | None = None, clock: Callable[[], float] = time.monotonic,
+                 first_check_wait: float = FIRST_CHECK_WAIT):
         self.address = address
         self.name = name or secrets.token_hex(3)
         self.on_ended = on_ended
         self._port_wanted = port
         self._clock = clock
+        self._first_check_wait = first_check_wait
+        self._mdns_only = False                      # the browser's candidates wait for its checks
+        self._check_wait: asyncio.Task | None = None
         self.state = S.IDLE
         self._pc: RTCPeerConnection | None = None
         self._to_browser = _ToBrowser(clock)
@@ -231,6 +258,7 @@ class MediaBridge:
             self.codec = plain_sdp.choose_codec(list(offered.values()))
             has_dtmf = plain_sdp.DTMF in offered.values()
             pc = self._peer([self.codec] + ([plain_sdp.DTMF] if has_dtmf else []))
+            offer, self._mdns_only = names_itself_by_mdns(offer)
             await self._aiortc("browser offer", lambda: pc.setRemoteDescription(RTCSessionDescription(offer, "offer")))
             answer = await self._aiortc("browser offer", pc.createAnswer)
             await self._aiortc("browser offer", lambda: pc.setLocalDescription(answer))
@@ -256,6 +284,7 @@ class MediaBridge:
         self._to_engine_pt = {b: pts[name] for b, name in self._browser_names.items() if name in pts}
         self._engine_voice_pt = pts[self.codec]
         self._engine = (media.address, media.port)
+        self._wait_for_checks()
 
     # -- the box rings a browser ------------------------------------------------------------------
 
@@ -285,8 +314,10 @@ class MediaBridge:
             raise MediaBridgeError(f"browser answer has no {self.codec}, the codec offered "
                                    f"({', '.join(answered.values())})")
         pc = self._pc
+        answer, self._mdns_only = names_itself_by_mdns(answer)
         await self._aiortc("browser answer", lambda: pc.setRemoteDescription(RTCSessionDescription(answer, "answer")))
         self._move("browser answer")
+        self._wait_for_checks()
         media = self._engine_offer
         engine_pts = {self.codec: media.pt_of(self.codec)}
         dtmf = media.dtmf_pt if plain_sdp.DTMF in answered.values() else None
@@ -400,14 +431,37 @@ class MediaBridge:
         self._to_browser.put(packet.payload, packet.timestamp)
         self.counts["to_browser"] += 1
 
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)                         # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
+    def _wait_for_checks(self) -> None:
+        if self._mdns_only:
+            self._check_wait = asyncio.ensure_future(self._give_up_waiting_for_checks())
+
+    async def _give_up_waiting_for_checks(self) -> None:
+        """End-of-candidates for a browser named by mDNS, FIRST_CHECK_WAIT after both sides agreed.
+
+        Until then aioice keeps its component and waits for the browser's checks; after it, a
+        browser that never reached the box fails ICE like one whose candidates all failed."""
+        await asyncio.sleep(self._first_check_wait)
+        pc = self._pc
+        if pc is None or self.state == S.ENDED or pc.iceConnectionState not in ("new", "checking"):
+            return
+        log.info("bridge %s: no check from the browser in %.0f s, its mDNS names unresolved",
+                 self.name, self._first_check_wait)
+        try:
+            await pc.addIceCandidate(None)
+        except Exception:  # closing meanwhile: the hang-up already ends the call
+            log.debug("bridge %s: end-of-candidates refused", self.name, exc_info=True)
+
     def _browser_state(self) -> None:
         pc = self._pc
         if pc is None or self.state == S.ENDED or pc.connectionState not in ("failed", "closed"):
             return
         reason = "browser unreachable" if pc.connectionState == "failed" else "browser closed"
-        task = asyncio.ensure_future(self._ended_by_browser(reason))
-        self._tasks.add(task)                         # the loop keeps only a weak reference
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._ended_by_browser(reason))
 
     async def _ended_by_browser(self, reason: str) -> None:
         try:
@@ -422,6 +476,9 @@ class MediaBridge:
 
     async def _close(self) -> None:
         self._to_browser.stop()
+        wait, self._check_wait = self._check_wait, None
+        if wait is not None and wait is not asyncio.current_task():
+            wait.cancel()
         if self._transport is not None:
             self._transport.close()
             self._transport = None
