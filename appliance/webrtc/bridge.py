@@ -126,15 +126,15 @@ def browser_codecs(sdp: str, what: str) -> dict[int, str]:
 def names_itself_by_mdns(sdp: str) -> tuple[str, bool]:
     """A browser's SDP as the bridge gives it to aiortc, and whether it names its host by mDNS.
 
-    Firefox without a microphone permission kept for the site, and Chromium for a page without
-    one, put a `<uuid>.local` name in their host candidates instead of their address
-    (draft-ietf-mmusic-mdns-ice-candidates). Where multicast does not pass, aioice cannot resolve it; told
-    `a=end-of-candidates`, aioice 0.13 then drops the component and fails at once. Without that
-    line it keeps checking and learns the browser's address from the browser's own checks
-    (peer-reflexive, RFC 8445 7.3.1.3), which only count once they carry the box's ICE username
-    and pass MESSAGE-INTEGRITY with its password; the bridge says end-of-candidates itself after
-    FIRST_CHECK_WAIT (`MediaBridge._give_up_waiting_for_checks`). `tests/webrtc/test_mdns_browser.py`
-    fails if a new aioice stops waiting or stops learning."""
+    Firefox without a microphone permission kept for the site, and Chromium for a page without one,
+    put a `<uuid>.local` name in their host candidates instead of their address
+    (draft-ietf-mmusic-mdns-ice-candidates). Where multicast does not pass, aioice cannot resolve
+    it; told `a=end-of-candidates`, aioice 0.13 then drops the component and fails at once. Without
+    that line it keeps checking and learns the browser's address from the browser's own checks
+    (peer-reflexive, RFC 8445 7.3.1.3), which only count once they carry the box's ICE username and
+    pass MESSAGE-INTEGRITY with its password; the bridge says end-of-candidates itself after
+    FIRST_CHECK_WAIT (`MediaBridge._give_up_waiting_for_checks`).
+    `tests/webrtc/test_mdns_browser.py` fails if a new aioice stops waiting or stops learning."""
     lines = sdp.split("\n")
     hosts = [line.split()[4] for line in lines
              if line.startswith("a=candidate:") and len(line.split()) > 7]
