@@ -170,6 +170,22 @@ NOTES: dict[str, str] = {
     "webrtc_direct_p50_ms": "Median one-way delay between the same peers without the bridge, in ms.",
     "webrtc_direct_p95_ms": "95th percentile of webrtc_direct_p50_ms's samples, in ms.",
     "webrtc_added_p50_ms": "Median of what the bridge adds (webrtc_added_p95_ms's samples), in ms.",
+    "browser_calls_per_worker": "Simultaneous browser calls one engine worker carried with every call's audio "
+    "intact both ways, at the levels of the browser-call benchmark that passed (a browser through the media "
+    "bridge to a desk phone: both legs in one worker). The pjsua2-python wheel allows 4 calls (legs) per "
+    "process, so 2; more calls start more workers (the pjproject the Pi image compiles allows more).",
+    "browser_calls_max_ok": "Most simultaneous browser calls the whole box carried (core, engine workers, media "
+    "bridge) with every call's own tone heard both ways by FFT (each stand-in browser, aiortc with ICE and "
+    "DTLS-SRTP over a ticket's secure WebSocket, calls its own desk phone), levels doubling from 1 until one "
+    "fails; the stand-ins run on the same machine.",
+    "browser_calls_first_failed": "The first level of the browser-call benchmark that did not carry every call "
+    "with its audio (0: none failed up to the highest level tried).",
+    "cpu_pct_per_browser_call": "CPU that one more browser call costs the whole box (core, engine workers and "
+    "the workers started for it, the media bridge), in percent of one core: the slope of the box's CPU over "
+    "the calls between the levels of the browser-call benchmark that passed.",
+    "cpu_pct_per_browser_call_bridge": "The media bridge process's share of cpu_pct_per_browser_call (ICE "
+    "consent, DTLS-SRTP: a packet decrypted and one encrypted every 20 ms, relaying), % of one core.",
+    "cpu_pct_per_browser_call_all_in": "The whole box's CPU at browser_calls_max_ok divided by the calls.",
 }
 
 

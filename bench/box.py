@@ -151,14 +151,15 @@ class Box:
     """`callbox core` with engine workers, on loopback, with its own data directory."""
 
     def __init__(self, work: Path, settings: dict[str, Any], cpu: int | None = None,
-                 profile: Path | None = None):
+                 profile: Path | None = None, bind: str | None = "127.0.0.1"):
         self.data_dir = work / "data"
         self.log_path = work / "core.log"
         args = [PYTHON]
         if profile is not None:
             args += ["-m", "cProfile", "-o", str(profile)]
-        args += ["-m", "appliance.cli", "core", "--data", str(self.data_dir), "--bind", "127.0.0.1",
-                 "--sip-port", "0", "--api-port", "0"]
+        # bind None: sip.bind as shipped (every address; the box's LAN address found and followed).
+        args += ["-m", "appliance.cli", "core", "--data", str(self.data_dir), "--sip-port", "0", "--api-port", "0"]
+        args += ["--bind", bind] if bind is not None else []
         for key, value in settings.items():
             args += ["--set", f"{key}={json.dumps(value)}"]
         if cpu is not None:
