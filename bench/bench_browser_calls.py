@@ -1,7 +1,7 @@
 """Browser calls through the whole box: how many at once with every call's own audio, how many one
 engine worker carries, and what one more costs the box (the DTLS-SRTP included).
 
-    .venv/bin/python -m bench browser_calls            # 1, 2, 4, 8, ... 64 calls until a level fails
+    .venv/bin/python -m bench browser_calls            # 1, 2, 4, ... 64 calls until a level fails
     .venv/bin/python -m bench --quick browser_calls    # 1 and 2 calls, 4 s each
 
 A real `callbox core` as its systemd unit runs it: `sip.bind` as shipped (every address; the box
@@ -23,6 +23,11 @@ checked by FFT as in the bridged-call benchmark (bench_calls.check_audio): every
 exactly its desk phone's tone and that phone the browser's, at 90 % of the packets at least. A level
 passes when every call was set up, the core reports each ANSWERED, and the audio passes.
 
+Then a second box with `engine.max_calls` 2, which gives it one engine worker: browser calls are
+added one at a time (1, 2, 3) until one fails; `browser_calls_per_worker` is the most that worker
+carried with every call's audio intact (above, the pool spreads calls over the workers it starts,
+the one with the most room taking the next, so a worker there holds one until the pool is full).
+
 During each window the CPU of the whole box (core, engine workers, media bridge, from /proc) and of
 the media bridge alone is read. `cpu_pct_per_browser_call` is the slope of the box's CPU over the
 calls (least squares over the levels that passed), `..._bridge` the same for the bridge process.
@@ -35,6 +40,7 @@ CALLBOX_BENCH_KEEP=1 keeps the core's log, the data directory and the sipp trace
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import socket
@@ -60,6 +66,8 @@ IDLE_S = 8.0
 PER_SOURCE = 16            # the edge's limit of connections per address: the next browsers use another
 FIRST_BROWSER = 1001
 FIRST_DESK = 2001
+ONE_WORKER_MAX_CALLS = 2   # engine.max_calls that gives the box one engine worker (4 legs)
+ONE_WORKER_LEVELS = (1, 2, 3)
 
 
 @dataclass
@@ -209,26 +217,29 @@ class Bench:
         return placed
 
 
-def run() -> dict:
-    """Double the browser calls until a level fails; print a table; return the numbers."""
-    if shutil.which("sipp") is None:
-        raise RuntimeError("sipp is not installed (apt-get install sip-tester)")
-    if not get_host_addresses(use_ipv4=True, use_ipv6=False):
-        raise RuntimeError("browser calls need a non-loopback IPv4 address (aioice ignores 127.0.0.1)")
-    levels = QUICK_LEVELS if quick() else LEVELS
-    window = 4.0 if quick() else WINDOW_S
-    idle_s = 4.0 if quick() else IDLE_S
+@dataclass
+class Session:
+    """One box's run: its levels, its idle CPU, and the call records of the calls placed."""
+
+    levels: list[Level]
+    idle_pct: float = 0.0
+    idle_bridge: float = 0.0
+    placed: int = 0
+    answered_records: int = -1
+
+
+def session(levels: tuple[int, ...], max_calls: int, window: float, idle_s: float) -> Session:
+    """A box with `engine.max_calls` `max_calls`, desk phones for the most calls of `levels`; the levels
+    run until one fails; every call hung up and its call record read."""
     most = levels[-1]
     hub = RtpHub()
     freqs = tones(2 * most)
     desks = [hub.add(f"agent{i + 1}", freqs[2 * i + 1]) for i in range(most)]
     wss_port = _free_tcp_port()
-    settings = {"sip.wss_port": wss_port, "engine.max_calls": most + 4, "security.rate_limit_per_s": 100000,
+    settings = {"sip.wss_port": wss_port, "engine.max_calls": max_calls, "security.rate_limit_per_s": 100000,
                 "security.rate_burst": 1000000}
     sipps: list[Sipp] = []
-    result: list[Level] = []
     placed: list[str] = []
-    answered_records = -1
     with tempfile.TemporaryDirectory(prefix="callbox-bench-browser-") as tmp:
         work = Path(tempfile.mkdtemp(prefix="callbox-bench-browser-")) if keep() else Path(tmp)
         if keep():
@@ -242,7 +253,7 @@ def run() -> dict:
             if network.get("loopback_only"):
                 raise RuntimeError(f"the box found no LAN address: {network.get('reason')}")
             print(f"core ready in {time.monotonic() - began:.1f} s on {lan}, browser phones on port {wss_port} "
-                  f"(engine.max_calls {settings['engine.max_calls']})", flush=True)
+                  f"(engine.max_calls {max_calls})", flush=True)
             desk_port = free_udp_port()
             numbers = [str(FIRST_DESK + i) for i in range(most)]
             register(work, "register-desks", box, desk_port, [(n, box.add_extension(n)) for n in numbers])
@@ -254,11 +265,13 @@ def run() -> dict:
                                "-timeout", "3600s"]))
             hub.start()
             bench = Bench(box, hub, desks, sipps[0], lan, wss_port, freqs, window)
-            box.settle()
-            before, bridge0, t0 = box.cpu_seconds(), cpu_seconds(bench.bridge), time.monotonic()
-            time.sleep(idle_s)
-            idle_pct = (box.cpu_seconds() - before) / (time.monotonic() - t0) * 100
-            idle_bridge = (cpu_seconds(bench.bridge) - bridge0) / (time.monotonic() - t0) * 100
+            out = Session([])
+            box.settle()    # the first start's work: prompts, the first worker, the bridge importing aiortc
+            if idle_s:
+                before, bridge0, t0 = box.cpu_seconds(), cpu_seconds(bench.bridge), time.monotonic()
+                time.sleep(idle_s)
+                out.idle_pct = (box.cpu_seconds() - before) / (time.monotonic() - t0) * 100
+                out.idle_bridge = (cpu_seconds(bench.bridge) - bridge0) / (time.monotonic() - t0) * 100
 
             async def everything() -> list[Level]:
                 try:
@@ -266,11 +279,13 @@ def run() -> dict:
                 finally:
                     placed.extend(await bench.hang_up())
 
-            result = asyncio.run(everything())
+            out.levels = asyncio.run(everything())
             time.sleep(1)
             records = {r.get("call_id"): r.get("disposition") for r in box.call_records()}
-            answered_records = sum(1 for call_id in placed if records.get(call_id) == "ANSWERED")
-            print(f"hung up {len(placed)} calls; {answered_records} ANSWERED call records for them", flush=True)
+            out.answered_records = sum(1 for call_id in placed if records.get(call_id) == "ANSWERED")
+            out.placed = len(placed)
+            print(f"hung up {len(placed)} calls; {out.answered_records} ANSWERED call records for them", flush=True)
+            return out
         except Exception:
             print(f"core (exit {box.proc.poll()}) log, end:\n{box.log_tail()}")
             raise
@@ -279,12 +294,31 @@ def run() -> dict:
                 s.kill()
             hub.stop()
             box.stop()
-    print_table(result, idle_pct, idle_bridge, window)
-    return numbers_of(result, idle_pct, idle_bridge, answered_records, len(placed))
 
 
-def numbers_of(levels: list[Level], idle_pct: float, idle_bridge: float, answered_records: int,
-               placed: int) -> dict:
+def run() -> dict:
+    """Double the browser calls until a level fails; then one engine worker alone; print the tables;
+    return the numbers."""
+    if shutil.which("sipp") is None:
+        raise RuntimeError("sipp is not installed (apt-get install sip-tester)")
+    if not get_host_addresses(use_ipv4=True, use_ipv6=False):
+        raise RuntimeError("browser calls need a non-loopback IPv4 address (aioice ignores 127.0.0.1)")
+    levels = QUICK_LEVELS if quick() else LEVELS
+    window = 4.0 if quick() else WINDOW_S
+    whole = session(levels, levels[-1] + 4, window, 4.0 if quick() else IDLE_S)
+    print_table(whole.levels, whole.idle_pct, whole.idle_bridge, window)
+    # The pool spreads calls over workers it starts as they come (the one with the most room takes
+    # the next), so above a worker holds one call until the pool is full. engine.max_calls 2 gives one
+    # worker: its calls, one by one, until one is refused.
+    print(f"\none engine worker (engine.max_calls {ONE_WORKER_MAX_CALLS}): browser calls added one at a time",
+          flush=True)
+    one = session(ONE_WORKER_LEVELS, ONE_WORKER_MAX_CALLS, min(window, 4.0), 0)
+    print_table(one.levels, None, None, min(window, 4.0))
+    return numbers_of(whole, one)
+
+
+def numbers_of(whole: Session, one: Session) -> dict:
+    levels = whole.levels
     clean = [lv for lv in levels if lv.clean]
     best = clean[-1] if clean and clean == levels[:len(clean)] else None
     first_failed = next((lv for lv in levels if not lv.clean), None)
@@ -292,15 +326,20 @@ def numbers_of(levels: list[Level], idle_pct: float, idle_bridge: float, answere
     box_points = [(lv.calls, lv.cpu_pct) for lv in clean]
     bridge_points = [(lv.calls, lv.bridge_pct) for lv in clean]
     if len(clean) < 2:
-        box_points, bridge_points = [(0, idle_pct)] + box_points, [(0, idle_bridge)] + bridge_points
+        box_points = [(0, whole.idle_pct)] + box_points
+        bridge_points = [(0, whole.idle_bridge)] + bridge_points
     slope = _least_squares_slope(box_points)
     bridge_slope = _least_squares_slope(bridge_points)
-    per_worker = max((lv.per_worker for lv in clean), default=0)
+    one_clean = list(itertools.takewhile(lambda lv: lv.clean, one.levels))
+    per_worker = max((lv.per_worker for lv in one_clean), default=0)
+    refused = next((lv for lv in one.levels if not lv.clean), None)
     limits: dict[str, str] = {
         "browser_calls_per_worker": (
-            "the pjsua2-python wheel allows 4 calls (legs) per process (PJSUA_MAX_CALLS) and a browser call "
-            "to a desk phone is two legs in one worker (the browser's, through the media bridge, and the "
-            "desk phone's), so more calls start more workers; the pjproject the Pi image compiles allows more"),
+            "the pjsua2-python wheel allows 4 calls (legs) per process (PJSUA_MAX_CALLS) and a browser call to a "
+            "desk phone is two legs in one worker (the browser's, through the media bridge, and the desk phone's); "
+            + (f"with one worker, call number {refused.calls}: {'; '.join(refused.notes[:1]) or 'failed'}; "
+               if refused is not None else "")
+            + "the box starts more workers for more calls; the pjproject the Pi image compiles allows more"),
     }
     if first_failed is not None:
         why = "; ".join((first_failed.notes + first_failed.bad_audio)[:4]) or "see the table"
@@ -311,9 +350,10 @@ def numbers_of(levels: list[Level], idle_pct: float, idle_bridge: float, answere
     elif best is not None:
         limits["browser_calls_max_ok"] = (f"the highest level tried ({best.calls}) passed; the box may carry more "
                                           f"(the stand-in browsers ran on the same machine)")
-    if best is not None and 0 <= answered_records < placed:
-        limits["browser_calls_max_ok"] = (limits.get("browser_calls_max_ok", "") + f"; only {answered_records} of "
-                                          f"the {placed} calls were written as ANSWERED call records").lstrip("; ")
+    if best is not None and 0 <= whole.answered_records < whole.placed:
+        limits["browser_calls_max_ok"] = (limits.get("browser_calls_max_ok", "") + f"; only {whole.answered_records} "
+                                          f"of the {whole.placed} calls were written as ANSWERED call records"
+                                          ).lstrip("; ")
     return {
         "browser_calls_per_worker": per_worker,
         "browser_calls_max_ok": best.calls if best else 0,
@@ -325,10 +365,11 @@ def numbers_of(levels: list[Level], idle_pct: float, idle_bridge: float, answere
     }
 
 
-def print_table(levels: list[Level], idle_pct: float, idle_bridge: float, window: float) -> None:
+def print_table(levels: list[Level], idle_pct: float | None, idle_bridge: float | None, window: float) -> None:
     print("browser calls through callbox core: stand-in browser (aiortc, ICE, DTLS-SRTP, PCMU) -> media bridge "
           f"-> engine worker -> desk phone (A-law), each end its own tone; CPU and audio over {window:.0f} s a level")
-    print(f"idle box: {idle_pct:.1f} % of one core, of which the media bridge {idle_bridge:.1f} %")
+    if idle_pct is not None:
+        print(f"idle box: {idle_pct:.1f} % of one core, of which the media bridge {idle_bridge:.1f} %")
     print(f"{'calls':>5} {'up':>4} {'failed':>6} {'audio':>6} {'short':>5} {'workers':>7} {'per wkr':>7} "
           f"{'box %':>6} {'%/call':>6} {'bridge %':>8} {'bridge RSS':>10} {'bench %':>7} {'drops':>5} {'load':>5}")
     for lv in levels:
