@@ -171,9 +171,10 @@ NOTES: dict[str, str] = {
     "webrtc_direct_p95_ms": "95th percentile of webrtc_direct_p50_ms's samples, in ms.",
     "webrtc_added_p50_ms": "Median of what the bridge adds (webrtc_added_p95_ms's samples), in ms.",
     "browser_calls_per_worker": "Simultaneous browser calls one engine worker carried with every call's audio "
-    "intact both ways, at the levels of the browser-call benchmark that passed (a browser through the media "
-    "bridge to a desk phone: both legs in one worker). The pjsua2-python wheel allows 4 calls (legs) per "
-    "process, so 2; more calls start more workers (the pjproject the Pi image compiles allows more).",
+    "intact both ways: a box with engine.max_calls 2 (one worker), browser calls to desk phones added one at a "
+    "time until one is refused. What limits it: the pjsua2-python wheel allows 4 calls (legs) per process and "
+    "a browser call is two legs in one worker (the browser's, through the media bridge, and the desk phone's), "
+    "so 2; the box starts more workers for more calls (the pjproject the Pi image compiles allows more).",
     "browser_calls_max_ok": "Most simultaneous browser calls the whole box carried (core, engine workers, media "
     "bridge) with every call's own tone heard both ways by FFT (each stand-in browser, aiortc with ICE and "
     "DTLS-SRTP over a ticket's secure WebSocket, calls its own desk phone), levels doubling from 1 until one "
