@@ -5,7 +5,8 @@ engine worker carries, and what one more costs the box (the DTLS-SRTP included).
     .venv/bin/python -m bench --quick browser_calls    # 1 and 2 calls, 4 s each
 
 A real `callbox core` as its systemd unit runs it: `sip.bind` as shipped (every address; the box
-finds its LAN address and puts its engine workers and the media bridge there), browser phones on
+finds its LAN address, on a bridge with 10.231.250.1 made for the run, and puts its engine
+workers and the media bridge there), browser phones on
 (`sip.wss_port` a free port), engine workers started on demand, `engine.max_calls` above the
 highest level. aioice ignores loopback addresses, so the machine needs a non-loopback IPv4 address.
 
@@ -42,15 +43,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import secrets
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from aioice.ice import get_host_addresses
 
 from bench.bench_calls import _least_squares_slope, check_audio
 from bench.box import SCENARIOS, Box, Sipp, cpu_seconds, free_udp_port, keep, quick, register, rss_mb, \
@@ -244,6 +245,8 @@ def session(levels: tuple[int, ...], max_calls: int, window: float, idle_s: floa
         work = Path(tempfile.mkdtemp(prefix="callbox-bench-browser-")) if keep() else Path(tmp)
         if keep():
             print(f"logs, sipp traces and the data directory are kept in {work}")
+        net = TestNetwork()
+        settings = {**settings, "network.interface": net.name}
         box = Box(work, settings, bind=None)
         try:
             began = time.monotonic()
@@ -294,6 +297,26 @@ def session(levels: tuple[int, ...], max_calls: int, window: float, idle_s: floa
                 s.kill()
             hub.stop()
             box.stop()
+            net.close()
+
+
+class TestNetwork:
+    """A bridge of its own (no port) with a 10.231.250.1/24 address, made for the run and removed after it: the box
+    finds its LAN address there (setting network.interface), so its media bridge, its engine workers and
+    the stand-in browsers' ICE use only that address (aioice ignores loopback)."""
+
+    def __init__(self, address: str = "10.231.250.1/24"):
+        self.name = f"cbxb{secrets.token_hex(3)}"
+        subprocess.run(["ip", "link", "add", self.name, "type", "bridge"], check=True)
+        try:
+            subprocess.run(["ip", "addr", "add", address, "dev", self.name], check=True)
+            subprocess.run(["ip", "link", "set", self.name, "up"], check=True)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        subprocess.run(["ip", "link", "del", self.name], check=False, capture_output=True)
 
 
 def run() -> dict:
@@ -301,8 +324,8 @@ def run() -> dict:
     return the numbers."""
     if shutil.which("sipp") is None:
         raise RuntimeError("sipp is not installed (apt-get install sip-tester)")
-    if not get_host_addresses(use_ipv4=True, use_ipv6=False):
-        raise RuntimeError("browser calls need a non-loopback IPv4 address (aioice ignores 127.0.0.1)")
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        raise RuntimeError("browser calls need root and iproute2 for their own test network (aioice ignores 127.0.0.1)")
     levels = QUICK_LEVELS if quick() else LEVELS
     window = 4.0 if quick() else WINDOW_S
     whole = session(levels, levels[-1] + 4, window, 4.0 if quick() else IDLE_S)
