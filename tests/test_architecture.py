@@ -32,7 +32,7 @@ OWNERS = {  # library -> the only places that may import it
     "aioice": ("appliance/webrtc/",),
     "av": ("appliance/webrtc/",),
 }
-WEB_MAY_IMPORT = ("appliance.errors", "appliance.logic", "appliance.sdnotify", "appliance")
+WEB_MAY_IMPORT = ("appliance.errors", "appliance.logic", "appliance.sdnotify", "appliance.certificate", "appliance")
 
 
 def _imports(path: Path) -> list[str]:

@@ -9,23 +9,18 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from cheroot import wsgi
 
+from appliance.certificate import CERT_NAME, KEY_NAME, ensure_self_signed  # noqa: F401 (the names of the pair)
 from appliance.errors import ApiError, CallboxError, ValidationError
 from appliance.sdnotify import SystemdNotifier
 
 log = logging.getLogger(__name__)
 
 TLS_DIR = "tls"  # under the data directory; callbox-web.service makes it writable
-CERT_NAME, KEY_NAME = "web-cert.pem", "web-key.pem"
-CERT_DAYS = 3650
 
 
 def is_loopback(host: str) -> bool:
@@ -87,84 +82,9 @@ def run_server(server: wsgi.Server, notifier: SystemdNotifier | None = None) -> 
 
 
 def ensure_self_signed_cert(directory: str | Path) -> tuple[Path, Path]:
-    """The (certificate, key) in directory, creating a self-signed pair on first use.
-
-    Made with the `cryptography` package when it is installed, otherwise with
-    `openssl req`. The key is written with mode 0600 and both files appear
-    atomically (written aside, then renamed), so a power cut leaves either
-    no pair or a whole one.
-    """
-    directory = Path(directory)
-    cert, key = directory / CERT_NAME, directory / KEY_NAME
-    if cert.exists() and key.exists():
-        return cert, key
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    names = sorted({"localhost", socket.gethostname()})
-    try:
-        cert_pem, key_pem = _make_with_cryptography(names)
-    except ImportError:
-        cert_pem, key_pem = _make_with_openssl(names)
-    _write_atomically(key, key_pem, 0o600)
-    _write_atomically(cert, cert_pem, 0o644)
-    log.info("created a self-signed certificate %s for %s", cert, ", ".join(names))
-    return cert, key
-
-
-def _make_with_cryptography(names: list[str]) -> tuple[bytes, bytes]:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callbox")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
-            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
-
-
-def _make_with_openssl(names: list[str]) -> tuple[bytes, bytes]:
-    san = ",".join([f"DNS:{n}" for n in names] + ["IP:127.0.0.1"])
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
-        cmd = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-               "-nodes", "-sha256", "-days", str(CERT_DAYS), "-subj", "/CN=callbox",
-               "-addext", f"subjectAltName={san}", "-keyout", str(key), "-out", str(cert)]
-        try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-        except FileNotFoundError:
-            raise CallboxError("cannot create a certificate: neither the cryptography "
-                               "package nor the openssl command is installed") from None
-        except subprocess.CalledProcessError as exc:
-            raise CallboxError(f"openssl could not create a certificate: "
-                               f"{exc.stderr.decode(errors='replace').strip()}") from None
-        return cert.read_bytes(), key.read_bytes()
-
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """The (certificate, key) in directory, creating the box's self-signed pair on first use
+    (`appliance.certificate`, the same pair the browser phone's WebSocket serves)."""
+    return ensure_self_signed(directory)
 
 
 def announce_setup_code(data_dir: str | Path, where: str) -> None:

@@ -1,0 +1,90 @@
+"""The box's own TLS certificate: a self-signed pair for the web page and the browser phone's WSS.
+
+One pair, `web-cert.pem` and `web-key.pem` in the `tls` folder of the data directory, made at the
+first start of whichever needs it first (`callbox web` or the core's WebSocket listener) and served
+by both, so the browser accepts one certificate for the box. Made with the `cryptography` package
+when it is installed, otherwise with `openssl req`; the key is 0600 and each file appears whole
+(`appliance.atomicfile`), so a power cut leaves no pair or a whole one. Standard library only
+besides those; the web page may import it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import logging
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from appliance.atomicfile import atomic_write_bytes
+from appliance.errors import CallboxError
+
+__all__ = ["TLS_DIR", "CERT_NAME", "KEY_NAME", "CERT_DAYS", "ensure_self_signed"]
+
+log = logging.getLogger("callbox.certificate")
+
+TLS_DIR = "tls"  # under the data directory
+CERT_NAME, KEY_NAME = "web-cert.pem", "web-key.pem"
+CERT_DAYS = 3650
+
+
+def ensure_self_signed(directory: str | Path) -> tuple[Path, Path]:
+    """The (certificate, key) in `directory`, a self-signed pair for localhost and the host name
+    made on first use."""
+    directory = Path(directory)
+    cert, key = directory / CERT_NAME, directory / KEY_NAME
+    if cert.exists() and key.exists():
+        return cert, key
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    names = sorted({"localhost", socket.gethostname()})
+    try:
+        cert_pem, key_pem = _with_cryptography(names)
+    except ImportError:
+        cert_pem, key_pem = _with_openssl(names)
+    atomic_write_bytes(key, key_pem, 0o600)
+    atomic_write_bytes(cert, cert_pem, 0o644)
+    log.info("created a self-signed certificate %s for %s", cert, ", ".join(names))
+    return cert, key
+
+
+def _with_cryptography(names: list[str]) -> tuple[bytes, bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callbox")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+def _with_openssl(names: list[str]) -> tuple[bytes, bytes]:
+    san = ",".join([f"DNS:{n}" for n in names] + ["IP:127.0.0.1"])
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
+        cmd = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+               "-nodes", "-sha256", "-days", str(CERT_DAYS), "-subj", "/CN=callbox",
+               "-addext", f"subjectAltName={san}", "-keyout", str(key), "-out", str(cert)]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+        except FileNotFoundError:
+            raise CallboxError("cannot create a certificate: neither the cryptography "
+                               "package nor the openssl command is installed") from None
+        except subprocess.CalledProcessError as exc:
+            raise CallboxError(f"openssl could not create a certificate: "
+                               f"{exc.stderr.decode(errors='replace').strip()}") from None
+        except subprocess.TimeoutExpired:
+            raise CallboxError("openssl could not create a certificate in 60 s") from None
+        return cert.read_bytes(), key.read_bytes()
