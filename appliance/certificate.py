@@ -31,14 +31,17 @@ CERT_DAYS = 3650
 
 
 def ensure_self_signed(directory: str | Path) -> tuple[Path, Path]:
-    """The (certificate, key) in `directory`, a self-signed pair for localhost and the host name
-    made on first use."""
+    """The (certificate, key) in `directory`, a self-signed pair made on first use for the box's
+    mDNS name and host name (what LAN browsers use) and for localhost (the demo)."""
     directory = Path(directory)
     cert, key = directory / CERT_NAME, directory / KEY_NAME
     if cert.exists() and key.exists():
         return cert, key
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    names = sorted({"localhost", socket.gethostname()})
+    # On the LAN the box is reached by its mDNS name (Avahi announces `<hostname>.local`, which stays
+    # when DHCP moves its address); `localhost` and 127.0.0.1 are for the demo, which keeps to loopback.
+    host = socket.gethostname()
+    names = sorted({"localhost", host, f"{host.split('.')[0]}.local"})
     try:
         cert_pem, key_pem = _with_cryptography(names)
     except ImportError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import stat
 import subprocess
@@ -30,6 +31,7 @@ def test_self_signed_certificate_is_created_once_with_a_private_key(cert_pair):
     text = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-text"],
                           capture_output=True, text=True, check=True).stdout
     assert "CN = callbox" in text and "DNS:localhost" in text and "IP Address:127.0.0.1" in text
+    assert f"DNS:{socket.gethostname().split('.')[0]}.local" in text  # the name LAN browsers use
     before = cert.read_bytes()
     assert ensure_self_signed_cert(cert.parent) == (cert, key)
     assert cert.read_bytes() == before
