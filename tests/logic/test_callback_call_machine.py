@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import pytest
@@ -13,25 +12,11 @@ from appliance.logic.handlers.callback_call import (
     CallbackState as S, CustomerAnswered, CustomerUnreachable, Idle)
 from appliance.logic.dial_targets import Target
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.logic.test_call_machine_support import FakeClock, kinds, table_checks
 
 
 PHONES = {"201": "sip:201@192.0.2.21:5062", "202": "sip:202@192.0.2.22:5062", "203": "sip:203@192.0.2.23:5062"}
 ROUTE = Target("sip:0221234567@provider.example", trunk="provider", auth={"user": "u"}, number="0221234567")
-
-
-def kinds(commands) -> list[str]:
-    return [type(c).__name__ for c in commands]
 
 
 def callback(clock: FakeClock | None = None) -> CallbackCall:
@@ -107,24 +92,7 @@ EXPECTED: dict[tuple[S, E], list[str]] = {
 }
 
 
-def test_the_expectations_list_exactly_the_table():
-    assert set(EXPECTED) == {(s, e) for s, events in TABLE.items() for e in events}
-
-
-@pytest.mark.parametrize("state, event", sorted(EXPECTED))
-def test_every_pair_of_the_table(state, event):
-    c = reach(state)
-    out = EVENTS[event](c)
-    assert c.state is TABLE[state][event]
-    assert kinds(out) == EXPECTED[(state, event)]
-
-
-@pytest.mark.parametrize("state, event", [(s, e) for s, e in itertools.product(S, E) if (s, e) not in EXPECTED])
-def test_a_pair_outside_the_table_is_refused_and_changes_nothing(state, event):
-    c = reach(state)
-    with pytest.raises(StateMachineError, match=f"event {event.value} is not allowed in state {state.value}"):
-        MACHINE.fire(c, event)
-    assert c.state is state
+TestTheTable = table_checks(TABLE, EXPECTED, reach, EVENTS, refuse=MACHINE.fire)
 
 
 @pytest.mark.parametrize("state", [S.WAITING, S.RINGING_AGENT, S.DIALING_CUSTOMER, S.TALKING])

@@ -17,6 +17,7 @@ from appliance.logic.handlers.flow_call import (
     FlowCallEvent as E, FlowCallHandler, FlowCallState as S, HandToExtension, HandToVoicemail, Hearing, JoinQueue,
     LeaveQueue, Party, RecordConversation, notice_mode_for)
 from appliance.media_executor import engine_message
+from tests.logic.test_call_machine_support import FakeClock
 
 LEG = "in1"
 AGENT = "sip:1001@10.0.0.5"
@@ -37,17 +38,6 @@ FLOWS = load_flows({
         "bye": {"kind": "hangup"},
     },
 })
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def find_prompt(name: str, language: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import pytest
@@ -13,20 +12,10 @@ from appliance.logic.handlers.voicemail_call import (
     MACHINE, TABLE, TIMER, DiscardTake, FileMessage, KeepGreeting, VoicemailCall, VoicemailCallEvent as E,
     VoicemailCallState as S, VoicemailOutcome)
 from appliance.logic.media import CancelTimer, Hangup, Play, Record, StartTimer, StopRecord, WriteRecord
+from tests.logic.test_call_machine_support import FakeClock, kinds, table_checks
+from tests.logic.test_voicemail_support import BOX
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-BOX = vm.BoxConfig("1001", owner="1001", pin_hash=vm.hash_pin("1234"), max_message_s=120, max_messages=3)
 MESSAGES = (vm.MessageInfo("m1", vm.Folder.NEW, "+48601111111", 900.0, 12.0),)
 
 
@@ -69,10 +58,6 @@ def voicemail_call(clock: FakeClock | None = None, *, menu: bool = False, **kw) 
                       audio_file=box.audio_file, take_path=box.take_path, open_menu=box.open_menu,
                       outcome=VoicemailOutcome.VOICEMAIL_ACCESS if menu else VoicemailOutcome.VOICEMAIL)
     return c, box
-
-
-def kinds(commands) -> list[str]:
-    return [type(c).__name__ for c in commands]
 
 
 def reach(state: S, *, menu: bool = False) -> VoicemailCall:
@@ -121,24 +106,7 @@ EXPECTED: dict[tuple[S, E], list[str]] = {
 }
 
 
-def test_the_expectations_list_exactly_the_table():
-    assert set(EXPECTED) == {(s, e) for s, events in TABLE.items() for e in events}
-
-
-@pytest.mark.parametrize("state, event", sorted(EXPECTED))
-def test_every_pair_of_the_table(state, event):
-    c = reach(state)
-    out = EVENTS[event](c)
-    assert c.state is TABLE[state][event]
-    assert kinds(out) == EXPECTED[(state, event)]
-
-
-@pytest.mark.parametrize("state, event", [(s, e) for s, e in itertools.product(S, E) if (s, e) not in EXPECTED])
-def test_a_pair_outside_the_table_is_refused_and_changes_nothing(state, event):
-    c = reach(state)
-    with pytest.raises(StateMachineError, match=f"event {event.value} is not allowed in state {state.value}"):
-        MACHINE.fire(c, event)
-    assert c.state is state
+TestTheTable = table_checks(TABLE, EXPECTED, reach, EVENTS, refuse=MACHINE.fire)
 
 
 @pytest.mark.parametrize("event", [E.DIGIT, E.PLAY_DONE, E.TIMER])
