@@ -22,17 +22,7 @@ from appliance.hw.panel import (
     blink_code,
     validate_pin_map,
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture

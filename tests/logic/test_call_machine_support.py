@@ -1,4 +1,4 @@
-"""What the call machines' table tests share: a clock, the kinds of commands out, and the table's checks.
+"""What the call machines' table tests share: the kinds of commands out, and the table's checks.
 
 Holds no tests of its own; `table_checks` makes the checks for one machine's test module.
 """
@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from appliance.errors import StateMachineError
-from tests.logic.test_voicemail_support import FakeClock, kinds
 
-__all__ = ["FakeClock", "kinds", "table_checks"]
+
+def kinds(commands) -> list[str]:
+    return [type(c).__name__ for c in commands]
 
 
 def table_checks(table: Mapping, expected: Mapping[tuple, list[str]], reach: Callable[..., object],

@@ -12,7 +12,8 @@ from appliance.logic.handlers.callback_call import (
     CallbackState as S, CustomerAnswered, CustomerUnreachable, Idle)
 from appliance.logic.dial_targets import Target
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
-from tests.logic.test_call_machine_support import FakeClock, kinds, table_checks
+from tests.fake_clock import FakeClock
+from tests.logic.test_call_machine_support import kinds, table_checks
 
 
 PHONES = {"201": "sip:201@192.0.2.21:5062", "202": "sip:202@192.0.2.22:5062", "203": "sip:203@192.0.2.23:5062"}

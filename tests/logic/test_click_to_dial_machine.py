@@ -11,7 +11,8 @@ from appliance.logic.handlers.click_to_dial import (
     MACHINE, TABLE, ClickToDial, ClickToDialEvent as E, ClickToDialState as S)
 from appliance.logic.dial_targets import Target
 from appliance.logic.media import Bridge, Dial, Hangup, WriteRecord
-from tests.logic.test_call_machine_support import FakeClock, kinds, table_checks
+from tests.fake_clock import FakeClock
+from tests.logic.test_call_machine_support import kinds, table_checks
 
 
 PHONE = "sip:1001@192.0.2.10:5062"

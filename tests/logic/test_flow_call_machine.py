@@ -17,7 +17,7 @@ from appliance.logic.handlers.flow_call import (
     FlowCallEvent as E, FlowCallHandler, FlowCallState as S, HandToExtension, HandToVoicemail, Hearing, JoinQueue,
     LeaveQueue, Party, RecordConversation, notice_mode_for)
 from appliance.media_executor import engine_message
-from tests.logic.test_call_machine_support import FakeClock
+from tests.fake_clock import FakeClock
 
 LEG = "in1"
 AGENT = "sip:1001@10.0.0.5"

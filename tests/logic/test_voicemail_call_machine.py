@@ -12,7 +12,8 @@ from appliance.logic.handlers.voicemail_call import (
     MACHINE, TABLE, TIMER, DiscardTake, FileMessage, KeepGreeting, VoicemailCall, VoicemailCallEvent as E,
     VoicemailCallState as S, VoicemailOutcome)
 from appliance.logic.media import CancelTimer, Hangup, Play, Record, StartTimer, StopRecord, WriteRecord
-from tests.logic.test_call_machine_support import FakeClock, kinds, table_checks
+from tests.fake_clock import FakeClock
+from tests.logic.test_call_machine_support import kinds, table_checks
 from tests.logic.test_voicemail_support import BOX
 
 
@@ -136,12 +137,18 @@ def test_a_caller_leaves_a_message_and_it_is_filed_before_the_record_is_written(
     assert box.takes == ["1001"]
 
 
-def test_a_recording_that_reaches_the_box_maximum_is_kept_with_a_goodbye():
-    clock = FakeClock()
+def recording_a_message(clock: FakeClock) -> VoicemailCall:
+    """A caller past the greeting and the beep: the message is being recorded."""
     c, _ = voicemail_call(clock)
     c.begin()
     c.play_done()
     c.play_done()
+    return c
+
+
+def test_a_recording_that_reaches_the_box_maximum_is_kept_with_a_goodbye():
+    clock = FakeClock()
+    c = recording_a_message(clock)
     clock.advance(120)
     out = c.timer(TIMER)
     assert out == [StopRecord("in1"), FileMessage("1001", "/incoming/1001-1.wav", "+48601234567", "Ann"),
@@ -152,10 +159,7 @@ def test_a_recording_that_reaches_the_box_maximum_is_kept_with_a_goodbye():
 
 def test_a_message_too_short_is_discarded():
     clock = FakeClock()
-    c, _ = voicemail_call(clock)
-    c.begin()
-    c.play_done()
-    c.play_done()
+    c = recording_a_message(clock)
     clock.advance(0.4)
     assert c.hung_up()[1:3] == [StopRecord("in1"), DiscardTake("/incoming/1001-1.wav")]
 

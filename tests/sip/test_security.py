@@ -14,17 +14,7 @@ from appliance.sip.security import (
     SecurityPolicy,
     Verdict,
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fake_clock import FakeClock
 
 
 GUESSER = "127.0.0.2"

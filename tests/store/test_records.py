@@ -193,12 +193,19 @@ def test_bad_paging_and_months_are_refused(cdr):
     assert list(cdr.iter_month("2020-01")) == []
 
 
-def test_a_torn_last_line_is_skipped_then_cut_by_the_next_append(tmp_path):
+def shard_with_a_tail(tmp_path, tail: bytes):
+    """November's shard holding one acknowledged record, then `tail` after it as a crash or a bad disk left it;
+    the record's id and the shard."""
     with CallRecords(tmp_path) as log:
         kept = log.append(call("2026-11-02T09:15:00+01:00"))
     shard = tmp_path / "cdr" / "2026-11.jsonl"
     with open(shard, "ab") as f:
-        f.write(b'{"start":"2026-11-02T09:16:00+01:00","id":"torn","cal')
+        f.write(tail)
+    return kept, shard
+
+
+def test_a_torn_last_line_is_skipped_then_cut_by_the_next_append(tmp_path):
+    kept, shard = shard_with_a_tail(tmp_path, b'{"start":"2026-11-02T09:16:00+01:00","id":"torn","cal')
     with CallRecords(tmp_path) as log:
         assert ids(log.query()) == [kept]
         added = log.append(call("2026-11-02T09:17:00+01:00"))
@@ -206,21 +213,13 @@ def test_a_torn_last_line_is_skipped_then_cut_by_the_next_append(tmp_path):
 
 
 def test_a_complete_line_without_its_newline_was_not_acknowledged(tmp_path):
-    with CallRecords(tmp_path) as log:
-        kept = log.append(call("2026-11-02T09:15:00+01:00"))
-    shard = tmp_path / "cdr" / "2026-11.jsonl"
-    with open(shard, "ab") as f:
-        f.write(b'{"start":"2026-11-02T09:16:00+01:00","id":"unacked"}')
+    kept, _ = shard_with_a_tail(tmp_path, b'{"start":"2026-11-02T09:16:00+01:00","id":"unacked"}')
     with CallRecords(tmp_path) as log:
         assert ids(log.query()) == [kept]
 
 
 def test_an_unreadable_middle_line_is_skipped_with_a_warning(tmp_path, caplog):
-    with CallRecords(tmp_path) as log:
-        first = log.append(call("2026-11-02T09:15:00+01:00"))
-    shard = tmp_path / "cdr" / "2026-11.jsonl"
-    with open(shard, "ab") as f:
-        f.write(b"\x00\x00\x00garbage\n")
+    first, _ = shard_with_a_tail(tmp_path, b"\x00\x00\x00garbage\n")
     with CallRecords(tmp_path) as log:
         last = log.append(call("2026-11-02T09:17:00+01:00"))
         with caplog.at_level(logging.WARNING):
