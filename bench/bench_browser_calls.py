@@ -50,10 +50,10 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.bench_calls import _least_squares_slope, check_audio
+from bench.bench_calls import LevelOfCalls, _least_squares_slope, check_audio, count_answered
 from bench.box import SCENARIOS, Box, Sipp, cpu_seconds, free_udp_port, keep, quick, register, rss_mb, \
     steal_and_load, udp_sockets
 from bench.media import End, RtpHub, tones
@@ -72,26 +72,13 @@ ONE_WORKER_LEVELS = (1, 2, 3)
 
 
 @dataclass
-class Level:
-    calls: int
-    up: int = 0                      # calls the core reported ANSWERED in the window
-    failed: int = 0                  # calls that did not set up
-    window_s: float = 0.0
-    cpu_pct: float = 0.0             # the whole box, % of one core
+class Level(LevelOfCalls):
+    """A level of browser calls, with what the media bridge took of it."""
+
     bridge_pct: float = 0.0          # the media bridge process alone
     bench_pct: float = 0.0           # this process: the stand-in browsers and the desk phones' RTP
-    workers: int = 0
     per_worker: int = 0              # the most calls one worker carried
-    worker_drops: int = 0
     bridge_rss_mb: float = 0.0
-    load: float = 0.0
-    bad_audio: list[str] = field(default_factory=list)
-    short_audio: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return self.failed == 0 and self.up == self.calls and not self.bad_audio and self.worker_drops == 0
 
 
 def _free_tcp_port() -> int:
@@ -283,11 +270,8 @@ def session(levels: tuple[int, ...], max_calls: int, window: float, idle_s: floa
                     placed.extend(await bench.hang_up())
 
             out.levels = asyncio.run(everything())
-            time.sleep(1)
-            records = {r.get("call_id"): r.get("disposition") for r in box.call_records()}
-            out.answered_records = sum(1 for call_id in placed if records.get(call_id) == "ANSWERED")
+            out.answered_records = count_answered(box, placed)
             out.placed = len(placed)
-            print(f"hung up {len(placed)} calls; {out.answered_records} ANSWERED call records for them", flush=True)
             return out
         except Exception:
             print(f"core (exit {box.proc.poll()}) log, end:\n{box.log_tail()}")

@@ -63,15 +63,16 @@ CALLER = "1001"
 
 
 @dataclass
-class Level:
+class LevelOfCalls:
+    """One level of a benchmark that adds calls: `calls` talking at once through the box, what the
+    box did with them over the window, and what is wrong with their audio."""
+
     calls: int
     up: int = 0                      # calls the core reported ANSWERED in the window
-    failed: int = 0                  # calls sipp failed (either side)
+    failed: int = 0                  # calls that did not set up (sipp's failed calls, either side, included)
     window_s: float = 0.0
     cpu_pct: float = 0.0             # the whole box, % of one core
     workers: int = 0
-    worker_rss_mb: list[float] = field(default_factory=list)
-    core_rss_mb: float = 0.0
     worker_drops: int = 0
     load: float = 0.0
     bad_audio: list[str] = field(default_factory=list)
@@ -81,6 +82,14 @@ class Level:
     @property
     def clean(self) -> bool:
         return self.failed == 0 and self.up == self.calls and not self.bad_audio and self.worker_drops == 0
+
+
+@dataclass
+class Level(LevelOfCalls):
+    """A level of bridged calls, with the memory of the core and of its engine workers."""
+
+    worker_rss_mb: list[float] = field(default_factory=list)
+    core_rss_mb: float = 0.0
 
     @property
     def rss_per_worker(self) -> float:
@@ -119,6 +128,15 @@ def check_audio(callers: list[End], agents: list[End], seconds: float) -> tuple[
         elif h.purity < MIN_PURITY:
             problems.append(f"{end.name} heard {other} at {h.purity:.0%} of its power")
     return problems, short
+
+
+def count_answered(box: Box, call_ids: list[str]) -> int:
+    """How many of the calls `call_ids`, hung up just now, the box wrote as ANSWERED call records (printed)."""
+    time.sleep(1)
+    records = {r.get("call_id"): r.get("disposition") for r in box.call_records()}
+    answered = sum(1 for call_id in call_ids if records.get(call_id) == "ANSWERED")
+    print(f"hung up {len(call_ids)} calls; {answered} ANSWERED call records for them", flush=True)
+    return answered
 
 
 def _least_squares_slope(points: list[tuple[float, float]]) -> float | None:
@@ -185,10 +203,7 @@ def run() -> dict:
             # Every call hung up; the box's word on each: an ANSWERED call record.
             for call in placed:
                 phone.bye(call)
-            time.sleep(1)
-            records = {r.get("call_id"): r.get("disposition") for r in box.call_records()}
-            answered_records = sum(1 for call in placed if records.get(call.call_id) == "ANSWERED")
-            print(f"hung up {len(placed)} calls; {answered_records} ANSWERED call records for them", flush=True)
+            answered_records = count_answered(box, [call.call_id for call in placed])
         except Exception:
             print(f"core (exit {box.proc.poll()}) log, end:\n{box.log_tail()}")
             raise

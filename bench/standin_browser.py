@@ -21,14 +21,16 @@ import base64
 import secrets
 import time
 import warnings
-from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
+from appliance.sip.message import SipMessage
+from tests.sip import ws_sip
 from tests.sip.browser_client import client_tls, masked
+from tests.sip.ws_sip import Dialog
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -75,56 +77,20 @@ class _Tone(MediaStreamTrack):
         return packet
 
 
-@dataclass
-class Sip:
-    first: str
-    headers: list[tuple[str, str]]
-    body: str
-
-    @classmethod
-    def parse(cls, text: str) -> "Sip":
-        head, _, body = text.partition("\r\n\r\n")
-        lines = head.split("\r\n")
-        return cls(lines[0], [(k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in lines[1:])], body)
-
-    def get(self, name: str) -> str:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), "")
-
-    def all(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def status(self) -> int:
-        return int(self.first.split()[1]) if self.first.startswith("SIP/2.0") else 0
-
-    @property
-    def method(self) -> str:
-        return "" if self.status else self.first.split()[0]
-
-
-def _uri(value: str) -> str:
-    return value.split("<", 1)[1].split(">", 1)[0] if "<" in value else value.split(";")[0]
-
-
 class BrowserPhone:
     """One browser: its WebSocket to the edge (as extension `ext`) and one call's peer connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, ext: str,
                  tone: int):
         self.reader, self.writer, self.host, self.ext, self.tone = reader, writer, host, ext, tone
-        self.contact = f"<sip:{secrets.token_hex(4)}@{secrets.token_hex(6)}.invalid;transport=ws>"
-        self.inbox: list[Sip] = []
+        self.contact = ws_sip.new_contact()
+        self.inbox: list[SipMessage] = []
         self.arrived = asyncio.Event()
         self.gone = False
         self.recording = False
         self.heard = bytearray()       # µ-law payloads from the box, while recording
         self.packets = 0
-        self.call_id = secrets.token_hex(8)
-        self.local = f"<sip:{ext}@{host}>;tag={secrets.token_hex(4)}"
-        self.remote = ""
-        self.target = ""
-        self.routes: list[str] = []
-        self.cseq = 1 + secrets.randbelow(1000)
+        self.dialog: Dialog | None = None
         self.pc: RTCPeerConnection | None = None
         self._reading = asyncio.ensure_future(self._read())
 
@@ -162,29 +128,40 @@ class BrowserPhone:
                     break
                 if opcode == 9:
                     self.writer.write(masked(10, payload))
-                elif opcode in (1, 2) and payload.strip():
-                    self._take(Sip.parse(payload.decode("utf-8", "replace")))
+                elif opcode in (1, 2) and (msg := ws_sip.read(payload)) is not None:
+                    self._take(msg)
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
         finally:
             self.gone = True
             self.arrived.set()
 
-    def _take(self, msg: Sip) -> None:
+    @property
+    def call_id(self) -> str:
+        """The Call-ID of its call ("" before it calls)."""
+        return self.dialog.call_id if self.dialog else ""
+
+    @property
+    def target(self) -> str:
+        """Where its requests in the call go ("" before it calls)."""
+        return self.dialog.target if self.dialog else ""
+
+    def _take(self, msg: SipMessage) -> None:
         if msg.method in ("OPTIONS", "NOTIFY"):
-            self._reply(msg, 200, "OK")
+            self._send(ws_sip.reply(msg, 200, "OK"))
             return
         self.inbox.append(msg)
         self.arrived.set()
 
-    def _send(self, first: str, headers: list[tuple[str, str]], body: str = "") -> None:
-        lines = [first] + [f"{k}: {v}" for k, v in headers]
-        if body:
-            lines.append("Content-Type: application/sdp")
-        lines.append(f"Content-Length: {len(body.encode())}")
-        self.writer.write(masked(1, ("\r\n".join(lines) + "\r\n\r\n" + body).encode()))
+    def _send(self, text: str) -> None:
+        self.writer.write(masked(1, text.encode()))
 
-    async def _next(self, want, timeout: float = 20.0) -> Sip:
+    def _request(self, method: str, body: str = "") -> None:
+        assert self.dialog is not None
+        self._send(ws_sip.request(method, self.dialog, self.contact, body,
+                                  extra=[("User-Agent", "Callbox bench browser")]))
+
+    async def _next(self, want: ws_sip.Wanted, timeout: float = 20.0) -> SipMessage:
         deadline = time.monotonic() + timeout
         while True:
             for i, msg in enumerate(self.inbox):
@@ -197,34 +174,16 @@ class BrowserPhone:
                 await asyncio.wait_for(self.arrived.wait(), max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 raise BrowserGone(f"nothing wanted within {timeout:.0f} s; had "
-                                  f"{[m.first for m in self.inbox]}") from None
-
-    def _via(self) -> str:
-        return f"SIP/2.0/WSS {secrets.token_hex(5)}.invalid;branch=z9hG4bK{secrets.token_hex(8)}"
-
-    def _request(self, method: str, uri: str, cseq: int, body: str = "") -> None:
-        headers = [("Via", self._via()), ("Max-Forwards", "70")] + [("Route", r) for r in self.routes]
-        headers += [("From", self.local), ("To", self.remote), ("Call-ID", self.call_id),
-                    ("CSeq", f"{cseq} {method}"), ("Contact", self.contact), ("User-Agent", "Callbox bench browser")]
-        self._send(f"{method} {uri} SIP/2.0", headers, body)
-
-    def _reply(self, req: Sip, status: int, reason: str) -> None:
-        headers = [("Via", v) for v in req.all("Via")]
-        headers += [(name, req.get(name)) for name in ("From", "To", "Call-ID", "CSeq")]
-        self._send(f"SIP/2.0 {status} {reason}", headers)
+                                  f"{[ws_sip.first_line(m) for m in self.inbox]}") from None
 
     # --- what the agent panel does -----------------------------------------------------------------
 
     async def register(self) -> None:
-        call_id = secrets.token_hex(8)
-        headers = [("Via", self._via()), ("Max-Forwards", "70"),
-                   ("From", f"<sip:{self.ext}@{self.host}>;tag={secrets.token_hex(4)}"),
-                   ("To", f"<sip:{self.ext}@{self.host}>"), ("Call-ID", call_id), ("CSeq", "1 REGISTER"),
-                   ("Contact", self.contact), ("Expires", "600")]
-        self._send(f"REGISTER sip:{self.host} SIP/2.0", headers)
-        answer = await self._next(lambda m: m.get("Call-ID") == call_id and m.status >= 200)
+        call_id, text = ws_sip.register(self.ext, self.host, self.contact)
+        self._send(text)
+        answer = await self._next(ws_sip.final_reply(call_id))
         if answer.status != 200:
-            raise BrowserGone(f"REGISTER of {self.ext} got {answer.first}")
+            raise BrowserGone(f"REGISTER of {self.ext} got {ws_sip.first_line(answer)}")
 
     async def call(self, number: str, timeout: float = 20.0) -> None:
         """Call `number`: the offer once ICE gathering is done (aiortc gathers in setLocalDescription),
@@ -235,16 +194,14 @@ class BrowserPhone:
                                          if c.mimeType == "audio/PCMU"])
         transceiver.receiver._handle_rtp_packet = self._heard   # the packets, before aiortc's jitter buffer
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        self.remote = f"<sip:{number}@{self.host}>"
-        self.target = f"sip:{number}@{self.host}"
-        self._request("INVITE", self.target, self.cseq, only_candidates_on(self.pc.localDescription.sdp, self.host))
-        final = await self._next(lambda m: m.status >= 200 and m.get("Call-ID") == self.call_id, timeout)
+        self.dialog = d = Dialog.calling(self.ext, number, self.host)
+        self._request("INVITE", only_candidates_on(self.pc.localDescription.sdp, self.host))
+        final = await self._next(ws_sip.final_reply(d.call_id), timeout)
         if final.status != 200:
-            raise BrowserGone(f"INVITE to {number} got {final.first}")
-        self.remote, self.target = final.get("To"), _uri(final.get("Contact"))
-        self.routes = list(reversed(final.all("Record-Route")))
-        self._request("ACK", self.target, self.cseq)
-        await self.pc.setRemoteDescription(RTCSessionDescription(final.body, "answer"))
+            raise BrowserGone(f"INVITE to {number} got {ws_sip.first_line(final)}")
+        d.answered(final)
+        self._request("ACK")
+        await self.pc.setRemoteDescription(RTCSessionDescription(final.body.decode(), "answer"))
         deadline = time.monotonic() + timeout
         while self.pc.connectionState != "connected":
             if time.monotonic() > deadline or self.pc.connectionState in ("failed", "closed"):
@@ -264,13 +221,12 @@ class BrowserPhone:
 
     async def hang_up(self, timeout: float = 10.0) -> int:
         """BYE; the status it got (0: none)."""
-        if not self.target:
+        if self.dialog is None:
             return 0
-        self.cseq += 1
-        self._request("BYE", self.target, self.cseq)
+        self.dialog.cseq += 1
+        self._request("BYE")
         try:
-            return (await self._next(lambda m: m.status > 0 and "BYE" in m.get("CSeq")
-                                     and m.get("Call-ID") == self.call_id, timeout)).status
+            return (await self._next(ws_sip.reply_to("BYE", self.dialog.call_id), timeout)).status
         except BrowserGone:
             return 0
 

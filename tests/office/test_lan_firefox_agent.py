@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.office.test_lan_agent_panel import FLOWS, _heard_by_phone, _web_on
+from tests.office.test_lan_agent_panel import FLOWS, _web_on
 from tests.peers.audio import dominant_frequency
 from tests.peers.firefox import MIC_ALLOWED, MIC_REFUSED, MIC_UNASKED, Firefox, firefox_binary
 from tests.web.conftest import ADMIN_PASSWORD
 from tests.web.test_browser import ARTIFACTS
+from tests.webrtc.hearing import heard_by_phone
 from web.kit import hash_password
 
 pytestmark = [pytest.mark.peers,
@@ -135,6 +136,36 @@ def _over_wss(box, ext: str) -> list[dict]:
     return [r for r in box.registrations() if r["aor"] == ext and str(r.get("source", "")).startswith("wss:")]
 
 
+def _ready_for_a_call(box, customer, customer_ext: dict, firefox: Firefox, base: str):
+    """The customer's phone registered; Anna logged in to the page, its phone registered over WSS
+    and she available in the queue. Returns the page and the agent's registrations over WSS."""
+    customer.register(f"sip:{box.host.address}:5060", "1001", customer_ext["secret"])
+    customer.wait_for("reg_state", code=200, timeout=15)
+    page = firefox.page()
+    _log_in(page, base)
+    page.run(CATCH_PEER)
+    page.wait_until("the panel ready", lambda: _phone_state(page) == "phone-ready")
+    over_wss = box.wait_for("1010 over wss", lambda: _over_wss(box, AGENT), 15)
+    # While the phone runs, the status button is sent by the panel's script: no reload.
+    page.click_button("#agent", "Log in")
+    page.wait_for_text("You are available.")
+    return page, over_wss
+
+
+def _both_hear(page, customer, tmp_path: Path) -> None:
+    """In a call: the page plays the customer's tone and the customer hears Firefox's microphone (FFT)."""
+    page.wait_until("the panel's audio", lambda: page.run(PLAYING))
+    page.run(RECORD_PANEL)
+    customer.play_tone(CUSTOMER_HZ)
+    time.sleep(1.0)
+    page.run(PANEL_TAKE, True)
+    time.sleep(1.5)
+    heard = page.run(PANEL_TAKE, False)
+    wav = _save(heard, tmp_path / "panel-heard.wav", rate=int(page.run("return window.heardRate;")))
+    assert abs(dominant_frequency(wav, start_s=0.3) - CUSTOMER_HZ) <= 30
+    assert abs(heard_by_phone(customer, tmp_path / "customer-heard.wav") - AGENT_HZ) <= 30
+
+
 # How Firefox names its address in the ICE candidates of its answer: the address itself where
 # the agent allowed the microphone for the site, an mDNS name (`<uuid>.local`) where the page holds
 # no lasting permission. The box reaches the browser either way on the test LAN, where multicast
@@ -150,17 +181,9 @@ def test_an_agent_in_firefox_takes_a_queue_call_from_a_desk_phone(lan, office, t
     customer = Phone("customer", host=lan.host("desk9"))
     firefox = _firefox(lan.host("desk1"), tmp_path, {**prefs, "media.navigator.audio.fake_frequency": AGENT_HZ})
     try:
-        customer.register(f"sip:{box.host.address}:5060", "1001", customer_ext["secret"])
-        customer.wait_for("reg_state", code=200, timeout=15)
-        page = firefox.page()
-        _log_in(page, base)
-        page.run(CATCH_PEER)
-        page.wait_until("the panel ready", lambda: _phone_state(page) == "phone-ready")
-        [reg] = box.wait_for("1010 over wss", lambda: _over_wss(box, AGENT), 15)
+        page, over_wss = _ready_for_a_call(box, customer, customer_ext, firefox, base)
+        [reg] = over_wss
         assert reg["contact"].endswith(";transport=ws")
-        # While the phone runs, the status button is sent by the panel's script: no reload.
-        page.click_button("#agent", "Log in")
-        page.wait_for_text("You are available.")
         assert _phone_state(page) == "phone-ready"
 
         customer.call(f"sip:500@{box.host.address}:5060")
@@ -170,17 +193,7 @@ def test_an_agent_in_firefox_takes_a_queue_call_from_a_desk_phone(lan, office, t
         page.wait_until("the call up", lambda: _call_state(page) == "talking")
         customer.wait_for("call_state", state="CONFIRMED", timeout=15)
 
-        page.wait_until("the panel's audio", lambda: page.run(PLAYING))
-        page.run(RECORD_PANEL)
-        customer.play_tone(CUSTOMER_HZ)
-        time.sleep(1.0)
-        page.run(PANEL_TAKE, True)
-        time.sleep(1.5)
-        heard = page.run(PANEL_TAKE, False)
-        rate = int(page.run("return window.heardRate;"))
-        wav = _save(heard, tmp_path / "panel-heard.wav", rate=rate)
-        assert abs(dominant_frequency(wav, start_s=0.3) - CUSTOMER_HZ) <= 30
-        assert abs(_heard_by_phone(customer, tmp_path / "customer-heard.wav") - AGENT_HZ) <= 30
+        _both_hear(page, customer, tmp_path)
 
         stats = page.run_async(INBOUND)
         assert stats and stats["packets"] > 50, stats
@@ -196,10 +209,10 @@ def test_an_agent_in_firefox_takes_a_queue_call_from_a_desk_phone(lan, office, t
         page.click_button("#phone", "Hold")
         assert page.text("#phone-call-state").startswith("On hold")
         time.sleep(0.5)
-        assert _heard_by_phone(customer, tmp_path / "customer-held.wav") == 0.0
+        assert heard_by_phone(customer, tmp_path / "customer-held.wav") == 0.0
         page.click_button("#phone", "Resume")
         time.sleep(0.5)
-        assert abs(_heard_by_phone(customer, tmp_path / "customer-resumed.wav") - AGENT_HZ) <= 30
+        assert abs(heard_by_phone(customer, tmp_path / "customer-resumed.wav") - AGENT_HZ) <= 30
 
         page.click("#phone-hangup")
         customer.wait_for("call_state", state="DISCONNECTED", timeout=10)

@@ -17,12 +17,10 @@ import time
 
 import pytest
 
-from tests.office.test_lan_agent_panel import _heard_by_phone
-from tests.office.test_lan_firefox_agent import (AGENT, AGENT_HZ, CATCH_PEER, CUSTOMER_HZ, INBOUND, PANEL_TAKE,
-                                                 PLAYING, RECORD_PANEL, _box_with_agent, _call_state, _firefox,
-                                                 _log_in, _over_wss, _phone_state, _save)
-from tests.peers.audio import dominant_frequency
+from tests.office.test_lan_firefox_agent import (AGENT_HZ, INBOUND, _both_hear, _box_with_agent, _call_state,
+                                                 _firefox, _ready_for_a_call)
 from tests.peers.firefox import MIC_UNASKED, firefox_binary
+from tests.webrtc.hearing import heard_by_phone
 
 pytestmark = [pytest.mark.peers,
               pytest.mark.skipif(firefox_binary() is None,
@@ -71,15 +69,7 @@ def test_an_agent_in_firefox_named_by_mdns_is_heard_where_multicast_does_not_pas
     assert not _multicast_passes(desk, box.host), "mcast_flood off left multicast passing"
     firefox = _firefox(desk, tmp_path, {**MIC_UNASKED, "media.navigator.audio.fake_frequency": AGENT_HZ})
     try:
-        customer.register(f"sip:{box.host.address}:5060", "1001", customer_ext["secret"])
-        customer.wait_for("reg_state", code=200, timeout=15)
-        page = firefox.page()
-        _log_in(page, base)
-        page.run(CATCH_PEER)
-        page.wait_until("the panel ready", lambda: _phone_state(page) == "phone-ready")
-        box.wait_for("1010 over wss", lambda: _over_wss(box, AGENT), 15)
-        page.click_button("#agent", "Log in")
-        page.wait_for_text("You are available.")
+        page, _ = _ready_for_a_call(box, customer, customer_ext, firefox, base)
 
         customer.call(f"sip:500@{box.host.address}:5060")
         page.wait_until("the panel ringing", lambda: _call_state(page) == "ringing")
@@ -88,16 +78,7 @@ def test_an_agent_in_firefox_named_by_mdns_is_heard_where_multicast_does_not_pas
         customer.wait_for("call_state", state="CONFIRMED", timeout=15)
         answered = time.monotonic()
 
-        page.wait_until("the panel's audio", lambda: page.run(PLAYING))
-        page.run(RECORD_PANEL)
-        customer.play_tone(CUSTOMER_HZ)
-        time.sleep(1.0)
-        page.run(PANEL_TAKE, True)
-        time.sleep(1.5)
-        heard = page.run(PANEL_TAKE, False)
-        wav = _save(heard, tmp_path / "panel-heard.wav", rate=int(page.run("return window.heardRate;")))
-        assert abs(dominant_frequency(wav, start_s=0.3) - CUSTOMER_HZ) <= 30
-        assert abs(_heard_by_phone(customer, tmp_path / "customer-heard.wav") - AGENT_HZ) <= 30
+        _both_hear(page, customer, tmp_path)
 
         stats = page.run_async(INBOUND)
         (tmp_path / "firefox-stats.txt").write_text(repr(stats))
@@ -107,7 +88,7 @@ def test_an_agent_in_firefox_named_by_mdns_is_heard_where_multicast_does_not_pas
         # Past the bridge's wait for a first check (10 s after the answer), the call is still up.
         time.sleep(max(0.0, answered + 11.0 - time.monotonic()))
         assert _call_state(page) == "talking"
-        assert abs(_heard_by_phone(customer, tmp_path / "customer-later.wav") - AGENT_HZ) <= 30
+        assert abs(heard_by_phone(customer, tmp_path / "customer-later.wav") - AGENT_HZ) <= 30
 
         page.click("#phone-hangup")
         customer.wait_for("call_state", state="DISCONNECTED", timeout=10)

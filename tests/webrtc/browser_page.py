@@ -75,22 +75,35 @@ window.phone = {
 
 
 @contextlib.contextmanager
-def chromium_in(host, tone_wav: Path, tmp: Path) -> Iterator:
-    """A page in headless Chromium running inside `host` (a test LAN host), its microphone `tone_wav`."""
+def chromium_in(host, tone_wav: Path, tmp: Path, *, scripts: str = "", files: dict[str, tuple[str, str]] | None = None,
+                reaches_the_box: bool = False) -> Iterator:
+    """A page in headless Chromium running inside `host` (a test LAN host), its microphone `tone_wav`,
+    with `phone` (PHONE_JS) and then `scripts` (HTML); `files`, {url: (content type, text)}, are more
+    that the page may load. A page that `reaches_the_box` (its secure WebSocket) accepts the box's
+    certificate: the web page's self-signed one, which an agent accepts once."""
     from playwright.sync_api import sync_playwright
     wrapper = tmp / "chromium-in-host"
     wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {host.ns} {CHROMIUM} "$@"\n')
     os.chmod(wrapper, 0o755)
+    args = ARGS + [f"--use-file-for-fake-audio-capture={tone_wav}"]
+    if reaches_the_box:
+        # The test page comes from Playwright, not from the box: Chromium's local network checks
+        # would take it for a public page reaching into the office LAN.
+        args += ["--ignore-certificate-errors",
+                 "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(wrapper), headless=True,
-                                    args=ARGS + [f"--use-file-for-fake-audio-capture={tone_wav}"])
+        browser = p.chromium.launch(executable_path=str(wrapper), headless=True, args=args)
         try:
-            page = browser.new_page()
+            page = browser.new_page(ignore_https_errors=reaches_the_box)
             page.set_default_timeout(20000)
             # A page from localhost is a secure context (getUserMedia needs one); Playwright
             # serves it, so no server runs and nothing listens in the host.
+            for url, (content_type, text) in (files or {}).items():
+                page.route(url, lambda route, content_type=content_type, text=text: route.fulfill(
+                    content_type=content_type, body=text))
             page.route(PAGE_URL, lambda route: route.fulfill(
-                content_type="text/html", body=f"<!doctype html><title>phone</title><script>{PHONE_JS}</script>"))
+                content_type="text/html",
+                body=f"<!doctype html><title>phone</title><script>{PHONE_JS}</script>{scripts}"))
             page.goto(PAGE_URL)
             yield page
         finally:

@@ -9,20 +9,18 @@ RFC 4733 digits must reach the phone as DTMF.
 from __future__ import annotations
 
 import os
-import time
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.peers.audio import dominant_frequency, write_sine
+from tests.peers.audio import write_sine
 from tests.webrtc.sip_shim import SipShim
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 pytest.importorskip("pjsua2", reason="the pjsua2 wheel is not installed")
 from tests.peers.phones import Phone  # noqa: E402
 from tests.webrtc.browser_page import CHROMIUM, chromium_in  # noqa: E402
-from tests.webrtc.peers import BridgeProcess, dominant_hz  # noqa: E402
+from tests.webrtc.hearing import heard_by_browser, heard_by_phone, wait_connected  # noqa: E402
+from tests.webrtc.peers import BridgeProcess  # noqa: E402
 
 if not os.path.exists(CHROMIUM):
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -48,28 +46,6 @@ def office(lan, tmp_path, request):
         bridge.close()
 
 
-def _heard_by_browser(page, seconds: float = 1.5) -> float:
-    page.evaluate("phone.record(true)")
-    time.sleep(seconds)
-    page.evaluate("phone.record(false)")
-    samples = np.array(page.evaluate("phone.samples()"), dtype=np.float64)
-    return dominant_hz(samples[len(samples) // 4:])
-
-
-def _heard_by_phone(phone: Phone, wav: Path, seconds: float = 1.5) -> float:
-    phone.record(wav)
-    time.sleep(seconds)
-    phone.stop_record()
-    return dominant_frequency(wav, start_s=0.3)
-
-
-def _connected(page, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while page.evaluate("phone.state()") != "connected":
-        assert time.monotonic() < end, f"browser is {page.evaluate('phone.state()')}"
-        time.sleep(0.1)
-
-
 def test_a_browser_calls_and_talks_with_a_pjsua2_phone(office, tmp_path):
     """Chromium offers G.722 among others; the bridge takes it (wideband) on both sides."""
     box, desk, bridge, phone, tone = office
@@ -87,11 +63,11 @@ def test_a_browser_calls_and_talks_with_a_pjsua2_phone(office, tmp_path):
         shim.answered(dialog)
         assert bridge.command("engine_answers", call="c1", answer=dialog.remote_sdp)["ok"]
         page.evaluate("answer => phone.accept(answer)", reply["answer"])
-        _connected(page)
+        wait_connected(page)
         phone.play_tone(PHONE_HZ)
 
-        assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
-        assert abs(_heard_by_phone(phone, tmp_path / "phone.wav") - BROWSER_HZ) < 25
+        assert abs(heard_by_browser(page) - PHONE_HZ) < 25
+        assert abs(heard_by_phone(phone, tmp_path / "phone.wav") - BROWSER_HZ) < 25
 
         page.evaluate("phone.dtmf('5')")
         assert phone.wait_for("dtmf", timeout=5)["digit"] == "5"
@@ -122,11 +98,11 @@ def test_the_box_rings_a_browser_that_answers(office, tmp_path):
         assert done["ok"], done
         shim.answer(dialog, done["engine_answer"])
         phone.wait_for("call_state", state="CONFIRMED")
-        _connected(page)
+        wait_connected(page)
         phone.play_tone(PHONE_HZ)
 
-        assert abs(_heard_by_browser(page) - PHONE_HZ) < 25
-        assert abs(_heard_by_phone(phone, tmp_path / "phone.wav") - BROWSER_HZ) < 25
+        assert abs(heard_by_browser(page) - PHONE_HZ) < 25
+        assert abs(heard_by_phone(phone, tmp_path / "phone.wav") - BROWSER_HZ) < 25
 
         # The agent closes the page: the bridge notices and says so.
         page.evaluate("phone.hangUp()")

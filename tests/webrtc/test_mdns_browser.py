@@ -8,10 +8,12 @@ Two aiortc peers on this machine: the stand-in browser's SDP has its addresses r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import AsyncIterator
 
 from aioice import stun
 
@@ -57,6 +59,19 @@ async def until(condition, what: str, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+@contextlib.asynccontextmanager
+async def call_ends() -> AsyncIterator[tuple[MediaBridge, AiortcBrowser, RtpPeer]]:
+    """The media bridge, the stand-in browser and the engine side on loopback, all closed after."""
+    bridge, browser = MediaBridge("127.0.0.1"), AiortcBrowser()
+    engine = await RtpPeer("127.0.0.1").open()
+    try:
+        yield bridge, browser, engine
+    finally:
+        await bridge.hang_up()
+        await browser.close()
+        engine.close()
+
+
 async def talk(bridge: MediaBridge, browser: AiortcBrowser, engine: RtpPeer) -> None:
     """Both ends send FRAMES stamped frames; each must hear the other's."""
     await browser.connected()
@@ -75,36 +90,24 @@ async def talk(bridge: MediaBridge, browser: AiortcBrowser, engine: RtpPeer) -> 
 
 def test_a_browser_named_by_mdns_that_calls_is_heard_and_hears():
     async def go():
-        bridge, browser = MediaBridge("127.0.0.1"), AiortcBrowser()
-        engine = await RtpPeer("127.0.0.1").open()
-        try:
+        async with call_ends() as (bridge, browser, engine):
             answer, engine_offer = await bridge.browser_calls(named_by_mdns(await browser.offer()))
             offered = parse_plain(engine_offer, "engine offer")
             engine.remote = (offered.address, offered.port)
             bridge.engine_answers(engine.sdp())
             await browser.accept(answer)
             await talk(bridge, browser, engine)
-        finally:
-            await bridge.hang_up()
-            await browser.close()
-            engine.close()
     run(go())
 
 
 def test_a_browser_named_by_mdns_that_the_box_rings_is_heard_and_hears():
     async def go():
-        bridge, browser = MediaBridge("127.0.0.1"), AiortcBrowser()
-        engine = await RtpPeer("127.0.0.1").open()
-        try:
+        async with call_ends() as (bridge, browser, engine):
             offer = await bridge.ring_browser(engine.sdp())
             answer = named_by_mdns(await browser.answer(offer))
             engine_answer = parse_plain(await bridge.browser_answers(answer), "engine answer")
             engine.remote = (engine_answer.address, engine_answer.port)
             await talk(bridge, browser, engine)
-        finally:
-            await bridge.hang_up()
-            await browser.close()
-            engine.close()
     run(go())
 
 
