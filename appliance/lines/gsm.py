@@ -31,7 +31,7 @@ from appliance.lines.notices import (
     CallAnswered, CallEnded, DtmfReceived, IncomingCall, LineStatus, SmsReceived, SmsSent, UssdResult,
 )
 from appliance.atomicfile import atomic_write_bytes
-from appliance.lines.modem_core import E, S, LineEvent, LineState, ModemCore
+from appliance.lines.modem_core import E, S, LineEvent, LineState, ModemCore, line_machine
 from appliance.lines.runner import LineRunner
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ TRANSITIONS: dict[LineState, dict[LineEvent, LineState]] = {
     S.TALKING: {E.RING: S.TALKING, E.ANSWERED: S.TALKING, E.CALL_ENDED: S.READY, E.LOST: S.GONE},
 }
 IN_CALL = {S.RINGING, S.DIALING, S.TALKING}
+GSM_LINE = line_machine("gsm", TRANSITIONS)
 
 
 CEND_CAUSES = {16: "normal", 17: "busy", 18: "no_answer", 19: "no_answer", 21: "rejected",
@@ -85,7 +86,7 @@ _USSD = re.compile(r"^[0-9*#+]{1,40}$")
 class GsmLine(ModemCore):
     """Pure core of the GSM driver."""
 
-    TRANSITIONS = TRANSITIONS
+    MACHINE = GSM_LINE
     IN_CALL = IN_CALL
 
     def __init__(self, *, profile: VendorProfile | str = "generic", pin: str | None = None,

@@ -2,7 +2,8 @@
 
 Both speak AT through one parser and one command queue, keep the line's state in
 a table (one vocabulary of states and events, `LineState` and `LineEvent`; each
-driver brings its own `TRANSITIONS` over the part it uses), publish `LineStatus`
+driver brings its own `TRANSITIONS` over the part it uses, made the house's one
+`Machine` by `line_machine`), publish `LineStatus`
 changes and other notices for the gateway, and run timers that die with a reset
 (a modem that went away and came back must not get the old modem's callbacks).
 What a call does the same way on both lines lives here too: a ring that starts
@@ -18,10 +19,11 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Callable, ClassVar
 
-from appliance.errors import Conflict, ValidationError
+from appliance.errors import Conflict, StateMachineError, ValidationError
 from appliance.lines.at_parser import ATParser
 from appliance.lines.command_queue import Command, CommandQueue, Outcome
 from appliance.lines.notices import CallEnded, LineError, LineStatus, Notice, StatusChanged
+from appliance.logic.machine import Machine
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,18 @@ class LineEvent(StrEnum):
 S, E = LineState, LineEvent
 
 
-class ModemCore:
-    """Subclasses set TRANSITIONS and IN_CALL, and implement `_start_init` and `_end_call`."""
+def line_machine(kind: str,
+                 table: dict[LineState, dict[LineEvent, LineState]]) -> Machine[LineState, LineEvent]:
+    """A driver's table as the one `Machine`: changes logged here as `gsm1: ready -> ringing`, a
+    repeat (another RING) not."""
+    return Machine(f"{kind} line", "%s", "state", table, __name__, who="name", quiet_repeats=True)
 
-    TRANSITIONS: ClassVar[dict[LineState, dict[LineEvent, LineState]]]
+
+class ModemCore:
+    """Subclasses set MACHINE (`line_machine` over their table) and IN_CALL, and implement
+    `_start_init` and `_end_call`."""
+
+    MACHINE: ClassVar[Machine[LineState, LineEvent]]
     IN_CALL: ClassVar[set[LineState]]
 
     def __init__(self, *, clock: Callable[[], float], name: str, status: LineStatus,
@@ -81,15 +91,13 @@ class ModemCore:
     # --- state ------------------------------------------------------------------
 
     def _fire(self, event: LineEvent) -> bool:
-        """The one place the line's state changes (`old -> new` logged); False if the table has
-        no such move (the event is ignored, as a modem's late reply may be)."""
-        new = self.TRANSITIONS[self.state].get(event)
-        if new is None:
+        """Move the line through its `MACHINE`; False if the table has no such move (the event
+        is ignored, as a modem's late reply may be)."""
+        try:
+            new = self.MACHINE.fire(self, event)
+        except StateMachineError:
             log.debug("%s: ignoring %s in %s", self.name, event, self.state)
             return False
-        if new != self.state:
-            log.info("%s: %s -> %s", self.name, self.state, new)
-        self.state = new
         self._set_status(**self._status_in(new))
         return True
 

@@ -24,7 +24,7 @@ from appliance.lines.at_parser import (
 from appliance.lines.command_queue import Command, Completed
 from appliance.lines.dle import ABORT, DleDecoder, DleDtmf, DleTone, Tone, dle_encode
 from appliance.lines.notices import CallAnswered, DtmfReceived, IncomingCall, LineStatus
-from appliance.lines.modem_core import LineEvent, LineState, ModemCore
+from appliance.lines.modem_core import LineEvent, LineState, ModemCore, line_machine
 from appliance.lines.runner import LineRunner
 
 log = logging.getLogger(__name__)
@@ -76,13 +76,14 @@ TRANSITIONS: dict[LineState, dict[LineEvent, LineState]] = {
     V.HANGING_UP: {VE.STREAM_ENDED: V.HANGING_UP, VE.CALL_ENDED: V.READY, VE.LOST: V.GONE},
 }
 IN_CALL = {V.RINGING, V.CONNECTING, V.TALKING, V.HANGING_UP}
+VOICE_LINE = line_machine("analog", TRANSITIONS)
 _NUMBER = re.compile(r"^[0-9*#,WP]{1,40}$")
 
 
 class VoiceLine(ModemCore):
     """Pure core of the voice modem driver."""
 
-    TRANSITIONS = TRANSITIONS
+    MACHINE = VOICE_LINE
     IN_CALL = IN_CALL
 
     def __init__(self, *, profile: VoiceProfile | str = "conexant",

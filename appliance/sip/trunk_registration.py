@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appliance.errors import SipParseError, StateMachineError, ValidationError
+from appliance.errors import SipParseError, ValidationError
+from appliance.logic.machine import Machine
 from appliance.logic.routing import Trunk
 from appliance.sip.digest import client_response
 from appliance.sip.message import (
@@ -84,6 +85,10 @@ TRANSITIONS: dict[RegistrationState, dict[Ev, RegistrationState]] = {
     S.UNREGISTERING: {Ev.CHALLENGED: S.UNREGISTERING, Ev.ACCEPTED: S.UNREGISTERED,
                       Ev.REJECTED: S.UNREGISTERED, Ev.NO_ANSWER: S.UNREGISTERED, Ev.STOP: S.UNREGISTERING},
 }
+# A refresh or a repeated challenge keeps the state: no log line, no StatusChanged.
+REGISTRATION: Machine[RegistrationState, Ev] = Machine(
+    "trunk registration", "trunk %s", "state", TRANSITIONS, "callbox.sip.trunk", who="name",
+    quiet_repeats=True)
 
 
 # --- what the machine asks of its caller ----------------------------------------------
@@ -175,15 +180,15 @@ class TrunkRegistration:
 
     # --- the state table ---------------------------------------------------
 
+    @property
+    def name(self) -> str:
+        """The trunk's name, which names the registration in the log and in errors."""
+        return self.trunk.name
+
     def _fire(self, event: Ev, reason: str | None = None) -> list[Action]:
-        new = TRANSITIONS[self.state].get(event)
-        if new is None:
-            raise StateMachineError("trunk registration", self.trunk.name, self.state, event)
-        old, self.state = self.state, new
-        if old is new:
-            return []
-        log.info("trunk %s: %s -> %s%s", self.trunk.name, old, new, f" ({reason})" if reason else "")
-        return [StatusChanged(self.trunk.name, new, reason)]
+        old = self.state
+        new = REGISTRATION.fire(self, event, reason)
+        return [] if new is old else [StatusChanged(self.trunk.name, new, reason)]
 
     # --- what the caller calls ---------------------------------------------
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from appliance.errors import Conflict, ValidationError
-from appliance.lines.gsm import TRANSITIONS, GsmLine, LineState
+from appliance.lines.gsm import TRANSITIONS, GsmLine, LineEvent, LineState
 from appliance.lines.notices import CallEnded, IncomingCall, LineError, LineStatus
 
 from .fakes import FakeClock, ScriptedModem
@@ -154,6 +156,18 @@ def test_status_indicator_words():
 def test_every_state_can_lose_the_modem():
     for state, moves in TRANSITIONS.items():
         assert moves.get("lost") == LineState.GONE, state
+
+
+def test_each_change_is_logged_once_and_a_late_event_is_ignored(caplog):
+    with caplog.at_level(logging.INFO, logger="appliance.lines.modem_core"):
+        line, modem, _ = started()
+        line.receive(b"\r\nRING\r\n")
+        line.receive(b"\r\nRING\r\n")  # the same call ringing on: no news
+        modem.pump()
+    changes = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert changes == ["gsm: gone -> starting", "gsm: starting -> ready", "gsm: ready -> ringing"]
+    assert line._fire(LineEvent.STREAMING) is False  # not in the GSM table: ignored, not raised
+    assert line.state == LineState.RINGING
 
 
 def test_vendor_without_clip_is_asked_with_clcc():

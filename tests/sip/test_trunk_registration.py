@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import select
 import shutil
 import socket
@@ -426,8 +427,27 @@ def test_a_trunk_that_does_not_register_has_no_registration(clock):
 def test_transitions_outside_the_table_are_refused(clock):
     reg = TrunkRegistration(make_trunk(), clock, "192.168.1.10:5060")
     from appliance.sip.trunk_registration import Ev
-    with pytest.raises(StateMachineError):
+    with pytest.raises(StateMachineError, match="trunk registration provider: event accepted is not allowed "
+                                                "in state unregistered"):
         reg._fire(Ev.ACCEPTED)
+    assert reg.state is RegistrationState.UNREGISTERED
+
+
+def test_each_change_is_logged_once_and_a_refresh_is_not(clock, caplog):
+    provider = FakeProvider(clock)
+    reg = TrunkRegistration(make_trunk(), clock, "192.168.1.10:5060")
+    with caplog.at_level(logging.INFO, logger="callbox.sip.trunk"):
+        register(reg, provider)
+        clock.now = reg.registered_until - 1
+        pending = requests(reg.on_timer(clock.now))
+        while pending:
+            pending = requests(reg.on_response(provider.answer(pending[-1])))
+        reg.stop()
+    changes = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert changes == ["trunk provider: unregistered -> registering",
+                       "trunk provider: registering -> registered",
+                       "trunk provider: registered -> unregistering"]
+    assert reg.state is RegistrationState.UNREGISTERING
 
 
 # --------------------------------------------------------------------------
