@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from tests.integration.corebox import CoreProcess
@@ -28,6 +30,17 @@ def core(core_factory) -> CoreProcess:
 def box(core_factory) -> CoreProcess:
     """A core with engine workers: one worker of the wheel's four legs (two conversations)."""
     return core_factory({"engine.enabled": True, "engine.max_calls": 2})
+
+
+@pytest.fixture
+def sipp_procs():
+    """The sipp providers a test started (tests/integration/sipp_providers.py); any still running is killed."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 @pytest.fixture

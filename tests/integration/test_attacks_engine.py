@@ -6,7 +6,7 @@ import socket
 import time
 
 from tests.integration.rawphone import final_statuses, invite
-from tests.integration.test_calls import call_records, registered_phone
+from tests.integration.test_calls import call_records, connect, hear_each_other, registered_phone
 
 
 def test_an_invite_straight_to_a_worker_is_refused_there_and_never_becomes_a_call(box, phones):
@@ -28,25 +28,15 @@ def test_an_invite_straight_to_a_worker_is_refused_there_and_never_becomes_a_cal
     assert box.api("GET", "/api/cdr")[1]["records"] == []
     # And a real call through the edge still goes through.
     anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
-    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
-    piotr.wait_for("incoming", timeout=15)
-    piotr.answer()
-    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+    connect(box, anna, piotr, "1002")
     anna.hangup()
     assert call_records(box)[0]["answered_by"] == "1002"
 
 
 def test_a_refer_with_replaces_cannot_take_over_a_strangers_call(box, phones, tmp_path):
-    from tests.peers.audio import tone_present
     anna, piotr, li, marta = (registered_phone(box, phones, n) for n in ("1001", "1002", "1003", "1004"))
-    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
-    piotr.wait_for("incoming", timeout=15)
-    piotr.answer()
-    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
-    li.call(f"sip:1004@127.0.0.1:{box.sip_port}")
-    marta.wait_for("incoming", timeout=15)
-    marta.answer()
-    li.wait_for("call_state", state="CONFIRMED", timeout=15)
+    connect(box, anna, piotr, "1002")
+    connect(box, li, marta, "1004")
     victim = next(c for c in box.api("GET", "/api/engine")[1]["calls"] if c["caller"] == "1003")
     # Anna asks the box to join Piotr with "her" consultation call: it is Li's call with Marta.
     anna.transfer(f"sip:1004@127.0.0.1:{box.sip_port}?Replaces={victim['call_id']}")
@@ -54,13 +44,5 @@ def test_a_refer_with_replaces_cannot_take_over_a_strangers_call(box, phones, tm
     time.sleep(1.0)
     assert not [e for e in marta.events("call_state") if e["state"] == "DISCONNECTED"]
     assert not [e for e in li.events("call_state") if e["state"] == "DISCONNECTED"]
-    li.play_tone(1000)
-    marta.play_tone(400)
-    li.record(tmp_path / "li.wav")
-    marta.record(tmp_path / "marta.wav")
-    time.sleep(1.5)
-    li.stop_record()
-    marta.stop_record()
-    assert tone_present(tmp_path / "marta.wav", 1000, start_s=0.3)   # still each other's
-    assert tone_present(tmp_path / "li.wav", 400, start_s=0.3)
+    hear_each_other(li, marta, tmp_path)  # still each other's
     assert "attended transfer by 1001 refused" in box.log()

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from tests.integration.test_calls import call_records, registered_phone
+from tests.integration.test_calls import call_records, hear_each_other, registered_phone
 from tests.peers.audio import tone_present, write_sine
-from tests.peers.phones import Phone
 
 pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
 pytestmark = pytest.mark.peers
@@ -26,6 +25,49 @@ FLOWS = {
 }
 
 
+def prompts_with_the_menu(box, seconds: float = 0.5):
+    """The English prompts folder, with the menu prompt in it as a 600 Hz tone."""
+    en = box.data_dir / "prompts" / "en"
+    en.mkdir(parents=True, exist_ok=True)
+    write_sine(en / "menu.wav", 600, seconds)
+    return en
+
+
+def sales_queue(box, agent: str = "1010", **settings) -> None:
+    """The queue "sales" behind the menu's 1 (FLOWS), with `agent` in it and logged in."""
+    status, body = box.api("POST", "/api/queues", {"name": "sales", **settings})
+    assert status == 201, body
+    assert box.api("POST", f"/api/agents/{agent}", {"queues": ["sales"]})[0] == 201
+    status, body = box.api("PUT", "/api/flows", FLOWS)
+    assert status == 200, body
+    assert box.api("POST", f"/api/agents/{agent}/login", {})[1]["status"] == "AVAILABLE"
+
+
+def call_sales(box, customer) -> None:
+    """The customer calls the service number and, once the menu answers, presses 1 for sales."""
+    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
+    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
+    time.sleep(0.8)
+    customer.dtmf("1")
+
+
+def agent_answers(agent) -> None:
+    agent.wait_for("incoming", timeout=15)
+    agent.answer()
+    agent.wait_for("call_state", state="CONFIRMED", timeout=15)
+
+
+def queue_call(box, phones, customer_number="1001", agent_number="1010", **queue_settings):
+    """A customer talking to an agent of the sales queue: the two phones, once the agent answered."""
+    prompts_with_the_menu(box)
+    customer = registered_phone(box, phones, customer_number)
+    agent = registered_phone(box, phones, agent_number)
+    sales_queue(box, agent_number, ring_timeout_s=15, **queue_settings)
+    call_sales(box, customer)
+    agent_answers(agent)
+    return customer, agent
+
+
 def test_flows_with_a_dangling_node_are_refused_with_the_node_named(box):
     bad = dict(FLOWS, nodes=dict(FLOWS["nodes"], menu=dict(FLOWS["nodes"]["menu"], choices={"1": "nowhere"})))
     status, body = box.api("PUT", "/api/flows", bad)
@@ -35,15 +77,10 @@ def test_flows_with_a_dangling_node_are_refused_with_the_node_named(box):
 
 
 def test_ivr_queue_agent_with_audio(box, phones, tmp_path):
-    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
-    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 1.0)  # the menu prompt, as a tone
+    prompts_with_the_menu(box, seconds=1.0)
     customer = registered_phone(box, phones, "1001")
     agent = registered_phone(box, phones, "1010")
-    assert box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 15})[0] == 201
-    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
-    status, body = box.api("PUT", "/api/flows", FLOWS)
-    assert status == 200, body
-    assert box.api("POST", "/api/agents/1010/login", {})[1]["status"] == "AVAILABLE"
+    sales_queue(box, "1010", ring_timeout_s=15)
     customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
     customer.wait_for("call_state", state="CONFIRMED", timeout=15)  # the box answered: the IVR
     customer.record(tmp_path / "customer-menu.wav")
@@ -55,15 +92,7 @@ def test_ivr_queue_agent_with_audio(box, phones, tmp_path):
     assert "1001" in incoming["from"]
     agent.answer()
     time.sleep(0.5)
-    customer.play_tone(1000)
-    agent.play_tone(400)
-    customer.record(tmp_path / "customer-heard.wav")
-    agent.record(tmp_path / "agent-heard.wav")
-    time.sleep(1.5)
-    customer.stop_record()
-    agent.stop_record()
-    assert tone_present(tmp_path / "agent-heard.wav", 1000, start_s=0.3)
-    assert tone_present(tmp_path / "customer-heard.wav", 400, start_s=0.3)
+    hear_each_other(customer, agent, tmp_path)
     customer.hangup()
     agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
     record = call_records(box)[0]
@@ -108,28 +137,9 @@ def test_agents_log_in_and_take_a_break_from_their_desk_phone(box, phones):
         assert status() == expected, code
 
 
-def _queue_call(box, phones, customer_number="1001", agent_number="1010"):
-    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
-    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 0.5)
-    customer = registered_phone(box, phones, customer_number)
-    agent = registered_phone(box, phones, agent_number)
-    box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 15})
-    box.api("POST", f"/api/agents/{agent_number}", {"queues": ["sales"]})
-    box.api("PUT", "/api/flows", FLOWS)
-    box.api("POST", f"/api/agents/{agent_number}/login", {})
-    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
-    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
-    time.sleep(0.8)
-    customer.dtmf("1")
-    agent.wait_for("incoming", timeout=15)
-    agent.answer()
-    agent.wait_for("call_state", state="CONFIRMED", timeout=15)
-    return customer, agent
-
-
 def test_a_supervisors_whisper_reaches_the_agent_and_not_the_caller(box, phones, tmp_path):
     from tests.peers.audio import tone_share
-    customer, agent = _queue_call(box, phones)
+    customer, agent = queue_call(box, phones)
     sup_ext = box.add_extension("1020", supervisor=True)
     supervisor = phones("supervisor")
     supervisor.register(f"sip:127.0.0.1:{box.sip_port}", "1020", sup_ext["secret"])
@@ -156,18 +166,10 @@ def test_a_supervisors_whisper_reaches_the_agent_and_not_the_caller(box, phones,
 def test_a_callback_keeps_the_callers_place_and_the_box_calls_back(box, phones, tmp_path):
     customer = registered_phone(box, phones, "1001")
     agent = registered_phone(box, phones, "1010")
-    (box.data_dir / "prompts" / "en").mkdir(parents=True, exist_ok=True)
-    write_sine(box.data_dir / "prompts" / "en" / "menu.wav", 600, 0.5)
-    box.api("POST", "/api/queues", {"name": "sales", "callback_enabled": True, "callback_retry_delay_s": 1,
-                                    "ring_timeout_s": 15})
-    box.api("POST", "/api/agents/1010", {"queues": ["sales"]})
-    box.api("PUT", "/api/flows", FLOWS)
-    box.api("POST", "/api/agents/1010/login", {})
+    prompts_with_the_menu(box)
+    sales_queue(box, "1010", callback_enabled=True, callback_retry_delay_s=1, ring_timeout_s=15)
     box.api("POST", "/api/agents/1010/break", {"reason": "lunch"})  # nobody free: the caller waits
-    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
-    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
-    time.sleep(0.8)
-    customer.dtmf("1")          # the menu: sales
+    call_sales(box, customer)
     time.sleep(1.5)
     customer.dtmf("1")          # in the queue: call me back
     customer.wait_for("call_state", state="DISCONNECTED", timeout=20)
@@ -202,10 +204,7 @@ def test_a_caller_who_declines_recording_is_not_recorded(core_factory, phones, t
     # Two callers: the test phone does not send RFC 4733 digits reliably on a second call after a bridge.
     customers = {True: registered_phone(box, phones, "1001"), False: registered_phone(box, phones, "1002")}
     agent = registered_phone(box, phones, "1010")
-    box.api("POST", "/api/queues", {"name": "sales"})
-    box.api("POST", "/api/agents/1010", {"queues": ["sales"]})
-    box.api("PUT", "/api/flows", FLOWS)
-    box.api("POST", "/api/agents/1010/login", {})
+    sales_queue(box, "1010")
 
     def one_call(decline: bool) -> dict:
         customer = customers[decline]
@@ -216,9 +215,7 @@ def test_a_caller_who_declines_recording_is_not_recorded(core_factory, phones, t
             customer.dtmf("9")  # during the notice
         time.sleep(2.0)        # notice over, the menu plays
         customer.dtmf("1")
-        agent.wait_for("incoming", timeout=15)
-        agent.answer()
-        agent.wait_for("call_state", state="CONFIRMED", timeout=15)
+        agent_answers(agent)
         time.sleep(1.0)
         customer.hangup()
         agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
@@ -237,9 +234,7 @@ def test_a_caller_who_declines_recording_is_not_recorded(core_factory, phones, t
 def test_waiting_callers_hear_their_position_and_overflow_to_voicemail(core_factory, phones, tmp_path):
     from tests.peers.audio import tone_share
     box = core_factory({"engine.enabled": True, "engine.max_calls": 2})
-    en = box.data_dir / "prompts" / "en"
-    en.mkdir(parents=True, exist_ok=True)
-    write_sine(en / "menu.wav", 600, 0.5)
+    en = prompts_with_the_menu(box)
     write_sine(en / "you-are-caller-number.wav", 900, 0.6)  # stands in for the spoken sentence
     customer = registered_phone(box, phones, "1001")
     box.add_extension("1005")  # the team's voicemail box owner
@@ -248,10 +243,7 @@ def test_waiting_callers_hear_their_position_and_overflow_to_voicemail(core_fact
                                     "overflow_to": "voicemail:1005", "join_empty": "never",
                                     "leave_when_empty": "never"})
     box.api("PUT", "/api/flows", FLOWS)
-    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
-    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
-    time.sleep(0.8)
-    customer.dtmf("1")
+    call_sales(box, customer)
     customer.record(tmp_path / "waiting.wav")
     time.sleep(4.0)
     customer.stop_record()

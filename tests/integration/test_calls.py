@@ -3,14 +3,13 @@ the engine workers carry the audio (checked by FFT both ways) and every call lea
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 
 import pytest
 
-from tests.peers.audio import duration_s, tone_present
+from tests.peers.audio import duration_s, tone_present, tone_share
 from tests.peers.phones import Phone
 
 pjsua2 = pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
@@ -36,22 +35,40 @@ def call_records(box, timeout: float = 10.0, count: int = 1) -> list[dict]:
     raise AssertionError(f"no call record: {box.api('GET', '/api/cdr')}")
 
 
+def the_recording_holds(box, hz: int) -> None:
+    """The last call's record names its recording: a complete WAV in which the tone of `hz` is heard."""
+    record = call_records(box)[0]
+    assert tone_share(finished_wav(box.data_dir / record["recording"]), hz) > 0.1
+
+
+def connect(box, caller: Phone, callee: Phone, number: str) -> dict:
+    """The caller dials `number`, the callee answers: the callee's incoming event, once the call is up."""
+    caller.call(f"sip:{number}@127.0.0.1:{box.sip_port}")
+    incoming = callee.wait_for("incoming", timeout=15)
+    callee.answer()
+    caller.wait_for("call_state", state="CONFIRMED", timeout=15)
+    return incoming
+
+
+def hear_each_other(a: Phone, b: Phone, tmp_path, listen_s: float = 1.5, start_s: float = 0.3) -> None:
+    """Audio flows both ways: `b` hears `a`'s 1 kHz tone and `a` hears `b`'s 400 Hz, each recorded to a file."""
+    a.play_tone(1000)
+    b.play_tone(400)
+    a_heard, b_heard = tmp_path / f"{a.name}-heard.wav", tmp_path / f"{b.name}-heard.wav"
+    a.record(a_heard)
+    b.record(b_heard)
+    time.sleep(listen_s)
+    a.stop_record()
+    b.stop_record()
+    assert tone_present(b_heard, 1000, start_s=start_s)
+    assert tone_present(a_heard, 400, start_s=start_s)
+
+
 def test_extension_calls_extension_with_audio_both_ways(box, phones, tmp_path):
     anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
-    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
-    incoming = piotr.wait_for("incoming", timeout=15)
+    incoming = connect(box, anna, piotr, "1002")
     assert "1001" in incoming["from"]
-    piotr.answer()
-    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
-    anna.play_tone(1000)
-    piotr.play_tone(400)
-    anna.record(tmp_path / "anna-heard.wav")
-    piotr.record(tmp_path / "piotr-heard.wav")
-    time.sleep(2.0)
-    anna.stop_record()
-    piotr.stop_record()
-    assert tone_present(tmp_path / "anna-heard.wav", 400, start_s=0.5)
-    assert tone_present(tmp_path / "piotr-heard.wav", 1000, start_s=0.5)
+    hear_each_other(anna, piotr, tmp_path, listen_s=2.0, start_s=0.5)
     anna.hangup()
     piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
     record = call_records(box)[0]
@@ -92,13 +109,6 @@ def finished_wav(path, timeout: float = 10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"{path} never became a complete WAV")
         time.sleep(0.2)
-
-
-def connect(box, caller: Phone, callee: Phone, number: str) -> None:
-    caller.call(f"sip:{number}@127.0.0.1:{box.sip_port}")
-    callee.wait_for("incoming", timeout=15)
-    callee.answer()
-    caller.wait_for("call_state", state="CONFIRMED", timeout=15)
 
 
 def test_a_worker_killed_mid_call_drops_only_its_call_and_the_box_recovers(core_factory, phones, tmp_path):
@@ -176,13 +186,9 @@ def test_baresip_and_a_pjsua2_phone_call_each_other_through_the_box(box, phones,
 
 
 def test_a_recorded_call_holds_both_parties_and_survives_a_killed_worker(box, phones, tmp_path):
-    from tests.peers.audio import tone_share
     anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
     box.api("PATCH", "/api/extensions/1002", {"record": "always"})
-    anna.call(f"sip:1002@127.0.0.1:{box.sip_port}")
-    piotr.wait_for("incoming", timeout=15)
-    piotr.answer()
-    anna.wait_for("call_state", state="CONFIRMED", timeout=15)
+    connect(box, anna, piotr, "1002")
     anna.play_tone(1000)
     piotr.play_tone(400)
     time.sleep(2.5)
@@ -222,15 +228,7 @@ def test_blind_transfer_through_the_box(box, phones, tmp_path):
     li.answer()
     piotr.wait_for("call_state", state="DISCONNECTED", timeout=15)
     time.sleep(0.8)
-    anna.play_tone(1000)
-    li.play_tone(400)
-    li.record(tmp_path / "li.wav")
-    anna.record(tmp_path / "anna.wav")
-    time.sleep(1.5)
-    li.stop_record()
-    anna.stop_record()
-    assert tone_present(tmp_path / "li.wav", 1000, start_s=0.3)
-    assert tone_present(tmp_path / "anna.wav", 400, start_s=0.3)
+    hear_each_other(anna, li, tmp_path)
     anna.hangup()
     li.wait_for("call_state", state="DISCONNECTED", timeout=10)
     record = call_records(box)[0]
@@ -255,15 +253,7 @@ def test_attended_transfer_through_the_box(box, phones, tmp_path):
     piotr.wait_for("call_state", state="DISCONNECTED", timeout=15)
     piotr_desk2.wait_for("call_state", state="DISCONNECTED", timeout=15)
     time.sleep(0.8)
-    anna.play_tone(1000)
-    li.play_tone(400)
-    li.record(tmp_path / "li.wav")
-    anna.record(tmp_path / "anna.wav")
-    time.sleep(1.5)
-    li.stop_record()
-    anna.stop_record()
-    assert tone_present(tmp_path / "li.wav", 1000, start_s=0.3)
-    assert tone_present(tmp_path / "anna.wav", 400, start_s=0.3)
+    hear_each_other(anna, li, tmp_path)
 
 
 def test_an_extension_with_two_phones_rings_both_and_the_first_to_answer_wins(box, phones):
@@ -318,7 +308,6 @@ def test_a_full_box_refuses_new_calls_cleanly_and_keeps_the_others(box, phones):
 
 
 def test_recording_on_demand_through_the_api(box, phones, tmp_path):
-    from tests.peers.audio import tone_share
     anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
     connect(box, anna, piotr, "1002")
     call_id = box.api("GET", "/api/engine")[1]["calls"][0]["call_id"]
@@ -328,12 +317,10 @@ def test_recording_on_demand_through_the_api(box, phones, tmp_path):
     time.sleep(2.0)
     anna.hangup()
     piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
-    record = call_records(box)[0]
-    assert tone_share(finished_wav(box.data_dir / record["recording"]), 1000) > 0.1
+    the_recording_holds(box, 1000)
 
 
 def test_star_one_during_a_call_records_it(box, phones):
-    from tests.peers.audio import tone_share
     anna, piotr = registered_phone(box, phones, "1001"), registered_phone(box, phones, "1002")
     connect(box, anna, piotr, "1002")
     time.sleep(0.5)
@@ -342,14 +329,13 @@ def test_star_one_during_a_call_records_it(box, phones):
     time.sleep(2.0)
     anna.hangup()
     piotr.wait_for("call_state", state="DISCONNECTED", timeout=10)
-    record = call_records(box)[0]
-    assert tone_share(finished_wav(box.data_dir / record["recording"]), 400) > 0.1
+    the_recording_holds(box, 400)
 
 
 def test_a_queue_listed_for_recording_is_recorded(core_factory, phones):
-    from tests.integration.test_callcenter import _queue_call
+    from tests.integration.test_callcenter import queue_call
     box = core_factory({"engine.enabled": True, "engine.max_calls": 2, "recording.queues": ["sales"]})
-    customer, agent = _queue_call(box, phones)
+    customer, agent = queue_call(box, phones)
     time.sleep(1.0)
     customer.hangup()
     agent.wait_for("call_state", state="DISCONNECTED", timeout=10)

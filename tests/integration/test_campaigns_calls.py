@@ -11,15 +11,14 @@ that the second attempt is answered.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from datetime import datetime, timezone
 
 import pytest
 
-from tests.conftest import free_port
-from tests.integration.sipp import SCENARIOS, sipp_available
+from tests.integration.sipp import sipp_available
+from tests.integration.sipp_providers import start_provider
 from tests.integration.test_calls import registered_phone
 from tests.peers.audio import write_sine
 from tests.peers.phones import PhoneError
@@ -32,31 +31,12 @@ ALWAYS = {d: [{"start": "00:00", "end": "24:00"}] for d in DAYS}
 ANSWERS, BUSY, SILENT = "0221", "0222", "0223"  # the first digits choose the provider's answer
 
 
-@pytest.fixture
-def sipp_procs():
-    procs: list[subprocess.Popen] = []
-    yield procs
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def provider(sipp_procs, tmp_path, ip: str, scenario: str) -> int:
-    """A provider that answers every call the same way, as long as the test runs."""
-    port = free_port(host=ip)
-    sipp_procs.append(subprocess.Popen(
-        ["sipp", "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(port), "-nostdin", "-trace_err"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    return port
-
-
 def providers(box, sipp_procs, tmp_path) -> None:
     """Three trunks, and the numbering plan sending each kind of number to one of them."""
     for name, ip, scenario in (("answers", "127.0.0.3", "campaign_answer.xml"),
                                ("busy", "127.0.0.4", "campaign_busy.xml"),
                                ("silent", "127.0.0.5", "campaign_noanswer.xml")):
-        port = provider(sipp_procs, tmp_path, ip, scenario)
+        port = start_provider(sipp_procs, tmp_path, ip, scenario)  # answers every call the same way
         status, body = box.api("POST", "/api/trunks", {"name": name, "kind": "peer", "host": ip, "port": port})
         assert status == 201, body
     routes(box, {ANSWERS: "answers", BUSY: "busy", SILENT: "silent"})

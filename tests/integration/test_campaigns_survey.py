@@ -12,20 +12,14 @@ import pytest
 
 from tests.integration.test_calls import registered_phone
 from tests.integration.test_campaigns_calls import ALWAYS, campaign_records, entries, wait_until
-from tests.peers.audio import tone_present, write_sine
+from tests.integration.test_csat import a_score_and_the_thanks, survey_prompts, the_question_after_the_agent_hangs_up
 
 pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
 pytestmark = pytest.mark.peers
 
-QUESTION_HZ, THANKS_HZ = 700, 900
-
-
 def test_a_campaign_callee_rates_the_agent_after_the_agent_hangs_up(core_factory, phones, tmp_path):
     box = core_factory({"engine.enabled": True, "engine.max_calls": 2})
-    prompts = box.data_dir / "prompts" / "en"
-    prompts.mkdir(parents=True, exist_ok=True)
-    write_sine(prompts / "survey-question.wav", QUESTION_HZ, 1.5)  # tones the callee's ear can tell apart
-    write_sine(prompts / "survey-thanks.wav", THANKS_HZ, 0.8)
+    survey_prompts(box)
     callee = registered_phone(box, phones, "1001")
     agent = registered_phone(box, phones, "1010")
     assert box.api("POST", "/api/queues", {"name": "sales", "wrap_up_s": 0})[0] == 201
@@ -46,18 +40,8 @@ def test_a_campaign_callee_rates_the_agent_after_the_agent_hangs_up(core_factory
     agent.answer()
     agent.wait_for("call_state", state="CONFIRMED", timeout=10)
     time.sleep(1.0)
-    callee.record(tmp_path / "question.wav")
-    agent.hangup()
-    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
-    time.sleep(1.0)
-    callee.stop_record()
-    assert tone_present(tmp_path / "question.wav", QUESTION_HZ, start_s=0.3)  # still on the line, asked
-    callee.record(tmp_path / "thanks.wav")
-    callee.dtmf("4")
-    time.sleep(0.6)
-    callee.stop_record()
-    assert tone_present(tmp_path / "thanks.wav", THANKS_HZ, start_s=0.3)
-    callee.wait_for("call_state", state="DISCONNECTED", timeout=10)  # the box hangs up after the thanks
+    the_question_after_the_agent_hangs_up(callee, agent, tmp_path)
+    a_score_and_the_thanks(callee, tmp_path, "4")
 
     record = wait_until(lambda: campaign_records(box, "followup"), 10, "the attempt's call record")[0]
     entry = entries(box, "followup")["1001"]

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.integration.test_callcenter import FLOWS
-from tests.integration.test_calls import call_records, registered_phone
+from tests.integration.test_callcenter import queue_call
+from tests.integration.test_calls import call_records
 from tests.peers.audio import tone_present, write_sine
 
 pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
@@ -18,28 +18,38 @@ pytestmark = pytest.mark.peers
 QUESTION_HZ, THANKS_HZ = 700, 900
 
 
-def _talking(box, phones, survey: bool):
-    """A caller who reached the agent through the menu and a queue with (or without) a survey."""
+def survey_prompts(box) -> None:
+    """The survey's prompts as tones, so the caller's ear can tell them apart."""
     prompts = box.data_dir / "prompts" / "en"
     prompts.mkdir(parents=True, exist_ok=True)
-    write_sine(prompts / "menu.wav", 600, 0.5)
-    # The survey's prompts as tones, so the caller's ear can tell them apart.
     write_sine(prompts / "survey-question.wav", QUESTION_HZ, 1.5)
     write_sine(prompts / "survey-thanks.wav", THANKS_HZ, 0.8)
-    customer = registered_phone(box, phones, "1001")
-    agent = registered_phone(box, phones, "1010")
-    status, body = box.api("POST", "/api/queues", {"name": "sales", "ring_timeout_s": 15, "survey": survey})
-    assert status == 201, body
-    assert box.api("POST", "/api/agents/1010", {"queues": ["sales"]})[0] == 201
-    assert box.api("PUT", "/api/flows", FLOWS)[0] == 200
-    box.api("POST", "/api/agents/1010/login", {})
-    customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
-    customer.wait_for("call_state", state="CONFIRMED", timeout=15)
-    time.sleep(0.8)
-    customer.dtmf("1")
-    agent.wait_for("incoming", timeout=15)
-    agent.answer()
-    agent.wait_for("call_state", state="CONFIRMED", timeout=15)
+
+
+def the_question_after_the_agent_hangs_up(caller, agent, tmp_path) -> None:
+    """The agent hangs up and the caller, still on the line, hears the survey's question."""
+    caller.record(tmp_path / "question.wav")
+    agent.hangup()
+    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    time.sleep(1.0)
+    caller.stop_record()
+    assert tone_present(tmp_path / "question.wav", QUESTION_HZ, start_s=0.3)  # still on the line, asked
+
+
+def a_score_and_the_thanks(caller, tmp_path, digit: str) -> None:
+    """The caller presses a score, hears the thanks, and the box hangs up after it."""
+    caller.record(tmp_path / "thanks.wav")
+    caller.dtmf(digit)
+    time.sleep(0.6)
+    caller.stop_record()
+    assert tone_present(tmp_path / "thanks.wav", THANKS_HZ, start_s=0.3)
+    caller.wait_for("call_state", state="DISCONNECTED", timeout=10)
+
+
+def _talking(box, phones, survey: bool):
+    """A caller who reached the agent through the menu and a queue with (or without) a survey."""
+    survey_prompts(box)
+    customer, agent = queue_call(box, phones, survey=survey)
     time.sleep(1.0)
     return customer, agent
 
@@ -51,20 +61,10 @@ def _agent(box) -> dict:
 def test_the_agent_hangs_up_and_the_caller_rates_the_call(box, phones, tmp_path):
     customer, agent = _talking(box, phones, survey=True)
     assert next(q for q in box.api("GET", "/api/queues")[1]["queues"] if q["name"] == "sales")["survey"] is True
-    customer.record(tmp_path / "question.wav")
-    agent.hangup()
-    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
-    time.sleep(1.0)
-    # The ACD saw the conversation end at the hang-up: the agent is in wrap-up while the caller answers.
+    the_question_after_the_agent_hangs_up(customer, agent, tmp_path)
+    # The ACD saw the conversation end at the hang-up: the agent is in wrap-up (10 s) while the caller answers.
     assert _agent(box)["state"] == "WRAP_UP"
-    customer.stop_record()
-    assert tone_present(tmp_path / "question.wav", QUESTION_HZ, start_s=0.3)  # still on the line, asked
-    customer.record(tmp_path / "thanks.wav")
-    customer.dtmf("4")
-    time.sleep(0.6)
-    customer.stop_record()
-    assert tone_present(tmp_path / "thanks.wav", THANKS_HZ, start_s=0.3)
-    customer.wait_for("call_state", state="DISCONNECTED", timeout=10)  # the box hangs up after the thanks
+    a_score_and_the_thanks(customer, tmp_path, "4")
     record = call_records(box)[0]
     assert (record["queue"], record["agent"], record["outcome"], record["csat"]) == ("sales", "1010", "ANSWERED", 4)
     assert record["hangup_by"] == "agent" and record["talk_s"] < record["duration_s"]

@@ -11,30 +11,17 @@ import time
 import pytest
 
 from tests.conftest import free_port
-from tests.integration.sipp import SCENARIOS, sipp_available
+from tests.integration.sipp import sipp_available
+from tests.integration.sipp_providers import start_provider
 from tests.integration.test_calls import call_records, registered_phone
-from tests.peers.phones import Phone
 
 pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
 pytestmark = [pytest.mark.peers, pytest.mark.skipif(not sipp_available(), reason="sipp is not installed")]
 
 
-@pytest.fixture
-def sipp_procs():
-    procs: list[subprocess.Popen] = []
-    yield procs
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
 def provider(sipp_procs, tmp_path, ip: str, scenario: str) -> int:
-    port = free_port(host=ip)
-    proc = subprocess.Popen(["sipp", "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(port), "-m", "1",
-                             "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_err"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    sipp_procs.append(proc)
+    """A provider for one call, listening by the time this returns."""
+    port = start_provider(sipp_procs, tmp_path, ip, scenario, one_call=True)
     time.sleep(0.3)
     return port
 

@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import time
 
 import pytest
 
 from tests.integration.corebox import CoreProcess
+from tests.integration.test_calls import hear_each_other
 from tests.integration.test_campaigns_calls import ALWAYS
-from tests.peers.audio import tone_present
 from tests.web.conftest import ADMIN_PASSWORD
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, sync_api  # noqa: F401
+from tests.web.served_page import chromium, logged_in_window, serving
+from tests.web.test_browser import ARTIFACTS
 from web.api_client import ApiClient
-from web.app import WebSettings, create_app
 from web.kit import hash_password
-from web.server import make_server
 
 pytest.importorskip("pjsua2", reason="the pjsua2-python wheel is x86-64 only")
 pytestmark = pytest.mark.peers
-
-AGENT_HZ, CALLEE_HZ = 1000, 400
-
 
 @pytest.fixture
 def office(tmp_path):
@@ -47,16 +42,10 @@ def office(tmp_path):
     api.add_agent("1001", ["support"])
     api.update_settings({"setup.wizard": {"step": "done"}})
     api.add_user("1001", "agent", hash_password(ADMIN_PASSWORD))
-    app = create_app(WebSettings(secure_cookie=False, live_poll_s=0, event_idle_s=1), api)
-    server = make_server(app, "127.0.0.1", 0)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
     try:
-        yield core, phones["1001"], phones["1002"], f"http://127.0.0.1:{server.bind_addr[1]}"
+        with serving(api) as base:
+            yield core, phones["1001"], phones["1002"], base
     finally:
-        server.stop()
-        thread.join(10)
         for phone in phones.values():
             phone.close()
         core.stop()
@@ -72,56 +61,37 @@ def test_the_agent_dials_from_the_card_talks_and_saves_the_result(office, tmp_pa
     assert core.api("POST", "/api/campaigns/repairs/people",
                     {"people": [{"number": "1002", "name": "Bartek Klient"}]})[1]["added"] == 1
     assert core.api("POST", "/api/campaigns/repairs/start")[1]["state"] == "running"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            agent = browser.new_context(viewport={"width": 1024, "height": 900}).new_page()
-            agent.set_default_timeout(15000)
-            agent.goto(f"{base}/login")
-            agent.get_by_label("Username").fill("1001")
-            agent.get_by_label("Password").fill(ADMIN_PASSWORD)
-            agent.get_by_role("button", name="Log in").click()
-            agent.wait_for_url(base + "/")
-            agent.goto(base + "/agent")
-            agent.locator("#agent").get_by_role("button", name="Log in", exact=True).click()
-            agent.get_by_text("You are available.").wait_for()
-            card = agent.locator("#campaign-card")
-            assert card.locator("#card-script").inner_text() == \
-                "Good morning Bartek Klient, how is the washing machine?"
-            card.get_by_role("button", name="Dial").click()
-            agent.get_by_text("Your phone rings: pick it up to call the person.").wait_for()
+    with chromium() as browser:
+        agent = logged_in_window(browser, base, "1001")
+        agent.goto(base + "/agent")
+        agent.locator("#agent").get_by_role("button", name="Log in", exact=True).click()
+        agent.get_by_text("You are available.").wait_for()
+        card = agent.locator("#campaign-card")
+        assert card.locator("#card-script").inner_text() == \
+            "Good morning Bartek Klient, how is the washing machine?"
+        card.get_by_role("button", name="Dial").click()
+        agent.get_by_text("Your phone rings: pick it up to call the person.").wait_for()
 
-            incoming = desk.wait_for("incoming", timeout=10)  # the agent's own phone first
-            assert "1002" in incoming["from"]
-            assert not callee.events("incoming")
-            desk.answer()
-            desk.wait_for("call_state", state="CONFIRMED", timeout=10)
-            callee.wait_for("incoming", timeout=10)  # then the person's
-            callee.answer()
-            callee.wait_for("call_state", state="CONFIRMED", timeout=10)
-            desk.play_tone(AGENT_HZ)
-            callee.play_tone(CALLEE_HZ)
-            time.sleep(0.5)
-            desk.record(tmp_path / "agent-heard.wav")
-            callee.record(tmp_path / "callee-heard.wav")
-            time.sleep(2.0)
-            desk.stop_record()
-            callee.stop_record()
-            assert tone_present(tmp_path / "agent-heard.wav", CALLEE_HZ, start_s=0.3)
-            assert tone_present(tmp_path / "callee-heard.wav", AGENT_HZ, start_s=0.3)
-            agent.locator("#card-step").get_by_text("on the call").wait_for()
+        incoming = desk.wait_for("incoming", timeout=10)  # the agent's own phone first
+        assert "1002" in incoming["from"]
+        assert not callee.events("incoming")
+        desk.answer()
+        desk.wait_for("call_state", state="CONFIRMED", timeout=10)
+        callee.wait_for("incoming", timeout=10)  # then the person's
+        callee.answer()
+        callee.wait_for("call_state", state="CONFIRMED", timeout=10)
+        time.sleep(0.5)
+        hear_each_other(desk, callee, tmp_path, listen_s=2.0)
+        agent.locator("#card-step").get_by_text("on the call").wait_for()
 
-            callee.hangup()
-            desk.wait_for("call_state", state="DISCONNECTED", timeout=10)
-            agent.locator("#card-step").get_by_text("choose the result").wait_for(timeout=20000)
-            card = agent.locator("#campaign-card")
-            card.get_by_label("Notes").fill("works again, wants a service plan")
-            agent.screenshot(path=str(ARTIFACTS / "web-agent-campaign-call.png"), full_page=True)
-            card.get_by_role("button", name="Fixed").click()
-            agent.get_by_text("Result saved: Fixed.").wait_for()
-        finally:
-            browser.close()
+        callee.hangup()
+        desk.wait_for("call_state", state="DISCONNECTED", timeout=10)
+        agent.locator("#card-step").get_by_text("choose the result").wait_for(timeout=20000)
+        card = agent.locator("#campaign-card")
+        card.get_by_label("Notes").fill("works again, wants a service plan")
+        agent.screenshot(path=str(ARTIFACTS / "web-agent-campaign-call.png"), full_page=True)
+        card.get_by_role("button", name="Fixed").click()
+        agent.get_by_text("Result saved: Fixed.").wait_for()
 
     status, text = core.api("GET", "/api/campaigns/repairs/list.csv")
     assert status == 200, text
