@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import NotFound, StateMachineError
+from appliance.errors import NotFound, SipParseError, StateMachineError
 from appliance.logic import flows as fl
 from appliance.logic import media as m
 from appliance.logic.acd import commands as acd
 from appliance.logic.handlers import flow_call as h
 from appliance.media_executor import MediaExecutor
+from appliance.sip import message as sipmsg
 
 if TYPE_CHECKING:
     from appliance.engine_pool import Worker
@@ -122,7 +123,21 @@ class FlowCall:
             out = call.agent_gone()
         elif party is h.Party.AGENT and kind == "dtmf" and not self.ports.record_code(self, leg, digit):
             out = call.agent_digit(digit)
+        elif party is h.Party.AGENT and kind == "transfer_requested":
+            out = self._transfer(str(event.get("target", "")))
+        if party in (h.Party.CALLER, h.Party.AGENT) and kind in ("held", "unheld"):
+            out = call.held(leg) if kind == "held" else call.resumed(leg)
         self.carry_out(out)
+
+    def _transfer(self, target: str) -> list[Any]:
+        """The agent's REFER: to one of the box's extensions (a blind transfer). Anything else (a
+        consultation call to join, an outside number, a stranger) is refused: the call goes on."""
+        number = transfer_number(target)
+        if number is None or not self.ports.is_extension(number):
+            log.info("call %s: the agent's transfer to %s refused: not one of the box's extensions",
+                     self.handler.call_id, target[:80])
+            return []
+        return self.handler.agent_transfers(number)
 
     def _timer(self, name: str) -> None:
         if name == h.DIGITS and self.handler.state is h.FlowCallState.IN_FLOW:
@@ -221,6 +236,19 @@ class FlowCall:
                 ports.send("record_stop", {"file": self.recording})
         else:
             log.warning("call %s: %s is not carried out", call_id, cmd)
+
+
+def transfer_number(target: str) -> str | None:
+    """The extension a REFER's Refer-To names (`sip:1002@box`), or None: no digits, or an attended
+    transfer (Replaces), which joins a consultation call and is not taken in a queue call."""
+    try:
+        uri = sipmsg.parse_name_addr(target).uri if "<" in target else sipmsg.parse_uri(target)
+    except SipParseError:
+        return None
+    if any(name.lower() == "replaces" for name in uri.headers):
+        return None
+    number = uri.user or ""
+    return number if number.isdigit() and len(number) <= 15 else None
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,6 @@ def test_the_agent_panels_sip_library_takes_a_queue_call_and_calls_out_through_t
     assert "Traceback" not in box.log()
 
 
-@pytest.mark.slow
 def test_an_extension_call_and_a_transfer_reach_an_agent_who_is_only_in_the_browser(lan, office, tmp_path):
     box = office({"sip.wss_port": WSS_PORT})
     desk1, desk2, desk3 = lan.host("desk1"), lan.host("desk2"), lan.host("desk3")

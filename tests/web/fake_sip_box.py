@@ -22,7 +22,10 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from appliance.browser_media import direction_of, with_direction
 from appliance.sip.wss_certificate import WssCertificate
+
+ANSWERING = {"sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive", "sendrecv": "sendrecv"}
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Call:
     contact: str = ""
     cseq: int = 1
     responses: list[Sip] = field(default_factory=list)
+    offer: str = ""       # the SDP the box's INVITE carried
 
 
 class FakeSipBox:
@@ -135,6 +139,15 @@ class FakeSipBox:
         headers = [(k, v) for k, v in req.headers if k.lower() in ("via", "from", "call-id", "cseq")]
         to = req.get("To")
         headers.insert(2, ("To", to if "tag=" in to else f"{to};tag={secrets.token_hex(4)}"))
+        call = self.calls.get(req.get("Call-ID"))
+        if req.method == "INVITE" and call is not None and call.offer:
+            # A re-INVITE (hold, resume): answered as the box does, with the SDP it gave before in
+            # the direction that answers the offer's, and the DTLS role the call has.
+            answered = next((r.body for r in call.responses if r.status == 200), "")
+            role = "passive" if "a=setup:active" in answered else "active"
+            body = with_direction(call.offer, ANSWERING.get(direction_of(req.body), "sendrecv"), role)
+            headers.append(("Content-Type", "application/sdp"))
+            return Sip(f"SIP/2.0 {status}", headers + [("Contact", "<sip:box@box.invalid;transport=ws>")], body).text()
         if req.method == "REGISTER":
             contact = req.get("Contact")
             expires = "0" if "expires=0" in contact or req.get("Expires") == "0" else "300"
@@ -164,6 +177,7 @@ class FakeSipBox:
         contact = self.wait_registered(extension)
         call = Call(secrets.token_hex(8), f'"Caller" <sip:{caller}@box.invalid>;tag={secrets.token_hex(4)}',
                     f"<sip:{extension}@box.invalid>", contact)
+        call.offer = offer
         self.calls[call.call_id] = call
         self._send(Sip(f"INVITE {contact} SIP/2.0", [
             ("Via", f"SIP/2.0/WSS box.invalid;branch=z9hG4bK{secrets.token_hex(6)}"), ("Max-Forwards", "70"),

@@ -240,8 +240,9 @@
     muteBtn.setAttribute("aria-pressed", "false");
   }
 
-  // Hold and mute stop audio in the browser; a call's SDP is negotiated once (the media bridge
-  // takes no second offer yet), so hold sends no re-INVITE.
+  // Hold is the SIP way, a re-INVITE saying a=sendonly: the box parts the call and the other side
+  // hears music on hold until Resume (a=sendrecv). Meanwhile the browser neither plays nor sends.
+  // Mute only stops sending, in the browser.
   function applyAudio() {
     var pc = session && session.connection;
     if (pc) {
@@ -263,6 +264,8 @@
   });
   holdBtn.addEventListener("click", function () {
     if (!session) { return; }
+    // JsSIP does nothing (false) while an earlier re-INVITE is under way: the button stays as it is.
+    if (!(held ? session.unhold() : session.hold())) { return; }
     held = !held;
     applyAudio();
     holdBtn.textContent = say(held ? "resume" : "hold");
@@ -295,8 +298,11 @@
     try {
       s.refer("sip:" + target + "@" + location.hostname, { eventHandlers: {
         requestFailed: function (ev) {
-          // The box carries a transfer out itself and ends this call; only a call still up failed.
-          if (session === s && !s.isEnded()) { showProblem(say("transfer_failed", { target: target, reason: (ev && ev.cause) || "" })); }
+          // The box carries a transfer out itself: it declines the REFER (the transfer is its own
+          // to make) and ends this call at once. Only a call still up a moment later failed.
+          setTimeout(function () {
+            if (session === s && !s.isEnded()) { showProblem(say("transfer_failed", { target: target, reason: (ev && ev.cause) || "" })); }
+          }, 2000);
         }
       } });
       callStateEl.textContent = say("transferring", { target: target });

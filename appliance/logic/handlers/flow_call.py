@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from typing import Any
 
 from appliance.logic import flows as fl
@@ -29,7 +28,8 @@ from appliance.logic.csat import score_of
 from appliance.logic.handlers.flow_call_effects import (
     AgentAnswered, AgentMissed, AskForCallback, Command, ConversationOver, Effect, HandToExtension, HandToVoicemail,
     JoinQueue, LeaveQueue, RecordConversation, StopRecording)
-from appliance.logic.machine import Machine
+from appliance.logic.handlers.flow_call_table import (
+    FLOW_CALL, OVER, TABLE, FlowCallEvent, FlowCallState, Hearing, Party)
 from appliance.logic.records import call_record, talk_seconds
 
 __all__ = ["AUTO_ANSWER", "CALLBACK_DIGIT", "DIGITS", "FLOW_CALL", "SURVEY", "TABLE", "AgentAnswered", "AgentMissed",
@@ -38,6 +38,7 @@ __all__ = ["AUTO_ANSWER", "CALLBACK_DIGIT", "DIGITS", "FLOW_CALL", "SURVEY", "TA
            "RecordConversation", "StopRecording", "notice_mode_for"]
 
 log = logging.getLogger("callbox.flowcalls")
+S, E = FlowCallState, FlowCallEvent
 
 CALLBACK_DIGIT = "1"  # while waiting in a queue: call me back, keeping my place
 DIGITS = "digits"  # the timer of the flow's digit collection
@@ -49,108 +50,6 @@ MAX_SKIPPED = 64  # prompts missing in a row before the flow is no longer pushed
 SURVEY = "survey"
 SURVEY_WAIT_S = 18.0
 SURVEY_QUESTION, SURVEY_THANKS = "survey-question", "survey-thanks"
-
-
-class FlowCallState(StrEnum):
-    ANSWERING = "ANSWERING"  # the box is picking up
-    NOTICE = "NOTICE"  # "this call may be recorded" (and, if the route allows, "press 9 to decline")
-    IN_FLOW = "IN_FLOW"  # the call flow: prompts, menus, digits
-    QUEUED = "QUEUED"  # waiting in a queue: music and announcements
-    RINGING_AGENT = "RINGING_AGENT"  # waiting, and agents' phones ring
-    AGENT_WAITING = "AGENT_WAITING"  # an agent answered; the caller hears the end of a prompt first
-    WITH_AGENT = "WITH_AGENT"  # caller and agent talk; supervisors may join
-    LEAVING = "LEAVING"  # a last prompt (a callback's confirmation), then the box hangs up
-    SURVEY = "SURVEY"  # the agent hung up; the caller hears "press 1 to 5" and may rate the call
-    THANKS = "THANKS"  # the caller rated the call and hears the thanks, then the box hangs up
-    HANDED_OFF = "HANDED_OFF"  # an extension, a ring group or voicemail took the caller
-    ENDED = "ENDED"
-
-
-class FlowCallEvent(StrEnum):
-    ANSWERED = "ANSWERED"  # the box picked up, nothing to say first
-    ANSWERED_WITH_NOTICE = "ANSWERED_WITH_NOTICE"  # ... and the route says the call may be recorded
-    DIGIT = "DIGIT"  # the caller pressed a key
-    PLAY_DONE = "PLAY_DONE"  # what the caller was being told has been said
-    DIGIT_TIMEOUT = "DIGIT_TIMEOUT"  # the flow waited for a key in vain
-    JOIN_QUEUE = "JOIN_QUEUE"  # the flow sent the caller to a queue
-    HAND_OFF = "HAND_OFF"  # the flow or the queue's overflow sent the caller to someone else
-    BOX_HANGS_UP = "BOX_HANGS_UP"  # the flow ended, or the queue let the caller go
-    HANG_UP_AFTER_PROMPT = "HANG_UP_AFTER_PROMPT"  # ... while a prompt is still being said
-    ANNOUNCE = "ANNOUNCE"  # the ACD: music on hold, a position or a wait announcement
-    RING_AGENT = "RING_AGENT"  # the ACD offers the caller to an agent
-    AGENT_UNREACHABLE = "AGENT_UNREACHABLE"  # ... whose phone cannot be rung from here
-    STOP_RINGING = "STOP_RINGING"  # the ACD withdraws an offer
-    RINGING_STOPPED = "RINGING_STOPPED"  # no agent's phone rings any more
-    AGENT_ANSWERED = "AGENT_ANSWERED"  # an agent's phone picked up: the ACD decides what follows
-    AGENT_MISSED = "AGENT_MISSED"  # an agent's phone rang out or declined
-    BRIDGE = "BRIDGE"  # the ACD connects the agent now
-    BRIDGE_AFTER_PROMPT = "BRIDGE_AFTER_PROMPT"  # ... once the caller has heard what is being said
-    AGENT_DIGIT = "AGENT_DIGIT"  # the agent pressed a key (passed on to the caller)
-    AGENT_GONE = "AGENT_GONE"  # the agent hung up
-    AGENT_GONE_TO_SURVEY = "AGENT_GONE_TO_SURVEY"  # ... and the queue asks the caller to rate the call
-    SCORE = "SCORE"  # the caller pressed 1-5 at the survey
-    SURVEY_TIMEOUT = "SURVEY_TIMEOUT"  # the caller rated nothing in time
-    MONITOR = "MONITOR"  # a supervisor listens, whispers or barges
-    SUPERVISOR_ANSWERED = "SUPERVISOR_ANSWERED"
-    SUPERVISOR_GONE = "SUPERVISOR_GONE"
-    CALLER_GONE = "CALLER_GONE"  # the caller hung up
-
-
-S, E = FlowCallState, FlowCallEvent
-# Waiting in a queue, whether or not an agent's phone rings.
-_WAITING: dict[FlowCallEvent, FlowCallState] = {
-    E.DIGIT: S.QUEUED, E.PLAY_DONE: S.QUEUED, E.ANNOUNCE: S.QUEUED, E.RING_AGENT: S.RINGING_AGENT,
-    E.AGENT_UNREACHABLE: S.QUEUED, E.STOP_RINGING: S.QUEUED, E.HAND_OFF: S.HANDED_OFF,
-    E.BOX_HANGS_UP: S.ENDED, E.HANG_UP_AFTER_PROMPT: S.LEAVING, E.CALLER_GONE: S.ENDED}
-# While agents' phones ring, these leave the caller waiting (RINGING_STOPPED says when none rings any more).
-_STAYS = (E.DIGIT, E.PLAY_DONE, E.ANNOUNCE, E.AGENT_UNREACHABLE, E.STOP_RINGING, E.AGENT_ANSWERED,
-          E.AGENT_MISSED, E.RING_AGENT)
-# With an agent on the line (connected, or about to be): supervisors may join.
-_WITH_AGENT = (E.DIGIT, E.AGENT_DIGIT, E.STOP_RINGING, E.MONITOR, E.SUPERVISOR_ANSWERED,
-               E.SUPERVISOR_GONE)
-TABLE: dict[FlowCallState, dict[FlowCallEvent, FlowCallState]] = {
-    S.ANSWERING: {E.ANSWERED: S.IN_FLOW, E.ANSWERED_WITH_NOTICE: S.NOTICE, E.CALLER_GONE: S.ENDED},
-    S.NOTICE: {E.DIGIT: S.NOTICE, E.PLAY_DONE: S.IN_FLOW, E.CALLER_GONE: S.ENDED},
-    S.IN_FLOW: {E.DIGIT: S.IN_FLOW, E.PLAY_DONE: S.IN_FLOW, E.DIGIT_TIMEOUT: S.IN_FLOW,
-                E.JOIN_QUEUE: S.QUEUED, E.HAND_OFF: S.HANDED_OFF, E.BOX_HANGS_UP: S.ENDED,
-                E.CALLER_GONE: S.ENDED},
-    S.QUEUED: dict(_WAITING),
-    S.RINGING_AGENT: {**_WAITING, **{e: S.RINGING_AGENT for e in _STAYS}, E.RINGING_STOPPED: S.QUEUED,
-                      E.BRIDGE: S.WITH_AGENT, E.BRIDGE_AFTER_PROMPT: S.AGENT_WAITING},
-    S.AGENT_WAITING: {**{e: S.AGENT_WAITING for e in _WITH_AGENT}, E.PLAY_DONE: S.WITH_AGENT,
-                      E.AGENT_GONE: S.ENDED, E.CALLER_GONE: S.ENDED},
-    S.WITH_AGENT: {**{e: S.WITH_AGENT for e in (*_WITH_AGENT, E.PLAY_DONE)}, E.AGENT_GONE: S.ENDED,
-                   E.AGENT_GONE_TO_SURVEY: S.SURVEY, E.CALLER_GONE: S.ENDED},
-    S.LEAVING: {E.DIGIT: S.LEAVING, E.STOP_RINGING: S.LEAVING, E.PLAY_DONE: S.ENDED, E.CALLER_GONE: S.ENDED},
-    # Another key than 1-5 changes nothing: the question stays and its timer runs.
-    S.SURVEY: {E.DIGIT: S.SURVEY, E.PLAY_DONE: S.SURVEY, E.SCORE: S.THANKS, E.SURVEY_TIMEOUT: S.ENDED,
-               E.STOP_RINGING: S.SURVEY, E.CALLER_GONE: S.ENDED},
-    S.THANKS: {E.DIGIT: S.THANKS, E.STOP_RINGING: S.THANKS, E.PLAY_DONE: S.ENDED, E.CALLER_GONE: S.ENDED},
-    # The ACD's answer to the caller's own leaving (withdrawing its offers) changes nothing.
-    S.HANDED_OFF: {E.STOP_RINGING: S.HANDED_OFF},
-    S.ENDED: {E.STOP_RINGING: S.ENDED},
-}
-FLOW_CALL: Machine[FlowCallState, FlowCallEvent] = Machine(
-    "flow call", "call %s", "state", TABLE, "callbox.flowcalls")
-OVER = (S.HANDED_OFF, S.ENDED)
-
-
-class Hearing(StrEnum):
-    """What the caller hears from the box (not a state of the call: it decides when a prompt ends)."""
-
-    NOTHING = "NOTHING"
-    PROMPTS = "PROMPTS"  # one prompt or several in a row, each reporting its end
-    MUSIC = "MUSIC"  # music on hold, looping: it never ends by itself
-
-
-class Party(StrEnum):
-    """Who is on a leg of the call."""
-
-    CALLER = "CALLER"
-    RINGING_AGENT = "RINGING_AGENT"
-    AGENT = "AGENT"
-    SUPERVISOR = "SUPERVISOR"  # answered
-    RINGING_SUPERVISOR = "RINGING_SUPERVISOR"
 
 
 def notice_mode_for(routes: Any, dialled: str, caller: str, notices: Mapping[str, str]) -> RecordingMode:
@@ -193,6 +92,7 @@ class FlowCallHandler:
         self.surveyed = False  # the caller heard the survey question
         self.score: int | None = None
         self.supervisors: dict[str, str] = {}  # supervisor leg -> listen / whisper / barge
+        self.held_by: set[str] = set()  # the legs (agent's, caller's) holding the other
         self.ringing_supervisors: dict[str, str] = {}
         self.outcome: str | None = None
         self._seq = 0
@@ -454,6 +354,55 @@ class FlowCallHandler:
         self._fire(E.AGENT_DIGIT)
         return [m.SendDtmf(self.inbound, digit)]
 
+    def held(self, leg: str) -> list[Command]:
+        """`leg` (the agent's or the caller's) put the other on hold: the two are parted and the other
+        hears music on hold until `resumed`. Again, or from a leg not in the conversation: nothing."""
+        other = self._other_talker(leg)
+        if other is None or leg in self.held_by:
+            return []
+        self._fire(E.HOLD)
+        parted = not self.held_by
+        self.held_by.add(leg)
+        if other == self.inbound:
+            self.playlist, self.hearing = [], Hearing.MUSIC
+        out: list[Command] = [m.Unbridge(self.inbound, self.agent_leg)] if parted else []
+        return out + [m.Play(other, m.MUSIC_ON_HOLD, loop=True)]
+
+    def resumed(self, leg: str) -> list[Command]:
+        """`leg` took the other back from hold: the music stops, and the two talk again unless the
+        other holds them too."""
+        other = self._other_talker(leg)
+        if other is None or leg not in self.held_by:
+            return []
+        self._fire(E.RESUME)
+        self.held_by.discard(leg)
+        if other == self.inbound:
+            self.hearing = Hearing.NOTHING
+        out: list[Command] = [m.StopPlay(other)]
+        if self.held_by:
+            return out
+        return out + [self._conference() if self.supervisors else m.Bridge(self.inbound, self.agent_leg)]
+
+    def _other_talker(self, leg: str) -> str | None:
+        if self.state is not S.WITH_AGENT or self.agent_leg is None:
+            return None
+        return self.agent_leg if leg == self.inbound else self.inbound if leg == self.agent_leg else None
+
+    def agent_transfers(self, number: str) -> list[Command]:
+        """The agent passed the caller on to extension `number` (a blind transfer) and leaves: the ACD
+        hears the conversation is over (wrap-up), its record is written now (TRANSFERRED, the talk up
+        to here), and the extension takes the caller as an ordinary call, with a record of its own."""
+        self._fire(E.AGENT_TRANSFERS)
+        self.talk_end, self.outcome = self.clock(), "TRANSFERRED"
+        out: list[Command] = [ConversationOver(), StopRecording(), m.CancelTimer(DIGITS)]
+        out += [m.Hangup(leg) for leg in [self.agent_leg, *self.supervisors, *self.ringing_supervisors] if leg]
+        self.agent_leg = None
+        self.supervisors.clear()
+        self.ringing_supervisors.clear()
+        self.held_by.clear()
+        self.playlist, self.hearing = [], Hearing.NOTHING
+        return out + self._record("agent", transferred=True, transferred_to=number) + [HandToExtension(number)]
+
     def agent_gone(self) -> list[Command]:
         """The agent hung up: the ACD hears it at once (wrap-up starts), then the caller is let go, or
         first asked to rate the call when the queue has a survey and the question can be said."""
@@ -555,7 +504,7 @@ class FlowCallHandler:
         self.ringing.clear()
         return [m.CancelTimer(DIGITS), *hangups, m.Hangup(self.inbound)] + self._record(by)
 
-    def _record(self, by: str) -> list[Command]:
+    def _record(self, by: str, **more: Any) -> list[Command]:
         end = self.clock()
         answered = self.agent_answer is not None or self.outcome == "ANSWERED"
         disposition = Disposition.ANSWERED if answered else (
@@ -569,4 +518,4 @@ class FlowCallHandler:
             outcome=self.outcome, flow=list(self.run.trail),
             **({"csat": self.score} if self.surveyed else {}),
             **({"talk_s": talk_seconds(self.talk_end, self.agent_answer)} if self.talk_end is not None else {}),
-            **({"recording_declined": True} if self.declined else {})))]
+            **({"recording_declined": True} if self.declined else {}), **more))]
