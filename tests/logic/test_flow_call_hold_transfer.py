@@ -66,6 +66,6 @@ def test_the_agent_transfers_the_caller_to_an_extension():
     assert c.h.state is S.HANDED_OFF and c.h.ended and c.h.party(AGENT_LEG) is None
     record = c.record()
     assert (record["outcome"], record["queue"], record["agent"], record["disposition"]) == (
-        "TRANSFERRED", "sales", "1001", "ANSWERED")
+        "ANSWERED", "sales", "1001", "ANSWERED")
     assert record["transferred"] is True and record["transferred_to"] == "1002" and record["talk_s"] == 42.0
     assert c.held(LEG) == [] and c.resumed(AGENT_LEG) == []   # the queue's part is over

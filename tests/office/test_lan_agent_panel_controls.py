@@ -5,7 +5,7 @@ calls the sales queue; Anna answers with a click and each hears the other (FFT).
 through the real box: Mute (the customer no longer hears her), Unmute; Hold (a re-INVITE: the box
 parts the call and the customer hears the box's music on hold), Resume; a keypad digit (it reaches
 the customer's phone as DTMF); and a blind transfer to Piotr's desk phone (1002), which rings and,
-answered, hears the customer. The queue's call record says TRANSFERRED, with Anna's talk.
+answered, hears the customer. The queue's call record says ANSWERED by Anna and transferred to 1002, with her talk.
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ def test_mute_hold_keypad_and_transfer_from_the_panel_work_through_the_box(lan, 
         records = box.wait_for("both call records", lambda: [
             r for r in box.api("GET", "/api/cdr")[1]["records"] if r["disposition"] == "ANSWERED"] or None)
         queue_part = next(r for r in records if r.get("queue") == "sales")
-        assert (queue_part["outcome"], queue_part["agent"], queue_part["transferred_to"]) == (
-            "TRANSFERRED", "1010", "1002")
+        assert (queue_part["outcome"], queue_part["agent"], queue_part["transferred"], queue_part["transferred_to"]) \
+            == ("ANSWERED", "1010", True, "1002")
         assert queue_part["talk_s"] > 5
         box.wait_for("the transferred call's record", lambda: any(
             r.get("answered_by") == "1002" for r in box.api("GET", "/api/cdr")[1]["records"]) or None)

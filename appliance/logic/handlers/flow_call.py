@@ -390,10 +390,11 @@ class FlowCallHandler:
 
     def agent_transfers(self, number: str) -> list[Command]:
         """The agent passed the caller on to extension `number` (a blind transfer) and leaves: the ACD
-        hears the conversation is over (wrap-up), its record is written now (TRANSFERRED, the talk up
-        to here), and the extension takes the caller as an ordinary call, with a record of its own."""
+        hears the conversation is over (wrap-up), its record is written now (ANSWERED, as settled at
+        the answer, `transferred`, the talk up to here), and the extension takes the caller as an
+        ordinary call, with a record of its own."""
         self._fire(E.AGENT_TRANSFERS)
-        self.talk_end, self.outcome = self.clock(), "TRANSFERRED"
+        self.talk_end, self.outcome = self.clock(), self.outcome or "ANSWERED"
         out: list[Command] = [ConversationOver(), StopRecording(), m.CancelTimer(DIGITS)]
         out += [m.Hangup(leg) for leg in [self.agent_leg, *self.supervisors, *self.ringing_supervisors] if leg]
         self.agent_leg = None
