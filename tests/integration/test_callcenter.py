@@ -290,3 +290,45 @@ def test_out_of_hours_callers_hear_the_closed_greeting(box, phones, tmp_path):
     customer.call(f"sip:500@127.0.0.1:{box.sip_port}")
     customer.wait_for("call_state", state="DISCONNECTED", timeout=15)
     assert call_records(box, count=2)[0]["flow"] == ["hours", "bye"]
+
+
+def test_an_agent_holds_the_caller_with_music_then_transfers_them_to_a_colleague(box, phones, tmp_path):
+    from tests.peers.audio import dominant_frequency
+    customer, agent = queue_call(box, phones)
+    colleague = registered_phone(box, phones, "1003")
+    agent.play_tone(700)
+    agent.hold()                                          # a re-INVITE, a=sendonly
+    time.sleep(1.0)
+    customer.record(tmp_path / "held.wav")
+    time.sleep(2.0)
+    customer.stop_record()
+    assert 150 <= dominant_frequency(tmp_path / "held.wav", start_s=0.3) <= 350   # the box's music on hold
+    agent.unhold()
+    time.sleep(1.0)
+    customer.record(tmp_path / "resumed.wav")
+    time.sleep(1.5)
+    customer.stop_record()
+    assert abs(dominant_frequency(tmp_path / "resumed.wav", start_s=0.3) - 700) <= 30   # the agent again
+
+    agent.transfer(f"sip:1003@127.0.0.1:{box.sip_port}")  # blind: the box rings the colleague
+    colleague.wait_for("incoming", timeout=15)
+    agent.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    colleague.answer()
+    colleague.wait_for("call_state", state="CONFIRMED", timeout=15)
+    hear_each_other(customer, colleague, tmp_path)
+    status, agents = box.api("GET", "/api/agents")
+    assert next(a for a in agents["agents"] if a["extension"] == "1010")["state"] == "WRAP_UP"
+    colleague.hangup()
+    customer.wait_for("call_state", state="DISCONNECTED", timeout=10)
+    records = call_records(box, count=2)
+    queue_part = next(r for r in records if r.get("queue") == "sales")
+    assert queue_part["transferred_to"] == "1003" and queue_part["answered_by"] == "1010"
+    assert any(r.get("answered_by") == "1003" for r in records)
+
+
+def test_an_agents_transfer_to_a_number_that_is_no_extension_leaves_the_call_with_the_agent(box, phones, tmp_path):
+    customer, agent = queue_call(box, phones)
+    agent.transfer(f"sip:0048221234567@127.0.0.1:{box.sip_port}")   # an outside number: not by REFER
+    time.sleep(1.5)
+    hear_each_other(customer, agent, tmp_path)
+    assert "refused: not one of the box's extensions" in box.log()
