@@ -6,6 +6,10 @@ by both, so the browser accepts one certificate for the box. Made with the `cryp
 when it is installed, otherwise with `openssl req`; the key is 0600 and each file appears whole
 (`appliance.atomicfile`), so a power cut leaves no pair or a whole one. Standard library only
 besides those; the web page may import it.
+
+The core makes the pair in a child process (`ensure_self_signed_apart`, `python -m
+appliance.certificate DIR`): `cryptography` (its Rust code and its own OpenSSL, some 10 MB
+resident) is then never loaded into the process that runs for months and needs it only once.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import ipaddress
 import logging
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from appliance.atomicfile import atomic_write_bytes
 from appliance.errors import CallboxError
 
-__all__ = ["TLS_DIR", "CERT_NAME", "KEY_NAME", "CERT_DAYS", "ensure_self_signed"]
+__all__ = ["TLS_DIR", "CERT_NAME", "KEY_NAME", "CERT_DAYS", "ensure_self_signed", "ensure_self_signed_apart"]
 
 log = logging.getLogger("callbox.certificate")
 
@@ -49,6 +54,25 @@ def ensure_self_signed(directory: str | Path) -> tuple[Path, Path]:
     atomic_write_bytes(key, key_pem, 0o600)
     atomic_write_bytes(cert, cert_pem, 0o644)
     log.info("created a self-signed certificate %s for %s", cert, ", ".join(names))
+    return cert, key
+
+
+def ensure_self_signed_apart(directory: str | Path, timeout: float = 120.0) -> tuple[Path, Path]:
+    """ensure_self_signed, the pair made (when it is missing) by a child process: the same files,
+    without the certificate libraries in this process. CallboxError when the child could not."""
+    directory = Path(directory)
+    cert, key = directory / CERT_NAME, directory / KEY_NAME
+    if cert.exists() and key.exists():
+        return cert, key
+    try:
+        done = subprocess.run([sys.executable, "-m", "appliance.certificate", str(directory)],
+                              capture_output=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise CallboxError(f"cannot create a certificate: {e}") from None
+    lines = done.stderr.decode(errors="replace").strip().splitlines()
+    if done.returncode != 0 or not (cert.exists() and key.exists()):
+        raise CallboxError(lines[-1] if lines else f"cannot create a certificate (exit {done.returncode})")
+    log.info("%s", lines[-1] if lines else f"created a self-signed certificate {cert}")  # the child's word
     return cert, key
 
 
@@ -91,3 +115,22 @@ def _with_openssl(names: list[str]) -> tuple[bytes, bytes]:
         except subprocess.TimeoutExpired:
             raise CallboxError("openssl could not create a certificate in 60 s") from None
         return cert.read_bytes(), key.read_bytes()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m appliance.certificate DIR`: make the pair in DIR (ensure_self_signed_apart's child)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m appliance.certificate DIR", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # what it made, for the parent's log
+    try:
+        ensure_self_signed(args[0])
+    except CallboxError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

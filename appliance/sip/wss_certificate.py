@@ -5,7 +5,8 @@ another); the WebSocket on the same host serves the same pair, `DATA/tls/web-cer
 `web-key.pem`, so that it needs no second exception. `callbox web` makes that pair at its first
 start (web/server.py); both services run as the `callbox` user, so the core reads it. When the
 core starts first (the first boot, or a demo whose page is plain HTTP on loopback) it makes the
-pair there itself, with the same recipe (`appliance.certificate`), and the web page then finds and serves it.
+pair there itself, with the same recipe (`appliance.certificate`, in a child process so that the
+core never holds the certificate libraries), and the web page then finds and serves it.
 
 The pair is read again when its files change, at the next connection: a certificate the owner
 replaces needs no restart.
@@ -17,7 +18,7 @@ import logging
 import ssl
 from pathlib import Path
 
-from appliance.certificate import CERT_DAYS, CERT_NAME, KEY_NAME, TLS_DIR, ensure_self_signed
+from appliance.certificate import CERT_DAYS, CERT_NAME, KEY_NAME, TLS_DIR, ensure_self_signed_apart
 from appliance.errors import CallboxError
 
 __all__ = ["TLS_DIR", "CERT_NAME", "KEY_NAME", "CERT_DAYS", "WssCertificate", "make_self_signed"]
@@ -52,5 +53,5 @@ class WssCertificate:
 
 
 def make_self_signed(directory: Path) -> None:
-    """The web page's pair, made here when the core starts first (`appliance.certificate`)."""
-    ensure_self_signed(directory)
+    """The web page's pair, made here when the core starts first (`appliance.certificate`, apart)."""
+    ensure_self_signed_apart(directory)
