@@ -38,7 +38,7 @@ import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from appliance.errors import SipParseError
 from appliance.sip.grammar import uri_key
@@ -85,12 +85,47 @@ class AuthResult:
 
 @dataclass(slots=True)
 class _NonceUse:
-    """What one nonce has answered: nonce count -> the request it answered."""
+    """What one nonce has answered: each nonce count and the fingerprint of the request it answered.
+
+    Thousands of nonces are remembered and most answer a single request (a REGISTER's), so the first
+    count is kept in two fields and a dict is made only when a second count comes; a count is an int
+    (-1 for an answer without qop, which has none) and a request a 16-byte fingerprint, so that no
+    string of the message stays behind in memory."""
 
     issued: float  # seconds, as the nonce's stamp says
-    seen: dict[str, Hashable] = field(default_factory=dict)
-    # Counts at or below this were forgotten (MAX_COUNTS_PER_NONCE): refused unless still in `seen`.
+    count: int = -1
+    request: bytes = b""  # b"": no count yet
+    more: dict[int, bytes] | None = None  # every count, once there are two
+    # Counts at or below this were forgotten (MAX_COUNTS_PER_NONCE): refused unless still remembered.
     floor: int = -1
+
+    def answered(self, count: int) -> bytes | None:
+        """The fingerprint of the request that `count` answered, or None."""
+        if self.more is not None:
+            return self.more.get(count)
+        return self.request if self.request and self.count == count else None
+
+    def remember(self, count: int, request: bytes, per_nonce: int) -> None:
+        if self.more is None:
+            if not self.request:
+                self.count, self.request = count, request
+                return
+            self.more = {self.count: self.request}
+        self.more[count] = request
+        if len(self.more) > per_nonce:
+            lowest = min(self.more, key=_order)
+            del self.more[lowest]
+            self.floor = max(self.floor, _order(lowest))
+
+
+def _order(count: int) -> int:
+    # An answer without qop counts as nonce count 0, as RFC 2069 clients had none.
+    return count if count > 0 else 0
+
+
+def _fingerprint(request: Hashable) -> bytes:
+    """A request's identity (a tuple of text and numbers) in 16 bytes: what is kept of it."""
+    return hashlib.blake2b(repr(request).encode("utf-8", "backslashreplace"), digest_size=16).digest()
 
 
 class NonceCounts:
@@ -121,17 +156,14 @@ class NonceCounts:
                 self._forgotten_until = max(self._forgotten_until, gone.issued)
         else:
             self._items.move_to_end(nonce)
-        known = entry.seen.get(nc)
+        count = int(nc, 16) if nc else -1
+        fingerprint = _fingerprint(request)
+        known = entry.answered(count)
         if known is not None:
-            return known == request  # a retransmission, or a replay for another request
-        count = int(nc, 16) if nc else 0
-        if count <= entry.floor:
+            return known == fingerprint  # a retransmission, or a replay for another request
+        if _order(count) <= entry.floor:
             return False
-        entry.seen[nc] = request
-        if len(entry.seen) > self.per_nonce:
-            lowest = min(entry.seen, key=lambda k: int(k, 16) if k else 0)
-            del entry.seen[lowest]
-            entry.floor = max(entry.floor, int(lowest, 16) if lowest else 0)
+        entry.remember(count, fingerprint, self.per_nonce)
         return True
 
     def _forget_stale(self, now: float) -> None:
