@@ -370,12 +370,13 @@ class Core:
                 self.alarms.raise_alarm("provisioning", f"Phone provisioning is off: {e}",
                                         "Another program holds the provisioning port: free it or change "
                                         "provisioning.port, then restart the box.")
-        # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, on a
-        # thread that a stopping core does not wait for (each file is written atomically).
+        # The built-in prompt set (a couple of seconds of espeak-ng) is made off the loop, by a child
+        # process (its audio buffers stay out of the core) watched from a thread that a stopping core
+        # does not wait for (each file is written atomically).
         languages = tuple(s["prompts.builtin_languages"])
         if languages:
-            from appliance.prompts import ensure_builtin_prompts
-            threading.Thread(target=ensure_builtin_prompts, args=(self.data_dir / "prompts", languages),
+            from appliance.prompts import make_builtin_prompts_apart
+            threading.Thread(target=make_builtin_prompts_apart, args=(self.data_dir / "prompts", languages),
                              name="callbox-prompts", daemon=True).start()
         if not s["sip.forward_to"] and s["engine.enabled"]:
             key_file = self.data_dir / "run" / "edge.key"

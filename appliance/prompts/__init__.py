@@ -17,12 +17,13 @@ from appliance.prompts.catalogue import BUILTIN_PROMPTS, LANGUAGES
 from appliance.prompts.files import NAME_RE, PromptInfo, PromptSource, list_prompts, prompt_dest, prompt_path
 from appliance.prompts.sentences import (
     announce_agent, announce_position, announce_wait, say_digits, say_number)
-from appliance.prompts.speech import MAX_TEXT, VOICES, ensure_builtin_prompts, synthesize, voice_for
+from appliance.prompts.speech import (
+    MAX_TEXT, VOICES, ensure_builtin_prompts, make_builtin_prompts_apart, synthesize, voice_for)
 from appliance.prompts.uploads import convert_upload
 
 __all__ = [
     "BUILTIN_PROMPTS", "LANGUAGES", "MAX_TEXT", "NAME_RE", "RATE", "VOICES", "PromptInfo",
     "PromptSource", "announce_agent", "announce_position", "announce_wait", "convert_upload",
-    "ensure_builtin_prompts", "list_prompts", "prompt_dest", "prompt_path", "say_digits",
-    "say_number", "sox_formats", "synthesize", "voice_for",
+    "ensure_builtin_prompts", "list_prompts", "make_builtin_prompts_apart", "prompt_dest", "prompt_path",
+    "say_digits", "say_number", "sox_formats", "synthesize", "voice_for",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import sys
 import tempfile
 import wave
 from concurrent.futures import ThreadPoolExecutor
@@ -154,3 +155,40 @@ def _make_builtins(prompts_dir: Path, missing: list[tuple[str, str, str]]) -> No
     # Each prompt is two short subprocesses; a few at once keep both cores busy.
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(make, missing))
+
+
+# --- the built-in set, made by a child process for the core -----------------------
+
+# How the child writes its log lines, for the parent to log them again as its own.
+CHILD_LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def make_builtin_prompts_apart(prompts_dir: Path, languages: tuple[str, ...] = LANGUAGES) -> int:
+    """ensure_builtin_prompts in a child process (`python -m appliance.prompts DIR LANG...`), its log
+    lines logged here as they come; the child's exit status.
+
+    The core runs for months: the audio made on the way, and the threads that made it, would
+    leave several MB of freed buffers in it for good. The files are the same, each written
+    atomically, so a core that stops meanwhile leaves whole prompts or none."""
+    args = [sys.executable, "-m", "appliance.prompts", str(prompts_dir), *languages]
+    try:
+        child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True, errors="replace")
+    except OSError as e:
+        log.warning("built-in prompts not made: %s", e)
+        return -1
+    with child:
+        for line in child.stderr:
+            _log_again(line.rstrip("\n"))
+    return child.returncode
+
+
+def _log_again(line: str) -> None:
+    """One line of the child's log (CHILD_LOG_FORMAT) through the logger that wrote it."""
+    level, _, rest = line.partition(" ")
+    name, sep, message = rest.partition(": ")
+    number = logging.getLevelName(level)
+    if isinstance(number, int) and sep and name.startswith("callbox"):
+        logging.getLogger(name).log(number, "%s", message)
+    elif line.strip():
+        log.warning("%s", line)  # a traceback, say
