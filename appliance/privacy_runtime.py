@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import tarfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -84,6 +83,7 @@ class Privacy:
         records = self._records(number)
         lines = self._queue_lines(number)
         voicemail = self._voicemail(number)
+        import tarfile  # here: an export is rare, and tarfile brings in lzma and bz2 (some 2.5 MB resident)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             def add(name: str, data: bytes) -> None:

@@ -1,22 +1,27 @@
 """Backup files: the manifest, writing a backup (create_backup), and reading
 and checking every member of one (verify_backup, and the scan a restore
-extracts with)."""
+extracts with).
+
+tarfile and gzip are imported by the functions that use them: the core imports this package at every
+start (finish_interrupted_reset) but makes a backup rarely, and tarfile brings in lzma and bz2 (some
+2.5 MB resident)."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
 import os
 import shutil
-import tarfile
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tarfile
 
 from appliance import __version__
 from appliance.backup.common import (
@@ -155,6 +160,7 @@ def _complete_lines(f: IO[bytes], size: int) -> int:
 
 
 def _tarinfo(name: str, size: int, mode: int, mtime: float) -> tarfile.TarInfo:
+    import tarfile
     info = tarfile.TarInfo(name)
     info.size = size
     # Owners are the target box's business; modes are only ever these two.
@@ -194,6 +200,7 @@ def create_backup(
     recordings are left out (prompts are configuration and always kept).
     The file is mode 0600: it holds password hashes, SIP secrets and the API token.
     """
+    import tarfile
     data_dir = Path(data_dir)
     dest = Path(dest_file)
     config_path = data_dir / CONFIG_FILE
@@ -280,6 +287,8 @@ def _write_member(src: IO[bytes], target: Path, member: tarfile.TarInfo, sha: An
 
 def _scan(file: Path, staging: Path | None) -> _Scan:
     """Read the whole archive once, hashing every file (extracting if staging)."""
+    import gzip
+    import tarfile
     scan = _Scan()
     try:
         raw = open(file, "rb")
@@ -306,6 +315,7 @@ def _scan(file: Path, staging: Path | None) -> _Scan:
 
 
 def _scan_member(tar: tarfile.TarFile, member: tarfile.TarInfo, scan: _Scan, staging: Path | None) -> None:
+    import tarfile
     rel = _safe_name(member.name)
     if not (member.isreg() and member.type in (tarfile.REGTYPE, tarfile.AREGTYPE)):
         kind = ("a symlink" if member.issym() else "a hard link" if member.islnk()

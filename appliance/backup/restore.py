@@ -4,7 +4,6 @@ core out meanwhile."""
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import secrets
@@ -88,6 +87,7 @@ _RENAME_EXCHANGE = 2
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two directories in one atomic step (Linux renameat2); False if unsupported."""
+    import ctypes  # here: the core imports this package at every start and restores rarely
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

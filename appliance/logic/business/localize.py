@@ -29,10 +29,11 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from babel import dates as cldr_dates
-from babel import numbers as cldr_numbers
-
 from appliance.errors import ValidationError
+
+# Babel (CLDR's tables, some 1.5 MB resident) is imported by the functions that write a figure or a
+# date, when one is first written: the core that only answers phones never needs it; reports,
+# mails and the web page do.
 
 NBSP = "\u00a0"
 
@@ -93,6 +94,7 @@ def format_number(value: float | int | Decimal, lang: Language | str, decimals: 
         rounded = abs(rounded)  # no "-0.00"
     fraction = ("0" if decimals is not None else "#") * places
     pattern = "#,##0" + ("." + fraction if fraction else "")
+    from babel import numbers as cldr_numbers
     return cldr_numbers.format_decimal(rounded, pattern, locale=lang.value)
 
 
@@ -133,9 +135,11 @@ def format_quantity(value: float, unit: str, lang: Language | str, decimals: int
 
 def format_date(day: date, lang: Language | str) -> str:
     """CLDR's long date: "October 31, 2026", "31 października 2026", "2026年10月31日"."""
+    from babel import dates as cldr_dates
     return cldr_dates.format_date(day, "long", locale=language(lang).value)
 
 
 def format_month(year: int, month: int, lang: Language | str) -> str:
     """A month on its own (CLDR's yMMMM): "October 2026", "październik 2026", "2026年10月"."""
+    from babel import dates as cldr_dates
     return cldr_dates.format_skeleton("yMMMM", date(year, month, 1), locale=language(lang).value)
