@@ -149,7 +149,7 @@ class Core:
                             on_bindings_changed=self.registration_snapshot.changed,
                             advertised_host=self.network.address, clock=clock,
                             registrar_clock=self.registrar_clock,
-                            trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, _request_user(req)),
+                            trunk_of=lambda src, req: self.trunks.identify(src.ip, src.port, lambda: _request_user(req)),
                             response_hook=lambda msg: self.trunks.on_response(msg), browser_media=self.browser_media)
         self._start_voicemail()
         self._build_services()

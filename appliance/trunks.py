@@ -170,8 +170,14 @@ class Trunks:
         """Configured trunks and the phone lines (each line's gateway is a trunk too)."""
         return {**self.trunks, **{t.name: t for t in self.line_trunks()}}
 
-    def identify(self, ip: str, port: int, request_user: str) -> str | None:
-        t = rt.identify_trunk([t for t in self.all_trunks().values() if t.enabled], ip, port, request_user)
+    def identify(self, ip: str, port: int, request_user: str | Callable[[], str]) -> str | None:
+        """The trunk at ip:port, or None. `request_user` (the Request-URI's user, or a function that
+        reads it) is read only when a trunk is configured: the edge asks this of every REGISTER."""
+        trunks = [t for t in self.all_trunks().values() if t.enabled]
+        if not trunks:
+            return None
+        user = request_user() if callable(request_user) else request_user
+        t = rt.identify_trunk(trunks, ip, port, user)
         return t.name if t else None
 
     def inbound_destination(self, did: str, caller: str) -> str | None:

@@ -12,6 +12,7 @@ come). Pure: the edge passes in how to recognise the box and the trunks.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Callable
 
@@ -37,6 +38,9 @@ CONTACT_NOT_UNICAST = "Contact must not be multicast or broadcast"
 CONTACT_WITH_HEADERS = "Contact must not carry headers"
 
 
+# Every REGISTER asks about its Contact's host and its source address, and phones send the same
+# ones again and again: reading an address with ipaddress costs more than the rest of the check.
+@functools.lru_cache(maxsize=4096)
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An IP address (IPv4-mapped IPv6 as IPv4), or None for a host name."""
     try:

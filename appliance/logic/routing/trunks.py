@@ -9,6 +9,7 @@ in. A request is a trunk call only when it comes from a trunk's address
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -70,6 +71,9 @@ TRANSPORTS = ("udp", "tcp")
 _MIN_PREFIX = {4: 8, 6: 32}
 
 
+# identify_trunk reads the source of every request the edge gets from outside a registration, and
+# the same trunk hosts each time: the addresses, immutable, are read once.
+@functools.lru_cache(maxsize=4096)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text)
