@@ -30,6 +30,11 @@ _BAD_CTL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_CTL = bytes(b for b in range(256) if not _BAD_CTL_RE.match(bytes((b,))))
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 
+# The methods phones use, each one string: a request's method is kept with its answer and its
+# transaction (answers.py) for a while, thousands of them under load.
+_METHODS = {m: m for m in ("REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY",
+                           "REFER", "INFO", "MESSAGE", "UPDATE", "PRACK", "PUBLISH")}
+
 # Phones send their requests to a handful of Request-URIs (the box's address,
 # the extensions): the ones found good need no second look.
 _GOOD_REQUEST_URIS: dict[str, None] = {}
@@ -53,6 +58,7 @@ def _parse_start_line(line: str) -> tuple[str | None, str | None, int | None, st
             raise parse_error("unsupported SIP version")
         raise parse_error("bad start line")
     method, uri, version = parts
+    method = _METHODS.get(method, method)
     if version.upper() != VERSION:
         raise parse_error("unsupported SIP version")
     if not is_token(method):
