@@ -85,37 +85,23 @@ class AuthResult:
 
 @dataclass(slots=True)
 class _NonceUse:
-    """What one nonce has answered: each nonce count and the fingerprint of the request it answered.
-
-    Thousands of nonces are remembered and most answer a single request (a REGISTER's), so the first
-    count is kept in two fields and a dict is made only when a second count comes; a count is an int
-    (-1 for an answer without qop, which has none) and a request a 16-byte fingerprint, so that no
-    string of the message stays behind in memory."""
+    """What a nonce that answered several requests has answered: nonce count -> the fingerprint of
+    the request it answered (a count is an int, -1 for an answer without qop, which has none)."""
 
     issued: float  # seconds, as the nonce's stamp says
-    count: int = -1
-    request: bytes = b""  # b"": no count yet
-    more: dict[int, bytes] | None = None  # every count, once there are two
-    # Counts at or below this were forgotten (MAX_COUNTS_PER_NONCE): refused unless still remembered.
+    seen: dict[int, bytes]
+    # Counts at or below this were forgotten (MAX_COUNTS_PER_NONCE): refused unless still in `seen`.
     floor: int = -1
 
-    def answered(self, count: int) -> bytes | None:
-        """The fingerprint of the request that `count` answered, or None."""
-        if self.more is not None:
-            return self.more.get(count)
-        return self.request if self.request and self.count == count else None
 
-    def remember(self, count: int, request: bytes, per_nonce: int) -> None:
-        if self.more is None:
-            if not self.request:
-                self.count, self.request = count, request
-                return
-            self.more = {self.count: self.request}
-        self.more[count] = request
-        if len(self.more) > per_nonce:
-            lowest = min(self.more, key=_order)
-            del self.more[lowest]
-            self.floor = max(self.floor, _order(lowest))
+# Thousands of nonces are remembered and most answer a single request (a REGISTER's): such a nonce
+# is 32 bytes (when it was issued, its count, the 16-byte fingerprint of the request), and becomes a
+# _NonceUse at its second count. No string of the message stays behind in memory.
+_ONE_USE = struct.Struct("<dq16s")
+
+
+def _issued(entry: bytes | _NonceUse) -> float:
+    return _ONE_USE.unpack(entry)[0] if isinstance(entry, bytes) else entry.issued
 
 
 def _order(count: int) -> int:
@@ -137,7 +123,7 @@ class NonceCounts:
 
     def __init__(self, ttl: float, size: int = MAX_NONCES, per_nonce: int = MAX_COUNTS_PER_NONCE):
         self.ttl, self.size, self.per_nonce = ttl, size, per_nonce
-        self._items: OrderedDict[str, _NonceUse] = OrderedDict()
+        self._items: OrderedDict[str, bytes | _NonceUse] = OrderedDict()
         self._forgotten_until = float("-inf")
 
     def __len__(self) -> int:
@@ -146,24 +132,34 @@ class NonceCounts:
     def use(self, nonce: str, issued: float, nc: str, request: Hashable, now: float) -> bool:
         """Whether `nc` of `nonce` may answer `request` (and remember that it did)."""
         self._forget_stale(now)
-        entry = self._items.get(nonce)
+        count = int(nc, 16) if nc else -1
+        fingerprint = _fingerprint(request)
+        items = self._items
+        entry = items.get(nonce)
         if entry is None:
             if issued <= self._forgotten_until:
                 return False
-            entry = self._items[nonce] = _NonceUse(issued)
-            while len(self._items) > self.size:
-                _, gone = self._items.popitem(last=False)
-                self._forgotten_until = max(self._forgotten_until, gone.issued)
-        else:
-            self._items.move_to_end(nonce)
-        count = int(nc, 16) if nc else -1
-        fingerprint = _fingerprint(request)
-        known = entry.answered(count)
+            items[nonce] = _ONE_USE.pack(issued, count, fingerprint)
+            while len(items) > self.size:
+                _, gone = items.popitem(last=False)
+                self._forgotten_until = max(self._forgotten_until, _issued(gone))
+            return True
+        items.move_to_end(nonce)
+        if isinstance(entry, bytes):
+            first_issued, first_count, first_fingerprint = _ONE_USE.unpack(entry)
+            if first_count == count:
+                return first_fingerprint == fingerprint  # a retransmission, or a replay for another request
+            entry = items[nonce] = _NonceUse(first_issued, {first_count: first_fingerprint})
+        known = entry.seen.get(count)
         if known is not None:
-            return known == fingerprint  # a retransmission, or a replay for another request
+            return known == fingerprint
         if _order(count) <= entry.floor:
             return False
-        entry.remember(count, fingerprint, self.per_nonce)
+        entry.seen[count] = fingerprint
+        if len(entry.seen) > self.per_nonce:
+            lowest = min(entry.seen, key=_order)
+            del entry.seen[lowest]
+            entry.floor = max(entry.floor, _order(lowest))
         return True
 
     def _forget_stale(self, now: float) -> None:
@@ -173,7 +169,7 @@ class NonceCounts:
         limit = now - self.ttl - _CLOCK_SKEW
         while items:
             nonce, entry = next(iter(items.items()))
-            if entry.issued > limit:
+            if _issued(entry) > limit:
                 break
             del items[nonce]
 
