@@ -34,11 +34,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from html import escape
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from appliance.errors import ValidationError
 from appliance.logic import csv_safe
@@ -51,6 +49,12 @@ from appliance.logic.business.localize import (
 )
 from appliance.logic.business.page import html_page, table
 from appliance.logic.stats.rollup import Rollup
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+# decimal and fractions (with the C decimal library, some 0.6 MB resident) are imported where the
+# figures are folded: the core imports this package at every start and makes a cost report rarely.
 
 OPS = ("+", "-", "×", "/")
 
@@ -66,11 +70,14 @@ class Term(NamedTuple):
 
 def _exact(value: float) -> Fraction:
     # The decimal a person reads (repr of the float), not the binary neighbour.
+    from decimal import Decimal
+    from fractions import Fraction
     return Fraction(Decimal(repr(float(value))))
 
 
 def evaluate(terms: Iterable[Term]) -> float:
     """The value the terms fold to, left to right from 0."""
+    from fractions import Fraction
     total = Fraction(0)
     for term in terms:
         if term.op not in OPS:

@@ -26,14 +26,17 @@ its own data), so the domain may use it; see tests/test_architecture.py.
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from appliance.errors import ValidationError
 
-# Babel (CLDR's tables, some 1.5 MB resident) is imported by the functions that write a figure or a
-# date, when one is first written: the core that only answers phones never needs it; reports,
-# mails and the web page do.
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+# Babel (CLDR's tables, some 1.5 MB resident) and decimal are imported by the functions that write a
+# figure or a date, when one is first written: the core that only answers phones never needs them;
+# reports, mails and the web page do.
 
 NBSP = "\u00a0"
 
@@ -81,6 +84,7 @@ def format_number(value: float | int | Decimal, lang: Language | str, decimals: 
     no trailing zeros (1234.5, not 1234.50). Rounding is half to even on the
     decimal value, so 0.125 shows as 0.12.
     """
+    from decimal import ROUND_HALF_EVEN, Decimal
     lang = language(lang)
     places = 2 if decimals is None else decimals
     if places < 0:
