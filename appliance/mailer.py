@@ -29,7 +29,6 @@ import base64
 import json
 import logging
 import mimetypes
-import smtplib
 import socket
 import ssl
 import threading
@@ -41,10 +40,16 @@ from email import policy, utils
 from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.errors import NotFound, StoreCorrupt, StoreError, ValidationError
 from appliance.store.atomic import atomic_write_bytes, encode_json, fsync_dir
+
+if TYPE_CHECKING:
+    import smtplib
+
+# smtplib (and the email generator it brings) is imported by the functions that talk to the server:
+# the core imports this module at every start and sends mail only when there is some.
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +85,11 @@ class _Permanent(Exception):
     """The server refused for good (5xx): retrying the same message cannot help."""
 
 
-_UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError,
-                smtplib.SMTPServerDisconnected)
+def _unreachable() -> tuple[type[BaseException], ...]:
+    """The errors that say the server cannot be reached at all."""
+    import smtplib
+    return (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError,
+            smtplib.SMTPServerDisconnected)
 
 
 def _retry_delay(attempts: int) -> float:
@@ -172,7 +180,7 @@ class Mailer:
                     self._send(meta["to"], raw)
                 except _Permanent as e:
                     self._failed(meta, str(e), permanent=True)
-                except _UNREACHABLE as e:
+                except _unreachable() as e:
                     # The server is unreachable: the rest would wait out the same
                     # timeout one by one, so they are put off together.
                     for m in due[i:]:
@@ -186,6 +194,7 @@ class Mailer:
             return sent
 
     def _send(self, to: str, raw: bytes) -> None:
+        import smtplib
         s = self.settings
         if not s.host:
             raise smtplib.SMTPException("no SMTP server is set")
@@ -323,6 +332,7 @@ class Mailer:
 
 def _log_in(smtp: smtplib.SMTP, username: str, password: str) -> None:
     """AUTH PLAIN in UTF-8 (RFC 4616) where offered; smtplib's own login sends ASCII only."""
+    import smtplib
     if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
         smtp.login(username, password)
         return
@@ -343,6 +353,7 @@ def _text(raw: bytes | str) -> str:
 
 
 def _describe(e: BaseException) -> str:
+    import smtplib
     if isinstance(e, smtplib.SMTPResponseException):
         return f"{e.smtp_code} {_text(e.smtp_error)}"
     if isinstance(e, OSError) and e.strerror:
