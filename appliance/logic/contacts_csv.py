@@ -19,7 +19,6 @@ quote it is.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 
@@ -156,6 +155,7 @@ def _record_at(lines: list[str], i: int, delimiter: str) -> tuple[list[str] | No
         text += lines[end]
     if text.count('"') % 2:
         return None, i, 'a quote (") is opened and never closed'
+    import csv  # here: the core imports this module at every start and reads a CSV file rarely
     try:
         return next(csv.reader([text], delimiter=delimiter, strict=True)), end, ""
     except (csv.Error, StopIteration):
@@ -177,6 +177,7 @@ def read(data: bytes, *, name_required: bool = True, keep_other_columns: bool = 
     if first is None:
         raise CsvProblem("the file is empty")
     delimiter = sniff_delimiter(lines[first])
+    import csv  # here: the core imports this module at every start and reads a CSV file rarely
     try:
         headers = next(csv.reader([lines[first]], delimiter=delimiter))
     except csv.Error:

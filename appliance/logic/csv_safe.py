@@ -17,7 +17,6 @@ Pure: no I/O beyond the file-like object the caller hands in.
 
 from __future__ import annotations
 
-import csv
 import re
 from typing import Any, Iterable
 
@@ -43,6 +42,7 @@ class SafeWriter:
     """csv.writer's interface; every cell passes through safe_cell."""
 
     def __init__(self, out: Any, **kwargs: Any):
+        import csv  # here: the core imports this module at every start and writes a CSV file rarely
         self._writer = csv.writer(out, **kwargs)
 
     def writerow(self, row: Iterable[Any]) -> Any:
