@@ -40,7 +40,7 @@ class RegisterRequest:
     reg_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per registered phone, kept for as long as it stays registered
 class Binding:
     """One contact at which an AOR (an extension) can be reached, until it expires."""
 
