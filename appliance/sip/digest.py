@@ -123,14 +123,15 @@ class NonceCounts:
 
     def __init__(self, ttl: float, size: int = MAX_NONCES, per_nonce: int = MAX_COUNTS_PER_NONCE):
         self.ttl, self.size, self.per_nonce = ttl, size, per_nonce
-        self._items: OrderedDict[str, bytes | _NonceUse] = OrderedDict()
+        self._items: OrderedDict[Hashable, bytes | _NonceUse] = OrderedDict()
         self._forgotten_until = float("-inf")
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def use(self, nonce: str, issued: float, nc: str, request: Hashable, now: float) -> bool:
-        """Whether `nc` of `nonce` may answer `request` (and remember that it did)."""
+    def use(self, nonce: Hashable, issued: float, nc: str, request: Hashable, now: float) -> bool:
+        """Whether `nc` of `nonce` (the nonce, or what identifies it) may answer `request` (and
+        remember that it did)."""
         self._forget_stale(now)
         count = int(nc, 16) if nc else -1
         fingerprint = _fingerprint(request)
@@ -360,7 +361,9 @@ class DigestAuth:
             return AuthResult(False, user, True, STALE_NONCE)
         if request is not None:
             self.counts.ttl = self.nonce_ttl
-            if not self.counts.use(nonce, issued, nc.lower() if qop is not None else "", request,
+            # A genuine nonce is known by its body (stamp and random salt, 16 bytes): its text, three
+            # times longer, need not stay in memory for as long as it is remembered.
+            if not self.counts.use(body, issued, nc.lower() if qop is not None else "", request,
                                    self.clock()):
                 return AuthResult(False, user, True, REPLAYED)
         return AuthResult(True, user, False, OK)
