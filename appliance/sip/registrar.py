@@ -300,14 +300,20 @@ class Registrar:
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Live bindings as JSON-safe dicts, times in wall-clock epoch seconds."""
-        offset = self._wall_clock() - self._clock()
-        items = []
-        for binding in self.all_bindings():
-            item = binding.to_dict()
-            item["expires_at"] = binding.expires_at + offset
-            item["registered_at"] = binding.registered_at + offset
-            items.append(item)
-        return items
+        offset = self.wall_offset()
+        return [self.snapshot_item(binding, offset) for binding in self.all_bindings()]
+
+    def wall_offset(self) -> float:
+        """What turns a time of this registrar's clock into wall-clock epoch seconds (added to it)."""
+        return self._wall_clock() - self._clock()
+
+    @staticmethod
+    def snapshot_item(binding: Binding, offset: float) -> dict[str, Any]:
+        """One binding of snapshot(), its times moved by `offset` (wall_offset())."""
+        item = binding.to_dict()
+        item["expires_at"] = binding.expires_at + offset
+        item["registered_at"] = binding.registered_at + offset
+        return item
 
     def restore(self, items: list[dict[str, Any]]) -> int:
         """Replace all bindings with a snapshot's unexpired ones; returns how many.
