@@ -95,8 +95,10 @@ class Core:
         self.data_dir = Path(data_dir)
         self.clock = clock
         self.started = clock()
-        from appliance.backup import finish_interrupted_reset
-        finish_interrupted_reset(self.data_dir)  # a factory reset cut off by a power loss
+        from appliance.backup import RESET_MARK
+        if (self.data_dir / RESET_MARK).exists():  # a factory reset cut off by a power loss
+            from appliance.backup import finish_interrupted_reset
+            finish_interrupted_reset(self.data_dir)
         self.store = Store(self.data_dir)
         stored = self._settings_doc().get("overrides", {})
         # Command-line overrides (ports for tests and the demo) win but are not stored.

@@ -19,14 +19,8 @@ reset), rotation (the daily backup and its cleanup) and commands (the
 command-line entry points).
 """
 
-from appliance.backup.archive import BackupFile, BackupInfo, create_backup, verify_backup
-from appliance.backup.commands import (
-    backup_command,
-    cleanup_command,
-    factory_reset_command,
-    restore_command,
-    verify_command,
-)
+from typing import TYPE_CHECKING
+
 from appliance.backup.common import (
     AUTO_PREFIX,
     BACKUPS_DIR,
@@ -54,10 +48,47 @@ from appliance.backup.common import (
     default_backups_dir,
     log,
 )
-from appliance.backup.reset import factory_reset, finish_interrupted_reset
-from appliance.backup.restore import RestoreReport, restore_backup
-from appliance.backup.rotation import backup_due, cleanup, daily_backup
 from appliance.errors import BackupError
+
+if TYPE_CHECKING:
+    from appliance.backup.archive import BackupFile, BackupInfo, create_backup, verify_backup
+    from appliance.backup.commands import (
+        backup_command,
+        cleanup_command,
+        factory_reset_command,
+        restore_command,
+        verify_command,
+    )
+    from appliance.backup.reset import factory_reset, finish_interrupted_reset
+    from appliance.backup.restore import RestoreReport, restore_backup
+    from appliance.backup.rotation import backup_due, cleanup, daily_backup
+
+# The rest is loaded from its module when first asked for (PEP 562): the core imports this package
+# at every start (is a factory reset to finish?) and makes, checks or restores a backup rarely.
+_LATER = {
+    "archive": ("BackupFile", "BackupInfo", "create_backup", "verify_backup"),
+    "commands": ("backup_command", "cleanup_command", "factory_reset_command", "restore_command",
+                 "verify_command"),
+    "reset": ("factory_reset", "finish_interrupted_reset"),
+    "restore": ("RestoreReport", "restore_backup"),
+    "rotation": ("backup_due", "cleanup", "daily_backup"),
+}
+_MODULE_OF = {name: module for module, names in _LATER.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
 
 __all__ = [
     "AUTO_PREFIX",
