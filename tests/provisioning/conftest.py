@@ -6,17 +6,12 @@ import pytest
 
 from appliance.provisioning.site import PhoneAccount, PhoneSite
 from appliance.provisioning.timezones import parse_posix_tz
+from tests.fake_clock import FakeClock as _Clock
 
 
-class FakeClock:
+class FakeClock(_Clock):
     def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(now)
 
 
 EXTENSIONS = {

@@ -7,17 +7,7 @@ import json
 from appliance.sip.bindings import ContactRequest, RegisterRequest
 from appliance.sip.registrar import Registrar
 from appliance.sip.source import Source
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fake_clock import FakeClock  # noqa: F401  (the registrar tests import it from here)
 
 
 PHONE = Source("udp", "127.0.0.1", 5062)
