@@ -170,16 +170,20 @@ def make_builtin_prompts_apart(prompts_dir: Path, languages: tuple[str, ...] = L
     The core runs for months: the audio made on the way, and the threads that made it, would
     leave several MB of freed buffers in it for good. The files are the same, each written
     atomically, so a core that stops meanwhile leaves whole prompts or none."""
-    args = [sys.executable, "-m", "appliance.prompts", str(prompts_dir), *languages]
+    # The child reads its stdin until it closes, which it does when this process ends however it
+    # ends: it never outlives the core (as the thread that made the prompts before did not).
+    args = [sys.executable, "-m", "appliance.prompts", "--with-parent", str(prompts_dir), *languages]
     try:
-        child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        child = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True, errors="replace")
     except OSError as e:
         log.warning("built-in prompts not made: %s", e)
         return -1
-    with child:
-        for line in child.stderr:
-            _log_again(line.rstrip("\n"))
+    for line in child.stderr:
+        _log_again(line.rstrip("\n"))
+    child.stderr.close()
+    child.wait()
+    child.stdin.close()
     return child.returncode
 
 

@@ -36,3 +36,18 @@ def test_a_line_of_the_child_is_logged_with_its_level(caplog, line, name, level,
     _log_again(line)
     (record,) = caplog.records
     assert (record.name, record.levelno, record.getMessage()) == (name, level, message)
+
+
+def test_the_child_ends_when_the_core_does(tmp_path):
+    import subprocess
+    import sys
+    import time
+    child = subprocess.Popen([sys.executable, "-m", "appliance.prompts", "--with-parent", str(tmp_path),
+                              "en", "pl", "zh"], stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    began = time.monotonic()
+    child.stdin.close()  # as when the core's process ends
+    assert child.wait(timeout=10) == 0
+    assert time.monotonic() - began < 3
+    if shutil.which("espeak-ng") and shutil.which("sox"):
+        assert len(list(tmp_path.glob("*/*.wav"))) < 78  # cut short, not finished
