@@ -36,7 +36,6 @@ import hmac
 import secrets
 import struct
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -123,7 +122,9 @@ class NonceCounts:
 
     def __init__(self, ttl: float, size: int = MAX_NONCES, per_nonce: int = MAX_COUNTS_PER_NONCE):
         self.ttl, self.size, self.per_nonce = ttl, size, per_nonce
-        self._items: OrderedDict[Hashable, bytes | _NonceUse] = OrderedDict()
+        # Least recently used first: a plain dict keeps its insertion order, and a nonce used again
+        # is put back at the end (an OrderedDict's links would cost 45 bytes more per nonce).
+        self._items: dict[Hashable, bytes | _NonceUse] = {}
         self._forgotten_until = float("-inf")
 
     def __len__(self) -> int:
@@ -142,10 +143,10 @@ class NonceCounts:
                 return False
             items[nonce] = _ONE_USE.pack(issued, count, fingerprint)
             while len(items) > self.size:
-                _, gone = items.popitem(last=False)
+                gone = items.pop(next(iter(items)))
                 self._forgotten_until = max(self._forgotten_until, _issued(gone))
             return True
-        items.move_to_end(nonce)
+        items[nonce] = items.pop(nonce)  # now the most recently used
         if isinstance(entry, bytes):
             first_issued, first_count, first_fingerprint = _ONE_USE.unpack(entry)
             if first_count == count:
