@@ -33,6 +33,9 @@ log = logging.getLogger("callbox.certificate")
 TLS_DIR = "tls"  # under the data directory
 CERT_NAME, KEY_NAME = "web-cert.pem", "web-key.pem"
 CERT_DAYS = 3650
+# The one address the certificate names: the demo's, which binds only to loopback. It is a name in
+# the certificate, not a socket; on the LAN the box is reached by name (see ensure_self_signed).
+DEMO_ADDRESS = "127.0.0.1"
 
 
 def ensure_self_signed(directory: str | Path) -> tuple[Path, Path]:
@@ -85,7 +88,7 @@ def _with_cryptography(names: list[str]) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callbox")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(DEMO_ADDRESS))]
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
@@ -98,7 +101,7 @@ def _with_cryptography(names: list[str]) -> tuple[bytes, bytes]:
 
 
 def _with_openssl(names: list[str]) -> tuple[bytes, bytes]:
-    san = ",".join([f"DNS:{n}" for n in names] + ["IP:127.0.0.1"])
+    san = ",".join([f"DNS:{n}" for n in names] + [f"IP:{DEMO_ADDRESS}"])
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
         cmd = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import NotFound, SipParseError, StateMachineError
+from appliance.errors import NotFound, StateMachineError
 from appliance.logic import flows as fl
 from appliance.logic import media as m
 from appliance.logic.acd import commands as acd
 from appliance.logic.handlers import flow_call as h
 from appliance.media_executor import MediaExecutor
-from appliance.sip import message as sipmsg
+from appliance.transfers import refer_target
 
 if TYPE_CHECKING:
     from appliance.engine_pool import Worker
@@ -131,9 +131,10 @@ class FlowCall:
 
     def _transfer(self, target: str) -> list[Any]:
         """The agent's REFER: to one of the box's extensions (a blind transfer). Anything else (a
-        consultation call to join, an outside number, a stranger) is refused: the call goes on."""
-        number = transfer_number(target)
-        if number is None or not self.ports.is_extension(number):
+        consultation call to join (Replaces), an outside number, a name) is refused: the call goes on."""
+        found = refer_target(target)
+        number = found[0] if found is not None and not found[1] else ""   # not an attended transfer
+        if not (number.isdigit() and self.ports.is_extension(number)):
             log.info("call %s: the agent's transfer to %s refused: not one of the box's extensions",
                      self.handler.call_id, target[:80])
             return []
@@ -236,19 +237,6 @@ class FlowCall:
                 ports.send("record_stop", {"file": self.recording})
         else:
             log.warning("call %s: %s is not carried out", call_id, cmd)
-
-
-def transfer_number(target: str) -> str | None:
-    """The extension a REFER's Refer-To names (`sip:1002@box`), or None: no digits, or an attended
-    transfer (Replaces), which joins a consultation call and is not taken in a queue call."""
-    try:
-        uri = sipmsg.parse_name_addr(target).uri if "<" in target else sipmsg.parse_uri(target)
-    except SipParseError:
-        return None
-    if any(name.lower() == "replaces" for name in uri.headers):
-        return None
-    number = uri.user or ""
-    return number if number.isdigit() and len(number) <= 15 else None
 
 
 @dataclass(frozen=True)

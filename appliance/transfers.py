@@ -24,16 +24,14 @@ class Transfers:
 
     def resolve(self, w: Any, call: Call, target: str) -> None:
         """Answer the call table's ResolveTransfer: join the consultation call, or ring the extension."""
-        try:
-            uri = sipmsg.parse_name_addr(target).uri if "<" in target else sipmsg.parse_uri(target)
-        except SipParseError:
+        found = refer_target(target)
+        if found is None:
             self.run(w, call, call.transfer_to([]))
             return
-        replaces = uri.headers.get("Replaces") or uri.headers.get("replaces")
-        if replaces:
-            self._attended(w, call, urllib.parse.unquote(replaces).split(";", 1)[0])
+        number, consult_id = found
+        if consult_id:
+            self._attended(w, call, consult_id)
             return
-        number = uri.user or ""
         self.run(w, call, call.transfer_to([Target(c, number) for c in self.extension_contacts(number)]))
 
     def _attended(self, w: Any, call: Call, consult_id: str) -> None:
@@ -69,3 +67,14 @@ def parties(call: Call) -> set[str]:
     """Everyone talking in `call` (the caller and whoever answered)."""
     return {p for p in [party(call, call.inbound)] + [party(call, leg) for leg, x in call.legs.items()
                                                      if x.state == "answered"] if p}
+
+
+def refer_target(target: str) -> tuple[str, str] | None:
+    """What a REFER's Refer-To asks for: (the number it names, the Call-ID of the consultation call
+    to join, "" for a blind transfer); None when it is not a SIP URI."""
+    try:
+        uri = sipmsg.parse_name_addr(target).uri if "<" in target else sipmsg.parse_uri(target)
+    except SipParseError:
+        return None
+    replaces = uri.headers.get("Replaces") or uri.headers.get("replaces") or ""
+    return uri.user or "", urllib.parse.unquote(replaces).split(";", 1)[0]
